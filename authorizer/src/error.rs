@@ -1,0 +1,132 @@
+//! The crate's one error type.
+
+use crate::time::UnixTime;
+
+/// Everything that can go wrong in the authorizer, with enough context to act on.
+///
+/// Errors never turn into an Allow: the decision layer maps each to a Deny
+/// reason (see [`crate::decision::DenyReason`]), and the CRL cache keeps its
+/// last good CRL when a candidate fails with any `Crl*` variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration document is invalid. Raised at cold start only.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// The request carried no client certificate.
+    #[error("the request carries no client certificate; is mutual TLS enabled on the custom domain?")]
+    MissingCertificate,
+
+    /// The client certificate could not be decoded.
+    #[error("malformed client certificate: {0}")]
+    MalformedCertificate(String),
+
+    /// The truststore bundle is unusable.
+    #[error("invalid truststore: {0}")]
+    Truststore(String),
+
+    /// The CRL could not be decoded.
+    #[error("malformed CRL: {0}")]
+    CrlMalformed(String),
+
+    /// The CRL was issued by a different CA than the one it is configured for.
+    #[error("CRL issuer `{crl_issuer}` differs from the certificate issuer `{expected}`")]
+    CrlIssuerMismatch {
+        /// The issuer DN the CRL was expected to carry.
+        expected: String,
+        /// The issuer DN the CRL carries.
+        crl_issuer: String,
+    },
+
+    /// The truststore holds no CA certificate that could have signed the CRL.
+    #[error("no CA certificate for `{issuer}` in the truststore, so its CRL cannot be verified; add the issuing CA to the truststore")]
+    CrlIssuerUnknown {
+        /// The CRL's issuer DN.
+        issuer: String,
+    },
+
+    /// No truststore key for the issuer verifies the CRL's signature (RFC 5280 §6.3.3 (f), (g)).
+    #[error("CRL signature does not verify with any truststore key for `{issuer}`; the CRL was tampered with or signed by another key")]
+    CrlBadSignature {
+        /// The CRL's issuer DN.
+        issuer: String,
+    },
+
+    /// The CRL uses a signature algorithm we refuse (SHA-1, unknown, or mismatched).
+    #[error("CRL signature algorithm not accepted: {0}")]
+    CrlSignatureAlgorithm(String),
+
+    /// `thisUpdate` lies in the future beyond the allowed clock skew.
+    #[error("CRL thisUpdate {this_update} is in the future (now {now})")]
+    CrlNotYetValid {
+        /// The CRL's `thisUpdate`.
+        this_update: UnixTime,
+        /// The time of the check.
+        now: UnixTime,
+    },
+
+    /// The CRL is past `nextUpdate` plus the grace period.
+    #[error("CRL expired: nextUpdate {next_update} plus {grace_seconds}s grace is before now ({now}); is the CA still publishing CRLs?")]
+    CrlExpired {
+        /// The CRL's `nextUpdate`.
+        next_update: UnixTime,
+        /// The configured grace period.
+        grace_seconds: i64,
+        /// The time of the check.
+        now: UnixTime,
+    },
+
+    /// The CRL has no `nextUpdate`, which RFC 5280 §5.1.2.5 requires.
+    #[error("CRL has no nextUpdate (required by RFC 5280 §5.1.2.5), so its freshness cannot be bounded")]
+    CrlMissingNextUpdate,
+
+    /// The offered CRL is older than the one already cached.
+    #[error("CRL rollback refused: offered {what} {offered} is older than the cached {cached}")]
+    CrlRollback {
+        /// What was compared: `CRL number` or `thisUpdate`.
+        what: &'static str,
+        /// The cached value.
+        cached: String,
+        /// The offered value.
+        offered: String,
+    },
+
+    /// The CRL uses a feature we do not implement, so it cannot be trusted to be complete.
+    #[error("unsupported CRL: {0}")]
+    CrlUnsupported(String),
+
+    /// A fetch failed (network, S3, HTTP status, file system).
+    #[error("fetching {uri} failed: {reason}")]
+    Fetch {
+        /// The source URI (never with credentials).
+        uri: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A fetch did not complete within its deadline.
+    #[error("fetching {uri} timed out after {seconds}s")]
+    FetchTimeout {
+        /// The source URI.
+        uri: String,
+        /// The configured timeout.
+        seconds: u64,
+    },
+
+    /// A fetched object exceeds the size cap.
+    #[error("{uri} is larger than the {limit}-byte limit (raise max_fetch_bytes if this is expected)")]
+    FetchTooLarge {
+        /// The source URI.
+        uri: String,
+        /// The configured cap in bytes.
+        limit: u64,
+    },
+
+    /// A source URI has a scheme or shape we do not support.
+    #[error("unsupported source URI `{0}`: use s3://bucket/key[?versionId=...], https://, http:// or file://")]
+    UnsupportedUri(String),
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,124 @@
+//! Certificate serial numbers as exact bytes.
+//!
+//! RFC 5280 §4.1.2.2 allows serials of up to 20 octets, which do not fit any
+//! machine integer and must never pass through floating point. A serial here is
+//! the INTEGER's content octets with leading zero octets removed, so `00 ff` and
+//! `ff` are the same serial and comparison is plain byte equality.
+
+use std::fmt;
+
+/// A normalized serial number: big-endian magnitude bytes, no leading zero
+/// octets (except the single octet of serial zero).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Serial(Box<[u8]>);
+
+impl Serial {
+    /// Normalizes the content octets of a DER INTEGER.
+    ///
+    /// Leading `00` octets are dropped, including the one DER adds before a
+    /// high-bit-set first octet, so a 20-byte serial such as `80…` compares
+    /// equal however a CA encoded it. Non-conforming negative serials (RFC 5280
+    /// §4.1.2.2 asks users to handle them gracefully) keep their octets as-is.
+    #[must_use]
+    pub fn from_integer_bytes(bytes: &[u8]) -> Self {
+        let first_nonzero = bytes.iter().position(|&b| b != 0);
+        let trimmed = match first_nonzero {
+            Some(i) => bytes.get(i..).unwrap_or(&[]),
+            None => &[0u8][..],
+        };
+        Self(trimmed.into())
+    }
+
+    /// Parses lowercase or uppercase hex, with optional `:` separators.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let clean: String = text.chars().filter(|c| *c != ':').collect();
+        let padded = if clean.len() % 2 == 1 {
+            format!("0{clean}")
+        } else {
+            clean
+        };
+        if padded.is_empty() {
+            return None;
+        }
+        hex::decode(padded)
+            .ok()
+            .map(|b| Self::from_integer_bytes(&b))
+    }
+
+    /// The normalized bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Lowercase hex of the normalized bytes: always an even number of digits,
+    /// e.g. `01`, `ff`, `805a…`. This is the `serialNumber` context value.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+}
+
+impl fmt::Debug for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Serial({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leading_zero_octets_do_not_matter() {
+        assert_eq!(
+            Serial::from_integer_bytes(&[0, 0, 0xff]),
+            Serial::from_integer_bytes(&[0xff])
+        );
+        assert_eq!(Serial::from_integer_bytes(&[0, 0xff]).to_hex(), "ff");
+    }
+
+    #[test]
+    fn serial_one_and_serial_ff_are_distinct_and_minimal() {
+        let one = Serial::from_integer_bytes(&[0x01]);
+        let ff = Serial::from_integer_bytes(&[0x00, 0xff]);
+        assert_ne!(one, ff);
+        assert_eq!(one.to_hex(), "01");
+        assert_eq!(ff.to_hex(), "ff");
+    }
+
+    #[test]
+    fn twenty_byte_serials_differing_in_the_lowest_bit_are_distinct() {
+        let mut a = [0xa5u8; 20];
+        a[0] = 0x80;
+        let mut b = a;
+        b[19] ^= 1;
+        // The DER form of a high-bit-set positive serial carries a 00 prefix.
+        let mut a_der = vec![0u8];
+        a_der.extend_from_slice(&a);
+        assert_eq!(Serial::from_integer_bytes(&a_der), Serial::from_integer_bytes(&a));
+        assert_ne!(Serial::from_integer_bytes(&a), Serial::from_integer_bytes(&b));
+        assert_eq!(Serial::from_integer_bytes(&a).to_hex().len(), 40);
+    }
+
+    #[test]
+    fn serial_zero_keeps_one_octet() {
+        assert_eq!(Serial::from_integer_bytes(&[0, 0]).to_hex(), "00");
+        assert_eq!(Serial::from_integer_bytes(&[]).to_hex(), "00");
+    }
+
+    #[test]
+    fn hex_parsing_accepts_colons_odd_length_and_case() {
+        assert_eq!(Serial::from_hex("0:ff").map(|s| s.to_hex()), Some("ff".into()));
+        assert_eq!(Serial::from_hex("1").map(|s| s.to_hex()), Some("01".into()));
+        assert_eq!(Serial::from_hex("AB:cd").map(|s| s.to_hex()), Some("abcd".into()));
+        assert_eq!(Serial::from_hex("zz"), None);
+        assert_eq!(Serial::from_hex(""), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! The CA bundle (`truststore.pem`), and signature checks against its keys.
+
+use sha2::{Digest, Sha256};
+use x509_parser::prelude::*;
+use x509_parser::der_parser::asn1_rs::BitString;
+use x509_parser::verify::verify_signature;
+use x509_parser::x509::AlgorithmIdentifier;
+
+use crate::error::{Error, Result};
+use crate::name::format_dn;
+
+/// Signature algorithms we accept, by OID. API Gateway requires SHA-256 or
+/// stronger in the truststore; we hold CRLs and leaf signatures to the same bar,
+/// so SHA-1 and MD5 are refused even though the parser could verify them.
+const ACCEPTED_SIGNATURE_ALGORITHMS: &[(&str, &str)] = &[
+    ("1.2.840.113549.1.1.11", "sha256WithRSAEncryption"),
+    ("1.2.840.113549.1.1.12", "sha384WithRSAEncryption"),
+    ("1.2.840.113549.1.1.13", "sha512WithRSAEncryption"),
+    ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
+    ("1.2.840.10045.4.3.2", "ecdsa-with-SHA256"),
+    ("1.2.840.10045.4.3.3", "ecdsa-with-SHA384"),
+    ("1.2.840.10045.4.3.4", "ecdsa-with-SHA512"),
+    ("1.3.101.112", "Ed25519"),
+];
+
+/// Checks that a signed object's inner and outer algorithm identifiers agree
+/// (RFC 5280 §4.1.1.2, §5.1.1.2) and that the algorithm is on our allowlist.
+pub(crate) fn check_signature_algorithm(
+    outer: &AlgorithmIdentifier<'_>,
+    inner: &AlgorithmIdentifier<'_>,
+) -> std::result::Result<(), String> {
+    let params = |a: &AlgorithmIdentifier<'_>| a.parameters.as_ref().map(|p| p.data.to_vec());
+    if outer.algorithm != inner.algorithm || params(outer) != params(inner) {
+        return Err("the signed and unsigned algorithm identifiers differ".into());
+    }
+    let oid = outer.algorithm.to_id_string();
+    if ACCEPTED_SIGNATURE_ALGORITHMS.iter().any(|(o, _)| *o == oid) {
+        Ok(())
+    } else {
+        Err(format!("{oid} is not accepted; use SHA-256 or stronger with RSA, ECDSA or Ed25519"))
+    }
+}
+
+/// One CA certificate from the truststore, reduced to what checks need.
+#[derive(Clone, Debug)]
+pub struct CaCert {
+    subject_raw: Vec<u8>,
+    subject_dn: String,
+    spki_der: Vec<u8>,
+    /// `None` when the certificate has no keyUsage extension (all uses allowed).
+    key_usage: Option<(bool, bool)>,
+}
+
+impl CaCert {
+    fn from_x509(cert: &X509Certificate<'_>) -> Result<Self> {
+        let key_usage = cert
+            .key_usage()
+            .map_err(|e| Error::Truststore(format!("bad keyUsage in `{}`: {e}", format_dn(cert.subject()))))?
+            .map(|ku| (ku.value.key_cert_sign(), ku.value.crl_sign()));
+        Ok(Self {
+            subject_raw: cert.subject().as_raw().to_vec(),
+            subject_dn: format_dn(cert.subject()),
+            spki_der: cert.public_key().raw.to_vec(),
+            key_usage,
+        })
+    }
+
+    /// The CA's subject DN in text form.
+    #[must_use]
+    pub fn subject_dn(&self) -> &str {
+        &self.subject_dn
+    }
+
+    /// Whether this CA may sign certificates (RFC 5280 §4.2.1.3 keyCertSign).
+    #[must_use]
+    pub fn may_sign_certificates(&self) -> bool {
+        self.key_usage.is_none_or(|(cert_sign, _)| cert_sign)
+    }
+
+    /// Whether this CA may sign CRLs (RFC 5280 §4.2.1.3 cRLSign).
+    #[must_use]
+    pub fn may_sign_crls(&self) -> bool {
+        self.key_usage.is_none_or(|(_, crl_sign)| crl_sign)
+    }
+
+    /// Verifies `signature` over `signed_data` with this CA's key.
+    pub(crate) fn verifies(
+        &self,
+        algorithm: &AlgorithmIdentifier<'_>,
+        signature: &BitString<'_>,
+        signed_data: &[u8],
+    ) -> bool {
+        let Ok((_, spki)) = SubjectPublicKeyInfo::from_der(&self.spki_der) else {
+            return false;
+        };
+        verify_signature(&spki, algorithm, signature, signed_data).is_ok()
+    }
+}
+
+/// The parsed truststore: every CA certificate of the bundle.
+#[derive(Clone, Debug)]
+pub struct TrustStore {
+    cas: Vec<CaCert>,
+    sha256: [u8; 32],
+}
+
+impl TrustStore {
+    /// Parses a PEM bundle. Every `CERTIFICATE` block must parse; a bundle
+    /// with none, or with any block we cannot read, is refused as a whole
+    /// rather than silently trusting a subset.
+    pub fn from_pem(bytes: &[u8]) -> Result<Self> {
+        let mut cas = Vec::new();
+        for (i, block) in Pem::iter_from_buffer(bytes).enumerate() {
+            let block = block.map_err(|e| Error::Truststore(format!("PEM block {}: {e}", i + 1)))?;
+            if block.label != "CERTIFICATE" {
+                continue;
+            }
+            let (rest, cert) = X509Certificate::from_der(&block.contents)
+                .map_err(|e| Error::Truststore(format!("certificate {}: {e}", i + 1)))?;
+            if !rest.is_empty() {
+                return Err(Error::Truststore(format!("certificate {} has trailing data", i + 1)));
+            }
+            cas.push(CaCert::from_x509(&cert)?);
+        }
+        if cas.is_empty() {
+            return Err(Error::Truststore("no CERTIFICATE blocks found".into()));
+        }
+        Ok(Self {
+            cas,
+            sha256: Sha256::digest(bytes).into(),
+        })
+    }
+
+    /// The CA certificates whose subject is exactly `name_der` (byte-equal DER,
+    /// the strict form of RFC 5280 §7.1 name matching). Several may share a
+    /// name across a key rollover.
+    pub fn cas_named<'s>(&'s self, name_der: &'s [u8]) -> impl Iterator<Item = &'s CaCert> + 's {
+        self.cas.iter().filter(move |ca| ca.subject_raw == name_der)
+    }
+
+    /// How many CA certificates the bundle holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.cas.len()
+    }
+
+    /// Whether the bundle is empty (never true for a parsed bundle).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.cas.is_empty()
+    }
+
+    /// SHA-256 of the bundle bytes, to tell versions apart in logs.
+    #[must_use]
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}

@@ -1,0 +1,170 @@
+//! The refresh state of one cached resource (a CRL or the truststore). Pure:
+//! the caller does the fetching and passes the time in.
+//!
+//! Invariants: a value only ever replaces the current one after it verified;
+//! a failure never removes the current value; an unchanged source (304, same
+//! version, same bytes) is neither downloaded again nor re-parsed.
+
+use std::sync::Arc;
+
+use crate::crl::VerifiedCrl;
+use crate::error::Error;
+use crate::source::Validator;
+use crate::time::UnixTime;
+
+/// When to ask the source again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// After a successful check.
+    pub refresh_seconds: i64,
+    /// After a failed one.
+    pub retry_seconds: i64,
+}
+
+/// A cached value with a known expiry, such as a CRL's `nextUpdate`: once
+/// past it, a newer version should exist, so we ask sooner than the schedule.
+pub trait Expiring {
+    /// When the source should have published a newer version, if ever.
+    fn expected_update(&self) -> Option<UnixTime>;
+}
+
+impl Expiring for VerifiedCrl {
+    fn expected_update(&self) -> Option<UnixTime> {
+        Some(self.next_update())
+    }
+}
+
+impl Expiring for crate::truststore::TrustStore {
+    fn expected_update(&self) -> Option<UnixTime> {
+        None
+    }
+}
+
+/// One cached resource and its refresh bookkeeping.
+#[derive(Debug)]
+pub struct Slot<T> {
+    current: Option<Arc<T>>,
+    validator: Option<Validator>,
+    digest: Option<[u8; 32]>,
+    last_attempt: Option<UnixTime>,
+    last_error: Option<Error>,
+    installs: u64,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self {
+            current: None,
+            validator: None,
+            digest: None,
+            last_attempt: None,
+            last_error: None,
+            installs: 0,
+        }
+    }
+}
+
+impl<T: Expiring> Slot<T> {
+    /// The value in use, if any has ever verified.
+    #[must_use]
+    pub fn current(&self) -> Option<&Arc<T>> {
+        self.current.as_ref()
+    }
+
+    /// The validator of the current value, for a conditional request.
+    #[must_use]
+    pub fn validator(&self) -> Option<&Validator> {
+        self.current.as_ref().and(self.validator.as_ref())
+    }
+
+    /// The most recent failure, cleared by the next success.
+    #[must_use]
+    pub fn last_error(&self) -> Option<&Error> {
+        self.last_error.as_ref()
+    }
+
+    /// Whether it is time to ask the source again.
+    #[must_use]
+    pub fn is_due(&self, now: UnixTime, schedule: Schedule) -> bool {
+        let Some(last) = self.last_attempt else {
+            return true;
+        };
+        let since = now.seconds_since(last);
+        if self.last_error.is_some() || self.current.is_none() {
+            return since >= schedule.retry_seconds;
+        }
+        let overdue = self
+            .current
+            .as_ref()
+            .and_then(|c| c.expected_update())
+            .is_some_and(|t| now > t);
+        since >= schedule.refresh_seconds || (overdue && since >= schedule.retry_seconds)
+    }
+
+    /// Whether freshly fetched bytes are the ones already in use.
+    #[must_use]
+    pub fn holds_bytes(&self, sha256: &[u8; 32]) -> bool {
+        self.current.is_some() && self.digest.as_ref() == Some(sha256)
+    }
+
+    /// The source confirmed the current value (HTTP 304, same version or same bytes).
+    pub fn confirm(&mut self, now: UnixTime, validator: Option<Validator>) {
+        self.last_attempt = Some(now);
+        self.last_error = None;
+        if let Some(v) = validator {
+            self.validator = Some(v);
+        }
+    }
+
+    /// The fetch or the verification failed: keep the current value.
+    pub fn fail(&mut self, now: UnixTime, error: Error) {
+        self.last_attempt = Some(now);
+        self.last_error = Some(error);
+    }
+
+    /// A verified value replaces the current one.
+    pub fn install(&mut self, now: UnixTime, value: T, validator: Validator, sha256: [u8; 32]) {
+        self.current = Some(Arc::new(value));
+        self.validator = Some(validator);
+        self.digest = Some(sha256);
+        self.last_attempt = Some(now);
+        self.last_error = None;
+        self.installs += 1;
+    }
+
+    /// How many times a new value was verified and installed (parses that
+    /// succeeded). An unchanged source does not add to it.
+    #[must_use]
+    pub fn installs(&self) -> u64 {
+        self.installs
+    }
+}
+
+impl Slot<VerifiedCrl> {
+    /// Offers a verification result. An error, or a CRL older than the one in
+    /// use (rollback), is recorded as a failure and the current CRL stays.
+    pub fn offer_crl(
+        &mut self,
+        now: UnixTime,
+        candidate: Result<VerifiedCrl, Error>,
+        validator: Validator,
+    ) -> Result<(), Error> {
+        let checked = candidate.and_then(|crl| {
+            if let Some(cached) = &self.current {
+                crl.check_not_older_than(cached)?;
+            }
+            Ok(crl)
+        });
+        match checked {
+            Ok(crl) => {
+                let digest = crl.sha256();
+                self.install(now, crl, validator, digest);
+                Ok(())
+            }
+            Err(e) => {
+                self.fail(now, e.clone());
+                Err(e)
+            }
+        }
+    }
+}

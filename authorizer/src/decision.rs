@@ -106,7 +106,8 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn deny(reason: DenyReason, identity: &Identity, detail: impl Into<String>) -> Self {
+    /// A Deny.
+    pub fn deny(reason: DenyReason, identity: &Identity, detail: impl Into<String>) -> Self {
         Self::Deny {
             reason,
             identity: identity.clone(),
@@ -184,6 +185,19 @@ pub fn issuer_name_matches(rule: &IssuerRule, name: &x509_parser::x509::X509Name
     attributes_match(&rule.issuer, name)
 }
 
+/// A CRL for an issuer entry must come from a CA that the entry's `match` accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleIssuer<'a>(pub &'a IssuerRule);
+
+impl crate::crl::IssuerExpectation for RuleIssuer<'_> {
+    fn accepts(&self, issuer: &x509_parser::x509::X509Name<'_>) -> bool {
+        issuer_name_matches(self.0, issuer)
+    }
+    fn describe(&self) -> String {
+        format!("a CA matching issuer entry `{}`", self.0.name)
+    }
+}
+
 fn check_subject(rule: &SubjectRule, cert: &ClientCert<'_>) -> Result<(), String> {
     if !attributes_match(&rule.attributes, cert.x509().subject()) {
         return Err("subject attributes do not match the issuer entry".into());
@@ -211,6 +225,20 @@ fn check_subject(rule: &SubjectRule, cert: &ClientCert<'_>) -> Result<(), String
         return Err("extendedKeyUsage does not allow clientAuth".into());
     }
     Ok(())
+}
+
+/// Decodes the event's `clientCertPem`, or says why we cannot.
+pub fn certificate_der(client_cert_pem: Option<&str>) -> Result<Vec<u8>, Decision> {
+    let none = Identity::default();
+    let Some(pem) = client_cert_pem else {
+        return Err(Decision::deny(DenyReason::MissingCertificate, &none, "no clientCertPem"));
+    };
+    pem_to_der(pem).map_err(|e| match e {
+        Error::MissingCertificate => {
+            Decision::deny(DenyReason::MissingCertificate, &none, "empty clientCertPem")
+        }
+        e => Decision::deny(DenyReason::MalformedCertificate, &none, e.to_string()),
+    })
 }
 
 /// Decides, from configuration and truststore, everything but revocation.
@@ -334,16 +362,9 @@ impl<'p> Engine<'p> {
         now: UnixTime,
         crl_for: impl FnOnce(usize) -> Option<&'c VerifiedCrl>,
     ) -> Decision {
-        let none = Identity::default();
-        let Some(pem) = client_cert_pem else {
-            return Decision::deny(DenyReason::MissingCertificate, &none, "no clientCertPem");
-        };
-        let der = match pem_to_der(pem) {
+        let der = match certificate_der(client_cert_pem) {
             Ok(der) => der,
-            Err(Error::MissingCertificate) => {
-                return Decision::deny(DenyReason::MissingCertificate, &none, "empty clientCertPem");
-            }
-            Err(e) => return Decision::deny(DenyReason::MalformedCertificate, &none, e.to_string()),
+            Err(deny) => return deny,
         };
         match self.check_certificate(&der, now) {
             Err(deny) => deny,

@@ -1,0 +1,262 @@
+//! Fetching bytes from `s3://`, `https://`, `http://` and `file://` sources,
+//! conditionally, with a deadline and a size cap. This is the only module
+//! that talks to the network or the file system.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_sdk_s3::error::DisplayErrorContext;
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Result};
+use crate::source::{Fetched, SourceUri, Validator};
+
+/// Fetch limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Deadline for one whole fetch (connect, headers and body).
+    pub timeout: Duration,
+    /// Largest body accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+/// Fetches sources. Build one at cold start and share it: it owns the HTTP
+/// connection pool and, once an `s3://` source is used, the S3 client.
+#[derive(Debug)]
+pub struct Fetcher {
+    http: reqwest::Client,
+    s3: OnceCell<aws_sdk_s3::Client>,
+    limits: Limits,
+}
+
+impl Fetcher {
+    /// A fetcher with these limits.
+    pub fn new(limits: Limits) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(limits.timeout)
+            .timeout(limits.timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("mtls-authorizer/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Fetch {
+                uri: "(http client)".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            s3: OnceCell::new(),
+            limits,
+        })
+    }
+
+    /// Uses this S3 client instead of one built from the environment
+    /// (tests, or callers with their own SDK configuration).
+    #[must_use]
+    pub fn with_s3_client(self, client: aws_sdk_s3::Client) -> Self {
+        Self {
+            s3: OnceCell::new_with(Some(client)),
+            ..self
+        }
+    }
+
+    /// The limits in force.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Fetches `uri`. With `previous`, the request is conditional and an
+    /// unchanged source answers [`Fetched::NotModified`] without a body.
+    pub async fn fetch(&self, uri: &SourceUri, previous: Option<&Validator>) -> Result<Fetched> {
+        let work = async {
+            match uri {
+                SourceUri::Http(url) => self.fetch_http(uri, url, previous).await,
+                SourceUri::S3 {
+                    bucket,
+                    key,
+                    version_id,
+                } => self.fetch_s3(uri, bucket, key, version_id.as_deref(), previous).await,
+                SourceUri::File(path) => self.fetch_file(uri, path, previous).await,
+            }
+        };
+        tokio::time::timeout(self.limits.timeout, work)
+            .await
+            .map_err(|_| Error::FetchTimeout {
+                uri: uri.to_string(),
+                seconds: self.limits.timeout.as_secs(),
+            })?
+    }
+
+    fn too_large(&self, uri: &SourceUri) -> Error {
+        Error::FetchTooLarge {
+            uri: uri.to_string(),
+            limit: self.limits.max_bytes,
+        }
+    }
+
+    fn check_len(&self, uri: &SourceUri, len: u64) -> Result<()> {
+        if len > self.limits.max_bytes {
+            Err(self.too_large(uri))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn fetch_http(
+        &self,
+        uri: &SourceUri,
+        url: &url::Url,
+        previous: Option<&Validator>,
+    ) -> Result<Fetched> {
+        let fail = |reason: String| Error::Fetch {
+            uri: uri.to_string(),
+            reason,
+        };
+        let mut req = self.http.get(url.clone());
+        if let Some(v) = previous {
+            if let Some(etag) = &v.etag {
+                req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &v.last_modified {
+                req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut resp = req.send().await.map_err(|e| fail(describe_reqwest(&e)))?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(fail(format!("HTTP status {status}")));
+        }
+        if let Some(len) = resp.content_length() {
+            self.check_len(uri, len)?;
+        }
+        let header = |name: reqwest::header::HeaderName| {
+            resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        let validator = Validator {
+            etag: header(reqwest::header::ETAG),
+            last_modified: header(reqwest::header::LAST_MODIFIED),
+            ..Validator::default()
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| fail(describe_reqwest(&e)))? {
+            bytes.extend_from_slice(&chunk);
+            self.check_len(uri, bytes.len() as u64)?;
+        }
+        Ok(Fetched::Body { bytes, validator })
+    }
+
+    async fn s3_client(&self) -> &aws_sdk_s3::Client {
+        self.s3
+            .get_or_init(|| async {
+                // The SDK reads AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL itself.
+                let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let path_style = std::env::var("S3_FORCE_PATH_STYLE")
+                    .is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+                let conf = aws_sdk_s3::config::Builder::from(&shared)
+                    .force_path_style(path_style)
+                    .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            })
+            .await
+    }
+
+    async fn fetch_s3(
+        &self,
+        uri: &SourceUri,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        previous: Option<&Validator>,
+    ) -> Result<Fetched> {
+        // A pinned object version is immutable: once held, never ask again.
+        if version_id.is_some() && previous.is_some() {
+            return Ok(Fetched::NotModified);
+        }
+        let fail = |reason: String| Error::Fetch {
+            uri: uri.to_string(),
+            reason,
+        };
+        let client = self.s3_client().await;
+        let mut req = client.get_object().bucket(bucket).key(key);
+        if let Some(v) = version_id {
+            req = req.version_id(v);
+        } else if let Some(etag) = previous.and_then(|p| p.etag.as_deref()) {
+            req = req.if_none_match(etag);
+        }
+        let out = match req.send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                if status == Some(304) && previous.is_some() {
+                    return Ok(Fetched::NotModified);
+                }
+                return Err(fail(DisplayErrorContext(&e).to_string()));
+            }
+        };
+        if let Some(len) = out.content_length() {
+            self.check_len(uri, u64::try_from(len).unwrap_or(0))?;
+        }
+        let validator = Validator {
+            etag: out.e_tag().map(str::to_owned),
+            version_id: out.version_id().map(str::to_owned),
+            ..Validator::default()
+        };
+        let mut body = out.body;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| fail(DisplayErrorContext(&e).to_string()))?
+        {
+            bytes.extend_from_slice(&chunk);
+            self.check_len(uri, bytes.len() as u64)?;
+        }
+        Ok(Fetched::Body { bytes, validator })
+    }
+
+    async fn fetch_file(
+        &self,
+        uri: &SourceUri,
+        path: &std::path::Path,
+        previous: Option<&Validator>,
+    ) -> Result<Fetched> {
+        let fail = |e: std::io::Error| Error::Fetch {
+            uri: uri.to_string(),
+            reason: e.to_string(),
+        };
+        let meta = tokio::fs::metadata(path).await.map_err(fail)?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let stamp = (mtime, meta.len());
+        if previous.and_then(|p| p.file_stamp) == Some(stamp) {
+            return Ok(Fetched::NotModified);
+        }
+        self.check_len(uri, meta.len())?;
+        let bytes = tokio::fs::read(path).await.map_err(fail)?;
+        self.check_len(uri, bytes.len() as u64)?;
+        Ok(Fetched::Body {
+            bytes,
+            validator: Validator {
+                file_stamp: Some(stamp),
+                ..Validator::default()
+            },
+        })
+    }
+}
+
+/// reqwest's Display hides the cause ("error sending request"); include it.
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,584 @@
+//! The Lambda adapter: API Gateway authorizer events in, policies out, and the
+//! process-wide state (truststore and CRL caches) that lives across invocations.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::cache::{Expiring, Schedule, Slot};
+use crate::config::{Config, PolicyResource, Revocation};
+use crate::crl::VerifiedCrl;
+use crate::decision::{CrlView, Decision, DenyReason, Engine, Identity, RuleIssuer, certificate_der};
+use crate::error::{Error, Result};
+use crate::fetch::{Fetcher, Limits};
+use crate::source::{Fetched, SourceUri};
+use crate::time::{Clock, UnixTime};
+use crate::truststore::TrustStore;
+
+/// The response shape for HTTP API (payload 2.0) events, from `HTTP_API_RESPONSE`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpApiResponse {
+    /// `{"isAuthorized": …, "context": …}` (enable simple responses on the authorizer).
+    #[default]
+    Simple,
+    /// An IAM policy, as for REST APIs.
+    Iam,
+}
+
+impl HttpApiResponse {
+    /// Parses `simple` or `iam`; unset means `simple`.
+    pub fn from_env_value(value: Option<&str>) -> Result<Self> {
+        match value.map(str::trim) {
+            None | Some("" | "simple") => Ok(Self::Simple),
+            Some("iam") => Ok(Self::Iam),
+            Some(other) => Err(Error::Config(format!(
+                "HTTP_API_RESPONSE = `{other}`: use `simple` or `iam`"
+            ))),
+        }
+    }
+}
+
+/// Which kind of authorizer event arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// REST API REQUEST authorizer (and HTTP API payload 1.0), answered with an IAM policy.
+    Rest {
+        /// The invoked method's ARN.
+        method_arn: Option<String>,
+    },
+    /// HTTP API payload 2.0.
+    HttpV2 {
+        /// The invoked route's ARN.
+        route_arn: Option<String>,
+    },
+    /// Something else: answered with a Deny on every resource.
+    Unknown,
+}
+
+impl EventKind {
+    /// Tells the event formats apart by their distinguishing fields.
+    #[must_use]
+    pub fn detect(event: &Value) -> Self {
+        let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
+        if text("version").as_deref() == Some("2.0") || event.get("routeArn").is_some() {
+            Self::HttpV2 {
+                route_arn: text("routeArn"),
+            }
+        } else if event.get("methodArn").is_some() {
+            Self::Rest {
+                method_arn: text("methodArn"),
+            }
+        } else {
+            Self::Unknown
+        }
+    }
+
+    /// The `clientCertPem` at the place this event format keeps it.
+    #[must_use]
+    pub fn client_cert_pem<'e>(&self, event: &'e Value) -> Option<&'e str> {
+        let pointer = match self {
+            Self::Rest { .. } => "/requestContext/identity/clientCert/clientCertPem",
+            Self::HttpV2 { .. } => "/requestContext/authentication/clientCert/clientCertPem",
+            Self::Unknown => return None,
+        };
+        event.pointer(pointer).and_then(Value::as_str)
+    }
+
+    /// The response API Gateway expects for this event format.
+    #[must_use]
+    pub fn response(&self, decision: &Decision, scope: PolicyResource, http: HttpApiResponse) -> Value {
+        let context = context_of(decision);
+        let principal = principal_of(decision.identity());
+        let to_value = |r: std::result::Result<Value, serde_json::Error>| {
+            r.unwrap_or_else(|_| deny_everything_response())
+        };
+        match self {
+            Self::Rest { method_arn } => {
+                let mut r = ApiGatewayCustomAuthorizerResponse::<Map<String, Value>>::default();
+                r.principal_id = Some(principal);
+                r.policy_document = policy(decision.is_allow(), resource(method_arn.as_deref(), scope));
+                r.context = context;
+                to_value(serde_json::to_value(r))
+            }
+            Self::HttpV2 { route_arn } => match http {
+                HttpApiResponse::Simple => {
+                    let mut r = ApiGatewayV2CustomAuthorizerSimpleResponse::<Map<String, Value>>::default();
+                    r.is_authorized = decision.is_allow();
+                    r.context = context;
+                    to_value(serde_json::to_value(r))
+                }
+                HttpApiResponse::Iam => {
+                    let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Map<String, Value>>::default();
+                    r.principal_id = Some(principal);
+                    r.policy_document = policy(decision.is_allow(), resource(route_arn.as_deref(), scope));
+                    r.context = context;
+                    to_value(serde_json::to_value(r))
+                }
+            },
+            Self::Unknown => deny_everything_response(),
+        }
+    }
+}
+
+/// A Deny on `*`, valid for any event format that takes IAM policies.
+fn deny_everything_response() -> Value {
+    serde_json::json!({
+        "principalId": "unknown",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": "*"}]
+        },
+        "context": {"reason": DenyReason::InternalError.as_str()}
+    })
+}
+
+fn policy(allow: bool, resource: String) -> ApiGatewayCustomAuthorizerPolicy {
+    let mut statement = IamPolicyStatement::default();
+    statement.action = vec!["execute-api:Invoke".to_owned()];
+    statement.effect = if allow {
+        IamPolicyEffect::Allow
+    } else {
+        IamPolicyEffect::Deny
+    };
+    statement.resource = vec![resource];
+    let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
+    doc.version = Some("2012-10-17".to_owned());
+    doc.statement = vec![statement];
+    doc
+}
+
+/// The policy resource: the invoked ARN, or its stage wildcard
+/// (`arn:aws:execute-api:region:account:api-id/stage/*`).
+fn resource(arn: Option<&str>, scope: PolicyResource) -> String {
+    let Some(arn) = arn.filter(|a| !a.is_empty()) else {
+        return "*".to_owned();
+    };
+    match scope {
+        PolicyResource::Method => arn.to_owned(),
+        PolicyResource::Stage => {
+            let mut parts = arn.splitn(3, '/');
+            match (parts.next(), parts.next()) {
+                (Some(api), Some(stage)) if !stage.is_empty() => format!("{api}/{stage}/*"),
+                _ => arn.to_owned(),
+            }
+        }
+    }
+}
+
+/// A principal stable per certificate: its SHA-256 fingerprint.
+fn principal_of(id: &Identity) -> String {
+    if id.fingerprint_sha256.is_empty() {
+        "anonymous".to_owned()
+    } else {
+        id.fingerprint_sha256.clone()
+    }
+}
+
+/// The authorizer context: string values only, on Allow and Deny alike.
+fn context_of(decision: &Decision) -> Map<String, Value> {
+    let id = decision.identity();
+    let mut ctx = Map::new();
+    let mut put = |k: &str, v: &str| {
+        ctx.insert(k.to_owned(), Value::String(v.to_owned()));
+    };
+    put("subjectDn", &id.subject_dn);
+    put("issuerDn", &id.issuer_dn);
+    put("serialNumber", &id.serial_number);
+    put("fingerprintSha256", &id.fingerprint_sha256);
+    put("issuer", id.issuer.as_deref().unwrap_or_default());
+    if let Some(reason) = decision.reason() {
+        put("reason", reason.as_str());
+    }
+    ctx
+}
+
+/// A cached resource with its source and a single-flight refresh lock.
+#[derive(Debug)]
+struct Cached<T> {
+    source: SourceUri,
+    slot: RwLock<Slot<T>>,
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl<T: Expiring> Cached<T> {
+    fn new(source: SourceUri) -> Self {
+        Self {
+            source,
+            slot: RwLock::new(Slot::default()),
+            refreshing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&Slot<T>) -> R) -> R {
+        f(&self.slot.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn write<R>(&self, f: impl FnOnce(&mut Slot<T>) -> R) -> R {
+        f(&mut self.slot.write().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn current(&self) -> Option<Arc<T>> {
+        self.read(|s| s.current().cloned())
+    }
+}
+
+/// A snapshot of one issuer's CRL cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrlStatus {
+    /// Revoked entries of the CRL in use, if one is loaded.
+    pub entries: Option<usize>,
+    /// Its CRL number (hex), if it has one.
+    pub number: Option<String>,
+    /// Its `nextUpdate`.
+    pub next_update: Option<UnixTime>,
+    /// How many CRLs were verified and installed so far.
+    pub installs: u64,
+    /// The latest refresh failure, cleared by the next success.
+    pub last_error: Option<Error>,
+}
+
+/// The outcome of one request, with what the decision log line needs.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The decision.
+    pub decision: Decision,
+    /// Seconds since the used CRL's `thisUpdate`, when a CRL was consulted.
+    pub crl_age_seconds: Option<i64>,
+}
+
+/// The authorizer's process-wide state: configuration, fetcher, clock, and
+/// the cached truststore and CRLs. Built once at cold start.
+#[derive(Debug)]
+pub struct Authorizer {
+    config: Config,
+    fetcher: Fetcher,
+    clock: Arc<dyn Clock>,
+    http_api_response: HttpApiResponse,
+    truststore: Cached<TrustStore>,
+    /// One per issuer entry, `None` where revocation is not checked.
+    crls: Vec<Option<Cached<VerifiedCrl>>>,
+}
+
+/// Limits for fetching the configuration document itself.
+pub const CONFIG_FETCH_LIMITS: Limits = Limits {
+    timeout: Duration::from_secs(10),
+    max_bytes: 1024 * 1024,
+};
+
+/// Reads `AUTHORIZER_CONFIG`: inline JSON (starting with `{`), or a
+/// `file://`, `s3://` or `https://` URI of a JSON document.
+pub async fn load_config(value: Option<&str>) -> Result<Config> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
+        Error::Config("AUTHORIZER_CONFIG is not set: give inline JSON or a file://, s3:// or https:// URI".into())
+    })?;
+    if value.starts_with('{') {
+        return Config::from_json(value);
+    }
+    let uri = SourceUri::parse(value).map_err(|e| Error::Config(format!("AUTHORIZER_CONFIG: {e}")))?;
+    let fetcher = Fetcher::new(CONFIG_FETCH_LIMITS)?;
+    match fetcher.fetch(&uri, None).await? {
+        Fetched::Body { bytes, .. } => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error::Config(format!("{uri} is not UTF-8 JSON")))?;
+            Config::from_json(&text)
+        }
+        Fetched::NotModified => Err(Error::Config(format!("{uri}: unexpected 304"))),
+    }
+}
+
+impl Authorizer {
+    /// Builds the state and loads the truststore and every CRL.
+    ///
+    /// Fails if the truststore cannot be loaded: without it no CRL can be
+    /// verified and no issuer signature checked. A CRL that cannot be loaded
+    /// is only logged: that issuer's clients get `crl_unavailable` until a
+    /// later refresh succeeds, while other issuers keep working.
+    pub async fn start(config: Config, clock: Arc<dyn Clock>, http_api_response: HttpApiResponse) -> Result<Self> {
+        let fetcher = Fetcher::new(Self::fetch_limits(&config))?;
+        Self::start_with(config, fetcher, clock, http_api_response).await
+    }
+
+    /// The fetch limits a configuration asks for.
+    #[must_use]
+    pub fn fetch_limits(config: &Config) -> Limits {
+        Limits {
+            timeout: Duration::from_secs(config.fetch_timeout_seconds),
+            max_bytes: config.max_fetch_bytes,
+        }
+    }
+
+    /// [`Authorizer::start`] with a given fetcher.
+    pub async fn start_with(
+        config: Config,
+        fetcher: Fetcher,
+        clock: Arc<dyn Clock>,
+        http_api_response: HttpApiResponse,
+    ) -> Result<Self> {
+        let crls = config
+            .issuers
+            .iter()
+            .map(|rule| match &rule.revocation {
+                Revocation::Crl(uri) => Some(Cached::new(uri.clone())),
+                Revocation::NotChecked => None,
+            })
+            .collect();
+        let this = Self {
+            truststore: Cached::new(config.truststore.clone()),
+            config,
+            fetcher,
+            clock,
+            http_api_response,
+            crls,
+        };
+        let now = this.clock.now();
+        this.refresh_truststore(now).await;
+        if let Some(e) = this.truststore.read(|s| s.current().is_none().then(|| s.last_error().cloned())) {
+            let e = e.unwrap_or_else(|| Error::Truststore("not loaded".into()));
+            return Err(Error::Truststore(format!("cannot start without the truststore: {e}")));
+        }
+        this.warn_about_issuers_without_ca();
+        let loads = (0..this.crls.len()).map(|i| this.refresh_crl(i, now));
+        futures_util::future::join_all(loads).await;
+        Ok(this)
+    }
+
+    fn warn_about_issuers_without_ca(&self) {
+        // Not fatal: the bundle may gain the CA on a later refresh.
+        let Some(ts) = self.truststore.current() else { return };
+        for rule in &self.config.issuers {
+            if !ts.has_ca_matching(|name| crate::decision::issuer_name_matches(rule, name)) {
+                tracing::warn!(
+                    issuer = %rule.name,
+                    "no truststore CA matches this issuer entry: its CRL cannot be verified and its certificates' signatures are not checked here"
+                );
+            }
+        }
+    }
+
+    /// The state of issuer entry `index`'s CRL cache, for health checks and tests.
+    #[must_use]
+    pub fn crl_status(&self, index: usize) -> Option<CrlStatus> {
+        let cached = self.crls.get(index)?.as_ref()?;
+        Some(cached.read(|s| CrlStatus {
+            entries: s.current().map(|c| c.revoked().len()),
+            number: s.current().and_then(|c| c.number().map(|n| n.to_hex())),
+            next_update: s.current().map(|c| c.next_update()),
+            installs: s.installs(),
+            last_error: s.last_error().cloned(),
+        }))
+    }
+
+    /// The configuration in force.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn schedule_for_crls(&self) -> Schedule {
+        Schedule {
+            refresh_seconds: self.config.crl_refresh_seconds,
+            retry_seconds: self.config.crl_retry_seconds,
+        }
+    }
+
+    async fn refresh_truststore(&self, now: UnixTime) {
+        let schedule = Schedule {
+            refresh_seconds: self.config.truststore_refresh_seconds,
+            retry_seconds: self.config.crl_retry_seconds,
+        };
+        let cached = &self.truststore;
+        if !cached.read(|s| s.is_due(now, schedule)) {
+            return;
+        }
+        let Ok(_single_flight) = cached.refreshing.try_lock() else {
+            return;
+        };
+        let previous = cached.read(|s| s.validator().cloned());
+        let result = match self.fetcher.fetch(&cached.source, previous.as_ref()).await {
+            Ok(Fetched::NotModified) => {
+                cached.write(|s| s.confirm(now, None));
+                return;
+            }
+            Ok(Fetched::Body { bytes, validator }) => {
+                let digest: [u8; 32] = Sha256::digest(&bytes).into();
+                if cached.read(|s| s.holds_bytes(&digest)) {
+                    cached.write(|s| s.confirm(now, Some(validator)));
+                    return;
+                }
+                TrustStore::from_pem(&bytes).map(|ts| (ts, validator, digest))
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((ts, validator, digest)) => {
+                tracing::info!(
+                    event = "truststore_loaded",
+                    source = %cached.source,
+                    cas = ts.len(),
+                    sha256 = %ts.sha256_hex(),
+                    "truststore loaded"
+                );
+                cached.write(|s| s.install(now, ts, validator, digest));
+            }
+            Err(e) => {
+                tracing::warn!(event = "truststore_refresh_failed", source = %cached.source, error = %e,
+                    "truststore refresh failed; keeping the last good truststore");
+                cached.write(|s| s.fail(now, e));
+            }
+        }
+    }
+
+    /// Refreshes the CRL of issuer entry `index` if it is due. Never removes
+    /// a good CRL: failures and rejected candidates are logged and recorded.
+    async fn refresh_crl(&self, index: usize, now: UnixTime) {
+        let (Some(Some(cached)), Some(rule)) = (self.crls.get(index), self.config.issuers.get(index)) else {
+            return;
+        };
+        if !cached.read(|s| s.is_due(now, self.schedule_for_crls())) {
+            return;
+        }
+        // Single flight: if another task is already refreshing, use what we have.
+        let Ok(_single_flight) = cached.refreshing.try_lock() else {
+            return;
+        };
+        let previous = cached.read(|s| s.validator().cloned());
+        let (bytes, validator) = match self.fetcher.fetch(&cached.source, previous.as_ref()).await {
+            Ok(Fetched::NotModified) => {
+                tracing::debug!(event = "crl_not_modified", issuer = %rule.name, source = %cached.source);
+                cached.write(|s| s.confirm(now, None));
+                return;
+            }
+            Ok(Fetched::Body { bytes, validator }) => (bytes, validator),
+            Err(e) => {
+                let kept = cached.read(|s| s.current().map(|c| c.next_update()));
+                tracing::warn!(
+                    event = "crl_refresh_failed",
+                    issuer = %rule.name,
+                    source = %cached.source,
+                    error = %e,
+                    kept_until = kept.map(|t| t.offset(self.config.crl_grace_seconds).to_string()),
+                    "CRL refresh failed; the last good CRL stays in use until nextUpdate + grace"
+                );
+                cached.write(|s| s.fail(now, e));
+                return;
+            }
+        };
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        if cached.read(|s| s.holds_bytes(&digest)) {
+            cached.write(|s| s.confirm(now, Some(validator)));
+            return;
+        }
+        let result = match self.truststore.current() {
+            Some(ts) => VerifiedCrl::verify(&bytes, &RuleIssuer(rule), &ts, now, self.config.crl_time_policy()),
+            None => Err(Error::Truststore("not loaded".into())),
+        };
+        drop(bytes);
+        match cached.write(|s| s.offer_crl(now, result, validator)) {
+            Ok(()) => {
+                if let Some(crl) = cached.current() {
+                    tracing::info!(
+                        event = "crl_loaded",
+                        issuer = %rule.name,
+                        source = %cached.source,
+                        entries = crl.revoked().len(),
+                        crl_number = crl.number().map(|n| n.to_hex()),
+                        this_update = %crl.this_update(),
+                        next_update = %crl.next_update(),
+                        "CRL verified and loaded"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(
+                event = "crl_rejected",
+                issuer = %rule.name,
+                source = %cached.source,
+                error = %e,
+                "CRL rejected; the last good CRL stays in use"
+            ),
+        }
+    }
+
+    /// Decides one request's certificate.
+    pub async fn decide(&self, client_cert_pem: Option<&str>) -> Outcome {
+        let now = self.clock.now();
+        let plain = |decision| Outcome {
+            decision,
+            crl_age_seconds: None,
+        };
+        let der = match certificate_der(client_cert_pem) {
+            Ok(der) => der,
+            Err(deny) => return plain(deny),
+        };
+        self.refresh_truststore(now).await;
+        let Some(truststore) = self.truststore.current() else {
+            let deny = Decision::deny(DenyReason::InternalError, &Identity::default(), "truststore not loaded");
+            return plain(deny);
+        };
+        let engine = Engine::new(&self.config, &truststore);
+        let matched = match engine.check_certificate(&der, now) {
+            Ok(m) => m,
+            Err(deny) => return plain(deny),
+        };
+        if !matched.needs_crl() {
+            return plain(engine.check_revocation(matched, CrlView::Missing(""), now));
+        }
+        let index = matched.rule_index();
+        self.refresh_crl(index, now).await;
+        let cached = self.crls.get(index).and_then(Option::as_ref);
+        let crl = cached.and_then(Cached::current);
+        let why = cached
+            .and_then(|c| c.read(|s| s.last_error().map(ToString::to_string)))
+            .unwrap_or_else(|| "no CRL has been loaded for this issuer".to_owned());
+        let view = crl.as_deref().map_or(CrlView::Missing(&why), CrlView::Loaded);
+        Outcome {
+            decision: engine.check_revocation(matched, view, now),
+            crl_age_seconds: crl.map(|c| now.seconds_since(c.this_update())),
+        }
+    }
+
+    /// Handles one Lambda event: never fails, never panics on input. Anything
+    /// unexpected is a Deny.
+    pub async fn handle(&self, event: &Value) -> Value {
+        let kind = EventKind::detect(event);
+        let outcome = match kind {
+            EventKind::Unknown => Outcome {
+                decision: Decision::deny(
+                    DenyReason::InternalError,
+                    &Identity::default(),
+                    "unrecognized event: expected a REST or HTTP API REQUEST authorizer event",
+                ),
+                crl_age_seconds: None,
+            },
+            _ => self.decide(kind.client_cert_pem(event)).await,
+        };
+        log_decision(&outcome);
+        kind.response(&outcome.decision, self.config.policy_resource, self.http_api_response)
+    }
+}
+
+/// One structured line per decision. Never the PEM.
+fn log_decision(outcome: &Outcome) {
+    let id = outcome.decision.identity();
+    let (decision, reason, detail) = match &outcome.decision {
+        Decision::Allow(_) => ("allow", None, None),
+        Decision::Deny { reason, detail, .. } => ("deny", Some(reason.as_str()), Some(detail.as_str())),
+    };
+    tracing::info!(
+        event = "decision",
+        decision,
+        reason,
+        issuer = id.issuer.as_deref(),
+        serial = %id.serial_number,
+        subject = %id.subject_dn,
+        fingerprint = %id.fingerprint_sha256,
+        crl_age_seconds = outcome.crl_age_seconds,
+        detail,
+    );
+}

@@ -1,1 +1,53 @@
-fn main() {}
+//! The `authorizer` Lambda binary: wiring only. See the crate docs and README.
+
+use std::sync::Arc;
+
+use authorizer::lambda::{Authorizer, HttpApiResponse, load_config};
+use authorizer::time::SystemClock;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+fn init_logging() {
+    // JSON lines to stdout (CloudWatch). AWS_LAMBDA_LOG_LEVEL (set by Lambda's
+    // advanced logging controls) or RUST_LOG choose the level; default info.
+    let level = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_ascii_lowercase()))
+        .unwrap_or_else(|_| "info".to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .init();
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logging();
+    // Cold start: load and verify everything before the first event, so no
+    // request pays for it. Any configuration error stops here: never a
+    // fallback to allowing.
+    let started = async {
+        let config = load_config(std::env::var("AUTHORIZER_CONFIG").ok().as_deref()).await?;
+        let http = HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())?;
+        Authorizer::start(config, Arc::new(SystemClock), http).await
+    };
+    let authorizer = match started.await {
+        Ok(a) => Arc::new(a),
+        Err(e) => {
+            tracing::error!(event = "init_failed", error = %e, "authorizer cannot start");
+            return Err(e.into());
+        }
+    };
+    tracing::info!(event = "ready", issuers = authorizer.config().issuers.len(), "authorizer ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let authorizer = Arc::clone(&authorizer);
+        async move { Ok::<Value, lambda_runtime::Error>(authorizer.handle(&event.payload).await) }
+    }))
+    .await
+}

@@ -68,6 +68,52 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
 }
 
+
+/// A source of the current time, injected so cache expiry can be tested
+/// without sleeping.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> UnixTime;
+}
+
+/// The system wall clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> UnixTime {
+        UnixTime::now()
+    }
+}
+
+/// A clock that only moves when told to: for tests and simulations.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock reading `start`.
+    #[must_use]
+    pub fn new(start: UnixTime) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(start.0))
+    }
+
+    /// Moves the clock by `seconds`.
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Sets the clock.
+    pub fn set(&self, t: UnixTime) {
+        self.0.store(t.0, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,6 +138,14 @@ impl TrustStore {
         self.cas.iter().filter(move |ca| ca.subject_raw == name_der)
     }
 
+    /// Whether some CA's subject satisfies `accepts`.
+    #[must_use]
+    pub fn has_ca_matching(&self, accepts: impl Fn(&X509Name<'_>) -> bool) -> bool {
+        self.cas
+            .iter()
+            .any(|ca| X509Name::from_der(&ca.subject_raw).is_ok_and(|(_, n)| accepts(&n)))
+    }
+
     /// How many CA certificates the bundle holds.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -1,0 +1,14 @@
+//! Test support shared by the workspace's tests: real certificates and CRLs
+//! made at test time, realistic API Gateway authorizer events, a Lambda Runtime
+//! API host that drives built binaries, a scriptable HTTP server, and a local
+//! S3 (`moto_server`). Everything listens on 127.0.0.1 only and stops on drop.
+//!
+//! Test support may panic: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(missing_debug_implementations)]
+
+pub mod events;
+pub mod http_server;
+pub mod moto;
+pub mod pki;
+pub mod runtime_api;

@@ -1,0 +1,400 @@
+//! The pure decision core against real certificates and CRLs made at test time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use authorizer::cache::Slot;
+use authorizer::config::Config;
+use authorizer::crl::{CrlTimePolicy, VerifiedCrl};
+use authorizer::decision::{Decision, DenyReason, Engine, RuleIssuer};
+use authorizer::error::Error;
+use authorizer::source::Validator;
+use authorizer::time::UnixTime;
+use authorizer::truststore::TrustStore;
+use mtls_tests::pki::{self, Ca, serial20};
+use rcgen::{DnType, ExtendedKeyUsagePurpose};
+use time::Duration;
+
+const ORG: &str = "Temperature Testers, Inc.";
+const CN: &str = "Temperature Testers Devices CA";
+
+fn now() -> UnixTime {
+    UnixTime(pki::unix(pki::now()))
+}
+
+struct World {
+    ca: Ca,
+    config: Config,
+    truststore: TrustStore,
+}
+
+impl World {
+    /// One issuer entry `devices` for `ca`, with extra entry fields spliced in.
+    fn new(ca: Ca, extra: &str) -> Self {
+        let json = format!(
+            r#"{{"truststore":"file:///unused.pem","issuers":[{{"name":"devices",
+                "match":{{"O":"{ORG}","CN":"{CN}"}},"crl":"file:///unused.crl"{extra}}}],
+                "crl_grace_seconds":3600,"clock_skew_seconds":60}}"#
+        );
+        let config = Config::from_json(&json).unwrap();
+        let truststore = TrustStore::from_pem(ca.pem().as_bytes()).unwrap();
+        Self { ca, config, truststore }
+    }
+
+    fn standard() -> Self {
+        Self::new(Ca::new(ORG, CN), "")
+    }
+
+    fn verify(&self, crl: &[u8], at: UnixTime) -> Result<VerifiedCrl, Error> {
+        let policy = CrlTimePolicy {
+            clock_skew_seconds: 60,
+            grace_seconds: 3600,
+        };
+        VerifiedCrl::verify(crl, &RuleIssuer(&self.config.issuers[0]), &self.truststore, at, policy)
+    }
+
+    fn decide(&self, pem: &str, crl: Option<&VerifiedCrl>, at: UnixTime) -> Decision {
+        Engine::new(&self.config, &self.truststore).decide(Some(pem), at, |_| crl)
+    }
+
+    /// Decides with a fresh, empty CRL of the CA.
+    fn decide_clean(&self, pem: &str) -> Decision {
+        let crl = self.verify(&self.ca.crl().der(), now()).unwrap();
+        self.decide(pem, Some(&crl), now())
+    }
+}
+
+fn reason(d: &Decision) -> Option<DenyReason> {
+    d.reason()
+}
+
+#[test]
+fn valid_certificate_with_fresh_crl_is_allowed_with_identity() {
+    let w = World::standard();
+    let pem = w.ca.leaf(&[0x01, 0x02]).pem();
+    let d = w.decide_clean(&pem);
+    assert!(d.is_allow(), "{d:?}");
+    let id = d.identity();
+    assert_eq!(id.serial_number, "0102");
+    assert_eq!(id.subject_dn, "CN=device-1");
+    assert_eq!(id.issuer_dn, format!("O=Temperature Testers\\, Inc.,CN={CN}"));
+    assert_eq!(id.issuer.as_deref(), Some("devices"));
+    assert_eq!(id.fingerprint_sha256.len(), 64);
+}
+
+#[test]
+fn missing_certificate_is_denied() {
+    let w = World::standard();
+    let engine = Engine::new(&w.config, &w.truststore);
+    assert_eq!(engine.decide(None, now(), |_| None).reason(), Some(DenyReason::MissingCertificate));
+    assert_eq!(engine.decide(Some("  \n"), now(), |_| None).reason(), Some(DenyReason::MissingCertificate));
+}
+
+#[test]
+fn malformed_certificate_is_denied() {
+    let w = World::standard();
+    let pem = w.ca.leaf(&[7]).pem();
+    // Corrupt one base64 character in the middle of the body.
+    let mut bytes = pem.clone().into_bytes();
+    let mid = bytes.len() / 2;
+    bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
+    let corrupted = String::from_utf8(bytes).unwrap();
+    for bad in ["not a certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", &corrupted] {
+        let d = w.decide(bad, None, now());
+        assert!(
+            matches!(reason(&d), Some(DenyReason::MalformedCertificate | DenyReason::IssuerNotAllowed)),
+            "{bad:?} gave {d:?}"
+        );
+        assert!(!d.is_allow());
+    }
+    assert_eq!(reason(&w.decide("garbage", None, now())), Some(DenyReason::MalformedCertificate));
+}
+
+#[test]
+fn certificate_from_an_issuer_no_entry_matches_is_denied() {
+    let w = World::standard();
+    let other = Ca::new(ORG, "Some Other CA");
+    let d = w.decide_clean(&other.leaf(&[1]).pem());
+    assert_eq!(reason(&d), Some(DenyReason::IssuerNotAllowed));
+}
+
+#[test]
+fn certificate_from_an_impostor_ca_with_the_same_dn_is_denied() {
+    let w = World::standard();
+    let impostor = w.ca.impostor();
+    let d = w.decide_clean(&impostor.leaf(&[1]).pem());
+    assert_eq!(reason(&d), Some(DenyReason::IssuerNotAllowed), "{d:?}");
+}
+
+#[test]
+fn issuer_match_requires_every_named_attribute() {
+    let ca = Ca::with_dn(&[(DnType::OrganizationName, ORG), (DnType::CommonName, "Lookalike CA")]);
+    let w = World::new(Ca::new(ORG, CN), "");
+    let d = w.decide_clean(&ca.leaf(&[1]).pem());
+    assert_eq!(reason(&d), Some(DenyReason::IssuerNotAllowed));
+}
+
+#[test]
+fn multi_valued_issuer_attribute_matches_if_any_value_matches() {
+    let ca = Ca::with_dn(&[
+        (DnType::OrganizationName, ORG),
+        (DnType::OrganizationalUnitName, "Fleet A"),
+        (DnType::OrganizationalUnitName, "Fleet B"),
+        (DnType::CommonName, CN),
+    ]);
+    let w = World::new(ca, "");
+    let mut config = w.config.clone();
+    let json = format!(
+        r#"{{"truststore":"file:///t","issuers":[{{"name":"devices","match":{{"OU":"Fleet B","2.5.4.3":"{CN}"}},"crl":"file:///c"}}]}}"#
+    );
+    config.issuers = Config::from_json(&json).unwrap().issuers;
+    let w = World { config, ..w };
+    assert!(w.decide_clean(&w.ca.leaf(&[1]).pem()).is_allow());
+}
+
+#[test]
+fn subject_attributes_must_match_the_entry() {
+    let w = World::new(Ca::new(ORG, CN), r#","subject":{"OU":["Tech Operations","Field"]}"#);
+    let good = w.ca.leaf(&[1]).subject(&[(DnType::OrganizationalUnitName, "Field"), (DnType::CommonName, "t1")]).pem();
+    let bad = w.ca.leaf(&[2]).subject(&[(DnType::OrganizationalUnitName, "Sales"), (DnType::CommonName, "t2")]).pem();
+    let none = w.ca.leaf(&[3]).pem();
+    assert!(w.decide_clean(&good).is_allow());
+    assert_eq!(reason(&w.decide_clean(&bad)), Some(DenyReason::SubjectNotAllowed));
+    assert_eq!(reason(&w.decide_clean(&none)), Some(DenyReason::SubjectNotAllowed));
+}
+
+#[test]
+fn san_dns_and_uri_patterns_constrain_the_subject() {
+    let w = World::new(
+        Ca::new(ORG, CN),
+        r#","subject":{"san_dns":["*.devices.example.com"],"san_uri":["spiffe://example.org/device/*"]}"#,
+    );
+    let good = w.ca.leaf(&[1]).dns("t1.devices.example.com").uri("spiffe://example.org/device/t1").pem();
+    let wrong_dns = w.ca.leaf(&[2]).dns("t1.example.com").uri("spiffe://example.org/device/t1").pem();
+    let wrong_uri = w.ca.leaf(&[3]).dns("t1.devices.example.com").uri("spiffe://example.org/admin").pem();
+    assert!(w.decide_clean(&good).is_allow());
+    assert_eq!(reason(&w.decide_clean(&wrong_dns)), Some(DenyReason::SubjectNotAllowed));
+    assert_eq!(reason(&w.decide_clean(&wrong_uri)), Some(DenyReason::SubjectNotAllowed));
+}
+
+#[test]
+fn eku_without_client_auth_is_denied_by_default() {
+    let w = World::standard();
+    let server_only = w.ca.leaf(&[1]).eku(Some(vec![ExtendedKeyUsagePurpose::ServerAuth])).pem();
+    let no_eku = w.ca.leaf(&[2]).eku(None).pem();
+    assert_eq!(reason(&w.decide_clean(&server_only)), Some(DenyReason::SubjectNotAllowed));
+    assert!(w.decide_clean(&no_eku).is_allow(), "no EKU extension means any purpose");
+}
+
+#[test]
+fn eku_client_auth_required_refuses_a_certificate_without_eku() {
+    let w = World::new(Ca::new(ORG, CN), r#","subject":{"eku":"client_auth_required"}"#);
+    assert_eq!(reason(&w.decide_clean(&w.ca.leaf(&[2]).eku(None).pem())), Some(DenyReason::SubjectNotAllowed));
+    assert!(w.decide_clean(&w.ca.leaf(&[3]).pem()).is_allow());
+    let ignore = World::new(Ca::new(ORG, CN), r#","subject":{"eku":"ignore"}"#);
+    let server_only = ignore.ca.leaf(&[1]).eku(Some(vec![ExtendedKeyUsagePurpose::ServerAuth])).pem();
+    assert!(ignore.decide_clean(&server_only).is_allow());
+}
+
+#[test]
+fn expired_certificate_is_denied_beyond_the_clock_skew() {
+    let w = World::standard();
+    let t = pki::now();
+    let just_expired = w.ca.leaf(&[1]).validity(t - Duration::days(2), t - Duration::seconds(30)).pem();
+    let long_expired = w.ca.leaf(&[2]).validity(t - Duration::days(2), t - Duration::seconds(120)).pem();
+    assert!(w.decide_clean(&just_expired).is_allow(), "within the 60 s skew");
+    assert_eq!(reason(&w.decide_clean(&long_expired)), Some(DenyReason::Expired));
+}
+
+#[test]
+fn not_yet_valid_certificate_is_denied() {
+    let w = World::standard();
+    let t = pki::now();
+    let future = w.ca.leaf(&[1]).validity(t + Duration::hours(1), t + Duration::days(2)).pem();
+    assert_eq!(reason(&w.decide_clean(&future)), Some(DenyReason::NotYetValid));
+}
+
+#[test]
+fn revoked_serial_is_denied() {
+    let w = World::standard();
+    let crl = w.verify(&w.ca.crl().revoke(&[0x42]).der(), now()).unwrap();
+    let d = w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now());
+    assert_eq!(reason(&d), Some(DenyReason::Revoked));
+    assert_eq!(d.identity().serial_number, "42");
+    assert!(w.decide(&w.ca.leaf(&[0x43]).pem(), Some(&crl), now()).is_allow());
+}
+
+#[test]
+fn revoked_20_byte_serial_is_denied_and_its_low_bit_neighbour_is_allowed() {
+    let w = World::standard();
+    let revoked = serial20(0x10);
+    let neighbour = serial20(0x11);
+    let crl = w.verify(&w.ca.crl().revoke(&revoked).der(), now()).unwrap();
+    let d = w.decide(&w.ca.leaf(&revoked).pem(), Some(&crl), now());
+    assert_eq!(reason(&d), Some(DenyReason::Revoked));
+    assert_eq!(d.identity().serial_number, hex_of(&revoked));
+    assert!(d.identity().serial_number.starts_with("805a"));
+    let d = w.decide(&w.ca.leaf(&neighbour).pem(), Some(&crl), now());
+    assert!(d.is_allow(), "{d:?}");
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn serials_01_and_ff_are_matched_exactly() {
+    let w = World::standard();
+    let crl = w.verify(&w.ca.crl().revoke(&[0xff]).der(), now()).unwrap();
+    let ff = w.decide(&w.ca.leaf(&[0xff]).pem(), Some(&crl), now());
+    let one = w.decide(&w.ca.leaf(&[0x01]).pem(), Some(&crl), now());
+    assert_eq!(reason(&ff), Some(DenyReason::Revoked));
+    assert_eq!(ff.identity().serial_number, "ff");
+    assert!(one.is_allow());
+    assert_eq!(one.identity().serial_number, "01");
+    let crl1 = w.verify(&w.ca.crl().revoke(&[0x01]).der(), now()).unwrap();
+    assert_eq!(reason(&w.decide(&w.ca.leaf(&[0x01]).pem(), Some(&crl1), now())), Some(DenyReason::Revoked));
+    assert!(w.decide(&w.ca.leaf(&[0xff]).pem(), Some(&crl1), now()).is_allow());
+}
+
+#[test]
+fn crl_signed_by_the_wrong_key_is_rejected() {
+    let w = World::standard();
+    let forged = w.ca.crl().der_signed_by(&w.ca.impostor());
+    assert!(matches!(w.verify(&forged, now()), Err(Error::CrlBadSignature { .. })));
+}
+
+#[test]
+fn tampered_crl_bytes_are_rejected() {
+    let w = World::standard();
+    let mut der = w.ca.crl().revoke(&[0x42]).der();
+    // Un-revoke 0x42 by rewriting the serial in place: the signature no longer covers it.
+    let at = der.windows(3).position(|win| win == [0x02, 0x01, 0x42]).unwrap();
+    der[at + 2] = 0x43;
+    assert!(matches!(w.verify(&der, now()), Err(Error::CrlBadSignature { .. })));
+}
+
+#[test]
+fn crl_of_a_ca_the_entry_does_not_match_is_rejected() {
+    let w = World::standard();
+    let other = Ca::new(ORG, "Some Other CA");
+    let err = w.verify(&other.crl().der(), now());
+    assert!(matches!(err, Err(Error::CrlIssuerMismatch { .. })), "{err:?}");
+}
+
+#[test]
+fn crl_issuer_must_equal_the_certificate_issuer() {
+    // One entry matching two CAs by O only: the CRL of CA 1 cannot clear CA 2's certificates.
+    let ca1 = Ca::new(ORG, "Fleet 1 CA");
+    let ca2 = Ca::new(ORG, "Fleet 2 CA");
+    let bundle = format!("{}{}", ca1.pem(), ca2.pem());
+    let config = Config::from_json(&format!(
+        r#"{{"truststore":"file:///t","issuers":[{{"name":"fleet","match":{{"O":"{ORG}"}},"crl":"file:///c"}}]}}"#
+    ))
+    .unwrap();
+    let ts = TrustStore::from_pem(bundle.as_bytes()).unwrap();
+    let policy = CrlTimePolicy { clock_skew_seconds: 60, grace_seconds: 0 };
+    let crl1 = VerifiedCrl::verify(&ca1.crl().der(), &RuleIssuer(&config.issuers[0]), &ts, now(), policy).unwrap();
+    let engine = Engine::new(&config, &ts);
+    assert!(engine.decide(Some(&ca1.leaf(&[1]).pem()), now(), |_| Some(&crl1)).is_allow());
+    let d = engine.decide(Some(&ca2.leaf(&[1]).pem()), now(), |_| Some(&crl1));
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+}
+
+#[test]
+fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
+    let w = World::standard();
+    let t = now();
+    let newer = w.verify(&w.ca.crl().number(7).revoke(&[0x42]).der(), t).unwrap();
+    let older = w.verify(&w.ca.crl().number(6).der(), t).unwrap();
+    let mut slot = Slot::default();
+    slot.offer_crl(t, Ok(newer), Validator::default()).unwrap();
+    let err = slot.offer_crl(t, Ok(older), Validator::default());
+    assert!(matches!(err, Err(Error::CrlRollback { what: "CRL number", .. })), "{err:?}");
+    let kept = slot.current().unwrap();
+    assert_eq!(kept.number().map(|n| n.to_hex()), Some("07".into()));
+    assert_eq!(reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(kept), t)), Some(DenyReason::Revoked));
+    assert_eq!(slot.installs(), 1);
+}
+
+#[test]
+fn crl_past_next_update_is_used_within_grace_and_unavailable_after() {
+    let w = World::standard();
+    let issued = pki::now() - Duration::hours(2);
+    let next = pki::now() - Duration::minutes(30); // expired 30 min ago; grace is 60 min
+    let crl = w.verify(&w.ca.crl().times(issued, next).revoke(&[0x42]).der(), now()).unwrap();
+    let good = w.ca.leaf(&[0x01]).pem();
+    assert!(w.decide(&good, Some(&crl), now()).is_allow(), "inside grace");
+    let later = now().offset(31 * 60);
+    assert_eq!(reason(&w.decide(&good, Some(&crl), later)), Some(DenyReason::CrlUnavailable), "past grace");
+    // A CRL already past nextUpdate + grace is refused at load.
+    let stale = w.ca.crl().times(issued - Duration::hours(5), next - Duration::hours(2)).der();
+    assert!(matches!(w.verify(&stale, now()), Err(Error::CrlExpired { .. })));
+}
+
+#[test]
+fn crl_with_this_update_in_the_future_is_rejected() {
+    let w = World::standard();
+    let t = pki::now();
+    let future = w.ca.crl().times(t + Duration::minutes(10), t + Duration::days(1)).der();
+    assert!(matches!(w.verify(&future, now()), Err(Error::CrlNotYetValid { .. })));
+    let within_skew = w.ca.crl().times(t + Duration::seconds(30), t + Duration::days(1)).der();
+    assert!(w.verify(&within_skew, now()).is_ok());
+}
+
+#[test]
+fn pem_and_der_crls_give_the_same_answers() {
+    let w = World::standard();
+    let builder = w.ca.crl().revoke(&[0x42]).revoke(&serial20(1));
+    let from_der = w.verify(&builder.der(), now()).unwrap();
+    let from_pem = w.verify(builder.pem().as_bytes(), now()).unwrap();
+    assert_eq!(from_der.revoked().len(), 2);
+    assert_eq!(from_pem.revoked().len(), 2);
+    for serial in [&[0x42u8][..], &serial20(1), &[0x43]] {
+        let pem = w.ca.leaf(serial).pem();
+        assert_eq!(w.decide(&pem, Some(&from_der), now()), w.decide(&pem, Some(&from_pem), now()));
+    }
+}
+
+#[test]
+fn crl_scoped_to_ca_certificates_is_refused() {
+    let w = World::standard();
+    let scoped = w.ca.crl().ca_certs_only().der();
+    assert!(matches!(w.verify(&scoped, now()), Err(Error::CrlUnsupported(_))));
+}
+
+#[test]
+fn garbage_crl_is_malformed() {
+    let w = World::standard();
+    assert!(matches!(w.verify(b"\x30\x03\x02\x01", now()), Err(Error::CrlMalformed(_))));
+    assert!(matches!(w.verify(b"-----BEGIN X509 CRL-----\n!!\n-----END X509 CRL-----\n", now()), Err(Error::CrlMalformed(_))));
+    let mut trailing = w.ca.crl().der();
+    trailing.push(0);
+    assert!(matches!(w.verify(&trailing, now()), Err(Error::CrlMalformed(_))));
+}
+
+#[test]
+fn no_crl_loaded_is_crl_unavailable() {
+    let w = World::standard();
+    let d = w.decide(&w.ca.leaf(&[1]).pem(), None, now());
+    assert_eq!(reason(&d), Some(DenyReason::CrlUnavailable));
+    assert_eq!(d.identity().issuer.as_deref(), Some("devices"));
+}
+
+#[test]
+fn revocation_none_allows_without_a_crl() {
+    let ca = Ca::new(ORG, CN);
+    let config = Config::from_json(&format!(
+        r#"{{"truststore":"file:///t","issuers":[{{"name":"lab","match":{{"CN":"{CN}"}},"revocation":"none"}}]}}"#
+    ))
+    .unwrap();
+    let ts = TrustStore::from_pem(ca.pem().as_bytes()).unwrap();
+    let d = Engine::new(&config, &ts).decide(Some(&ca.leaf(&[1]).pem()), now(), |_| None);
+    assert!(d.is_allow(), "{d:?}");
+}
+
+#[test]
+fn crl_serial_written_with_a_leading_zero_octet_still_matches() {
+    // Serials are compared as normalized magnitude bytes: 00 42 and 42 are one serial.
+    let w = World::standard();
+    let crl = w.verify(&w.ca.crl().revoke(&[0x00, 0x42]).der(), now()).unwrap();
+    assert_eq!(reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now())), Some(DenyReason::Revoked));
+}

@@ -1,0 +1,50 @@
+//! A local S3 that speaks the AWS wire protocol: `moto_server` (pip
+//! `moto[server]`) on 127.0.0.1, stopped when dropped.
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+/// A running `moto_server`.
+pub struct Moto {
+    addr: SocketAddr,
+    _child: Child,
+}
+
+impl Moto {
+    /// Starts `moto_server` (or `$MOTO_SERVER`) and waits until it accepts connections.
+    pub async fn start() -> Self {
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start `{program}` ({e}); install it with `pip install 'moto[server]'` (make setup does)")
+            });
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "moto_server did not start within 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self { addr, _child: child }
+    }
+
+    /// The endpoint URL, for `AWS_ENDPOINT_URL_S3`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}

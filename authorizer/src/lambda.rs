@@ -96,8 +96,14 @@ impl EventKind {
     pub fn response(&self, decision: &Decision, scope: PolicyResource, http: HttpApiResponse) -> Value {
         let context = context_of(decision);
         let principal = principal_of(decision.identity());
-        let to_value = |r: std::result::Result<Value, serde_json::Error>| {
-            r.unwrap_or_else(|_| deny_everything_response())
+        // Optional fields the crate leaves as `null` (usageIdentifierKey) are
+        // dropped: API Gateway documents them as absent-or-string.
+        let to_value = |r: std::result::Result<Value, serde_json::Error>| match r {
+            Ok(Value::Object(mut fields)) => {
+                fields.retain(|_, v| !v.is_null());
+                Value::Object(fields)
+            }
+            _ => deny_everything_response(),
         };
         match self {
             Self::Rest { method_arn } => {

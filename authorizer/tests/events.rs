@@ -1,0 +1,158 @@
+//! Both authorizer event formats through `Authorizer::handle`: response shapes,
+//! context keys, and hostile or odd events.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+
+use authorizer::config::Config;
+use authorizer::lambda::{Authorizer, HttpApiResponse};
+use authorizer::time::{ManualClock, UnixTime};
+use mtls_tests::events::{self, METHOD_ARN, ROUTE_ARN};
+use mtls_tests::pki::{self, Ca, serial20};
+use serde_json::{Value, json};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    ca: Ca,
+    dir: std::path::PathBuf,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
+        std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.path().join("devices.crl"), ca.crl().revoke(&serial20(0x10)).der()).unwrap();
+        Self {
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+            ca,
+        }
+    }
+
+    async fn authorizer(&self, extra: &str, http: HttpApiResponse) -> Authorizer {
+        let config = Config::from_json(&format!(
+            r#"{{"truststore":"file://{0}/truststore.pem","issuers":[{{"name":"devices",
+                "match":{{"CN":"Devices CA"}},"crl":"file://{0}/devices.crl"}}]{extra}}}"#,
+            self.dir.display()
+        ))
+        .unwrap();
+        let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
+        Authorizer::start(config, clock, http).await.unwrap()
+    }
+}
+
+fn statement(resp: &Value) -> &Value {
+    &resp["policyDocument"]["Statement"][0]
+}
+
+#[tokio::test]
+async fn rest_event_allow_is_an_iam_policy_on_the_method_arn_with_identity_context() {
+    let s = Setup::new();
+    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let pem = s.ca.leaf(&serial20(0x11)).pem();
+    let resp = a.handle(&events::rest(Some(&pem))).await;
+    assert_eq!(resp["policyDocument"]["Version"], "2012-10-17");
+    assert!(resp.as_object().unwrap().values().all(|v| !v.is_null()), "{resp}");
+    assert_eq!(statement(&resp)["Effect"], "Allow");
+    assert_eq!(statement(&resp)["Action"], json!(["execute-api:Invoke"]));
+    assert_eq!(statement(&resp)["Resource"], json!([METHOD_ARN]));
+    let ctx = &resp["context"];
+    assert_eq!(ctx["serialNumber"], format!("805a{}11", "5a".repeat(17)));
+    assert_eq!(ctx["subjectDn"], "CN=device-1");
+    assert_eq!(ctx["issuerDn"], "O=Temperature Testers\\, Inc.,CN=Devices CA");
+    assert_eq!(ctx["issuer"], "devices");
+    assert!(ctx.get("reason").is_none());
+    assert_eq!(resp["principalId"], ctx["fingerprintSha256"]);
+    for (_, v) in ctx.as_object().unwrap() {
+        assert!(v.is_string(), "context values must be strings: {v}");
+    }
+}
+
+#[tokio::test]
+async fn rest_event_deny_carries_the_reason_in_the_context() {
+    let s = Setup::new();
+    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let pem = s.ca.leaf(&serial20(0x10)).pem();
+    let resp = a.handle(&events::rest(Some(&pem))).await;
+    assert_eq!(statement(&resp)["Effect"], "Deny");
+    assert_eq!(resp["context"]["reason"], "revoked");
+    assert_eq!(resp["context"]["issuer"], "devices");
+    let resp = a.handle(&events::rest(None)).await;
+    assert_eq!(statement(&resp)["Effect"], "Deny");
+    assert_eq!(resp["context"]["reason"], "missing_certificate");
+    assert_eq!(resp["principalId"], "anonymous");
+}
+
+#[tokio::test]
+async fn stage_policy_resource_covers_every_route_of_the_stage() {
+    let s = Setup::new();
+    let a = s.authorizer(r#","policy_resource":"stage""#, HttpApiResponse::Simple).await;
+    let resp = a.handle(&events::rest(Some(&s.ca.leaf(&[1]).pem()))).await;
+    assert_eq!(
+        statement(&resp)["Resource"],
+        json!(["arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/*"])
+    );
+}
+
+#[tokio::test]
+async fn http_api_event_gets_a_simple_response_by_default() {
+    let s = Setup::new();
+    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let allow = a.handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem()))).await;
+    assert_eq!(allow["isAuthorized"], true);
+    assert_eq!(allow["context"]["serialNumber"], "01");
+    assert!(allow.get("policyDocument").is_none());
+    let deny = a.handle(&events::http_v2(Some(&s.ca.leaf(&serial20(0x10)).pem()))).await;
+    assert_eq!(deny["isAuthorized"], false);
+    assert_eq!(deny["context"]["reason"], "revoked");
+}
+
+#[tokio::test]
+async fn http_api_event_gets_an_iam_policy_when_configured() {
+    let s = Setup::new();
+    let a = s.authorizer("", HttpApiResponse::Iam).await;
+    let resp = a.handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem()))).await;
+    assert_eq!(statement(&resp)["Effect"], "Allow");
+    assert_eq!(statement(&resp)["Resource"], json!([ROUTE_ARN]));
+    assert!(resp.get("isAuthorized").is_none());
+}
+
+#[tokio::test]
+async fn event_without_validity_or_hints_is_still_decided_from_the_pem() {
+    let s = Setup::new();
+    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let mut event = events::rest(Some(&s.ca.leaf(&[1]).pem()));
+    let cert = event["requestContext"]["identity"]["clientCert"].as_object_mut().unwrap();
+    cert.remove("validity");
+    cert.remove("serialNumber");
+    cert.remove("subjectDN");
+    let resp = a.handle(&event).await;
+    assert_eq!(statement(&resp)["Effect"], "Allow");
+}
+
+#[tokio::test]
+async fn hostile_or_unexpected_events_are_denied_never_errors() {
+    let s = Setup::new();
+    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let cases = [
+        json!(null),
+        json!("a string"),
+        json!([1, 2, 3]),
+        json!({}),
+        json!({"type": "TOKEN", "authorizationToken": "x", "methodArn": METHOD_ARN}),
+        json!({"methodArn": METHOD_ARN, "requestContext": {"identity": {"clientCert": 42}}}),
+        json!({"methodArn": 7, "requestContext": {"identity": {"clientCert": {"clientCertPem": ["x"]}}}}),
+        json!({"version": "2.0", "routeArn": ROUTE_ARN, "requestContext": {"authentication": null}}),
+        json!({"methodArn": METHOD_ARN, "requestContext": {"identity": {"clientCert": {"clientCertPem": "-----BEGIN CERTIFICATE-----\n////\n-----END CERTIFICATE-----"}}}}),
+    ];
+    for event in cases {
+        let resp = a.handle(&event).await;
+        let denied = resp["isAuthorized"] == false || statement(&resp)["Effect"] == "Deny";
+        assert!(denied, "{event} gave {resp}");
+        assert!(resp["context"]["reason"].is_string(), "{event} gave {resp}");
+    }
+    let unknown = a.handle(&json!({"hello": "world"})).await;
+    assert_eq!(unknown["context"]["reason"], "internal_error");
+    assert_eq!(statement(&unknown)["Resource"], "*");
+}

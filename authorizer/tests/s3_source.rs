@@ -1,0 +1,140 @@
+//! `s3://` sources against `moto_server` on 127.0.0.1, with a versioned bucket.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use authorizer::config::Config;
+use authorizer::decision::DenyReason;
+use authorizer::error::Error;
+use authorizer::fetch::{Fetcher, Limits};
+use authorizer::lambda::{Authorizer, HttpApiResponse};
+use authorizer::source::{Fetched, SourceUri};
+use authorizer::time::{ManualClock, UnixTime};
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use mtls_tests::moto::Moto;
+use mtls_tests::pki::{self, Ca};
+
+const BUCKET: &str = "pki-bucket";
+
+fn client(moto: &Moto) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+async fn versioned_bucket(s3: &aws_sdk_s3::Client) {
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    s3.put_bucket_versioning()
+        .bucket(BUCKET)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) -> String {
+    let out = s3
+        .put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+    out.version_id().unwrap().to_owned()
+}
+
+fn fetcher(moto: &Moto, max_bytes: u64) -> Fetcher {
+    Fetcher::new(Limits {
+        timeout: Duration::from_secs(10),
+        max_bytes,
+    })
+    .unwrap()
+    .with_s3_client(client(moto))
+}
+
+#[tokio::test]
+async fn s3_fetch_is_conditional_on_the_etag() {
+    let moto = Moto::start().await;
+    let s3 = client(&moto);
+    versioned_bucket(&s3).await;
+    put(&s3, "crl/devices.crl", b"first".to_vec()).await;
+    let f = fetcher(&moto, 1 << 20);
+    let uri = SourceUri::parse(&format!("s3://{BUCKET}/crl/devices.crl")).unwrap();
+    let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else { panic!("expected a body") };
+    assert_eq!(bytes, b"first");
+    assert!(validator.etag.is_some() && validator.version_id.is_some());
+    assert_eq!(f.fetch(&uri, Some(&validator)).await.unwrap(), Fetched::NotModified);
+    put(&s3, "crl/devices.crl", b"second".to_vec()).await;
+    let Fetched::Body { bytes, .. } = f.fetch(&uri, Some(&validator)).await.unwrap() else { panic!("expected a body") };
+    assert_eq!(bytes, b"second");
+}
+
+#[tokio::test]
+async fn s3_pinned_version_is_fetched_once_and_stays_pinned() {
+    let moto = Moto::start().await;
+    let s3 = client(&moto);
+    versioned_bucket(&s3).await;
+    let v1 = put(&s3, "truststore.pem", b"v1".to_vec()).await;
+    put(&s3, "truststore.pem", b"v2".to_vec()).await;
+    let f = fetcher(&moto, 1 << 20);
+    let uri = SourceUri::parse(&format!("s3://{BUCKET}/truststore.pem?versionId={v1}")).unwrap();
+    let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else { panic!("expected a body") };
+    assert_eq!(bytes, b"v1", "the pinned version, not the latest");
+    assert_eq!(f.fetch(&uri, Some(&validator)).await.unwrap(), Fetched::NotModified);
+}
+
+#[tokio::test]
+async fn s3_missing_object_and_oversized_object_are_errors() {
+    let moto = Moto::start().await;
+    let s3 = client(&moto);
+    versioned_bucket(&s3).await;
+    put(&s3, "big.crl", vec![0x30; 8192]).await;
+    let f = fetcher(&moto, 4096);
+    let missing = SourceUri::parse(&format!("s3://{BUCKET}/nope.crl")).unwrap();
+    assert!(matches!(f.fetch(&missing, None).await, Err(Error::Fetch { .. })));
+    let big = SourceUri::parse(&format!("s3://{BUCKET}/big.crl")).unwrap();
+    assert!(matches!(f.fetch(&big, None).await, Err(Error::FetchTooLarge { limit: 4096, .. })));
+}
+
+#[tokio::test]
+async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
+    let moto = Moto::start().await;
+    let s3 = client(&moto);
+    versioned_bucket(&s3).await;
+    let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
+    put(&s3, "truststore.pem", ca.pem().as_bytes().to_vec()).await;
+    put(&s3, "crl/devices.crl", ca.crl().number(1).der()).await;
+    let config = Config::from_json(&format!(
+        r#"{{"truststore":"s3://{BUCKET}/truststore.pem","issuers":[{{"name":"devices",
+            "match":{{"CN":"Devices CA"}},"crl":"s3://{BUCKET}/crl/devices.crl"}}],"crl_refresh_seconds":60}}"#
+    ))
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
+    let a = Authorizer::start_with(config, fetcher(&moto, 1 << 20), clock.clone(), HttpApiResponse::Simple)
+        .await
+        .unwrap();
+    let device = ca.leaf(&[0x42]).pem();
+    assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
+
+    clock.advance(60); // unchanged: 304, no re-parse
+    assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
+    assert_eq!(a.crl_status(0).unwrap().installs, 1);
+
+    put(&s3, "crl/devices.crl", ca.crl().number(2).revoke(&[0x42]).der()).await;
+    clock.advance(60);
+    assert_eq!(a.decide(Some(&device)).await.decision.reason(), Some(DenyReason::Revoked));
+    assert_eq!(a.crl_status(0).unwrap().installs, 2);
+}

@@ -1,0 +1,167 @@
+//! The built `authorizer` binary, run the way Lambda runs it: a process that
+//! polls the Runtime API, configured only through environment variables.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use mtls_tests::events;
+use mtls_tests::moto::Moto;
+use mtls_tests::pki::{Ca, serial20};
+use mtls_tests::runtime_api::RuntimeApi;
+use serde_json::{Value, json};
+use tokio::process::Child;
+
+const INVOKE_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_authorizer"))
+}
+
+fn effect(resp: &Value) -> &Value {
+    &resp["policyDocument"]["Statement"][0]["Effect"]
+}
+
+async fn output_of(mut child: Child) -> String {
+    let _ = child.start_kill();
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test]
+async fn binary_answers_rest_and_http_api_events_through_the_runtime_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Temperature Testers, Inc.", "Temperature Testers Devices CA");
+    std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.path().join("devices.crl"), ca.crl().revoke(&serial20(0x10)).pem()).unwrap();
+    let config = json!({
+        "truststore": format!("file://{}/truststore.pem", dir.path().display()),
+        "issuers": [{
+            "name": "devices",
+            "match": {"O": "Temperature Testers, Inc.", "CN": "Temperature Testers Devices CA"},
+            "crl": format!("file://{}/devices.crl", dir.path().display()),
+            "subject": {"CN": ["device-1"]}
+        }],
+        "crl_refresh_seconds": 300,
+        "crl_grace_seconds": 3600
+    });
+    let config_path = dir.path().join("config.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let config_uri = format!("file://{}", config_path.display());
+
+    let api = RuntimeApi::start().await;
+    let child = api.spawn(binary(), &[("AUTHORIZER_CONFIG", config_uri.as_str())]);
+
+    let good = ca.leaf(&serial20(0x11)).pem();
+    let revoked = ca.leaf(&serial20(0x10)).pem();
+
+    let started = Instant::now();
+    let resp = api.invoke(events::rest(Some(&good)), INVOKE_TIMEOUT).await.unwrap();
+    let first = started.elapsed();
+    assert_eq!(effect(&resp), "Allow", "{resp}");
+    assert_eq!(resp["context"]["issuer"], "devices");
+    assert_eq!(resp["context"]["serialNumber"], format!("805a{}11", "5a".repeat(17)));
+
+    let resp = api.invoke(events::rest(Some(&revoked)), INVOKE_TIMEOUT).await.unwrap();
+    assert_eq!(effect(&resp), "Deny");
+    assert_eq!(resp["context"]["reason"], "revoked");
+
+    let resp = api.invoke(events::http_v2(Some(&good)), INVOKE_TIMEOUT).await.unwrap();
+    assert_eq!(resp["isAuthorized"], true, "{resp}");
+    let resp = api.invoke(events::http_v2(Some(&revoked)), INVOKE_TIMEOUT).await.unwrap();
+    assert_eq!(resp["isAuthorized"], false);
+    assert_eq!(resp["context"]["reason"], "revoked");
+
+    let resp = api.invoke(json!({"surprise": true}), INVOKE_TIMEOUT).await.unwrap();
+    assert_eq!(effect(&resp), "Deny");
+    let resp = api.invoke(events::rest(None), INVOKE_TIMEOUT).await.unwrap();
+    assert_eq!(resp["context"]["reason"], "missing_certificate");
+
+    // Warm path, end to end through the Runtime API (informational).
+    let warm_started = Instant::now();
+    for _ in 0..20 {
+        let resp = api.invoke(events::rest(Some(&good)), INVOKE_TIMEOUT).await.unwrap();
+        assert_eq!(effect(&resp), "Allow");
+    }
+    eprintln!("first invoke {first:?}; warm invoke via runtime API {:?}", warm_started.elapsed() / 20);
+
+    let logs = output_of(child).await;
+    let decisions: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event"] == "decision")
+        .collect();
+    assert_eq!(decisions.len(), 26, "one log line per decision:\n{logs}");
+    let revoked_line = decisions.iter().find(|d| d["reason"] == "revoked").unwrap();
+    assert_eq!(revoked_line["issuer"], "devices");
+    assert_eq!(revoked_line["serial"], format!("805a{}10", "5a".repeat(17)));
+    assert!(revoked_line["crl_age_seconds"].is_number());
+    assert!(!logs.contains("BEGIN CERTIFICATE"), "the PEM must never be logged");
+}
+
+#[tokio::test]
+async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_variables() {
+    let moto = Moto::start().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(moto.endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket().bucket("pki").send().await.unwrap();
+    let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
+    let config = json!({
+        "truststore": "s3://pki/truststore.pem",
+        "issuers": [{"name": "devices", "match": {"CN": "Devices CA"}, "crl": "s3://pki/crl/devices.crl"}]
+    });
+    for (key, body) in [
+        ("truststore.pem", ca.pem().as_bytes().to_vec()),
+        ("crl/devices.crl", ca.crl().revoke(&[0x42]).der()),
+        ("config/authorizer.json", config.to_string().into_bytes()),
+    ] {
+        s3.put_object().bucket("pki").key(key).body(ByteStream::from(body)).send().await.unwrap();
+    }
+
+    let api = RuntimeApi::start().await;
+    let endpoint = moto.endpoint();
+    let child = api.spawn(
+        binary(),
+        &[
+            ("AUTHORIZER_CONFIG", "s3://pki/config/authorizer.json"),
+            ("AWS_ENDPOINT_URL_S3", endpoint.as_str()),
+            ("S3_FORCE_PATH_STYLE", "true"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    let resp = api.invoke(events::rest(Some(&ca.leaf(&[0x41]).pem())), INVOKE_TIMEOUT).await.unwrap();
+    assert_eq!(effect(&resp), "Allow", "{resp}");
+    let resp = api.invoke(events::rest(Some(&ca.leaf(&[0x42]).pem())), INVOKE_TIMEOUT).await.unwrap();
+    assert_eq!(resp["context"]["reason"], "revoked");
+    drop(output_of(child).await);
+}
+
+#[tokio::test]
+async fn binary_refuses_to_start_with_an_invalid_configuration() {
+    let api = RuntimeApi::start().await;
+    let config = r#"{"truststore":"file:///nonexistent.pem","issuers":[{"name":"devices","match":{"CN":"x"}}]}"#;
+    let mut child = api.spawn(binary(), &[("AUTHORIZER_CONFIG", config)]);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.unwrap().unwrap();
+    assert!(!status.success(), "must not run with a bad config");
+    let logs = output_of(child).await;
+    assert!(logs.contains("a CRL is required"), "{logs}");
+
+    let mut child = api.spawn(binary(), &[]);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.unwrap().unwrap();
+    assert!(!status.success());
+    assert!(output_of(child).await.contains("AUTHORIZER_CONFIG is not set"));
+}

@@ -23,7 +23,9 @@ pub fn pem_to_der(pem: &str) -> Result<Vec<u8>> {
             return Ok(block.contents);
         }
     }
-    Err(Error::MalformedCertificate("no CERTIFICATE block in clientCertPem".into()))
+    Err(Error::MalformedCertificate(
+        "no CERTIFICATE block in clientCertPem".into(),
+    ))
 }
 
 /// What the certificate's extended key usage says about client authentication.
@@ -48,10 +50,12 @@ pub struct ClientCert<'a> {
 impl<'a> ClientCert<'a> {
     /// Parses DER. Trailing bytes after the certificate are refused.
     pub fn from_der(der: &'a [u8]) -> Result<Self> {
-        let (rest, x509) =
-            X509Certificate::from_der(der).map_err(|e| Error::MalformedCertificate(e.to_string()))?;
+        let (rest, x509) = X509Certificate::from_der(der)
+            .map_err(|e| Error::MalformedCertificate(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(Error::MalformedCertificate("trailing data after the certificate".into()));
+            return Err(Error::MalformedCertificate(
+                "trailing data after the certificate".into(),
+            ));
         }
         let serial = Serial::from_integer_bytes(x509.raw_serial());
         Ok(Self {

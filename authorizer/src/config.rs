@@ -137,7 +137,7 @@ pub enum PolicyResource {
 }
 
 /// Attribute constraints: every named attribute must have a value in its set.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AttributeMatch(Vec<(AttrKey, BTreeSet<String>)>);
 
 impl AttributeMatch {
@@ -238,12 +238,6 @@ pub struct SubjectRule {
     pub eku: EkuPolicy,
 }
 
-impl Default for AttributeMatch {
-    fn default() -> Self {
-        Self(Vec::new())
-    }
-}
-
 /// How revocation is checked for an issuer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Revocation {
@@ -295,7 +289,9 @@ fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<i64> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(Error::Config(format!("{field} = {value} is outside {min}..={max}")))
+        Err(Error::Config(format!(
+            "{field} = {value} is outside {min}..={max}"
+        )))
     }
 }
 
@@ -315,14 +311,19 @@ impl Config {
         let truststore = SourceUri::parse(&raw.truststore)
             .map_err(|e| Error::Config(format!("truststore: {e}")))?;
         if raw.issuers.is_empty() {
-            return Err(Error::Config("issuers: at least one issuer entry is required".into()));
+            return Err(Error::Config(
+                "issuers: at least one issuer entry is required".into(),
+            ));
         }
         let mut names = BTreeSet::new();
         let mut issuers = Vec::with_capacity(raw.issuers.len());
         for entry in raw.issuers {
             let rule = IssuerRule::from_raw(entry)?;
             if !names.insert(rule.name.clone()) {
-                return Err(Error::Config(format!("issuers: duplicate name `{}`", rule.name)));
+                return Err(Error::Config(format!(
+                    "issuers: duplicate name `{}`",
+                    rule.name
+                )));
             }
             issuers.push(rule);
         }
@@ -335,8 +336,18 @@ impl Config {
         Ok(Self {
             truststore,
             issuers,
-            crl_refresh_seconds: bounded("crl_refresh_seconds", raw.crl_refresh_seconds, 1, 86_400)?,
-            crl_grace_seconds: bounded("crl_grace_seconds", raw.crl_grace_seconds, 0, MAX_GRACE_SECONDS)?,
+            crl_refresh_seconds: bounded(
+                "crl_refresh_seconds",
+                raw.crl_refresh_seconds,
+                1,
+                86_400,
+            )?,
+            crl_grace_seconds: bounded(
+                "crl_grace_seconds",
+                raw.crl_grace_seconds,
+                0,
+                MAX_GRACE_SECONDS,
+            )?,
             crl_retry_seconds: bounded("crl_retry_seconds", raw.crl_retry_seconds, 1, 3600)?,
             truststore_refresh_seconds: bounded(
                 "truststore_refresh_seconds",
@@ -345,8 +356,13 @@ impl Config {
                 86_400,
             )?,
             clock_skew_seconds: bounded("clock_skew_seconds", raw.clock_skew_seconds, 0, 3600)?,
-            fetch_timeout_seconds: bounded("fetch_timeout_seconds", raw.fetch_timeout_seconds, 1, 60)?
-                .unsigned_abs(),
+            fetch_timeout_seconds: bounded(
+                "fetch_timeout_seconds",
+                raw.fetch_timeout_seconds,
+                1,
+                60,
+            )?
+            .unsigned_abs(),
             max_fetch_bytes: max_bytes,
             policy_resource: raw.policy_resource,
         })
@@ -366,7 +382,9 @@ impl IssuerRule {
     fn from_raw(raw: RawIssuer) -> Result<Self> {
         let name = raw.name.trim().to_owned();
         if name.is_empty() {
-            return Err(Error::Config("issuers: every entry needs a non-empty name".into()));
+            return Err(Error::Config(
+                "issuers: every entry needs a non-empty name".into(),
+            ));
         }
         let ctx = |part: &str| format!("issuer `{name}` {part}");
         let issuer = AttributeMatch::parse(&ctx("match"), raw.match_)?;
@@ -385,7 +403,8 @@ impl IssuerRule {
                 )));
             }
             (_, Some(uri)) => Revocation::Crl(
-                SourceUri::parse(&uri).map_err(|e| Error::Config(format!("{}: {e}", ctx("crl"))))?,
+                SourceUri::parse(&uri)
+                    .map_err(|e| Error::Config(format!("{}: {e}", ctx("crl"))))?,
             ),
             (_, None) => {
                 return Err(Error::Config(format!(
@@ -400,11 +419,21 @@ impl IssuerRule {
                 attributes: AttributeMatch::parse(&ctx("subject"), s.attributes)?,
                 san_dns: s
                     .san_dns
-                    .map(|v| nonempty(&ctx("subject.san_dns"), v)?.iter().map(|p| DnsPattern::parse(p)).collect())
+                    .map(|v| {
+                        nonempty(&ctx("subject.san_dns"), v)?
+                            .iter()
+                            .map(|p| DnsPattern::parse(p))
+                            .collect()
+                    })
                     .transpose()?,
                 san_uri: s
                     .san_uri
-                    .map(|v| nonempty(&ctx("subject.san_uri"), v)?.iter().map(|p| UriPattern::parse(p)).collect())
+                    .map(|v| {
+                        nonempty(&ctx("subject.san_uri"), v)?
+                            .iter()
+                            .map(|p| UriPattern::parse(p))
+                            .collect()
+                    })
                     .transpose()?,
                 eku: s.eku,
             },
@@ -420,7 +449,9 @@ impl IssuerRule {
 
 fn nonempty(what: &str, v: Vec<String>) -> Result<Vec<String>> {
     if v.is_empty() {
-        Err(Error::Config(format!("{what}: an empty list would refuse everyone; remove it instead")))
+        Err(Error::Config(format!(
+            "{what}: an empty list would refuse everyone; remove it instead"
+        )))
     } else {
         Ok(v)
     }
@@ -463,7 +494,8 @@ mod tests {
 
     #[test]
     fn issuer_without_crl_is_a_configuration_error() {
-        let e = err_of(r#"{"truststore":"file:///t.pem","issuers":[{"name":"a","match":{"CN":"x"}}]}"#);
+        let e =
+            err_of(r#"{"truststore":"file:///t.pem","issuers":[{"name":"a","match":{"CN":"x"}}]}"#);
         assert!(e.contains("a CRL is required"), "{e}");
     }
 
@@ -472,22 +504,55 @@ mod tests {
         let c = Config::from_json(
             r#"{"truststore":"file:///t.pem","issuers":[{"name":"a","match":{"CN":"x"},"revocation":"none"}]}"#,
         );
-        assert!(matches!(c.map(|c| c.issuers[0].revocation.clone()), Ok(Revocation::NotChecked)));
+        assert!(matches!(
+            c.map(|c| c.issuers[0].revocation.clone()),
+            Ok(Revocation::NotChecked)
+        ));
     }
 
     #[test]
     fn typos_and_unbounded_values_fail_closed() {
         for (json, want) in [
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","revokation":"none"}]}"#, "unknown field"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{},"crl":"file:///c"}]}"#, "every CA would match"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"Org":"x"},"crl":"file:///c"}]}"#, "unknown attribute"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"ftp://c"}]}"#, "unsupported source URI"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"}],"crl_grace_seconds":99999999}"#, "crl_grace_seconds"),
-            (r#"{"truststore":"file:///t","issuers":[]}"#, "at least one issuer"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"},{"name":"a","match":{"CN":"y"},"crl":"file:///c"}]}"#, "duplicate name"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"san_dns":["a.*.com"]}}]}"#, "san_dns pattern"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"san_dsn":["a.com"]}}]}"#, "unknown attribute"),
-            (r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"eku":"sometimes"}}]}"#, "unknown variant"),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","revokation":"none"}]}"#,
+                "unknown field",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{},"crl":"file:///c"}]}"#,
+                "every CA would match",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"Org":"x"},"crl":"file:///c"}]}"#,
+                "unknown attribute",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"ftp://c"}]}"#,
+                "unsupported source URI",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"}],"crl_grace_seconds":99999999}"#,
+                "crl_grace_seconds",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[]}"#,
+                "at least one issuer",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"},{"name":"a","match":{"CN":"y"},"crl":"file:///c"}]}"#,
+                "duplicate name",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"san_dns":["a.*.com"]}}]}"#,
+                "san_dns pattern",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"san_dsn":["a.com"]}}]}"#,
+                "unknown attribute",
+            ),
+            (
+                r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"eku":"sometimes"}}]}"#,
+                "unknown variant",
+            ),
         ] {
             let e = err_of(json);
             assert!(e.contains(want), "expected `{want}` in `{e}`");
@@ -508,8 +573,14 @@ mod tests {
     #[test]
     fn uri_patterns_are_exact_or_prefix() {
         let p = UriPattern::parse("spiffe://example.org/device/*").ok();
-        assert!(p.as_ref().is_some_and(|p| p.matches("spiffe://example.org/device/42")));
-        assert!(!p.as_ref().is_some_and(|p| p.matches("spiffe://example.org/admin/1")));
+        assert!(
+            p.as_ref()
+                .is_some_and(|p| p.matches("spiffe://example.org/device/42"))
+        );
+        assert!(
+            !p.as_ref()
+                .is_some_and(|p| p.matches("spiffe://example.org/admin/1"))
+        );
         assert!(UriPattern::parse("spiffe://*/x").is_err());
     }
 }

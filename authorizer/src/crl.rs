@@ -182,7 +182,9 @@ fn check_crl_extensions(crl: &CertificateRevocationList<'_>) -> Result<()> {
             }
             (OID_AUTHORITY_KEY_ID | OID_CRL_NUMBER | OID_ISSUER_ALT_NAME, _) => {}
             (_, _) if ext.critical => {
-                return Err(unsupported(format!("unrecognized critical extension {oid}")));
+                return Err(unsupported(format!(
+                    "unrecognized critical extension {oid}"
+                )));
             }
             _ => {}
         }
@@ -195,10 +197,14 @@ fn check_entry_extensions(entry: &RevokedCertificate<'_>) -> Result<()> {
     for ext in entry.extensions() {
         match ext.oid.to_id_string().as_str() {
             // §5.3.3: entries for other issuers make this an indirect CRL.
-            OID_CERTIFICATE_ISSUER => return Err(unsupported("indirect CRL entries (certificateIssuer)")),
+            OID_CERTIFICATE_ISSUER => {
+                return Err(unsupported("indirect CRL entries (certificateIssuer)"));
+            }
             OID_REASON_CODE | OID_INVALIDITY_DATE | OID_HOLD_INSTRUCTION => {}
             other if ext.critical => {
-                return Err(unsupported(format!("unrecognized critical entry extension {other}")));
+                return Err(unsupported(format!(
+                    "unrecognized critical entry extension {other}"
+                )));
             }
             _ => {}
         }
@@ -241,7 +247,10 @@ impl VerifiedCrl {
 
         check_signature_algorithm(&crl.signature_algorithm, &crl.tbs_cert_list.signature)
             .map_err(Error::CrlSignatureAlgorithm)?;
-        let mut signers = truststore.cas_named(issuer_der).filter(|ca| ca.may_sign_crls()).peekable();
+        let mut signers = truststore
+            .cas_named(issuer_der)
+            .filter(|ca| ca.may_sign_crls())
+            .peekable();
         if signers.peek().is_none() {
             return Err(Error::CrlIssuerUnknown { issuer: issuer_dn });
         }
@@ -256,7 +265,10 @@ impl VerifiedCrl {
         if this_update > now.offset(policy.clock_skew_seconds) {
             return Err(Error::CrlNotYetValid { this_update, now });
         }
-        let next_update = crl.next_update().map(UnixTime::from).ok_or(Error::CrlMissingNextUpdate)?;
+        let next_update = crl
+            .next_update()
+            .map(UnixTime::from)
+            .ok_or(Error::CrlMissingNextUpdate)?;
         check_fresh(next_update, now, policy.grace_seconds)?;
 
         let number = crl

@@ -228,10 +228,18 @@ fn check_subject(rule: &SubjectRule, cert: &ClientCert<'_>) -> Result<(), String
 }
 
 /// Decodes the event's `clientCertPem`, or says why we cannot.
+#[expect(
+    clippy::result_large_err,
+    reason = "the Err is a Deny decision, the common outcome; boxing it would only add an allocation"
+)]
 pub fn certificate_der(client_cert_pem: Option<&str>) -> Result<Vec<u8>, Decision> {
     let none = Identity::default();
     let Some(pem) = client_cert_pem else {
-        return Err(Decision::deny(DenyReason::MissingCertificate, &none, "no clientCertPem"));
+        return Err(Decision::deny(
+            DenyReason::MissingCertificate,
+            &none,
+            "no clientCertPem",
+        ));
     };
     pem_to_der(pem).map_err(|e| match e {
         Error::MissingCertificate => {
@@ -257,6 +265,10 @@ impl<'p> Engine<'p> {
 
     /// Parses and checks a certificate: issuer, issuer signature, validity,
     /// subject. Returns the match for the revocation step, or a Deny.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the Err is a Deny decision, the common outcome; boxing it would only add an allocation"
+    )]
     pub fn check_certificate<'c>(
         &self,
         der: &'c [u8],
@@ -326,8 +338,18 @@ impl<'p> Engine<'p> {
     /// The revocation step (RFC 5280 §6.3.3): the CRL must come from the
     /// certificate's exact issuer and still be fresh at `now`.
     #[must_use]
-    pub fn check_revocation(&self, matched: Matched<'_, '_>, crl: CrlView<'_>, now: UnixTime) -> Decision {
-        let Matched { cert, rule, identity, .. } = matched;
+    pub fn check_revocation(
+        &self,
+        matched: Matched<'_, '_>,
+        crl: CrlView<'_>,
+        now: UnixTime,
+    ) -> Decision {
+        let Matched {
+            cert,
+            rule,
+            identity,
+            ..
+        } = matched;
         if rule.revocation == Revocation::NotChecked {
             return Decision::Allow(identity);
         }
@@ -348,7 +370,11 @@ impl<'p> Engine<'p> {
             return Decision::deny(DenyReason::CrlUnavailable, &identity, e.to_string());
         }
         if crl.is_revoked(cert.serial()) {
-            return Decision::deny(DenyReason::Revoked, &identity, "serial is listed on the issuer's CRL");
+            return Decision::deny(
+                DenyReason::Revoked,
+                &identity,
+                "serial is listed on the issuer's CRL",
+            );
         }
         Decision::Allow(identity)
     }
@@ -370,7 +396,10 @@ impl<'p> Engine<'p> {
             Err(deny) => deny,
             Ok(m) => {
                 let crl = crl_for(m.rule_index());
-                let view = crl.map_or(CrlView::Missing("no CRL has been loaded for this issuer"), CrlView::Loaded);
+                let view = crl.map_or(
+                    CrlView::Missing("no CRL has been loaded for this issuer"),
+                    CrlView::Loaded,
+                );
                 self.check_revocation(m, view, now)
             }
         }

@@ -15,7 +15,9 @@ pub enum Error {
     Config(String),
 
     /// The request carried no client certificate.
-    #[error("the request carries no client certificate; is mutual TLS enabled on the custom domain?")]
+    #[error(
+        "the request carries no client certificate; is mutual TLS enabled on the custom domain?"
+    )]
     MissingCertificate,
 
     /// The client certificate could not be decoded.
@@ -40,14 +42,18 @@ pub enum Error {
     },
 
     /// The truststore holds no CA certificate that could have signed the CRL.
-    #[error("no CA certificate for `{issuer}` in the truststore, so its CRL cannot be verified; add the issuing CA to the truststore")]
+    #[error(
+        "no CA certificate for `{issuer}` in the truststore, so its CRL cannot be verified; add the issuing CA to the truststore"
+    )]
     CrlIssuerUnknown {
         /// The CRL's issuer DN.
         issuer: String,
     },
 
     /// No truststore key for the issuer verifies the CRL's signature (RFC 5280 §6.3.3 (f), (g)).
-    #[error("CRL signature does not verify with any truststore key for `{issuer}`; the CRL was tampered with or signed by another key")]
+    #[error(
+        "CRL signature does not verify with any truststore key for `{issuer}`; the CRL was tampered with or signed by another key"
+    )]
     CrlBadSignature {
         /// The CRL's issuer DN.
         issuer: String,
@@ -67,7 +73,9 @@ pub enum Error {
     },
 
     /// The CRL is past `nextUpdate` plus the grace period.
-    #[error("CRL expired: nextUpdate {next_update} plus {grace_seconds}s grace is before now ({now}); is the CA still publishing CRLs?")]
+    #[error(
+        "CRL expired: nextUpdate {next_update} plus {grace_seconds}s grace is before now ({now}); is the CA still publishing CRLs?"
+    )]
     CrlExpired {
         /// The CRL's `nextUpdate`.
         next_update: UnixTime,
@@ -78,7 +86,9 @@ pub enum Error {
     },
 
     /// The CRL has no `nextUpdate`, which RFC 5280 §5.1.2.5 requires.
-    #[error("CRL has no nextUpdate (required by RFC 5280 §5.1.2.5), so its freshness cannot be bounded")]
+    #[error(
+        "CRL has no nextUpdate (required by RFC 5280 §5.1.2.5), so its freshness cannot be bounded"
+    )]
     CrlMissingNextUpdate,
 
     /// The offered CRL is older than the one already cached.
@@ -115,7 +125,9 @@ pub enum Error {
     },
 
     /// A fetched object exceeds the size cap.
-    #[error("{uri} is larger than the {limit}-byte limit (raise max_fetch_bytes if this is expected)")]
+    #[error(
+        "{uri} is larger than the {limit}-byte limit (raise max_fetch_bytes if this is expected)"
+    )]
     FetchTooLarge {
         /// The source URI.
         uri: String,
@@ -124,7 +136,9 @@ pub enum Error {
     },
 
     /// A source URI has a scheme or shape we do not support.
-    #[error("unsupported source URI `{0}`: use s3://bucket/key[?versionId=...], https://, http:// or file://")]
+    #[error(
+        "unsupported source URI `{0}`: use s3://bucket/key[?versionId=...], https://, http:// or file://"
+    )]
     UnsupportedUri(String),
 }
 

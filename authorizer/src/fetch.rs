@@ -74,7 +74,10 @@ impl Fetcher {
                     bucket,
                     key,
                     version_id,
-                } => self.fetch_s3(uri, bucket, key, version_id.as_deref(), previous).await,
+                } => {
+                    self.fetch_s3(uri, bucket, key, version_id.as_deref(), previous)
+                        .await
+                }
                 SourceUri::File(path) => self.fetch_file(uri, path, previous).await,
             }
         };
@@ -132,7 +135,10 @@ impl Fetcher {
             self.check_len(uri, len)?;
         }
         let header = |name: reqwest::header::HeaderName| {
-            resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
         };
         let validator = Validator {
             etag: header(reqwest::header::ETAG),

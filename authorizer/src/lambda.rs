@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::cache::{Expiring, Schedule, Slot};
 use crate::config::{Config, PolicyResource, Revocation};
 use crate::crl::VerifiedCrl;
-use crate::decision::{CrlView, Decision, DenyReason, Engine, Identity, RuleIssuer, certificate_der};
+use crate::decision::{
+    CrlView, Decision, DenyReason, Engine, Identity, RuleIssuer, certificate_der,
+};
 use crate::error::{Error, Result};
 use crate::fetch::{Fetcher, Limits};
 use crate::source::{Fetched, SourceUri};
@@ -93,7 +95,12 @@ impl EventKind {
 
     /// The response API Gateway expects for this event format.
     #[must_use]
-    pub fn response(&self, decision: &Decision, scope: PolicyResource, http: HttpApiResponse) -> Value {
+    pub fn response(
+        &self,
+        decision: &Decision,
+        scope: PolicyResource,
+        http: HttpApiResponse,
+    ) -> Value {
         let context = context_of(decision);
         let principal = principal_of(decision.identity());
         // Optional fields the crate leaves as `null` (usageIdentifierKey) are
@@ -109,13 +116,15 @@ impl EventKind {
             Self::Rest { method_arn } => {
                 let mut r = ApiGatewayCustomAuthorizerResponse::<Map<String, Value>>::default();
                 r.principal_id = Some(principal);
-                r.policy_document = policy(decision.is_allow(), resource(method_arn.as_deref(), scope));
+                r.policy_document =
+                    policy(decision.is_allow(), resource(method_arn.as_deref(), scope));
                 r.context = context;
                 to_value(serde_json::to_value(r))
             }
             Self::HttpV2 { route_arn } => match http {
                 HttpApiResponse::Simple => {
-                    let mut r = ApiGatewayV2CustomAuthorizerSimpleResponse::<Map<String, Value>>::default();
+                    let mut r =
+                        ApiGatewayV2CustomAuthorizerSimpleResponse::<Map<String, Value>>::default();
                     r.is_authorized = decision.is_allow();
                     r.context = context;
                     to_value(serde_json::to_value(r))
@@ -123,7 +132,8 @@ impl EventKind {
                 HttpApiResponse::Iam => {
                     let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Map<String, Value>>::default();
                     r.principal_id = Some(principal);
-                    r.policy_document = policy(decision.is_allow(), resource(route_arn.as_deref(), scope));
+                    r.policy_document =
+                        policy(decision.is_allow(), resource(route_arn.as_deref(), scope));
                     r.context = context;
                     to_value(serde_json::to_value(r))
                 }
@@ -287,7 +297,8 @@ pub async fn load_config(value: Option<&str>) -> Result<Config> {
     if value.starts_with('{') {
         return Config::from_json(value);
     }
-    let uri = SourceUri::parse(value).map_err(|e| Error::Config(format!("AUTHORIZER_CONFIG: {e}")))?;
+    let uri =
+        SourceUri::parse(value).map_err(|e| Error::Config(format!("AUTHORIZER_CONFIG: {e}")))?;
     let fetcher = Fetcher::new(CONFIG_FETCH_LIMITS)?;
     match fetcher.fetch(&uri, None).await? {
         Fetched::Body { bytes, .. } => {
@@ -306,7 +317,11 @@ impl Authorizer {
     /// verified and no issuer signature checked. A CRL that cannot be loaded
     /// is only logged: that issuer's clients get `crl_unavailable` until a
     /// later refresh succeeds, while other issuers keep working.
-    pub async fn start(config: Config, clock: Arc<dyn Clock>, http_api_response: HttpApiResponse) -> Result<Self> {
+    pub async fn start(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        http_api_response: HttpApiResponse,
+    ) -> Result<Self> {
         let fetcher = Fetcher::new(Self::fetch_limits(&config))?;
         Self::start_with(config, fetcher, clock, http_api_response).await
     }
@@ -345,9 +360,14 @@ impl Authorizer {
         };
         let now = this.clock.now();
         this.refresh_truststore(now).await;
-        if let Some(e) = this.truststore.read(|s| s.current().is_none().then(|| s.last_error().cloned())) {
+        if let Some(e) = this
+            .truststore
+            .read(|s| s.current().is_none().then(|| s.last_error().cloned()))
+        {
             let e = e.unwrap_or_else(|| Error::Truststore("not loaded".into()));
-            return Err(Error::Truststore(format!("cannot start without the truststore: {e}")));
+            return Err(Error::Truststore(format!(
+                "cannot start without the truststore: {e}"
+            )));
         }
         this.warn_about_issuers_without_ca();
         let loads = (0..this.crls.len()).map(|i| this.refresh_crl(i, now));
@@ -357,7 +377,9 @@ impl Authorizer {
 
     fn warn_about_issuers_without_ca(&self) {
         // Not fatal: the bundle may gain the CA on a later refresh.
-        let Some(ts) = self.truststore.current() else { return };
+        let Some(ts) = self.truststore.current() else {
+            return;
+        };
         for rule in &self.config.issuers {
             if !ts.has_ca_matching(|name| crate::decision::issuer_name_matches(rule, name)) {
                 tracing::warn!(
@@ -444,7 +466,9 @@ impl Authorizer {
     /// Refreshes the CRL of issuer entry `index` if it is due. Never removes
     /// a good CRL: failures and rejected candidates are logged and recorded.
     async fn refresh_crl(&self, index: usize, now: UnixTime) {
-        let (Some(Some(cached)), Some(rule)) = (self.crls.get(index), self.config.issuers.get(index)) else {
+        let (Some(Some(cached)), Some(rule)) =
+            (self.crls.get(index), self.config.issuers.get(index))
+        else {
             return;
         };
         if !cached.read(|s| s.is_due(now, self.schedule_for_crls())) {
@@ -482,7 +506,13 @@ impl Authorizer {
             return;
         }
         let result = match self.truststore.current() {
-            Some(ts) => VerifiedCrl::verify(&bytes, &RuleIssuer(rule), &ts, now, self.config.crl_time_policy()),
+            Some(ts) => VerifiedCrl::verify(
+                &bytes,
+                &RuleIssuer(rule),
+                &ts,
+                now,
+                self.config.crl_time_policy(),
+            ),
             None => Err(Error::Truststore("not loaded".into())),
         };
         drop(bytes);
@@ -524,7 +554,11 @@ impl Authorizer {
         };
         self.refresh_truststore(now).await;
         let Some(truststore) = self.truststore.current() else {
-            let deny = Decision::deny(DenyReason::InternalError, &Identity::default(), "truststore not loaded");
+            let deny = Decision::deny(
+                DenyReason::InternalError,
+                &Identity::default(),
+                "truststore not loaded",
+            );
             return plain(deny);
         };
         let engine = Engine::new(&self.config, &truststore);
@@ -542,7 +576,9 @@ impl Authorizer {
         let why = cached
             .and_then(|c| c.read(|s| s.last_error().map(ToString::to_string)))
             .unwrap_or_else(|| "no CRL has been loaded for this issuer".to_owned());
-        let view = crl.as_deref().map_or(CrlView::Missing(&why), CrlView::Loaded);
+        let view = crl
+            .as_deref()
+            .map_or(CrlView::Missing(&why), CrlView::Loaded);
         Outcome {
             decision: engine.check_revocation(matched, view, now),
             crl_age_seconds: crl.map(|c| now.seconds_since(c.this_update())),
@@ -565,7 +601,11 @@ impl Authorizer {
             _ => self.decide(kind.client_cert_pem(event)).await,
         };
         log_decision(&outcome);
-        kind.response(&outcome.decision, self.config.policy_resource, self.http_api_response)
+        kind.response(
+            &outcome.decision,
+            self.config.policy_resource,
+            self.http_api_response,
+        )
     }
 }
 
@@ -574,7 +614,9 @@ fn log_decision(outcome: &Outcome) {
     let id = outcome.decision.identity();
     let (decision, reason, detail) = match &outcome.decision {
         Decision::Allow(_) => ("allow", None, None),
-        Decision::Deny { reason, detail, .. } => ("deny", Some(reason.as_str()), Some(detail.as_str())),
+        Decision::Deny { reason, detail, .. } => {
+            ("deny", Some(reason.as_str()), Some(detail.as_str()))
+        }
     };
     tracing::info!(
         event = "decision",

@@ -34,7 +34,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // fallback to allowing.
     let started = async {
         let config = load_config(std::env::var("AUTHORIZER_CONFIG").ok().as_deref()).await?;
-        let http = HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())?;
+        let http =
+            HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())?;
         Authorizer::start(config, Arc::new(SystemClock), http).await
     };
     let authorizer = match started.await {
@@ -44,7 +45,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             return Err(e.into());
         }
     };
-    tracing::info!(event = "ready", issuers = authorizer.config().issuers.len(), "authorizer ready");
+    tracing::info!(
+        event = "ready",
+        issuers = authorizer.config().issuers.len(),
+        "authorizer ready"
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let authorizer = Arc::clone(&authorizer);
         async move { Ok::<Value, lambda_runtime::Error>(authorizer.handle(&event.payload).await) }

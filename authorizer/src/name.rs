@@ -158,8 +158,14 @@ mod tests {
 
     #[test]
     fn policy_keys_accept_short_names_and_dotted_oids() {
-        assert_eq!(AttrKey::parse("CN").map(|k| k.oid().to_owned()), Ok("2.5.4.3".into()));
-        assert_eq!(AttrKey::parse("2.5.4.5").map(|k| k.oid().to_owned()), Ok("2.5.4.5".into()));
+        assert_eq!(
+            AttrKey::parse("CN").map(|k| k.oid().to_owned()),
+            Ok("2.5.4.3".into())
+        );
+        assert_eq!(
+            AttrKey::parse("2.5.4.5").map(|k| k.oid().to_owned()),
+            Ok("2.5.4.5".into())
+        );
         assert!(AttrKey::parse("cn").is_err());
         assert!(AttrKey::parse("2..5").is_err());
         assert!(AttrKey::parse("Organisation").is_err());

@@ -102,8 +102,14 @@ mod tests {
         // The DER form of a high-bit-set positive serial carries a 00 prefix.
         let mut a_der = vec![0u8];
         a_der.extend_from_slice(&a);
-        assert_eq!(Serial::from_integer_bytes(&a_der), Serial::from_integer_bytes(&a));
-        assert_ne!(Serial::from_integer_bytes(&a), Serial::from_integer_bytes(&b));
+        assert_eq!(
+            Serial::from_integer_bytes(&a_der),
+            Serial::from_integer_bytes(&a)
+        );
+        assert_ne!(
+            Serial::from_integer_bytes(&a),
+            Serial::from_integer_bytes(&b)
+        );
         assert_eq!(Serial::from_integer_bytes(&a).to_hex().len(), 40);
     }
 
@@ -115,9 +121,15 @@ mod tests {
 
     #[test]
     fn hex_parsing_accepts_colons_odd_length_and_case() {
-        assert_eq!(Serial::from_hex("0:ff").map(|s| s.to_hex()), Some("ff".into()));
+        assert_eq!(
+            Serial::from_hex("0:ff").map(|s| s.to_hex()),
+            Some("ff".into())
+        );
         assert_eq!(Serial::from_hex("1").map(|s| s.to_hex()), Some("01".into()));
-        assert_eq!(Serial::from_hex("AB:cd").map(|s| s.to_hex()), Some("abcd".into()));
+        assert_eq!(
+            Serial::from_hex("AB:cd").map(|s| s.to_hex()),
+            Some("abcd".into())
+        );
         assert_eq!(Serial::from_hex("zz"), None);
         assert_eq!(Serial::from_hex(""), None);
     }

@@ -131,7 +131,10 @@ mod tests {
         );
         assert!(matches!(
             SourceUri::parse("s3://pki/a/b.pem"),
-            Ok(SourceUri::S3 { version_id: None, .. })
+            Ok(SourceUri::S3 {
+                version_id: None,
+                ..
+            })
         ));
     }
 
@@ -153,7 +156,8 @@ mod tests {
 
     #[test]
     fn display_hides_presigned_query_and_credentials() {
-        let uri = SourceUri::parse("https://user:pw@ca.example.com:8443/c.crl?X-Amz-Signature=s").ok();
+        let uri =
+            SourceUri::parse("https://user:pw@ca.example.com:8443/c.crl?X-Amz-Signature=s").ok();
         assert_eq!(
             uri.map(|u| u.to_string()),
             Some("https://ca.example.com:8443/c.crl?…".into())

@@ -65,9 +65,12 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     // d is 1..=31 and m is 1..=12 by construction.
-    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
 }
-
 
 /// A source of the current time, injected so cache expiry can be tested
 /// without sleeping.
@@ -99,7 +102,8 @@ impl ManualClock {
 
     /// Moves the clock by `seconds`.
     pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Sets the clock.

@@ -1,8 +1,8 @@
 //! The CA bundle (`truststore.pem`), and signature checks against its keys.
 
 use sha2::{Digest, Sha256};
-use x509_parser::prelude::*;
 use x509_parser::der_parser::asn1_rs::BitString;
+use x509_parser::prelude::*;
 use x509_parser::verify::verify_signature;
 use x509_parser::x509::AlgorithmIdentifier;
 
@@ -37,7 +37,9 @@ pub(crate) fn check_signature_algorithm(
     if ACCEPTED_SIGNATURE_ALGORITHMS.iter().any(|(o, _)| *o == oid) {
         Ok(())
     } else {
-        Err(format!("{oid} is not accepted; use SHA-256 or stronger with RSA, ECDSA or Ed25519"))
+        Err(format!(
+            "{oid} is not accepted; use SHA-256 or stronger with RSA, ECDSA or Ed25519"
+        ))
     }
 }
 
@@ -55,7 +57,12 @@ impl CaCert {
     fn from_x509(cert: &X509Certificate<'_>) -> Result<Self> {
         let key_usage = cert
             .key_usage()
-            .map_err(|e| Error::Truststore(format!("bad keyUsage in `{}`: {e}", format_dn(cert.subject()))))?
+            .map_err(|e| {
+                Error::Truststore(format!(
+                    "bad keyUsage in `{}`: {e}",
+                    format_dn(cert.subject())
+                ))
+            })?
             .map(|ku| (ku.value.key_cert_sign(), ku.value.crl_sign()));
         Ok(Self {
             subject_raw: cert.subject().as_raw().to_vec(),
@@ -111,14 +118,18 @@ impl TrustStore {
     pub fn from_pem(bytes: &[u8]) -> Result<Self> {
         let mut cas = Vec::new();
         for (i, block) in Pem::iter_from_buffer(bytes).enumerate() {
-            let block = block.map_err(|e| Error::Truststore(format!("PEM block {}: {e}", i + 1)))?;
+            let block =
+                block.map_err(|e| Error::Truststore(format!("PEM block {}: {e}", i + 1)))?;
             if block.label != "CERTIFICATE" {
                 continue;
             }
             let (rest, cert) = X509Certificate::from_der(&block.contents)
                 .map_err(|e| Error::Truststore(format!("certificate {}: {e}", i + 1)))?;
             if !rest.is_empty() {
-                return Err(Error::Truststore(format!("certificate {} has trailing data", i + 1)));
+                return Err(Error::Truststore(format!(
+                    "certificate {} has trailing data",
+                    i + 1
+                )));
             }
             cas.push(CaCert::from_x509(&cert)?);
         }

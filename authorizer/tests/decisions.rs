@@ -1,5 +1,10 @@
 //! The pure decision core against real certificates and CRLs made at test time.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use authorizer::cache::Slot;
 use authorizer::config::Config;
@@ -36,7 +41,11 @@ impl World {
         );
         let config = Config::from_json(&json).unwrap();
         let truststore = TrustStore::from_pem(ca.pem().as_bytes()).unwrap();
-        Self { ca, config, truststore }
+        Self {
+            ca,
+            config,
+            truststore,
+        }
     }
 
     fn standard() -> Self {
@@ -48,7 +57,13 @@ impl World {
             clock_skew_seconds: 60,
             grace_seconds: 3600,
         };
-        VerifiedCrl::verify(crl, &RuleIssuer(&self.config.issuers[0]), &self.truststore, at, policy)
+        VerifiedCrl::verify(
+            crl,
+            &RuleIssuer(&self.config.issuers[0]),
+            &self.truststore,
+            at,
+            policy,
+        )
     }
 
     fn decide(&self, pem: &str, crl: Option<&VerifiedCrl>, at: UnixTime) -> Decision {
@@ -75,7 +90,10 @@ fn valid_certificate_with_fresh_crl_is_allowed_with_identity() {
     let id = d.identity();
     assert_eq!(id.serial_number, "0102");
     assert_eq!(id.subject_dn, "CN=device-1");
-    assert_eq!(id.issuer_dn, format!("O=Temperature Testers\\, Inc.,CN={CN}"));
+    assert_eq!(
+        id.issuer_dn,
+        format!("O=Temperature Testers\\, Inc.,CN={CN}")
+    );
     assert_eq!(id.issuer.as_deref(), Some("devices"));
     assert_eq!(id.fingerprint_sha256.len(), 64);
 }
@@ -84,8 +102,14 @@ fn valid_certificate_with_fresh_crl_is_allowed_with_identity() {
 fn missing_certificate_is_denied() {
     let w = World::standard();
     let engine = Engine::new(&w.config, &w.truststore);
-    assert_eq!(engine.decide(None, now(), |_| None).reason(), Some(DenyReason::MissingCertificate));
-    assert_eq!(engine.decide(Some("  \n"), now(), |_| None).reason(), Some(DenyReason::MissingCertificate));
+    assert_eq!(
+        engine.decide(None, now(), |_| None).reason(),
+        Some(DenyReason::MissingCertificate)
+    );
+    assert_eq!(
+        engine.decide(Some("  \n"), now(), |_| None).reason(),
+        Some(DenyReason::MissingCertificate)
+    );
 }
 
 #[test]
@@ -97,15 +121,25 @@ fn malformed_certificate_is_denied() {
     let mid = bytes.len() / 2;
     bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
     let corrupted = String::from_utf8(bytes).unwrap();
-    for bad in ["not a certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", &corrupted] {
+    for bad in [
+        "not a certificate",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        &corrupted,
+    ] {
         let d = w.decide(bad, None, now());
         assert!(
-            matches!(reason(&d), Some(DenyReason::MalformedCertificate | DenyReason::IssuerNotAllowed)),
+            matches!(
+                reason(&d),
+                Some(DenyReason::MalformedCertificate | DenyReason::IssuerNotAllowed)
+            ),
             "{bad:?} gave {d:?}"
         );
         assert!(!d.is_allow());
     }
-    assert_eq!(reason(&w.decide("garbage", None, now())), Some(DenyReason::MalformedCertificate));
+    assert_eq!(
+        reason(&w.decide("garbage", None, now())),
+        Some(DenyReason::MalformedCertificate)
+    );
 }
 
 #[test]
@@ -126,7 +160,10 @@ fn certificate_from_an_impostor_ca_with_the_same_dn_is_denied() {
 
 #[test]
 fn issuer_match_requires_every_named_attribute() {
-    let ca = Ca::with_dn(&[(DnType::OrganizationName, ORG), (DnType::CommonName, "Lookalike CA")]);
+    let ca = Ca::with_dn(&[
+        (DnType::OrganizationName, ORG),
+        (DnType::CommonName, "Lookalike CA"),
+    ]);
     let w = World::new(Ca::new(ORG, CN), "");
     let d = w.decide_clean(&ca.leaf(&[1]).pem());
     assert_eq!(reason(&d), Some(DenyReason::IssuerNotAllowed));
@@ -152,13 +189,34 @@ fn multi_valued_issuer_attribute_matches_if_any_value_matches() {
 
 #[test]
 fn subject_attributes_must_match_the_entry() {
-    let w = World::new(Ca::new(ORG, CN), r#","subject":{"OU":["Tech Operations","Field"]}"#);
-    let good = w.ca.leaf(&[1]).subject(&[(DnType::OrganizationalUnitName, "Field"), (DnType::CommonName, "t1")]).pem();
-    let bad = w.ca.leaf(&[2]).subject(&[(DnType::OrganizationalUnitName, "Sales"), (DnType::CommonName, "t2")]).pem();
+    let w = World::new(
+        Ca::new(ORG, CN),
+        r#","subject":{"OU":["Tech Operations","Field"]}"#,
+    );
+    let good =
+        w.ca.leaf(&[1])
+            .subject(&[
+                (DnType::OrganizationalUnitName, "Field"),
+                (DnType::CommonName, "t1"),
+            ])
+            .pem();
+    let bad =
+        w.ca.leaf(&[2])
+            .subject(&[
+                (DnType::OrganizationalUnitName, "Sales"),
+                (DnType::CommonName, "t2"),
+            ])
+            .pem();
     let none = w.ca.leaf(&[3]).pem();
     assert!(w.decide_clean(&good).is_allow());
-    assert_eq!(reason(&w.decide_clean(&bad)), Some(DenyReason::SubjectNotAllowed));
-    assert_eq!(reason(&w.decide_clean(&none)), Some(DenyReason::SubjectNotAllowed));
+    assert_eq!(
+        reason(&w.decide_clean(&bad)),
+        Some(DenyReason::SubjectNotAllowed)
+    );
+    assert_eq!(
+        reason(&w.decide_clean(&none)),
+        Some(DenyReason::SubjectNotAllowed)
+    );
 }
 
 #[test]
@@ -167,30 +225,67 @@ fn san_dns_and_uri_patterns_constrain_the_subject() {
         Ca::new(ORG, CN),
         r#","subject":{"san_dns":["*.devices.example.com"],"san_uri":["spiffe://example.org/device/*"]}"#,
     );
-    let good = w.ca.leaf(&[1]).dns("t1.devices.example.com").uri("spiffe://example.org/device/t1").pem();
-    let wrong_dns = w.ca.leaf(&[2]).dns("t1.example.com").uri("spiffe://example.org/device/t1").pem();
-    let wrong_uri = w.ca.leaf(&[3]).dns("t1.devices.example.com").uri("spiffe://example.org/admin").pem();
+    let good =
+        w.ca.leaf(&[1])
+            .dns("t1.devices.example.com")
+            .uri("spiffe://example.org/device/t1")
+            .pem();
+    let wrong_dns =
+        w.ca.leaf(&[2])
+            .dns("t1.example.com")
+            .uri("spiffe://example.org/device/t1")
+            .pem();
+    let wrong_uri =
+        w.ca.leaf(&[3])
+            .dns("t1.devices.example.com")
+            .uri("spiffe://example.org/admin")
+            .pem();
     assert!(w.decide_clean(&good).is_allow());
-    assert_eq!(reason(&w.decide_clean(&wrong_dns)), Some(DenyReason::SubjectNotAllowed));
-    assert_eq!(reason(&w.decide_clean(&wrong_uri)), Some(DenyReason::SubjectNotAllowed));
+    assert_eq!(
+        reason(&w.decide_clean(&wrong_dns)),
+        Some(DenyReason::SubjectNotAllowed)
+    );
+    assert_eq!(
+        reason(&w.decide_clean(&wrong_uri)),
+        Some(DenyReason::SubjectNotAllowed)
+    );
 }
 
 #[test]
 fn eku_without_client_auth_is_denied_by_default() {
     let w = World::standard();
-    let server_only = w.ca.leaf(&[1]).eku(Some(vec![ExtendedKeyUsagePurpose::ServerAuth])).pem();
+    let server_only =
+        w.ca.leaf(&[1])
+            .eku(Some(vec![ExtendedKeyUsagePurpose::ServerAuth]))
+            .pem();
     let no_eku = w.ca.leaf(&[2]).eku(None).pem();
-    assert_eq!(reason(&w.decide_clean(&server_only)), Some(DenyReason::SubjectNotAllowed));
-    assert!(w.decide_clean(&no_eku).is_allow(), "no EKU extension means any purpose");
+    assert_eq!(
+        reason(&w.decide_clean(&server_only)),
+        Some(DenyReason::SubjectNotAllowed)
+    );
+    assert!(
+        w.decide_clean(&no_eku).is_allow(),
+        "no EKU extension means any purpose"
+    );
 }
 
 #[test]
 fn eku_client_auth_required_refuses_a_certificate_without_eku() {
-    let w = World::new(Ca::new(ORG, CN), r#","subject":{"eku":"client_auth_required"}"#);
-    assert_eq!(reason(&w.decide_clean(&w.ca.leaf(&[2]).eku(None).pem())), Some(DenyReason::SubjectNotAllowed));
+    let w = World::new(
+        Ca::new(ORG, CN),
+        r#","subject":{"eku":"client_auth_required"}"#,
+    );
+    assert_eq!(
+        reason(&w.decide_clean(&w.ca.leaf(&[2]).eku(None).pem())),
+        Some(DenyReason::SubjectNotAllowed)
+    );
     assert!(w.decide_clean(&w.ca.leaf(&[3]).pem()).is_allow());
     let ignore = World::new(Ca::new(ORG, CN), r#","subject":{"eku":"ignore"}"#);
-    let server_only = ignore.ca.leaf(&[1]).eku(Some(vec![ExtendedKeyUsagePurpose::ServerAuth])).pem();
+    let server_only = ignore
+        .ca
+        .leaf(&[1])
+        .eku(Some(vec![ExtendedKeyUsagePurpose::ServerAuth]))
+        .pem();
     assert!(ignore.decide_clean(&server_only).is_allow());
 }
 
@@ -198,18 +293,36 @@ fn eku_client_auth_required_refuses_a_certificate_without_eku() {
 fn expired_certificate_is_denied_beyond_the_clock_skew() {
     let w = World::standard();
     let t = pki::now();
-    let just_expired = w.ca.leaf(&[1]).validity(t - Duration::days(2), t - Duration::seconds(30)).pem();
-    let long_expired = w.ca.leaf(&[2]).validity(t - Duration::days(2), t - Duration::seconds(120)).pem();
-    assert!(w.decide_clean(&just_expired).is_allow(), "within the 60 s skew");
-    assert_eq!(reason(&w.decide_clean(&long_expired)), Some(DenyReason::Expired));
+    let just_expired =
+        w.ca.leaf(&[1])
+            .validity(t - Duration::days(2), t - Duration::seconds(30))
+            .pem();
+    let long_expired =
+        w.ca.leaf(&[2])
+            .validity(t - Duration::days(2), t - Duration::seconds(120))
+            .pem();
+    assert!(
+        w.decide_clean(&just_expired).is_allow(),
+        "within the 60 s skew"
+    );
+    assert_eq!(
+        reason(&w.decide_clean(&long_expired)),
+        Some(DenyReason::Expired)
+    );
 }
 
 #[test]
 fn not_yet_valid_certificate_is_denied() {
     let w = World::standard();
     let t = pki::now();
-    let future = w.ca.leaf(&[1]).validity(t + Duration::hours(1), t + Duration::days(2)).pem();
-    assert_eq!(reason(&w.decide_clean(&future)), Some(DenyReason::NotYetValid));
+    let future =
+        w.ca.leaf(&[1])
+            .validity(t + Duration::hours(1), t + Duration::days(2))
+            .pem();
+    assert_eq!(
+        reason(&w.decide_clean(&future)),
+        Some(DenyReason::NotYetValid)
+    );
 }
 
 #[test]
@@ -219,7 +332,10 @@ fn revoked_serial_is_denied() {
     let d = w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now());
     assert_eq!(reason(&d), Some(DenyReason::Revoked));
     assert_eq!(d.identity().serial_number, "42");
-    assert!(w.decide(&w.ca.leaf(&[0x43]).pem(), Some(&crl), now()).is_allow());
+    assert!(
+        w.decide(&w.ca.leaf(&[0x43]).pem(), Some(&crl), now())
+            .is_allow()
+    );
 }
 
 #[test]
@@ -251,15 +367,24 @@ fn serials_01_and_ff_are_matched_exactly() {
     assert!(one.is_allow());
     assert_eq!(one.identity().serial_number, "01");
     let crl1 = w.verify(&w.ca.crl().revoke(&[0x01]).der(), now()).unwrap();
-    assert_eq!(reason(&w.decide(&w.ca.leaf(&[0x01]).pem(), Some(&crl1), now())), Some(DenyReason::Revoked));
-    assert!(w.decide(&w.ca.leaf(&[0xff]).pem(), Some(&crl1), now()).is_allow());
+    assert_eq!(
+        reason(&w.decide(&w.ca.leaf(&[0x01]).pem(), Some(&crl1), now())),
+        Some(DenyReason::Revoked)
+    );
+    assert!(
+        w.decide(&w.ca.leaf(&[0xff]).pem(), Some(&crl1), now())
+            .is_allow()
+    );
 }
 
 #[test]
 fn crl_signed_by_the_wrong_key_is_rejected() {
     let w = World::standard();
     let forged = w.ca.crl().der_signed_by(&w.ca.impostor());
-    assert!(matches!(w.verify(&forged, now()), Err(Error::CrlBadSignature { .. })));
+    assert!(matches!(
+        w.verify(&forged, now()),
+        Err(Error::CrlBadSignature { .. })
+    ));
 }
 
 #[test]
@@ -267,9 +392,15 @@ fn tampered_crl_bytes_are_rejected() {
     let w = World::standard();
     let mut der = w.ca.crl().revoke(&[0x42]).der();
     // Un-revoke 0x42 by rewriting the serial in place: the signature no longer covers it.
-    let at = der.windows(3).position(|win| win == [0x02, 0x01, 0x42]).unwrap();
+    let at = der
+        .windows(3)
+        .position(|win| win == [0x02, 0x01, 0x42])
+        .unwrap();
     der[at + 2] = 0x43;
-    assert!(matches!(w.verify(&der, now()), Err(Error::CrlBadSignature { .. })));
+    assert!(matches!(
+        w.verify(&der, now()),
+        Err(Error::CrlBadSignature { .. })
+    ));
 }
 
 #[test]
@@ -277,7 +408,10 @@ fn crl_of_a_ca_the_entry_does_not_match_is_rejected() {
     let w = World::standard();
     let other = Ca::new(ORG, "Some Other CA");
     let err = w.verify(&other.crl().der(), now());
-    assert!(matches!(err, Err(Error::CrlIssuerMismatch { .. })), "{err:?}");
+    assert!(
+        matches!(err, Err(Error::CrlIssuerMismatch { .. })),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -291,10 +425,24 @@ fn crl_issuer_must_equal_the_certificate_issuer() {
     ))
     .unwrap();
     let ts = TrustStore::from_pem(bundle.as_bytes()).unwrap();
-    let policy = CrlTimePolicy { clock_skew_seconds: 60, grace_seconds: 0 };
-    let crl1 = VerifiedCrl::verify(&ca1.crl().der(), &RuleIssuer(&config.issuers[0]), &ts, now(), policy).unwrap();
+    let policy = CrlTimePolicy {
+        clock_skew_seconds: 60,
+        grace_seconds: 0,
+    };
+    let crl1 = VerifiedCrl::verify(
+        &ca1.crl().der(),
+        &RuleIssuer(&config.issuers[0]),
+        &ts,
+        now(),
+        policy,
+    )
+    .unwrap();
     let engine = Engine::new(&config, &ts);
-    assert!(engine.decide(Some(&ca1.leaf(&[1]).pem()), now(), |_| Some(&crl1)).is_allow());
+    assert!(
+        engine
+            .decide(Some(&ca1.leaf(&[1]).pem()), now(), |_| Some(&crl1))
+            .is_allow()
+    );
     let d = engine.decide(Some(&ca2.leaf(&[1]).pem()), now(), |_| Some(&crl1));
     assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
 }
@@ -303,15 +451,29 @@ fn crl_issuer_must_equal_the_certificate_issuer() {
 fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
     let w = World::standard();
     let t = now();
-    let newer = w.verify(&w.ca.crl().number(7).revoke(&[0x42]).der(), t).unwrap();
+    let newer = w
+        .verify(&w.ca.crl().number(7).revoke(&[0x42]).der(), t)
+        .unwrap();
     let older = w.verify(&w.ca.crl().number(6).der(), t).unwrap();
     let mut slot = Slot::default();
     slot.offer_crl(t, Ok(newer), Validator::default()).unwrap();
     let err = slot.offer_crl(t, Ok(older), Validator::default());
-    assert!(matches!(err, Err(Error::CrlRollback { what: "CRL number", .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Err(Error::CrlRollback {
+                what: "CRL number",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     let kept = slot.current().unwrap();
     assert_eq!(kept.number().map(|n| n.to_hex()), Some("07".into()));
-    assert_eq!(reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(kept), t)), Some(DenyReason::Revoked));
+    assert_eq!(
+        reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(kept), t)),
+        Some(DenyReason::Revoked)
+    );
     assert_eq!(slot.installs(), 1);
 }
 
@@ -320,23 +482,47 @@ fn crl_past_next_update_is_used_within_grace_and_unavailable_after() {
     let w = World::standard();
     let issued = pki::now() - Duration::hours(2);
     let next = pki::now() - Duration::minutes(30); // expired 30 min ago; grace is 60 min
-    let crl = w.verify(&w.ca.crl().times(issued, next).revoke(&[0x42]).der(), now()).unwrap();
+    let crl = w
+        .verify(&w.ca.crl().times(issued, next).revoke(&[0x42]).der(), now())
+        .unwrap();
     let good = w.ca.leaf(&[0x01]).pem();
-    assert!(w.decide(&good, Some(&crl), now()).is_allow(), "inside grace");
+    assert!(
+        w.decide(&good, Some(&crl), now()).is_allow(),
+        "inside grace"
+    );
     let later = now().offset(31 * 60);
-    assert_eq!(reason(&w.decide(&good, Some(&crl), later)), Some(DenyReason::CrlUnavailable), "past grace");
+    assert_eq!(
+        reason(&w.decide(&good, Some(&crl), later)),
+        Some(DenyReason::CrlUnavailable),
+        "past grace"
+    );
     // A CRL already past nextUpdate + grace is refused at load.
-    let stale = w.ca.crl().times(issued - Duration::hours(5), next - Duration::hours(2)).der();
-    assert!(matches!(w.verify(&stale, now()), Err(Error::CrlExpired { .. })));
+    let stale =
+        w.ca.crl()
+            .times(issued - Duration::hours(5), next - Duration::hours(2))
+            .der();
+    assert!(matches!(
+        w.verify(&stale, now()),
+        Err(Error::CrlExpired { .. })
+    ));
 }
 
 #[test]
 fn crl_with_this_update_in_the_future_is_rejected() {
     let w = World::standard();
     let t = pki::now();
-    let future = w.ca.crl().times(t + Duration::minutes(10), t + Duration::days(1)).der();
-    assert!(matches!(w.verify(&future, now()), Err(Error::CrlNotYetValid { .. })));
-    let within_skew = w.ca.crl().times(t + Duration::seconds(30), t + Duration::days(1)).der();
+    let future =
+        w.ca.crl()
+            .times(t + Duration::minutes(10), t + Duration::days(1))
+            .der();
+    assert!(matches!(
+        w.verify(&future, now()),
+        Err(Error::CrlNotYetValid { .. })
+    ));
+    let within_skew =
+        w.ca.crl()
+            .times(t + Duration::seconds(30), t + Duration::days(1))
+            .der();
     assert!(w.verify(&within_skew, now()).is_ok());
 }
 
@@ -350,7 +536,10 @@ fn pem_and_der_crls_give_the_same_answers() {
     assert_eq!(from_pem.revoked().len(), 2);
     for serial in [&[0x42u8][..], &serial20(1), &[0x43]] {
         let pem = w.ca.leaf(serial).pem();
-        assert_eq!(w.decide(&pem, Some(&from_der), now()), w.decide(&pem, Some(&from_pem), now()));
+        assert_eq!(
+            w.decide(&pem, Some(&from_der), now()),
+            w.decide(&pem, Some(&from_pem), now())
+        );
     }
 }
 
@@ -358,17 +547,32 @@ fn pem_and_der_crls_give_the_same_answers() {
 fn crl_scoped_to_ca_certificates_is_refused() {
     let w = World::standard();
     let scoped = w.ca.crl().ca_certs_only().der();
-    assert!(matches!(w.verify(&scoped, now()), Err(Error::CrlUnsupported(_))));
+    assert!(matches!(
+        w.verify(&scoped, now()),
+        Err(Error::CrlUnsupported(_))
+    ));
 }
 
 #[test]
 fn garbage_crl_is_malformed() {
     let w = World::standard();
-    assert!(matches!(w.verify(b"\x30\x03\x02\x01", now()), Err(Error::CrlMalformed(_))));
-    assert!(matches!(w.verify(b"-----BEGIN X509 CRL-----\n!!\n-----END X509 CRL-----\n", now()), Err(Error::CrlMalformed(_))));
+    assert!(matches!(
+        w.verify(b"\x30\x03\x02\x01", now()),
+        Err(Error::CrlMalformed(_))
+    ));
+    assert!(matches!(
+        w.verify(
+            b"-----BEGIN X509 CRL-----\n!!\n-----END X509 CRL-----\n",
+            now()
+        ),
+        Err(Error::CrlMalformed(_))
+    ));
     let mut trailing = w.ca.crl().der();
     trailing.push(0);
-    assert!(matches!(w.verify(&trailing, now()), Err(Error::CrlMalformed(_))));
+    assert!(matches!(
+        w.verify(&trailing, now()),
+        Err(Error::CrlMalformed(_))
+    ));
 }
 
 #[test]
@@ -395,6 +599,11 @@ fn revocation_none_allows_without_a_crl() {
 fn crl_serial_written_with_a_leading_zero_octet_still_matches() {
     // Serials are compared as normalized magnitude bytes: 00 42 and 42 are one serial.
     let w = World::standard();
-    let crl = w.verify(&w.ca.crl().revoke(&[0x00, 0x42]).der(), now()).unwrap();
-    assert_eq!(reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now())), Some(DenyReason::Revoked));
+    let crl = w
+        .verify(&w.ca.crl().revoke(&[0x00, 0x42]).der(), now())
+        .unwrap();
+    assert_eq!(
+        reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now())),
+        Some(DenyReason::Revoked)
+    );
 }

@@ -1,6 +1,11 @@
 //! Both authorizer event formats through `Authorizer::handle`: response shapes,
 //! context keys, and hostile or odd events.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 
@@ -22,7 +27,11 @@ impl Setup {
         let dir = tempfile::tempdir().unwrap();
         let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
         std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
-        std::fs::write(dir.path().join("devices.crl"), ca.crl().revoke(&serial20(0x10)).der()).unwrap();
+        std::fs::write(
+            dir.path().join("devices.crl"),
+            ca.crl().revoke(&serial20(0x10)).der(),
+        )
+        .unwrap();
         Self {
             dir: dir.path().to_path_buf(),
             _dir: dir,
@@ -53,14 +62,20 @@ async fn rest_event_allow_is_an_iam_policy_on_the_method_arn_with_identity_conte
     let pem = s.ca.leaf(&serial20(0x11)).pem();
     let resp = a.handle(&events::rest(Some(&pem))).await;
     assert_eq!(resp["policyDocument"]["Version"], "2012-10-17");
-    assert!(resp.as_object().unwrap().values().all(|v| !v.is_null()), "{resp}");
+    assert!(
+        resp.as_object().unwrap().values().all(|v| !v.is_null()),
+        "{resp}"
+    );
     assert_eq!(statement(&resp)["Effect"], "Allow");
     assert_eq!(statement(&resp)["Action"], json!(["execute-api:Invoke"]));
     assert_eq!(statement(&resp)["Resource"], json!([METHOD_ARN]));
     let ctx = &resp["context"];
     assert_eq!(ctx["serialNumber"], format!("805a{}11", "5a".repeat(17)));
     assert_eq!(ctx["subjectDn"], "CN=device-1");
-    assert_eq!(ctx["issuerDn"], "O=Temperature Testers\\, Inc.,CN=Devices CA");
+    assert_eq!(
+        ctx["issuerDn"],
+        "O=Temperature Testers\\, Inc.,CN=Devices CA"
+    );
     assert_eq!(ctx["issuer"], "devices");
     assert!(ctx.get("reason").is_none());
     assert_eq!(resp["principalId"], ctx["fingerprintSha256"]);
@@ -87,7 +102,9 @@ async fn rest_event_deny_carries_the_reason_in_the_context() {
 #[tokio::test]
 async fn stage_policy_resource_covers_every_route_of_the_stage() {
     let s = Setup::new();
-    let a = s.authorizer(r#","policy_resource":"stage""#, HttpApiResponse::Simple).await;
+    let a = s
+        .authorizer(r#","policy_resource":"stage""#, HttpApiResponse::Simple)
+        .await;
     let resp = a.handle(&events::rest(Some(&s.ca.leaf(&[1]).pem()))).await;
     assert_eq!(
         statement(&resp)["Resource"],
@@ -99,11 +116,15 @@ async fn stage_policy_resource_covers_every_route_of_the_stage() {
 async fn http_api_event_gets_a_simple_response_by_default() {
     let s = Setup::new();
     let a = s.authorizer("", HttpApiResponse::Simple).await;
-    let allow = a.handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem()))).await;
+    let allow = a
+        .handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem())))
+        .await;
     assert_eq!(allow["isAuthorized"], true);
     assert_eq!(allow["context"]["serialNumber"], "01");
     assert!(allow.get("policyDocument").is_none());
-    let deny = a.handle(&events::http_v2(Some(&s.ca.leaf(&serial20(0x10)).pem()))).await;
+    let deny = a
+        .handle(&events::http_v2(Some(&s.ca.leaf(&serial20(0x10)).pem())))
+        .await;
     assert_eq!(deny["isAuthorized"], false);
     assert_eq!(deny["context"]["reason"], "revoked");
 }
@@ -112,7 +133,9 @@ async fn http_api_event_gets_a_simple_response_by_default() {
 async fn http_api_event_gets_an_iam_policy_when_configured() {
     let s = Setup::new();
     let a = s.authorizer("", HttpApiResponse::Iam).await;
-    let resp = a.handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem()))).await;
+    let resp = a
+        .handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem())))
+        .await;
     assert_eq!(statement(&resp)["Effect"], "Allow");
     assert_eq!(statement(&resp)["Resource"], json!([ROUTE_ARN]));
     assert!(resp.get("isAuthorized").is_none());
@@ -123,7 +146,9 @@ async fn event_without_validity_or_hints_is_still_decided_from_the_pem() {
     let s = Setup::new();
     let a = s.authorizer("", HttpApiResponse::Simple).await;
     let mut event = events::rest(Some(&s.ca.leaf(&[1]).pem()));
-    let cert = event["requestContext"]["identity"]["clientCert"].as_object_mut().unwrap();
+    let cert = event["requestContext"]["identity"]["clientCert"]
+        .as_object_mut()
+        .unwrap();
     cert.remove("validity");
     cert.remove("serialNumber");
     cert.remove("subjectDN");

@@ -1,6 +1,11 @@
 //! The built `authorizer` binary, run the way Lambda runs it: a process that
 //! polls the Runtime API, configured only through environment variables.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -30,15 +35,26 @@ async fn output_of(mut child: Child) -> String {
         .await
         .unwrap()
         .unwrap();
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[tokio::test]
 async fn binary_answers_rest_and_http_api_events_through_the_runtime_api() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new("Temperature Testers, Inc.", "Temperature Testers Devices CA");
+    let ca = Ca::new(
+        "Temperature Testers, Inc.",
+        "Temperature Testers Devices CA",
+    );
     std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.path().join("devices.crl"), ca.crl().revoke(&serial20(0x10)).pem()).unwrap();
+    std::fs::write(
+        dir.path().join("devices.crl"),
+        ca.crl().revoke(&serial20(0x10)).pem(),
+    )
+    .unwrap();
     let config = json!({
         "truststore": format!("file://{}/truststore.pem", dir.path().display()),
         "issuers": [{
@@ -61,34 +77,61 @@ async fn binary_answers_rest_and_http_api_events_through_the_runtime_api() {
     let revoked = ca.leaf(&serial20(0x10)).pem();
 
     let started = Instant::now();
-    let resp = api.invoke(events::rest(Some(&good)), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(events::rest(Some(&good)), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     let first = started.elapsed();
     assert_eq!(effect(&resp), "Allow", "{resp}");
     assert_eq!(resp["context"]["issuer"], "devices");
-    assert_eq!(resp["context"]["serialNumber"], format!("805a{}11", "5a".repeat(17)));
+    assert_eq!(
+        resp["context"]["serialNumber"],
+        format!("805a{}11", "5a".repeat(17))
+    );
 
-    let resp = api.invoke(events::rest(Some(&revoked)), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(events::rest(Some(&revoked)), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(effect(&resp), "Deny");
     assert_eq!(resp["context"]["reason"], "revoked");
 
-    let resp = api.invoke(events::http_v2(Some(&good)), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(events::http_v2(Some(&good)), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(resp["isAuthorized"], true, "{resp}");
-    let resp = api.invoke(events::http_v2(Some(&revoked)), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(events::http_v2(Some(&revoked)), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(resp["isAuthorized"], false);
     assert_eq!(resp["context"]["reason"], "revoked");
 
-    let resp = api.invoke(json!({"surprise": true}), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(json!({"surprise": true}), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(effect(&resp), "Deny");
-    let resp = api.invoke(events::rest(None), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(events::rest(None), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(resp["context"]["reason"], "missing_certificate");
 
     // Warm path, end to end through the Runtime API (informational).
     let warm_started = Instant::now();
     for _ in 0..20 {
-        let resp = api.invoke(events::rest(Some(&good)), INVOKE_TIMEOUT).await.unwrap();
+        let resp = api
+            .invoke(events::rest(Some(&good)), INVOKE_TIMEOUT)
+            .await
+            .unwrap();
         assert_eq!(effect(&resp), "Allow");
     }
-    eprintln!("first invoke {first:?}; warm invoke via runtime API {:?}", warm_started.elapsed() / 20);
+    eprintln!(
+        "first invoke {first:?}; warm invoke via runtime API {:?}",
+        warm_started.elapsed() / 20
+    );
 
     let logs = output_of(child).await;
     let decisions: Vec<Value> = logs
@@ -101,7 +144,10 @@ async fn binary_answers_rest_and_http_api_events_through_the_runtime_api() {
     assert_eq!(revoked_line["issuer"], "devices");
     assert_eq!(revoked_line["serial"], format!("805a{}10", "5a".repeat(17)));
     assert!(revoked_line["crl_age_seconds"].is_number());
-    assert!(!logs.contains("BEGIN CERTIFICATE"), "the PEM must never be logged");
+    assert!(
+        !logs.contains("BEGIN CERTIFICATE"),
+        "the PEM must never be logged"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +173,13 @@ async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_varia
         ("crl/devices.crl", ca.crl().revoke(&[0x42]).der()),
         ("config/authorizer.json", config.to_string().into_bytes()),
     ] {
-        s3.put_object().bucket("pki").key(key).body(ByteStream::from(body)).send().await.unwrap();
+        s3.put_object()
+            .bucket("pki")
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
     }
 
     let api = RuntimeApi::start().await;
@@ -143,9 +195,15 @@ async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_varia
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ],
     );
-    let resp = api.invoke(events::rest(Some(&ca.leaf(&[0x41]).pem())), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(events::rest(Some(&ca.leaf(&[0x41]).pem())), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(effect(&resp), "Allow", "{resp}");
-    let resp = api.invoke(events::rest(Some(&ca.leaf(&[0x42]).pem())), INVOKE_TIMEOUT).await.unwrap();
+    let resp = api
+        .invoke(events::rest(Some(&ca.leaf(&[0x42]).pem())), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(resp["context"]["reason"], "revoked");
     drop(output_of(child).await);
 }
@@ -155,13 +213,23 @@ async fn binary_refuses_to_start_with_an_invalid_configuration() {
     let api = RuntimeApi::start().await;
     let config = r#"{"truststore":"file:///nonexistent.pem","issuers":[{"name":"devices","match":{"CN":"x"}}]}"#;
     let mut child = api.spawn(binary(), &[("AUTHORIZER_CONFIG", config)]);
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!status.success(), "must not run with a bad config");
     let logs = output_of(child).await;
     assert!(logs.contains("a CRL is required"), "{logs}");
 
     let mut child = api.spawn(binary(), &[]);
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!status.success());
-    assert!(output_of(child).await.contains("AUTHORIZER_CONFIG is not set"));
+    assert!(
+        output_of(child)
+            .await
+            .contains("AUTHORIZER_CONFIG is not set")
+    );
 }

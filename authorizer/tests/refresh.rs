@@ -1,6 +1,11 @@
 //! The process-wide state over `file://` sources with an injected clock:
 //! cold-start loading, refresh, grace, rollback and isolation. No sleeps.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,7 +68,9 @@ impl Setup {
     }
 
     async fn start(&self, config: Config) -> Authorizer {
-        Authorizer::start(config, self.clock.clone(), HttpApiResponse::Simple).await.unwrap()
+        Authorizer::start(config, self.clock.clone(), HttpApiResponse::Simple)
+            .await
+            .unwrap()
     }
 }
 
@@ -74,7 +81,8 @@ async fn reason(a: &Authorizer, pem: &str) -> Option<DenyReason> {
 fn bump_mtime(path: &Path) {
     // Same-length rewrites within one mtime tick must still look changed.
     let f = std::fs::File::options().write(true).open(path).unwrap();
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
 }
 
 #[tokio::test]
@@ -85,8 +93,15 @@ async fn crl_is_loaded_at_cold_start_before_any_request() {
     let status = a.crl_status(0).unwrap();
     assert_eq!(status.installs, 1);
     assert_eq!(status.entries, Some(1));
-    assert_eq!(reason(&a, &s.ca.leaf(&[9]).pem()).await, Some(DenyReason::Revoked));
-    assert_eq!(a.crl_status(0).unwrap().installs, 1, "the first request did not reload");
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[9]).pem()).await,
+        Some(DenyReason::Revoked)
+    );
+    assert_eq!(
+        a.crl_status(0).unwrap().installs,
+        1,
+        "the first request did not reload"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +115,11 @@ async fn new_revocation_takes_effect_after_the_refresh_interval_and_not_before()
     s.write_crl("devices.crl", &s.ca.crl().number(2).revoke(&[0x42]).der());
     bump_mtime(&s.path("devices.crl"));
     s.clock.advance(299);
-    assert_eq!(reason(&a, &device).await, None, "still inside crl_refresh_seconds");
+    assert_eq!(
+        reason(&a, &device).await,
+        None,
+        "still inside crl_refresh_seconds"
+    );
     s.clock.advance(1);
     assert_eq!(reason(&a, &device).await, Some(DenyReason::Revoked));
     assert_eq!(a.crl_status(0).unwrap().number.as_deref(), Some("02"));
@@ -126,7 +145,14 @@ async fn unchanged_crl_file_is_not_parsed_again() {
 async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
     let s = Setup::new();
     let t = pki::now();
-    s.write_crl("devices.crl", &s.ca.crl().times(t - Duration::minutes(5), t + Duration::hours(1)).revoke(&[0x42]).der());
+    s.write_crl(
+        "devices.crl",
+        &s.ca
+            .crl()
+            .times(t - Duration::minutes(5), t + Duration::hours(1))
+            .revoke(&[0x42])
+            .der(),
+    );
     let a = s.start(s.config(&s.devices_entry())).await;
     std::fs::remove_file(s.path("devices.crl")).unwrap();
 
@@ -136,14 +162,21 @@ async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
     s.clock.advance(90 * 60);
     assert_eq!(reason(&a, &good).await, None);
     assert_eq!(reason(&a, &revoked).await, Some(DenyReason::Revoked));
-    assert!(matches!(a.crl_status(0).unwrap().last_error, Some(Error::Fetch { .. })));
+    assert!(matches!(
+        a.crl_status(0).unwrap().last_error,
+        Some(Error::Fetch { .. })
+    ));
     // Past nextUpdate + grace: fail closed.
     s.clock.advance(31 * 60);
     assert_eq!(reason(&a, &good).await, Some(DenyReason::CrlUnavailable));
     // The CA publishes again (dated at the simulated time): recovered on the
     // next retry, without a restart.
     let republished = t + Duration::minutes(120);
-    let crl = s.ca.crl().number(2).times(republished, republished + Duration::hours(1)).revoke(&[0x42]);
+    let crl =
+        s.ca.crl()
+            .number(2)
+            .times(republished, republished + Duration::hours(1))
+            .revoke(&[0x42]);
     s.write_crl("devices.crl", &crl.der());
     s.clock.advance(30);
     assert_eq!(reason(&a, &good).await, None);
@@ -162,9 +195,16 @@ async fn failed_fetches_are_retried_after_the_retry_interval_not_on_every_reques
     let _ = reason(&a, &s.ca.leaf(&[1]).pem()).await; // fails, records the error
     s.write_crl("devices.crl", &s.ca.crl().number(2).revoke(&[1]).der());
     s.clock.advance(29);
-    assert_eq!(reason(&a, &s.ca.leaf(&[1]).pem()).await, None, "no retry before crl_retry_seconds");
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[1]).pem()).await,
+        None,
+        "no retry before crl_retry_seconds"
+    );
     s.clock.advance(1);
-    assert_eq!(reason(&a, &s.ca.leaf(&[1]).pem()).await, Some(DenyReason::Revoked));
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[1]).pem()).await,
+        Some(DenyReason::Revoked)
+    );
 }
 
 #[tokio::test]
@@ -176,10 +216,16 @@ async fn rolled_back_crl_is_refused_and_the_last_good_stays() {
     s.write_crl("devices.crl", &s.ca.crl().number(4).der());
     bump_mtime(&s.path("devices.crl"));
     s.clock.advance(300);
-    assert_eq!(reason(&a, &s.ca.leaf(&[0x42]).pem()).await, Some(DenyReason::Revoked));
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[0x42]).pem()).await,
+        Some(DenyReason::Revoked)
+    );
     let status = a.crl_status(0).unwrap();
     assert_eq!(status.number.as_deref(), Some("05"));
-    assert!(matches!(status.last_error, Some(Error::CrlRollback { .. })), "{status:?}");
+    assert!(
+        matches!(status.last_error, Some(Error::CrlRollback { .. })),
+        "{status:?}"
+    );
 }
 
 #[tokio::test]
@@ -187,11 +233,20 @@ async fn crl_tampered_on_disk_is_refused_and_the_last_good_stays() {
     let s = Setup::new();
     s.write_crl("devices.crl", &s.ca.crl().number(1).revoke(&[0x42]).der());
     let a = s.start(s.config(&s.devices_entry())).await;
-    s.write_crl("devices.crl", &s.ca.crl().number(2).der_signed_by(&s.ca.impostor()));
+    s.write_crl(
+        "devices.crl",
+        &s.ca.crl().number(2).der_signed_by(&s.ca.impostor()),
+    );
     bump_mtime(&s.path("devices.crl"));
     s.clock.advance(300);
-    assert_eq!(reason(&a, &s.ca.leaf(&[0x42]).pem()).await, Some(DenyReason::Revoked));
-    assert!(matches!(a.crl_status(0).unwrap().last_error, Some(Error::CrlBadSignature { .. })));
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[0x42]).pem()).await,
+        Some(DenyReason::Revoked)
+    );
+    assert!(matches!(
+        a.crl_status(0).unwrap().last_error,
+        Some(Error::CrlBadSignature { .. })
+    ));
 }
 
 #[tokio::test]
@@ -206,9 +261,18 @@ async fn crl_missing_at_cold_start_denies_that_issuer_only_and_recovers_later() 
         s.path("lab.crl").display()
     );
     // devices.crl does not exist yet.
-    let a = s.start(s.config(&format!("{},{lab_entry}", s.devices_entry()))).await;
-    assert_eq!(reason(&a, &s.ca.leaf(&[1]).pem()).await, Some(DenyReason::CrlUnavailable));
-    assert_eq!(reason(&a, &lab.leaf(&[1]).pem()).await, None, "the other issuer is unaffected");
+    let a = s
+        .start(s.config(&format!("{},{lab_entry}", s.devices_entry())))
+        .await;
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[1]).pem()).await,
+        Some(DenyReason::CrlUnavailable)
+    );
+    assert_eq!(
+        reason(&a, &lab.leaf(&[1]).pem()).await,
+        None,
+        "the other issuer is unaffected"
+    );
     s.write_crl("devices.crl", &s.ca.crl().der());
     s.clock.advance(30);
     assert_eq!(reason(&a, &s.ca.leaf(&[1]).pem()).await, None);
@@ -219,7 +283,12 @@ async fn cold_start_without_a_readable_truststore_fails() {
     let s = Setup::new();
     std::fs::write(s.path("truststore.pem"), "not a bundle").unwrap();
     s.write_crl("devices.crl", &s.ca.crl().der());
-    let err = Authorizer::start(s.config(&s.devices_entry()), s.clock.clone(), HttpApiResponse::Simple).await;
+    let err = Authorizer::start(
+        s.config(&s.devices_entry()),
+        s.clock.clone(),
+        HttpApiResponse::Simple,
+    )
+    .await;
     assert!(matches!(err, Err(Error::Truststore(_))), "{err:?}");
 }
 
@@ -241,9 +310,16 @@ async fn truststore_rotation_is_picked_up_on_refresh() {
     // truststore lacks the lab CA; once the CA is in the bundle, its signature is checked.
     let forged = lab.impostor().leaf(&[1]).pem();
     assert_eq!(reason(&a, &forged).await, None);
-    std::fs::write(s.path("truststore.pem"), format!("{}{}", s.ca.pem(), lab.pem())).unwrap();
+    std::fs::write(
+        s.path("truststore.pem"),
+        format!("{}{}", s.ca.pem(), lab.pem()),
+    )
+    .unwrap();
     bump_mtime(&s.path("truststore.pem"));
     s.clock.advance(60);
-    assert_eq!(reason(&a, &forged).await, Some(DenyReason::IssuerNotAllowed));
+    assert_eq!(
+        reason(&a, &forged).await,
+        Some(DenyReason::IssuerNotAllowed)
+    );
     assert_eq!(reason(&a, &lab.leaf(&[2]).pem()).await, None);
 }

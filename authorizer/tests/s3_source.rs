@@ -1,5 +1,10 @@
 //! `s3://` sources against `moto_server` on 127.0.0.1, with a versioned bucket.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,12 +78,19 @@ async fn s3_fetch_is_conditional_on_the_etag() {
     put(&s3, "crl/devices.crl", b"first".to_vec()).await;
     let f = fetcher(&moto, 1 << 20);
     let uri = SourceUri::parse(&format!("s3://{BUCKET}/crl/devices.crl")).unwrap();
-    let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else { panic!("expected a body") };
+    let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else {
+        panic!("expected a body")
+    };
     assert_eq!(bytes, b"first");
     assert!(validator.etag.is_some() && validator.version_id.is_some());
-    assert_eq!(f.fetch(&uri, Some(&validator)).await.unwrap(), Fetched::NotModified);
+    assert_eq!(
+        f.fetch(&uri, Some(&validator)).await.unwrap(),
+        Fetched::NotModified
+    );
     put(&s3, "crl/devices.crl", b"second".to_vec()).await;
-    let Fetched::Body { bytes, .. } = f.fetch(&uri, Some(&validator)).await.unwrap() else { panic!("expected a body") };
+    let Fetched::Body { bytes, .. } = f.fetch(&uri, Some(&validator)).await.unwrap() else {
+        panic!("expected a body")
+    };
     assert_eq!(bytes, b"second");
 }
 
@@ -91,9 +103,14 @@ async fn s3_pinned_version_is_fetched_once_and_stays_pinned() {
     put(&s3, "truststore.pem", b"v2".to_vec()).await;
     let f = fetcher(&moto, 1 << 20);
     let uri = SourceUri::parse(&format!("s3://{BUCKET}/truststore.pem?versionId={v1}")).unwrap();
-    let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else { panic!("expected a body") };
+    let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else {
+        panic!("expected a body")
+    };
     assert_eq!(bytes, b"v1", "the pinned version, not the latest");
-    assert_eq!(f.fetch(&uri, Some(&validator)).await.unwrap(), Fetched::NotModified);
+    assert_eq!(
+        f.fetch(&uri, Some(&validator)).await.unwrap(),
+        Fetched::NotModified
+    );
 }
 
 #[tokio::test]
@@ -104,9 +121,15 @@ async fn s3_missing_object_and_oversized_object_are_errors() {
     put(&s3, "big.crl", vec![0x30; 8192]).await;
     let f = fetcher(&moto, 4096);
     let missing = SourceUri::parse(&format!("s3://{BUCKET}/nope.crl")).unwrap();
-    assert!(matches!(f.fetch(&missing, None).await, Err(Error::Fetch { .. })));
+    assert!(matches!(
+        f.fetch(&missing, None).await,
+        Err(Error::Fetch { .. })
+    ));
     let big = SourceUri::parse(&format!("s3://{BUCKET}/big.crl")).unwrap();
-    assert!(matches!(f.fetch(&big, None).await, Err(Error::FetchTooLarge { limit: 4096, .. })));
+    assert!(matches!(
+        f.fetch(&big, None).await,
+        Err(Error::FetchTooLarge { limit: 4096, .. })
+    ));
 }
 
 #[tokio::test]
@@ -123,9 +146,14 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
     ))
     .unwrap();
     let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
-    let a = Authorizer::start_with(config, fetcher(&moto, 1 << 20), clock.clone(), HttpApiResponse::Simple)
-        .await
-        .unwrap();
+    let a = Authorizer::start_with(
+        config,
+        fetcher(&moto, 1 << 20),
+        clock.clone(),
+        HttpApiResponse::Simple,
+    )
+    .await
+    .unwrap();
     let device = ca.leaf(&[0x42]).pem();
     assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
 
@@ -133,8 +161,16 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
     assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
     assert_eq!(a.crl_status(0).unwrap().installs, 1);
 
-    put(&s3, "crl/devices.crl", ca.crl().number(2).revoke(&[0x42]).der()).await;
+    put(
+        &s3,
+        "crl/devices.crl",
+        ca.crl().number(2).revoke(&[0x42]).der(),
+    )
+    .await;
     clock.advance(60);
-    assert_eq!(a.decide(Some(&device)).await.decision.reason(), Some(DenyReason::Revoked));
+    assert_eq!(
+        a.decide(Some(&device)).await.decision.reason(),
+        Some(DenyReason::Revoked)
+    );
     assert_eq!(a.crl_status(0).unwrap().installs, 2);
 }

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 /// The method ARN used in REST events.
 pub const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/temps";
 /// The route ARN used in HTTP API events.
-pub const ROUTE_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/temps";
+pub const ROUTE_ARN: &str =
+    "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/temps";
 
 fn client_cert(pem: &str) -> Value {
     json!({

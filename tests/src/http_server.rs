@@ -50,7 +50,8 @@ async fn answer(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response
     let mode = inner.mode.lock().unwrap().clone();
     let (body, version) = inner.body.lock().unwrap().clone();
     let etag = format!("\"v{version}\"");
-    let plain = |status: StatusCode, body: Body| Response::builder().status(status).body(body).unwrap();
+    let plain =
+        |status: StatusCode, body: Body| Response::builder().status(status).body(body).unwrap();
     match mode {
         Mode::Unavailable => return plain(StatusCode::SERVICE_UNAVAILABLE, Body::from("down")),
         Mode::Garbage => {
@@ -61,12 +62,19 @@ async fn answer(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response
         Mode::OversizedChunked(n) => {
             let chunks = (0..n.div_ceil(64 * 1024))
                 .map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![0x30u8; 64 * 1024])));
-            return plain(StatusCode::OK, Body::from_stream(futures_util::stream::iter(chunks)));
+            return plain(
+                StatusCode::OK,
+                Body::from_stream(futures_util::stream::iter(chunks)),
+            );
         }
         Mode::Stall(d) => tokio::time::sleep(d).await,
         Mode::Serve => {}
     }
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         inner.not_modified.fetch_add(1, Ordering::SeqCst);
         return Response::builder()
             .status(StatusCode::NOT_MODIFIED)
@@ -94,7 +102,9 @@ impl HttpServer {
             bodies: AtomicUsize::new(0),
             not_modified: AtomicUsize::new(0),
         });
-        let app = Router::new().fallback(answer).with_state(Arc::clone(&inner));
+        let app = Router::new()
+            .fallback(answer)
+            .with_state(Arc::clone(&inner));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {

@@ -4,7 +4,12 @@
 //! S3 (`moto_server`). Everything listens on 127.0.0.1 only and stops on drop.
 //!
 //! Test support may panic: a failed set-up is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![allow(missing_debug_implementations)]
 
 pub mod events;

@@ -37,10 +37,16 @@ impl Moto {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
                 break;
             }
-            assert!(Instant::now() < deadline, "moto_server did not start within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start within 30 s"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { addr, _child: child }
+        Self {
+            addr,
+            _child: child,
+        }
     }
 
     /// The endpoint URL, for `AWS_ENDPOINT_URL_S3`.

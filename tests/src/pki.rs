@@ -2,9 +2,10 @@
 //! real signatures, chosen serials and chosen times.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlIssuingDistributionPoint,
-    CrlDistributionPoint, CrlScope, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
+    SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -108,7 +109,10 @@ pub struct Leaf<'a> {
 impl Leaf<'_> {
     /// Replaces the subject DN.
     pub fn subject(mut self, dn: &[(DnType, &str)]) -> Self {
-        self.dn = dn.iter().map(|(t, v)| (t.clone(), (*v).to_owned())).collect();
+        self.dn = dn
+            .iter()
+            .map(|(t, v)| (t.clone(), (*v).to_owned()))
+            .collect();
         self
     }
     /// Adds a DNS subjectAltName.
@@ -150,7 +154,11 @@ impl Leaf<'_> {
             .dns
             .iter()
             .map(|d| SanType::DnsName(d.as_str().try_into().unwrap()))
-            .chain(self.uris.iter().map(|u| SanType::URI(u.as_str().try_into().unwrap())))
+            .chain(
+                self.uris
+                    .iter()
+                    .map(|u| SanType::URI(u.as_str().try_into().unwrap())),
+            )
             .collect();
         let key = KeyPair::generate().unwrap();
         params.signed_by(&key, &self.ca.issuer()).unwrap().pem()
@@ -194,7 +202,7 @@ impl Crl<'_> {
             this_update: self.this_update,
             next_update: self.next_update,
             crl_number: SerialNumber::from_slice(&self.number),
-            issuing_distribution_point: self.scope.clone().map(|scope| CrlIssuingDistributionPoint {
+            issuing_distribution_point: self.scope.map(|scope| CrlIssuingDistributionPoint {
                 distribution_point: CrlDistributionPoint {
                     uris: vec!["http://crl.example.test/ca.crl".to_owned()],
                 },
@@ -215,15 +223,27 @@ impl Crl<'_> {
     }
     /// Signs it with its CA; returns DER.
     pub fn der(&self) -> Vec<u8> {
-        self.params().signed_by(&self.ca.issuer()).unwrap().der().to_vec()
+        self.params()
+            .signed_by(&self.ca.issuer())
+            .unwrap()
+            .der()
+            .to_vec()
     }
     /// Signs it with its CA; returns PEM.
     pub fn pem(&self) -> String {
-        self.params().signed_by(&self.ca.issuer()).unwrap().pem().unwrap()
+        self.params()
+            .signed_by(&self.ca.issuer())
+            .unwrap()
+            .pem()
+            .unwrap()
     }
     /// Signs it with another CA's key (same issuer name only if `other` is an impostor).
     pub fn der_signed_by(&self, other: &Ca) -> Vec<u8> {
-        self.params().signed_by(&other.issuer()).unwrap().der().to_vec()
+        self.params()
+            .signed_by(&other.issuer())
+            .unwrap()
+            .der()
+            .to_vec()
     }
 }
 

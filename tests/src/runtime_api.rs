@@ -45,13 +45,20 @@ async fn next(State(host): State<Host>) -> Response {
             "Lambda-Runtime-Invoked-Function-Arn",
             "arn:aws:lambda:us-east-1:123456789012:function:authorizer",
         )
-        .header("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
+        .header(
+            "Lambda-Runtime-Trace-Id",
+            "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1",
+        )
         .header("Content-Type", "application/json")
         .body(axum::body::Body::from(event.to_string()))
         .unwrap()
 }
 
-async fn response(State(host): State<Host>, UrlPath(id): UrlPath<String>, body: Bytes) -> StatusCode {
+async fn response(
+    State(host): State<Host>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> StatusCode {
     let parsed = serde_json::from_slice(&body).map_err(|e| format!("response is not JSON: {e}"));
     if let Some(tx) = host.pending.lock().unwrap().remove(&id) {
         let _ = tx.send(parsed);
@@ -91,7 +98,10 @@ impl RuntimeApi {
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(host.clone());
@@ -124,7 +134,10 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/authorizer")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/23/[$LATEST]0123456789")
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/23/[$LATEST]0123456789",
+            )
             .env("AWS_REGION", "us-east-1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

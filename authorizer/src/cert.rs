@@ -50,6 +50,7 @@ pub struct ClientCert<'a> {
 impl<'a> ClientCert<'a> {
     /// Parses DER. Trailing bytes after the certificate are refused.
     pub fn from_der(der: &'a [u8]) -> Result<Self> {
+        crate::der::check_signed_envelope(der).map_err(Error::MalformedCertificate)?;
         let (rest, x509) = X509Certificate::from_der(der)
             .map_err(|e| Error::MalformedCertificate(e.to_string()))?;
         if !rest.is_empty() {

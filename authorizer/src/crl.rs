@@ -229,6 +229,7 @@ impl VerifiedCrl {
         policy: CrlTimePolicy,
     ) -> Result<Self> {
         let der = crl_der(bytes)?;
+        crate::der::check_signed_envelope(&der).map_err(Error::CrlMalformed)?;
         let (rest, crl) = CertificateRevocationList::from_der(&der)
             .map_err(|e| Error::CrlMalformed(e.to_string()))?;
         if !rest.is_empty() {

@@ -14,6 +14,7 @@ pub mod cert;
 pub mod config;
 pub mod crl;
 pub mod decision;
+mod der;
 pub mod error;
 pub mod fetch;
 pub mod lambda;

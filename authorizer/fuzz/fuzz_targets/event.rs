@@ -1,0 +1,18 @@
+#![no_main]
+//! Arbitrary JSON events: detection, extraction and response shaping.
+use authorizer::config::PolicyResource;
+use authorizer::decision::{Decision, DenyReason, Identity};
+use authorizer::lambda::{EventKind, HttpApiResponse};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let kind = EventKind::detect(&event);
+    let _ = kind.client_cert_pem(&event);
+    let deny = Decision::deny(DenyReason::InternalError, &Identity::default(), "fuzz");
+    for scope in [PolicyResource::Method, PolicyResource::Stage] {
+        for http in [HttpApiResponse::Simple, HttpApiResponse::Iam] {
+            let _ = kind.response(&deny, scope, http);
+        }
+    }
+});

@@ -1,0 +1,29 @@
+# The two commands of the README's quick start: `make run` and `make test`.
+# Everything they install stays inside the repository (.venv, target/).
+
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: run test setup bench
+
+# Python tools the tests use: moto_server, a local S3 that speaks the AWS wire protocol.
+$(VENV)/bin/moto_server:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
+
+setup: $(VENV)/bin/moto_server
+
+# Run the real authorizer locally against a generated development PKI.
+run:
+	cargo build --locked -p authorizer --bin authorizer
+	cargo run --locked -q -p mtls-tests --example local-demo -- target/debug/authorizer
+
+# The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included).
+test: setup
+	cargo fmt --all -- --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo test --locked --workspace
+
+# Decision latency and CRL load time (release build; not part of `make test`).
+bench:
+	cargo bench --locked -p authorizer --bench decision

@@ -7,48 +7,19 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::Arc;
+mod common;
 
-use authorizer::config::Config;
 use authorizer::lambda::{Authorizer, HttpApiResponse};
-use authorizer::time::{ManualClock, UnixTime};
+use common::Fixture;
 use mtls_tests::events::{self, METHOD_ARN, ROUTE_ARN};
-use mtls_tests::pki::{self, Ca, serial20};
+use mtls_tests::pki::serial20;
 use serde_json::{Value, json};
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    ca: Ca,
-    dir: std::path::PathBuf,
-}
-
-impl Setup {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
-        std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
-        std::fs::write(
-            dir.path().join("devices.crl"),
-            ca.crl().revoke(&serial20(0x10)).der(),
-        )
-        .unwrap();
-        Self {
-            dir: dir.path().to_path_buf(),
-            _dir: dir,
-            ca,
-        }
-    }
-
-    async fn authorizer(&self, extra: &str, http: HttpApiResponse) -> Authorizer {
-        let config = Config::from_json(&format!(
-            r#"{{"truststore":"file://{0}/truststore.pem","issuers":[{{"name":"devices",
-                "match":{{"CN":"Devices CA"}},"crl":"file://{0}/devices.crl"}}]{extra}}}"#,
-            self.dir.display()
-        ))
-        .unwrap();
-        let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
-        Authorizer::start(config, clock, http).await.unwrap()
-    }
+/// The `devices` entry, whose CRL revokes the 20-byte serial ending in 0x10.
+async fn authorizer(s: &Fixture, extra: &str, http: HttpApiResponse) -> Authorizer {
+    s.write("devices.crl", &s.ca.crl().revoke(&serial20(0x10)).der());
+    let config = s.config(&s.devices_entry(&s.file_uri("devices.crl")), extra);
+    s.start_for(config, http).await
 }
 
 fn statement(resp: &Value) -> &Value {
@@ -57,8 +28,8 @@ fn statement(resp: &Value) -> &Value {
 
 #[tokio::test]
 async fn rest_event_allow_is_an_iam_policy_on_the_method_arn_with_identity_context() {
-    let s = Setup::new();
-    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let s = Fixture::new();
+    let a = authorizer(&s, "", HttpApiResponse::Simple).await;
     let pem = s.ca.leaf(&serial20(0x11)).pem();
     let resp = a.handle(&events::rest(Some(&pem))).await;
     assert_eq!(resp["policyDocument"]["Version"], "2012-10-17");
@@ -86,8 +57,8 @@ async fn rest_event_allow_is_an_iam_policy_on_the_method_arn_with_identity_conte
 
 #[tokio::test]
 async fn rest_event_deny_carries_the_reason_in_the_context() {
-    let s = Setup::new();
-    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let s = Fixture::new();
+    let a = authorizer(&s, "", HttpApiResponse::Simple).await;
     let pem = s.ca.leaf(&serial20(0x10)).pem();
     let resp = a.handle(&events::rest(Some(&pem))).await;
     assert_eq!(statement(&resp)["Effect"], "Deny");
@@ -101,10 +72,8 @@ async fn rest_event_deny_carries_the_reason_in_the_context() {
 
 #[tokio::test]
 async fn stage_policy_resource_covers_every_route_of_the_stage() {
-    let s = Setup::new();
-    let a = s
-        .authorizer(r#","policy_resource":"stage""#, HttpApiResponse::Simple)
-        .await;
+    let s = Fixture::new();
+    let a = authorizer(&s, r#","policy_resource":"stage""#, HttpApiResponse::Simple).await;
     let resp = a.handle(&events::rest(Some(&s.ca.leaf(&[1]).pem()))).await;
     assert_eq!(
         statement(&resp)["Resource"],
@@ -114,8 +83,8 @@ async fn stage_policy_resource_covers_every_route_of_the_stage() {
 
 #[tokio::test]
 async fn http_api_event_gets_a_simple_response_by_default() {
-    let s = Setup::new();
-    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let s = Fixture::new();
+    let a = authorizer(&s, "", HttpApiResponse::Simple).await;
     let allow = a
         .handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem())))
         .await;
@@ -131,8 +100,8 @@ async fn http_api_event_gets_a_simple_response_by_default() {
 
 #[tokio::test]
 async fn http_api_event_gets_an_iam_policy_when_configured() {
-    let s = Setup::new();
-    let a = s.authorizer("", HttpApiResponse::Iam).await;
+    let s = Fixture::new();
+    let a = authorizer(&s, "", HttpApiResponse::Iam).await;
     let resp = a
         .handle(&events::http_v2(Some(&s.ca.leaf(&[1]).pem())))
         .await;
@@ -143,8 +112,8 @@ async fn http_api_event_gets_an_iam_policy_when_configured() {
 
 #[tokio::test]
 async fn event_without_validity_or_hints_is_still_decided_from_the_pem() {
-    let s = Setup::new();
-    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let s = Fixture::new();
+    let a = authorizer(&s, "", HttpApiResponse::Simple).await;
     let mut event = events::rest(Some(&s.ca.leaf(&[1]).pem()));
     let cert = event["requestContext"]["identity"]["clientCert"]
         .as_object_mut()
@@ -158,8 +127,8 @@ async fn event_without_validity_or_hints_is_still_decided_from_the_pem() {
 
 #[tokio::test]
 async fn hostile_or_unexpected_events_are_denied_never_errors() {
-    let s = Setup::new();
-    let a = s.authorizer("", HttpApiResponse::Simple).await;
+    let s = Fixture::new();
+    let a = authorizer(&s, "", HttpApiResponse::Simple).await;
     let cases = [
         json!(null),
         json!("a string"),

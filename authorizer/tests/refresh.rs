@@ -7,75 +7,20 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod common;
+
+use std::path::Path;
 
 use authorizer::config::Config;
 use authorizer::decision::DenyReason;
 use authorizer::error::Error;
 use authorizer::lambda::{Authorizer, HttpApiResponse};
-use authorizer::time::{ManualClock, UnixTime};
+use common::{Fixture, ORG, reason};
 use mtls_tests::pki::{self, Ca};
 use time::Duration;
 
-const ORG: &str = "Temperature Testers, Inc.";
-
-struct Setup {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    ca: Ca,
-    clock: Arc<ManualClock>,
-}
-
-impl Setup {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let ca = Ca::new(ORG, "Devices CA");
-        std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
-        Self {
-            dir: dir.path().to_path_buf(),
-            _dir: dir,
-            ca,
-            clock: Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now())))),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    fn write_crl(&self, name: &str, der: &[u8]) {
-        // Write then rename, as a publisher would, so readers never see half a file.
-        let tmp = self.path(&format!("{name}.tmp"));
-        std::fs::write(&tmp, der).unwrap();
-        std::fs::rename(tmp, self.path(name)).unwrap();
-    }
-
-    fn config(&self, issuers: &str) -> Config {
-        Config::from_json(&format!(
-            r#"{{"truststore":"file://{}","issuers":[{issuers}],
-                "crl_refresh_seconds":300,"crl_retry_seconds":30,"crl_grace_seconds":3600}}"#,
-            self.path("truststore.pem").display()
-        ))
-        .unwrap()
-    }
-
-    fn devices_entry(&self) -> String {
-        format!(
-            r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":"file://{}"}}"#,
-            self.path("devices.crl").display()
-        )
-    }
-
-    async fn start(&self, config: Config) -> Authorizer {
-        Authorizer::start(config, self.clock.clone(), HttpApiResponse::Simple)
-            .await
-            .unwrap()
-    }
-}
-
-async fn reason(a: &Authorizer, pem: &str) -> Option<DenyReason> {
-    a.decide(Some(pem)).await.decision.reason()
+fn devices(s: &Fixture) -> Config {
+    s.config(&s.devices_entry(&s.file_uri("devices.crl")), "")
 }
 
 fn bump_mtime(path: &Path) {
@@ -87,9 +32,9 @@ fn bump_mtime(path: &Path) {
 
 #[tokio::test]
 async fn crl_is_loaded_at_cold_start_before_any_request() {
-    let s = Setup::new();
-    s.write_crl("devices.crl", &s.ca.crl().revoke(&[9]).der());
-    let a = s.start(s.config(&s.devices_entry())).await;
+    let s = Fixture::new();
+    s.write("devices.crl", &s.ca.crl().revoke(&[9]).der());
+    let a = s.start(devices(&s)).await;
     let status = a.crl_status(0).unwrap();
     assert_eq!(status.installs, 1);
     assert_eq!(status.entries, Some(1));
@@ -106,13 +51,13 @@ async fn crl_is_loaded_at_cold_start_before_any_request() {
 
 #[tokio::test]
 async fn new_revocation_takes_effect_after_the_refresh_interval_and_not_before() {
-    let s = Setup::new();
-    s.write_crl("devices.crl", &s.ca.crl().number(1).der());
-    let a = s.start(s.config(&s.devices_entry())).await;
+    let s = Fixture::new();
+    s.write("devices.crl", &s.ca.crl().number(1).der());
+    let a = s.start(devices(&s)).await;
     let device = s.ca.leaf(&[0x42]).pem();
     assert_eq!(reason(&a, &device).await, None);
 
-    s.write_crl("devices.crl", &s.ca.crl().number(2).revoke(&[0x42]).der());
+    s.write("devices.crl", &s.ca.crl().number(2).revoke(&[0x42]).der());
     bump_mtime(&s.path("devices.crl"));
     s.clock.advance(299);
     assert_eq!(
@@ -127,9 +72,9 @@ async fn new_revocation_takes_effect_after_the_refresh_interval_and_not_before()
 
 #[tokio::test]
 async fn unchanged_crl_file_is_not_parsed_again() {
-    let s = Setup::new();
-    s.write_crl("devices.crl", &s.ca.crl().der());
-    let a = s.start(s.config(&s.devices_entry())).await;
+    let s = Fixture::new();
+    s.write("devices.crl", &s.ca.crl().der());
+    let a = s.start(devices(&s)).await;
     for _ in 0..3 {
         s.clock.advance(301);
         assert_eq!(reason(&a, &s.ca.leaf(&[1]).pem()).await, None);
@@ -143,9 +88,9 @@ async fn unchanged_crl_file_is_not_parsed_again() {
 
 #[tokio::test]
 async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
-    let s = Setup::new();
+    let s = Fixture::new();
     let t = pki::now();
-    s.write_crl(
+    s.write(
         "devices.crl",
         &s.ca
             .crl()
@@ -153,7 +98,7 @@ async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
             .revoke(&[0x42])
             .der(),
     );
-    let a = s.start(s.config(&s.devices_entry())).await;
+    let a = s.start(devices(&s)).await;
     std::fs::remove_file(s.path("devices.crl")).unwrap();
 
     let good = s.ca.leaf(&[1]).pem();
@@ -177,7 +122,7 @@ async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
             .number(2)
             .times(republished, republished + Duration::hours(1))
             .revoke(&[0x42]);
-    s.write_crl("devices.crl", &crl.der());
+    s.write("devices.crl", &crl.der());
     s.clock.advance(30);
     assert_eq!(reason(&a, &good).await, None);
     assert_eq!(reason(&a, &revoked).await, Some(DenyReason::Revoked));
@@ -187,13 +132,13 @@ async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
 
 #[tokio::test]
 async fn failed_fetches_are_retried_after_the_retry_interval_not_on_every_request() {
-    let s = Setup::new();
-    s.write_crl("devices.crl", &s.ca.crl().number(1).der());
-    let a = s.start(s.config(&s.devices_entry())).await;
+    let s = Fixture::new();
+    s.write("devices.crl", &s.ca.crl().number(1).der());
+    let a = s.start(devices(&s)).await;
     std::fs::remove_file(s.path("devices.crl")).unwrap();
     s.clock.advance(300);
     let _ = reason(&a, &s.ca.leaf(&[1]).pem()).await; // fails, records the error
-    s.write_crl("devices.crl", &s.ca.crl().number(2).revoke(&[1]).der());
+    s.write("devices.crl", &s.ca.crl().number(2).revoke(&[1]).der());
     s.clock.advance(29);
     assert_eq!(
         reason(&a, &s.ca.leaf(&[1]).pem()).await,
@@ -209,11 +154,11 @@ async fn failed_fetches_are_retried_after_the_retry_interval_not_on_every_reques
 
 #[tokio::test]
 async fn rolled_back_crl_is_refused_and_the_last_good_stays() {
-    let s = Setup::new();
-    s.write_crl("devices.crl", &s.ca.crl().number(5).revoke(&[0x42]).der());
-    let a = s.start(s.config(&s.devices_entry())).await;
+    let s = Fixture::new();
+    s.write("devices.crl", &s.ca.crl().number(5).revoke(&[0x42]).der());
+    let a = s.start(devices(&s)).await;
     // An attacker (or a stale replica) serves an older, valid, signed CRL without the revocation.
-    s.write_crl("devices.crl", &s.ca.crl().number(4).der());
+    s.write("devices.crl", &s.ca.crl().number(4).der());
     bump_mtime(&s.path("devices.crl"));
     s.clock.advance(300);
     assert_eq!(
@@ -230,10 +175,10 @@ async fn rolled_back_crl_is_refused_and_the_last_good_stays() {
 
 #[tokio::test]
 async fn crl_tampered_on_disk_is_refused_and_the_last_good_stays() {
-    let s = Setup::new();
-    s.write_crl("devices.crl", &s.ca.crl().number(1).revoke(&[0x42]).der());
-    let a = s.start(s.config(&s.devices_entry())).await;
-    s.write_crl(
+    let s = Fixture::new();
+    s.write("devices.crl", &s.ca.crl().number(1).revoke(&[0x42]).der());
+    let a = s.start(devices(&s)).await;
+    s.write(
         "devices.crl",
         &s.ca.crl().number(2).der_signed_by(&s.ca.impostor()),
     );
@@ -251,18 +196,19 @@ async fn crl_tampered_on_disk_is_refused_and_the_last_good_stays() {
 
 #[tokio::test]
 async fn crl_missing_at_cold_start_denies_that_issuer_only_and_recovers_later() {
-    let s = Setup::new();
+    let s = Fixture::new();
     let lab = Ca::new(ORG, "Lab CA");
     let bundle = format!("{}{}", s.ca.pem(), lab.pem());
     std::fs::write(s.path("truststore.pem"), bundle).unwrap();
-    s.write_crl("lab.crl", &lab.crl().der());
+    s.write("lab.crl", &lab.crl().der());
     let lab_entry = format!(
-        r#"{{"name":"lab","match":{{"CN":"Lab CA"}},"crl":"file://{}"}}"#,
-        s.path("lab.crl").display()
+        r#"{{"name":"lab","match":{{"CN":"Lab CA"}},"crl":"{}"}}"#,
+        s.file_uri("lab.crl")
     );
     // devices.crl does not exist yet.
+    let devices_entry = s.devices_entry(&s.file_uri("devices.crl"));
     let a = s
-        .start(s.config(&format!("{},{lab_entry}", s.devices_entry())))
+        .start(s.config(&format!("{devices_entry},{lab_entry}"), ""))
         .await;
     assert_eq!(
         reason(&a, &s.ca.leaf(&[1]).pem()).await,
@@ -273,39 +219,32 @@ async fn crl_missing_at_cold_start_denies_that_issuer_only_and_recovers_later() 
         None,
         "the other issuer is unaffected"
     );
-    s.write_crl("devices.crl", &s.ca.crl().der());
+    s.write("devices.crl", &s.ca.crl().der());
     s.clock.advance(30);
     assert_eq!(reason(&a, &s.ca.leaf(&[1]).pem()).await, None);
 }
 
 #[tokio::test]
 async fn cold_start_without_a_readable_truststore_fails() {
-    let s = Setup::new();
+    let s = Fixture::new();
     std::fs::write(s.path("truststore.pem"), "not a bundle").unwrap();
-    s.write_crl("devices.crl", &s.ca.crl().der());
-    let err = Authorizer::start(
-        s.config(&s.devices_entry()),
-        s.clock.clone(),
-        HttpApiResponse::Simple,
-    )
-    .await;
+    s.write("devices.crl", &s.ca.crl().der());
+    let err = Authorizer::start(devices(&s), s.clock.clone(), HttpApiResponse::Simple).await;
     assert!(matches!(err, Err(Error::Truststore(_))), "{err:?}");
 }
 
 #[tokio::test]
 async fn truststore_rotation_is_picked_up_on_refresh() {
-    let s = Setup::new();
+    let s = Fixture::new();
     let lab = Ca::new(ORG, "Lab CA");
-    s.write_crl("devices.crl", &s.ca.crl().der());
-    let config = Config::from_json(&format!(
-        r#"{{"truststore":"file://{}","truststore_refresh_seconds":60,"issuers":[
-            {{"name":"devices","match":{{"CN":"Devices CA"}},"crl":"file://{}"}},
-            {{"name":"lab","match":{{"CN":"Lab CA"}},"revocation":"none"}}]}}"#,
-        s.path("truststore.pem").display(),
-        s.path("devices.crl").display()
-    ))
-    .unwrap();
-    let a = s.start(config).await;
+    s.write("devices.crl", &s.ca.crl().der());
+    let issuers = format!(
+        r#"{},{{"name":"lab","match":{{"CN":"Lab CA"}},"revocation":"none"}}"#,
+        s.devices_entry(&s.file_uri("devices.crl"))
+    );
+    let a = s
+        .start(s.config(&issuers, r#","truststore_refresh_seconds":60"#))
+        .await;
     // A lab certificate forged by an impostor passes DN matching while the
     // truststore lacks the lab CA; once the CA is in the bundle, its signature is checked.
     let forged = lab.impostor().leaf(&[1]).pem();

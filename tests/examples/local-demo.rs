@@ -93,7 +93,7 @@ async fn main() {
             other.leaf(&[1]).pem(),
         ),
     ];
-    println!("\n{:<42} {:<7} {}", "client", "effect", "reason");
+    println!("\n{:<42} {:<7} reason", "client", "effect");
     for (name, pem) in &clients {
         let resp = api
             .invoke(events::rest(Some(pem)), Duration::from_secs(20))

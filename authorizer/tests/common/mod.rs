@@ -1,0 +1,81 @@
+//! Shared fixture for the integration tests: a CA named `Devices CA`, its
+//! truststore in a temporary directory, and a manual clock set to now.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use authorizer::config::Config;
+use authorizer::decision::DenyReason;
+use authorizer::lambda::{Authorizer, HttpApiResponse};
+use authorizer::time::{ManualClock, UnixTime};
+use mtls_tests::pki::{self, Ca};
+
+pub const ORG: &str = "Temperature Testers, Inc.";
+
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub ca: Ca,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::new(ORG, "Devices CA");
+        std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
+        Self {
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+            ca,
+            clock: Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now())))),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn file_uri(&self, name: &str) -> String {
+        format!("file://{}", self.path(name).display())
+    }
+
+    /// Writes then renames, as a publisher would, so readers never see half a file.
+    pub fn write(&self, name: &str, bytes: &[u8]) {
+        let tmp = self.path(&format!("{name}.tmp"));
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(tmp, self.path(name)).unwrap();
+    }
+
+    /// The `devices` issuer entry, with its CRL at `crl_uri`.
+    pub fn devices_entry(&self, crl_uri: &str) -> String {
+        format!(r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":"{crl_uri}"}}"#)
+    }
+
+    /// A configuration with these issuer entries and extra top-level fields
+    /// (`extra` starts with a comma), refresh 300 s and retry 30 s.
+    pub fn config(&self, issuers: &str, extra: &str) -> Config {
+        Config::from_json(&format!(
+            r#"{{"truststore":"{}","issuers":[{issuers}],
+                "crl_refresh_seconds":300,"crl_retry_seconds":30,"crl_grace_seconds":3600{extra}}}"#,
+            self.file_uri("truststore.pem")
+        ))
+        .unwrap()
+    }
+
+    pub async fn start(&self, config: Config) -> Authorizer {
+        self.start_for(config, HttpApiResponse::Simple).await
+    }
+
+    pub async fn start_for(&self, config: Config, http: HttpApiResponse) -> Authorizer {
+        Authorizer::start(config, self.clock.clone(), http)
+            .await
+            .unwrap()
+    }
+}
+
+/// The deny reason for a certificate, `None` for Allow.
+pub async fn reason(a: &Authorizer, pem: &str) -> Option<DenyReason> {
+    a.decide(Some(pem)).await.decision.reason()
+}

@@ -90,6 +90,10 @@ impl<T: Expiring> Slot<T> {
             return true;
         };
         let since = now.seconds_since(last);
+        if since < 0 {
+            // The clock stepped back (NTP): never let that postpone a refresh.
+            return true;
+        }
         if self.last_error.is_some() || self.current.is_none() {
             return since >= schedule.retry_seconds;
         }
@@ -166,5 +170,32 @@ impl Slot<VerifiedCrl> {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::truststore::TrustStore;
+
+    const SCHEDULE: Schedule = Schedule {
+        refresh_seconds: 300,
+        retry_seconds: 30,
+    };
+
+    #[test]
+    fn empty_slot_is_due_and_failures_retry_sooner_than_refreshes() {
+        let mut slot: Slot<TrustStore> = Slot::default();
+        assert!(slot.is_due(UnixTime(0), SCHEDULE));
+        slot.fail(UnixTime(0), Error::Truststore("down".into()));
+        assert!(!slot.is_due(UnixTime(29), SCHEDULE));
+        assert!(slot.is_due(UnixTime(30), SCHEDULE));
+    }
+
+    #[test]
+    fn a_clock_stepping_back_does_not_postpone_the_refresh() {
+        let mut slot: Slot<TrustStore> = Slot::default();
+        slot.fail(UnixTime(1_000), Error::Truststore("down".into()));
+        assert!(slot.is_due(UnixTime(900), SCHEDULE));
     }
 }

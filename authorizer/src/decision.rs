@@ -199,6 +199,10 @@ impl crate::crl::IssuerExpectation for RuleIssuer<'_> {
 }
 
 fn check_subject(rule: &SubjectRule, cert: &ClientCert<'_>) -> Result<(), String> {
+    // RFC 5280 §4.2.1.9: a CA certificate is not an end-entity certificate.
+    if cert.x509().is_ca() {
+        return Err("a CA certificate cannot be used as a client certificate".into());
+    }
     if !attributes_match(&rule.attributes, cert.x509().subject()) {
         return Err("subject attributes do not match the issuer entry".into());
     }

@@ -58,6 +58,13 @@ impl Fetcher {
         }
     }
 
+    /// The same clients under other limits: the configuration is fetched
+    /// before its limits are known, and its clients are then reused.
+    #[must_use]
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self { limits, ..self }
+    }
+
     /// The limits in force.
     #[must_use]
     pub fn limits(&self) -> Limits {

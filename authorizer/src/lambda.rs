@@ -289,8 +289,9 @@ pub const CONFIG_FETCH_LIMITS: Limits = Limits {
 };
 
 /// Reads `AUTHORIZER_CONFIG`: inline JSON (starting with `{`), or a
-/// `file://`, `s3://` or `https://` URI of a JSON document.
-pub async fn load_config(value: Option<&str>) -> Result<Config> {
+/// `file://`, `s3://` or `https://` URI of a JSON document, fetched with
+/// `fetcher` (whose clients the authorizer then reuses).
+pub async fn load_config(value: Option<&str>, fetcher: &Fetcher) -> Result<Config> {
     let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
         Error::Config("AUTHORIZER_CONFIG is not set: give inline JSON or a file://, s3:// or https:// URI".into())
     })?;
@@ -299,7 +300,6 @@ pub async fn load_config(value: Option<&str>) -> Result<Config> {
     }
     let uri =
         SourceUri::parse(value).map_err(|e| Error::Config(format!("AUTHORIZER_CONFIG: {e}")))?;
-    let fetcher = Fetcher::new(CONFIG_FETCH_LIMITS)?;
     match fetcher.fetch(&uri, None).await? {
         Fetched::Body { bytes, .. } => {
             let text = String::from_utf8(bytes)
@@ -342,6 +342,7 @@ impl Authorizer {
         clock: Arc<dyn Clock>,
         http_api_response: HttpApiResponse,
     ) -> Result<Self> {
+        let fetcher = fetcher.with_limits(Self::fetch_limits(&config));
         let crls = config
             .issuers
             .iter()

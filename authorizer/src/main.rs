@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use authorizer::lambda::{Authorizer, HttpApiResponse, load_config};
+use authorizer::fetch::Fetcher;
+use authorizer::lambda::{Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, load_config};
 use authorizer::time::SystemClock;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -33,10 +34,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // request pays for it. Any configuration error stops here: never a
     // fallback to allowing.
     let started = async {
-        let config = load_config(std::env::var("AUTHORIZER_CONFIG").ok().as_deref()).await?;
+        let fetcher = Fetcher::new(CONFIG_FETCH_LIMITS)?;
+        let config_var = std::env::var("AUTHORIZER_CONFIG").ok();
+        let config = load_config(config_var.as_deref(), &fetcher).await?;
         let http =
             HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())?;
-        Authorizer::start(config, Arc::new(SystemClock), http).await
+        Authorizer::start_with(config, fetcher, Arc::new(SystemClock), http).await
     };
     let authorizer = match started.await {
         Ok(a) => Arc::new(a),

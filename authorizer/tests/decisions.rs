@@ -651,3 +651,12 @@ fn every_single_byte_change_to_a_client_certificate_is_denied() {
         assert!(!d.is_allow(), "byte {i} flipped was allowed");
     }
 }
+
+#[test]
+fn ca_certificate_presented_as_a_client_certificate_is_denied() {
+    // An intermediate CA issued by the allowed CA: chains fine, but is no client.
+    let w = World::standard();
+    let intermediate = w.ca.leaf(&[0x55]).ca().pem();
+    let d = w.decide_clean(&intermediate);
+    assert_eq!(reason(&d), Some(DenyReason::SubjectNotAllowed), "{d:?}");
+}

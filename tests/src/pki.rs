@@ -78,6 +78,7 @@ impl Ca {
             eku: Some(vec![ExtendedKeyUsagePurpose::ClientAuth]),
             not_before: now() - Duration::days(1),
             not_after: now() + Duration::days(365),
+            is_ca: false,
         }
     }
 
@@ -104,9 +105,15 @@ pub struct Leaf<'a> {
     eku: Option<Vec<ExtendedKeyUsagePurpose>>,
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
+    is_ca: bool,
 }
 
 impl Leaf<'_> {
+    /// Makes it a CA certificate instead (basicConstraints cA = true).
+    pub fn ca(mut self) -> Self {
+        self.is_ca = true;
+        self
+    }
     /// Replaces the subject DN.
     pub fn subject(mut self, dn: &[(DnType, &str)]) -> Self {
         self.dn = dn
@@ -147,8 +154,16 @@ impl Leaf<'_> {
         params.serial_number = Some(SerialNumber::from_slice(&self.serial));
         params.not_before = self.not_before;
         params.not_after = self.not_after;
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        if self.is_ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.key_usages = vec![
+                KeyUsagePurpose::KeyCertSign,
+                KeyUsagePurpose::DigitalSignature,
+            ];
+        } else {
+            params.is_ca = IsCa::ExplicitNoCa;
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        }
         params.extended_key_usages = self.eku.unwrap_or_default();
         params.subject_alt_names = self
             .dns

@@ -150,3 +150,14 @@ async fn hostile_or_unexpected_events_are_denied_never_errors() {
     assert_eq!(unknown["context"]["reason"], "internal_error");
     assert_eq!(statement(&unknown)["Resource"], "*");
 }
+
+#[tokio::test]
+async fn http_api_payload_1_0_event_gets_an_iam_policy() {
+    let s = Fixture::new();
+    let a = authorizer(&s, "", HttpApiResponse::Simple).await;
+    let mut event = events::rest(Some(&s.ca.leaf(&serial20(0x10)).pem()));
+    event["version"] = json!("1.0");
+    let resp = a.handle(&event).await;
+    assert_eq!(statement(&resp)["Effect"], "Deny");
+    assert_eq!(resp["context"]["reason"], "revoked");
+}

@@ -1,0 +1,189 @@
+//! Interoperability: an RSA-2048 CA, client certificates and a CRL made by the
+//! `openssl` CLI (`openssl ca -revoke` / `-gencrl`), as many private CAs do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::Path;
+use std::process::Command;
+
+use authorizer::config::Config;
+use authorizer::crl::{CrlTimePolicy, VerifiedCrl};
+use authorizer::decision::{DenyReason, Engine, RuleIssuer};
+use authorizer::time::UnixTime;
+use authorizer::truststore::TrustStore;
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl CLI on PATH");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const CA_CNF: &str = "\
+[ca]
+default_ca = devices
+[devices]
+dir = .
+database = index.txt
+crlnumber = crlnumber
+default_md = sha256
+default_crl_days = 1
+crl_extensions = crl_ext
+[crl_ext]
+authorityKeyIdentifier = keyid:always
+";
+
+fn issue(dir: &Path, name: &str, serial: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            &format!("/CN={name}"),
+        ],
+    );
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            serial,
+            "-days",
+            "10",
+            "-sha256",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            &format!("{name}.pem"),
+        ],
+    );
+}
+
+#[test]
+fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-sha256",
+            "-subj",
+            "/O=Temperature Testers, Inc./CN=RSA Devices CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    std::fs::write(d.join("ca.cnf"), CA_CNF).unwrap();
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("crlnumber"), "1000\n").unwrap();
+    // 20-byte serials with the high bit set, differing only in the last bit.
+    issue(d, "revoked", "0x80112233445566778899aabbccddeeff00112234");
+    issue(d, "neighbour", "0x80112233445566778899aabbccddeeff00112235");
+    openssl(
+        d,
+        &[
+            "ca",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "ca.key",
+            "-cert",
+            "ca.pem",
+            "-revoke",
+            "revoked.pem",
+            "-crl_reason",
+            "keyCompromise",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-gencrl", "-out",
+            "crl.pem",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der",
+        ],
+    );
+
+    let config = Config::from_json(
+        r#"{"truststore":"file:///t","issuers":[{"name":"rsa","match":{"CN":"RSA Devices CA"},"crl":"file:///c"}]}"#,
+    )
+    .unwrap();
+    let ts = TrustStore::from_pem(&std::fs::read(d.join("ca.pem")).unwrap()).unwrap();
+    let now = UnixTime::now();
+    let policy = CrlTimePolicy {
+        clock_skew_seconds: 60,
+        grace_seconds: 0,
+    };
+    let engine = Engine::new(&config, &ts);
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    for crl_file in ["crl.pem", "crl.der"] {
+        let crl = VerifiedCrl::verify(
+            &std::fs::read(d.join(crl_file)).unwrap(),
+            &RuleIssuer(&config.issuers[0]),
+            &ts,
+            now,
+            policy,
+        )
+        .unwrap();
+        assert_eq!(crl.number().map(|n| n.to_hex()), Some("1000".into()));
+        let revoked = engine.decide(Some(&read("revoked.pem")), now, |_| Some(&crl));
+        assert_eq!(
+            revoked.reason(),
+            Some(DenyReason::Revoked),
+            "{crl_file}: {revoked:?}"
+        );
+        assert_eq!(
+            revoked.identity().serial_number,
+            "80112233445566778899aabbccddeeff00112234"
+        );
+        let neighbour = engine.decide(Some(&read("neighbour.pem")), now, |_| Some(&crl));
+        assert!(neighbour.is_allow(), "{crl_file}: {neighbour:?}");
+    }
+}

@@ -145,13 +145,16 @@ impl<T: Expiring> Slot<T> {
 }
 
 impl Slot<VerifiedCrl> {
-    /// Offers a verification result. An error, or a CRL older than the one in
-    /// use (rollback), is recorded as a failure and the current CRL stays.
+    /// Offers a verification result for bytes whose SHA-256 is `sha256`
+    /// (hashed once, by the caller, to detect unchanged content). An error,
+    /// or a CRL older than the one in use (rollback), is recorded as a
+    /// failure and the current CRL stays.
     pub fn offer_crl(
         &mut self,
         now: UnixTime,
         candidate: Result<VerifiedCrl, Error>,
         validator: Validator,
+        sha256: [u8; 32],
     ) -> Result<(), Error> {
         let checked = candidate.and_then(|crl| {
             if let Some(cached) = &self.current {
@@ -161,8 +164,7 @@ impl Slot<VerifiedCrl> {
         });
         match checked {
             Ok(crl) => {
-                let digest = crl.sha256();
-                self.install(now, crl, validator, digest);
+                self.install(now, crl, validator, sha256);
                 Ok(())
             }
             Err(e) => {

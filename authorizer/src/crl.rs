@@ -5,7 +5,6 @@
 
 use std::cmp::Ordering;
 
-use sha2::{Digest, Sha256};
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::*;
 
@@ -128,7 +127,6 @@ pub struct VerifiedCrl {
     next_update: UnixTime,
     number: Option<CrlNumber>,
     revoked: RevokedSet,
-    sha256: [u8; 32],
 }
 
 /// Decodes a PEM `X509 CRL` block, or passes DER through.
@@ -289,7 +287,6 @@ impl VerifiedCrl {
             next_update,
             number,
             revoked: RevokedSet::from_unsorted(serials),
-            sha256: Sha256::digest(bytes).into(),
         })
     }
 
@@ -362,12 +359,6 @@ impl VerifiedCrl {
     #[must_use]
     pub fn revoked(&self) -> &RevokedSet {
         &self.revoked
-    }
-
-    /// SHA-256 of the fetched bytes: equal digests mean an unchanged CRL.
-    #[must_use]
-    pub fn sha256(&self) -> [u8; 32] {
-        self.sha256
     }
 }
 

@@ -517,7 +517,7 @@ impl Authorizer {
             None => Err(Error::Truststore("not loaded".into())),
         };
         drop(bytes);
-        match cached.write(|s| s.offer_crl(now, result, validator)) {
+        match cached.write(|s| s.offer_crl(now, result, validator, digest)) {
             Ok(()) => {
                 if let Some(crl) = cached.current() {
                     tracing::info!(

@@ -456,8 +456,9 @@ fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
         .unwrap();
     let older = w.verify(&w.ca.crl().number(6).der(), t).unwrap();
     let mut slot = Slot::default();
-    slot.offer_crl(t, Ok(newer), Validator::default()).unwrap();
-    let err = slot.offer_crl(t, Ok(older), Validator::default());
+    slot.offer_crl(t, Ok(newer), Validator::default(), [7; 32])
+        .unwrap();
+    let err = slot.offer_crl(t, Ok(older), Validator::default(), [6; 32]);
     assert!(
         matches!(
             err,

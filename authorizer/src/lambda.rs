@@ -243,6 +243,58 @@ impl<T: Expiring> Cached<T> {
     fn current(&self) -> Option<Arc<T>> {
         self.read(|s| s.current().cloned())
     }
+
+    /// The shared half of every refresh: if due and no other task is
+    /// refreshing, asks the source conditionally. An unchanged source (304,
+    /// same version, same bytes) is confirmed here and yields `None`, as does
+    /// "not due". New bytes come back with the single-flight guard still
+    /// held, so the caller verifies and installs them before anyone else
+    /// refreshes. A failed fetch is recorded and returned as `Some(Err)`.
+    async fn fetch_if_changed(
+        &self,
+        fetcher: &Fetcher,
+        now: UnixTime,
+        schedule: Schedule,
+    ) -> Option<Result<Changed<'_>>> {
+        if !self.read(|s| s.is_due(now, schedule)) {
+            return None;
+        }
+        let guard = self.refreshing.try_lock().ok()?;
+        let previous = self.read(|s| s.validator().cloned());
+        match fetcher.fetch(&self.source, previous.as_ref()).await {
+            Ok(Fetched::NotModified) => {
+                tracing::debug!(event = "not_modified", source = %self.source);
+                self.write(|s| s.confirm(now, None));
+                None
+            }
+            Ok(Fetched::Body { bytes, validator }) => {
+                let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+                if self.read(|s| s.holds_bytes(&sha256)) {
+                    self.write(|s| s.confirm(now, Some(validator)));
+                    return None;
+                }
+                Some(Ok(Changed {
+                    _single_flight: guard,
+                    bytes,
+                    validator,
+                    sha256,
+                }))
+            }
+            Err(e) => {
+                self.write(|s| s.fail(now, e.clone()));
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// New bytes from a source, to be verified and installed by the caller.
+#[derive(Debug)]
+struct Changed<'a> {
+    _single_flight: tokio::sync::MutexGuard<'a, ()>,
+    bytes: Vec<u8>,
+    validator: crate::source::Validator,
+    sha256: [u8; 32],
 }
 
 /// A snapshot of one issuer's CRL cache.
@@ -423,42 +475,34 @@ impl Authorizer {
             retry_seconds: self.config.crl_retry_seconds,
         };
         let cached = &self.truststore;
-        if !cached.read(|s| s.is_due(now, schedule)) {
-            return;
-        }
-        let Ok(_single_flight) = cached.refreshing.try_lock() else {
-            return;
+        let warn = |e: &Error| {
+            tracing::warn!(event = "truststore_refresh_failed", source = %cached.source, error = %e,
+                "truststore refresh failed; keeping the last good truststore");
         };
-        let previous = cached.read(|s| s.validator().cloned());
-        let result = match self.fetcher.fetch(&cached.source, previous.as_ref()).await {
-            Ok(Fetched::NotModified) => {
-                cached.write(|s| s.confirm(now, None));
-                return;
-            }
-            Ok(Fetched::Body { bytes, validator }) => {
-                let digest: [u8; 32] = Sha256::digest(&bytes).into();
-                if cached.read(|s| s.holds_bytes(&digest)) {
-                    cached.write(|s| s.confirm(now, Some(validator)));
-                    return;
-                }
-                TrustStore::from_pem(&bytes).map(|ts| (ts, validator, digest))
-            }
-            Err(e) => Err(e),
+        let changed = match cached.fetch_if_changed(&self.fetcher, now, schedule).await {
+            None => return,
+            Some(Ok(changed)) => changed,
+            Some(Err(e)) => return warn(&e), // already recorded
         };
-        match result {
-            Ok((ts, validator, digest)) => {
+        let Changed {
+            bytes,
+            validator,
+            sha256,
+            ..
+        } = changed;
+        match TrustStore::from_pem(&bytes) {
+            Ok(ts) => {
                 tracing::info!(
                     event = "truststore_loaded",
                     source = %cached.source,
                     cas = ts.len(),
-                    sha256 = %ts.sha256_hex(),
+                    sha256 = %hex::encode(sha256),
                     "truststore loaded"
                 );
-                cached.write(|s| s.install(now, ts, validator, digest));
+                cached.write(|s| s.install(now, ts, validator, sha256));
             }
             Err(e) => {
-                tracing::warn!(event = "truststore_refresh_failed", source = %cached.source, error = %e,
-                    "truststore refresh failed; keeping the last good truststore");
+                warn(&e);
                 cached.write(|s| s.fail(now, e));
             }
         }
@@ -472,22 +516,13 @@ impl Authorizer {
         else {
             return;
         };
-        if !cached.read(|s| s.is_due(now, self.schedule_for_crls())) {
-            return;
-        }
-        // Single flight: if another task is already refreshing, use what we have.
-        let Ok(_single_flight) = cached.refreshing.try_lock() else {
-            return;
-        };
-        let previous = cached.read(|s| s.validator().cloned());
-        let (bytes, validator) = match self.fetcher.fetch(&cached.source, previous.as_ref()).await {
-            Ok(Fetched::NotModified) => {
-                tracing::debug!(event = "crl_not_modified", issuer = %rule.name, source = %cached.source);
-                cached.write(|s| s.confirm(now, None));
-                return;
-            }
-            Ok(Fetched::Body { bytes, validator }) => (bytes, validator),
-            Err(e) => {
+        let changed = match cached
+            .fetch_if_changed(&self.fetcher, now, self.schedule_for_crls())
+            .await
+        {
+            None => return,
+            Some(Ok(changed)) => changed,
+            Some(Err(e)) => {
                 let kept = cached.read(|s| s.current().map(|c| c.next_update()));
                 tracing::warn!(
                     event = "crl_refresh_failed",
@@ -497,18 +532,12 @@ impl Authorizer {
                     kept_until = kept.map(|t| t.offset(self.config.crl_grace_seconds).to_string()),
                     "CRL refresh failed; the last good CRL stays in use until nextUpdate + grace"
                 );
-                cached.write(|s| s.fail(now, e));
                 return;
             }
         };
-        let digest: [u8; 32] = Sha256::digest(&bytes).into();
-        if cached.read(|s| s.holds_bytes(&digest)) {
-            cached.write(|s| s.confirm(now, Some(validator)));
-            return;
-        }
         let result = match self.truststore.current() {
             Some(ts) => VerifiedCrl::verify(
-                &bytes,
+                &changed.bytes,
                 &RuleIssuer(rule),
                 &ts,
                 now,
@@ -516,8 +545,14 @@ impl Authorizer {
             ),
             None => Err(Error::Truststore("not loaded".into())),
         };
-        drop(bytes);
-        match cached.write(|s| s.offer_crl(now, result, validator, digest)) {
+        let Changed {
+            bytes,
+            validator,
+            sha256,
+            ..
+        } = changed;
+        drop(bytes); // the DER is not needed once indexed
+        match cached.write(|s| s.offer_crl(now, result, validator, sha256)) {
             Ok(()) => {
                 if let Some(crl) = cached.current() {
                     tracing::info!(

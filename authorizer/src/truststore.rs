@@ -1,6 +1,5 @@
 //! The CA bundle (`truststore.pem`), and signature checks against its keys.
 
-use sha2::{Digest, Sha256};
 use x509_parser::der_parser::asn1_rs::BitString;
 use x509_parser::prelude::*;
 use x509_parser::verify::verify_signature;
@@ -108,7 +107,6 @@ impl CaCert {
 #[derive(Clone, Debug)]
 pub struct TrustStore {
     cas: Vec<CaCert>,
-    sha256: [u8; 32],
 }
 
 impl TrustStore {
@@ -136,10 +134,7 @@ impl TrustStore {
         if cas.is_empty() {
             return Err(Error::Truststore("no CERTIFICATE blocks found".into()));
         }
-        Ok(Self {
-            cas,
-            sha256: Sha256::digest(bytes).into(),
-        })
+        Ok(Self { cas })
     }
 
     /// The CA certificates whose subject is exactly `name_der` (byte-equal DER,
@@ -167,11 +162,5 @@ impl TrustStore {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.cas.is_empty()
-    }
-
-    /// SHA-256 of the bundle bytes, to tell versions apart in logs.
-    #[must_use]
-    pub fn sha256_hex(&self) -> String {
-        hex::encode(self.sha256)
     }
 }

@@ -26,4 +26,4 @@ test: setup
 
 # Decision latency and CRL load time (release build; not part of `make test`).
 bench:
-	cargo bench --locked -p authorizer --bench decision
+	cargo bench --locked -p authorizer --bench perf

@@ -96,6 +96,12 @@ impl<'a> ClientCert<'a> {
         &self.serial
     }
 
+    /// SHA-256 of the DER.
+    #[must_use]
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+
     /// Lowercase hex SHA-256 of the DER.
     #[must_use]
     pub fn fingerprint_hex(&self) -> String {

@@ -11,7 +11,7 @@ use crate::crl::VerifiedCrl;
 use crate::error::Error;
 use crate::name::attribute_values;
 use crate::time::UnixTime;
-use crate::truststore::TrustStore;
+use crate::truststore::{IssuerSignature, TrustStore};
 
 /// Why a request was denied. The `snake_case` form is the `reason` context value
 /// and log field; it is part of the public interface.
@@ -300,11 +300,7 @@ impl<'p> Engine<'p> {
 
         // The issuer DN is only a claim. If the truststore has the CA, the
         // certificate must really be signed by it (RFC 5280 §6.1.3 (a)(1)).
-        let signed_by_truststore_ca = {
-            let mut cas = self.truststore.cas_named(cert.issuer_der()).peekable();
-            cas.peek().is_none() || cas.any(|ca| cert.is_signed_by(ca))
-        };
-        if !signed_by_truststore_ca {
+        if self.truststore.issuer_signature(&cert) == IssuerSignature::Invalid {
             return Err(Decision::deny(
                 DenyReason::IssuerNotAllowed,
                 &identity,

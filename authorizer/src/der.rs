@@ -1,50 +1,255 @@
-//! A strict check of the unsigned envelope of certificates and CRLs.
+//! A small, strict DER reader for the unsigned envelope of certificates and
+//! CRLs, and for walking a CRL's revoked entries without building a parsed
+//! structure per entry.
 //!
 //! x509-parser reads the outer structure leniently (it accepts a wrong tag on
 //! the outer SEQUENCE, the signatureAlgorithm or the BIT STRING, and ignores
 //! the BIT STRING's unused-bits octet). None of that reaches the signed bytes,
 //! but a security check should accept exactly one encoding of each object, so
-//! we insist on DER for the envelope too.
+//! we insist on DER for the envelope too. The same reader walks the million
+//! entries of a large CRL at a few nanoseconds each, where a full parse of
+//! every entry (big integers, vectors of extensions) costs far more time and
+//! memory.
 
-use x509_parser::der_parser::asn1_rs::{Any, Class, FromDer, Tag};
+/// Universal tags we meet (X.690 §8).
+pub(crate) const BOOLEAN: u8 = 0x01;
+pub(crate) const INTEGER: u8 = 0x02;
+pub(crate) const BIT_STRING: u8 = 0x03;
+pub(crate) const OCTET_STRING: u8 = 0x04;
+pub(crate) const OID: u8 = 0x06;
+pub(crate) const ENUMERATED: u8 = 0x0a;
+pub(crate) const UTC_TIME: u8 = 0x17;
+pub(crate) const GENERALIZED_TIME: u8 = 0x18;
+pub(crate) const SEQUENCE: u8 = 0x30;
+/// `[0]` EXPLICIT (context-specific, constructed).
+pub(crate) const CONTEXT_0: u8 = 0xa0;
 
-fn expect(any: &Any<'_>, tag: Tag, constructed: bool, what: &str) -> Result<(), String> {
-    let header = &any.header;
-    if header.class() == Class::Universal
-        && header.tag() == tag
-        && header.is_constructed() == constructed
-    {
-        Ok(())
-    } else {
-        Err(format!("{what} is not DER-encoded as a universal {tag}"))
+/// One tag-length-value element.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tlv<'a> {
+    /// The identifier octet (only the single-octet form is accepted).
+    pub tag: u8,
+    /// The content octets.
+    pub content: &'a [u8],
+    /// The whole element: identifier, length and content.
+    pub raw: &'a [u8],
+}
+
+/// What was wrong, and where. Copy and allocation-free, so walking a million
+/// entries costs nothing for the error path until an error happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Malformed {
+    /// The element being read.
+    pub what: &'static str,
+    /// The problem.
+    pub problem: &'static str,
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.problem)
     }
 }
 
-fn read<'a>(bytes: &'a [u8], what: &str) -> Result<(&'a [u8], Any<'a>), String> {
-    Any::from_der(bytes).map_err(|e| format!("{what}: {e}"))
+impl From<Malformed> for String {
+    fn from(m: Malformed) -> Self {
+        m.to_string()
+    }
+}
+
+/// Reads a sequence of DER elements from a byte slice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The identifier octet of the next element, if any.
+    pub(crate) fn peek_tag(&self) -> Option<u8> {
+        self.rest.first().copied()
+    }
+
+    /// Reads the next element, whatever its tag.
+    #[inline]
+    pub(crate) fn any(&mut self) -> Result<Tlv<'a>, &'static str> {
+        let input = self.rest;
+        let (&tag, after_tag) = input.split_first().ok_or("unexpected end of data")?;
+        if tag & 0x1f == 0x1f {
+            return Err("high-tag-number identifiers are not used here");
+        }
+        let (&first, mut after_len) = after_tag.split_first().ok_or("truncated length")?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let (len, after) = long_length(first, after_len)?;
+            after_len = after;
+            len
+        };
+        let header_len = input.len() - after_len.len();
+        let (raw, rest) = input
+            .split_at_checked(header_len + len)
+            .ok_or("length exceeds the data")?;
+        let content = raw.get(header_len..).ok_or("length exceeds the data")?;
+        self.rest = rest;
+        Ok(Tlv { tag, content, raw })
+    }
+
+    /// Reads the next element, which must have identifier `tag`.
+    #[inline]
+    pub(crate) fn expect(&mut self, tag: u8, what: &'static str) -> Result<Tlv<'a>, Malformed> {
+        match self.any() {
+            Ok(tlv) if tlv.tag == tag => Ok(tlv),
+            Ok(_) => Err(Malformed {
+                what,
+                problem: "unexpected tag",
+            }),
+            Err(problem) => Err(Malformed { what, problem }),
+        }
+    }
+
+    /// Reads the next element if it has identifier `tag`.
+    #[inline]
+    pub(crate) fn optional(
+        &mut self,
+        tag: u8,
+        what: &'static str,
+    ) -> Result<Option<Tlv<'a>>, Malformed> {
+        if self.peek_tag() == Some(tag) {
+            self.expect(tag, what).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// X.690 §10.1: the definite long form, in the fewest octets.
+#[cold]
+fn long_length(first: u8, after: &[u8]) -> Result<(usize, &[u8]), &'static str> {
+    let octets = usize::from(first & 0x7f);
+    if octets == 0 {
+        return Err("indefinite length is not DER");
+    }
+    if octets > 4 {
+        return Err("length too large");
+    }
+    let (len_bytes, rest) = after.split_at_checked(octets).ok_or("truncated length")?;
+    if len_bytes.first() == Some(&0) {
+        return Err("length not in the fewest octets");
+    }
+    let len = len_bytes
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    if len < 0x80 {
+        return Err("long-form length for a short value");
+    }
+    Ok((len, rest))
+}
+
+/// The three parts of a signed object.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Signed<'a> {
+    /// The signed part (`tbsCertificate` or `tbsCertList`), as its whole
+    /// encoding: these are the bytes the signature covers.
+    pub tbs: Tlv<'a>,
+    /// `signatureAlgorithm`, as its whole encoding.
+    pub algorithm: &'a [u8],
+    /// `signatureValue`, as its whole encoding.
+    pub signature: &'a [u8],
 }
 
 /// RFC 5280 §4.1 and §5.1: `Certificate` and `CertificateList` are both
 /// `SEQUENCE { tbs SEQUENCE, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }`.
+pub(crate) fn split_signed(der: &[u8]) -> Result<Signed<'_>, Malformed> {
+    let mut top = Reader::new(der);
+    let outer = top.expect(SEQUENCE, "the outer SEQUENCE")?;
+    if !top.is_empty() {
+        return Err(Malformed {
+            what: "the object",
+            problem: "trailing data",
+        });
+    }
+    let mut fields = Reader::new(outer.content);
+    let tbs = fields.expect(SEQUENCE, "the signed part")?;
+    let algorithm = fields.expect(SEQUENCE, "signatureAlgorithm")?;
+    Reader::new(algorithm.content).expect(OID, "the signatureAlgorithm OID")?;
+    let signature = fields.expect(BIT_STRING, "signatureValue")?;
+    if signature.content.first() != Some(&0) {
+        return Err(Malformed {
+            what: "signatureValue",
+            problem: "unused bits",
+        });
+    }
+    if !fields.is_empty() {
+        return Err(Malformed {
+            what: "the object",
+            problem: "fields after signatureValue",
+        });
+    }
+    Ok(Signed {
+        tbs,
+        algorithm: algorithm.raw,
+        signature: signature.raw,
+    })
+}
+
+/// Checks the envelope of a signed object (see [`split_signed`]).
 pub(crate) fn check_signed_envelope(der: &[u8]) -> Result<(), String> {
-    let (rest, outer) = read(der, "outer SEQUENCE")?;
-    if !rest.is_empty() {
-        return Err("trailing data after the object".into());
+    split_signed(der).map(|_| ()).map_err(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, &'static str> {
+        let mut r = Reader::new(bytes);
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            let t = r.any()?;
+            out.push((t.tag, t.content.to_vec()));
+        }
+        Ok(out)
     }
-    expect(&outer, Tag::Sequence, true, "the outer SEQUENCE")?;
-    let (rest, tbs) = read(outer.data, "signed part")?;
-    expect(&tbs, Tag::Sequence, true, "the signed part")?;
-    let (rest, algorithm) = read(rest, "signatureAlgorithm")?;
-    expect(&algorithm, Tag::Sequence, true, "signatureAlgorithm")?;
-    let (_, oid) = read(algorithm.data, "signatureAlgorithm OID")?;
-    expect(&oid, Tag::Oid, false, "the signatureAlgorithm OID")?;
-    let (rest, signature) = read(rest, "signatureValue")?;
-    expect(&signature, Tag::BitString, false, "signatureValue")?;
-    if signature.data.first() != Some(&0) {
-        return Err("signatureValue has unused bits".into());
+
+    #[test]
+    fn short_and_long_form_lengths_are_read() {
+        assert_eq!(read_all(&[0x02, 0x01, 0x05]), Ok(vec![(0x02, vec![5])]));
+        let mut long = vec![0x04, 0x81, 0x80];
+        long.extend(std::iter::repeat_n(7u8, 0x80));
+        let read = read_all(&long).map(|v| v.first().map(|(_, c)| c.len()));
+        assert_eq!(read, Ok(Some(0x80)));
     }
-    if !rest.is_empty() {
-        return Err("unexpected fields after signatureValue".into());
+
+    #[test]
+    fn non_der_lengths_are_refused() {
+        // Indefinite, non-minimal long form, long form for a short value.
+        assert!(read_all(&[0x30, 0x80, 0x00, 0x00]).is_err());
+        assert!(read_all(&[0x04, 0x82, 0x00, 0x80]).is_err());
+        assert!(read_all(&[0x04, 0x81, 0x01, 0x00]).is_err());
     }
-    Ok(())
+
+    #[test]
+    fn truncated_and_oversized_elements_are_refused() {
+        assert!(read_all(&[0x02]).is_err());
+        assert!(read_all(&[0x02, 0x02, 0x01]).is_err());
+        assert!(read_all(&[0x04, 0x85, 1, 0, 0, 0, 0]).is_err());
+        assert!(read_all(&[0x1f, 0x01, 0x00]).is_err());
+    }
+
+    #[test]
+    fn raw_covers_header_and_content() {
+        let bytes = [0x30, 0x03, 0x02, 0x01, 0x01, 0xff];
+        let mut r = Reader::new(&bytes);
+        let seq = r.expect(SEQUENCE, "seq").map(|t| t.raw.len());
+        assert_eq!(seq, Ok(5));
+        assert_eq!(r.peek_tag(), Some(0xff));
+    }
 }

@@ -103,6 +103,13 @@ impl Fetcher {
         }
     }
 
+    /// A buffer sized for the announced body, so a 50 MB CRL is received
+    /// without the copies and slack of a growing vector.
+    fn body_buffer(&self, announced: Option<u64>) -> Vec<u8> {
+        let len = announced.unwrap_or(0).min(self.limits.max_bytes);
+        Vec::with_capacity(usize::try_from(len).unwrap_or(0))
+    }
+
     fn check_len(&self, uri: &SourceUri, len: u64) -> Result<()> {
         if len > self.limits.max_bytes {
             Err(self.too_large(uri))
@@ -138,7 +145,8 @@ impl Fetcher {
         if !status.is_success() {
             return Err(fail(format!("HTTP status {status}")));
         }
-        if let Some(len) = resp.content_length() {
+        let expected = resp.content_length();
+        if let Some(len) = expected {
             self.check_len(uri, len)?;
         }
         let header = |name: reqwest::header::HeaderName| {
@@ -152,7 +160,7 @@ impl Fetcher {
             last_modified: header(reqwest::header::LAST_MODIFIED),
             ..Validator::default()
         };
-        let mut bytes = Vec::new();
+        let mut bytes = self.body_buffer(expected);
         while let Some(chunk) = resp.chunk().await.map_err(|e| fail(describe_reqwest(&e)))? {
             bytes.extend_from_slice(&chunk);
             self.check_len(uri, bytes.len() as u64)?;
@@ -208,8 +216,9 @@ impl Fetcher {
                 return Err(fail(DisplayErrorContext(&e).to_string()));
             }
         };
-        if let Some(len) = out.content_length() {
-            self.check_len(uri, u64::try_from(len).unwrap_or(0))?;
+        let expected = out.content_length().and_then(|l| u64::try_from(l).ok());
+        if let Some(len) = expected {
+            self.check_len(uri, len)?;
         }
         let validator = Validator {
             etag: out.e_tag().map(str::to_owned),
@@ -217,7 +226,7 @@ impl Fetcher {
             ..Validator::default()
         };
         let mut body = out.body;
-        let mut bytes = Vec::new();
+        let mut bytes = self.body_buffer(expected);
         while let Some(chunk) = body
             .try_next()
             .await

@@ -21,12 +21,7 @@ impl Serial {
     /// §4.1.2.2 asks users to handle them gracefully) keep their octets as-is.
     #[must_use]
     pub fn from_integer_bytes(bytes: &[u8]) -> Self {
-        let first_nonzero = bytes.iter().position(|&b| b != 0);
-        let trimmed = match first_nonzero {
-            Some(i) => bytes.get(i..).unwrap_or(&[]),
-            None => &[0u8][..],
-        };
-        Self(trimmed.into())
+        Self(normalize(bytes).into())
     }
 
     /// Parses lowercase or uppercase hex, with optional `:` separators.
@@ -56,6 +51,15 @@ impl Serial {
     #[must_use]
     pub fn to_hex(&self) -> String {
         hex::encode(&self.0)
+    }
+}
+
+/// The normalized form of an INTEGER's content octets, without allocating:
+/// leading `00` octets removed, and serial zero as the single octet `00`.
+pub(crate) fn normalize(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b != 0) {
+        Some(i) => bytes.get(i..).unwrap_or(&[0]),
+        None => &[0],
     }
 }
 

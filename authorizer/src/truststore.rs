@@ -5,6 +5,10 @@ use x509_parser::prelude::*;
 use x509_parser::verify::verify_signature;
 use x509_parser::x509::AlgorithmIdentifier;
 
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
+use crate::cert::ClientCert;
 use crate::error::{Error, Result};
 use crate::name::format_dn;
 
@@ -103,10 +107,40 @@ impl CaCert {
     }
 }
 
+/// How many verified client certificates a truststore remembers. Each costs
+/// about 50 bytes; a full memo is cleared rather than grown.
+const VERIFIED_MEMO_CAPACITY: usize = 8192;
+
+/// The outcome of checking a certificate's signature against the truststore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssuerSignature {
+    /// A truststore CA with the certificate's issuer name signed it.
+    Verified,
+    /// No truststore CA has the certificate's issuer name (it chains through
+    /// an intermediate that only API Gateway's chain check sees).
+    NoCaOfThatName,
+    /// CAs of that name exist, and none of them signed it.
+    Invalid,
+}
+
 /// The parsed truststore: every CA certificate of the bundle.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct TrustStore {
     cas: Vec<CaCert>,
+    /// SHA-256 fingerprints of certificates whose signature a CA of this
+    /// truststore verified. A signature check is a pure function of the
+    /// certificate's bytes (which the fingerprint pins) and the CA keys (fixed
+    /// for this value), so a repeat client skips the public-key operation, the
+    /// bulk of a warm decision. Only successes are stored: a forged
+    /// certificate is checked every time and cannot fill the memo.
+    verified: Mutex<HashSet<[u8; 32]>>,
+}
+
+impl Clone for TrustStore {
+    /// A clone starts with an empty memo.
+    fn clone(&self) -> Self {
+        Self::new(self.cas.clone())
+    }
 }
 
 impl TrustStore {
@@ -134,7 +168,40 @@ impl TrustStore {
         if cas.is_empty() {
             return Err(Error::Truststore("no CERTIFICATE blocks found".into()));
         }
-        Ok(Self { cas })
+        Ok(Self::new(cas))
+    }
+
+    fn new(cas: Vec<CaCert>) -> Self {
+        Self {
+            cas,
+            verified: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Checks that a truststore CA named as the certificate's issuer signed it
+    /// (RFC 5280 §6.1.3 (a)(1)), with an accepted algorithm and a key that may
+    /// sign certificates. Successes are remembered by fingerprint.
+    #[must_use]
+    pub fn issuer_signature(&self, cert: &ClientCert<'_>) -> IssuerSignature {
+        let mut cas = self.cas_named(cert.issuer_der()).peekable();
+        if cas.peek().is_none() {
+            return IssuerSignature::NoCaOfThatName;
+        }
+        // A poisoned lock only means a panic elsewhere; a set of hashes has
+        // no invariant a half-done insert could break.
+        let memo = || self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if memo().contains(cert.fingerprint()) {
+            return IssuerSignature::Verified;
+        }
+        if !cas.any(|ca| cert.is_signed_by(ca)) {
+            return IssuerSignature::Invalid;
+        }
+        let mut memo = memo();
+        if memo.len() >= VERIFIED_MEMO_CAPACITY {
+            memo.clear();
+        }
+        memo.insert(*cert.fingerprint());
+        IssuerSignature::Verified
     }
 
     /// The CA certificates whose subject is exactly `name_der` (byte-equal DER,

@@ -661,3 +661,183 @@ fn ca_certificate_presented_as_a_client_certificate_is_denied() {
     let d = w.decide_clean(&intermediate);
     assert_eq!(reason(&d), Some(DenyReason::SubjectNotAllowed), "{d:?}");
 }
+
+/// Entries rcgen cannot write, built as DER and signed by the real CA key.
+mod raw_entries {
+    use super::*;
+    use mtls_tests::pki::{raw_entry, raw_extension, reason_code, tlv};
+
+    const CERTIFICATE_ISSUER: &[u8] = &[0x55, 0x1d, 0x1d];
+    const HOLD_INSTRUCTION: &[u8] = &[0x55, 0x1d, 0x17];
+    /// 1.3.6.1.4.1.99999.1, a private OID no one understands.
+    const PRIVATE: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x01];
+
+    fn verify_entries(w: &World, entries: &[Vec<u8>]) -> Result<VerifiedCrl, Error> {
+        w.verify(&w.ca.crl().der_with_raw_entries(entries), now())
+    }
+
+    #[test]
+    fn hand_built_crl_with_plain_entries_verifies_and_revokes() {
+        let w = World::standard();
+        let crl = verify_entries(&w, &[raw_entry(&[0x42], &[])]).unwrap();
+        assert_eq!(crl.revoked().len(), 1);
+        assert_eq!(
+            reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now())),
+            Some(DenyReason::Revoked)
+        );
+        assert!(
+            w.decide(&w.ca.leaf(&[0x43]).pem(), Some(&crl), now())
+                .is_allow()
+        );
+    }
+
+    #[test]
+    fn entry_naming_another_certificate_issuer_is_refused_as_indirect() {
+        let w = World::standard();
+        let other = tlv(0x30, &[]);
+        let ext = raw_extension(CERTIFICATE_ISSUER, true, &other);
+        let err = verify_entries(&w, &[raw_entry(&[0x42], &[ext])]).unwrap_err();
+        assert!(matches!(err, Error::CrlUnsupported(_)), "{err}");
+    }
+
+    #[test]
+    fn entry_with_an_unknown_critical_extension_is_refused() {
+        let w = World::standard();
+        let ext = raw_extension(PRIVATE, true, &tlv(0x05, &[]));
+        let err = verify_entries(&w, &[raw_entry(&[0x42], &[ext])]).unwrap_err();
+        assert!(matches!(err, Error::CrlUnsupported(_)), "{err}");
+    }
+
+    #[test]
+    fn entry_with_an_unknown_non_critical_extension_still_revokes() {
+        let w = World::standard();
+        let ext = raw_extension(PRIVATE, false, &tlv(0x05, &[]));
+        let crl = verify_entries(&w, &[raw_entry(&[0x42], &[ext])]).unwrap();
+        assert_eq!(
+            reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now())),
+            Some(DenyReason::Revoked)
+        );
+    }
+
+    #[test]
+    fn certificate_hold_entry_is_revoked_while_listed() {
+        let w = World::standard();
+        let hold = raw_extension(HOLD_INSTRUCTION, false, &tlv(0x06, &[0x2a, 0x86, 0x48]));
+        let entry = raw_entry(&[0x42], &[reason_code(6), hold]);
+        let crl = verify_entries(&w, &[entry]).unwrap();
+        assert_eq!(
+            reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now())),
+            Some(DenyReason::Revoked)
+        );
+    }
+
+    #[test]
+    fn invalid_reason_codes_and_duplicate_extensions_are_malformed() {
+        let w = World::standard();
+        let cases = [
+            ("reason 7 (unused)", vec![reason_code(7)]),
+            ("reason 11 (undefined)", vec![reason_code(11)]),
+            ("two reasonCodes", vec![reason_code(1), reason_code(1)]),
+            (
+                "reasonCode that is not ENUMERATED",
+                vec![raw_extension(&[0x55, 0x1d, 0x15], false, &tlv(0x02, &[1]))],
+            ),
+            (
+                "critical flag encoded as FALSE",
+                vec![tlv(
+                    0x30,
+                    &[tlv(0x06, PRIVATE), tlv(0x01, &[0]), tlv(0x04, &[])].concat(),
+                )],
+            ),
+        ];
+        for (what, exts) in cases {
+            let err = verify_entries(&w, &[raw_entry(&[0x42], &exts)]).unwrap_err();
+            assert!(matches!(err, Error::CrlMalformed(_)), "{what}: {err}");
+        }
+        let empty_extensions = tlv(
+            0x30,
+            &[
+                tlv(0x02, &[0x42]),
+                tlv(0x17, b"260101000000Z"),
+                tlv(0x30, &[]),
+            ]
+            .concat(),
+        );
+        let err = verify_entries(&w, &[empty_extensions]).unwrap_err();
+        assert!(matches!(err, Error::CrlMalformed(_)), "{err}");
+    }
+
+    #[test]
+    fn malformed_entries_are_refused_with_their_position() {
+        let w = World::standard();
+        let good = raw_entry(&[0x01], &[]);
+        let bad = [
+            tlv(
+                0x30,
+                &[tlv(0x02, &[]), tlv(0x17, b"260101000000Z")].concat(),
+            ),
+            tlv(
+                0x30,
+                &[tlv(0x02, &[0x42]), tlv(0x04, b"260101000000Z")].concat(),
+            ),
+            tlv(0x30, &tlv(0x02, &[0x42])),
+            tlv(
+                0x31,
+                &[tlv(0x02, &[0x42]), tlv(0x17, b"260101000000Z")].concat(),
+            ),
+        ];
+        for entry in bad {
+            let err = verify_entries(&w, &[good.clone(), entry]).unwrap_err();
+            let Error::CrlMalformed(detail) = &err else {
+                panic!("{err}");
+            };
+            assert!(detail.contains("revoked entry 1"), "{detail}");
+        }
+    }
+
+    #[test]
+    fn serial_longer_than_20_octets_is_matched_exactly_not_truncated() {
+        // RFC 5280 §4.1.2.2 asks users to handle non-conforming long serials
+        // gracefully: one is kept whole, and its 20-octet tail is not revoked.
+        let w = World::standard();
+        let mut long = vec![0x7f];
+        long.extend([0xa5; 21]);
+        let crl = verify_entries(&w, &[raw_entry(&long, &[])]).unwrap();
+        assert_eq!(
+            reason(&w.decide(&w.ca.leaf(&long).pem(), Some(&crl), now())),
+            Some(DenyReason::Revoked)
+        );
+        let tail = long[long.len() - 20..].to_vec();
+        assert!(
+            w.decide(&w.ca.leaf(&tail).pem(), Some(&crl), now())
+                .is_allow()
+        );
+    }
+
+    #[test]
+    fn serial_zero_and_short_serials_stay_distinct_in_the_index() {
+        let w = World::standard();
+        let entries = [
+            raw_entry(&[0x00], &[]),
+            raw_entry(&[0x01, 0x00], &[]),
+            raw_entry(&[0xff], &[]),
+        ];
+        let crl = verify_entries(&w, &entries).unwrap();
+        let listed = [vec![0x01, 0x00], vec![0xff]];
+        let unlisted = [
+            vec![0x01],
+            vec![0x01, 0x00, 0x00],
+            vec![0xff, 0x00],
+            vec![0x00, 0x01],
+        ];
+        for s in listed {
+            let serial = authorizer::serial::Serial::from_integer_bytes(&s);
+            assert!(crl.is_revoked(&serial), "{s:02x?}");
+        }
+        for s in unlisted {
+            let serial = authorizer::serial::Serial::from_integer_bytes(&s);
+            assert!(!crl.is_revoked(&serial), "{s:02x?}");
+        }
+        assert!(crl.is_revoked(&authorizer::serial::Serial::from_integer_bytes(&[0])));
+    }
+}

@@ -207,6 +207,11 @@ impl Crl<'_> {
         self.revoked.push(serial.to_vec());
         self
     }
+    /// Lists many serials as revoked (key compromise).
+    pub fn revoke_all(mut self, serials: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        self.revoked.extend(serials);
+        self
+    }
     /// Marks the CRL as covering only CA certificates (issuingDistributionPoint).
     pub fn ca_certs_only(mut self) -> Self {
         self.scope = Some(CrlScope::CaCertsOnly);
@@ -252,6 +257,38 @@ impl Crl<'_> {
             .pem()
             .unwrap()
     }
+    /// Signs, with this CA's key, a CRL whose `revokedCertificates` are exactly
+    /// `entries` (each a whole DER entry, see [`raw_entry`]), for encodings
+    /// rcgen does not produce: other entry extensions, over-long serials. The
+    /// other fields come from rcgen's CRL for the same parameters.
+    pub fn der_with_raw_entries(&self, entries: &[Vec<u8>]) -> Vec<u8> {
+        let mut params = self.params();
+        params.revoked_certs.clear();
+        let base = params.signed_by(&self.ca.issuer()).unwrap().der().to_vec();
+        let outer = der_elements(&base);
+        let [(0x30, tbs_content), (0x30, algorithm), _] = outer[..] else {
+            panic!("unexpected CRL envelope from rcgen");
+        };
+        let algorithm = tlv(0x30, algorithm);
+        // version, signature, issuer, thisUpdate, nextUpdate, then the
+        // (empty) revoked list and/or [0] extensions.
+        let fields = elements(tbs_content);
+        let mut tbs_content = Vec::new();
+        for (tag, content) in &fields[..5] {
+            tbs_content.extend(tlv(*tag, content));
+        }
+        tbs_content.extend(tlv(0x30, &entries.concat()));
+        for (tag, content) in &fields[5..] {
+            if *tag != 0x30 {
+                tbs_content.extend(tlv(*tag, content));
+            }
+        }
+        let tbs = tlv(0x30, &tbs_content);
+        let signature = rcgen::SigningKey::sign(&self.ca.key, &tbs).unwrap();
+        let mut bits = vec![0u8];
+        bits.extend(signature);
+        tlv(0x30, &[tbs, algorithm, tlv(0x03, &bits)].concat())
+    }
     /// Signs it with another CA's key (same issuer name only if `other` is an impostor).
     pub fn der_signed_by(&self, other: &Ca) -> Vec<u8> {
         self.params()
@@ -268,4 +305,115 @@ pub fn serial20(last: u8) -> Vec<u8> {
     s.extend_from_slice(&[0x5a; 18]);
     s.push(last);
     s
+}
+
+/// `n` distinct pseudo-random 20-octet serials, in random order, the way CAs
+/// following the CA/Browser Forum's entropy rule issue them. Deterministic in
+/// `seed`, so a test can name members and non-members.
+pub fn random_serials(n: usize, seed: u64) -> Vec<Vec<u8>> {
+    // SplitMix64: tiny, fast and well distributed; not for cryptography.
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let mut s = Vec::with_capacity(20);
+        s.extend_from_slice(&next().to_be_bytes());
+        s.extend_from_slice(&next().to_be_bytes());
+        s.extend_from_slice(&next().to_be_bytes()[..4]);
+        // No leading zero octet, so every serial keeps all 20 octets.
+        s[0] |= 0x01;
+        if seen.insert(s.clone()) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// A DER tag-length-value.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The elements of a DER SEQUENCE, as (tag, content).
+fn der_elements(der: &[u8]) -> Vec<(u8, &[u8])> {
+    let (tag, content, rest) = split_tlv(der);
+    assert!(tag == 0x30 && rest.is_empty());
+    elements(content)
+}
+
+/// The elements of some DER content, as (tag, content).
+fn elements(content: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    let mut rest = content;
+    while !rest.is_empty() {
+        let (tag, content, after) = split_tlv(rest);
+        out.push((tag, content));
+        rest = after;
+    }
+    out
+}
+
+fn split_tlv(der: &[u8]) -> (u8, &[u8], &[u8]) {
+    let tag = der[0];
+    let (len, header) = if der[1] < 0x80 {
+        (usize::from(der[1]), 2)
+    } else {
+        let n = usize::from(der[1] & 0x7f);
+        let len = der[2..2 + n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, 2 + n)
+    };
+    (tag, &der[header..header + len], &der[header + len..])
+}
+
+/// One `revokedCertificates` entry: `serial` (magnitude bytes; a `00` is
+/// prefixed when the high bit is set, as DER requires), a fixed
+/// revocationDate, and `extensions` (each from [`raw_extension`]), if any.
+pub fn raw_entry(serial: &[u8], extensions: &[Vec<u8>]) -> Vec<u8> {
+    let mut integer = Vec::new();
+    if serial.first().is_some_and(|b| b & 0x80 != 0) {
+        integer.push(0);
+    }
+    integer.extend_from_slice(serial);
+    let mut content = tlv(0x02, &integer);
+    content.extend(tlv(0x17, b"260101000000Z"));
+    if !extensions.is_empty() {
+        content.extend(tlv(0x30, &extensions.concat()));
+    }
+    tlv(0x30, &content)
+}
+
+/// One `Extension`: `oid` as DER content octets (`55 1d 15` is 2.5.29.21),
+/// the critical flag, and the DER of the value that extnValue wraps.
+pub fn raw_extension(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
+    let mut content = tlv(0x06, oid);
+    if critical {
+        content.extend(tlv(0x01, &[0xff]));
+    }
+    content.extend(tlv(0x04, value));
+    tlv(0x30, &content)
+}
+
+/// The reasonCode entry extension (RFC 5280 §5.3.1) with `reason`.
+pub fn reason_code(reason: u8) -> Vec<u8> {
+    raw_extension(&[0x55, 0x1d, 0x15], false, &tlv(0x0a, &[reason]))
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
@@ -27,9 +27,18 @@ struct Host {
     queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>>,
     pending: Pending,
     init_error: Arc<Mutex<Option<String>>>,
+    /// When the function first asked for an event: the end of its init phase.
+    first_poll: Arc<(Mutex<Option<Instant>>, Notify)>,
 }
 
 async fn next(State(host): State<Host>) -> Response {
+    {
+        let mut first = host.first_poll.0.lock().unwrap();
+        if first.is_none() {
+            *first = Some(Instant::now());
+            host.first_poll.1.notify_waiters();
+        }
+    }
     let Some((id, event)) = host.queue.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };
@@ -95,6 +104,7 @@ impl RuntimeApi {
             queue: Arc::new(tokio::sync::Mutex::new(rx)),
             pending: Arc::default(),
             init_error: Arc::default(),
+            first_poll: Arc::default(),
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -160,6 +170,23 @@ impl RuntimeApi {
             Ok(Err(_)) => Err("host dropped the invocation".into()),
             Err(_) => Err(format!("no answer within {timeout:?}")),
         }
+    }
+
+    /// Waits until the function first asks for an event (it is initialized
+    /// and ready), at most `timeout`; returns when that happened.
+    pub async fn ready(&self, timeout: Duration) -> Option<Instant> {
+        let (first, notify) = &*self.host.first_poll;
+        tokio::time::timeout(timeout, async {
+            loop {
+                let notified = notify.notified();
+                if let Some(t) = *first.lock().unwrap() {
+                    return t;
+                }
+                notified.await;
+            }
+        })
+        .await
+        .ok()
     }
 
     /// What the function reported to `/runtime/init/error`, if anything.

@@ -28,9 +28,29 @@ pub struct Fetcher {
     limits: Limits,
 }
 
+/// The HTTPS client for the AWS SDK: rustls with the ring provider and the
+/// platform's root certificates, the same stack reqwest uses here.
+#[must_use]
+pub fn aws_http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// Makes ring the process's rustls provider, which reqwest (built without a
+/// provider of its own) picks up. Installing twice is harmless: the first
+/// provider stays.
+fn install_crypto_provider() {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Fetcher {
     /// A fetcher with these limits.
     pub fn new(limits: Limits) -> Result<Self> {
+        install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(limits.timeout)
             .timeout(limits.timeout)
@@ -172,7 +192,10 @@ impl Fetcher {
         self.s3
             .get_or_init(|| async {
                 // The SDK reads AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL itself.
-                let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(aws_http_client())
+                    .load()
+                    .await;
                 let path_style = std::env::var("S3_FORCE_PATH_STYLE")
                     .is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
                 let conf = aws_sdk_s3::config::Builder::from(&shared)

@@ -159,6 +159,23 @@ fn certificate_from_an_impostor_ca_with_the_same_dn_is_denied() {
 }
 
 #[test]
+fn remembered_signature_check_never_admits_an_impostor_signed_twin() {
+    // The second decision for a certificate skips the signature check (it is
+    // remembered by fingerprint); a twin with the same serial and names but
+    // signed by another key has other bytes, so it is checked and denied.
+    let w = World::standard();
+    let genuine = w.ca.leaf(&[7]).pem();
+    assert!(w.decide_clean(&genuine).is_allow());
+    assert!(w.decide_clean(&genuine).is_allow());
+    let twin = w.ca.impostor().leaf(&[7]).pem();
+    for _ in 0..2 {
+        let d = w.decide_clean(&twin);
+        assert_eq!(reason(&d), Some(DenyReason::IssuerNotAllowed), "{d:?}");
+    }
+    assert!(w.decide_clean(&genuine).is_allow());
+}
+
+#[test]
 fn issuer_match_requires_every_named_attribute() {
     let ca = Ca::with_dn(&[
         (DnType::OrganizationName, ORG),

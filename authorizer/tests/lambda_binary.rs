@@ -156,6 +156,7 @@ async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_varia
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::new()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(authorizer::fetch::aws_http_client())
             .endpoint_url(moto.endpoint())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))

@@ -27,6 +27,7 @@ const BUCKET: &str = "pki-bucket";
 fn client(moto: &Moto) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(authorizer::fetch::aws_http_client())
         .endpoint_url(moto.endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))

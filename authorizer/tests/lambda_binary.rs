@@ -7,10 +7,11 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use mtls_tests::events;
 use mtls_tests::moto::Moto;
@@ -153,16 +154,7 @@ async fn binary_answers_rest_and_http_api_events_through_the_runtime_api() {
 #[tokio::test]
 async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_variables() {
     let moto = Moto::start().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .http_client(authorizer::fetch::aws_http_client())
-            .endpoint_url(moto.endpoint())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = common::moto_s3(&moto);
     s3.create_bucket().bucket("pki").send().await.unwrap();
     let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
     let config = json!({

@@ -6,6 +6,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +18,6 @@ use authorizer::fetch::{Fetcher, Limits};
 use authorizer::lambda::{Authorizer, HttpApiResponse};
 use authorizer::source::{Fetched, SourceUri};
 use authorizer::time::{ManualClock, UnixTime};
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use mtls_tests::moto::Moto;
@@ -25,15 +26,7 @@ use mtls_tests::pki::{self, Ca};
 const BUCKET: &str = "pki-bucket";
 
 fn client(moto: &Moto) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(authorizer::fetch::aws_http_client())
-        .endpoint_url(moto.endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    common::moto_s3(moto)
 }
 
 async fn versioned_bucket(s3: &aws_sdk_s3::Client) {

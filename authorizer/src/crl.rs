@@ -643,18 +643,9 @@ fn check_fresh(next_update: UnixTime, now: UnixTime, grace_seconds: i64) -> Resu
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-    use super::*;
+    use mtls_tests::pki::{raw_extension, reason_code, tlv};
 
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        if content.len() < 0x80 {
-            out.push(u8::try_from(content.len()).unwrap());
-        } else {
-            out.extend([0x82, (content.len() >> 8) as u8, content.len() as u8]);
-        }
-        out.extend_from_slice(content);
-        out
-    }
+    use super::*;
 
     /// A list of entries using every shape the walker knows: short, zero,
     /// 20-octet and over-long serials; UTCTime and GeneralizedTime; reason
@@ -662,18 +653,10 @@ mod tests {
     fn sample_list() -> Vec<u8> {
         let date = tlv(der::UTC_TIME, b"260101000000Z");
         let gdate = tlv(der::GENERALIZED_TIME, b"20260101000000Z");
-        let ext = |oid: &[u8], critical: bool, value: Vec<u8>| {
-            let mut c = tlv(der::OID, oid);
-            if critical {
-                c.extend(tlv(der::BOOLEAN, &[0xff]));
-            }
-            c.extend(tlv(der::OCTET_STRING, &value));
-            tlv(der::SEQUENCE, &c)
-        };
-        let reason = ext(ENTRY_REASON_CODE, false, tlv(der::ENUMERATED, &[1]));
-        let hold = ext(ENTRY_HOLD_INSTRUCTION, false, tlv(der::OID, &[0x2a, 0x03]));
-        let invalidity = ext(ENTRY_INVALIDITY_DATE, false, gdate.clone());
-        let private = ext(&[0x2b, 0x06, 0x01], false, tlv(0x05, &[]));
+        let reason = reason_code(1);
+        let hold = raw_extension(ENTRY_HOLD_INSTRUCTION, false, &tlv(der::OID, &[0x2a, 0x03]));
+        let invalidity = raw_extension(ENTRY_INVALIDITY_DATE, false, &gdate);
+        let private = raw_extension(&[0x2b, 0x06, 0x01], false, &tlv(0x05, &[]));
         let mut list = Vec::new();
         let serials: [&[u8]; 4] = [&[0x42], &[0x00], &[0x00, 0x80, 0x01], &[0x7f; 22]];
         for (i, serial) in serials.iter().enumerate() {

@@ -28,18 +28,6 @@ pub struct Fetcher {
     limits: Limits,
 }
 
-/// The HTTPS client for the AWS SDK: rustls with the ring provider and the
-/// platform's root certificates, the same stack reqwest uses here.
-#[must_use]
-pub fn aws_http_client() -> aws_sdk_s3::config::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
-}
-
 /// Makes ring the process's rustls provider, which reqwest (built without a
 /// provider of its own) picks up. Installing twice is harmless: the first
 /// provider stays.
@@ -192,10 +180,7 @@ impl Fetcher {
         self.s3
             .get_or_init(|| async {
                 // The SDK reads AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL itself.
-                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .http_client(aws_http_client())
-                    .load()
-                    .await;
+                let shared = mtls_common::aws_sdk_config().await;
                 let path_style = std::env::var("S3_FORCE_PATH_STYLE")
                     .is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
                 let conf = aws_sdk_s3::config::Builder::from(&shared)

@@ -7,36 +7,10 @@ use authorizer::lambda::{Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, load_
 use authorizer::time::SystemClock;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use tracing_subscriber::filter::LevelFilter;
-
-/// The log level from `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's
-/// advanced logging controls); `info` when unset or unreadable. A plain level
-/// rather than per-module directives keeps a regex engine out of the binary.
-fn log_level() -> LevelFilter {
-    let configured = std::env::var("RUST_LOG").or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL"));
-    match configured.as_deref().map(str::trim) {
-        Ok(l) if l.eq_ignore_ascii_case("fatal") => LevelFilter::ERROR,
-        Ok(l) => l.parse().unwrap_or(LevelFilter::INFO),
-        Err(_) => LevelFilter::INFO,
-    }
-}
-
-fn init_logging() {
-    // JSON lines to stdout, which Lambda sends to CloudWatch.
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .with_max_level(log_level())
-        .with_writer(std::io::stdout)
-        .init();
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_logging();
+    mtls_common::init_json_logging();
     // Cold start: load and verify everything before the first event, so no
     // request pays for it. Any configuration error stops here: never a
     // fallback to allowing.

@@ -25,8 +25,8 @@ use mtls_tests::pki::{self, Ca};
 
 const BUCKET: &str = "pki-bucket";
 
-fn client(moto: &Moto) -> aws_sdk_s3::Client {
-    common::moto_s3(moto)
+async fn client(moto: &Moto) -> aws_sdk_s3::Client {
+    common::moto_s3(moto).await
 }
 
 async fn versioned_bucket(s3: &aws_sdk_s3::Client) {
@@ -67,7 +67,7 @@ fn fetcher(moto: &Moto, max_bytes: u64) -> Fetcher {
 #[tokio::test]
 async fn s3_fetch_is_conditional_on_the_etag() {
     let moto = Moto::start().await;
-    let s3 = client(&moto);
+    let s3 = client(&moto).await;
     versioned_bucket(&s3).await;
     put(&s3, "crl/devices.crl", b"first".to_vec()).await;
     let f = fetcher(&moto, 1 << 20);
@@ -91,7 +91,7 @@ async fn s3_fetch_is_conditional_on_the_etag() {
 #[tokio::test]
 async fn s3_pinned_version_is_fetched_once_and_stays_pinned() {
     let moto = Moto::start().await;
-    let s3 = client(&moto);
+    let s3 = client(&moto).await;
     versioned_bucket(&s3).await;
     let v1 = put(&s3, "truststore.pem", b"v1".to_vec()).await;
     put(&s3, "truststore.pem", b"v2".to_vec()).await;
@@ -110,7 +110,7 @@ async fn s3_pinned_version_is_fetched_once_and_stays_pinned() {
 #[tokio::test]
 async fn s3_missing_object_and_oversized_object_are_errors() {
     let moto = Moto::start().await;
-    let s3 = client(&moto);
+    let s3 = client(&moto).await;
     versioned_bucket(&s3).await;
     put(&s3, "big.crl", vec![0x30; 8192]).await;
     let f = fetcher(&moto, 4096);
@@ -129,7 +129,7 @@ async fn s3_missing_object_and_oversized_object_are_errors() {
 #[tokio::test]
 async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
     let moto = Moto::start().await;
-    let s3 = client(&moto);
+    let s3 = client(&moto).await;
     versioned_bucket(&s3).await;
     let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
     put(&s3, "truststore.pem", ca.pem().as_bytes().to_vec()).await;

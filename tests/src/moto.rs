@@ -1,4 +1,4 @@
-//! A local S3 that speaks the AWS wire protocol: `moto_server` (pip
+//! A local AWS (S3, DynamoDB) that speaks the AWS wire protocol: `moto_server` (pip
 //! `moto[server]`) on 127.0.0.1, stopped when dropped.
 
 use std::net::{SocketAddr, TcpListener};
@@ -52,5 +52,18 @@ impl Moto {
     /// The endpoint URL, for `AWS_ENDPOINT_URL_S3`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// AWS configuration for this server, with the workspace's own HTTPS
+    /// stack and test credentials; the host's AWS environment is ignored.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .empty_test_environment()
+            .http_client(mtls_common::aws_http_client())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .test_credentials()
+            .load()
+            .await
     }
 }

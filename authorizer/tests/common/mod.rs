@@ -80,15 +80,9 @@ pub async fn reason(a: &Authorizer, pem: &str) -> Option<DenyReason> {
     a.decide(Some(pem)).await.decision.reason()
 }
 
-/// An S3 client for a moto server, with the authorizer's own HTTPS stack.
-pub fn moto_s3(moto: &mtls_tests::moto::Moto) -> aws_sdk_s3::Client {
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-    let conf = aws_sdk_s3::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(authorizer::fetch::aws_http_client())
-        .endpoint_url(moto.endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+/// An S3 client for a moto server, with the workspace's own HTTPS stack.
+pub async fn moto_s3(moto: &mtls_tests::moto::Moto) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&moto.sdk_config().await)
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(conf)

@@ -1,0 +1,152 @@
+//! The verified client identity, as the authorizer passed it on in the
+//! request context, and the stable key that readings are stored under.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The client identity the authorizer established. Every field is required:
+/// a context lacking one did not come from our authorizer's Allow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Subject DN of the client certificate.
+    pub subject_dn: String,
+    /// Issuer DN of the client certificate.
+    pub issuer_dn: String,
+    /// Serial number, normalized lowercase hex.
+    pub serial_number: String,
+    /// SHA-256 fingerprint of the certificate, lowercase hex.
+    pub fingerprint_sha256: String,
+    /// The authorizer policy entry (issuer) that matched.
+    pub issuer: String,
+}
+
+impl Identity {
+    /// Reads the authorizer context. REST APIs deliver it at
+    /// `requestContext.authorizer.<key>`, HTTP APIs at
+    /// `requestContext.authorizer.lambda.<key>`; both arrive here as one map.
+    #[must_use]
+    pub fn from_context(ctx: &HashMap<String, Value>) -> Option<Self> {
+        let text = |k: &str| {
+            ctx.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Some(Self {
+            subject_dn: text("subjectDn")?,
+            issuer_dn: text("issuerDn")?,
+            serial_number: text("serialNumber")?,
+            fingerprint_sha256: text("fingerprintSha256")?,
+            issuer: text("issuer")?,
+        })
+    }
+
+    /// The key readings are stored under: the issuer DN and subject DN
+    /// together, hashed. RFC 5280 §4.1.2.6 makes a subject name unique per
+    /// entity *for one CA*, so this pair names a device across certificate
+    /// renewals (new serial, new key, new fingerprint), while two CAs that
+    /// happen to use the same subject name stay apart. Hashing gives a fixed
+    /// size key, well inside DynamoDB's 2 KB partition-key limit, whatever
+    /// the DNs hold.
+    #[must_use]
+    pub fn key(&self) -> IdentityKey {
+        let mut h = Sha256::new();
+        // Length-prefixed, so no choice of DN text can make two pairs collide.
+        for part in [&self.issuer_dn, &self.subject_dn] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        IdentityKey(format!("dn-sha256:{}", hex::encode(h.finalize())))
+    }
+
+    /// The identity as `GET /whoami` shows it.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        json!({
+            "subjectDn": self.subject_dn,
+            "issuerDn": self.issuer_dn,
+            "serialNumber": self.serial_number,
+            "fingerprintSha256": self.fingerprint_sha256,
+            "issuer": self.issuer,
+            "identityKey": self.key().as_str(),
+        })
+    }
+}
+
+/// The storage key of an identity (see [`Identity::key`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdentityKey(String);
+
+impl IdentityKey {
+    /// The key as stored.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(pairs: &[(&str, &str)]) -> HashMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect()
+    }
+
+    fn device(serial: &str, fingerprint: &str) -> HashMap<String, Value> {
+        ctx(&[
+            ("subjectDn", "CN=sensor-1,O=Example"),
+            ("issuerDn", "CN=Devices CA,O=Example"),
+            ("serialNumber", serial),
+            ("fingerprintSha256", fingerprint),
+            ("issuer", "devices"),
+        ])
+    }
+
+    #[test]
+    fn a_renewed_certificate_keeps_the_identity_key() {
+        let old = Identity::from_context(&device("01", "aa")).unwrap();
+        let renewed = Identity::from_context(&device("02", "bb")).unwrap();
+        assert_eq!(old.key(), renewed.key());
+        assert!(old.key().as_str().starts_with("dn-sha256:"));
+    }
+
+    #[test]
+    fn the_same_subject_under_another_ca_is_another_identity() {
+        let a = Identity::from_context(&device("01", "aa")).unwrap();
+        let mut b = a.clone();
+        b.issuer_dn = "CN=Other CA,O=Example".into();
+        assert_ne!(a.key(), b.key());
+        // Moving text between the two DNs must not produce the same key.
+        let mut c = a.clone();
+        c.issuer_dn = format!("{}{}", a.issuer_dn, "X");
+        c.subject_dn = a.subject_dn.trim_start_matches('C').to_owned();
+        assert_ne!(a.key(), c.key());
+    }
+
+    #[test]
+    fn a_context_missing_any_identity_key_or_with_an_empty_one_is_no_identity() {
+        for missing in [
+            "subjectDn",
+            "issuerDn",
+            "serialNumber",
+            "fingerprintSha256",
+            "issuer",
+        ] {
+            let mut c = device("01", "aa");
+            c.remove(missing);
+            assert_eq!(Identity::from_context(&c), None, "{missing} removed");
+            let mut c = device("01", "aa");
+            c.insert(missing.into(), Value::String(String::new()));
+            assert_eq!(Identity::from_context(&c), None, "{missing} empty");
+            let mut c = device("01", "aa");
+            c.insert(missing.into(), json!(1));
+            assert_eq!(Identity::from_context(&c), None, "{missing} not text");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! One behaviour suite, run against both stores: the local SQLite store and
+//! DynamoDB (moto_server on 127.0.0.1, table created by the test). Requests
+//! go through `App::handle` as real proxy events, mixing both formats.
+
+mod common;
+
+use api_handler::store::Store;
+use common::{Harness, device, get, post, reading, readings};
+
+async fn posted_reading_is_returned_in_either_format<S: Store>(h: &Harness<S>) {
+    let me = device("sensor-1", "01");
+    let r = h
+        .send(post(&me, &reading("21.5", "2026-11-24T11:00:00Z")).rest())
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["temperature"], 21.5);
+    assert_eq!(r.body["time"], "2026-11-24T11:00:00Z");
+    for event in [get(&me).rest(), get(&me).http_v2()] {
+        let got = readings(&h.send(event).await);
+        assert_eq!(got, vec![(21.5, "2026-11-24T11:00:00Z".to_owned())]);
+    }
+}
+
+async fn get_returns_the_latest_five_newest_first<S: Store>(h: &Harness<S>) {
+    let me = device("sensor-1", "01");
+    // Posted out of order, over two days.
+    let posted = [
+        "2026-11-24T10:30:00Z",
+        "2026-11-23T10:05:00Z",
+        "2026-11-24T10:59:00Z",
+        "2026-11-23T23:59:59.999Z",
+        "2026-11-24T10:45:00Z",
+        "2026-11-24T10:20:00.5Z",
+        "2026-11-24T10:20:00Z",
+    ];
+    for (i, time) in posted.iter().enumerate() {
+        let r = h
+            .send(post(&me, &reading(&i.to_string(), time)).http_v2())
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let got = readings(&h.send(get(&me).rest()).await);
+    let times: Vec<&str> = got.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(
+        times,
+        [
+            "2026-11-24T10:59:00Z",
+            "2026-11-24T10:45:00Z",
+            "2026-11-24T10:30:00Z",
+            "2026-11-24T10:20:00.5Z",
+            "2026-11-24T10:20:00Z",
+        ]
+    );
+    assert_eq!(got.first().map(|(t, _)| *t), Some(2.0));
+}
+
+async fn a_repeated_post_is_stored_once<S: Store>(h: &Harness<S>) {
+    let me = device("sensor-1", "01");
+    for body in [
+        reading("20", "2026-11-24T11:00:00Z"),
+        reading("20", "2026-11-24T11:00:00Z"),
+        // The same instant, spelled differently, is the same reading.
+        reading("20.0", "2026-11-24T11:00:00.000Z"),
+    ] {
+        let r = h.send(post(&me, &body).rest()).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    assert_eq!(readings(&h.send(get(&me).rest()).await).len(), 1);
+}
+
+async fn a_different_temperature_for_a_stored_time_is_a_conflict_and_the_first_stays<S: Store>(
+    h: &Harness<S>,
+) {
+    let me = device("sensor-1", "01");
+    let first = h
+        .send(post(&me, &reading("20", "2026-11-24T11:00:00Z")).rest())
+        .await;
+    assert_eq!(first.status, 201);
+    let second = h
+        .send(post(&me, &reading("25", "2026-11-24T11:00:00Z")).http_v2())
+        .await;
+    assert_eq!(second.status, 409, "{:?}", second.body);
+    assert_eq!(second.body["error"], "conflict");
+    assert_eq!(second.body["field"], "time");
+    let got = readings(&h.send(get(&me).rest()).await);
+    assert_eq!(got, vec![(20.0, "2026-11-24T11:00:00Z".to_owned())]);
+}
+
+async fn two_identities_never_see_each_others_readings<S: Store>(h: &Harness<S>) {
+    let a = device("sensor-a", "0a");
+    let b = device("sensor-b", "0b");
+    h.send(post(&a, &reading("1", "2026-11-24T11:00:00Z")).rest())
+        .await;
+    h.send(post(&b, &reading("2", "2026-11-24T11:00:00Z")).rest())
+        .await;
+    h.send(post(&b, &reading("3", "2026-11-24T11:01:00Z")).http_v2())
+        .await;
+    let of_a = readings(&h.send(get(&a).http_v2()).await);
+    let of_b = readings(&h.send(get(&b).rest()).await);
+    assert_eq!(of_a, vec![(1.0, "2026-11-24T11:00:00Z".to_owned())]);
+    assert_eq!(
+        of_b.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        vec![3.0, 2.0]
+    );
+    // The same time from two devices is two readings, not a conflict.
+    let r = h
+        .send(post(&a, &reading("9", "2026-11-24T11:01:00Z")).rest())
+        .await;
+    assert_eq!(r.status, 201);
+}
+
+async fn a_renewed_certificate_keeps_the_device_history<S: Store>(h: &Harness<S>) {
+    let old = device("sensor-1", "01");
+    let renewed = device("sensor-1", "02");
+    h.send(post(&old, &reading("20", "2026-11-24T11:00:00Z")).rest())
+        .await;
+    h.send(post(&renewed, &reading("21", "2026-11-24T11:05:00Z")).rest())
+        .await;
+    let got = readings(&h.send(get(&renewed).rest()).await);
+    assert_eq!(got.len(), 2, "{got:?}");
+}
+
+async fn the_same_subject_under_another_ca_is_another_identity<S: Store>(h: &Harness<S>) {
+    let ours = device("sensor-1", "01");
+    let mut theirs = ours.clone();
+    theirs["issuerDn"] = "CN=Partner CA,O=Partner".into();
+    h.send(post(&ours, &reading("20", "2026-11-24T11:00:00Z")).rest())
+        .await;
+    assert!(readings(&h.send(get(&theirs).rest()).await).is_empty());
+}
+
+async fn temperatures_round_trip_exactly<S: Store>(h: &Harness<S>) {
+    let me = device("sensor-1", "01");
+    let values = ["0.1", "-40.25", "1e-7", "149.99999999999997", "-0.0000123"];
+    for (i, v) in values.iter().enumerate() {
+        let time = format!("2026-11-24T11:00:0{i}Z");
+        let r = h.send(post(&me, &reading(v, &time)).rest()).await;
+        assert_eq!(r.status, 201, "{v}: {:?}", r.body);
+        // A retry compares equal to what the store holds: no false conflict.
+        let again = h.send(post(&me, &reading(v, &time)).rest()).await;
+        assert_eq!(again.status, 201, "{v} retried: {:?}", again.body);
+    }
+    let got = readings(&h.send(get(&me).rest()).await);
+    let mut expected: Vec<f64> = values.iter().map(|v| v.parse().unwrap()).collect();
+    expected.reverse();
+    assert_eq!(got.iter().map(|(t, _)| *t).collect::<Vec<_>>(), expected);
+}
+
+async fn an_identity_with_no_readings_gets_an_empty_list<S: Store>(h: &Harness<S>) {
+    let r = h.send(get(&device("new-sensor", "01")).http_v2()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, serde_json::json!({"readings": []}));
+}
+
+async fn an_invalid_body_stores_nothing<S: Store>(h: &Harness<S>) {
+    let me = device("sensor-1", "01");
+    let r = h
+        .send(
+            post(
+                &me,
+                r#"{"temperature": 20, "time": "2026-11-24T11:00:00Z", "extra": 1}"#,
+            )
+            .rest(),
+        )
+        .await;
+    assert_eq!((r.status, r.body["field"].as_str()), (400, Some("extra")));
+    assert!(readings(&h.send(get(&me).rest()).await).is_empty());
+}
+
+/// Each scenario becomes one test per store.
+macro_rules! on_both_stores {
+    ($($scenario:ident),* $(,)?) => {
+        mod local_store {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(&super::common::local()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(&super::common::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    posted_reading_is_returned_in_either_format,
+    get_returns_the_latest_five_newest_first,
+    a_repeated_post_is_stored_once,
+    a_different_temperature_for_a_stored_time_is_a_conflict_and_the_first_stays,
+    two_identities_never_see_each_others_readings,
+    a_renewed_certificate_keeps_the_device_history,
+    the_same_subject_under_another_ca_is_another_identity,
+    temperatures_round_trip_exactly,
+    an_identity_with_no_readings_gets_an_empty_list,
+    an_invalid_body_stores_nothing,
+);

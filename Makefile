@@ -13,10 +13,10 @@ $(VENV)/bin/moto_server:
 
 setup: $(VENV)/bin/moto_server
 
-# Run the real authorizer locally against a generated development PKI.
+# Run the real authorizer and api-handler locally against a generated development PKI.
 run:
-	cargo build --locked -p authorizer --bin authorizer
-	cargo run --locked -q -p mtls-tests --example local-demo -- target/debug/authorizer
+	cargo build --locked -p authorizer -p api-handler
+	cargo run --locked -q -p mtls-tests --example local-demo -- target/debug
 
 # The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included).
 test: setup

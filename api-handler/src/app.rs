@@ -219,8 +219,8 @@ impl<S: Store> App<S> {
 
 fn whoami(req: &Request, identity: &Identity) -> Answer {
     let mut body = identity.to_json();
-    if let Some(not_after) = &req.cert_not_after {
-        body["certificateNotAfter"] = json!(not_after);
+    if let (Some(not_after), Some(fields)) = (&req.cert_not_after, body.as_object_mut()) {
+        fields.insert("certificateNotAfter".into(), json!(not_after));
     }
     Answer::ok(200, body)
 }

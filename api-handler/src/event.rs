@@ -190,12 +190,11 @@ fn body(body: Option<&str>, base64: bool) -> Body {
 /// answer is JSON and must not be cached, since it is per client.
 #[must_use]
 pub fn response(status: u16, body: &Value, extra_headers: &[(&str, &str)]) -> Value {
-    let mut headers = json!({
-        "content-type": "application/json",
-        "cache-control": "no-store",
-    });
+    let mut headers = serde_json::Map::new();
+    headers.insert("content-type".into(), json!("application/json"));
+    headers.insert("cache-control".into(), json!("no-store"));
     for (k, v) in extra_headers {
-        headers[*k] = json!(v);
+        headers.insert((*k).to_owned(), json!(v));
     }
     json!({
         "statusCode": status,

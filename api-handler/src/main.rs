@@ -2,6 +2,7 @@
 //! README's "The API" section.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use api_handler::store::{AnyStore, DynamoStore, LocalStore};
@@ -11,7 +12,7 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 /// Where the local store lives when `TEMPS_DATA_DIR` is unset.
-const DEFAULT_DATA_DIR: &str = ".mtls-local/api-handler";
+const DEFAULT_DATA_DIR: &str = ".local/api-handler";
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -56,14 +57,16 @@ async fn store() -> Result<AnyStore, Error> {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> ExitCode {
     mtls_common::init_json_logging();
     let started = async { App::new(store().await?, retention()?) };
     let app = match started.await {
         Ok(a) => Arc::new(a),
         Err(e) => {
             tracing::error!(event = "init_failed", error = %e, "api-handler cannot start");
-            return Err(e.into());
+            // A JSON log line and a failed exit, which Lambda reports as
+            // Runtime.ExitError; not Rust's unstructured `Error: …` print.
+            return ExitCode::FAILURE;
         }
     };
     match app.store() {
@@ -77,7 +80,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             "api-handler ready"
         ),
     }
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = Arc::clone(&app);
         async move {
             Ok::<Value, lambda_runtime::Error>(
@@ -85,5 +88,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             )
         }
     }))
-    .await
+    .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(event = "runtime_failed", error = %e, "Lambda runtime loop ended");
+            ExitCode::FAILURE
+        }
+    }
 }

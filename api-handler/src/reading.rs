@@ -146,18 +146,22 @@ impl Rejection {
     /// The JSON error body.
     #[must_use]
     pub fn to_json(&self) -> Value {
-        let mut body = json!({"error": self.code, "message": self.message});
+        let mut body = serde_json::Map::new();
+        body.insert("error".into(), json!(self.code));
+        body.insert("message".into(), json!(self.message));
         if let Some(field) = &self.field {
-            body["field"] = json!(field);
+            body.insert("field".into(), json!(field));
         }
         if !self.problems.is_empty() {
-            body["problems"] = self
-                .problems
-                .iter()
-                .map(|p| json!({"field": p.field, "message": p.message}))
-                .collect();
+            let problems = self.problems.iter();
+            body.insert(
+                "problems".into(),
+                problems
+                    .map(|p| json!({"field": p.field, "message": p.message}))
+                    .collect(),
+            );
         }
-        body
+        Value::Object(body)
     }
 }
 
@@ -263,6 +267,11 @@ fn problem(e: jsonschema::ValidationError<'_>) -> Problem {
         (Kind::AdditionalProperties { unexpected }, _) => {
             format!("unexpected properties: {}", unexpected.join(", "))
         }
+        // The schema's only pattern and length limit are on `time`; the
+        // regex itself means little to a client.
+        (Kind::Pattern { .. } | Kind::MaxLength { .. }, Some(f)) => {
+            format!("{f} must be an RFC 3339 time in UTC, such as 2026-11-24T12:00:00Z")
+        }
         _ => e.to_string(),
     };
     Problem { field, message }
@@ -283,6 +292,14 @@ mod tests {
 
     fn refused(body: &str) -> Rejection {
         check(body).expect_err(body)
+    }
+
+    #[test]
+    fn the_schema_file_is_a_valid_draft_4_schema_as_api_gateway_models_require() {
+        let doc: Value = serde_json::from_str(SCHEMA).unwrap();
+        assert_eq!(doc["$schema"], "http://json-schema.org/draft-04/schema#");
+        jsonschema::draft4::meta::validate(&doc).unwrap();
+        assert_eq!(doc["additionalProperties"], false);
     }
 
     #[test]

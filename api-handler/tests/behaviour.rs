@@ -1,6 +1,12 @@
 //! One behaviour suite, run against both stores: the local SQLite store and
 //! DynamoDB (moto_server on 127.0.0.1, table created by the test). Requests
 //! go through `App::handle` as real proxy events, mixing both formats.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -426,10 +426,10 @@ fn is_time(tag: Option<u8>) -> bool {
 fn parse_tbs<'a>(tbs: &'a [u8]) -> std::result::Result<TbsFields<'a>, String> {
     let mut r = der::Reader::new(tbs);
     // §5.1.2.1: v2 when present (and it must be, for the extensions we require).
-    if let Some(version) = r.optional(der::INTEGER, "version")? {
-        if version.content != [1] {
-            return Err("version is not v2".into());
-        }
+    if let Some(version) = r.optional(der::INTEGER, "version")?
+        && version.content != [1]
+    {
+        return Err("version is not v2".into());
     }
     let signature = r.expect(der::SEQUENCE, "signature")?;
     let (_, signature) =

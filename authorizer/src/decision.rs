@@ -208,15 +208,15 @@ fn check_subject(rule: &SubjectRule, cert: &ClientCert<'_>) -> Result<(), String
     }
     if rule.san_dns.is_some() || rule.san_uri.is_some() {
         let (dns, uris) = cert.san_dns_and_uris().map_err(|e| e.to_string())?;
-        if let Some(patterns) = &rule.san_dns {
-            if !dns.iter().any(|d| patterns.iter().any(|p| p.matches(d))) {
-                return Err("no DNS subjectAltName matches san_dns".into());
-            }
+        if let Some(patterns) = &rule.san_dns
+            && !dns.iter().any(|d| patterns.iter().any(|p| p.matches(d)))
+        {
+            return Err("no DNS subjectAltName matches san_dns".into());
         }
-        if let Some(patterns) = &rule.san_uri {
-            if !uris.iter().any(|u| patterns.iter().any(|p| p.matches(u))) {
-                return Err("no URI subjectAltName matches san_uri".into());
-            }
+        if let Some(patterns) = &rule.san_uri
+            && !uris.iter().any(|u| patterns.iter().any(|p| p.matches(u)))
+        {
+            return Err("no URI subjectAltName matches san_uri".into());
         }
     }
     let usage = cert.client_auth_usage().map_err(|e| e.to_string())?;

@@ -1,5 +1,6 @@
 //! The `authorizer` Lambda binary: wiring only. See the crate docs and README.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use authorizer::fetch::Fetcher;
@@ -9,7 +10,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> ExitCode {
     mtls_common::init_json_logging();
     // Cold start: load and verify everything before the first event, so no
     // request pays for it. Any configuration error stops here: never a
@@ -26,7 +27,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(a) => Arc::new(a),
         Err(e) => {
             tracing::error!(event = "init_failed", error = %e, "authorizer cannot start");
-            return Err(e.into());
+            // A JSON log line and a failed exit, which Lambda reports as
+            // Runtime.ExitError; not Rust's unstructured `Error: …` print.
+            return ExitCode::FAILURE;
         }
     };
     tracing::info!(
@@ -34,9 +37,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         issuers = authorizer.config().issuers.len(),
         "authorizer ready"
     );
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let authorizer = Arc::clone(&authorizer);
         async move { Ok::<Value, lambda_runtime::Error>(authorizer.handle(&event.payload).await) }
     }))
-    .await
+    .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(event = "runtime_failed", error = %e, "Lambda runtime loop ended");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -16,9 +16,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use mtls_tests::events;
 use mtls_tests::moto::Moto;
 use mtls_tests::pki::{Ca, serial20};
-use mtls_tests::runtime_api::RuntimeApi;
+use mtls_tests::runtime_api::{RuntimeApi, output_of};
 use serde_json::{Value, json};
-use tokio::process::Child;
 
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -28,19 +27,6 @@ fn binary() -> &'static Path {
 
 fn effect(resp: &Value) -> &Value {
     &resp["policyDocument"]["Statement"][0]["Effect"]
-}
-
-async fn output_of(mut child: Child) -> String {
-    let _ = child.start_kill();
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[tokio::test]

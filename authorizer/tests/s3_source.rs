@@ -55,13 +55,13 @@ async fn put(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) -> String {
     out.version_id().unwrap().to_owned()
 }
 
-fn fetcher(moto: &Moto, max_bytes: u64) -> Fetcher {
+async fn fetcher(moto: &Moto, max_bytes: u64) -> Fetcher {
     Fetcher::new(Limits {
         timeout: Duration::from_secs(10),
         max_bytes,
     })
     .unwrap()
-    .with_s3_client(client(moto))
+    .with_s3_client(client(moto).await)
 }
 
 #[tokio::test]
@@ -70,7 +70,7 @@ async fn s3_fetch_is_conditional_on_the_etag() {
     let s3 = client(&moto).await;
     versioned_bucket(&s3).await;
     put(&s3, "crl/devices.crl", b"first".to_vec()).await;
-    let f = fetcher(&moto, 1 << 20);
+    let f = fetcher(&moto, 1 << 20).await;
     let uri = SourceUri::parse(&format!("s3://{BUCKET}/crl/devices.crl")).unwrap();
     let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else {
         panic!("expected a body")
@@ -95,7 +95,7 @@ async fn s3_pinned_version_is_fetched_once_and_stays_pinned() {
     versioned_bucket(&s3).await;
     let v1 = put(&s3, "truststore.pem", b"v1".to_vec()).await;
     put(&s3, "truststore.pem", b"v2".to_vec()).await;
-    let f = fetcher(&moto, 1 << 20);
+    let f = fetcher(&moto, 1 << 20).await;
     let uri = SourceUri::parse(&format!("s3://{BUCKET}/truststore.pem?versionId={v1}")).unwrap();
     let Fetched::Body { bytes, validator } = f.fetch(&uri, None).await.unwrap() else {
         panic!("expected a body")
@@ -113,7 +113,7 @@ async fn s3_missing_object_and_oversized_object_are_errors() {
     let s3 = client(&moto).await;
     versioned_bucket(&s3).await;
     put(&s3, "big.crl", vec![0x30; 8192]).await;
-    let f = fetcher(&moto, 4096);
+    let f = fetcher(&moto, 4096).await;
     let missing = SourceUri::parse(&format!("s3://{BUCKET}/nope.crl")).unwrap();
     assert!(matches!(
         f.fetch(&missing, None).await,
@@ -142,7 +142,7 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
     let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
     let a = Authorizer::start_with(
         config,
-        fetcher(&moto, 1 << 20),
+        fetcher(&moto, 1 << 20).await,
         clock.clone(),
         HttpApiResponse::Simple,
     )

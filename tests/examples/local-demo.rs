@@ -1,9 +1,10 @@
-//! Runs the real `authorizer` binary locally, with no AWS account: a
-//! development PKI, a truststore and a `file://` CRL in `.local/`, and a
-//! Lambda Runtime API host that sends it REST authorizer events for a good, a
-//! revoked and a wrong-issuer client certificate.
+//! Runs the real `authorizer` and `api-handler` binaries locally, with no AWS
+//! account: a development PKI, a truststore and a `file://` CRL in `.local/`,
+//! and Lambda Runtime API hosts that send the authorizer REST authorizer
+//! events for a good, a revoked and a wrong-issuer client certificate, then
+//! pass the good device's identity on to the api-handler, as API Gateway does.
 //!
-//! `make run`, or: `cargo build -p authorizer && cargo run -p mtls-tests --example local-demo -- target/debug/authorizer`
+//! `make run`, or: `cargo build -p authorizer -p api-handler && cargo run -p mtls-tests --example local-demo -- target/debug`
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,23 +15,27 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mtls_tests::events;
+use mtls_tests::events::{self, ProxyEvent};
 use mtls_tests::pki::{Ca, serial20};
 use mtls_tests::runtime_api::RuntimeApi;
 use serde_json::json;
 
 #[tokio::main]
 async fn main() {
-    let binary = PathBuf::from(
+    let bin_dir = PathBuf::from(
         std::env::args()
             .nth(1)
-            .unwrap_or_else(|| "target/debug/authorizer".into()),
+            .unwrap_or_else(|| "target/debug".into()),
     );
-    assert!(
-        binary.exists(),
-        "{} not found: build it with `cargo build -p authorizer`",
-        binary.display()
-    );
+    let binary = bin_dir.join("authorizer");
+    let handler = bin_dir.join("api-handler");
+    for b in [&binary, &handler] {
+        assert!(
+            b.exists(),
+            "{} not found: build it with `cargo build -p authorizer -p api-handler`",
+            b.display()
+        );
+    }
     let dir = std::env::current_dir().unwrap().join(".local");
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -115,4 +120,46 @@ async fn main() {
         serde_json::to_string_pretty(&resp).unwrap()
     );
     drop(child);
+
+    // Allowed: API Gateway passes the authorizer context to the backend.
+    let backend = RuntimeApi::start().await;
+    let data = dir.join("api-handler");
+    let handler_child = backend.spawn(
+        &handler,
+        &[
+            ("TEMPS_DATA_DIR", data.to_str().unwrap()),
+            ("RUST_LOG", "warn"),
+        ],
+    );
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let reading = json!({"temperature": 21.5, "time": now}).to_string();
+    let requests = [
+        ProxyEvent::new("POST", "/temps").json(&reading),
+        ProxyEvent::new("GET", "/temps"),
+        ProxyEvent::new("POST", "/temps")
+            .json(r#"{"temperature": 21.5, "time": "soon", "ip": "10.0.0.1"}"#),
+    ];
+    println!(
+        "\napi-handler, as the good device (readings kept in {}):",
+        data.display()
+    );
+    for request in requests {
+        let out = backend
+            .invoke(
+                request.context(resp["context"].clone()).rest(),
+                Duration::from_secs(20),
+            )
+            .await
+            .unwrap();
+        println!(
+            "{} {}",
+            out["statusCode"],
+            out["body"].as_str().unwrap_or_default()
+        );
+    }
+    drop(handler_child);
 }

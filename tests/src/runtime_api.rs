@@ -195,6 +195,21 @@ impl RuntimeApi {
     }
 }
 
+/// Stops a function process and returns everything it wrote (stdout, then
+/// stderr).
+pub async fn output_of(mut child: Child) -> String {
+    let _ = child.start_kill();
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
         self.task.abort();

@@ -39,6 +39,15 @@ pub struct Reply {
 }
 
 impl<S: Store> Harness<S> {
+    /// An app whose store needs nothing kept alive.
+    pub fn from_app(app: App<S>) -> Self {
+        Self {
+            app,
+            _dir: None,
+            moto: None,
+        }
+    }
+
     /// Sends one proxy event at the test clock's time.
     pub async fn send(&self, event: Value) -> Reply {
         self.send_at(event, NOW).await

@@ -24,6 +24,9 @@ test: setup
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo test --locked --workspace
 
-# Decision latency and CRL load time (release build; not part of `make test`).
+# Authorizer decision latency and CRL load time, then the api-handler's cold start and request
+# round trip (release builds; not part of `make test`).
 bench:
 	cargo bench --locked -p authorizer --bench perf
+	cargo build --release --locked -p api-handler
+	cargo run --release --locked -q -p mtls-tests --example api-handler-bench -- target/release

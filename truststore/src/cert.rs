@@ -1,0 +1,342 @@
+//! Reading CA certificates out of PEM input, into owned summaries the rules
+//! work on. Pure: bytes in, values out.
+
+use ::time::OffsetDateTime;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use x509_parser::error::PEMError;
+use x509_parser::prelude::*;
+use x509_parser::public_key::PublicKey;
+use x509_parser::signature_algorithm::SignatureAlgorithm;
+
+/// A certificate read from a bundle, with what the rules need to know.
+#[derive(Clone, Debug)]
+pub struct CaCert {
+    /// The DER encoding.
+    pub der: Vec<u8>,
+    /// Where it came from: `file#block`.
+    pub source: String,
+    /// Subject DN, as text.
+    pub subject: String,
+    /// Issuer DN, as text.
+    pub issuer: String,
+    /// Subject DN, as DER: chains are built on exact names (RFC 5280 §7.1).
+    pub subject_der: Vec<u8>,
+    /// Issuer DN, as DER.
+    pub issuer_der: Vec<u8>,
+    /// SHA-256 of the DER, lowercase hex.
+    pub fingerprint: String,
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// basicConstraints cA is true (RFC 5280 §4.2.1.9).
+    pub is_ca: bool,
+    /// The public key.
+    pub key: KeyKind,
+    /// The signature algorithm.
+    pub signature: SignatureKind,
+}
+
+impl CaCert {
+    /// Issued by itself: issuer and subject names are equal (RFC 5280 §3.2).
+    #[must_use]
+    pub fn self_issued(&self) -> bool {
+        self.subject_der == self.issuer_der
+    }
+
+    /// Checks this certificate's signature with `issuer`'s public key.
+    #[must_use]
+    pub fn signed_by(&self, issuer: &Self) -> bool {
+        let (Ok((_, cert)), Ok((_, signer))) = (
+            X509Certificate::from_der(&self.der),
+            X509Certificate::from_der(&issuer.der),
+        ) else {
+            return false;
+        };
+        cert.verify_signature(Some(signer.public_key())).is_ok()
+    }
+}
+
+/// A public key, as far as API Gateway's key rules care.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KeyKind {
+    /// RSA with this modulus size.
+    Rsa {
+        /// Modulus bits.
+        bits: usize,
+    },
+    /// ECDSA on a named curve.
+    Ec {
+        /// The curve name (`P-256`, …) or its OID when unknown.
+        curve: String,
+        /// Field size in bits (0 when unknown).
+        bits: usize,
+    },
+    /// Anything else (Ed25519, DSA, …), by OID.
+    Other {
+        /// The algorithm OID.
+        oid: String,
+    },
+}
+
+/// A signature algorithm, with the strength of its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignatureKind {
+    /// A readable name, e.g. `sha256WithRSAEncryption`.
+    pub name: String,
+    /// Output bits of its hash; 0 when it has none we accept (MD5, Ed25519, …).
+    pub hash_bits: usize,
+}
+
+/// What one PEM block turned out to be.
+#[derive(Debug)]
+pub enum Block {
+    /// A certificate.
+    Cert(Box<CaCert>),
+    /// Private key material. Only the label is kept.
+    PrivateKey {
+        /// 1-based block number.
+        block: usize,
+        /// The PEM label.
+        label: String,
+    },
+    /// A PEM block of another kind (CRL, CSR, …).
+    Other {
+        /// 1-based block number.
+        block: usize,
+        /// The PEM label.
+        label: String,
+    },
+    /// A block that could not be decoded or parsed.
+    Unreadable {
+        /// 1-based block number.
+        block: usize,
+        /// Why. Never includes the block's content.
+        reason: String,
+    },
+}
+
+/// Splits PEM text into blocks and reads each. `file` names the input in
+/// sources and messages.
+#[must_use]
+pub fn read_pem(file: &str, bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for (i, pem) in Pem::iter_from_buffer(bytes).enumerate() {
+        let n = i + 1;
+        let pem = match pem {
+            Ok(p) => p,
+            // A PEM error may quote what it could not decode: keep only its kind.
+            Err(e) => {
+                blocks.push(Block::Unreadable {
+                    block: n,
+                    reason: pem_error_kind(&e).to_owned(),
+                });
+                break;
+            }
+        };
+        blocks.push(classify(file, n, &pem));
+    }
+    // A key whose armour is damaged is still a key: never let it through
+    // because the PEM reader gave up on it.
+    let has_key_block = blocks.iter().any(|b| matches!(b, Block::PrivateKey { .. }));
+    if !has_key_block && let Some(label) = private_key_marker(bytes) {
+        blocks.push(Block::PrivateKey {
+            block: blocks.len() + 1,
+            label,
+        });
+    }
+    blocks
+}
+
+fn pem_error_kind(e: &PEMError) -> &'static str {
+    match e {
+        PEMError::Base64DecodeError => "invalid base64 in a PEM block",
+        PEMError::MissingHeader => "text that is not a PEM block",
+        PEMError::IncompletePEM => "a PEM block without its END line",
+        PEMError::InvalidHeader => "an invalid PEM header",
+        PEMError::IOError(_) => "unreadable PEM",
+    }
+}
+
+/// Finds a `-----BEGIN … PRIVATE KEY-----` line anywhere in the input.
+fn private_key_marker(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.lines().find_map(|line| {
+        let label = line
+            .trim()
+            .strip_prefix("-----BEGIN ")?
+            .strip_suffix("-----")?;
+        is_private_key_label(label).then(|| label.to_owned())
+    })
+}
+
+fn is_private_key_label(label: &str) -> bool {
+    label.contains("PRIVATE KEY")
+}
+
+fn classify(file: &str, block: usize, pem: &Pem) -> Block {
+    if is_private_key_label(&pem.label) {
+        return Block::PrivateKey {
+            block,
+            label: pem.label.clone(),
+        };
+    }
+    if pem.label != "CERTIFICATE" {
+        return Block::Other {
+            block,
+            label: pem.label.clone(),
+        };
+    }
+    match summarize(&format!("{file}#{block}"), &pem.contents) {
+        Ok(c) => Block::Cert(Box::new(c)),
+        Err(reason) => Block::Unreadable { block, reason },
+    }
+}
+
+/// Reads one DER certificate into a [`CaCert`].
+///
+/// # Errors
+/// A description of why it is not a well-formed certificate.
+pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+    if !rest.is_empty() {
+        return Err("trailing bytes after the certificate".into());
+    }
+    let validity = cert.validity();
+    Ok(CaCert {
+        der: der.to_vec(),
+        source: source.to_owned(),
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        subject_der: cert.subject().as_raw().to_vec(),
+        issuer_der: cert.issuer().as_raw().to_vec(),
+        fingerprint: hex::encode(Sha256::digest(der)),
+        serial: hex::encode(cert.raw_serial()),
+        not_before: validity.not_before.to_datetime(),
+        not_after: validity.not_after.to_datetime(),
+        is_ca: cert.is_ca(),
+        key: key_kind(cert.public_key()),
+        signature: signature_kind(&cert.signature_algorithm),
+    })
+}
+
+fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> KeyKind {
+    match spki.parsed() {
+        Ok(PublicKey::RSA(rsa)) => KeyKind::Rsa {
+            bits: unsigned_bits(rsa.modulus),
+        },
+        Ok(PublicKey::EC(_)) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string())
+                .unwrap_or_default();
+            let (name, bits) = match curve.as_str() {
+                "1.2.840.10045.3.1.7" => ("P-256".to_owned(), 256),
+                "1.3.132.0.34" => ("P-384".to_owned(), 384),
+                "1.3.132.0.35" => ("P-521".to_owned(), 521),
+                "1.2.840.10045.3.1.1" => ("P-192".to_owned(), 192),
+                "1.3.132.0.33" => ("P-224".to_owned(), 224),
+                _ => (curve, 0),
+            };
+            KeyKind::Ec { curve: name, bits }
+        }
+        _ => KeyKind::Other {
+            oid: spki.algorithm.algorithm.to_id_string(),
+        },
+    }
+}
+
+/// Bit length of a big-endian unsigned integer.
+fn unsigned_bits(bytes: &[u8]) -> usize {
+    let trimmed: &[u8] = match bytes.iter().position(|b| *b != 0) {
+        Some(i) => bytes.get(i..).unwrap_or_default(),
+        None => &[],
+    };
+    match trimmed.first() {
+        Some(first) => (trimmed.len() - 1) * 8 + (8 - first.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
+fn hash_bits(oid: &str) -> usize {
+    match oid {
+        "2.16.840.1.101.3.4.2.1" => 256,
+        "2.16.840.1.101.3.4.2.2" => 384,
+        "2.16.840.1.101.3.4.2.3" => 512,
+        "2.16.840.1.101.3.4.2.4" => 224,
+        "1.3.14.3.2.26" => 160,
+        _ => 0,
+    }
+}
+
+fn signature_kind(alg: &AlgorithmIdentifier<'_>) -> SignatureKind {
+    let oid = alg.algorithm.to_id_string();
+    let (name, bits) = match oid.as_str() {
+        "1.2.840.113549.1.1.11" => ("sha256WithRSAEncryption", 256),
+        "1.2.840.113549.1.1.12" => ("sha384WithRSAEncryption", 384),
+        "1.2.840.113549.1.1.13" => ("sha512WithRSAEncryption", 512),
+        "1.2.840.113549.1.1.14" => ("sha224WithRSAEncryption", 224),
+        "1.2.840.113549.1.1.5" => ("sha1WithRSAEncryption", 160),
+        "1.2.840.113549.1.1.4" => ("md5WithRSAEncryption", 0),
+        "1.2.840.10045.4.3.2" => ("ecdsa-with-SHA256", 256),
+        "1.2.840.10045.4.3.3" => ("ecdsa-with-SHA384", 384),
+        "1.2.840.10045.4.3.4" => ("ecdsa-with-SHA512", 512),
+        "1.2.840.10045.4.3.1" => ("ecdsa-with-SHA224", 224),
+        "1.2.840.10045.4.1" => ("ecdsa-with-SHA1", 160),
+        "1.3.101.112" => ("Ed25519", 0),
+        "1.2.840.113549.1.1.10" => {
+            let bits = match SignatureAlgorithm::try_from(alg) {
+                Ok(SignatureAlgorithm::RSASSA_PSS(p)) => {
+                    hash_bits(&p.hash_algorithm_oid().to_id_string())
+                }
+                _ => 0,
+            };
+            return SignatureKind {
+                name: "RSASSA-PSS".into(),
+                hash_bits: bits,
+            };
+        }
+        _ => {
+            return SignatureKind {
+                name: oid,
+                hash_bits: 0,
+            };
+        }
+    };
+    SignatureKind {
+        name: name.into(),
+        hash_bits: bits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_length_ignores_leading_zero_octets() {
+        assert_eq!(unsigned_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(unsigned_bits(&[0x01, 0x00]), 9);
+        assert_eq!(unsigned_bits(&[0x00]), 0);
+        assert_eq!(unsigned_bits(&[]), 0);
+    }
+
+    #[test]
+    fn key_marker_is_found_even_outside_a_readable_block() {
+        let text = b"junk\n-----BEGIN EC PRIVATE KEY-----\nnot base64 !!\n";
+        let blocks = read_pem("x.pem", text);
+        assert!(
+            blocks
+                .iter()
+                .any(|b| matches!(b, Block::PrivateKey { label, .. } if label == "EC PRIVATE KEY")),
+            "{blocks:?}"
+        );
+    }
+}

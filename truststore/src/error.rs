@@ -1,0 +1,102 @@
+//! The one error type of the `truststore` crate.
+
+use std::path::PathBuf;
+
+/// Everything that can stop a `truststore` command. Messages say what to do
+/// next; none of them ever contains key material.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A local file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An input holds private key material. Only the location is reported.
+    #[error(
+        "{file}: block {block} is a private key ({label}); a truststore holds CA certificates only. Remove the key from the file (and treat it as exposed if it was shared)"
+    )]
+    PrivateKey {
+        /// The file.
+        file: String,
+        /// 1-based PEM block number.
+        block: usize,
+        /// The PEM label, e.g. `EC PRIVATE KEY`.
+        label: String,
+    },
+    /// The bundle breaks API Gateway's rules; the findings are in the report.
+    #[error("the bundle has {errors} error(s); see the findings above")]
+    Invalid {
+        /// Number of error findings.
+        errors: usize,
+    },
+    /// A command-line value is unusable.
+    #[error("{0}")]
+    Usage(String),
+    /// An AWS call failed.
+    #[error("{operation}: {message}")]
+    Aws {
+        /// The API operation, e.g. `s3:PutObject`.
+        operation: &'static str,
+        /// The service's code and message.
+        message: String,
+    },
+    /// The S3 bucket cannot hold a truststore safely.
+    #[error(
+        "bucket {bucket} does not have versioning enabled (status: {status}); API Gateway pins a truststore by object version, so enable it: aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled"
+    )]
+    Unversioned {
+        /// The bucket.
+        bucket: String,
+        /// What S3 reported.
+        status: String,
+    },
+    /// The domain is not in a state the command can work with.
+    #[error("domain {domain}: {message}")]
+    Domain {
+        /// The custom domain name.
+        domain: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The domain did not become `AVAILABLE` in time.
+    #[error(
+        "domain {domain} is still {status} after {waited_seconds} s; check it with `truststore status --domain {domain}`"
+    )]
+    Timeout {
+        /// The custom domain name.
+        domain: String,
+        /// Its last status.
+        status: String,
+        /// How long we waited.
+        waited_seconds: u64,
+    },
+    /// The development PKI could not do what was asked.
+    #[error("pki: {0}")]
+    Pki(String),
+    /// Certificate or CRL generation failed.
+    #[error("pki: {context}: {source}")]
+    Rcgen {
+        /// What was being made.
+        context: String,
+        /// The cause.
+        source: rcgen::Error,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { path, source }
+    }
+
+    pub(crate) fn rcgen(context: impl Into<String>) -> impl FnOnce(rcgen::Error) -> Self {
+        let context = context.into();
+        move |source| Self::Rcgen { context, source }
+    }
+}

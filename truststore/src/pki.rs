@@ -553,40 +553,37 @@ impl Pki {
             ));
         }
 
-        let (mut params, key) = match &opts.csr_pem {
+        let (mut params, public, key) = match &opts.csr_pem {
             Some(pem) => {
+                // rcgen checks the CSR's signature and reads its subject and
+                // SANs; the key is taken from the CSR's SPKI, since rcgen
+                // would infer the curve from the signature algorithm.
                 let csr = CertificateSigningRequestParams::from_pem(pem)
                     .map_err(Error::rcgen("reading the CSR"))?;
-                (csr, None)
+                (csr.params, csr_key(pem)?, None)
             }
             None => {
                 let key = opts.key_type.unwrap_or(state.key_type).generate()?;
-                let mut parts: Vec<(DnType, String)> =
-                    vec![(DnType::OrganizationName, state.org.clone())];
+                let mut d = DistinguishedName::new();
+                d.push(DnType::OrganizationName, state.org.clone());
                 for ou in &opts.ou {
-                    parts.push((DnType::OrganizationalUnitName, ou.clone()));
+                    d.push(DnType::OrganizationalUnitName, ou.clone());
                 }
-                parts.push((
+                d.push(
                     DnType::CommonName,
                     opts.cn.clone().unwrap_or_else(|| name.to_owned()),
-                ));
-                let mut p =
-                    CertificateParams::new(Vec::<String>::new()).map_err(Error::rcgen("client"))?;
-                let mut d = DistinguishedName::new();
-                for (t, v) in parts {
-                    d.push(t, v);
-                }
+                );
+                let mut p = CertificateParams::new(Vec::<String>::new())
+                    .map_err(Error::rcgen("client"))?;
                 p.distinguished_name = d;
-                (
-                    CertificateSigningRequestParams {
-                        params: p,
-                        public_key: csr_public_key(&key)?,
-                    },
-                    Some(key),
-                )
+                let public = SpkiKey {
+                    raw: rcgen::PublicKeyData::der_bytes(&key).to_vec(),
+                    alg: key.algorithm(),
+                };
+                (p, public, Some(key))
             }
         };
-        let p = &mut params.params;
+        let p = &mut params;
         for san in &opts.sans {
             p.subject_alt_names.push(parse_san(san)?);
         }
@@ -598,7 +595,7 @@ impl Pki {
         p.serial_number = Some(SerialNumber::from_slice(&serial));
         p.use_authority_key_identifier_extension = true;
         let cert = params
-            .signed_by(&issuer)
+            .signed_by(&public, &issuer)
             .map_err(Error::rcgen("client certificate"))?;
 
         std::fs::create_dir_all(self.dir.join(files::CLIENTS)).map_err(Error::io(&self.dir))?;
@@ -763,14 +760,53 @@ impl Pki {
     }
 }
 
-/// The public key of a fresh key pair, in the form a CSR carries it, so
-/// that keys made here and CSRs take the same signing path.
-fn csr_public_key(key: &KeyPair) -> Result<rcgen::PublicKey> {
-    let csr = CertificateParams::new(Vec::<String>::new())
-        .map_err(Error::rcgen("client"))?
-        .serialize_request(key)
-        .map_err(Error::rcgen("client key"))?;
-    CertificateSigningRequestParams::from_der(csr.der())
-        .map(|p| p.public_key)
-        .map_err(Error::rcgen("client key"))
+/// A subject public key: its raw bits and the algorithm that fixes its
+/// SPKI encoding.
+#[derive(Debug)]
+struct SpkiKey {
+    raw: Vec<u8>,
+    alg: &'static rcgen::SignatureAlgorithm,
+}
+
+impl rcgen::PublicKeyData for SpkiKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.alg
+    }
+}
+
+/// The public key of a PEM CSR, restricted to what API Gateway accepts
+/// (RSA, ECDSA P-256 and P-384).
+fn csr_key(pem: &str) -> Result<SpkiKey> {
+    use x509_parser::prelude::{FromDer, X509CertificationRequest};
+    let (_, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
+        .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
+    let (_, csr) = X509CertificationRequest::from_der(&block.contents)
+        .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
+    let spki = &csr.certification_request_info.subject_pki;
+    let key_oid = spki.algorithm.algorithm.to_id_string();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string());
+    let alg = match (key_oid.as_str(), curve.as_deref()) {
+        ("1.2.840.113549.1.1.1", _) => &rcgen::PKCS_RSA_SHA256,
+        ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => &rcgen::PKCS_ECDSA_P256_SHA256,
+        ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => &rcgen::PKCS_ECDSA_P384_SHA384,
+        _ => {
+            return Err(Error::Pki(format!(
+                "the CSR's key ({key_oid}{}) is not one API Gateway accepts: use RSA 2048+ or ECDSA P-256/P-384",
+                curve.map(|c| format!(", curve {c}")).unwrap_or_default()
+            )));
+        }
+    };
+    Ok(SpkiKey {
+        raw: spki.subject_public_key.data.to_vec(),
+        alg,
+    })
 }

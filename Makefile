@@ -6,10 +6,13 @@ export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: run test setup bench
 
-# Python tools the tests use: moto_server, a local S3 that speaks the AWS wire protocol.
+# Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
+# protocol. Pinned below 5.2: moto 5.2 answers GetBucketVersioning with a
+# <GetBucketVersioningResponse> root instead of S3's <VersioningConfiguration>, which the Rust
+# SDK (correctly) refuses to parse.
 $(VENV)/bin/moto_server:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2'
 
 setup: $(VENV)/bin/moto_server
 

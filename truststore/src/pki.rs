@@ -573,8 +573,8 @@ impl Pki {
                     DnType::CommonName,
                     opts.cn.clone().unwrap_or_else(|| name.to_owned()),
                 );
-                let mut p = CertificateParams::new(Vec::<String>::new())
-                    .map_err(Error::rcgen("client"))?;
+                let mut p =
+                    CertificateParams::new(Vec::<String>::new()).map_err(Error::rcgen("client"))?;
                 p.distinguished_name = d;
                 let public = SpkiKey {
                     raw: rcgen::PublicKeyData::der_bytes(&key).to_vec(),

@@ -76,8 +76,22 @@ fn revoked_client_is_rejected_by_openssl_and_a_good_one_accepted() {
     let init = truststore(d, &["pki", "init", "--org", "Temperature Testers"], &[]);
     assert!(init.status.success(), "{}", stderr(&init));
     assert!(stderr(&init).contains("for local development and tests only"));
-    ok(d, &["pki", "issue", "good", "--san", "dns:good.example.test"]);
-    ok(d, &["pki", "issue", "bad", "--key-type", "rsa2048", "--ou", "Lab"]);
+    ok(
+        d,
+        &["pki", "issue", "good", "--san", "dns:good.example.test"],
+    );
+    ok(
+        d,
+        &[
+            "pki",
+            "issue",
+            "bad",
+            "--key-type",
+            "rsa2048",
+            "--ou",
+            "Lab",
+        ],
+    );
     ok(d, &["pki", "revoke", "bad", "--reason", "key-compromise"]);
     let crl = ok(d, &["pki", "crl"]);
     assert!(crl.contains("CRL number 2: 1 revoked"), "{crl}");
@@ -91,13 +105,22 @@ fn revoked_client_is_rejected_by_openssl_and_a_good_one_accepted() {
     // The CRL says why, and its number went up.
     let text = openssl(d, &["crl", "-in", "pki/crl.pem", "-noout", "-text"]);
     assert!(text.contains("Key Compromise"), "{text}");
-    assert!(text.contains("X509v3 CRL Number: \n                2"), "{text}");
+    assert!(
+        text.contains("X509v3 CRL Number: \n                2"),
+        "{text}"
+    );
     // The client certificate carries what was asked for.
-    let text = openssl(d, &["x509", "-in", "pki/clients/bad.pem", "-noout", "-text"]);
+    let text = openssl(
+        d,
+        &["x509", "-in", "pki/clients/bad.pem", "-noout", "-text"],
+    );
     assert!(text.contains("OU = Lab"), "{text}");
     assert!(text.contains("TLS Web Client Authentication"), "{text}");
     assert!(text.contains("Public-Key: (2048 bit)"), "{text}");
-    let text = openssl(d, &["x509", "-in", "pki/clients/good.pem", "-noout", "-text"]);
+    let text = openssl(
+        d,
+        &["x509", "-in", "pki/clients/good.pem", "-noout", "-text"],
+    );
     assert!(text.contains("DNS:good.example.test"), "{text}");
 }
 
@@ -108,17 +131,38 @@ fn revocation_by_serial_and_crl_numbers_increase() {
     ok(d, &["pki", "init"]);
     let serial = "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a10";
     ok(d, &["pki", "issue", "twenty", "--serial", serial]);
-    ok(d, &["pki", "issue", "neighbour", "--serial", "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a11"]);
-    let text = openssl(d, &["x509", "-in", "pki/clients/twenty.pem", "-noout", "-serial"]);
+    ok(
+        d,
+        &[
+            "pki",
+            "issue",
+            "neighbour",
+            "--serial",
+            "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a11",
+        ],
+    );
+    let text = openssl(
+        d,
+        &["x509", "-in", "pki/clients/twenty.pem", "-noout", "-serial"],
+    );
     assert!(text.to_lowercase().contains(serial), "{text}");
     let out = ok(d, &["pki", "revoke", &serial.to_uppercase()]);
-    assert!(out.contains("(twenty)"), "revoking by serial finds the name: {out}");
+    assert!(
+        out.contains("(twenty)"),
+        "revoking by serial finds the name: {out}"
+    );
     ok(d, &["pki", "crl"]);
     ok(d, &["pki", "crl"]);
     let text = openssl(d, &["crl", "-in", "pki/crl.pem", "-noout", "-crlnumber"]);
-    assert!(text.contains("crlNumber=0x03") || text.contains("crlNumber=03"), "{text}");
+    assert!(
+        text.contains("crlNumber=0x03") || text.contains("crlNumber=03"),
+        "{text}"
+    );
     assert!(!openssl_verify(d, "pki/clients/twenty.pem").0);
-    assert!(openssl_verify(d, "pki/clients/neighbour.pem").0, "the neighbour serial must stay valid");
+    assert!(
+        openssl_verify(d, "pki/clients/neighbour.pem").0,
+        "the neighbour serial must stay valid"
+    );
 
     let again = truststore(d, &["pki", "revoke", "twenty"], &[]);
     assert_eq!(again.status.code(), Some(1));
@@ -135,16 +179,33 @@ fn csr_is_signed_with_its_own_subject_and_key() {
     openssl(
         d,
         &[
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes",
-            "-keyout", "phone.key", "-out", "phone.csr", "-subj", "/O=Development/CN=phone-7",
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+            "-keyout",
+            "phone.key",
+            "-out",
+            "phone.csr",
+            "-subj",
+            "/O=Development/CN=phone-7",
         ],
     );
     let out = ok(d, &["pki", "issue", "phone", "--csr", "phone.csr"]);
     assert!(out.contains("CN=phone-7"), "{out}");
-    assert!(!d.join("pki/clients/phone.key").exists(), "no key is made for a CSR");
+    assert!(
+        !d.join("pki/clients/phone.key").exists(),
+        "no key is made for a CSR"
+    );
     assert!(openssl_verify(d, "pki/clients/phone.pem").0);
     // The certificate holds the CSR's key.
-    let cert_key = openssl(d, &["x509", "-in", "pki/clients/phone.pem", "-noout", "-pubkey"]);
+    let cert_key = openssl(
+        d,
+        &["x509", "-in", "pki/clients/phone.pem", "-noout", "-pubkey"],
+    );
     let csr_key = openssl(d, &["pkey", "-in", "phone.key", "-pubout"]);
     assert_eq!(cert_key, csr_key);
     let export = truststore(d, &["pki", "export", "phone", "--password", "x"], &[]);
@@ -166,27 +227,75 @@ fn pkcs12_export_opens_with_openssl_in_both_modes() {
     assert!(out.status.success(), "{}", stderr(&out));
     let info = openssl(
         d,
-        &["pkcs12", "-in", "pki/clients/tablet.p12", "-passin", "pass:correct horse", "-info", "-nokeys"],
+        &[
+            "pkcs12",
+            "-in",
+            "pki/clients/tablet.p12",
+            "-passin",
+            "pass:correct horse",
+            "-info",
+            "-nokeys",
+        ],
     );
     assert!(info.contains("AES-256-CBC"), "{info}");
-    assert_eq!(info.matches("BEGIN CERTIFICATE").count(), 3, "leaf, issuing CA, root");
+    assert_eq!(
+        info.matches("BEGIN CERTIFICATE").count(),
+        3,
+        "leaf, issuing CA, root"
+    );
     let key = openssl(
         d,
-        &["pkcs12", "-in", "pki/clients/tablet.p12", "-passin", "pass:correct horse", "-nocerts", "-nodes"],
+        &[
+            "pkcs12",
+            "-in",
+            "pki/clients/tablet.p12",
+            "-passin",
+            "pass:correct horse",
+            "-nocerts",
+            "-nodes",
+        ],
     );
     assert!(key.contains("PRIVATE KEY"));
 
-    ok(d, &["pki", "export", "tablet", "--password", "pw", "--legacy", "-o", "legacy.p12"]);
+    ok(
+        d,
+        &[
+            "pki",
+            "export",
+            "tablet",
+            "--password",
+            "pw",
+            "--legacy",
+            "-o",
+            "legacy.p12",
+        ],
+    );
     let info = openssl(
         d,
-        &["pkcs12", "-legacy", "-in", "legacy.p12", "-passin", "pass:pw", "-info", "-nokeys"],
+        &[
+            "pkcs12",
+            "-legacy",
+            "-in",
+            "legacy.p12",
+            "-passin",
+            "pass:pw",
+            "-info",
+            "-nokeys",
+        ],
     );
     assert!(info.contains("pbeWithSHA1And3-KeyTripleDES-CBC"), "{info}");
     assert!(info.contains("MAC: sha1"), "{info}");
 
     let wrong = Command::new("openssl")
         .current_dir(d)
-        .args(["pkcs12", "-in", "pki/clients/tablet.p12", "-passin", "pass:wrong", "-noout"])
+        .args([
+            "pkcs12",
+            "-in",
+            "pki/clients/tablet.p12",
+            "-passin",
+            "pass:wrong",
+            "-noout",
+        ])
         .output()
         .unwrap();
     assert!(!wrong.status.success(), "a wrong password must not open it");
@@ -199,8 +308,17 @@ fn generated_truststore_validates_and_authorizer_accepts_the_config() {
     ok(
         d,
         &[
-            "pki", "init", "--org", "Temperature Testers, Inc.", "--country", "US",
-            "--ca-cn", "Devices CA", "--key-type", "ecdsa-p384", "--crl-uri",
+            "pki",
+            "init",
+            "--org",
+            "Temperature Testers, Inc.",
+            "--country",
+            "US",
+            "--ca-cn",
+            "Devices CA",
+            "--key-type",
+            "ecdsa-p384",
+            "--crl-uri",
             "s3://pki-bucket/devices.crl",
         ],
     );
@@ -210,7 +328,10 @@ fn generated_truststore_validates_and_authorizer_accepts_the_config() {
     authorizer::config::Config::from_json(&text).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["issuers"][0]["crl"], "s3://pki-bucket/devices.crl");
-    assert_eq!(json["issuers"][0]["match"]["O"], "Temperature Testers, Inc.");
+    assert_eq!(
+        json["issuers"][0]["match"]["O"],
+        "Temperature Testers, Inc."
+    );
     assert_eq!(json["issuers"][0]["match"]["C"], "US");
     assert!(json["truststore"].as_str().unwrap().starts_with("file:///"));
 
@@ -218,7 +339,10 @@ fn generated_truststore_validates_and_authorizer_accepts_the_config() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(d.join("pki/ca.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(d.join("pki/ca.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "ca.key is readable by others: {mode:o}");
     }
     let again = truststore(d, &["pki", "init"], &[]);
@@ -251,7 +375,10 @@ async fn crl_is_published_to_a_file_and_to_s3() {
     let d = dir.path();
     ok(d, &["pki", "init"]);
     let target = d.join("www/crl/devices.crl");
-    ok(d, &["pki", "publish", &format!("file://{}", target.display())]);
+    ok(
+        d,
+        &["pki", "publish", &format!("file://{}", target.display())],
+    );
     assert_eq!(
         std::fs::read(&target).unwrap(),
         std::fs::read(d.join("pki/crl.der")).unwrap()
@@ -265,9 +392,16 @@ async fn crl_is_published_to_a_file_and_to_s3() {
     );
     s3.create_bucket().bucket("pki").send().await.unwrap();
     let endpoint = moto.endpoint();
-    let env = [("AWS_ENDPOINT_URL_S3", endpoint.as_str()), ("S3_FORCE_PATH_STYLE", "true")];
+    let env = [
+        ("AWS_ENDPOINT_URL_S3", endpoint.as_str()),
+        ("S3_FORCE_PATH_STYLE", "true"),
+    ];
     // moto is another process, so blocking on the CLI here is fine.
-    let out = truststore(d, &["pki", "publish", "s3://pki/devices.crl.pem", "--pem"], &env);
+    let out = truststore(
+        d,
+        &["pki", "publish", "s3://pki/devices.crl.pem", "--pem"],
+        &env,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let got = s3
         .get_object()
@@ -278,7 +412,10 @@ async fn crl_is_published_to_a_file_and_to_s3() {
         .unwrap();
     assert_eq!(got.content_type(), Some("application/x-pem-file"));
     let body = got.body.collect().await.unwrap().into_bytes();
-    assert_eq!(body.as_ref(), std::fs::read(d.join("pki/crl.pem")).unwrap().as_slice());
+    assert_eq!(
+        body.as_ref(),
+        std::fs::read(d.join("pki/crl.pem")).unwrap().as_slice()
+    );
 
     let bad = truststore(d, &["pki", "publish", "ftp://x/y"], &[]);
     assert_eq!(bad.status.code(), Some(1));

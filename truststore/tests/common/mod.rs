@@ -3,6 +3,8 @@
 //! built `truststore` binary.
 #![allow(dead_code)]
 
+pub mod apigw;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -4,6 +4,7 @@
 use ::time::OffsetDateTime;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use x509_parser::asn1_rs::Any;
 use x509_parser::error::PEMError;
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
@@ -206,6 +207,7 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
     if !rest.is_empty() {
         return Err("trailing bytes after the certificate".into());
     }
+    strict_envelope(der)?;
     let validity = cert.validity();
     Ok(CaCert {
         der: der.to_vec(),
@@ -222,6 +224,54 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
         key: key_kind(cert.public_key()),
         signature: signature_kind(&cert.signature_algorithm),
     })
+}
+
+/// The outer structure, checked strictly (RFC 5280 §4.1): x509-parser is
+/// lenient about it, and a certificate it tolerates may still be one API
+/// Gateway refuses. `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE,
+/// signatureAlgorithm SEQUENCE, signatureValue BIT STRING }`, nothing after,
+/// and signatureAlgorithm byte-for-byte equal to the `signature` field inside
+/// tbsCertificate (§4.1.1.2).
+fn strict_envelope(der: &[u8]) -> Result<(), String> {
+    use x509_parser::asn1_rs::{Class, Tag};
+    let bad = |what: &str| Err(format!("not a DER certificate: {what}"));
+    let is = |a: &Any<'_>, t: Tag| a.class() == Class::Universal && a.tag() == t;
+    let (outer, rest, _) = item(der)?;
+    if !rest.is_empty() || !is(&outer, Tag::Sequence) || !outer.header.is_constructed() {
+        return bad("the certificate is not one SEQUENCE");
+    }
+    let (tbs, after_tbs, _) = item(outer.data)?;
+    let (alg, after_alg, alg_len) = item(after_tbs)?;
+    let (sig, end, _) = item(after_alg)?;
+    if !is(&tbs, Tag::Sequence) || !is(&alg, Tag::Sequence) || !is(&sig, Tag::BitString) {
+        return bad("unexpected types in the certificate SEQUENCE");
+    }
+    if !end.is_empty() {
+        return bad("extra fields after the signature");
+    }
+    if sig.data.first() != Some(&0) {
+        return bad("the signature BIT STRING has unused bits");
+    }
+    // tbsCertificate: an optional [0] version, the serial, then `signature`.
+    let (first, mut cursor, _) = item(tbs.data)?;
+    if first.class() == Class::ContextSpecific && first.tag() == Tag(0) {
+        let (_, after_serial, _) = item(cursor)?;
+        cursor = after_serial;
+    }
+    let (_, _, inner_len) = item(cursor)?;
+    let outer_alg = after_tbs.get(..alg_len);
+    let inner_alg = cursor.get(..inner_len);
+    if outer_alg.is_none() || outer_alg != inner_alg {
+        return bad("signatureAlgorithm differs from the signature field of tbsCertificate");
+    }
+    Ok(())
+}
+
+/// One DER item: the item, what follows it, and its encoded length.
+fn item(input: &[u8]) -> Result<(Any<'_>, &[u8], usize), String> {
+    use x509_parser::asn1_rs::FromDer as _;
+    let (rest, any) = Any::from_der(input).map_err(|e| format!("not a DER certificate: {e}"))?;
+    Ok((any, rest, input.len() - rest.len()))
 }
 
 fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> KeyKind {

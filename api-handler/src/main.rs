@@ -89,11 +89,5 @@ async fn main() -> ExitCode {
         }
     }))
     .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(event = "runtime_failed", error = %e, "Lambda runtime loop ended");
-            ExitCode::FAILURE
-        }
-    }
+    mtls_common::runtime_exit(served)
 }

@@ -42,11 +42,5 @@ async fn main() -> ExitCode {
         async move { Ok::<Value, lambda_runtime::Error>(authorizer.handle(&event.payload).await) }
     }))
     .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(event = "runtime_failed", error = %e, "Lambda runtime loop ended");
-            ExitCode::FAILURE
-        }
-    }
+    mtls_common::runtime_exit(served)
 }

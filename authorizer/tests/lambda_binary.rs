@@ -140,7 +140,7 @@ async fn binary_answers_rest_and_http_api_events_through_the_runtime_api() {
 #[tokio::test]
 async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_variables() {
     let moto = Moto::start().await;
-    let s3 = common::moto_s3(&moto).await;
+    let s3 = moto.s3().await;
     s3.create_bucket().bucket("pki").send().await.unwrap();
     let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
     let config = json!({

@@ -19,28 +19,18 @@ use authorizer::lambda::{Authorizer, HttpApiResponse};
 use authorizer::source::{Fetched, SourceUri};
 use authorizer::time::{ManualClock, UnixTime};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-use mtls_tests::moto::Moto;
+use aws_sdk_s3::types::BucketVersioningStatus;
+use mtls_tests::moto::{self, Moto};
 use mtls_tests::pki::{self, Ca};
 
 const BUCKET: &str = "pki-bucket";
 
 async fn client(moto: &Moto) -> aws_sdk_s3::Client {
-    common::moto_s3(moto).await
+    moto.s3().await
 }
 
 async fn versioned_bucket(s3: &aws_sdk_s3::Client) {
-    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket(BUCKET)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    moto::create_bucket(s3, BUCKET, Some(BucketVersioningStatus::Enabled)).await;
 }
 
 async fn put(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) -> String {

@@ -43,6 +43,18 @@ fn parse_level(configured: Option<&str>) -> LevelFilter {
     }
 }
 
+/// The process exit code once the Lambda runtime loop has ended: it only
+/// ends on an error, which is logged as `runtime_failed`.
+pub fn runtime_exit<E: std::fmt::Display>(served: Result<(), E>) -> std::process::ExitCode {
+    match served {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(event = "runtime_failed", error = %e, "Lambda runtime loop ended");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// JSON lines on stdout, which Lambda sends to CloudWatch: one flat object
 /// per event, no span noise, at [`log_level`].
 pub fn init_json_logging() {

@@ -66,4 +66,43 @@ impl Moto {
             .load()
             .await
     }
+
+    /// An S3 client for this server: path-style addressing, since the
+    /// server is an IP address and port.
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+/// Creates `bucket` and, when given, sets its versioning status.
+pub async fn create_bucket(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    versioning: Option<aws_sdk_s3::types::BucketVersioningStatus>,
+) {
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    if let Some(status) = versioning {
+        set_versioning(s3, bucket, status).await;
+    }
+}
+
+/// Sets a bucket's versioning status.
+pub async fn set_versioning(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    status: aws_sdk_s3::types::BucketVersioningStatus,
+) {
+    s3.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(status)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
 }

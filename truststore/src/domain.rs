@@ -32,6 +32,20 @@ pub struct DomainState {
 }
 
 impl DomainState {
+    fn new(
+        status: &str,
+        uri: Option<&str>,
+        version: Option<&str>,
+        warnings: Option<&[String]>,
+    ) -> Self {
+        Self {
+            status: status.to_owned(),
+            truststore_uri: uri.map(str::to_owned),
+            truststore_version: version.map(str::to_owned),
+            warnings: warnings.map(<[String]>::to_vec).unwrap_or_default(),
+        }
+    }
+
     /// Ready for (another) change.
     #[must_use]
     pub fn available(&self) -> bool {
@@ -125,20 +139,13 @@ impl Domains {
                     .send()
                     .await
                     .map_err(|e| classify("apigateway:GetDomainName", e))?;
-                let mtls = out.mutual_tls_authentication();
-                Ok(DomainState {
-                    status: out
-                        .domain_name_status()
-                        .map_or("UNKNOWN", |s| s.as_str())
-                        .to_owned(),
-                    truststore_uri: mtls.and_then(|m| m.truststore_uri()).map(str::to_owned),
-                    truststore_version: mtls
-                        .and_then(|m| m.truststore_version())
-                        .map(str::to_owned),
-                    warnings: mtls
-                        .map(|m| m.truststore_warnings().to_vec())
-                        .unwrap_or_default(),
-                })
+                let m = out.mutual_tls_authentication();
+                Ok(DomainState::new(
+                    out.domain_name_status().map_or("UNKNOWN", |s| s.as_str()),
+                    m.and_then(|m| m.truststore_uri()),
+                    m.and_then(|m| m.truststore_version()),
+                    m.map(|m| m.truststore_warnings()),
+                ))
             }
             Self::Http(c) => {
                 let out = c
@@ -161,16 +168,12 @@ impl Domains {
                     .or_else(|| statuses.first())
                     .copied()
                     .unwrap_or("UNKNOWN");
-                Ok(DomainState {
-                    status: status.to_owned(),
-                    truststore_uri: mtls.and_then(|m| m.truststore_uri()).map(str::to_owned),
-                    truststore_version: mtls
-                        .and_then(|m| m.truststore_version())
-                        .map(str::to_owned),
-                    warnings: mtls
-                        .map(|m| m.truststore_warnings().to_vec())
-                        .unwrap_or_default(),
-                })
+                Ok(DomainState::new(
+                    status,
+                    mtls.and_then(|m| m.truststore_uri()),
+                    mtls.and_then(|m| m.truststore_version()),
+                    mtls.map(|m| m.truststore_warnings()),
+                ))
             }
         }
     }

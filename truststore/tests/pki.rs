@@ -385,11 +385,7 @@ async fn crl_is_published_to_a_file_and_to_s3() {
     );
 
     let moto = Moto::start().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&moto.sdk_config().await)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = moto.s3().await;
     s3.create_bucket().bucket("pki").send().await.unwrap();
     let endpoint = moto.endpoint();
     let env = [

@@ -14,9 +14,10 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use aws_sdk_s3::types::BucketVersioningStatus;
 use common::apigw::{FakeApiGateway, Gw};
 use common::{Spec, chain, pems, stderr, stdout};
-use mtls_tests::moto::Moto;
+use mtls_tests::moto::{self, Moto};
 use truststore::Error;
 use truststore::domain::{ApiKind, Domains};
 use truststore::rotate::{OnWarnings, Outcome, Pacing, Quiet, rotate};
@@ -42,30 +43,9 @@ fn bundle(name: &str) -> String {
     pems(&[&c[1], &c[0]])
 }
 
-async fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&moto.sdk_config().await)
-            .force_path_style(true)
-            .build(),
-    )
-}
-
 async fn bucket(moto: &Moto, versioned: bool) -> Store {
-    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-    let s3 = s3_client(moto).await;
-    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    if versioned {
-        s3.put_bucket_versioning()
-            .bucket(BUCKET)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
+    let versioning = versioned.then_some(BucketVersioningStatus::Enabled);
+    moto::create_bucket(&moto.s3().await, BUCKET, versioning).await;
     Store::with_path_style(&moto.sdk_config().await, true)
 }
 
@@ -91,18 +71,8 @@ async fn upload_refuses_a_bucket_without_versioning() {
     assert!(err.to_string().contains("put-bucket-versioning"), "{err}");
 
     // Suspended versioning is refused too.
-    let s3 = s3_client(&moto).await;
-    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-    s3.put_bucket_versioning()
-        .bucket(BUCKET)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Suspended)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let s3 = moto.s3().await;
+    moto::set_versioning(&s3, BUCKET, BucketVersioningStatus::Suspended).await;
     let err = store.upload(BUCKET, KEY, b"x").await.unwrap_err();
     assert!(err.to_string().contains("Suspended"), "{err}");
     let listed = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
@@ -121,7 +91,7 @@ async fn unchanged_bundle_is_not_uploaded_again_and_the_hash_is_recorded() {
     assert_eq!(again.version_id, first.version_id);
     assert_eq!(store.versions(BUCKET, KEY).await.unwrap().len(), 1);
 
-    let s3 = s3_client(&moto).await;
+    let s3 = moto.s3().await;
     let head = s3
         .head_object()
         .bucket(BUCKET)
@@ -148,7 +118,7 @@ async fn object_written_by_another_tool_is_compared_by_content() {
     let moto = Moto::start().await;
     let store = bucket(&moto, true).await;
     let pem = bundle("Console");
-    let s3 = s3_client(&moto).await;
+    let s3 = moto.s3().await;
     s3.put_object()
         .bucket(BUCKET)
         .key(KEY)
@@ -614,6 +584,18 @@ async fn cli_rotate_status_and_rollback_runbook() {
     gw.with(|g| assert_eq!(g.version.as_deref(), Some(first.version_id.as_str())));
 }
 
+/// The command failed with `code` and said `needle` on stderr.
+fn expect(out: &std::process::Output, code: i32, needle: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(out),
+        stderr(out)
+    );
+    assert!(stderr(out).contains(needle), "{}", stderr(out));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_refuses_invalid_bundles_and_unversioned_buckets_before_any_change() {
     let moto = Moto::start().await;
@@ -626,47 +608,23 @@ async fn cli_refuses_invalid_bundles_and_unversioned_buckets_before_any_change()
     std::fs::write(d.join("good.pem"), bundle("Good")).unwrap();
     std::fs::write(d.join("leaf.pem"), Spec::leaf("x").signed_by(&c[0]).pem).unwrap();
 
-    let mut args = vec![
-        "rotate",
-        "--domain",
-        DOMAIN,
-        "--bucket",
-        BUCKET,
-        "--key",
-        KEY,
-        "broken.pem",
-    ];
-    args.extend(FAST);
-    let out = cli(d.clone(), &moto, &gw, &args).await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("error[incomplete_chain]"),
-        "{}",
-        stderr(&out)
-    );
+    let object = ["--bucket", BUCKET, "--key", KEY];
+    let mut rotate = vec!["rotate", "--domain", DOMAIN];
+    rotate.extend(object);
+    rotate.push("broken.pem");
+    rotate.extend(FAST);
+    let out = cli(d.clone(), &moto, &gw, &rotate).await;
+    expect(&out, 1, "error[incomplete_chain]");
 
-    let out = cli(
-        d.clone(),
-        &moto,
-        &gw,
-        &["upload", "--bucket", BUCKET, "--key", KEY, "good.pem"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("does not have versioning enabled"),
-        "{}",
-        stderr(&out)
-    );
-
-    let out = cli(
-        d.clone(),
-        &moto,
-        &gw,
-        &["upload", "--bucket", BUCKET, "--key", KEY, "leaf.pem"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("error[not_a_ca]"), "{}", stderr(&out));
+    for (file, needle) in [
+        ("good.pem", "does not have versioning enabled"),
+        ("leaf.pem", "error[not_a_ca]"),
+    ] {
+        let mut upload = vec!["upload"];
+        upload.extend(object);
+        upload.push(file);
+        let out = cli(d.clone(), &moto, &gw, &upload).await;
+        expect(&out, 1, needle);
+    }
     gw.with(|g| assert!(g.patches().is_empty()));
 }

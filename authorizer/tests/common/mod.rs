@@ -79,11 +79,3 @@ impl Fixture {
 pub async fn reason(a: &Authorizer, pem: &str) -> Option<DenyReason> {
     a.decide(Some(pem)).await.decision.reason()
 }
-
-/// An S3 client for a moto server, with the workspace's own HTTPS stack.
-pub async fn moto_s3(moto: &mtls_tests::moto::Moto) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(&moto.sdk_config().await)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}

@@ -133,6 +133,11 @@ async fn object_written_by_another_tool_is_compared_by_content() {
     );
 }
 
+/// Rotates the test domain to `version` with the fast pacing.
+async fn to(domains: &Domains, version: &str, on: OnWarnings) -> truststore::Result<Outcome> {
+    rotate(domains, DOMAIN, URI, version, on, fast(), &Quiet).await
+}
+
 async fn setup(kind: ApiKind, pinned: Option<&str>) -> (FakeApiGateway, Domains) {
     let gw = FakeApiGateway::start(Gw::new(DOMAIN, URI, pinned)).await;
     let domains = Domains::new(&gw.sdk_config().await, kind);
@@ -145,17 +150,7 @@ async fn rest_domain_is_rotated_and_waits_until_available() {
     let store = bucket(&moto, true).await;
     let (old, new) = two_versions(&store).await;
     let (gw, domains) = setup(ApiKind::Rest, Some(&old)).await;
-    let out = rotate(
-        &domains,
-        DOMAIN,
-        URI,
-        &new,
-        OnWarnings::RollBack,
-        fast(),
-        &Quiet,
-    )
-    .await
-    .unwrap();
+    let out = to(&domains, &new, OnWarnings::RollBack).await.unwrap();
     assert_eq!(
         out,
         Outcome::Applied {
@@ -179,17 +174,7 @@ async fn rest_domain_is_rotated_and_waits_until_available() {
 #[tokio::test]
 async fn http_api_domain_is_rotated_through_apigatewayv2() {
     let (gw, domains) = setup(ApiKind::Http, Some("v-old")).await;
-    let out = rotate(
-        &domains,
-        DOMAIN,
-        URI,
-        "v-new",
-        OnWarnings::RollBack,
-        fast(),
-        &Quiet,
-    )
-    .await
-    .unwrap();
+    let out = to(&domains, "v-new", OnWarnings::RollBack).await.unwrap();
     assert!(matches!(out, Outcome::Applied { .. }), "{out:?}");
     gw.with(|g| assert_eq!(g.version.as_deref(), Some("v-new")));
 }
@@ -202,17 +187,7 @@ async fn warnings_roll_back_to_the_previous_version() {
         gw.with(|g| {
             g.warn_on.insert("v2".into(), vec![warning.into()]);
         });
-        let out = rotate(
-            &domains,
-            DOMAIN,
-            URI,
-            "v2",
-            OnWarnings::RollBack,
-            fast(),
-            &Quiet,
-        )
-        .await
-        .unwrap();
+        let out = to(&domains, "v2", OnWarnings::RollBack).await.unwrap();
         assert_eq!(
             out,
             Outcome::RolledBack {
@@ -238,17 +213,7 @@ async fn keep_on_warnings_keeps_the_new_version() {
     gw.with(|g| {
         g.warn_on.insert("v2".into(), vec!["w".into()]);
     });
-    let out = rotate(
-        &domains,
-        DOMAIN,
-        URI,
-        "v2",
-        OnWarnings::Keep,
-        fast(),
-        &Quiet,
-    )
-    .await
-    .unwrap();
+    let out = to(&domains, "v2", OnWarnings::Keep).await.unwrap();
     assert!(matches!(out, Outcome::KeptWithWarnings { .. }), "{out:?}");
     gw.with(|g| assert_eq!(g.patches(), vec!["v2"]));
 }
@@ -261,17 +226,7 @@ async fn throttled_update_is_retried_with_backoff() {
         g.throttle_gets = 1;
     });
     let started = Instant::now();
-    let out = rotate(
-        &domains,
-        DOMAIN,
-        URI,
-        "v2",
-        OnWarnings::RollBack,
-        fast(),
-        &Quiet,
-    )
-    .await
-    .unwrap();
+    let out = to(&domains, "v2", OnWarnings::RollBack).await.unwrap();
     assert!(matches!(out, Outcome::Applied { .. }), "{out:?}");
     gw.with(|g| {
         assert_eq!(
@@ -325,17 +280,7 @@ async fn retry_after_from_the_service_is_honoured() {
 async fn throttling_beyond_the_attempts_fails_without_a_change() {
     let (gw, domains) = setup(ApiKind::Rest, Some("v1")).await;
     gw.with(|g| g.throttle_updates = 100);
-    let err = rotate(
-        &domains,
-        DOMAIN,
-        URI,
-        "v2",
-        OnWarnings::RollBack,
-        fast(),
-        &Quiet,
-    )
-    .await
-    .unwrap_err();
+    let err = to(&domains, "v2", OnWarnings::RollBack).await.unwrap_err();
     assert!(
         err.to_string().contains("gave up after 5 attempts"),
         "{err}"
@@ -408,17 +353,7 @@ async fn domain_with_another_truststore_or_none_is_refused() {
 #[tokio::test]
 async fn pinned_version_is_left_alone() {
     let (gw, domains) = setup(ApiKind::Rest, Some("v1")).await;
-    let out = rotate(
-        &domains,
-        DOMAIN,
-        URI,
-        "v1",
-        OnWarnings::RollBack,
-        fast(),
-        &Quiet,
-    )
-    .await
-    .unwrap();
+    let out = to(&domains, "v1", OnWarnings::RollBack).await.unwrap();
     assert_eq!(
         out,
         Outcome::AlreadyCurrent {

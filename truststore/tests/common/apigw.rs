@@ -179,28 +179,36 @@ fn v2_body(gw: &Gw) -> Value {
     })
 }
 
+fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "NotFoundException",
+        "Invalid domain name identifier specified",
+        None,
+    )
+}
+
+/// A 429 as API Gateway sends it, logged as "<call> 429".
+fn throttled(gw: &mut Gw, call: &str) -> Response {
+    gw.log.push(format!("{call} 429"));
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequestsException",
+        "Too Many Requests",
+        gw.retry_after,
+    )
+}
+
 /// GET: advances an update in progress, then answers.
 fn read(state: &Shared, name: &str, body: fn(&Gw) -> Value) -> Response {
     let mut gw = state.lock().unwrap();
     if name != gw.domain {
         gw.log.push("GET 404".into());
-        return error(
-            StatusCode::NOT_FOUND,
-            "NotFoundException",
-            "Invalid domain name identifier specified",
-            None,
-        );
+        return not_found();
     }
     if gw.throttle_gets > 0 {
         gw.throttle_gets -= 1;
-        gw.log.push("GET 429".into());
-        let ra = gw.retry_after;
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequestsException",
-            "Too Many Requests",
-            ra,
-        );
+        return throttled(&mut gw, "GET");
     }
     gw.log.push("GET".into());
     if gw.status == "UPDATING" && !gw.stuck {
@@ -219,23 +227,11 @@ fn read(state: &Shared, name: &str, body: fn(&Gw) -> Value) -> Response {
 fn update(state: &Shared, name: &str, version: &str, body: fn(&Gw) -> Value) -> Response {
     let mut gw = state.lock().unwrap();
     if name != gw.domain {
-        return error(
-            StatusCode::NOT_FOUND,
-            "NotFoundException",
-            "Invalid domain name identifier specified",
-            None,
-        );
+        return not_found();
     }
     if gw.throttle_updates > 0 {
         gw.throttle_updates -= 1;
-        gw.log.push("PATCH 429".into());
-        let ra = gw.retry_after;
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequestsException",
-            "Too Many Requests",
-            ra,
-        );
+        return throttled(&mut gw, "PATCH");
     }
     if gw.status != "AVAILABLE" {
         gw.log.push("PATCH 409".into());

@@ -1,0 +1,169 @@
+//! The development stack behind `gateway dev` (and `make run`): two
+//! development PKIs made with `truststore pki`, a combined truststore, a
+//! `file://` CRL refreshed every few seconds, and the authorizer
+//! configuration. Made once; later runs reuse it.
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+use truststore::pki::{self, InitOptions, IssueOptions, KeyType, Pki, Reason};
+
+use crate::error::{Error, Result};
+
+/// The 20-octet serial of the good device; the revoked one differs only in
+/// its last octet, which is what a float-based comparison gets wrong.
+pub const GOOD_SERIAL: &str = "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a11";
+/// The revoked neighbour.
+pub const REVOKED_SERIAL: &str = "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a10";
+/// How often the authorizer re-checks the CRL and the truststore.
+pub const REFRESH_SECONDS: u64 = 5;
+
+/// Where the stack's files are.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// The base directory (`.local`).
+    pub dir: PathBuf,
+    /// The PKI whose CA the policy allows.
+    pub devices: PathBuf,
+    /// A PKI whose CA is in the truststore but not in the policy.
+    pub other: PathBuf,
+    /// The combined truststore.
+    pub truststore: PathBuf,
+    /// The authorizer configuration.
+    pub authorizer_config: PathBuf,
+    /// The api-handler's data directory.
+    pub data: PathBuf,
+    /// The gateway's own files (server certificate).
+    pub gateway: PathBuf,
+}
+
+fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> Error + '_ {
+    move |e| Error::Setup(format!("{what}: {e}"))
+}
+
+fn issue(p: &Pki, name: &str, serial: Option<&str>, now: OffsetDateTime) -> Result<()> {
+    if p.client_path(name, "pem").exists() {
+        return Ok(());
+    }
+    let opts = IssueOptions {
+        days: 365,
+        serial_hex: serial.map(str::to_owned),
+        ..IssueOptions::default()
+    };
+    p.issue(name, &opts, now)
+        .map(|_| ())
+        .map_err(setup("issuing a client certificate"))
+}
+
+/// Makes whatever is missing of the stack under `dir`.
+///
+/// # Errors
+/// A PKI or file operation failed.
+pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
+    let dir = std::path::absolute(dir).map_err(|source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let stack = Stack {
+        devices: dir.join("pki"),
+        other: dir.join("pki-other"),
+        truststore: dir.join("truststore.pem"),
+        authorizer_config: dir.join("pki").join(pki::files::AUTHORIZER_CONFIG),
+        data: dir.join("api-handler"),
+        gateway: dir.join("gateway"),
+        dir,
+    };
+    let init = |org: &str, ca_cn: &str| InitOptions {
+        org: org.to_owned(),
+        country: None,
+        root_cn: format!("{org} Root CA"),
+        ca_cn: ca_cn.to_owned(),
+        key_type: KeyType::EcdsaP256,
+        root_days: 3650,
+        ca_days: 1825,
+        issuer_name: "devices".to_owned(),
+        crl_uri: None,
+        truststore_uri: Some(format!("file://{}", stack.truststore.display())),
+        crl_refresh_seconds: REFRESH_SECONDS,
+        force: false,
+    };
+    let devices = Pki::at(&stack.devices);
+    if !devices.path(pki::files::STATE).exists() {
+        devices
+            .init(
+                &init("Temperature Testers", "Temperature Testers Devices CA"),
+                now,
+            )
+            .map_err(setup("devices PKI"))?;
+    }
+    issue(&devices, "good", Some(GOOD_SERIAL), now)?;
+    if !devices.client_path("revoked", "pem").exists() {
+        issue(&devices, "revoked", Some(REVOKED_SERIAL), now)?;
+        devices
+            .revoke("revoked", Reason::KeyCompromise, now)
+            .map_err(setup("revoking"))?;
+        devices
+            .crl(now, time::Duration::days(7))
+            .map_err(setup("CRL"))?;
+    }
+    let other = Pki::at(&stack.other);
+    if !other.path(pki::files::STATE).exists() {
+        other
+            .init(&init("Someone Else", "Someone Else Issuing CA"), now)
+            .map_err(setup("second PKI"))?;
+    }
+    issue(&other, "wrong-issuer", None, now)?;
+    if !stack.truststore.exists() {
+        let mut certs = Vec::new();
+        for p in [&devices, &other] {
+            let path = p.path(pki::files::TRUSTSTORE);
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let (mut c, _) =
+                truststore::check::read_certificates(&path.display().to_string(), &bytes);
+            certs.append(&mut c);
+        }
+        std::fs::write(&stack.truststore, truststore::bundle::assemble(&certs)).map_err(
+            |source| Error::Io {
+                path: stack.truststore.clone(),
+                source,
+            },
+        )?;
+    }
+    Ok(stack)
+}
+
+/// Copy-paste curl commands for the stack's clients.
+#[must_use]
+pub fn curl_commands(stack: &Stack, base: &str) -> String {
+    let rel = |p: &Path| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| p.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let ca = rel(&stack.gateway.join("server-ca.pem"));
+    let client = |pki: &Path, name: &str| {
+        let c = rel(&pki.join(pki::files::CLIENTS).join(name));
+        format!("--cert {c}.pem --key {c}.key")
+    };
+    let good = client(&stack.devices, "good");
+    let post = format!(
+        "curl --cacert {ca} {good} -H 'content-type: application/json' \\\n     -d \"{{\\\"temperature\\\": 21.5, \\\"time\\\": \\\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\\"}}\" {base}/temps"
+    );
+    format!(
+        "# a good device: 201, then its readings\n{post}\ncurl --cacert {ca} {good} {base}/temps\ncurl --cacert {ca} {good} {base}/whoami\n\n\
+         # a revoked device: 403 {{\"reason\":\"revoked\"}}\ncurl --cacert {ca} {} {base}/whoami\n\n\
+         # a device of a CA the truststore has but the policy does not allow: 403 issuer_not_allowed\ncurl --cacert {ca} {} {base}/whoami\n\n\
+         # no client certificate: refused in the TLS handshake\ncurl --cacert {ca} {base}/whoami\n\n\
+         # revoke the good device; denied within {REFRESH_SECONDS} s, no restart\ntarget/debug/truststore pki revoke good --dir {} && target/debug/truststore pki crl --dir {}\n",
+        client(&stack.devices, "revoked"),
+        client(&stack.other, "wrong-issuer"),
+        rel(&stack.devices),
+        rel(&stack.devices),
+    )
+}

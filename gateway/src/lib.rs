@@ -1,0 +1,17 @@
+//! A local mutual TLS API Gateway for development and end-to-end tests.
+//!
+//! - [`apigw`] is pure: API Gateway's REQUEST authorizer event, policy
+//!   evaluation, proxy event and proxy response, with time as a parameter.
+//! - [`tls`] verifies client certificates against `truststore.pem` the way
+//!   API Gateway does (no revocation), and picks up a new truststore file.
+//! - [`server`] runs the real function binaries through the Lambda Runtime
+//!   API (`mtls-lambda-host`) and ties it together; [`dev`] prepares the
+//!   one-command development stack.
+
+pub mod apigw;
+pub mod dev;
+pub mod error;
+pub mod server;
+pub mod tls;
+
+pub use error::{Error, Result};

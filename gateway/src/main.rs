@@ -1,0 +1,278 @@
+//! `gateway`: a local mutual TLS API Gateway. `gateway dev` runs the whole
+//! stack with embedded defaults; `gateway serve` runs it on your files.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use gateway::apigw::Api;
+use gateway::server::{self, CacheConfig, Gateway};
+use gateway::{Error, dev, tls};
+use mtls_lambda_host::Function;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gateway",
+    version,
+    about = "A local mutual TLS API Gateway: client certificates, the REQUEST authorizer and the Lambda proxy integration, with the real function binaries behind it"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Prepare the development stack under --dir (PKIs, truststore, CRL, config) and serve it.
+    Dev(DevArgs),
+    /// Serve with your own truststore, binaries and function environment.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// Processes per function (concurrent invocations).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    instances: u16,
+    /// REQUEST authorizer result cache TTL in seconds (0: off, as the module's default).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    authorizer_cache_ttl: u64,
+    /// Identity source for the cache; repeatable. E.g. method.request.header.X-Device,
+    /// context.identity.clientCert.serialNumber.
+    #[arg(long)]
+    identity_source: Vec<String>,
+    /// A route as `METHOD /path`; repeatable [default: GET /temps, POST /temps, GET /whoami].
+    #[arg(long)]
+    route: Vec<String>,
+    /// The stage name in ARNs and paths.
+    #[arg(long, default_value = "local")]
+    stage: String,
+}
+
+#[derive(Debug, Args)]
+struct DevArgs {
+    /// Where the stack lives.
+    #[arg(long, default_value = ".local")]
+    dir: PathBuf,
+    /// Where the built `authorizer` and `api-handler` binaries are.
+    #[arg(long, default_value = "target/debug")]
+    bin_dir: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The CA bundle clients are verified against (re-read when it changes).
+    #[arg(long)]
+    truststore: PathBuf,
+    /// The authorizer binary.
+    #[arg(long)]
+    authorizer: PathBuf,
+    /// The api-handler binary.
+    #[arg(long)]
+    api_handler: PathBuf,
+    /// KEY=VALUE for the authorizer's environment; repeatable.
+    #[arg(long, value_parser = key_value)]
+    authorizer_env: Vec<(String, String)>,
+    /// KEY=VALUE for the api-handler's environment; repeatable.
+    #[arg(long, value_parser = key_value)]
+    handler_env: Vec<(String, String)>,
+    /// Where the server certificate is kept.
+    #[arg(long, default_value = ".local/gateway")]
+    state_dir: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{s}: use KEY=VALUE"))
+}
+
+fn routes(specs: &[String]) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    let defaults = ["GET /temps", "POST /temps", "GET /whoami"];
+    let specs: Vec<&str> = if specs.is_empty() {
+        defaults.to_vec()
+    } else {
+        specs.iter().map(String::as_str).collect()
+    };
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in specs {
+        let (m, p) = s
+            .split_once(' ')
+            .filter(|(m, p)| !m.is_empty() && p.starts_with('/'))
+            .ok_or_else(|| Error::Setup(format!("route {s:?}: use \"METHOD /path\"")))?;
+        out.entry(p.to_owned())
+            .or_default()
+            .push(m.to_ascii_uppercase());
+    }
+    Ok(out)
+}
+
+struct Plan {
+    truststore: PathBuf,
+    authorizer: PathBuf,
+    api_handler: PathBuf,
+    authorizer_env: Vec<(String, String)>,
+    handler_env: Vec<(String, String)>,
+    state_dir: PathBuf,
+    banner: Option<dev::Stack>,
+}
+
+async fn run(plan: Plan, common: Common) -> Result<(), Error> {
+    for (name, bin) in [
+        ("authorizer", &plan.authorizer),
+        ("api-handler", &plan.api_handler),
+    ] {
+        if !bin.exists() {
+            return Err(Error::Function {
+                name: name.to_owned(),
+                message: format!(
+                    "{} not found; build it with `cargo build -p {name}`",
+                    bin.display()
+                ),
+            });
+        }
+    }
+    let identity = Arc::new(tls::server_identity(&plan.state_dir)?);
+    let ca_path = identity.ca_path.clone();
+    let config = tls::watch(identity, plan.truststore.clone(), Duration::from_secs(1))?;
+    let instances = usize::from(common.instances);
+    let spawn_err = |name: &str| {
+        let name = name.to_owned();
+        move |e: std::io::Error| Error::Function {
+            name,
+            message: e.to_string(),
+        }
+    };
+    let authorizer = Function::start(
+        "authorizer",
+        plan.authorizer,
+        plan.authorizer_env,
+        instances,
+    )
+    .await
+    .map_err(spawn_err("authorizer"))?;
+    let handler = Function::start("api-handler", plan.api_handler, plan.handler_env, instances)
+        .await
+        .map_err(spawn_err("api-handler"))?;
+    for (name, f) in [("authorizer", &authorizer), ("api-handler", &handler)] {
+        if f.api.ready(Duration::from_secs(30)).await.is_none() {
+            return Err(Error::Function {
+                name: name.to_owned(),
+                message: format!(
+                    "did not start within 30 s{}",
+                    f.api
+                        .init_error()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+    }
+    let cache = (common.authorizer_cache_ttl > 0).then(|| CacheConfig {
+        ttl: Duration::from_secs(common.authorizer_cache_ttl),
+        identity_sources: if common.identity_source.is_empty() {
+            vec!["context.identity.clientCert.serialNumber".to_owned()]
+        } else {
+            common.identity_source.clone()
+        },
+    });
+    let api = Api {
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+        api_id: "local".into(),
+        stage: common.stage.clone(),
+        domain_name: "localhost".into(),
+        routes: routes(&common.route)?,
+    };
+    let listener = tokio::net::TcpListener::bind(common.listen)
+        .await
+        .map_err(|source| Error::Io {
+            path: PathBuf::from(common.listen.to_string()),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        path: PathBuf::from(common.listen.to_string()),
+        source,
+    })?;
+    tracing::info!(event = "listening", address = %addr, server_ca = %ca_path.display());
+    if let Some(stack) = &plan.banner {
+        eprintln!(
+            "\nmtls-authorizer local gateway on https://{addr} (Ctrl-C stops it)\n\
+             note: the PKIs in {} are for local development only\n\n{}",
+            stack.dir.display(),
+            dev::curl_commands(stack, &format!("https://{addr}"))
+        );
+    }
+    let gateway = Arc::new(Gateway::new(api, authorizer, handler, cache));
+    tokio::select! {
+        () = server::serve(listener, config, gateway) => Ok(()),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!(event = "stopping");
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    mtls_common::init_json_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(a) => match dev::prepare(&a.dir, time::OffsetDateTime::now_utc()) {
+            Ok(stack) => {
+                let plan = Plan {
+                    truststore: stack.truststore.clone(),
+                    authorizer: a.bin_dir.join("authorizer"),
+                    api_handler: a.bin_dir.join("api-handler"),
+                    authorizer_env: vec![
+                        (
+                            "AUTHORIZER_CONFIG".into(),
+                            format!("file://{}", stack.authorizer_config.display()),
+                        ),
+                        ("RUST_LOG".into(), "info".into()),
+                    ],
+                    handler_env: vec![
+                        ("TEMPS_DATA_DIR".into(), stack.data.display().to_string()),
+                        ("RUST_LOG".into(), "info".into()),
+                    ],
+                    state_dir: stack.gateway.clone(),
+                    banner: Some(stack),
+                };
+                run(plan, a.common).await
+            }
+            Err(e) => Err(e),
+        },
+        Command::Serve(a) => {
+            let plan = Plan {
+                truststore: a.truststore,
+                authorizer: a.authorizer,
+                api_handler: a.api_handler,
+                authorizer_env: a.authorizer_env,
+                handler_env: a.handler_env,
+                state_dir: a.state_dir,
+                banner: None,
+            };
+            run(plan, a.common).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(event = "gateway_failed", error = %e);
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

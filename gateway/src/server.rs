@@ -1,0 +1,337 @@
+//! The HTTPS front end: TLS with a required client certificate, then, for
+//! each request, API Gateway's REST flow: route match, REQUEST authorizer
+//! (optionally cached), policy evaluation, Lambda proxy integration.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::apigw::{self, Answer, Api, Request, Verdict};
+use crate::tls::Reloading;
+use mtls_lambda_host::Function;
+
+/// API Gateway's payload limit.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// How long a function may take to answer.
+pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// REQUEST authorizer result caching, as a REST API configures it.
+#[derive(Clone, Debug)]
+pub struct CacheConfig {
+    /// The TTL; API Gateway allows up to 3600 s.
+    pub ttl: Duration,
+    /// Identity sources, e.g. `method.request.header.X-Device` or
+    /// `context.identity.clientCert.serialNumber`.
+    pub identity_sources: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    entries: HashMap<String, (Instant, Value)>,
+}
+
+/// The gateway: the API, its two functions, and the authorizer cache.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The API's shape.
+    pub api: Api,
+    /// The REQUEST authorizer.
+    pub authorizer: Function,
+    /// The proxy integration.
+    pub handler: Function,
+    /// Result caching, if configured.
+    pub cache: Option<CacheConfig>,
+    cached: Mutex<Cache>,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+/// What the access log records of one request.
+#[derive(Debug, Default)]
+struct Log {
+    decision: Option<&'static str>,
+    reason: Option<String>,
+    cached: bool,
+    authorizer_ms: Option<f64>,
+}
+
+fn request_id(n: u64) -> String {
+    let now = OffsetDateTime::now_utc().unix_timestamp_nanos();
+    format!(
+        "{:08x}-{:04x}-4000-8000-{:012x}",
+        (now >> 32) as u32,
+        n & 0xffff,
+        now as u64 & 0xffff_ffff_ffff
+    )
+}
+
+impl Gateway {
+    /// A gateway for `api` with its functions.
+    #[must_use]
+    pub fn new(
+        api: Api,
+        authorizer: Function,
+        handler: Function,
+        cache: Option<CacheConfig>,
+    ) -> Self {
+        Self {
+            api,
+            authorizer,
+            handler,
+            cache,
+            cached: Mutex::default(),
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The identity source values of a request, or `None` when one is
+    /// missing (API Gateway then answers 401 without calling the authorizer).
+    fn identity(&self, sources: &[String], req: &Request, cert: &Value) -> Option<String> {
+        let mut parts = Vec::with_capacity(sources.len());
+        for s in sources {
+            let v = if let Some(h) = s.strip_prefix("method.request.header.") {
+                req.headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(h))
+                    .map(|(_, v)| v.clone())
+            } else if let Some(q) = s.strip_prefix("method.request.querystring.") {
+                req.query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix(&format!("{q}=")).map(str::to_owned))
+            } else if s == "context.identity.clientCert.serialNumber" {
+                cert.get("serialNumber")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            } else if s == "context.identity.sourceIp" {
+                Some(req.source_ip.clone())
+            } else {
+                None
+            };
+            parts.push(v.filter(|v| !v.is_empty())?);
+        }
+        Some(parts.join("\u{1f}"))
+    }
+
+    async fn authorize(
+        &self,
+        event: Value,
+        key: Option<&str>,
+        log: &mut Log,
+    ) -> Result<Value, String> {
+        if let (Some(cfg), Some(key)) = (&self.cache, key) {
+            let mut c = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+            c.entries.retain(|_, (at, _)| at.elapsed() < cfg.ttl);
+            if let Some((_, v)) = c.entries.get(key) {
+                log.cached = true;
+                return Ok(v.clone());
+            }
+        }
+        let started = Instant::now();
+        let out = self.authorizer.api.invoke(event, INVOKE_TIMEOUT).await;
+        log.authorizer_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        if let (Ok(v), Some(_), Some(key)) = (&out, &self.cache, key) {
+            self.cached
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entries
+                .insert(key.to_owned(), (Instant::now(), v.clone()));
+        }
+        out
+    }
+
+    /// Handles one request from a client whose certificate API Gateway
+    /// would describe as `cert`.
+    async fn handle(&self, req: &Request, cert: &Value, log: &mut Log) -> Answer {
+        let Some(resource) = self.api.resource(&req.method, &req.path) else {
+            return apigw::missing_route();
+        };
+        let cert = cert.clone();
+        let key = match &self.cache {
+            Some(cfg) => match self.identity(&cfg.identity_sources, req, &cert) {
+                Some(k) => Some(k),
+                None => return Answer::json(401, &json!({"message": "Unauthorized"})),
+            },
+            None => None,
+        };
+        let event = apigw::authorizer_event(&self.api, req, &resource, &cert);
+        let response = match self.authorize(event, key.as_deref(), log).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(event = "authorizer_failed", error = %e);
+                log.decision = Some("error");
+                return Answer::json(500, &json!({"message": null}));
+            }
+        };
+        let arn = self.api.method_arn(&req.method, &resource);
+        match apigw::evaluate(&response, &arn) {
+            Verdict::Deny { reason } => {
+                log.decision = Some("deny");
+                log.reason = reason.clone();
+                apigw::denied(reason.as_deref())
+            }
+            Verdict::Invalid(why) => {
+                tracing::error!(event = "authorizer_response_invalid", error = %why);
+                log.decision = Some("error");
+                Answer::json(500, &json!({"message": null}))
+            }
+            Verdict::Allow { principal, context } => {
+                log.decision = Some("allow");
+                let event =
+                    apigw::proxy_event(&self.api, req, &resource, &cert, &principal, &context);
+                match self.handler.api.invoke(event, INVOKE_TIMEOUT).await {
+                    Ok(r) => apigw::proxy_answer(&r),
+                    Err(e) => {
+                        tracing::error!(event = "integration_failed", error = %e);
+                        Answer::json(502, &json!({"message": "Internal server error"}))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn http(
+        &self,
+        req: hyper::Request<Incoming>,
+        cert: &Value,
+        peer: SocketAddr,
+    ) -> hyper::Response<Full<Bytes>> {
+        let started = Instant::now();
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (parts, body) = req.into_parts();
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let request = Request {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            headers,
+            body: Vec::new(),
+            source_ip: peer.ip().to_string(),
+            request_id: request_id(n),
+            time: OffsetDateTime::now_utc(),
+        };
+        let mut log = Log::default();
+        let answer = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(b) => {
+                let request = Request {
+                    body: b.to_bytes().to_vec(),
+                    ..request.clone()
+                };
+                self.handle(&request, cert, &mut log).await
+            }
+            Err(_) => Answer::json(413, &json!({"message": "Request Too Long"})),
+        };
+        let field = |k: &str| cert.get(k).and_then(Value::as_str).unwrap_or_default();
+        let (subject, serial) = (field("subjectDN"), field("serialNumber"));
+        tracing::info!(
+            event = "access",
+            request_id = %request.request_id,
+            method = %request.method,
+            path = %request.path,
+            status = answer.status,
+            subject = %subject,
+            serial = %serial,
+            decision = log.decision.unwrap_or("none"),
+            reason = log.reason.as_deref().unwrap_or(""),
+            authorizer_cached = log.cached,
+            authorizer_ms = log.authorizer_ms.unwrap_or(0.0),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        );
+        let mut builder = hyper::Response::builder()
+            .status(answer.status)
+            .header("x-amzn-requestid", &request.request_id);
+        for (k, v) in &answer.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        builder
+            .body(Full::new(Bytes::from(answer.body)))
+            .unwrap_or_else(|_| {
+                let mut r =
+                    hyper::Response::new(Full::new(Bytes::from_static(b"{\"message\":null}")));
+                *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            })
+    }
+}
+
+/// Accepts connections until the task is dropped.
+pub async fn serve(listener: TcpListener, tls: Reloading, gateway: Arc<Gateway>) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(event = "accept_failed", error = %e);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let acceptor = TlsAcceptor::from(tls.get());
+        let gateway = Arc::clone(&gateway);
+        tokio::spawn(async move {
+            let stream = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
+                .await
+            {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    // What API Gateway does too: no valid client certificate,
+                    // no HTTP at all.
+                    tracing::info!(event = "handshake_refused", peer = %peer, error = %e);
+                    return;
+                }
+                Err(_) => {
+                    tracing::info!(event = "handshake_refused", peer = %peer, error = "timeout");
+                    return;
+                }
+            };
+            let Some(cert) = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| c.to_vec())
+            else {
+                return;
+            };
+            // One description per connection: the certificate cannot change.
+            let cert = match apigw::client_cert(&cert) {
+                Ok(c) => Arc::new(c),
+                Err(e) => {
+                    tracing::error!(event = "client_cert_unreadable", peer = %peer, error = %e);
+                    return;
+                }
+            };
+            let service = service_fn(move |req| {
+                let gateway = Arc::clone(&gateway);
+                let cert = Arc::clone(&cert);
+                async move { Ok::<_, Infallible>(gateway.http(req, &cert, peer).await) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(event = "connection_error", peer = %peer, error = %e);
+            }
+        });
+    }
+}

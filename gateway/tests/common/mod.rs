@@ -1,0 +1,246 @@
+//! The stack under test: the real `gateway`, `authorizer` and `api-handler`
+//! binaries on loopback ports, with PKIs made by `truststore pki` in a
+//! temporary directory; and real clients (curl, openssl s_client).
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use gateway::dev::{self, Stack};
+use tokio::process::{Child, Command};
+
+/// The directory of the workspace's built binaries.
+pub fn bin_dir() -> PathBuf {
+    let gw = PathBuf::from(env!("CARGO_BIN_EXE_gateway"));
+    let dir = gw.parent().unwrap().to_owned();
+    // `cargo test --workspace` builds them; `cargo test -p gateway` may not.
+    if !dir.join("authorizer").exists()
+        || !dir.join("api-handler").exists()
+        || !dir.join("truststore").exists()
+    {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "authorizer",
+                "-p",
+                "api-handler",
+                "-p",
+                "truststore",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the function binaries failed");
+    }
+    dir
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running gateway; killed when dropped.
+pub struct Running {
+    pub stack: Stack,
+    pub port: u16,
+    pub child: Child,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    pub fn base(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    pub fn server_ca(&self) -> PathBuf {
+        self.stack.gateway.join("server-ca.pem")
+    }
+}
+
+/// Waits until the port accepts connections (the gateway binds only once
+/// both functions are ready).
+async fn wait_listening(port: u16, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the gateway exited: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gateway did not listen within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `gateway dev` in a fresh temporary directory.
+pub async fn dev_stack(extra: &[&str]) -> Running {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(".local");
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateway"));
+    cmd.current_dir(tmp.path())
+        .arg("dev")
+        .arg("--dir")
+        .arg(&dir)
+        .arg("--bin-dir")
+        .arg(bin_dir())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    wait_listening(port, &mut child).await;
+    let stack = dev::prepare(&dir, time::OffsetDateTime::now_utc()).unwrap();
+    Running {
+        stack,
+        port,
+        child,
+        _tmp: Some(tmp),
+    }
+}
+
+/// `gateway serve` on a prepared stack, with this authorizer configuration.
+pub async fn serve_stack(
+    tmp: tempfile::TempDir,
+    stack: Stack,
+    authorizer_config: &Path,
+) -> Running {
+    let port = free_port();
+    let bins = bin_dir();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateway"));
+    cmd.current_dir(tmp.path())
+        .arg("serve")
+        .arg("--truststore")
+        .arg(&stack.truststore)
+        .arg("--authorizer")
+        .arg(bins.join("authorizer"))
+        .arg("--api-handler")
+        .arg(bins.join("api-handler"))
+        .arg("--authorizer-env")
+        .arg(format!(
+            "AUTHORIZER_CONFIG=file://{}",
+            authorizer_config.display()
+        ))
+        .arg("--handler-env")
+        .arg(format!("TEMPS_DATA_DIR={}", stack.data.display()))
+        .arg("--state-dir")
+        .arg(&stack.gateway)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    wait_listening(port, &mut child).await;
+    Running {
+        stack,
+        port,
+        child,
+        _tmp: Some(tmp),
+    }
+}
+
+/// What curl saw.
+#[derive(Debug)]
+pub struct Curl {
+    /// curl's exit code (0 when an HTTP answer came back).
+    pub exit: i32,
+    /// The HTTP status (0 when none).
+    pub status: u16,
+    pub body: String,
+    pub stderr: String,
+}
+
+impl Curl {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// A client certificate: `(cert.pem, key.pem)`.
+pub fn client(pki: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let dir = pki.join("clients");
+    (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}.key")),
+    )
+}
+
+/// curl against the stack, with a client certificate or none, bounded in time.
+pub async fn curl(
+    run: &Running,
+    cert: Option<&(PathBuf, PathBuf)>,
+    method: &str,
+    path: &str,
+    json_body: Option<&str>,
+) -> Curl {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-sS",
+        "--max-time",
+        "20",
+        "-X",
+        method,
+        "-w",
+        "\n%{http_code}",
+    ])
+    .arg("--cacert")
+    .arg(run.server_ca());
+    if let Some((c, k)) = cert {
+        cmd.arg("--cert").arg(c).arg("--key").arg(k);
+    }
+    if let Some(b) = json_body {
+        cmd.args(["-H", "content-type: application/json", "--data-binary", b]);
+    }
+    let out = cmd
+        .arg(format!("{}{path}", run.base()))
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
+    Curl {
+        exit: out.status.code().unwrap_or(-1),
+        status: code.trim().parse().unwrap_or(0),
+        body: body.to_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The truststore CLI, as a user runs it.
+pub async fn truststore_cli(args: &[&str]) {
+    let out = Command::new(bin_dir().join("truststore"))
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}

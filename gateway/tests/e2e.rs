@@ -1,0 +1,345 @@
+//! End to end, with real clients: curl and openssl s_client against the
+//! gateway, the real authorizer and api-handler binaries behind it, PKIs
+//! made by `truststore pki`. Loopback only; every wait is bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{client, curl, dev_stack, now_rfc3339, serve_stack, truststore_cli};
+use gateway::dev::{self, GOOD_SERIAL, REFRESH_SECONDS, REVOKED_SERIAL};
+use mtls_tests::http_server::{HttpServer, Mode};
+use truststore::pki::{IssueOptions, Pki};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn good_device_posts_a_reading_and_reads_it_back() {
+    let run = dev_stack(&[]).await;
+    let good = client(&run.stack.devices, "good");
+    let time = now_rfc3339();
+    let body = format!(r#"{{"temperature": 21.5, "time": "{time}"}}"#);
+    let posted = curl(&run, Some(&good), "POST", "/temps", Some(&body)).await;
+    assert_eq!(posted.status, 201, "{posted:?}");
+    let got = curl(&run, Some(&good), "GET", "/temps", None).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.json()["readings"][0]["time"], time.as_str());
+    let me = curl(&run, Some(&good), "GET", "/whoami", None).await;
+    assert_eq!(me.json()["serialNumber"], GOOD_SERIAL);
+    assert_eq!(me.json()["issuer"], "devices");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_device_is_denied_and_its_20_byte_neighbour_allowed() {
+    let run = dev_stack(&[]).await;
+    let revoked = curl(
+        &run,
+        Some(&client(&run.stack.devices, "revoked")),
+        "GET",
+        "/whoami",
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status, 403, "{revoked:?}");
+    assert_eq!(revoked.json()["reason"], "revoked");
+    // The allowed serial differs from the revoked one in its last octet only.
+    assert_eq!(GOOD_SERIAL[..38], REVOKED_SERIAL[..38]);
+    let good = curl(
+        &run,
+        Some(&client(&run.stack.devices, "good")),
+        "GET",
+        "/whoami",
+        None,
+    )
+    .await;
+    assert_eq!(good.status, 200, "{good:?}");
+    assert_eq!(good.json()["serialNumber"], GOOD_SERIAL);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_while_running_denies_within_the_refresh_interval() {
+    let run = dev_stack(&[]).await;
+    let good = client(&run.stack.devices, "good");
+    assert_eq!(
+        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
+        200
+    );
+    let dir = run.stack.devices.display().to_string();
+    let started = Instant::now();
+    truststore_cli(&["pki", "revoke", "good", "--dir", &dir]).await;
+    truststore_cli(&["pki", "crl", "--dir", &dir]).await;
+    let limit = Duration::from_secs(REFRESH_SECONDS * 2 + 5);
+    loop {
+        let r = curl(&run, Some(&good), "GET", "/whoami", None).await;
+        if r.status == 403 {
+            assert_eq!(r.json()["reason"], "revoked");
+            break;
+        }
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(
+            started.elapsed() < limit,
+            "still allowed after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!("revocation took effect after {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_of_a_ca_outside_the_policy_is_denied_issuer_not_allowed() {
+    let run = dev_stack(&[]).await;
+    let r = curl(
+        &run,
+        Some(&client(&run.stack.other, "wrong-issuer")),
+        "GET",
+        "/whoami",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert_eq!(r.json()["reason"], "issuer_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_ca_expired_certificate_and_no_certificate_are_refused_at_the_handshake() {
+    let run = dev_stack(&[]).await;
+    // A CA that is not in the truststore.
+    let outsider_dir = run.stack.dir.join("pki-outsider");
+    let outsider = Pki::at(&outsider_dir);
+    outsider
+        .init(
+            &truststore::pki::InitOptions {
+                org: "Outsider".into(),
+                country: None,
+                root_cn: "Outsider Root".into(),
+                ca_cn: "Outsider CA".into(),
+                key_type: truststore::pki::KeyType::EcdsaP256,
+                root_days: 365,
+                ca_days: 365,
+                issuer_name: "outsider".into(),
+                crl_uri: None,
+                truststore_uri: None,
+                crl_refresh_seconds: 30,
+                force: false,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    outsider
+        .issue(
+            "stranger",
+            &IssueOptions {
+                days: 30,
+                ..IssueOptions::default()
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    // An expired certificate from the trusted, allowed CA.
+    let now = time::OffsetDateTime::now_utc();
+    Pki::at(&run.stack.devices)
+        .issue(
+            "expired",
+            &IssueOptions {
+                not_before: Some(now - time::Duration::days(30)),
+                not_after: Some(now - time::Duration::days(1)),
+                ..IssueOptions::default()
+            },
+            now,
+        )
+        .unwrap();
+
+    for (what, cert) in [
+        ("unknown CA", Some(client(&outsider_dir, "stranger"))),
+        ("expired", Some(client(&run.stack.devices, "expired"))),
+        ("no certificate", None),
+    ] {
+        let r = curl(&run, cert.as_ref(), "GET", "/whoami", None).await;
+        assert_eq!(r.status, 0, "{what}: an HTTP answer came back: {r:?}");
+        assert_ne!(r.exit, 0, "{what}");
+    }
+
+    // openssl s_client sees the handshake fail without a certificate.
+    let out = tokio::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{}", run.port),
+            "-CAfile",
+        ])
+        .arg(run.server_ca())
+        .arg("-tls1_2")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("alert") || text.contains("handshake failure"),
+        "s_client completed a handshake without a certificate: {text}"
+    );
+    // …and succeed with the good one.
+    let (c, k) = client(&run.stack.devices, "good");
+    let out = tokio::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{}", run.port),
+            "-CAfile",
+        ])
+        .arg(run.server_ca())
+        .arg("-cert")
+        .arg(&c)
+        .arg("-key")
+        .arg(&k)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_with_an_extra_property_is_400_and_unknown_routes_403() {
+    let run = dev_stack(&[]).await;
+    let good = client(&run.stack.devices, "good");
+    let body = format!(
+        r#"{{"temperature": 20, "time": "{}", "ip": "10.0.0.1"}}"#,
+        now_rfc3339()
+    );
+    let r = curl(&run, Some(&good), "POST", "/temps", Some(&body)).await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(r.json()["field"], "ip");
+    let r = curl(&run, Some(&good), "DELETE", "/temps", None).await;
+    assert_eq!(
+        (r.status, r.json()["message"].as_str()),
+        (403, Some("Missing Authentication Token"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_truststore_file_is_picked_up_without_a_restart() {
+    let run = dev_stack(&[]).await;
+    let wrong = client(&run.stack.other, "wrong-issuer");
+    assert_eq!(
+        curl(&run, Some(&wrong), "GET", "/whoami", None)
+            .await
+            .status,
+        403
+    );
+    // A "new version" without the second CA: its clients now fail the handshake.
+    std::fs::copy(
+        run.stack.devices.join("truststore.pem"),
+        &run.stack.truststore,
+    )
+    .unwrap();
+    let started = Instant::now();
+    loop {
+        let r = curl(&run, Some(&wrong), "GET", "/whoami", None).await;
+        if r.status == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "old truststore still in use"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let good = client(&run.stack.devices, "good");
+    assert_eq!(
+        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_allow_outlives_a_revocation_until_the_ttl() {
+    let run = dev_stack(&["--authorizer-cache-ttl", "3600"]).await;
+    let good = client(&run.stack.devices, "good");
+    assert_eq!(
+        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
+        200
+    );
+    let dir = run.stack.devices.display().to_string();
+    truststore_cli(&["pki", "revoke", "good", "--dir", &dir]).await;
+    truststore_cli(&["pki", "crl", "--dir", &dir]).await;
+    tokio::time::sleep(Duration::from_secs(REFRESH_SECONDS + 3)).await;
+    // The authorizer knows, but API Gateway's cached Allow answers first.
+    let r = curl(&run, Some(&good), "GET", "/whoami", None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    // A device that was never cached is asked about, and denied.
+    let revoked = curl(
+        &run,
+        Some(&client(&run.stack.devices, "revoked")),
+        "GET",
+        "/whoami",
+        None,
+    )
+    .await;
+    assert_eq!(revoked.json()["reason"], "revoked");
+}
+
+/// The stack with its CRL served over HTTP by a server the test controls.
+async fn http_crl_stack(mode: Mode) -> (common::Running, HttpServer) {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = dev::prepare(&tmp.path().join(".local"), time::OffsetDateTime::now_utc()).unwrap();
+    let server = HttpServer::start(std::fs::read(stack.devices.join("crl.der")).unwrap()).await;
+    server.set_mode(mode);
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&stack.authorizer_config).unwrap()).unwrap();
+    config["issuers"][0]["crl"] = serde_json::json!(server.url());
+    config["crl_refresh_seconds"] = serde_json::json!(1);
+    config["crl_retry_seconds"] = serde_json::json!(1);
+    config["fetch_timeout_seconds"] = serde_json::json!(1);
+    let path = tmp.path().join("authorizer-http.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    (serve_stack(tmp, stack, &path).await, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crl_endpoint_down_with_a_cached_crl_within_grace_keeps_deciding() {
+    let (run, server) = http_crl_stack(Mode::Serve).await;
+    let good = client(&run.stack.devices, "good");
+    let revoked = client(&run.stack.devices, "revoked");
+    assert_eq!(
+        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
+        200
+    );
+    server.set_mode(Mode::Unavailable);
+    let before = server.requests();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let g = curl(&run, Some(&good), "GET", "/whoami", None).await;
+    assert_eq!(g.status, 200, "the cached CRL is still valid: {g:?}");
+    let r = curl(&run, Some(&revoked), "GET", "/whoami", None).await;
+    assert_eq!(
+        r.json()["reason"],
+        "revoked",
+        "revoked devices stay revoked"
+    );
+    assert!(server.requests() > before, "refreshes were attempted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crl_endpoint_down_without_a_cached_crl_denies_crl_unavailable() {
+    let (run, _server) = http_crl_stack(Mode::Unavailable).await;
+    let r = curl(
+        &run,
+        Some(&client(&run.stack.devices, "good")),
+        "GET",
+        "/whoami",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert_eq!(r.json()["reason"], "crl_unavailable");
+}

@@ -16,10 +16,11 @@ $(VENV)/bin/moto_server:
 
 setup: $(VENV)/bin/moto_server
 
-# Run the real authorizer and api-handler locally against a generated development PKI.
+# The whole product locally, no AWS account: a development PKI, a truststore, a file:// CRL, and
+# the real authorizer and api-handler binaries behind an mTLS gateway on https://127.0.0.1:8443.
 run:
-	cargo build --locked -p authorizer -p api-handler
-	cargo run --locked -q -p mtls-tests --example local-demo -- target/debug
+	cargo build --locked -p authorizer -p api-handler -p truststore -p gateway
+	target/debug/gateway dev
 
 # The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included).
 test: setup

@@ -46,6 +46,10 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+fn log_file(dir: &Path, name: &str) -> Stdio {
+    Stdio::from(std::fs::File::create(dir.join(name)).unwrap())
+}
+
 /// A running gateway; killed when dropped.
 pub struct Running {
     pub stack: Stack,
@@ -101,8 +105,9 @@ pub async fn dev_stack(extra: &[&str]) -> Running {
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // Files, not pipes: an unread pipe fills up and stalls the gateway.
+        .stdout(log_file(tmp.path(), "gateway.log"))
+        .stderr(log_file(tmp.path(), "functions.log"))
         .kill_on_drop(true);
     let mut child = cmd.spawn().unwrap();
     wait_listening(port, &mut child).await;
@@ -143,8 +148,8 @@ pub async fn serve_stack(
         .arg(&stack.gateway)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log_file(tmp.path(), "gateway.log"))
+        .stderr(log_file(tmp.path(), "functions.log"))
         .kill_on_drop(true);
     let mut child = cmd.spawn().unwrap();
     wait_listening(port, &mut child).await;

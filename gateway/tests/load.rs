@@ -81,7 +81,7 @@ async fn concurrent_clients_for_a_fixed_time_see_no_errors() {
             let mut errors = Vec::new();
             let mut n = 0usize;
             while Instant::now() < deadline {
-                let path = if (i + n) % 2 == 0 {
+                let path = if (i + n).is_multiple_of(2) {
                     "/whoami"
                 } else {
                     "/temps"

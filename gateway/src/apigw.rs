@@ -235,25 +235,37 @@ fn request_context(api: &Api, req: &Request, resource: &str, cert: &Value) -> Va
     })
 }
 
+/// The fields the authorizer event and the proxy event share.
+fn request_fields(api: &Api, req: &Request, resource: &str, cert: &Value) -> Map<String, Value> {
+    let (headers, multi_headers) = headers_json(req);
+    let (query, multi_query) = query_json(req);
+    let mut m = Map::new();
+    m.insert("resource".into(), json!(resource));
+    m.insert("path".into(), json!(req.path));
+    m.insert("httpMethod".into(), json!(req.method));
+    m.insert("headers".into(), headers);
+    m.insert("multiValueHeaders".into(), multi_headers);
+    m.insert("queryStringParameters".into(), query);
+    m.insert("multiValueQueryStringParameters".into(), multi_query);
+    m.insert(
+        "requestContext".into(),
+        request_context(api, req, resource, cert),
+    );
+    m
+}
+
 /// The REST API REQUEST authorizer event.
 #[must_use]
 pub fn authorizer_event(api: &Api, req: &Request, resource: &str, cert: &Value) -> Value {
-    let (headers, multi_headers) = headers_json(req);
-    let (query, multi_query) = query_json(req);
-    json!({
-        "type": "REQUEST",
-        "methodArn": api.method_arn(&req.method, resource),
-        "resource": resource,
-        "path": req.path,
-        "httpMethod": req.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": {},
-        "stageVariables": {},
-        "requestContext": request_context(api, req, resource, cert),
-    })
+    let mut m = request_fields(api, req, resource, cert);
+    m.insert("type".into(), json!("REQUEST"));
+    m.insert(
+        "methodArn".into(),
+        json!(api.method_arn(&req.method, resource)),
+    );
+    m.insert("pathParameters".into(), json!({}));
+    m.insert("stageVariables".into(), json!({}));
+    Value::Object(m)
 }
 
 /// What the authorizer decided, as API Gateway reads it.
@@ -388,14 +400,12 @@ pub fn proxy_event(
     principal: &str,
     context: &Map<String, Value>,
 ) -> Value {
-    let (headers, multi_headers) = headers_json(req);
-    let (query, multi_query) = query_json(req);
-    let mut rc = request_context(api, req, resource, cert);
+    let mut m = request_fields(api, req, resource, cert);
     let mut authorizer = context.clone();
     authorizer.insert("principalId".into(), json!(principal));
     authorizer.insert("integrationLatency".into(), json!(0));
-    if let Some(obj) = rc.as_object_mut() {
-        obj.insert("authorizer".into(), Value::Object(authorizer));
+    if let Some(rc) = m.get_mut("requestContext").and_then(Value::as_object_mut) {
+        rc.insert("authorizer".into(), Value::Object(authorizer));
     }
     let (body, b64) = if req.body.is_empty() {
         (Value::Null, false)
@@ -408,20 +418,11 @@ pub fn proxy_event(
             ),
         }
     };
-    json!({
-        "resource": resource,
-        "path": req.path,
-        "httpMethod": req.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": Value::Null,
-        "stageVariables": Value::Null,
-        "requestContext": rc,
-        "body": body,
-        "isBase64Encoded": b64,
-    })
+    m.insert("pathParameters".into(), Value::Null);
+    m.insert("stageVariables".into(), Value::Null);
+    m.insert("body".into(), body);
+    m.insert("isBase64Encoded".into(), json!(b64));
+    Value::Object(m)
 }
 
 /// An HTTP answer.
@@ -650,6 +651,79 @@ mod tests {
         assert_eq!(single["a"], "2");
         assert_eq!(multi["a"], json!(["1", "2"]));
         assert_eq!(single["b"], "x y z");
+    }
+
+    #[test]
+    fn client_cert_fields_use_api_gateway_formats() {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CountryName, "US");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Example, Inc.");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "device-1");
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x01, 0x00]));
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let v = client_cert(cert.der()).unwrap();
+        // In certificate order, comma-separated, RFC 4514 escaping.
+        let dn = v["subjectDN"].as_str().unwrap();
+        let mut parts: Vec<&str> = dn.split(',').collect();
+        parts.sort_unstable();
+        assert_eq!(
+            parts,
+            [" Inc.", "C=US", "CN=device-1", "O=Example\\"],
+            "{dn}"
+        );
+        assert_eq!(
+            v["serialNumber"], "256",
+            "decimal, as in API Gateway's samples"
+        );
+        assert!(
+            v["clientCertPem"]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----\n")
+        );
+        assert!(
+            v["validity"]["notAfter"]
+                .as_str()
+                .unwrap()
+                .ends_with(" GMT")
+        );
+
+        let a = api();
+        let req = Request {
+            method: "POST".into(),
+            path: "/temps".into(),
+            query: String::new(),
+            headers: vec![("User-Agent".into(), "curl/8".into())],
+            body: b"{}".to_vec(),
+            source_ip: "127.0.0.1".into(),
+            request_id: "r-1".into(),
+            time: OffsetDateTime::UNIX_EPOCH,
+        };
+        let ev = authorizer_event(&a, &req, "/temps", &v);
+        assert_eq!(ev["type"], "REQUEST");
+        assert_eq!(ev["methodArn"], a.method_arn("POST", "/temps"));
+        assert_eq!(ev["requestContext"]["identity"]["clientCert"], v);
+        assert_eq!(ev["requestContext"]["path"], "/test/temps");
+        let mut ctx = Map::new();
+        ctx.insert("subjectDn".into(), json!("CN=device-1"));
+        let px = proxy_event(&a, &req, "/temps", &v, "fp", &ctx);
+        assert_eq!(
+            px["requestContext"]["authorizer"]["subjectDn"],
+            "CN=device-1"
+        );
+        assert_eq!(px["requestContext"]["authorizer"]["principalId"], "fp");
+        assert_eq!(
+            (px["body"].as_str(), px["isBase64Encoded"].as_bool()),
+            (Some("{}"), Some(false))
+        );
+        assert!(px.get("methodArn").is_none());
     }
 
     #[test]

@@ -12,7 +12,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client, curl, dev_stack, now_rfc3339, serve_stack, truststore_cli};
+use common::{
+    client, curl, dev_stack, now_rfc3339, serve_stack, truststore_cli, whoami, whoami_as,
+};
 use gateway::dev::{self, GOOD_SERIAL, REFRESH_SECONDS, REVOKED_SERIAL};
 use mtls_tests::http_server::{HttpServer, Mode};
 use truststore::pki::{IssueOptions, Pki};
@@ -28,7 +30,7 @@ async fn good_device_posts_a_reading_and_reads_it_back() {
     let got = curl(&run, Some(&good), "GET", "/temps", None).await;
     assert_eq!(got.status, 200, "{got:?}");
     assert_eq!(got.json()["readings"][0]["time"], time.as_str());
-    let me = curl(&run, Some(&good), "GET", "/whoami", None).await;
+    let me = whoami_as(&run, &good).await;
     assert_eq!(me.json()["serialNumber"], GOOD_SERIAL);
     assert_eq!(me.json()["issuer"], "devices");
 }
@@ -36,26 +38,12 @@ async fn good_device_posts_a_reading_and_reads_it_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_device_is_denied_and_its_20_byte_neighbour_allowed() {
     let run = dev_stack(&[]).await;
-    let revoked = curl(
-        &run,
-        Some(&client(&run.stack.devices, "revoked")),
-        "GET",
-        "/whoami",
-        None,
-    )
-    .await;
+    let revoked = whoami(&run, &run.stack.devices, "revoked").await;
     assert_eq!(revoked.status, 403, "{revoked:?}");
     assert_eq!(revoked.json()["reason"], "revoked");
     // The allowed serial differs from the revoked one in its last octet only.
     assert_eq!(GOOD_SERIAL[..38], REVOKED_SERIAL[..38]);
-    let good = curl(
-        &run,
-        Some(&client(&run.stack.devices, "good")),
-        "GET",
-        "/whoami",
-        None,
-    )
-    .await;
+    let good = whoami(&run, &run.stack.devices, "good").await;
     assert_eq!(good.status, 200, "{good:?}");
     assert_eq!(good.json()["serialNumber"], GOOD_SERIAL);
 }
@@ -64,17 +52,14 @@ async fn revoked_device_is_denied_and_its_20_byte_neighbour_allowed() {
 async fn revoking_while_running_denies_within_the_refresh_interval() {
     let run = dev_stack(&[]).await;
     let good = client(&run.stack.devices, "good");
-    assert_eq!(
-        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
-        200
-    );
+    assert_eq!(whoami_as(&run, &good).await.status, 200);
     let dir = run.stack.devices.display().to_string();
     let started = Instant::now();
     truststore_cli(&["pki", "revoke", "good", "--dir", &dir]).await;
     truststore_cli(&["pki", "crl", "--dir", &dir]).await;
     let limit = Duration::from_secs(REFRESH_SECONDS * 2 + 5);
     loop {
-        let r = curl(&run, Some(&good), "GET", "/whoami", None).await;
+        let r = whoami_as(&run, &good).await;
         if r.status == 403 {
             assert_eq!(r.json()["reason"], "revoked");
             break;
@@ -93,14 +78,7 @@ async fn revoking_while_running_denies_within_the_refresh_interval() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_of_a_ca_outside_the_policy_is_denied_issuer_not_allowed() {
     let run = dev_stack(&[]).await;
-    let r = curl(
-        &run,
-        Some(&client(&run.stack.other, "wrong-issuer")),
-        "GET",
-        "/whoami",
-        None,
-    )
-    .await;
+    let r = whoami(&run, &run.stack.other, "wrong-issuer").await;
     assert_eq!(r.status, 403, "{r:?}");
     assert_eq!(r.json()["reason"], "issuer_not_allowed");
 }
@@ -231,12 +209,7 @@ async fn body_with_an_extra_property_is_400_and_unknown_routes_403() {
 async fn new_truststore_file_is_picked_up_without_a_restart() {
     let run = dev_stack(&[]).await;
     let wrong = client(&run.stack.other, "wrong-issuer");
-    assert_eq!(
-        curl(&run, Some(&wrong), "GET", "/whoami", None)
-            .await
-            .status,
-        403
-    );
+    assert_eq!(whoami_as(&run, &wrong).await.status, 403);
     // A "new version" without the second CA: its clients now fail the handshake.
     std::fs::copy(
         run.stack.devices.join("truststore.pem"),
@@ -245,7 +218,7 @@ async fn new_truststore_file_is_picked_up_without_a_restart() {
     .unwrap();
     let started = Instant::now();
     loop {
-        let r = curl(&run, Some(&wrong), "GET", "/whoami", None).await;
+        let r = whoami_as(&run, &wrong).await;
         if r.status == 0 {
             break;
         }
@@ -256,36 +229,23 @@ async fn new_truststore_file_is_picked_up_without_a_restart() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let good = client(&run.stack.devices, "good");
-    assert_eq!(
-        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
-        200
-    );
+    assert_eq!(whoami_as(&run, &good).await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_allow_outlives_a_revocation_until_the_ttl() {
     let run = dev_stack(&["--authorizer-cache-ttl", "3600"]).await;
     let good = client(&run.stack.devices, "good");
-    assert_eq!(
-        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
-        200
-    );
+    assert_eq!(whoami_as(&run, &good).await.status, 200);
     let dir = run.stack.devices.display().to_string();
     truststore_cli(&["pki", "revoke", "good", "--dir", &dir]).await;
     truststore_cli(&["pki", "crl", "--dir", &dir]).await;
     tokio::time::sleep(Duration::from_secs(REFRESH_SECONDS + 3)).await;
     // The authorizer knows, but API Gateway's cached Allow answers first.
-    let r = curl(&run, Some(&good), "GET", "/whoami", None).await;
+    let r = whoami_as(&run, &good).await;
     assert_eq!(r.status, 200, "{r:?}");
     // A device that was never cached is asked about, and denied.
-    let revoked = curl(
-        &run,
-        Some(&client(&run.stack.devices, "revoked")),
-        "GET",
-        "/whoami",
-        None,
-    )
-    .await;
+    let revoked = whoami(&run, &run.stack.devices, "revoked").await;
     assert_eq!(revoked.json()["reason"], "revoked");
 }
 
@@ -311,16 +271,13 @@ async fn crl_endpoint_down_with_a_cached_crl_within_grace_keeps_deciding() {
     let (run, server) = http_crl_stack(Mode::Serve).await;
     let good = client(&run.stack.devices, "good");
     let revoked = client(&run.stack.devices, "revoked");
-    assert_eq!(
-        curl(&run, Some(&good), "GET", "/whoami", None).await.status,
-        200
-    );
+    assert_eq!(whoami_as(&run, &good).await.status, 200);
     server.set_mode(Mode::Unavailable);
     let before = server.requests();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let g = curl(&run, Some(&good), "GET", "/whoami", None).await;
+    let g = whoami_as(&run, &good).await;
     assert_eq!(g.status, 200, "the cached CRL is still valid: {g:?}");
-    let r = curl(&run, Some(&revoked), "GET", "/whoami", None).await;
+    let r = whoami_as(&run, &revoked).await;
     assert_eq!(
         r.json()["reason"],
         "revoked",
@@ -332,14 +289,7 @@ async fn crl_endpoint_down_with_a_cached_crl_within_grace_keeps_deciding() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crl_endpoint_down_without_a_cached_crl_denies_crl_unavailable() {
     let (run, _server) = http_crl_stack(Mode::Unavailable).await;
-    let r = curl(
-        &run,
-        Some(&client(&run.stack.devices, "good")),
-        "GET",
-        "/whoami",
-        None,
-    )
-    .await;
+    let r = whoami(&run, &run.stack.devices, "good").await;
     assert_eq!(r.status, 403, "{r:?}");
     assert_eq!(r.json()["reason"], "crl_unavailable");
 }

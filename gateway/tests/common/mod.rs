@@ -228,6 +228,16 @@ pub async fn curl(
     }
 }
 
+/// `GET /whoami` as the client `name` of the PKI in `pki`.
+pub async fn whoami(run: &Running, pki: &Path, name: &str) -> Curl {
+    whoami_as(run, &client(pki, name)).await
+}
+
+/// `GET /whoami` with this client certificate.
+pub async fn whoami_as(run: &Running, cert: &(PathBuf, PathBuf)) -> Curl {
+    curl(run, Some(cert), "GET", "/whoami", None).await
+}
+
 /// The truststore CLI, as a user runs it.
 pub async fn truststore_cli(args: &[&str]) {
     let out = Command::new(bin_dir().join("truststore"))

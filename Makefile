@@ -7,14 +7,15 @@ export PATH := $(VENV)/bin:$(PATH)
 .PHONY: run test setup bench
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
-# protocol. Pinned below 5.2: moto 5.2 answers GetBucketVersioning with a
-# <GetBucketVersioningResponse> root instead of S3's <VersioningConfiguration>, which the Rust
-# SDK (correctly) refuses to parse.
-$(VENV)/bin/moto_server:
+# protocol, and python-hcl2 and checkov for the offline infrastructure checks. moto is pinned
+# below 5.2: 5.2 answers GetBucketVersioning with a <GetBucketVersioningResponse> root instead of
+# S3's <VersioningConfiguration>, which the Rust SDK (correctly) refuses to parse.
+$(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4'
+	touch $@
 
-setup: $(VENV)/bin/moto_server
+setup: $(VENV)/.installed
 
 # The whole product locally, no AWS account: a development PKI, a truststore, a file:// CRL, and
 # the real authorizer and api-handler binaries behind an mTLS gateway on https://127.0.0.1:8443.
@@ -26,6 +27,7 @@ run:
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+	infra/check
 	cargo test --locked --workspace
 
 # Authorizer decision latency and CRL load time, then the api-handler's cold start and request

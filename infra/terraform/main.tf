@@ -1,0 +1,638 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  truststore_uri = "s3://${aws_s3_bucket.truststore.id}/${var.truststore_key}"
+  schema_file    = coalesce(var.reading_schema_file, "${path.module}/../../api-handler/schema/temperature.json")
+
+  # CRLs in S3 that the authorizer reads: exactly these objects, nothing else.
+  crl_object_arns = [
+    for i in var.issuers : "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(i.crl, "s3://")}"
+    if i.crl != null && startswith(coalesce(i.crl, "-"), "s3://")
+  ]
+
+  authorizer_config = {
+    truststore = local.truststore_uri
+    issuers = [
+      for i in var.issuers : merge(
+        { name = i.name, match = i.match },
+        i.crl == null ? {} : { crl = i.crl },
+        i.revocation == "none" ? { revocation = "none" } : {},
+        i.subject == null ? {} : { subject = i.subject },
+      )
+    ]
+    crl_refresh_seconds = var.crl_refresh_seconds
+    crl_grace_seconds   = var.crl_grace_seconds
+    # A cached policy is reused for every route of the caller, so with a
+    # cache it must cover the stage, not the one method that was called.
+    policy_resource = var.authorizer_result_ttl_seconds > 0 ? "stage" : "method"
+  }
+
+  routes = {
+    "GET /temps"  = { path = "temps", method = "GET" }
+    "POST /temps" = { path = "temps", method = "POST" }
+    "GET /whoami" = { path = "whoami", method = "GET" }
+  }
+}
+
+################################################################################
+# Truststore bucket and object
+################################################################################
+
+resource "aws_s3_bucket" "truststore" {
+  #checkov:skip=CKV_AWS_18:Server access logging needs a separate log bucket; CloudTrail data events are the recommended audit trail for this one object.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice for the caller; the truststore is rebuilt from source control.
+  #checkov:skip=CKV2_AWS_62:Event notifications have no consumer here.
+  bucket_prefix = "${var.name}-truststore-"
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "truststore" {
+  bucket = aws_s3_bucket.truststore.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "truststore" {
+  bucket = aws_s3_bucket.truststore.id
+  # API Gateway pins the truststore by object version: without versions the
+  # domain keeps a stale snapshot and there is nothing to roll back to.
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "truststore" {
+  bucket = aws_s3_bucket.truststore.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = var.kms_key_arn != null
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "truststore" {
+  bucket                  = aws_s3_bucket.truststore.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+data "aws_iam_policy_document" "truststore_bucket" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    resources = [
+      aws_s3_bucket.truststore.arn,
+      "${aws_s3_bucket.truststore.arn}/*",
+    ]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "truststore" {
+  bucket = aws_s3_bucket.truststore.id
+  policy = data.aws_iam_policy_document.truststore_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.truststore]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "truststore" {
+  bucket = aws_s3_bucket.truststore.id
+
+  rule {
+    id     = "noncurrent-truststores"
+    status = "Enabled"
+    filter {}
+
+    # Keep enough old versions to roll back to, not forever.
+    noncurrent_version_expiration {
+      noncurrent_days           = 90
+      newer_noncurrent_versions = 10
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.truststore]
+}
+
+resource "aws_s3_object" "truststore" {
+  bucket       = aws_s3_bucket.truststore.id
+  key          = var.truststore_key
+  source       = var.truststore_file
+  source_hash  = filemd5(var.truststore_file)
+  content_type = "application/x-pem-file"
+  tags         = var.tags
+
+  depends_on = [aws_s3_bucket_versioning.truststore]
+}
+
+################################################################################
+# Readings table
+################################################################################
+
+resource "aws_dynamodb_table" "temps" {
+  name         = "${var.name}-temps"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "identityKey"
+  range_key    = "readingTime"
+
+  attribute {
+    name = "identityKey"
+    type = "S"
+  }
+
+  attribute {
+    name = "readingTime"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  deletion_protection_enabled = true
+  tags                        = var.tags
+}
+
+################################################################################
+# Lambda functions
+################################################################################
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "authorizer" {
+  name              = "/aws/lambda/${var.name}-authorizer"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "api_handler" {
+  name              = "/aws/lambda/${var.name}-api-handler"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "authorizer" {
+  name_prefix        = "${var.name}-authorizer-"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "authorizer" {
+  statement {
+    sid     = "ReadTruststoreAndCrls"
+    actions = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = concat(
+      ["${aws_s3_bucket.truststore.arn}/${var.truststore_key}"],
+      local.crl_object_arns,
+    )
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.authorizer.arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "DecryptTruststore"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "authorizer" {
+  name   = "least-privilege"
+  role   = aws_iam_role.authorizer.id
+  policy = data.aws_iam_policy_document.authorizer.json
+}
+
+resource "aws_iam_role" "api_handler" {
+  name_prefix        = "${var.name}-api-handler-"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "api_handler" {
+  statement {
+    sid       = "Readings"
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.temps.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.api_handler.arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "TableKey"
+      actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "api_handler" {
+  name   = "least-privilege"
+  role   = aws_iam_role.api_handler.id
+  policy = data.aws_iam_policy_document.api_handler.json
+}
+
+resource "aws_lambda_function" "authorizer" {
+  #checkov:skip=CKV_AWS_50:X-Ray needs xray:PutTraceSegments on "*", which would break the no-wildcard-resource rule of this role; the JSON decision log is the trace.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency would throttle API Gateway's authorizer calls; size the account's concurrency instead.
+  #checkov:skip=CKV_AWS_116:API Gateway invokes it synchronously; a dead-letter queue never receives anything.
+  #checkov:skip=CKV_AWS_117:It reads S3 (and optionally HTTPS CRLs) only; a VPC would add NAT cost and cold-start latency for no isolation gain.
+  #checkov:skip=CKV_AWS_173:The environment holds no secret: only the public policy configuration.
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile, which is the caller's choice; the zip's hash is pinned by source_code_hash.
+  function_name    = "${var.name}-authorizer"
+  role             = aws_iam_role.authorizer.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+  filename         = var.authorizer_zip
+  source_code_hash = filebase64sha256(var.authorizer_zip)
+  memory_size      = var.authorizer_memory_mb
+  timeout          = var.authorizer_timeout_seconds
+
+  environment {
+    variables = {
+      AUTHORIZER_CONFIG = jsonencode(local.authorizer_config)
+    }
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.authorizer.name
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.authorizer]
+}
+
+resource "aws_lambda_function" "api_handler" {
+  #checkov:skip=CKV_AWS_50:No X-Ray: the access log and the function's JSON request log cover it, and the role stays free of wildcard resources.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency would cap the API below the account limit; left to the caller.
+  #checkov:skip=CKV_AWS_116:API Gateway invokes it synchronously; a dead-letter queue never receives anything.
+  #checkov:skip=CKV_AWS_117:It talks to DynamoDB only; a VPC would add endpoints and cold-start latency for no isolation gain.
+  #checkov:skip=CKV_AWS_173:The environment holds no secret: a table name and a number of days.
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile, which is the caller's choice; the zip's hash is pinned by source_code_hash.
+  function_name    = "${var.name}-api-handler"
+  role             = aws_iam_role.api_handler.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+  filename         = var.api_handler_zip
+  source_code_hash = filebase64sha256(var.api_handler_zip)
+  memory_size      = var.api_handler_memory_mb
+  timeout          = 10
+
+  environment {
+    variables = {
+      TEMPS_TABLE          = aws_dynamodb_table.temps.name
+      TEMPS_RETENTION_DAYS = tostring(var.temps_retention_days)
+    }
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.api_handler.name
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.api_handler]
+}
+
+################################################################################
+# REST API
+################################################################################
+
+resource "aws_api_gateway_rest_api" "this" {
+  name = var.name
+  # The default execute-api endpoint would bypass mutual TLS entirely.
+  disable_execute_api_endpoint = true
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_resource" "temps" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "temps"
+}
+
+resource "aws_api_gateway_resource" "whoami" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "whoami"
+}
+
+locals {
+  resource_ids = {
+    temps  = aws_api_gateway_resource.temps.id
+    whoami = aws_api_gateway_resource.whoami.id
+  }
+}
+
+resource "aws_api_gateway_authorizer" "this" {
+  name                             = "${var.name}-mtls"
+  rest_api_id                      = aws_api_gateway_rest_api.this.id
+  type                             = "REQUEST"
+  authorizer_uri                   = aws_lambda_function.authorizer.invoke_arn
+  authorizer_result_ttl_in_seconds = var.authorizer_result_ttl_seconds
+  # With caching off, no identity source: a REQUEST authorizer then runs on
+  # every request, whatever headers it has.
+  identity_source = var.authorizer_result_ttl_seconds > 0 ? var.authorizer_identity_source : ""
+}
+
+resource "aws_lambda_permission" "authorizer" {
+  statement_id  = "AllowApiGatewayAuthorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.authorizer.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/${aws_api_gateway_authorizer.this.id}"
+}
+
+resource "aws_api_gateway_model" "reading" {
+  rest_api_id  = aws_api_gateway_rest_api.this.id
+  name         = "TemperatureReading"
+  description  = "POST /temps body; the api-handler validates against the same file."
+  content_type = "application/json"
+  schema       = file(local.schema_file)
+}
+
+resource "aws_api_gateway_request_validator" "body" {
+  rest_api_id           = aws_api_gateway_rest_api.this.id
+  name                  = "body"
+  validate_request_body = true
+}
+
+resource "aws_api_gateway_method" "this" {
+  for_each = local.routes
+
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  resource_id   = local.resource_ids[each.value.path]
+  http_method   = each.value.method
+  authorization = "CUSTOM"
+  authorizer_id = aws_api_gateway_authorizer.this.id
+
+  request_validator_id = each.value.method == "POST" ? aws_api_gateway_request_validator.body.id : null
+  request_models       = each.value.method == "POST" ? { "application/json" = aws_api_gateway_model.reading.name } : null
+}
+
+resource "aws_api_gateway_integration" "this" {
+  for_each = local.routes
+
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = local.resource_ids[each.value.path]
+  http_method             = aws_api_gateway_method.this[each.key].http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.api_handler.invoke_arn
+}
+
+resource "aws_lambda_permission" "api_handler" {
+  statement_id  = "AllowApiGatewayIntegration"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api_handler.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.stage_name}/*/*"
+}
+
+# A Deny says why: the same body the local gateway returns.
+resource "aws_api_gateway_gateway_response" "access_denied" {
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  response_type = "ACCESS_DENIED"
+  status_code   = "403"
+
+  response_templates = {
+    "application/json" = "{\"message\":\"Forbidden\",\"reason\":\"$context.authorizer.reason\"}"
+  }
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_api_gateway_rest_api.this.disable_execute_api_endpoint,
+      aws_api_gateway_authorizer.this,
+      aws_api_gateway_model.reading.schema,
+      aws_api_gateway_gateway_response.access_denied,
+      [for k, m in aws_api_gateway_method.this : m.id],
+      [for k, i in aws_api_gateway_integration.this : i.id],
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_120:Response caching would serve one device's readings to another.
+  #checkov:skip=CKV_AWS_73:X-Ray tracing is left to the caller; the access log carries the request id, certificate serial and authorizer reason.
+  #checkov:skip=CKV2_AWS_51:That check is about a client certificate for the backend; clients authenticate with mutual TLS on the custom domain.
+  #checkov:skip=CKV2_AWS_29:A WAF web ACL is the caller's to associate; mutual TLS already refuses clients without a trusted certificate.
+  #checkov:skip=CKV2_AWS_4:Execution logging needs the account-level API Gateway CloudWatch role, which a module must not change; access logging is on.
+  deployment_id = aws_api_gateway_deployment.this.id
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  stage_name    = var.stage_name
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId         = "$context.requestId"
+      requestTime       = "$context.requestTime"
+      ip                = "$context.identity.sourceIp"
+      httpMethod        = "$context.httpMethod"
+      resourcePath      = "$context.resourcePath"
+      status            = "$context.status"
+      responseLatency   = "$context.responseLatency"
+      clientCertSerial  = "$context.identity.clientCert.serialNumber"
+      clientCertSubject = "$context.identity.clientCert.subjectDN"
+      clientCertIssuer  = "$context.identity.clientCert.issuerDN"
+      authorizerStatus  = "$context.authorizer.status"
+      authorizerReason  = "$context.authorizer.reason"
+      authorizerError   = "$context.authorizer.error"
+      authorizerLatency = "$context.authorizer.integrationLatency"
+      integrationStatus = "$context.integration.status"
+      errorMessage      = "$context.error.message"
+      validationError   = "$context.error.validationErrorString"
+    })
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Custom domain with mutual TLS
+################################################################################
+
+resource "aws_api_gateway_domain_name" "this" {
+  domain_name              = var.domain_name
+  regional_certificate_arn = var.certificate_arn
+  security_policy          = "TLS_1_2"
+
+  ownership_verification_certificate_arn = var.ownership_verification_certificate_arn
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  mutual_tls_authentication {
+    truststore_uri = local.truststore_uri
+    # The uploaded object's version: apply after changing the file rotates
+    # the truststore.
+    truststore_version = aws_s3_object.truststore.version_id
+  }
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_base_path_mapping" "this" {
+  api_id      = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  domain_name = aws_api_gateway_domain_name.this.domain_name
+}
+
+resource "aws_route53_record" "this" {
+  count = var.route53_zone_id == null ? 0 : 1
+
+  zone_id = var.route53_zone_id
+  name    = aws_api_gateway_domain_name.this.domain_name
+  type    = "A"
+
+  alias {
+    name                   = aws_api_gateway_domain_name.this.regional_domain_name
+    zone_id                = aws_api_gateway_domain_name.this.regional_zone_id
+    evaluate_target_health = false
+  }
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+resource "aws_cloudwatch_log_metric_filter" "crl_unavailable" {
+  name           = "${var.name}-crl-unavailable"
+  log_group_name = aws_cloudwatch_log_group.authorizer.name
+  pattern        = "{ ($.event = \"decision\") && ($.reason = \"crl_unavailable\") }"
+
+  metric_transformation {
+    name          = "CrlUnavailableDenials"
+    namespace     = "MtlsAuthorizer/${var.name}"
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "crl_unavailable" {
+  alarm_name          = "${var.name}-crl-unavailable"
+  alarm_description   = "Requests are denied because a CRL could not be refreshed within nextUpdate + grace. Check the CRL source (see the README's reason codes)."
+  namespace           = "MtlsAuthorizer/${var.name}"
+  metric_name         = "CrlUnavailableDenials"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "authorizer_errors" {
+  alarm_name          = "${var.name}-authorizer-errors"
+  alarm_description   = "The authorizer failed invocations (API Gateway answers 500 to those requests)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.authorizer.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_5xx" {
+  alarm_name          = "${var.name}-api-5xx"
+  alarm_description   = "A spike of 5XX answers from the API."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5XXError"
+  dimensions          = { ApiName = aws_api_gateway_rest_api.this.name, Stage = aws_api_gateway_stage.this.stage_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}

@@ -1,0 +1,64 @@
+output "domain_name" {
+  description = "The custom domain clients call."
+  value       = aws_api_gateway_domain_name.this.domain_name
+}
+
+output "regional_domain_name" {
+  description = "Target of the domain's DNS alias (when route53_zone_id is null, point your record here)."
+  value       = aws_api_gateway_domain_name.this.regional_domain_name
+}
+
+output "regional_zone_id" {
+  description = "Hosted zone id of regional_domain_name, for an alias record."
+  value       = aws_api_gateway_domain_name.this.regional_zone_id
+}
+
+output "rest_api_id" {
+  description = "The REST API id."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "stage_name" {
+  description = "The deployed stage."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "truststore_bucket" {
+  description = "The versioned truststore bucket (for `truststore rotate --bucket`)."
+  value       = aws_s3_bucket.truststore.id
+}
+
+output "truststore_key" {
+  description = "The truststore object key (for `truststore rotate --key`)."
+  value       = aws_s3_object.truststore.key
+}
+
+output "truststore_version" {
+  description = "The object version the domain pins."
+  value       = aws_s3_object.truststore.version_id
+}
+
+output "authorizer_function_name" {
+  description = "The authorizer Lambda function."
+  value       = aws_lambda_function.authorizer.function_name
+}
+
+output "api_handler_function_name" {
+  description = "The api-handler Lambda function."
+  value       = aws_lambda_function.api_handler.function_name
+}
+
+output "temps_table_name" {
+  description = "The readings table."
+  value       = aws_dynamodb_table.temps.name
+}
+
+output "access_log_group" {
+  description = "The API's JSON access log group."
+  value       = aws_cloudwatch_log_group.access.name
+}
+
+output "route53_record_fqdn" {
+  description = "The alias record, when route53_zone_id was given."
+  value       = try(aws_route53_record.this[0].fqdn, null)
+}

@@ -1,0 +1,238 @@
+variable "name" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "mtls-authorizer"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
+    error_message = "name must be 3 to 40 characters: lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "domain_name" {
+  description = "The custom domain clients call, e.g. api.example.com. Mutual TLS is enforced here; the execute-api endpoint is disabled."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
+    error_message = "domain_name must be a lower-case DNS name such as api.example.com."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for domain_name, in the same region (regional endpoint)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN."
+  }
+}
+
+variable "ownership_verification_certificate_arn" {
+  description = "ACM-issued certificate proving domain ownership. Required by API Gateway when certificate_arn is imported or issued by AWS Private CA."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ownership_verification_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.ownership_verification_certificate_arn))
+    error_message = "ownership_verification_certificate_arn must be an ACM certificate ARN or null."
+  }
+}
+
+variable "route53_zone_id" {
+  description = "Public hosted zone in which to create an alias record for domain_name; null to manage DNS yourself."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.route53_zone_id == null || can(regex("^Z[A-Z0-9]{1,31}$", var.route53_zone_id))
+    error_message = "route53_zone_id must be a hosted zone id such as Z0123456789ABCDEFGHIJ, or null."
+  }
+}
+
+variable "truststore_file" {
+  description = "Local path of the CA bundle (build it with `truststore build`). Changing the file and running apply uploads a new object version and pins it on the domain."
+  type        = string
+}
+
+variable "truststore_key" {
+  description = "Object key of the truststore in the module's bucket."
+  type        = string
+  default     = "truststore.pem"
+}
+
+variable "reading_schema_file" {
+  description = "JSON Schema (draft 4) of POST /temps bodies, installed as the request validator model. Defaults to the api-handler's own schema."
+  type        = string
+  default     = null
+}
+
+variable "authorizer_zip" {
+  description = "Zip of the authorizer, from `cargo lambda build --release --arm64 --output-format zip -p authorizer` (target/lambda/authorizer/bootstrap.zip)."
+  type        = string
+}
+
+variable "api_handler_zip" {
+  description = "Zip of the api-handler, from `cargo lambda build --release --arm64 --output-format zip -p api-handler`."
+  type        = string
+}
+
+variable "issuers" {
+  description = "Issuer entries of the authorizer's policy, tried in order. `match` holds issuer DN attributes that must all match; `crl` is an s3:// or https:// URI (required unless revocation = \"none\"); `subject` holds optional client certificate constraints, as in the authorizer's configuration."
+  type = list(object({
+    name       = string
+    match      = map(string)
+    crl        = optional(string)
+    revocation = optional(string, "crl")
+    subject    = optional(any)
+  }))
+
+  validation {
+    condition     = length(var.issuers) > 0
+    error_message = "issuers must hold at least one entry: with none, every request is denied."
+  }
+
+  validation {
+    condition     = alltrue([for i in var.issuers : i.revocation == "none" || can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://.+)$", coalesce(i.crl, "-")))])
+    error_message = "Every issuer needs crl = \"s3://bucket/key\" or \"https://…\", unless it sets revocation = \"none\" knowingly."
+  }
+
+  validation {
+    condition     = alltrue([for i in var.issuers : contains(["crl", "none"], i.revocation)])
+    error_message = "revocation must be \"crl\" or \"none\"."
+  }
+
+  validation {
+    condition     = length(distinct([for i in var.issuers : i.name])) == length(var.issuers)
+    error_message = "Issuer names must be unique."
+  }
+}
+
+variable "crl_refresh_seconds" {
+  description = "How often the authorizer re-checks each CRL (a conditional request when unchanged)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.crl_refresh_seconds >= 1 && var.crl_refresh_seconds <= 86400
+    error_message = "crl_refresh_seconds must be from 1 to 86400."
+  }
+}
+
+variable "crl_grace_seconds" {
+  description = "How long a CRL stays usable past its nextUpdate while refreshes fail; after that, requests are denied with crl_unavailable."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.crl_grace_seconds >= 0 && var.crl_grace_seconds <= 604800
+    error_message = "crl_grace_seconds must be from 0 to 604800 (a week)."
+  }
+}
+
+variable "authorizer_result_ttl_seconds" {
+  description = "API Gateway's authorizer result cache TTL. 0 (the default) asks the authorizer on every request, so a revocation takes effect at the next CRL refresh. A TTL lets a cached Allow outlive a revocation by up to this many seconds."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.authorizer_result_ttl_seconds >= 0 && var.authorizer_result_ttl_seconds <= 3600
+    error_message = "authorizer_result_ttl_seconds must be from 0 to 3600."
+  }
+}
+
+variable "authorizer_identity_source" {
+  description = "Identity source of the authorizer cache; used only when authorizer_result_ttl_seconds > 0. A request without it gets 401."
+  type        = string
+  default     = "method.request.header.Host"
+}
+
+variable "authorizer_memory_mb" {
+  description = "Authorizer memory. CPU scales with it: large CRLs load faster with 512 MB or more (see the README's sizing notes)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.authorizer_memory_mb >= 128 && var.authorizer_memory_mb <= 10240
+    error_message = "authorizer_memory_mb must be from 128 to 10240."
+  }
+}
+
+variable "authorizer_timeout_seconds" {
+  description = "Authorizer timeout: at least fetch timeout × (1 + issuers) + 1 s, since a cold start loads the truststore and every CRL."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.authorizer_timeout_seconds >= 3 && var.authorizer_timeout_seconds <= 30
+    error_message = "authorizer_timeout_seconds must be from 3 to 30 (API Gateway waits at most 29 s)."
+  }
+}
+
+variable "api_handler_memory_mb" {
+  description = "api-handler memory."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.api_handler_memory_mb >= 128 && var.api_handler_memory_mb <= 10240
+    error_message = "api_handler_memory_mb must be from 128 to 10240."
+  }
+}
+
+variable "temps_retention_days" {
+  description = "How long readings are kept (DynamoDB TTL)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.temps_retention_days >= 1 && var.temps_retention_days <= 36500
+    error_message = "temps_retention_days must be from 1 to 36500."
+  }
+}
+
+variable "stage_name" {
+  description = "The REST API stage."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,128}$", var.stage_name))
+    error_message = "stage_name may hold letters, digits and underscores."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group the module creates."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, … 3653)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the bucket, the table and the log groups; null uses AWS managed encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN or null."
+  }
+}
+
+variable "alarm_actions" {
+  description = "SNS topic ARNs (or other alarm actions) notified by the module's alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them."
+  type        = map(string)
+  default     = {}
+}

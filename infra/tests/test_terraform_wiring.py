@@ -1,0 +1,177 @@
+"""Wiring checks on the Terraform module, read with python-hcl2: the invariants
+that make mutual TLS hold, asserted on the source without an AWS account or a
+provider download. `terraform test` (tests/*.tftest.hcl) repeats the plan-time
+ones where the provider can be installed."""
+
+import json
+import pathlib
+import re
+import unittest
+
+import hcl2
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MODULE = ROOT / "infra" / "terraform"
+
+
+def load(name):
+    with open(MODULE / name, encoding="utf-8") as f:
+        return hcl2.load(f)
+
+
+def val(x):
+    """python-hcl2 wraps attribute values in one-element lists; unwrap them."""
+    while isinstance(x, list) and len(x) == 1:
+        x = x[0]
+    return x
+
+
+def resources(doc, kind):
+    out = {}
+    for block in doc.get("resource", []):
+        for name, body in block.get(kind, {}).items():
+            out[name] = body
+    return out
+
+
+def data(doc, kind):
+    out = {}
+    for block in doc.get("data", []):
+        for name, body in block.get(kind, {}).items():
+            out[name] = body
+    return out
+
+
+def variables(doc):
+    out = {}
+    for block in doc.get("variable", []):
+        out.update(block)
+    return out
+
+
+class ModuleWiring(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.main = load("main.tf")
+        cls.vars = variables(load("variables.tf"))
+
+    def test_execute_api_endpoint_is_disabled(self):
+        api = resources(self.main, "aws_api_gateway_rest_api")["this"]
+        self.assertIs(val(api["disable_execute_api_endpoint"]), True)
+
+    def test_truststore_version_comes_from_the_uploaded_object(self):
+        dom = resources(self.main, "aws_api_gateway_domain_name")["this"]
+        mtls = val(dom["mutual_tls_authentication"])
+        self.assertEqual(val(mtls["truststore_version"]), "${aws_s3_object.truststore.version_id}")
+        self.assertEqual(val(dom["security_policy"]), "TLS_1_2")
+        obj = resources(self.main, "aws_s3_object")["truststore"]
+        # A content hash, so a changed file is a new version.
+        self.assertIn("filemd5(var.truststore_file)", val(obj["source_hash"]))
+
+    def test_truststore_bucket_is_versioned_private_encrypted_and_tls_only(self):
+        ver = resources(self.main, "aws_s3_bucket_versioning")["truststore"]
+        self.assertEqual(val(val(ver["versioning_configuration"])["status"]), "Enabled")
+        pab = resources(self.main, "aws_s3_bucket_public_access_block")["truststore"]
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+            self.assertIs(val(pab[k]), True, k)
+        self.assertIn("truststore", resources(self.main, "aws_s3_bucket_server_side_encryption_configuration"))
+        pol = data(self.main, "aws_iam_policy_document")["truststore_bucket"]
+        st = val(pol["statement"])
+        self.assertEqual(val(st["effect"]), "Deny")
+        cond = val(st["condition"])
+        self.assertEqual(val(cond["variable"]), "aws:SecureTransport")
+        self.assertIn("truststore", resources(self.main, "aws_s3_bucket_lifecycle_configuration"))
+
+    def test_every_method_uses_the_authorizer(self):
+        methods = resources(self.main, "aws_api_gateway_method")
+        self.assertTrue(methods)
+        for name, m in methods.items():
+            self.assertEqual(val(m["authorization"]), "CUSTOM", name)
+            self.assertEqual(val(m["authorizer_id"]), "${aws_api_gateway_authorizer.this.id}", name)
+        routes = re.findall(r'"(GET|POST) (/\w+)"', (MODULE / "main.tf").read_text())
+        self.assertEqual(sorted(set(routes)), [("GET", "/temps"), ("GET", "/whoami"), ("POST", "/temps")])
+
+    def test_authorizer_is_a_request_authorizer_with_ttl_zero_by_default(self):
+        auth = resources(self.main, "aws_api_gateway_authorizer")["this"]
+        self.assertEqual(val(auth["type"]), "REQUEST")
+        self.assertEqual(val(auth["authorizer_result_ttl_in_seconds"]), "${var.authorizer_result_ttl_seconds}")
+        self.assertEqual(val(self.vars["authorizer_result_ttl_seconds"]["default"]), 0)
+
+    def test_authorizer_policy_has_no_wildcard_resource_and_only_reads(self):
+        pol = data(self.main, "aws_iam_policy_document")["authorizer"]
+        statements = pol["statement"]
+        dynamic = [val(val(d["statement"])["content"]) for d in pol.get("dynamic", [])]
+        actions = set()
+        for st in statements + dynamic:
+            for a in val(st["actions"]) if isinstance(val(st["actions"]), list) else [val(st["actions"])]:
+                actions.add(a)
+            text = json.dumps(st["resources"])
+            self.assertNotRegex(text, r'"\*"', st)
+            self.assertNotIn("arn:aws:s3:::*", text)
+        self.assertEqual(
+            actions,
+            {"s3:GetObject", "s3:GetObjectVersion", "logs:CreateLogStream", "logs:PutLogEvents", "kms:Decrypt"},
+        )
+        reads = json.dumps(statements[0]["resources"])
+        self.assertIn("${aws_s3_bucket.truststore.arn}/${var.truststore_key}", reads)
+        self.assertIn("local.crl_object_arns", reads)
+
+    def test_api_handler_gets_only_the_dynamodb_actions_it_uses_on_its_table(self):
+        pol = data(self.main, "aws_iam_policy_document")["api_handler"]
+        st = pol["statement"][0]
+        self.assertEqual(sorted(val(st["actions"])), ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"])
+        self.assertEqual(val(st["resources"]), "${aws_dynamodb_table.temps.arn}")
+
+    def test_table_matches_the_api_handler_layout(self):
+        table = resources(self.main, "aws_dynamodb_table")["temps"]
+        src = (ROOT / "api-handler" / "src" / "store" / "dynamo.rs").read_text()
+        consts = dict(re.findall(r'pub const (\w+): &str = "(\w+)";', src))
+        self.assertEqual(val(table["hash_key"]), consts["PARTITION_KEY"])
+        self.assertEqual(val(table["range_key"]), consts["SORT_KEY"])
+        self.assertEqual(val(val(table["ttl"])["attribute_name"]), consts["TTL_ATTRIBUTE"])
+        self.assertEqual(val(table["billing_mode"]), "PAY_PER_REQUEST")
+        self.assertIs(val(val(table["point_in_time_recovery"])["enabled"]), True)
+        self.assertIs(val(val(table["server_side_encryption"])["enabled"]), True)
+
+    def test_post_body_is_validated_with_the_api_handler_schema(self):
+        model = resources(self.main, "aws_api_gateway_model")["reading"]
+        self.assertEqual(val(model["schema"]), "${file(local.schema_file)}")
+        self.assertIn("api-handler/schema/temperature.json", (MODULE / "main.tf").read_text())
+        schema = json.loads((ROOT / "api-handler" / "schema" / "temperature.json").read_text())
+        self.assertEqual(schema["$schema"], "http://json-schema.org/draft-04/schema#")
+        validator = resources(self.main, "aws_api_gateway_request_validator")["body"]
+        self.assertIs(val(validator["validate_request_body"]), True)
+
+    def test_denials_and_access_logs_carry_the_reason_and_serial(self):
+        resp = resources(self.main, "aws_api_gateway_gateway_response")["access_denied"]
+        self.assertEqual(val(resp["response_type"]), "ACCESS_DENIED")
+        self.assertIn("$context.authorizer.reason", json.dumps(resp["response_templates"]))
+        main = (MODULE / "main.tf").read_text()
+        fmt = main[main.index("access_log_settings"):main.index("tags = var.tags", main.index("access_log_settings"))]
+        self.assertIn("$context.identity.clientCert.serialNumber", fmt)
+        self.assertIn("$context.authorizer.reason", fmt)
+
+    def test_functions_are_arm64_on_provided_al2023_with_log_retention(self):
+        for name, fn in resources(self.main, "aws_lambda_function").items():
+            self.assertEqual(val(fn["runtime"]), "provided.al2023", name)
+            self.assertEqual(val(fn["architectures"]), "arm64", name)
+            self.assertEqual(val(fn["handler"]), "bootstrap", name)
+        for name, lg in resources(self.main, "aws_cloudwatch_log_group").items():
+            self.assertEqual(val(lg["retention_in_days"]), "${var.log_retention_days}", name)
+
+    def test_crl_unavailable_has_an_alarm(self):
+        f = resources(self.main, "aws_cloudwatch_log_metric_filter")["crl_unavailable"]
+        self.assertIn('crl_unavailable', val(f["pattern"]))
+        self.assertIn("crl_unavailable", resources(self.main, "aws_cloudwatch_metric_alarm"))
+
+    def test_inputs_that_can_be_wrong_are_validated(self):
+        for name in ("issuers", "authorizer_result_ttl_seconds", "certificate_arn", "domain_name",
+                     "ownership_verification_certificate_arn", "crl_grace_seconds", "log_retention_days"):
+            self.assertIn("validation", self.vars[name], name)
+        for name, v in self.vars.items():
+            self.assertIn("description", v, name)
+            self.assertIn("type", v, name)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -31,27 +31,16 @@ use authorizer::lambda::{Authorizer, HttpApiResponse};
 use authorizer::time::{ManualClock, UnixTime};
 use authorizer::truststore::TrustStore;
 use mtls_tests::events;
+use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::pki::{self, Ca, random_serials};
 use mtls_tests::runtime_api::RuntimeApi;
 use serde_json::{Value, json};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
 }
 
 /// Median and p99 of `iters` timed calls, after a warm-up.

@@ -81,14 +81,18 @@ pub struct Request {
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// A header's value, the name matched case-insensitively.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn query_pairs(&self) -> Vec<(String, String)> {
+    /// The query string's pairs, percent-decoded, in order.
+    #[must_use]
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
         self.query
             .split('&')
             .filter(|p| !p.is_empty())

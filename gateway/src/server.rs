@@ -97,18 +97,15 @@ impl Gateway {
 
     /// The identity source values of a request, or `None` when one is
     /// missing (API Gateway then answers 401 without calling the authorizer).
-    fn identity(&self, sources: &[String], req: &Request, cert: &Value) -> Option<String> {
+    fn identity(sources: &[String], req: &Request, cert: &Value) -> Option<String> {
         let mut parts = Vec::with_capacity(sources.len());
         for s in sources {
             let v = if let Some(h) = s.strip_prefix("method.request.header.") {
-                req.headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(h))
-                    .map(|(_, v)| v.clone())
+                req.header(h).map(str::to_owned)
             } else if let Some(q) = s.strip_prefix("method.request.querystring.") {
-                req.query
-                    .split('&')
-                    .find_map(|p| p.strip_prefix(&format!("{q}=")).map(str::to_owned))
+                req.query_pairs()
+                    .into_iter()
+                    .find_map(|(k, v)| (k == q).then_some(v))
             } else if s == "context.identity.clientCert.serialNumber" {
                 cert.get("serialNumber")
                     .and_then(Value::as_str)
@@ -123,9 +120,12 @@ impl Gateway {
         Some(parts.join("\u{1f}"))
     }
 
+    /// The authorizer's response: from the cache when one is configured and
+    /// holds `key`, else from an invocation with the event `make_event`
+    /// builds (only then).
     async fn authorize(
         &self,
-        event: Value,
+        make_event: impl FnOnce() -> Value,
         key: Option<&str>,
         log: &mut Log,
     ) -> Result<Value, String> {
@@ -138,7 +138,11 @@ impl Gateway {
             }
         }
         let started = Instant::now();
-        let out = self.authorizer.api.invoke(event, INVOKE_TIMEOUT).await;
+        let out = self
+            .authorizer
+            .api
+            .invoke(make_event(), INVOKE_TIMEOUT)
+            .await;
         log.authorizer_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
         if let (Ok(v), Some(_), Some(key)) = (&out, &self.cache, key) {
             self.cached
@@ -156,16 +160,15 @@ impl Gateway {
         let Some(resource) = self.api.resource(&req.method, &req.path) else {
             return apigw::missing_route();
         };
-        let cert = cert.clone();
         let key = match &self.cache {
-            Some(cfg) => match self.identity(&cfg.identity_sources, req, &cert) {
+            Some(cfg) => match Self::identity(&cfg.identity_sources, req, cert) {
                 Some(k) => Some(k),
                 None => return Answer::json(401, &json!({"message": "Unauthorized"})),
             },
             None => None,
         };
-        let event = apigw::authorizer_event(&self.api, req, &resource, &cert);
-        let response = match self.authorize(event, key.as_deref(), log).await {
+        let make_event = || apigw::authorizer_event(&self.api, req, &resource, cert);
+        let response = match self.authorize(make_event, key.as_deref(), log).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(event = "authorizer_failed", error = %e);
@@ -188,7 +191,7 @@ impl Gateway {
             Verdict::Allow { principal, context } => {
                 log.decision = Some("allow");
                 let event =
-                    apigw::proxy_event(&self.api, req, &resource, &cert, &principal, &context);
+                    apigw::proxy_event(&self.api, req, &resource, cert, &principal, &context);
                 match self.handler.api.invoke(event, INVOKE_TIMEOUT).await {
                     Ok(r) => apigw::proxy_answer(&r),
                     Err(e) => {
@@ -221,7 +224,7 @@ impl Gateway {
                 )
             })
             .collect();
-        let request = Request {
+        let mut request = Request {
             method: parts.method.as_str().to_owned(),
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or_default().to_owned(),
@@ -234,10 +237,7 @@ impl Gateway {
         let mut log = Log::default();
         let answer = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(b) => {
-                let request = Request {
-                    body: b.to_bytes().to_vec(),
-                    ..request.clone()
-                };
+                request.body = b.to_bytes().to_vec();
                 self.handle(&request, cert, &mut log).await
             }
             Err(_) => Answer::json(413, &json!({"message": "Request Too Long"})),

@@ -13,7 +13,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    client, curl, dev_stack, now_rfc3339, serve_stack, truststore_cli, whoami, whoami_as,
+    client, curl, dev_stack, now_rfc3339, s_client, serve_stack, truststore_cli, whoami, whoami_as,
 };
 use gateway::dev::{self, GOOD_SERIAL, REFRESH_SECONDS, REVOKED_SERIAL};
 use mtls_tests::http_server::{HttpServer, Mode};
@@ -142,48 +142,24 @@ async fn unknown_ca_expired_certificate_and_no_certificate_are_refused_at_the_ha
         assert_ne!(r.exit, 0, "{what}");
     }
 
-    // openssl s_client sees the handshake fail without a certificate.
-    let out = tokio::process::Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &format!("127.0.0.1:{}", run.port),
-            "-CAfile",
-        ])
-        .arg(run.server_ca())
-        .arg("-tls1_2")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // openssl s_client sees the handshake fail without a certificate…
+    let text = s_client(&run, &["-tls1_2".as_ref()]).await;
     assert!(
         text.contains("alert") || text.contains("handshake failure"),
         "s_client completed a handshake without a certificate: {text}"
     );
     // …and succeed with the good one.
     let (c, k) = client(&run.stack.devices, "good");
-    let out = tokio::process::Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &format!("127.0.0.1:{}", run.port),
-            "-CAfile",
-        ])
-        .arg(run.server_ca())
-        .arg("-cert")
-        .arg(&c)
-        .arg("-key")
-        .arg(&k)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = s_client(
+        &run,
+        &[
+            "-cert".as_ref(),
+            c.as_os_str(),
+            "-key".as_ref(),
+            k.as_os_str(),
+        ],
+    )
+    .await;
     assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
 }
 

@@ -17,15 +17,9 @@ use std::time::{Duration, Instant};
 use common::{client, dev_stack};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
+use mtls_tests::measure::{env_or, percentile};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn tls_config(
     ca: &std::path::Path,
@@ -54,8 +48,8 @@ fn tls_config(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_clients_for_a_fixed_time_see_no_errors() {
-    let clients = env_usize("LOAD_CLIENTS", 8);
-    let seconds = env_usize("LOAD_SECONDS", 5) as u64;
+    let clients: usize = env_or("LOAD_CLIENTS", 8);
+    let seconds: u64 = env_or("LOAD_SECONDS", 5);
     let run = dev_stack(&["--instances", "2"]).await;
     let (cert, key) = client(&run.stack.devices, "good");
     let config = tls_config(&run.server_ca(), &cert, &key);
@@ -115,7 +109,7 @@ async fn concurrent_clients_for_a_fixed_time_see_no_errors() {
         errors.extend(e);
     }
     all.sort();
-    let pct = |p: f64| all[((all.len() - 1) as f64 * p).round() as usize];
+    let pct = |p: f64| percentile(&all, p);
     eprintln!(
         "load: {clients} clients, {seconds} s: {} requests ({:.0}/s), p50 {:?}, p99 {:?}, max {:?}, errors {}",
         all.len(),

@@ -16,20 +16,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mtls_tests::events::{ProxyEvent, allow_context};
+use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::runtime_api::RuntimeApi;
 use serde_json::json;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
-}
 
 fn report(what: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -65,8 +54,8 @@ async fn main() {
         "{} not found: build it with `cargo build --release -p api-handler`",
         binary.display()
     );
-    let cold_runs = env_usize("BENCH_COLD_RUNS", 20);
-    let iters = env_usize("BENCH_ITERS", 2000);
+    let cold_runs: usize = env_or("BENCH_COLD_RUNS", 20);
+    let iters: usize = env_or("BENCH_ITERS", 2000);
     println!(
         "api-handler: {} ({:.2} MB)",
         binary.display(),

@@ -14,6 +14,7 @@
 
 pub mod events;
 pub mod http_server;
+pub mod measure;
 pub mod moto;
 pub mod pki;
 pub mod runtime_api;

@@ -1,7 +1,8 @@
 //! API Gateway's truststore rules, applied to a bundle. Pure: the time is a
 //! parameter.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -237,12 +238,15 @@ pub fn check_certs(certs: &[CaCert], opts: CheckOptions) -> Report {
 
     // The same certificate twice is harmless but untidy; the same subject with
     // different certificates is refused by API Gateway.
-    let mut by_fingerprint: BTreeMap<&str, usize> = BTreeMap::new();
+    // Position of each certificate in `unique`, by fingerprint.
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut reported: HashSet<&str> = HashSet::new();
     let mut unique: Vec<&CaCert> = Vec::new();
     for c in certs {
-        let seen = by_fingerprint.entry(&c.fingerprint).or_default();
-        *seen += 1;
-        if *seen == 2 {
+        if let Entry::Vacant(e) = index.entry(&c.fingerprint) {
+            e.insert(unique.len());
+            unique.push(c);
+        } else if reported.insert(&c.fingerprint) {
             findings.push(Finding::about(
                 Rule::DuplicateCertificate,
                 c,
@@ -251,9 +255,6 @@ pub fn check_certs(certs: &[CaCert], opts: CheckOptions) -> Report {
                     c.subject
                 ),
             ));
-        }
-        if *seen == 1 {
-            unique.push(c);
         }
     }
     let mut by_subject: BTreeMap<&[u8], Vec<&CaCert>> = BTreeMap::new();
@@ -280,13 +281,13 @@ pub fn check_certs(certs: &[CaCert], opts: CheckOptions) -> Report {
 
     // Chains: each certificate's issuer, found by exact name and a verifying
     // signature (RFC 5280 §6.1), up to a self-signed root.
-    let issuer_of = issuers(&unique, &by_subject, &mut findings);
+    let issuer_of = issuers(&unique, &index, &by_subject, &mut findings);
     let mut depth_memo: HashMap<usize, Option<usize>> = HashMap::new();
     let mut summaries = Vec::with_capacity(certs.len());
     for c in certs {
-        let idx = unique
-            .iter()
-            .position(|u| u.fingerprint == c.fingerprint)
+        let idx = index
+            .get(c.fingerprint.as_str())
+            .copied()
             .unwrap_or_default();
         let depth = depth(idx, &issuer_of, &mut depth_memo, 0);
         summaries.push(summary(c, depth));
@@ -356,7 +357,7 @@ fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
         out.push(Finding::about(
             Rule::Expired,
             c,
-            format!("{} expired on {}", c.subject, date(c.not_after)),
+            format!("{} expired on {}", c.subject, rfc3339(c.not_after)),
         ));
     } else if c.not_after < opts.now + day * opts.expiry_warning_days {
         out.push(Finding::about(
@@ -365,7 +366,7 @@ fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
             format!(
                 "{} expires on {}, in {} day(s); put its successor in the bundle before then",
                 c.subject,
-                date(c.not_after),
+                rfc3339(c.not_after),
                 (c.not_after - opts.now).whole_days()
             ),
         ));
@@ -374,7 +375,11 @@ fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
         out.push(Finding::about(
             Rule::NotYetValid,
             c,
-            format!("{} is not valid before {}", c.subject, date(c.not_before)),
+            format!(
+                "{} is not valid before {}",
+                c.subject,
+                rfc3339(c.not_before)
+            ),
         ));
     }
     out
@@ -384,14 +389,10 @@ fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
 /// (itself for a root); `None` when the chain stops there.
 fn issuers(
     unique: &[&CaCert],
+    index: &HashMap<&str, usize>,
     by_subject: &BTreeMap<&[u8], Vec<&CaCert>>,
     findings: &mut Vec<Finding>,
 ) -> Vec<Option<usize>> {
-    let index: HashMap<&str, usize> = unique
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.fingerprint.as_str(), i))
-        .collect();
     let mut out = Vec::with_capacity(unique.len());
     for c in unique {
         // Weak algorithms are reported as such; their signatures are not
@@ -487,8 +488,4 @@ fn summary(c: &CaCert, depth: Option<usize>) -> CertSummary {
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
-}
-
-fn date(t: OffsetDateTime) -> String {
-    rfc3339(t)
 }

@@ -90,27 +90,38 @@ async fn wait_listening(port: u16, child: &mut Child) {
     }
 }
 
+/// Starts `gateway <args> --listen 127.0.0.1:<free port>` in `tmp` and waits
+/// until it listens.
+async fn start_gateway(tmp: &Path, args: Vec<std::ffi::OsString>) -> (u16, Child) {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .current_dir(tmp)
+        .args(args)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        // Files, not pipes: an unread pipe fills up and stalls the gateway.
+        .stdout(log_file(tmp, "gateway.log"))
+        .stderr(log_file(tmp, "functions.log"))
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_listening(port, &mut child).await;
+    (port, child)
+}
+
 /// `gateway dev` in a fresh temporary directory.
 pub async fn dev_stack(extra: &[&str]) -> Running {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join(".local");
-    let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateway"));
-    cmd.current_dir(tmp.path())
-        .arg("dev")
-        .arg("--dir")
-        .arg(&dir)
-        .arg("--bin-dir")
-        .arg(bin_dir())
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .stdin(Stdio::null())
-        // Files, not pipes: an unread pipe fills up and stalls the gateway.
-        .stdout(log_file(tmp.path(), "gateway.log"))
-        .stderr(log_file(tmp.path(), "functions.log"))
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().unwrap();
-    wait_listening(port, &mut child).await;
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "dev".into(),
+        "--dir".into(),
+        dir.clone().into(),
+        "--bin-dir".into(),
+        bin_dir().into(),
+    ];
+    args.extend(extra.iter().map(Into::into));
+    let (port, child) = start_gateway(tmp.path(), args).await;
     let stack = dev::prepare(&dir, time::OffsetDateTime::now_utc()).unwrap();
     Running {
         stack,
@@ -126,39 +137,51 @@ pub async fn serve_stack(
     stack: Stack,
     authorizer_config: &Path,
 ) -> Running {
-    let port = free_port();
     let bins = bin_dir();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateway"));
-    cmd.current_dir(tmp.path())
-        .arg("serve")
-        .arg("--truststore")
-        .arg(&stack.truststore)
-        .arg("--authorizer")
-        .arg(bins.join("authorizer"))
-        .arg("--api-handler")
-        .arg(bins.join("api-handler"))
-        .arg("--authorizer-env")
-        .arg(format!(
-            "AUTHORIZER_CONFIG=file://{}",
-            authorizer_config.display()
-        ))
-        .arg("--handler-env")
-        .arg(format!("TEMPS_DATA_DIR={}", stack.data.display()))
-        .arg("--state-dir")
-        .arg(&stack.gateway)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::null())
-        .stdout(log_file(tmp.path(), "gateway.log"))
-        .stderr(log_file(tmp.path(), "functions.log"))
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().unwrap();
-    wait_listening(port, &mut child).await;
+    let args: Vec<std::ffi::OsString> = vec![
+        "serve".into(),
+        "--truststore".into(),
+        stack.truststore.clone().into(),
+        "--authorizer".into(),
+        bins.join("authorizer").into(),
+        "--api-handler".into(),
+        bins.join("api-handler").into(),
+        "--authorizer-env".into(),
+        format!("AUTHORIZER_CONFIG=file://{}", authorizer_config.display()).into(),
+        "--handler-env".into(),
+        format!("TEMPS_DATA_DIR={}", stack.data.display()).into(),
+        "--state-dir".into(),
+        stack.gateway.clone().into(),
+    ];
+    let (port, child) = start_gateway(tmp.path(), args).await;
     Running {
         stack,
         port,
         child,
         _tmp: Some(tmp),
     }
+}
+
+/// `openssl s_client` against the stack with `args`; stdout and stderr.
+pub async fn s_client(run: &Running, args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{}", run.port),
+            "-CAfile",
+        ])
+        .arg(run.server_ca())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// What curl saw.

@@ -44,8 +44,9 @@ struct Common {
     /// REQUEST authorizer result cache TTL in seconds (0: off, as the module's default).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
     authorizer_cache_ttl: u64,
-    /// Identity source for the cache; repeatable. E.g. method.request.header.X-Device,
-    /// context.identity.clientCert.serialNumber.
+    /// Identity source for the cache; repeatable [default: context.identity.clientCert.serialNumber
+    /// and context.identity.clientCert.issuerDN]. A header is client-chosen: one client could
+    /// replay another's cached Allow.
     #[arg(long)]
     identity_source: Vec<String>,
     /// A route as `METHOD /path`; repeatable [default: GET /temps, POST /temps, GET /whoami].
@@ -183,7 +184,11 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
     let cache = (common.authorizer_cache_ttl > 0).then(|| CacheConfig {
         ttl: Duration::from_secs(common.authorizer_cache_ttl),
         identity_sources: if common.identity_source.is_empty() {
-            vec!["context.identity.clientCert.serialNumber".to_owned()]
+            // A serial is unique only per issuer (RFC 5280 §4.1.2.2).
+            vec![
+                "context.identity.clientCert.serialNumber".to_owned(),
+                "context.identity.clientCert.issuerDN".to_owned(),
+            ]
         } else {
             common.identity_source.clone()
         },

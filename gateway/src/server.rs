@@ -106,10 +106,9 @@ impl Gateway {
                 req.query_pairs()
                     .into_iter()
                     .find_map(|(k, v)| (k == q).then_some(v))
-            } else if s == "context.identity.clientCert.serialNumber" {
-                cert.get("serialNumber")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
+            } else if let Some(field) = s.strip_prefix("context.identity.clientCert.") {
+                // serialNumber, issuerDN, subjectDN: as API Gateway exposes them.
+                cert.get(field).and_then(Value::as_str).map(str::to_owned)
             } else if s == "context.identity.sourceIp" {
                 Some(req.source_ip.clone())
             } else {

@@ -3,6 +3,18 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  rest = var.api_type == "rest"
+  http = var.api_type == "http"
+
+  # The authorizer cache key when a TTL is set: by default the client
+  # certificate's serial and issuer (a serial is unique only per issuer,
+  # RFC 5280 §4.1.2.2). A header would let one client replay another's
+  # cached Allow.
+  cache_key_fields = ["serialNumber", "issuerDN"]
+  identity_sources = coalesce(var.authorizer_identity_sources, [
+    for f in local.cache_key_fields : "${local.http ? "$" : ""}context.identity.clientCert.${f}"
+  ])
+
   truststore_uri = "s3://${aws_s3_bucket.truststore.id}/${var.truststore_key}"
   schema_file    = coalesce(var.reading_schema_file, "${path.module}/../../api-handler/schema/temperature.json")
 
@@ -26,6 +38,7 @@ locals {
     crl_grace_seconds   = var.crl_grace_seconds
     # A cached policy is reused for every route of the caller, so with a
     # cache it must cover the stage, not the one method that was called.
+    # (REST only: HTTP APIs get a simple {"isAuthorized"} response.)
     policy_resource = var.authorizer_result_ttl_seconds > 0 ? "stage" : "method"
   }
 
@@ -349,138 +362,8 @@ resource "aws_lambda_function" "api_handler" {
 }
 
 ################################################################################
-# REST API
+# Shared by both API types: access log, DNS alias
 ################################################################################
-
-resource "aws_api_gateway_rest_api" "this" {
-  name = var.name
-  # The default execute-api endpoint would bypass mutual TLS entirely.
-  disable_execute_api_endpoint = true
-
-  endpoint_configuration {
-    types = ["REGIONAL"]
-  }
-
-  tags = var.tags
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_api_gateway_resource" "temps" {
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
-  path_part   = "temps"
-}
-
-resource "aws_api_gateway_resource" "whoami" {
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
-  path_part   = "whoami"
-}
-
-locals {
-  resource_ids = {
-    temps  = aws_api_gateway_resource.temps.id
-    whoami = aws_api_gateway_resource.whoami.id
-  }
-}
-
-resource "aws_api_gateway_authorizer" "this" {
-  name                             = "${var.name}-mtls"
-  rest_api_id                      = aws_api_gateway_rest_api.this.id
-  type                             = "REQUEST"
-  authorizer_uri                   = aws_lambda_function.authorizer.invoke_arn
-  authorizer_result_ttl_in_seconds = var.authorizer_result_ttl_seconds
-  # With caching off, no identity source: a REQUEST authorizer then runs on
-  # every request, whatever headers it has.
-  identity_source = var.authorizer_result_ttl_seconds > 0 ? var.authorizer_identity_source : ""
-}
-
-resource "aws_lambda_permission" "authorizer" {
-  statement_id  = "AllowApiGatewayAuthorizer"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.authorizer.function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/${aws_api_gateway_authorizer.this.id}"
-}
-
-resource "aws_api_gateway_model" "reading" {
-  rest_api_id  = aws_api_gateway_rest_api.this.id
-  name         = "TemperatureReading"
-  description  = "POST /temps body; the api-handler validates against the same file."
-  content_type = "application/json"
-  schema       = file(local.schema_file)
-}
-
-resource "aws_api_gateway_request_validator" "body" {
-  rest_api_id           = aws_api_gateway_rest_api.this.id
-  name                  = "body"
-  validate_request_body = true
-}
-
-resource "aws_api_gateway_method" "this" {
-  for_each = local.routes
-
-  rest_api_id   = aws_api_gateway_rest_api.this.id
-  resource_id   = local.resource_ids[each.value.path]
-  http_method   = each.value.method
-  authorization = "CUSTOM"
-  authorizer_id = aws_api_gateway_authorizer.this.id
-
-  request_validator_id = each.value.method == "POST" ? aws_api_gateway_request_validator.body.id : null
-  request_models       = each.value.method == "POST" ? { "application/json" = aws_api_gateway_model.reading.name } : null
-}
-
-resource "aws_api_gateway_integration" "this" {
-  for_each = local.routes
-
-  rest_api_id             = aws_api_gateway_rest_api.this.id
-  resource_id             = local.resource_ids[each.value.path]
-  http_method             = aws_api_gateway_method.this[each.key].http_method
-  type                    = "AWS_PROXY"
-  integration_http_method = "POST"
-  uri                     = aws_lambda_function.api_handler.invoke_arn
-}
-
-resource "aws_lambda_permission" "api_handler" {
-  statement_id  = "AllowApiGatewayIntegration"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.api_handler.function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.stage_name}/*/*"
-}
-
-# A Deny says why: the same body the local gateway returns.
-resource "aws_api_gateway_gateway_response" "access_denied" {
-  rest_api_id   = aws_api_gateway_rest_api.this.id
-  response_type = "ACCESS_DENIED"
-  status_code   = "403"
-
-  response_templates = {
-    "application/json" = "{\"message\":\"Forbidden\",\"reason\":\"$context.authorizer.reason\"}"
-  }
-}
-
-resource "aws_api_gateway_deployment" "this" {
-  rest_api_id = aws_api_gateway_rest_api.this.id
-
-  triggers = {
-    redeployment = sha1(jsonencode([
-      aws_api_gateway_rest_api.this.disable_execute_api_endpoint,
-      aws_api_gateway_authorizer.this,
-      aws_api_gateway_model.reading.schema,
-      aws_api_gateway_gateway_response.access_denied,
-      [for k, m in aws_api_gateway_method.this : m.id],
-      [for k, i in aws_api_gateway_integration.this : i.id],
-    ]))
-  }
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
 
 resource "aws_cloudwatch_log_group" "access" {
   name              = "/aws/apigateway/${var.name}/access"
@@ -489,83 +372,25 @@ resource "aws_cloudwatch_log_group" "access" {
   tags              = var.tags
 }
 
-resource "aws_api_gateway_stage" "this" {
-  #checkov:skip=CKV_AWS_120:Response caching would serve one device's readings to another.
-  #checkov:skip=CKV_AWS_73:X-Ray tracing is left to the caller; the access log carries the request id, certificate serial and authorizer reason.
-  #checkov:skip=CKV2_AWS_51:That check is about a client certificate for the backend; clients authenticate with mutual TLS on the custom domain.
-  #checkov:skip=CKV2_AWS_29:A WAF web ACL is the caller's to associate; mutual TLS already refuses clients without a trusted certificate.
-  #checkov:skip=CKV2_AWS_4:Execution logging needs the account-level API Gateway CloudWatch role, which a module must not change; access logging is on.
-  deployment_id = aws_api_gateway_deployment.this.id
-  rest_api_id   = aws_api_gateway_rest_api.this.id
-  stage_name    = var.stage_name
-
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
-    format = jsonencode({
-      requestId         = "$context.requestId"
-      requestTime       = "$context.requestTime"
-      ip                = "$context.identity.sourceIp"
-      httpMethod        = "$context.httpMethod"
-      resourcePath      = "$context.resourcePath"
-      status            = "$context.status"
-      responseLatency   = "$context.responseLatency"
-      clientCertSerial  = "$context.identity.clientCert.serialNumber"
-      clientCertSubject = "$context.identity.clientCert.subjectDN"
-      clientCertIssuer  = "$context.identity.clientCert.issuerDN"
-      authorizerStatus  = "$context.authorizer.status"
-      authorizerReason  = "$context.authorizer.reason"
-      authorizerError   = "$context.authorizer.error"
-      authorizerLatency = "$context.authorizer.integrationLatency"
-      integrationStatus = "$context.integration.status"
-      errorMessage      = "$context.error.message"
-      validationError   = "$context.error.validationErrorString"
-    })
-  }
-
-  tags = var.tags
-}
-
-################################################################################
-# Custom domain with mutual TLS
-################################################################################
-
-resource "aws_api_gateway_domain_name" "this" {
-  domain_name              = var.domain_name
-  regional_certificate_arn = var.certificate_arn
-  security_policy          = "TLS_1_2"
-
-  ownership_verification_certificate_arn = var.ownership_verification_certificate_arn
-
-  endpoint_configuration {
-    types = ["REGIONAL"]
-  }
-
-  mutual_tls_authentication {
-    truststore_uri = local.truststore_uri
-    # The uploaded object's version: apply after changing the file rotates
-    # the truststore.
-    truststore_version = aws_s3_object.truststore.version_id
-  }
-
-  tags = var.tags
-}
-
-resource "aws_api_gateway_base_path_mapping" "this" {
-  api_id      = aws_api_gateway_rest_api.this.id
-  stage_name  = aws_api_gateway_stage.this.stage_name
-  domain_name = aws_api_gateway_domain_name.this.domain_name
+locals {
+  # Exactly one of each list is non-empty, by api_type.
+  api_id = one(concat(aws_api_gateway_rest_api.this[*].id, aws_apigatewayv2_api.this[*].id))
+  domain_target = one(concat(
+    [for d in aws_api_gateway_domain_name.this : { name = d.regional_domain_name, zone_id = d.regional_zone_id }],
+    [for d in aws_apigatewayv2_domain_name.this : { name = d.domain_name_configuration[0].target_domain_name, zone_id = d.domain_name_configuration[0].hosted_zone_id }],
+  ))
 }
 
 resource "aws_route53_record" "this" {
   count = var.route53_zone_id == null ? 0 : 1
 
   zone_id = var.route53_zone_id
-  name    = aws_api_gateway_domain_name.this.domain_name
+  name    = var.domain_name
   type    = "A"
 
   alias {
-    name                   = aws_api_gateway_domain_name.this.regional_domain_name
-    zone_id                = aws_api_gateway_domain_name.this.regional_zone_id
+    name                   = local.domain_target.name
+    zone_id                = local.domain_target.zone_id
     evaluate_target_health = false
   }
 }
@@ -613,23 +438,6 @@ resource "aws_cloudwatch_metric_alarm" "authorizer_errors" {
   period              = 300
   evaluation_periods  = 1
   threshold           = 5
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "api_5xx" {
-  alarm_name          = "${var.name}-api-5xx"
-  alarm_description   = "A spike of 5XX answers from the API."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "5XXError"
-  dimensions          = { ApiName = aws_api_gateway_rest_api.this.name, Stage = aws_api_gateway_stage.this.stage_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 10
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions

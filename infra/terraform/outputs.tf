@@ -1,26 +1,31 @@
+output "api_type" {
+  description = "\"rest\" or \"http\" (for `truststore rotate --api`)."
+  value       = var.api_type
+}
+
+output "api_id" {
+  description = "The REST API or HTTP API id."
+  value       = local.api_id
+}
+
 output "domain_name" {
   description = "The custom domain clients call."
-  value       = aws_api_gateway_domain_name.this.domain_name
+  value       = var.domain_name
 }
 
 output "regional_domain_name" {
   description = "Target of the domain's DNS alias (when route53_zone_id is null, point your record here)."
-  value       = aws_api_gateway_domain_name.this.regional_domain_name
+  value       = local.domain_target.name
 }
 
 output "regional_zone_id" {
   description = "Hosted zone id of regional_domain_name, for an alias record."
-  value       = aws_api_gateway_domain_name.this.regional_zone_id
-}
-
-output "rest_api_id" {
-  description = "The REST API id."
-  value       = aws_api_gateway_rest_api.this.id
+  value       = local.domain_target.zone_id
 }
 
 output "stage_name" {
-  description = "The deployed stage."
-  value       = aws_api_gateway_stage.this.stage_name
+  description = "The deployed stage, mapped at the root of the domain."
+  value       = var.stage_name
 }
 
 output "truststore_bucket" {
@@ -56,6 +61,11 @@ output "temps_table_name" {
 output "access_log_group" {
   description = "The API's JSON access log group."
   value       = aws_cloudwatch_log_group.access.name
+}
+
+output "authorizer_log_group" {
+  description = "The authorizer's JSON decision log group (one line per decision, with the reason code)."
+  value       = aws_cloudwatch_log_group.authorizer.name
 }
 
 output "route53_record_fqdn" {

@@ -9,6 +9,17 @@ variable "name" {
   }
 }
 
+variable "api_type" {
+  description = "\"rest\" (the default: request validation at the edge, a 403 body with the deny reason) or \"http\" (an HTTP API: cheaper and faster, without a request validator or gateway responses)."
+  type        = string
+  default     = "rest"
+
+  validation {
+    condition     = contains(["rest", "http"], var.api_type)
+    error_message = "api_type must be \"rest\" or \"http\"."
+  }
+}
+
 variable "domain_name" {
   description = "The custom domain clients call, e.g. api.example.com. Mutual TLS is enforced here; the execute-api endpoint is disabled."
   type        = string
@@ -142,10 +153,15 @@ variable "authorizer_result_ttl_seconds" {
   }
 }
 
-variable "authorizer_identity_source" {
-  description = "Identity source of the authorizer cache; used only when authorizer_result_ttl_seconds > 0. A request without it gets 401."
-  type        = string
-  default     = "method.request.header.Host"
+variable "authorizer_identity_sources" {
+  description = "Cache key of the authorizer when authorizer_result_ttl_seconds > 0, in the syntax of api_type (REST: context.…, method.request.header.…; HTTP: $context.…, $request.header.…). null (the default) keys by the client certificate's serial number and issuer DN. A header or query string is chosen by the client: one client could then replay another's cached Allow and identity."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.authorizer_identity_sources == null || length(coalesce(var.authorizer_identity_sources, [])) > 0
+    error_message = "authorizer_identity_sources must be null (the certificate) or name at least one source."
+  }
 }
 
 variable "authorizer_memory_mb" {
@@ -193,13 +209,35 @@ variable "temps_retention_days" {
 }
 
 variable "stage_name" {
-  description = "The REST API stage."
+  description = "The API stage, mapped at the root of the custom domain."
   type        = string
   default     = "prod"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_]{1,128}$", var.stage_name))
     error_message = "stage_name may hold letters, digits and underscores."
+  }
+}
+
+variable "throttling_rate_limit" {
+  description = "Steady-state requests per second the stage accepts across all routes (API Gateway stage throttling)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.throttling_rate_limit > 0 && var.throttling_rate_limit <= 10000
+    error_message = "throttling_rate_limit must be from 1 to 10000."
+  }
+}
+
+variable "throttling_burst_limit" {
+  description = "Burst of requests the stage accepts above throttling_rate_limit."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.throttling_burst_limit >= 0 && var.throttling_burst_limit <= 5000
+    error_message = "throttling_burst_limit must be from 0 to 5000."
   }
 }
 

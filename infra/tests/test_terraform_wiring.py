@@ -42,6 +42,19 @@ def data(doc, kind):
     return out
 
 
+def load_module():
+    """Every .tf file of the module, merged as Terraform merges them."""
+    merged = {}
+    for path in sorted(MODULE.glob("*.tf")):
+        for key, blocks in load(path.name).items():
+            merged.setdefault(key, []).extend(blocks)
+    return merged
+
+
+def module_text():
+    return "\n".join(p.read_text() for p in sorted(MODULE.glob("*.tf")))
+
+
 def variables(doc):
     out = {}
     for block in doc.get("variable", []):
@@ -52,18 +65,42 @@ def variables(doc):
 class ModuleWiring(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.main = load("main.tf")
+        cls.main = load_module()
         cls.vars = variables(load("variables.tf"))
 
-    def test_execute_api_endpoint_is_disabled(self):
-        api = resources(self.main, "aws_api_gateway_rest_api")["this"]
-        self.assertIs(val(api["disable_execute_api_endpoint"]), True)
+    def test_execute_api_endpoint_is_disabled_for_both_api_types(self):
+        for kind in ("aws_api_gateway_rest_api", "aws_apigatewayv2_api"):
+            api = resources(self.main, kind)["this"]
+            self.assertIs(val(api["disable_execute_api_endpoint"]), True, kind)
+
+    def test_api_type_selects_exactly_one_api(self):
+        self.assertEqual(val(self.vars["api_type"]["default"]), "rest")
+        text = module_text()
+        self.assertIn('rest = var.api_type == "rest"', text)
+        self.assertIn('http = var.api_type == "http"', text)
+        rest_kinds = [k for b in self.main["resource"] for k in b if k.startswith("aws_api_gateway_")]
+        http_kinds = [k for b in self.main["resource"] for k in b if k.startswith("aws_apigatewayv2_")]
+        self.assertTrue(rest_kinds and http_kinds)
+        for block in self.main["resource"]:
+            for kind, named in block.items():
+                if kind.startswith("aws_api_gateway_") or kind.startswith("aws_apigatewayv2_"):
+                    flag = "local.rest" if kind.startswith("aws_api_gateway_") else "local.http"
+                    for name, body in named.items():
+                        gate = json.dumps(body.get("count", body.get("for_each")))
+                        self.assertIn(flag, gate, f"{kind}.{name} is not gated on {flag}")
 
     def test_truststore_version_comes_from_the_uploaded_object(self):
         dom = resources(self.main, "aws_api_gateway_domain_name")["this"]
         mtls = val(dom["mutual_tls_authentication"])
         self.assertEqual(val(mtls["truststore_version"]), "${aws_s3_object.truststore.version_id}")
         self.assertEqual(val(dom["security_policy"]), "TLS_1_2")
+        dom2 = resources(self.main, "aws_apigatewayv2_domain_name")["this"]
+        mtls2 = val(dom2["mutual_tls_authentication"])
+        self.assertEqual(val(mtls2["truststore_version"]), "${aws_s3_object.truststore.version_id}")
+        self.assertEqual(val(mtls2["truststore_uri"]), "${local.truststore_uri}")
+        conf = val(dom2["domain_name_configuration"])
+        self.assertEqual(val(conf["security_policy"]), "TLS_1_2")
+        self.assertEqual(val(conf["endpoint_type"]), "REGIONAL")
         obj = resources(self.main, "aws_s3_object")["truststore"]
         # A content hash, so a changed file is a new version.
         self.assertIn("filemd5(var.truststore_file)", val(obj["source_hash"]))
@@ -82,20 +119,48 @@ class ModuleWiring(unittest.TestCase):
         self.assertEqual(val(cond["variable"]), "aws:SecureTransport")
         self.assertIn("truststore", resources(self.main, "aws_s3_bucket_lifecycle_configuration"))
 
-    def test_every_method_uses_the_authorizer(self):
+    def test_every_method_and_route_uses_the_authorizer(self):
         methods = resources(self.main, "aws_api_gateway_method")
         self.assertTrue(methods)
         for name, m in methods.items():
             self.assertEqual(val(m["authorization"]), "CUSTOM", name)
-            self.assertEqual(val(m["authorizer_id"]), "${aws_api_gateway_authorizer.this.id}", name)
-        routes = re.findall(r'"(GET|POST) (/\w+)"', (MODULE / "main.tf").read_text())
-        self.assertEqual(sorted(set(routes)), [("GET", "/temps"), ("GET", "/whoami"), ("POST", "/temps")])
+            self.assertEqual(val(m["authorizer_id"]), "${aws_api_gateway_authorizer.this[0].id}", name)
+            self.assertEqual(val(m["for_each"]), "${local.rest ? local.routes : {}}", name)
+        routes = resources(self.main, "aws_apigatewayv2_route")
+        self.assertTrue(routes)
+        for name, r in routes.items():
+            self.assertEqual(val(r["authorization_type"]), "CUSTOM", name)
+            self.assertEqual(val(r["authorizer_id"]), "${aws_apigatewayv2_authorizer.this[0].id}", name)
+            self.assertEqual(val(r["for_each"]), "${local.http ? local.routes : {}}", name)
+        # Both APIs serve exactly the routes of the api-handler's router.
+        keys = re.findall(r'"(GET|POST) (/\w+)"', (MODULE / "main.tf").read_text())
+        app = (ROOT / "api-handler" / "src" / "app.rs").read_text()
+        table = re.search(r"const ROUTES: [^=]+= &\[(.*?)\];", app, re.S).group(1)
+        handled = {(m, path) for path, ms in re.findall(r'\("(/\w+)", &\[([^\]]*)\]\)', table)
+                   for m in re.findall(r'"(\w+)"', ms)}
+        self.assertEqual(set(keys), handled)
 
-    def test_authorizer_is_a_request_authorizer_with_ttl_zero_by_default(self):
+    def test_authorizers_are_request_authorizers_with_ttl_zero_by_default(self):
         auth = resources(self.main, "aws_api_gateway_authorizer")["this"]
         self.assertEqual(val(auth["type"]), "REQUEST")
         self.assertEqual(val(auth["authorizer_result_ttl_in_seconds"]), "${var.authorizer_result_ttl_seconds}")
         self.assertEqual(val(self.vars["authorizer_result_ttl_seconds"]["default"]), 0)
+        v2 = resources(self.main, "aws_apigatewayv2_authorizer")["this"]
+        self.assertEqual(val(v2["authorizer_type"]), "REQUEST")
+        self.assertEqual(val(v2["authorizer_payload_format_version"]), "2.0")
+        self.assertIs(val(v2["enable_simple_responses"]), True)
+        self.assertEqual(val(v2["authorizer_result_ttl_in_seconds"]), "${var.authorizer_result_ttl_seconds}")
+
+    def test_authorizer_cache_is_keyed_by_the_certificate_by_default(self):
+        text = module_text()
+        self.assertIn('cache_key_fields = ["serialNumber", "issuerDN"]', text)
+        self.assertIn('"${local.http ? "$" : ""}context.identity.clientCert.${f}"', text)
+        self.assertIsNone(val(self.vars["authorizer_identity_sources"]["default"]))
+        rest = val(resources(self.main, "aws_api_gateway_authorizer")["this"]["identity_source"])
+        self.assertEqual(rest, '${var.authorizer_result_ttl_seconds > 0 ? join(",",local.identity_sources) : ""}')
+        http = val(resources(self.main, "aws_apigatewayv2_authorizer")["this"]["identity_sources"])
+        # python-hcl2 renders the null literal as None.
+        self.assertRegex(http, r"^\$\{var.authorizer_result_ttl_seconds > 0 \? local.identity_sources : (null|None)\}$")
 
     def test_authorizer_policy_has_no_wildcard_resource_and_only_reads(self):
         pol = data(self.main, "aws_iam_policy_document")["authorizer"]
@@ -146,10 +211,11 @@ class ModuleWiring(unittest.TestCase):
         resp = resources(self.main, "aws_api_gateway_gateway_response")["access_denied"]
         self.assertEqual(val(resp["response_type"]), "ACCESS_DENIED")
         self.assertIn("$context.authorizer.reason", json.dumps(resp["response_templates"]))
-        main = (MODULE / "main.tf").read_text()
-        fmt = main[main.index("access_log_settings"):main.index("tags = var.tags", main.index("access_log_settings"))]
-        self.assertIn("$context.identity.clientCert.serialNumber", fmt)
-        self.assertIn("$context.authorizer.reason", fmt)
+        for kind in ("aws_api_gateway_stage", "aws_apigatewayv2_stage"):
+            fmt = json.dumps(resources(self.main, kind)["this"]["access_log_settings"])
+            self.assertIn("$context.identity.clientCert.serialNumber", fmt, kind)
+            self.assertIn("$context.authorizer.reason", fmt, kind)
+            self.assertIn("aws_cloudwatch_log_group.access.arn", fmt, kind)
 
     def test_functions_are_arm64_on_provided_al2023_with_log_retention(self):
         for name, fn in resources(self.main, "aws_lambda_function").items():

@@ -31,12 +31,12 @@ run "secure_defaults" {
   command = plan
 
   assert {
-    condition     = aws_api_gateway_rest_api.this.disable_execute_api_endpoint == true
+    condition     = aws_api_gateway_rest_api.this[0].disable_execute_api_endpoint == true
     error_message = "The execute-api endpoint must be disabled: it bypasses mutual TLS."
   }
 
   assert {
-    condition     = aws_api_gateway_authorizer.this.authorizer_result_ttl_in_seconds == 0
+    condition     = aws_api_gateway_authorizer.this[0].authorizer_result_ttl_in_seconds == 0
     error_message = "The authorizer cache TTL must default to 0."
   }
 
@@ -51,7 +51,7 @@ run "secure_defaults" {
   }
 
   assert {
-    condition     = aws_api_gateway_domain_name.this.security_policy == "TLS_1_2"
+    condition     = aws_api_gateway_domain_name.this[0].security_policy == "TLS_1_2"
     error_message = "The domain must require TLS 1.2."
   }
 
@@ -59,6 +59,87 @@ run "secure_defaults" {
     condition     = aws_lambda_function.authorizer.architectures[0] == "arm64" && aws_lambda_function.authorizer.runtime == "provided.al2023"
     error_message = "The functions run on provided.al2023, arm64."
   }
+
+  assert {
+    condition     = aws_api_gateway_domain_name.this[0].mutual_tls_authentication[0].truststore_version == "v-mocked-1"
+    error_message = "The domain must pin the uploaded truststore object's version."
+  }
+
+  assert {
+    condition     = aws_api_gateway_authorizer.this[0].identity_source == ""
+    error_message = "Without a cache, the authorizer has no identity source and runs on every request."
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_api.this) == 0
+    error_message = "api_type = \"rest\" creates no HTTP API."
+  }
+}
+
+run "cache_is_keyed_by_the_certificate" {
+  command = plan
+
+  variables {
+    authorizer_result_ttl_seconds = 60
+  }
+
+  assert {
+    condition     = aws_api_gateway_authorizer.this[0].identity_source == "context.identity.clientCert.serialNumber,context.identity.clientCert.issuerDN"
+    error_message = "A cached Allow must belong to one certificate, not to a header any client can send."
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).policy_resource == "stage"
+    error_message = "With a cache, the policy must cover every route of the stage."
+  }
+}
+
+run "http_api_variant" {
+  command = plan
+
+  variables {
+    api_type = "http"
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_rest_api.this) == 0 && length(aws_apigatewayv2_api.this) == 1
+    error_message = "api_type = \"http\" creates only the HTTP API."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api.this[0].disable_execute_api_endpoint == true
+    error_message = "The execute-api endpoint must be disabled: it bypasses mutual TLS."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "CUSTOM"]) && length(aws_apigatewayv2_route.this) == 3
+    error_message = "Every route must use the authorizer."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.this[0].enable_simple_responses == true && aws_apigatewayv2_authorizer.this[0].authorizer_payload_format_version == "2.0"
+    error_message = "The HTTP API authorizer uses payload 2.0 with simple responses."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_domain_name.this[0].mutual_tls_authentication[0].truststore_version == "v-mocked-1"
+    error_message = "The domain must pin the uploaded truststore object's version."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].security_policy == "TLS_1_2"
+    error_message = "The domain must require TLS 1.2."
+  }
+}
+
+run "unknown_api_type_is_refused" {
+  command = plan
+
+  variables {
+    api_type = "websocket"
+  }
+
+  expect_failures = [var.api_type]
 }
 
 run "empty_issuer_list_is_refused" {

@@ -1,0 +1,160 @@
+################################################################################
+# HTTP API (api_type = "http")
+#
+# Cheaper and faster than REST, with two documented gaps: HTTP APIs have no
+# request validator (the api-handler still validates every body against the
+# same schema) and no gateway responses (a Deny is a bare 403; the reason is
+# in the access log and the authorizer's decision log).
+################################################################################
+
+resource "aws_apigatewayv2_api" "this" {
+  count = local.http ? 1 : 0
+
+  name          = var.name
+  protocol_type = "HTTP"
+  # The default execute-api endpoint would bypass mutual TLS entirely.
+  disable_execute_api_endpoint = true
+  tags                         = var.tags
+}
+
+resource "aws_apigatewayv2_authorizer" "this" {
+  count = local.http ? 1 : 0
+
+  api_id          = aws_apigatewayv2_api.this[0].id
+  name            = "${var.name}-mtls"
+  authorizer_type = "REQUEST"
+  authorizer_uri  = aws_lambda_function.authorizer.invoke_arn
+  # Payload 2.0 carries the certificate in requestContext.authentication;
+  # the authorizer answers {"isAuthorized", "context"} to it.
+  authorizer_payload_format_version = "2.0"
+  enable_simple_responses           = true
+  authorizer_result_ttl_in_seconds  = var.authorizer_result_ttl_seconds
+  # Same rule as the REST authorizer: no cache key unless caching, and then
+  # the certificate, never a header the client chooses.
+  identity_sources = var.authorizer_result_ttl_seconds > 0 ? local.identity_sources : null
+}
+
+resource "aws_lambda_permission" "http_authorizer" {
+  count = local.http ? 1 : 0
+
+  statement_id  = "AllowApiGatewayAuthorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.authorizer.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this[0].id}"
+}
+
+resource "aws_apigatewayv2_integration" "api_handler" {
+  count = local.http ? 1 : 0
+
+  api_id                 = aws_apigatewayv2_api.this[0].id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = aws_lambda_function.api_handler.invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 10000
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  for_each = local.http ? local.routes : {}
+
+  api_id             = aws_apigatewayv2_api.this[0].id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.api_handler[0].id}"
+  authorization_type = "CUSTOM"
+  authorizer_id      = aws_apigatewayv2_authorizer.this[0].id
+}
+
+resource "aws_lambda_permission" "http_api_handler" {
+  count = local.http ? 1 : 0
+
+  statement_id  = "AllowApiGatewayIntegration"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api_handler.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/${var.stage_name}/*/*"
+}
+
+resource "aws_apigatewayv2_stage" "this" {
+  count = local.http ? 1 : 0
+
+  api_id      = aws_apigatewayv2_api.this[0].id
+  name        = var.stage_name
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_burst_limit = var.throttling_burst_limit
+    throttling_rate_limit  = var.throttling_rate_limit
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId         = "$context.requestId"
+      requestTime       = "$context.requestTime"
+      ip                = "$context.identity.sourceIp"
+      httpMethod        = "$context.httpMethod"
+      routeKey          = "$context.routeKey"
+      status            = "$context.status"
+      responseLatency   = "$context.responseLatency"
+      clientCertSerial  = "$context.identity.clientCert.serialNumber"
+      clientCertSubject = "$context.identity.clientCert.subjectDN"
+      clientCertIssuer  = "$context.identity.clientCert.issuerDN"
+      authorizerReason  = "$context.authorizer.reason"
+      authorizerError   = "$context.authorizer.error"
+      integrationError  = "$context.integrationErrorMessage"
+      errorMessage      = "$context.error.message"
+    })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_domain_name" "this" {
+  count = local.http ? 1 : 0
+
+  domain_name = var.domain_name
+
+  domain_name_configuration {
+    certificate_arn                        = var.certificate_arn
+    endpoint_type                          = "REGIONAL"
+    security_policy                        = "TLS_1_2"
+    ownership_verification_certificate_arn = var.ownership_verification_certificate_arn
+  }
+
+  mutual_tls_authentication {
+    truststore_uri = local.truststore_uri
+    # The uploaded object's version: apply after changing the file rotates
+    # the truststore.
+    truststore_version = aws_s3_object.truststore.version_id
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_api_mapping" "this" {
+  count = local.http ? 1 : 0
+
+  api_id      = aws_apigatewayv2_api.this[0].id
+  domain_name = aws_apigatewayv2_domain_name.this[0].id
+  stage       = aws_apigatewayv2_stage.this[0].id
+}
+
+resource "aws_cloudwatch_metric_alarm" "http_5xx" {
+  count = local.http ? 1 : 0
+
+  alarm_name          = "${var.name}-api-5xx"
+  alarm_description   = "A spike of 5xx answers from the API."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5xx"
+  dimensions          = { ApiId = aws_apigatewayv2_api.this[0].id, Stage = aws_apigatewayv2_stage.this[0].name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}

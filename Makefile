@@ -7,15 +7,20 @@ export PATH := $(VENV)/bin:$(PATH)
 .PHONY: run test setup bench
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
-# protocol, and python-hcl2 and checkov for the offline infrastructure checks. moto is pinned
+# protocol, and python-hcl2, checkov and cfn-lint for the offline infrastructure checks. moto is pinned
 # below 5.2: 5.2 answers GetBucketVersioning with a <GetBucketVersioningResponse> root instead of
 # S3's <VersioningConfiguration>, which the Rust SDK (correctly) refuses to parse.
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4' 'cfn-lint>=1,<2'
 	touch $@
 
-setup: $(VENV)/.installed
+# The CDK app's packages (aws-cdk-lib, the CDK CLI pinned to major 2, TypeScript), from its lock file.
+infra/cdk/node_modules/.installed: infra/cdk/package-lock.json
+	cd infra/cdk && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed infra/cdk/node_modules/.installed
 
 # The whole product locally, no AWS account: a development PKI, a truststore, a file:// CRL, and
 # the real authorizer and api-handler binaries behind an mTLS gateway on https://127.0.0.1:8443.

@@ -239,5 +239,45 @@ class ModuleWiring(unittest.TestCase):
             self.assertIn("type", v, name)
 
 
+class CargoLambdaMetadata(unittest.TestCase):
+    """`cargo lambda deploy` settings in the function crates match the module's defaults."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tomllib
+
+        cls.vars = variables(load("variables.tf"))
+        cls.meta = {}
+        for crate in ("authorizer", "api-handler"):
+            with open(ROOT / crate / "Cargo.toml", "rb") as f:
+                cls.meta[crate] = tomllib.load(f)["package"]["metadata"]["lambda"]
+
+    def default(self, name):
+        return val(self.vars[name]["default"])
+
+    def test_functions_build_for_arm64_and_deploy_on_provided_al2023(self):
+        for crate, meta in self.meta.items():
+            self.assertIs(meta["build"]["arm64"], True, crate)
+            self.assertEqual(meta["deploy"]["runtime"], "provided.al2023", crate)
+            self.assertEqual(meta["deploy"]["log_retention"], self.default("log_retention_days"), crate)
+
+    def test_memory_and_timeout_match_the_module(self):
+        auth = self.meta["authorizer"]["deploy"]
+        self.assertEqual(auth["memory"], self.default("authorizer_memory_mb"))
+        self.assertEqual(auth["timeout"], self.default("authorizer_timeout_seconds"))
+        api = self.meta["api-handler"]["deploy"]
+        self.assertEqual(api["memory"], self.default("api_handler_memory_mb"))
+        self.assertIn("timeout          = 10", (MODULE / "main.tf").read_text())
+        self.assertEqual(api["timeout"], 10)
+        self.assertEqual(api["env"]["TEMPS_RETENTION_DAYS"], str(self.default("temps_retention_days")))
+
+    def test_no_deployment_specific_value_is_committed(self):
+        for crate, meta in self.meta.items():
+            deploy = meta["deploy"]
+            self.assertNotIn("role", deploy, crate)
+            self.assertNotIn("AUTHORIZER_CONFIG", deploy.get("env", {}), crate)
+            self.assertNotIn("TEMPS_TABLE", deploy.get("env", {}), crate)
+
+
 if __name__ == "__main__":
     unittest.main()

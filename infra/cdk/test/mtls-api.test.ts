@@ -1,0 +1,374 @@
+// Assertions on the synthesized template: the invariants that make mutual TLS
+// hold, the same ones infra/tests asserts on the Terraform module.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+
+import { ApiType, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT } from '../lib/mtls-api';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+
+/** Placeholder inputs, generated per run: the construct only hashes and packages them. */
+function fixtures(truststore = 'placeholder truststore\n'): { truststoreFile: string; zip: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-cdk-'));
+  const truststoreFile = path.join(dir, 'truststore.pem');
+  fs.writeFileSync(truststoreFile, truststore);
+  // Code.fromAsset accepts a directory as well as a zip; a directory keeps
+  // the fixture free of a zip writer.
+  const zip = path.join(dir, 'function');
+  fs.mkdirSync(zip);
+  fs.writeFileSync(path.join(zip, 'bootstrap'), '#!/bin/sh\n');
+  return { truststoreFile, zip };
+}
+
+function props(overrides: Partial<MtlsApiProps> = {}, truststore?: string): MtlsApiProps {
+  const f = fixtures(truststore);
+  return {
+    domainName: 'api.example.com',
+    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
+    truststoreFile: f.truststoreFile,
+    authorizerZip: f.zip,
+    apiHandlerZip: f.zip,
+    issuers: [{ name: 'devices', match: { CN: 'Devices CA' }, crl: 's3://pki-bucket/devices.crl' }],
+    ...overrides,
+  };
+}
+
+function synth(overrides: Partial<MtlsApiProps> = {}, truststore?: string): { template: Template; api: MtlsApi } {
+  const app = new App();
+  const stack = new Stack(app, 'Test');
+  const api = new MtlsApi(stack, 'MtlsApi', props(overrides, truststore));
+  return { template: Template.fromStack(stack), api };
+}
+
+function only<T>(record: Record<string, T>): T {
+  const values = Object.values(record);
+  assert.equal(values.length, 1, `expected exactly one resource, got ${values.length}`);
+  return values[0] as T;
+}
+
+type Resource = { Properties: Record<string, any>; Metadata?: Record<string, any> };
+
+function authorizerConfig(template: Template): Record<string, any> {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { AUTHORIZER_CONFIG: Match.anyValue() } } },
+  });
+  const env = (only(fns) as Resource).Properties.Environment.Variables.AUTHORIZER_CONFIG;
+  // Tokens (the bucket name) make it an Fn::Join; the rest is literal JSON.
+  const text = typeof env === 'string' ? env : env['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  return JSON.parse(text);
+}
+
+/** The IAM policy statements attached to the role of the function whose id contains `fn`. */
+function roleStatements(template: Template, fn: string): any[] {
+  const fns = template.findResources('AWS::Lambda::Function');
+  const [, f] = Object.entries(fns).find(([id]) => id.startsWith(`MtlsApi${fn}`)) as [string, Resource];
+  const roleId = f.Properties.Role['Fn::GetAtt'][0];
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => (p as Resource).Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((p) => (p as Resource).Properties.PolicyDocument.Statement);
+}
+
+describe('REST API (the default)', () => {
+  const { template } = synth();
+
+  it('execute_api_endpoint_is_disabled', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      DisableExecuteApiEndpoint: true,
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+  });
+
+  it('domain_requires_tls_1_2_and_pins_the_uploaded_truststore_version', () => {
+    const domain = only(template.findResources('AWS::ApiGateway::DomainName')) as Resource;
+    assert.equal(domain.Properties.SecurityPolicy, 'TLS_1_2');
+    assert.deepEqual(domain.Properties.EndpointConfiguration, { Types: ['REGIONAL'] });
+    const version = domain.Properties.MutualTlsAuthentication.TruststoreVersion;
+    assert.equal(version['Fn::GetAtt'][1], 'VersionId');
+    const reader = template.findResources('Custom::TruststoreVersion');
+    assert.ok(version['Fn::GetAtt'][0] in reader, 'the version comes from the read-back of the uploaded object');
+    template.resourceCountIs('Custom::CDKBucketDeployment', 1);
+    template.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+  });
+
+  it('a_changed_truststore_file_updates_the_pinned_version', () => {
+    const hash = (t: Template) => (only(t.findResources('Custom::TruststoreVersion')) as Resource).Properties.TruststoreSha256;
+    const a = hash(synth({}, 'one\n').template);
+    const b = hash(synth({}, 'two\n').template);
+    assert.match(a, /^[0-9a-f]{64}$/);
+    assert.notEqual(a, b);
+  });
+
+  it('truststore_bucket_is_versioned_private_encrypted_and_tls_only', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: Match.objectLike({}),
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90, NewerNoncurrentVersions: 10 } })],
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('every_method_uses_the_request_authorizer', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[];
+    assert.deepEqual(
+      methods.map((m) => m.Properties.HttpMethod).sort(),
+      ROUTES.map((r) => r.method).sort(),
+    );
+    const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0];
+    for (const m of methods) {
+      assert.equal(m.Properties.AuthorizationType, 'CUSTOM');
+      assert.deepEqual(m.Properties.AuthorizerId, { Ref: authorizerId });
+    }
+  });
+
+  it('routes_are_the_api_handlers_routes', () => {
+    const app = fs.readFileSync(path.join(ROOT, 'api-handler', 'src', 'app.rs'), 'utf8');
+    const table = /const ROUTES: [^=]+= &\[(.*?)\];/s.exec(app)?.[1] ?? '';
+    const handled = [...table.matchAll(/\("\/(\w+)", &\[([^\]]*)\]\)/g)].flatMap(([, p, ms]) =>
+      [...(ms ?? '').matchAll(/"(\w+)"/g)].map(([, m]) => `${m} ${p}`),
+    );
+    assert.ok(handled.length > 0, 'the api-handler route table was found');
+    assert.deepEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort(), handled.sort());
+  });
+
+  it('authorizer_is_a_request_authorizer_with_ttl_zero_and_no_identity_source', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      AuthorizerResultTtlInSeconds: 0,
+      IdentitySource: '',
+    });
+    assert.equal(authorizerConfig(template).policy_resource, 'method');
+  });
+
+  it('authorizer_config_is_rendered_from_the_props', () => {
+    const config = authorizerConfig(template);
+    assert.equal(config.truststore, 's3://TOKEN/truststore.pem');
+    assert.deepEqual(config.issuers, [{ name: 'devices', match: { CN: 'Devices CA' }, crl: 's3://pki-bucket/devices.crl' }]);
+    assert.equal(config.crl_refresh_seconds, 300);
+    assert.equal(config.crl_grace_seconds, 3600);
+  });
+
+  it('authorizer_role_reads_only_the_truststore_and_crl_objects', () => {
+    const statements = roleStatements(template, 'Authorizer');
+    const actions = statements.flatMap((s) => [s.Action].flat()).sort();
+    assert.deepEqual(actions, ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObjectVersion']);
+    const text = JSON.stringify(statements);
+    assert.doesNotMatch(text, /"Resource":"\*"|"\*"\]/);
+    assert.match(text, /pki-bucket\/devices\.crl/);
+    assert.match(text, /\/truststore\.pem/);
+    // No AWSLambdaBasicExecutionRole on either function: it grants logs on "*".
+    const fns = template.findResources('AWS::Lambda::Function');
+    const ours = Object.entries(fns).filter(([id]) => /^MtlsApi(Authorizer|ApiHandler)[0-9A-F]{8}$/.test(id));
+    assert.equal(ours.length, 2);
+    const roles = template.findResources('AWS::IAM::Role');
+    for (const [, f] of ours) {
+      const role = roles[(f as Resource).Properties.Role['Fn::GetAtt'][0]] as Resource;
+      assert.equal(role.Properties.ManagedPolicyArns, undefined);
+    }
+  });
+
+  it('api_handler_gets_only_the_dynamodb_actions_it_uses_on_its_table', () => {
+    const statements = roleStatements(template, 'ApiHandler');
+    const dynamo = statements.find((s) => s.Sid === 'Readings');
+    assert.deepEqual([dynamo.Action].flat().sort(), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    assert.equal(dynamo.Resource['Fn::GetAtt'][1], 'Arn');
+    assert.match(dynamo.Resource['Fn::GetAtt'][0], /^MtlsApiTemps/);
+  });
+
+  it('table_matches_the_api_handler_layout', () => {
+    const src = fs.readFileSync(path.join(ROOT, 'api-handler', 'src', 'store', 'dynamo.rs'), 'utf8');
+    const consts = Object.fromEntries([...src.matchAll(/pub const (\w+): &str = "(\w+)";/g)].map(([, k, v]) => [k, v]));
+    assert.equal(TEMPS_TABLE_LAYOUT.partitionKey, consts.PARTITION_KEY);
+    assert.equal(TEMPS_TABLE_LAYOUT.sortKey, consts.SORT_KEY);
+    assert.equal(TEMPS_TABLE_LAYOUT.ttlAttribute, consts.TTL_ATTRIBUTE);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: consts.PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: consts.SORT_KEY, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: consts.TTL_ATTRIBUTE, Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('post_body_is_validated_with_the_api_handler_schema', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'api-handler', 'schema', 'temperature.json'), 'utf8'));
+    template.hasResourceProperties('AWS::ApiGateway::Model', { ContentType: 'application/json', Schema: schema });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestValidatorId: Match.anyValue(),
+      RequestModels: { 'application/json': Match.anyValue() },
+    });
+  });
+
+  it('denials_and_access_logs_carry_the_reason_and_serial', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      StatusCode: '403',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('\\$context\\.authorizer\\.reason') },
+    });
+    const stage = only(template.findResources('AWS::ApiGateway::Stage')) as Resource;
+    const format = stage.Properties.AccessLogSetting.Format as string;
+    assert.match(format, /\$context\.identity\.clientCert\.serialNumber/);
+    assert.match(format, /\$context\.authorizer\.reason/);
+    assert.equal(stage.Properties.MethodSettings[0].CachingEnabled, false);
+  });
+
+  it('functions_are_arm64_on_provided_al2023_and_logs_are_retained', () => {
+    const fns = template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'provided.al2023' } });
+    assert.equal(Object.keys(fns).length, 2);
+    for (const f of Object.values(fns) as Resource[]) {
+      assert.deepEqual(f.Properties.Architectures, ['arm64']);
+      assert.equal(f.Properties.Handler, 'bootstrap');
+    }
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Resource[];
+    assert.equal(groups.length, 3);
+    for (const g of groups) {
+      assert.equal(g.Properties.RetentionInDays, 365);
+    }
+  });
+
+  it('crl_unavailable_denials_raise_an_alarm', () => {
+    const filter = only(template.findResources('AWS::Logs::MetricFilter')) as Resource;
+    assert.match(filter.Properties.FilterPattern, /crl_unavailable/);
+    const metric = filter.Properties.MetricTransformations[0].MetricName;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Threshold: 1 });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  it('checkov_skips_carry_a_reason', () => {
+    for (const r of Object.values(template.toJSON().Resources) as Resource[]) {
+      for (const skip of r.Metadata?.checkov?.skip ?? []) {
+        assert.match(skip.id, /^CKV2?_AWS_\d+$/);
+        assert.ok(skip.comment.length > 20, `${skip.id} needs a reason`);
+      }
+    }
+  });
+});
+
+describe('authorizer result caching', () => {
+  it('a_cache_is_keyed_by_the_client_certificate_and_covers_the_stage', () => {
+    const { template } = synth({ authorizerResultTtl: Duration.seconds(60) });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      AuthorizerResultTtlInSeconds: 60,
+      IdentitySource: 'context.identity.clientCert.serialNumber,context.identity.clientCert.issuerDN',
+    });
+    assert.equal(authorizerConfig(template).policy_resource, 'stage');
+  });
+
+  it('the_http_api_cache_uses_the_http_syntax', () => {
+    const { template } = synth({ apiType: ApiType.HTTP, authorizerResultTtl: Duration.seconds(60) });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerResultTtlInSeconds: 60,
+      IdentitySource: ['$context.identity.clientCert.serialNumber', '$context.identity.clientCert.issuerDN'],
+    });
+  });
+});
+
+describe('HTTP API (apiType: ApiType.HTTP)', () => {
+  const { template } = synth({ apiType: ApiType.HTTP });
+
+  it('execute_api_endpoint_is_disabled_and_no_rest_api_exists', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', DisableExecuteApiEndpoint: true });
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+  });
+
+  it('every_route_uses_the_authorizer_with_simple_responses', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
+    assert.deepEqual(routes.map((r) => r.Properties.RouteKey).sort(), ROUTES.map((r) => `${r.method} /${r.path}`).sort());
+    for (const r of routes) {
+      assert.equal(r.Properties.AuthorizationType, 'CUSTOM');
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      AuthorizerResultTtlInSeconds: 0,
+      IdentitySource: [],
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  });
+
+  it('domain_requires_tls_1_2_and_pins_the_uploaded_truststore_version', () => {
+    const domain = only(template.findResources('AWS::ApiGatewayV2::DomainName')) as Resource;
+    assert.deepEqual(domain.Properties.DomainNameConfigurations[0].SecurityPolicy, 'TLS_1_2');
+    assert.deepEqual(domain.Properties.DomainNameConfigurations[0].EndpointType, 'REGIONAL');
+    assert.equal(domain.Properties.MutualTlsAuthentication.TruststoreVersion['Fn::GetAtt'][1], 'VersionId');
+    template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+  });
+
+  it('access_logs_carry_the_serial_and_reason', () => {
+    const stage = only(template.findResources('AWS::ApiGatewayV2::Stage')) as Resource;
+    assert.match(stage.Properties.AccessLogSettings.Format, /\$context\.identity\.clientCert\.serialNumber/);
+    assert.match(stage.Properties.AccessLogSettings.Format, /\$context\.authorizer\.reason/);
+    assert.equal(stage.Properties.AutoDeploy, true);
+  });
+});
+
+describe('optional parts', () => {
+  it('ownership_verification_certificate_reaches_both_domain_types', () => {
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+    synth({ ownershipVerificationCertificateArn: arn }).template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      OwnershipVerificationCertificateArn: arn,
+    });
+    synth({ apiType: ApiType.HTTP, ownershipVerificationCertificateArn: arn }).template.hasResourceProperties(
+      'AWS::ApiGatewayV2::DomainName',
+      { DomainNameConfigurations: [Match.objectLike({ OwnershipVerificationCertificateArn: arn })] },
+    );
+  });
+
+  it('an_issuer_without_revocation_is_rendered_knowingly', () => {
+    const { template } = synth({
+      issuers: [{ name: 'lab', match: { O: 'Lab' }, revocation: Revocation.NONE }],
+    });
+    assert.deepEqual(authorizerConfig(template).issuers, [{ name: 'lab', match: { O: 'Lab' }, revocation: 'none' }]);
+  });
+});
+
+describe('bad input is refused at synth time', () => {
+  const cases: [string, Partial<MtlsApiProps>, RegExp][] = [
+    ['empty_issuer_list', { issuers: [] }, /at least one entry/],
+    ['crl_uri_that_is_not_s3_or_https', { issuers: [{ name: 'x', match: { CN: 'X' }, crl: 'ftp://x/y' }] }, /needs crl/],
+    ['issuer_without_a_crl', { issuers: [{ name: 'x', match: { CN: 'X' } }] }, /needs crl/],
+    ['duplicate_issuer_names', {
+      issuers: [
+        { name: 'x', match: { CN: 'X' }, crl: 'https://x/crl' },
+        { name: 'x', match: { CN: 'Y' }, crl: 'https://y/crl' },
+      ],
+    }, /unique/],
+    ['ttl_over_an_hour', { authorizerResultTtl: Duration.hours(2) }, /authorizerResultTtl/],
+    ['upper_case_domain', { domainName: 'API.example.com' }, /domainName/],
+    ['certificate_arn_that_is_not_acm', { certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }, /certificateArn/],
+    ['missing_authorizer_zip', { authorizerZip: '/nonexistent/bootstrap.zip' }, /authorizerZip/],
+    ['timeout_over_api_gateway_limit', { authorizerTimeout: Duration.seconds(31) }, /authorizerTimeout/],
+  ];
+  for (const [name, overrides, message] of cases) {
+    it(`${name}_is_refused`, () => {
+      assert.throws(() => synth(overrides), message);
+    });
+  }
+});

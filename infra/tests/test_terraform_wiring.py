@@ -239,6 +239,18 @@ class ModuleWiring(unittest.TestCase):
             self.assertIn("type", v, name)
 
 
+class ModuleReadme(unittest.TestCase):
+    def test_inputs_and_outputs_tables_are_current(self):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("tfdocs", ROOT / "infra" / "tools" / "tfdocs.py")
+        tfdocs = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tfdocs)
+        text = (MODULE / "README.md").read_text()
+        self.assertEqual(tfdocs.readme_with_tables(text), text,
+                         "stale tables: python infra/tools/tfdocs.py --write")
+
+
 class CargoLambdaMetadata(unittest.TestCase):
     """`cargo lambda deploy` settings in the function crates match the module's defaults."""
 

@@ -28,7 +28,7 @@ const fromRoot = (p: string): string => path.resolve(root, p);
 const issuersJson = ctx('issuers');
 const issuers: IssuerPolicy[] = issuersJson
   ? (JSON.parse(issuersJson) as IssuerPolicy[])
-  : [{ name: 'devices', match: { CN: 'Temperature Testers Devices CA' }, crl: required('crlUri') }];
+  : [{ name: 'devices', match: { O: 'Temperature Testers', CN: 'Temperature Testers Issuing CA' }, crl: required('crlUri') }];
 
 const stack = new Stack(app, ctx('stackName') ?? 'MtlsAuthorizer', {
   description: 'mtls-authorizer: mutual TLS API Gateway with CRL checks in a Lambda authorizer',

@@ -1,5 +1,7 @@
-# The whole stack in one region, with the development PKI's truststore and a
-# CRL published to S3 (`truststore pki publish s3://…`).
+# The whole stack in one region: the truststore and CRL of a development PKI
+# (`truststore pki init`, CRL published with `truststore pki publish s3://…`),
+# or your own CA's. The deployment runbook in the repository's README walks
+# through it.
 
 terraform {
   required_version = ">= 1.7"
@@ -22,6 +24,12 @@ variable "region" {
   default     = "eu-west-1"
 }
 
+variable "api_type" {
+  description = "\"rest\" or \"http\"."
+  type        = string
+  default     = "rest"
+}
+
 variable "domain_name" {
   description = "The custom domain, e.g. api.example.com."
   type        = string
@@ -38,26 +46,43 @@ variable "route53_zone_id" {
   default     = null
 }
 
-variable "crl_uri" {
-  description = "Where the devices CA publishes its CRL, e.g. s3://my-pki/devices.crl."
+variable "truststore_file" {
+  description = "The CA bundle, relative to the repository root (`truststore pki init` writes <dir>/truststore.pem)."
   type        = string
+  default     = ".local/aws-pki/truststore.pem"
+}
+
+variable "issuer_match" {
+  description = "Issuer DN attributes of the CA that signs the devices' certificates."
+  type        = map(string)
+  default     = { O = "Temperature Testers", CN = "Temperature Testers Issuing CA" }
+}
+
+variable "crl_uri" {
+  description = "Where that CA publishes its CRL, e.g. s3://my-pki/devices.crl."
+  type        = string
+}
+
+locals {
+  repo = "${path.root}/../../../.."
 }
 
 module "mtls_api" {
   source = "../.."
 
   name            = "temps"
+  api_type        = var.api_type
   domain_name     = var.domain_name
   certificate_arn = var.certificate_arn
   route53_zone_id = var.route53_zone_id
 
-  truststore_file = "${path.root}/../../../../.local/pki/truststore.pem"
-  authorizer_zip  = "${path.root}/../../../../target/lambda/authorizer/bootstrap.zip"
-  api_handler_zip = "${path.root}/../../../../target/lambda/api-handler/bootstrap.zip"
+  truststore_file = "${local.repo}/${var.truststore_file}"
+  authorizer_zip  = "${local.repo}/target/lambda/authorizer/bootstrap.zip"
+  api_handler_zip = "${local.repo}/target/lambda/api-handler/bootstrap.zip"
 
   issuers = [{
     name  = "devices"
-    match = { O = "Temperature Testers", CN = "Temperature Testers Devices CA" }
+    match = var.issuer_match
     crl   = var.crl_uri
   }]
 
@@ -70,7 +95,17 @@ output "domain_name" {
   value       = module.mtls_api.domain_name
 }
 
-output "truststore" {
-  description = "Bucket and key for `truststore rotate`."
-  value       = "s3://${module.mtls_api.truststore_bucket}/${module.mtls_api.truststore_key}"
+output "regional_domain_name" {
+  description = "Point a CNAME or alias here when route53_zone_id is null."
+  value       = module.mtls_api.regional_domain_name
+}
+
+output "rotate_command" {
+  description = "Rotate the truststore without Terraform."
+  value       = "truststore rotate --domain ${module.mtls_api.domain_name} --api ${module.mtls_api.api_type} --bucket ${module.mtls_api.truststore_bucket} --key ${module.mtls_api.truststore_key} NEW.pem"
+}
+
+output "authorizer_log_group" {
+  description = "The authorizer's decision log."
+  value       = module.mtls_api.authorizer_log_group
 }

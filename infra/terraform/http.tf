@@ -89,22 +89,10 @@ resource "aws_apigatewayv2_stage" "this" {
 
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
-    format = jsonencode({
-      requestId         = "$context.requestId"
-      requestTime       = "$context.requestTime"
-      ip                = "$context.identity.sourceIp"
-      httpMethod        = "$context.httpMethod"
-      routeKey          = "$context.routeKey"
-      status            = "$context.status"
-      responseLatency   = "$context.responseLatency"
-      clientCertSerial  = "$context.identity.clientCert.serialNumber"
-      clientCertSubject = "$context.identity.clientCert.subjectDN"
-      clientCertIssuer  = "$context.identity.clientCert.issuerDN"
-      authorizerReason  = "$context.authorizer.reason"
-      authorizerError   = "$context.authorizer.error"
-      integrationError  = "$context.integrationErrorMessage"
-      errorMessage      = "$context.error.message"
-    })
+    format = jsonencode(merge(local.access_log_fields, {
+      routeKey         = "$context.routeKey"
+      integrationError = "$context.integrationErrorMessage"
+    }))
   }
 
   tags = var.tags
@@ -138,23 +126,4 @@ resource "aws_apigatewayv2_api_mapping" "this" {
   api_id      = aws_apigatewayv2_api.this[0].id
   domain_name = aws_apigatewayv2_domain_name.this[0].id
   stage       = aws_apigatewayv2_stage.this[0].id
-}
-
-resource "aws_cloudwatch_metric_alarm" "http_5xx" {
-  count = local.http ? 1 : 0
-
-  alarm_name          = "${var.name}-api-5xx"
-  alarm_description   = "A spike of 5xx answers from the API."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "5xx"
-  dimensions          = { ApiId = aws_apigatewayv2_api.this[0].id, Stage = aws_apigatewayv2_stage.this[0].name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 10
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = var.tags
 }

@@ -373,6 +373,23 @@ resource "aws_cloudwatch_log_group" "access" {
 }
 
 locals {
+  # The access log of either API type: one JSON object per request, with the
+  # client certificate and the authorizer's reason code.
+  access_log_fields = {
+    requestId         = "$context.requestId"
+    requestTime       = "$context.requestTime"
+    ip                = "$context.identity.sourceIp"
+    httpMethod        = "$context.httpMethod"
+    status            = "$context.status"
+    responseLatency   = "$context.responseLatency"
+    clientCertSerial  = "$context.identity.clientCert.serialNumber"
+    clientCertSubject = "$context.identity.clientCert.subjectDN"
+    clientCertIssuer  = "$context.identity.clientCert.issuerDN"
+    authorizerReason  = "$context.authorizer.reason"
+    authorizerError   = "$context.authorizer.error"
+    errorMessage      = "$context.error.message"
+  }
+
   # Exactly one of each list is non-empty, by api_type.
   api_id = one(concat(aws_api_gateway_rest_api.this[*].id, aws_apigatewayv2_api.this[*].id))
   domain_target = one(concat(
@@ -426,6 +443,26 @@ resource "aws_cloudwatch_metric_alarm" "crl_unavailable" {
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
   tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_5xx" {
+  alarm_name          = "${var.name}-api-5xx"
+  alarm_description   = "A spike of 5xx answers from the API."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = local.rest ? "5XXError" : "5xx"
+  dimensions          = local.rest ? { ApiName = var.name, Stage = var.stage_name } : { ApiId = local.api_id, Stage = var.stage_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+
+  # The stage must exist before its metric means anything.
+  depends_on = [aws_api_gateway_stage.this, aws_apigatewayv2_stage.this]
 }
 
 resource "aws_cloudwatch_metric_alarm" "authorizer_errors" {

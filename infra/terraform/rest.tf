@@ -152,25 +152,13 @@ resource "aws_api_gateway_stage" "this" {
 
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
-    format = jsonencode({
-      requestId         = "$context.requestId"
-      requestTime       = "$context.requestTime"
-      ip                = "$context.identity.sourceIp"
-      httpMethod        = "$context.httpMethod"
+    format = jsonencode(merge(local.access_log_fields, {
       resourcePath      = "$context.resourcePath"
-      status            = "$context.status"
-      responseLatency   = "$context.responseLatency"
-      clientCertSerial  = "$context.identity.clientCert.serialNumber"
-      clientCertSubject = "$context.identity.clientCert.subjectDN"
-      clientCertIssuer  = "$context.identity.clientCert.issuerDN"
       authorizerStatus  = "$context.authorizer.status"
-      authorizerReason  = "$context.authorizer.reason"
-      authorizerError   = "$context.authorizer.error"
       authorizerLatency = "$context.authorizer.integrationLatency"
       integrationStatus = "$context.integration.status"
-      errorMessage      = "$context.error.message"
       validationError   = "$context.error.validationErrorString"
-    })
+    }))
   }
 
   tags = var.tags
@@ -221,23 +209,4 @@ resource "aws_api_gateway_base_path_mapping" "this" {
   api_id      = aws_api_gateway_rest_api.this[0].id
   stage_name  = aws_api_gateway_stage.this[0].stage_name
   domain_name = aws_api_gateway_domain_name.this[0].domain_name
-}
-
-resource "aws_cloudwatch_metric_alarm" "rest_5xx" {
-  count = local.rest ? 1 : 0
-
-  alarm_name          = "${var.name}-api-5xx"
-  alarm_description   = "A spike of 5XX answers from the API."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "5XXError"
-  dimensions          = { ApiName = aws_api_gateway_rest_api.this[0].name, Stage = aws_api_gateway_stage.this[0].stage_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 10
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = var.tags
 }

@@ -211,10 +211,14 @@ class ModuleWiring(unittest.TestCase):
         resp = resources(self.main, "aws_api_gateway_gateway_response")["access_denied"]
         self.assertEqual(val(resp["response_type"]), "ACCESS_DENIED")
         self.assertIn("$context.authorizer.reason", json.dumps(resp["response_templates"]))
+        shared = {}
+        for block in self.main["locals"]:
+            shared.update(val(block.get("access_log_fields", [{}])))
+        self.assertEqual(val(shared["clientCertSerial"]), "$context.identity.clientCert.serialNumber")
+        self.assertEqual(val(shared["authorizerReason"]), "$context.authorizer.reason")
         for kind in ("aws_api_gateway_stage", "aws_apigatewayv2_stage"):
             fmt = json.dumps(resources(self.main, kind)["this"]["access_log_settings"])
-            self.assertIn("$context.identity.clientCert.serialNumber", fmt, kind)
-            self.assertIn("$context.authorizer.reason", fmt, kind)
+            self.assertIn("merge(local.access_log_fields", fmt, kind)
             self.assertIn("aws_cloudwatch_log_group.access.arn", fmt, kind)
 
     def test_functions_are_arm64_on_provided_al2023_with_log_retention(self):
@@ -225,10 +229,12 @@ class ModuleWiring(unittest.TestCase):
         for name, lg in resources(self.main, "aws_cloudwatch_log_group").items():
             self.assertEqual(val(lg["retention_in_days"]), "${var.log_retention_days}", name)
 
-    def test_crl_unavailable_has_an_alarm(self):
+    def test_crl_unavailable_errors_and_5xx_have_alarms(self):
         f = resources(self.main, "aws_cloudwatch_log_metric_filter")["crl_unavailable"]
         self.assertIn('crl_unavailable', val(f["pattern"]))
-        self.assertIn("crl_unavailable", resources(self.main, "aws_cloudwatch_metric_alarm"))
+        alarms = resources(self.main, "aws_cloudwatch_metric_alarm")
+        self.assertEqual(sorted(alarms), ["api_5xx", "authorizer_errors", "crl_unavailable"])
+        self.assertEqual(val(alarms["api_5xx"]["metric_name"]), '${local.rest ? "5XXError" : "5xx"}')
 
     def test_inputs_that_can_be_wrong_are_validated(self):
         for name in ("issuers", "authorizer_result_ttl_seconds", "certificate_arn", "domain_name",

@@ -220,6 +220,22 @@ export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   { method: 'GET', path: 'whoami' },
 ];
 
+/** The access log of either API type: the client certificate and the authorizer's reason code. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  httpMethod: '$context.httpMethod',
+  status: '$context.status',
+  responseLatency: '$context.responseLatency',
+  clientCertSerial: '$context.identity.clientCert.serialNumber',
+  clientCertSubject: '$context.identity.clientCert.subjectDN',
+  clientCertIssuer: '$context.identity.clientCert.issuerDN',
+  authorizerReason: '$context.authorizer.reason',
+  authorizerError: '$context.authorizer.error',
+  errorMessage: '$context.error.message',
+} as const;
+
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/;
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CRL_URI = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+|https:\/\/.+)$/;
@@ -482,22 +498,11 @@ export class MtlsApi extends Construct {
           accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
           accessLogFormat: apigw.AccessLogFormat.custom(
             JSON.stringify({
-              requestId: '$context.requestId',
-              requestTime: '$context.requestTime',
-              ip: '$context.identity.sourceIp',
-              httpMethod: '$context.httpMethod',
+              ...ACCESS_LOG_FIELDS,
               resourcePath: '$context.resourcePath',
-              status: '$context.status',
-              responseLatency: '$context.responseLatency',
-              clientCertSerial: '$context.identity.clientCert.serialNumber',
-              clientCertSubject: '$context.identity.clientCert.subjectDN',
-              clientCertIssuer: '$context.identity.clientCert.issuerDN',
               authorizerStatus: '$context.authorizer.status',
-              authorizerReason: '$context.authorizer.reason',
-              authorizerError: '$context.authorizer.error',
               authorizerLatency: '$context.authorizer.integrationLatency',
               integrationStatus: '$context.integration.status',
-              errorMessage: '$context.error.message',
               validationError: '$context.error.validationErrorString',
             }),
           ),
@@ -614,20 +619,9 @@ export class MtlsApi extends Construct {
           destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
           format: apigw.AccessLogFormat.custom(
             JSON.stringify({
-              requestId: '$context.requestId',
-              requestTime: '$context.requestTime',
-              ip: '$context.identity.sourceIp',
-              httpMethod: '$context.httpMethod',
+              ...ACCESS_LOG_FIELDS,
               routeKey: '$context.routeKey',
-              status: '$context.status',
-              responseLatency: '$context.responseLatency',
-              clientCertSerial: '$context.identity.clientCert.serialNumber',
-              clientCertSubject: '$context.identity.clientCert.subjectDN',
-              clientCertIssuer: '$context.identity.clientCert.issuerDN',
-              authorizerReason: '$context.authorizer.reason',
-              authorizerError: '$context.authorizer.error',
               integrationError: '$context.integrationErrorMessage',
-              errorMessage: '$context.error.message',
             }),
           ),
         },

@@ -3,14 +3,38 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use authorizer::config::{Config, PolicyResource, Revocation};
 use authorizer::fetch::Fetcher;
 use authorizer::lambda::{Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, load_config};
 use authorizer::time::SystemClock;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
+const USAGE: &str = "\
+usage: authorizer                        run as a Lambda function (the Runtime API)
+       authorizer --check-config [FILE]  validate AUTHORIZER_CONFIG (or FILE) and exit
+
+--check-config loads the configuration exactly as the cold start does (inline JSON,
+file://, s3:// or https://), validates it, and prints what it will enforce. It does
+not load the truststore or any CRL. Exit status: 0 valid, 1 invalid, 2 usage.";
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    // Lambda starts the bootstrap without arguments; these are for operators.
+    let mut args = std::env::args().skip(1);
+    if let Some(arg) = args.next() {
+        return match (arg.as_str(), args.next(), args.next()) {
+            ("--check-config", file, None) => check_config(file).await,
+            ("-h" | "--help", None, None) => {
+                println!("{USAGE}");
+                ExitCode::SUCCESS
+            }
+            _ => {
+                eprintln!("{USAGE}");
+                ExitCode::from(2)
+            }
+        };
+    }
     mtls_common::init_json_logging();
     // Cold start: load and verify everything before the first event, so no
     // request pays for it. Any configuration error stops here: never a
@@ -43,4 +67,54 @@ async fn main() -> ExitCode {
     }))
     .await;
     mtls_common::runtime_exit(served)
+}
+
+/// `--check-config`: the cold start's configuration step alone, for a
+/// pre-deployment check.
+async fn check_config(file: Option<String>) -> ExitCode {
+    let checked = async {
+        let value = match file {
+            Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?,
+            None => std::env::var("AUTHORIZER_CONFIG").unwrap_or_default(),
+        };
+        let fetcher = Fetcher::new(CONFIG_FETCH_LIMITS).map_err(|e| e.to_string())?;
+        let config = load_config(Some(&value), &fetcher)
+            .await
+            .map_err(|e| e.to_string())?;
+        HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())
+            .map_err(|e| e.to_string())?;
+        Ok::<Config, String>(config)
+    };
+    match checked.await {
+        Ok(config) => {
+            println!("{}", summary(&config));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("invalid authorizer configuration: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn summary(config: &Config) -> String {
+    let mut out = format!(
+        "valid: truststore {}, {} issuer(s), CRL refresh {} s, grace {} s, policy resource {}",
+        config.truststore,
+        config.issuers.len(),
+        config.crl_refresh_seconds,
+        config.crl_grace_seconds,
+        match config.policy_resource {
+            PolicyResource::Method => "method",
+            PolicyResource::Stage => "stage",
+        },
+    );
+    for issuer in &config.issuers {
+        let revocation = match &issuer.revocation {
+            Revocation::Crl(uri) => format!("CRL {uri}"),
+            Revocation::NotChecked => "no revocation check".to_owned(),
+        };
+        out.push_str(&format!("\n  {}: {revocation}", issuer.name));
+    }
+    out
 }

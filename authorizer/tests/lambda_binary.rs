@@ -212,3 +212,75 @@ async fn binary_refuses_to_start_with_an_invalid_configuration() {
             .contains("AUTHORIZER_CONFIG is not set")
     );
 }
+
+/// `authorizer --check-config FILE`, run on the built binary.
+fn check_config(config: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("authorizer.json");
+    std::fs::write(&path, config).unwrap();
+    std::process::Command::new(binary())
+        .arg("--check-config")
+        .arg(&path)
+        .env_remove("AUTHORIZER_CONFIG")
+        .env_remove("HTTP_API_RESPONSE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_config_accepts_the_shape_the_infrastructure_renders() {
+    // What infra/terraform and infra/cdk render into AUTHORIZER_CONFIG, with a
+    // cache (policy_resource "stage") and every optional issuer field.
+    let config = json!({
+        "truststore": "s3://temps-truststore-0123/truststore.pem",
+        "issuers": [
+            {"name": "devices", "match": {"O": "Temperature Testers", "CN": "Temperature Testers Issuing CA"},
+             "crl": "s3://my-crls/devices.crl", "subject": {"OU": "Sensors", "eku": "client_auth_required"}},
+            {"name": "lab", "match": {"O": "Lab"}, "revocation": "none"}
+        ],
+        "crl_refresh_seconds": 300,
+        "crl_grace_seconds": 3600,
+        "policy_resource": "stage"
+    });
+    let out = check_config(&config.to_string());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("valid: truststore s3://temps-truststore-0123/truststore.pem, 2 issuer(s), CRL refresh 300 s, grace 3600 s, policy resource stage"), "{stdout}");
+    assert!(
+        stdout.contains("devices: CRL s3://my-crls/devices.crl"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("lab: no revocation check"), "{stdout}");
+}
+
+#[test]
+fn check_config_refuses_an_unknown_field_and_names_it() {
+    let out = check_config(r#"{"truststore": "file:///t.pem", "issuers": [], "crl_refresh": 5}"#);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown field `crl_refresh`"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn check_config_refuses_an_issuer_without_a_crl() {
+    let out = check_config(
+        r#"{"truststore": "file:///t.pem", "issuers": [{"name": "x", "match": {"CN": "X"}}]}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+}
+
+#[test]
+fn unknown_arguments_are_a_usage_error() {
+    let out = std::process::Command::new(binary())
+        .arg("--serve")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--check-config"));
+}

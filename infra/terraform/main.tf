@@ -1,6 +1,4 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
-data "aws_caller_identity" "current" {}
 
 locals {
   rest = var.api_type == "rest"

@@ -509,6 +509,10 @@ export class MtlsApi extends Construct {
         },
       });
 
+      // Disabling execute-api takes effect on a REST API only with a new
+      // deployment: tie the deployment to it, as the Terraform module does.
+      api.latestDeployment?.addToLogicalId({ disableExecuteApiEndpoint: true });
+
       const authorizer = new apigw.RequestAuthorizer(this, 'RestAuthorizer', {
         handler: this.authorizer,
         resultsCacheTtl: ttl,

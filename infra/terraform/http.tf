@@ -34,16 +34,6 @@ resource "aws_apigatewayv2_authorizer" "this" {
   identity_sources = var.authorizer_result_ttl_seconds > 0 ? local.identity_sources : null
 }
 
-resource "aws_lambda_permission" "http_authorizer" {
-  count = local.http ? 1 : 0
-
-  statement_id  = "AllowApiGatewayAuthorizer"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.authorizer.function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this[0].id}"
-}
-
 resource "aws_apigatewayv2_integration" "api_handler" {
   count = local.http ? 1 : 0
 
@@ -63,16 +53,6 @@ resource "aws_apigatewayv2_route" "this" {
   target             = "integrations/${aws_apigatewayv2_integration.api_handler[0].id}"
   authorization_type = "CUSTOM"
   authorizer_id      = aws_apigatewayv2_authorizer.this[0].id
-}
-
-resource "aws_lambda_permission" "http_api_handler" {
-  count = local.http ? 1 : 0
-
-  statement_id  = "AllowApiGatewayIntegration"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.api_handler.function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/${var.stage_name}/*/*"
 }
 
 resource "aws_apigatewayv2_stage" "this" {

@@ -389,11 +389,31 @@ locals {
   }
 
   # Exactly one of each list is non-empty, by api_type.
-  api_id = one(concat(aws_api_gateway_rest_api.this[*].id, aws_apigatewayv2_api.this[*].id))
+  api_id        = one(concat(aws_api_gateway_rest_api.this[*].id, aws_apigatewayv2_api.this[*].id))
+  execution_arn = one(concat(aws_api_gateway_rest_api.this[*].execution_arn, aws_apigatewayv2_api.this[*].execution_arn))
+  authorizer_id = one(concat(aws_api_gateway_authorizer.this[*].id, aws_apigatewayv2_authorizer.this[*].id))
   domain_target = one(concat(
     [for d in aws_api_gateway_domain_name.this : { name = d.regional_domain_name, zone_id = d.regional_zone_id }],
     [for d in aws_apigatewayv2_domain_name.this : { name = d.domain_name_configuration[0].target_domain_name, zone_id = d.domain_name_configuration[0].hosted_zone_id }],
   ))
+}
+
+# API Gateway may invoke the authorizer only as this API's authorizer, and
+# the api-handler only from this stage.
+resource "aws_lambda_permission" "authorizer" {
+  statement_id  = "AllowApiGatewayAuthorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.authorizer.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${local.execution_arn}/authorizers/${local.authorizer_id}"
+}
+
+resource "aws_lambda_permission" "api_handler" {
+  statement_id  = "AllowApiGatewayIntegration"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api_handler.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${local.execution_arn}/${var.stage_name}/*/*"
 }
 
 resource "aws_route53_record" "this" {

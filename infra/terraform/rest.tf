@@ -42,16 +42,6 @@ resource "aws_api_gateway_authorizer" "this" {
   identity_source = var.authorizer_result_ttl_seconds > 0 ? join(",", local.identity_sources) : ""
 }
 
-resource "aws_lambda_permission" "rest_authorizer" {
-  count = local.rest ? 1 : 0
-
-  statement_id  = "AllowApiGatewayAuthorizer"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.authorizer.function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this[0].execution_arn}/authorizers/${aws_api_gateway_authorizer.this[0].id}"
-}
-
 resource "aws_api_gateway_model" "reading" {
   count = local.rest ? 1 : 0
 
@@ -92,16 +82,6 @@ resource "aws_api_gateway_integration" "this" {
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
   uri                     = aws_lambda_function.api_handler.invoke_arn
-}
-
-resource "aws_lambda_permission" "rest_api_handler" {
-  count = local.rest ? 1 : 0
-
-  statement_id  = "AllowApiGatewayIntegration"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.api_handler.function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this[0].execution_arn}/${var.stage_name}/*/*"
 }
 
 # A Deny says why: the same body the local gateway returns.

@@ -181,6 +181,12 @@ class ModuleWiring(unittest.TestCase):
         self.assertIn("${aws_s3_bucket.truststore.arn}/${var.truststore_key}", reads)
         self.assertIn("local.crl_object_arns", reads)
 
+    def test_lambda_permissions_are_scoped_to_this_api(self):
+        perms = resources(self.main, "aws_lambda_permission")
+        self.assertEqual(sorted(perms), ["api_handler", "authorizer"])
+        self.assertEqual(val(perms["authorizer"]["source_arn"]), "${local.execution_arn}/authorizers/${local.authorizer_id}")
+        self.assertEqual(val(perms["api_handler"]["source_arn"]), "${local.execution_arn}/${var.stage_name}/*/*")
+
     def test_api_handler_gets_only_the_dynamodb_actions_it_uses_on_its_table(self):
         pol = data(self.main, "aws_iam_policy_document")["api_handler"]
         st = pol["statement"][0]

@@ -361,7 +361,6 @@ export class MtlsApi extends Construct {
       encryptionKey: key,
     });
     this.apiHandlerLogGroup = new logs.LogGroup(this, 'ApiHandlerLogs', { retention, encryptionKey: key });
-    const apiHandlerLogs = this.apiHandlerLogGroup;
 
     // Roles without AWSLambdaBasicExecutionRole: that managed policy grants
     // logs on "*". Each function writes only to its own log group.
@@ -408,10 +407,7 @@ export class MtlsApi extends Construct {
       policy_resource: ttl.toSeconds() > 0 ? 'stage' : 'method',
     };
 
-    this.authorizer = new lambda.Function(this, 'Authorizer', {
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'bootstrap',
+    this.authorizer = rustFunction(this, 'Authorizer', {
       code: lambda.Code.fromAsset(props.authorizerZip),
       memorySize: props.authorizerMemoryMb ?? 256,
       timeout: props.authorizerTimeout ?? Duration.seconds(15),
@@ -435,7 +431,7 @@ export class MtlsApi extends Construct {
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [apiHandlerLogs.logGroupArn],
+        resources: [this.apiHandlerLogGroup.logGroupArn],
       }),
     );
     if (key) {
@@ -448,15 +444,12 @@ export class MtlsApi extends Construct {
       );
     }
 
-    this.apiHandler = new lambda.Function(this, 'ApiHandler', {
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'bootstrap',
+    this.apiHandler = rustFunction(this, 'ApiHandler', {
       code: lambda.Code.fromAsset(props.apiHandlerZip),
       memorySize: props.apiHandlerMemoryMb ?? 128,
       timeout: Duration.seconds(10),
       role: apiHandlerRole,
-      logGroup: apiHandlerLogs,
+      logGroup: this.apiHandlerLogGroup,
       environment: {
         TEMPS_TABLE: this.table.tableName,
         TEMPS_RETENTION_DAYS: String(props.tempsRetentionDays ?? 90),
@@ -748,6 +741,20 @@ export class MtlsApi extends Construct {
       { id: 'CKV_AWS_18', comment: 'Access logging needs a separate log bucket; CloudTrail data events are the recommended audit trail for this one object.' },
     ]);
   }
+}
+
+/** A function built by cargo lambda: a `bootstrap` binary on provided.al2023, arm64. */
+function rustFunction(
+  scope: Construct,
+  id: string,
+  props: Omit<lambda.FunctionProps, 'runtime' | 'architecture' | 'handler'>,
+): lambda.Function {
+  return new lambda.Function(scope, id, {
+    ...props,
+    runtime: lambda.Runtime.PROVIDED_AL2023,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'bootstrap',
+  });
 }
 
 function cfnOf(c: IConstruct): CfnResource | undefined {

@@ -5,9 +5,12 @@
 //! a failure never removes the current value; an unchanged source (304, same
 //! version, same bytes) is neither downloaded again nor re-parsed.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use crate::crl::VerifiedCrl;
+use lru::LruCache;
+
+use crate::crl::{CrlIdentity, CrlPosition, VerifiedCrl};
 use crate::error::Error;
 use crate::source::Validator;
 use crate::time::UnixTime;
@@ -28,9 +31,64 @@ pub trait Expiring {
     fn expected_update(&self) -> Option<UnixTime>;
 }
 
-impl Expiring for VerifiedCrl {
+/// The most CRL sequences one source's slot keeps (see [`CrlSet`]).
+pub const MAX_SEQUENCES_PER_SOURCE: usize = 4;
+
+/// What one CRL source has served: the newest verified CRL of each sequence
+/// ([`CrlIdentity`]) it served, newest install last, at most
+/// [`MAX_SEQUENCES_PER_SOURCE`].
+///
+/// A source that switches to another sequence (another CA's CRL, another
+/// key's, another partition's) adds to the set rather than replacing: the
+/// CRL it served before stays in use for its own certificates until
+/// `nextUpdate` plus grace, exactly as when the source fails. So a hostile
+/// or misconfigured source that serves some other valid CRL cannot lock a
+/// CA's devices out any sooner than one that serves nothing.
+#[derive(Clone, Debug, Default)]
+pub struct CrlSet {
+    crls: Vec<Arc<VerifiedCrl>>,
+}
+
+impl CrlSet {
+    /// The CRLs, oldest install first.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<VerifiedCrl>> {
+        self.crls.iter()
+    }
+
+    /// The CRL installed last.
+    #[must_use]
+    pub fn newest(&self) -> Option<&Arc<VerifiedCrl>> {
+        self.crls.last()
+    }
+
+    /// The CRL of sequence `identity`, if held.
+    #[must_use]
+    pub fn get(&self, identity: CrlIdentity) -> Option<&Arc<VerifiedCrl>> {
+        self.crls.iter().find(|c| c.identity() == identity)
+    }
+
+    /// This set with `crl` as the newest of its sequence, without the CRLs
+    /// past `nextUpdate` plus `grace_seconds` at `now`, and without the
+    /// oldest beyond [`MAX_SEQUENCES_PER_SOURCE`].
+    fn with(&self, crl: VerifiedCrl, now: UnixTime, grace_seconds: i64) -> Self {
+        let mut crls: Vec<Arc<VerifiedCrl>> = self
+            .crls
+            .iter()
+            .filter(|c| c.identity() != crl.identity())
+            .filter(|c| c.check_usable(now, grace_seconds).is_ok())
+            .cloned()
+            .collect();
+        crls.push(Arc::new(crl));
+        let excess = crls.len().saturating_sub(MAX_SEQUENCES_PER_SOURCE);
+        crls.drain(..excess);
+        Self { crls }
+    }
+}
+
+impl Expiring for CrlSet {
+    /// The newest CRL's `nextUpdate`: the source should have replaced it by then.
     fn expected_update(&self) -> Option<UnixTime> {
-        Some(self.next_update())
+        self.newest().map(|c| c.next_update())
     }
 }
 
@@ -144,27 +202,76 @@ impl<T: Expiring> Slot<T> {
     }
 }
 
-impl Slot<VerifiedCrl> {
+/// The newest position seen of each CRL sequence ([`CrlIdentity`]: issuer,
+/// key and scope), whichever source it came from. A CRL older than that is a
+/// rollback, even from another source: an attacker (or a stale mirror) must
+/// not be able to undo a revocation by serving an older, validly signed CRL.
+/// Positions are never compared across identities, so one CA's CRL numbers,
+/// or one partition's, never hold back another's.
+///
+/// Identities come only from CRLs that verified, so only the CAs in the
+/// truststore can add them. The guard still keeps at most `capacity`, least
+/// recently admitted first out: a sequence forgotten that way is checked
+/// against its slot's CRL again, and an older CRL must still be signed and
+/// within `nextUpdate` plus grace to load.
+#[derive(Debug)]
+pub struct RollbackGuard {
+    marks: LruCache<CrlIdentity, CrlPosition>,
+}
+
+impl RollbackGuard {
+    /// A guard remembering up to `capacity` sequences.
+    #[must_use]
+    pub fn new(capacity: NonZeroUsize) -> Self {
+        Self {
+            marks: LruCache::new(capacity),
+        }
+    }
+
+    /// Admits `crl` if it is not older than the newest CRL of its sequence,
+    /// and then remembers it as the newest.
+    pub fn admit(&mut self, crl: &VerifiedCrl) -> Result<(), Error> {
+        let position = crl.position();
+        if let Some(newest) = self.marks.get(&crl.identity()) {
+            position.check_not_older_than(newest)?;
+        }
+        self.marks.put(crl.identity(), position);
+        Ok(())
+    }
+}
+
+impl Slot<CrlSet> {
     /// Offers a verification result for bytes whose SHA-256 is `sha256`
     /// (hashed once, by the caller, to detect unchanged content). An error,
-    /// or a CRL older than the one in use (rollback), is recorded as a
-    /// failure and the current CRL stays.
+    /// or a CRL older than the newest of its sequence (a rollback, judged by
+    /// `guard`), is recorded as a failure and the current CRLs stay. A CRL
+    /// that verifies joins the slot's [`CrlSet`], replacing the one of its
+    /// sequence.
     pub fn offer_crl(
         &mut self,
         now: UnixTime,
         candidate: Result<VerifiedCrl, Error>,
         validator: Validator,
         sha256: [u8; 32],
+        guard: &mut RollbackGuard,
+        grace_seconds: i64,
     ) -> Result<(), Error> {
         let checked = candidate.and_then(|crl| {
-            if let Some(cached) = &self.current {
-                crl.check_not_older_than(cached)?;
+            // The slot's own CRL counts too, even if the guard forgot it.
+            if let Some(cached) = self.current.as_ref().and_then(|s| s.get(crl.identity())) {
+                crl.position().check_not_older_than(&cached.position())?;
             }
+            guard.admit(&crl)?;
             Ok(crl)
         });
         match checked {
             Ok(crl) => {
-                self.install(now, crl, validator, sha256);
+                let set = self
+                    .current
+                    .as_deref()
+                    .map_or_else(CrlSet::default, Clone::clone)
+                    .with(crl, now, grace_seconds);
+                self.install(now, set, validator, sha256);
                 Ok(())
             }
             Err(e) => {

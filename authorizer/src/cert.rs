@@ -1,14 +1,48 @@
 //! The client certificate, parsed from the event's `clientCertPem`.
+//!
+//! Parsing is strict and bounded: a certificate the authorizer cannot
+//! interpret completely (RFC 5280 §4.2) is refused as malformed, never
+//! half-read.
 
 use sha2::{Digest, Sha256};
-use x509_parser::extensions::GeneralName;
+use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::name::format_dn;
 use crate::serial::Serial;
+use crate::signed::SignedData;
 use crate::time::UnixTime;
-use crate::truststore::{CaCert, check_signature_algorithm};
+
+/// The largest client certificate accepted, in DER octets. Device and app
+/// certificates are a few kilobytes; this bounds the parse of a hostile one.
+pub const MAX_CERTIFICATE_BYTES: usize = 32 * 1024;
+/// The largest `clientCertPem` accepted, in characters (the DER limit in
+/// base64, with line breaks and a chain behind it).
+pub const MAX_PEM_CHARS: usize = 128 * 1024;
+/// The most extensions a client certificate may carry.
+pub const MAX_EXTENSIONS: usize = 32;
+/// The most attributes (over all RDNs) in its subject or issuer name.
+pub const MAX_NAME_ATTRIBUTES: usize = 64;
+/// The most CRL distribution point URIs read from it.
+pub const MAX_CDP_URIS: usize = 16;
+
+/// Extensions the authorizer recognises and processes (RFC 5280 §4.2), so
+/// may accept when critical. Any other critical extension makes the
+/// certificate unusable here.
+const RECOGNISED: &[(&str, &str)] = &[
+    ("2.5.29.14", "subjectKeyIdentifier"),
+    ("2.5.29.15", "keyUsage"),
+    ("2.5.29.17", "subjectAltName"),
+    ("2.5.29.19", "basicConstraints"),
+    ("2.5.29.31", "cRLDistributionPoints"),
+    // Any policy is acceptable here, as in API Gateway's handshake
+    // (user-initial-policy-set = anyPolicy, RFC 5280 §6.1.1 (c)).
+    ("2.5.29.32", "certificatePolicies"),
+    ("2.5.29.35", "authorityKeyIdentifier"),
+    ("2.5.29.37", "extKeyUsage"),
+    ("1.3.6.1.5.5.7.1.1", "authorityInfoAccess"),
+];
 
 /// Decodes the first `CERTIFICATE` block of a PEM text into DER.
 ///
@@ -16,6 +50,11 @@ use crate::truststore::{CaCert, check_signature_algorithm};
 pub fn pem_to_der(pem: &str) -> Result<Vec<u8>> {
     if pem.trim().is_empty() {
         return Err(Error::MissingCertificate);
+    }
+    if pem.len() > MAX_PEM_CHARS {
+        return Err(Error::MalformedCertificate(format!(
+            "clientCertPem is longer than {MAX_PEM_CHARS} characters"
+        )));
     }
     for block in Pem::iter_from_buffer(pem.as_bytes()) {
         let block = block.map_err(|e| Error::MalformedCertificate(format!("PEM: {e}")))?;
@@ -39,30 +78,70 @@ pub enum ClientAuthUsage {
     NotListed,
 }
 
+/// Whether a certificate is a CA certificate (RFC 5280 §4.2.1.9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateRole {
+    /// basicConstraints cA is true.
+    Ca,
+    /// No basicConstraints, or cA false.
+    EndEntity,
+}
+
 /// A parsed client certificate, borrowing its DER.
 #[derive(Debug)]
 pub struct ClientCert<'a> {
     x509: X509Certificate<'a>,
+    signed: SignedData<'a>,
     serial: Serial,
     fingerprint: [u8; 32],
+    role: CertificateRole,
+    authority_key_id: Option<&'a [u8]>,
+    crl_uris: Vec<&'a str>,
 }
 
 impl<'a> ClientCert<'a> {
-    /// Parses DER. Trailing bytes after the certificate are refused.
+    /// Parses DER, strictly: the envelope in DER, no trailing bytes, a
+    /// positive serial, no duplicated extension, no unrecognised critical
+    /// extension, and bounded sizes and counts.
     pub fn from_der(der: &'a [u8]) -> Result<Self> {
-        crate::der::check_signed_envelope(der).map_err(Error::MalformedCertificate)?;
+        let bad = |what: String| Err(Error::MalformedCertificate(what));
+        if der.len() > MAX_CERTIFICATE_BYTES {
+            return bad(format!(
+                "{} octets; at most {MAX_CERTIFICATE_BYTES} are accepted",
+                der.len()
+            ));
+        }
+        let signed =
+            SignedData::certificate(der).map_err(|m| Error::MalformedCertificate(m.to_string()))?;
         let (rest, x509) = X509Certificate::from_der(der)
             .map_err(|e| Error::MalformedCertificate(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(Error::MalformedCertificate(
-                "trailing data after the certificate".into(),
-            ));
+            return bad("trailing data after the certificate".into());
         }
+        // RFC 5280 §4.1.2.2: a positive INTEGER. An empty or negative one is
+        // no serial a CRL could name.
+        match x509.raw_serial().first() {
+            None => return bad("the serial number is empty".into()),
+            Some(b) if b & 0x80 != 0 => return bad("the serial number is negative".into()),
+            Some(_) => {}
+        }
+        for (what, name) in [("subject", x509.subject()), ("issuer", x509.issuer())] {
+            if name.iter_attributes().nth(MAX_NAME_ATTRIBUTES).is_some() {
+                return bad(format!(
+                    "the {what} name has more than {MAX_NAME_ATTRIBUTES} attributes"
+                ));
+            }
+        }
+        let facts = Extensions::read(x509.extensions()).map_err(Error::MalformedCertificate)?;
         let serial = Serial::from_integer_bytes(x509.raw_serial());
         Ok(Self {
             x509,
+            signed,
             serial,
             fingerprint: Sha256::digest(der).into(),
+            role: facts.role,
+            authority_key_id: facts.authority_key_id,
+            crl_uris: facts.crl_uris,
         })
     }
 
@@ -70,6 +149,12 @@ impl<'a> ClientCert<'a> {
     #[must_use]
     pub fn x509(&self) -> &X509Certificate<'a> {
         &self.x509
+    }
+
+    /// The signed parts, for the issuer's signature check.
+    #[must_use]
+    pub fn signed(&self) -> &SignedData<'a> {
+        &self.signed
     }
 
     /// The issuer name as DER, for exact matching against CAs and CRLs.
@@ -120,6 +205,25 @@ impl<'a> ClientCert<'a> {
         self.x509.validity().not_after.into()
     }
 
+    /// Whether it is a CA certificate.
+    #[must_use]
+    pub fn role(&self) -> CertificateRole {
+        self.role
+    }
+
+    /// The `keyIdentifier` of its authorityKeyIdentifier (RFC 5280 §4.2.1.1).
+    #[must_use]
+    pub fn authority_key_id(&self) -> Option<&'a [u8]> {
+        self.authority_key_id
+    }
+
+    /// The `fullName` URIs of its cRLDistributionPoints (RFC 5280 §4.2.1.13),
+    /// in order: where the CA publishes the CRL that covers it.
+    #[must_use]
+    pub fn crl_uris(&self) -> &[&'a str] {
+        &self.crl_uris
+    }
+
     /// The DNS names and URIs of the subjectAltName extension.
     pub fn san_dns_and_uris(&self) -> Result<(Vec<&'a str>, Vec<&'a str>)> {
         let mut dns = Vec::new();
@@ -150,20 +254,74 @@ impl<'a> ClientCert<'a> {
             Some(_) => ClientAuthUsage::NotListed,
         })
     }
+}
 
-    /// Whether `ca` signed this certificate with an accepted algorithm, and may sign certificates.
-    #[must_use]
-    pub fn is_signed_by(&self, ca: &CaCert) -> bool {
-        ca.may_sign_certificates()
-            && check_signature_algorithm(
-                &self.x509.signature_algorithm,
-                &self.x509.tbs_certificate.signature,
-            )
-            .is_ok()
-            && ca.verifies(
-                &self.x509.signature_algorithm,
-                &self.x509.signature_value,
-                self.x509.tbs_certificate.as_ref(),
-            )
+/// What the extensions say, once each was checked.
+#[derive(Debug)]
+struct Extensions<'a> {
+    role: CertificateRole,
+    authority_key_id: Option<&'a [u8]>,
+    crl_uris: Vec<&'a str>,
+}
+
+impl<'a> Extensions<'a> {
+    /// RFC 5280 §4.2: at most one instance of each extension; every critical
+    /// extension recognised; every recognised one well-formed.
+    fn read(extensions: &[X509Extension<'a>]) -> std::result::Result<Self, String> {
+        if extensions.len() > MAX_EXTENSIONS {
+            return Err(format!(
+                "{} extensions; at most {MAX_EXTENSIONS} are accepted",
+                extensions.len()
+            ));
+        }
+        let mut facts = Self {
+            role: CertificateRole::EndEntity,
+            authority_key_id: None,
+            crl_uris: Vec::new(),
+        };
+        for (i, ext) in extensions.iter().enumerate() {
+            let oid = ext.oid.to_id_string();
+            if extensions.iter().take(i).any(|e| e.oid == ext.oid) {
+                return Err(format!("extension {oid} appears twice"));
+            }
+            let name = RECOGNISED.iter().find(|(o, _)| *o == oid).map(|(_, n)| *n);
+            let Some(name) = name else {
+                if ext.critical {
+                    return Err(format!("unrecognised critical extension {oid}"));
+                }
+                continue;
+            };
+            match ext.parsed_extension() {
+                ParsedExtension::ParseError { error } => {
+                    return Err(format!("{name}: {error}"));
+                }
+                ParsedExtension::BasicConstraints(bc) if bc.ca => {
+                    facts.role = CertificateRole::Ca;
+                }
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    facts.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0);
+                }
+                ParsedExtension::CRLDistributionPoints(points) => {
+                    for point in points.iter() {
+                        if let Some(DistributionPointName::FullName(names)) =
+                            &point.distribution_point
+                        {
+                            for n in names {
+                                if let GeneralName::URI(uri) = n {
+                                    facts.crl_uris.push(*uri);
+                                }
+                            }
+                        }
+                    }
+                    if facts.crl_uris.len() > MAX_CDP_URIS {
+                        return Err(format!(
+                            "more than {MAX_CDP_URIS} CRL distribution point URIs"
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(facts)
     }
 }

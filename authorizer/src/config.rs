@@ -50,6 +50,8 @@ struct RawConfig {
     max_fetch_bytes: u64,
     #[serde(default)]
     policy_resource: PolicyResource,
+    #[serde(default = "defaults::max_cdp_crls")]
+    max_cdp_crls_per_issuer: i64,
 }
 
 mod defaults {
@@ -74,6 +76,9 @@ mod defaults {
     pub fn max_fetch_bytes() -> u64 {
         64 * 1024 * 1024
     }
+    pub fn max_cdp_crls() -> i64 {
+        64
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,11 +88,21 @@ struct RawIssuer {
     #[serde(rename = "match")]
     match_: BTreeMap<String, OneOrMany>,
     #[serde(default)]
-    crl: Option<String>,
+    crl: Option<OneOrMany>,
+    #[serde(default)]
+    crl_from_cdp: Option<Vec<RawCdpPrefix>>,
     #[serde(default)]
     revocation: Option<RevocationMode>,
     #[serde(default)]
     subject: Option<RawSubject>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCdpPrefix {
+    prefix: String,
+    #[serde(default)]
+    fetch: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,10 +256,109 @@ pub struct SubjectRule {
 /// How revocation is checked for an issuer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Revocation {
-    /// Check the CRL at this source.
-    Crl(SourceUri),
+    /// Check the CRLs at these sources (`crl`): one CRL, the partitions of
+    /// one CA, or one CRL per key across a key rollover. A certificate is
+    /// checked against those of them that cover it.
+    Crls(Vec<SourceUri>),
+    /// Find each certificate's CRL from its cRLDistributionPoints
+    /// (`crl_from_cdp`), within these prefixes only.
+    FromCdp(CdpPolicy),
     /// Explicitly opted out (`"revocation": "none"`).
     NotChecked,
+}
+
+/// The most sources one `crl` list may name.
+pub const MAX_CRL_SOURCES: usize = 64;
+/// The most prefixes one `crl_from_cdp` list may name.
+pub const MAX_CDP_PREFIXES: usize = 16;
+/// The longest part of a distribution point URI after its prefix.
+pub const MAX_CDP_SUFFIX: usize = 512;
+
+/// One allowed family of CRL distribution points: certificates whose CDP URI
+/// starts with `prefix` have their CRL fetched from `fetch` plus the rest of
+/// the URI, or from the URI itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CdpPrefix {
+    prefix: String,
+    fetch: Option<String>,
+}
+
+impl CdpPrefix {
+    /// The prefix certificates' CDP URIs must start with.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Where those CRLs are fetched from instead, if anywhere.
+    #[must_use]
+    pub fn fetch(&self) -> Option<&str> {
+        self.fetch.as_deref()
+    }
+}
+
+/// `crl_from_cdp`: which CRL distribution points may be fetched, and from
+/// where. A URI outside every prefix is never fetched, so a certificate
+/// cannot make the authorizer connect anywhere the operator did not allow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CdpPolicy {
+    prefixes: Vec<CdpPrefix>,
+}
+
+/// What [`CdpPolicy::source_for`] makes of one distribution point URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CdpSource {
+    /// Fetch the CRL from here.
+    Fetch(SourceUri),
+    /// The URI starts with no allowed prefix: never fetched.
+    NotAllowed,
+    /// The URI starts with a prefix, but its remainder is not a plain path
+    /// (`..`, `//`, a query, or characters outside `A-Z a-z 0-9 - . _ ~ /`).
+    Unsafe,
+}
+
+impl CdpPolicy {
+    /// The allowed prefixes, in order.
+    #[must_use]
+    pub fn prefixes(&self) -> &[CdpPrefix] {
+        &self.prefixes
+    }
+
+    /// Where to fetch the CRL a certificate's distribution point `uri` names.
+    /// The first prefix that `uri` starts with decides.
+    #[must_use]
+    pub fn source_for(&self, uri: &str) -> CdpSource {
+        let Some((p, rest)) = self
+            .prefixes
+            .iter()
+            .find_map(|p| uri.strip_prefix(p.prefix.as_str()).map(|rest| (p, rest)))
+        else {
+            return CdpSource::NotAllowed;
+        };
+        if !is_plain_path(rest) {
+            return CdpSource::Unsafe;
+        }
+        let target = match &p.fetch {
+            Some(base) => format!("{base}{rest}"),
+            None => uri.to_owned(),
+        };
+        SourceUri::parse(&target).map_or(CdpSource::Unsafe, CdpSource::Fetch)
+    }
+}
+
+/// A relative path of plain segments: no empty, `.` or `..` segment, no
+/// query or fragment, no percent-escapes, bounded length.
+fn is_plain_path(rest: &str) -> bool {
+    !rest.is_empty()
+        && rest.len() <= MAX_CDP_SUFFIX
+        && rest.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        })
 }
 
 /// One accepted issuer and what it may present.
@@ -283,6 +397,9 @@ pub struct Config {
     pub max_fetch_bytes: u64,
     /// IAM policy resource scope.
     pub policy_resource: PolicyResource,
+    /// The most CRLs found through `crl_from_cdp` that one issuer entry holds
+    /// at once; the least recently used is dropped beyond it.
+    pub max_cdp_crls_per_issuer: usize,
 }
 
 fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<i64> {
@@ -365,6 +482,15 @@ impl Config {
             .unsigned_abs(),
             max_fetch_bytes: max_bytes,
             policy_resource: raw.policy_resource,
+            max_cdp_crls_per_issuer: bounded(
+                "max_cdp_crls_per_issuer",
+                raw.max_cdp_crls_per_issuer,
+                1,
+                10_000,
+            )?
+            .unsigned_abs()
+            .try_into()
+            .unwrap_or(usize::MAX),
         })
     }
 
@@ -394,21 +520,27 @@ impl IssuerRule {
                 ctx("match")
             )));
         }
-        let revocation = match (raw.revocation, raw.crl) {
-            (Some(RevocationMode::None), None) => Revocation::NotChecked,
-            (Some(RevocationMode::None), Some(_)) => {
+        let revocation = match (raw.revocation, raw.crl, raw.crl_from_cdp) {
+            (Some(RevocationMode::None), None, None) => Revocation::NotChecked,
+            (Some(RevocationMode::None), _, _) => {
                 return Err(Error::Config(format!(
-                    "{}: `revocation: none` contradicts the `crl` it also sets",
+                    "{}: `revocation: none` contradicts the `crl` or `crl_from_cdp` it also sets",
                     ctx("crl")
                 )));
             }
-            (_, Some(uri)) => Revocation::Crl(
-                SourceUri::parse(&uri)
-                    .map_err(|e| Error::Config(format!("{}: {e}", ctx("crl"))))?,
-            ),
-            (_, None) => {
+            (_, Some(_), Some(_)) => {
                 return Err(Error::Config(format!(
-                    "{}: a CRL is required; set `crl`, or `\"revocation\": \"none\"` to knowingly skip revocation checks",
+                    "{}: set `crl` or `crl_from_cdp`, not both",
+                    ctx("crl")
+                )));
+            }
+            (_, Some(uris), None) => Revocation::Crls(crl_sources(&ctx("crl"), uris)?),
+            (_, None, Some(prefixes)) => {
+                Revocation::FromCdp(cdp_policy(&ctx("crl_from_cdp"), prefixes)?)
+            }
+            (_, None, None) => {
+                return Err(Error::Config(format!(
+                    "{}: a CRL is required; set `crl` (a URI or a list), `crl_from_cdp`, or `\"revocation\": \"none\"` to knowingly skip revocation checks",
                     ctx("crl")
                 )));
             }
@@ -445,6 +577,59 @@ impl IssuerRule {
             revocation,
         })
     }
+}
+
+/// `crl`: one URI or a list of distinct URIs.
+fn crl_sources(what: &str, uris: OneOrMany) -> Result<Vec<SourceUri>> {
+    let uris = nonempty(what, uris.into_vec())?;
+    if uris.len() > MAX_CRL_SOURCES {
+        return Err(Error::Config(format!(
+            "{what}: {} URIs; at most {MAX_CRL_SOURCES}",
+            uris.len()
+        )));
+    }
+    let mut out: Vec<SourceUri> = Vec::with_capacity(uris.len());
+    for uri in &uris {
+        let source = SourceUri::parse(uri).map_err(|e| Error::Config(format!("{what}: {e}")))?;
+        if out.contains(&source) {
+            return Err(Error::Config(format!("{what}: `{uri}` is listed twice")));
+        }
+        out.push(source);
+    }
+    Ok(out)
+}
+
+/// `crl_from_cdp`: prefixes that certificates' CDP URIs are matched against.
+fn cdp_policy(what: &str, raw: Vec<RawCdpPrefix>) -> Result<CdpPolicy> {
+    if raw.is_empty() || raw.len() > MAX_CDP_PREFIXES {
+        return Err(Error::Config(format!(
+            "{what}: list 1 to {MAX_CDP_PREFIXES} prefixes"
+        )));
+    }
+    let mut prefixes = Vec::with_capacity(raw.len());
+    for RawCdpPrefix { prefix, fetch } in raw {
+        // A prefix ends at a path boundary, or `http://crl.example.com`
+        // would also admit `http://crl.example.com.attacker.net/`.
+        let host_ok = url::Url::parse(&prefix)
+            .ok()
+            .is_some_and(|u| u.host_str().is_some_and(|h| !h.is_empty()));
+        let scheme_ok = prefix.starts_with("http://") || prefix.starts_with("https://");
+        if !scheme_ok || !host_ok || !prefix.ends_with('/') {
+            return Err(Error::Config(format!(
+                "{what}: prefix `{prefix}` must be an http:// or https:// URI with a host, ending in `/`"
+            )));
+        }
+        if let Some(base) = &fetch {
+            let probe = format!("{base}probe.crl");
+            if !base.ends_with('/') || SourceUri::parse(&probe).is_err() {
+                return Err(Error::Config(format!(
+                    "{what}: fetch `{base}` must be an s3://, https://, http:// or file:// URI ending in `/`"
+                )));
+            }
+        }
+        prefixes.push(CdpPrefix { prefix, fetch });
+    }
+    Ok(CdpPolicy { prefixes })
 }
 
 fn nonempty(what: &str, v: Vec<String>) -> Result<Vec<String>> {

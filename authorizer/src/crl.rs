@@ -1,21 +1,35 @@
-//! CRL verification and lookup (RFC 5280 §5 and §6.3).
+//! CRL verification, scope and lookup (RFC 5280 §5 and §6.3).
 //!
 //! A [`VerifiedCrl`] can only be made by [`VerifiedCrl::verify`], so holding
-//! one proves that its signature, issuer, extensions and freshness were checked.
+//! one proves that its signature, issuer, extensions and freshness were
+//! checked. It also records which truststore key signed it and which
+//! certificates it covers ([`CrlScope`]), so [`VerifiedCrl::covers`] can tell
+//! whether it speaks for a given certificate at all.
+//!
+//! Work on hostile input is bounded and ordered cheapest first: the envelope
+//! and the issuer name are compared as bytes, and the signature is checked
+//! over the raw `tbsCertList`, before anything inside the CRL is decoded.
+//! Whoever controls a CRL's URL (often plain HTTP) gets no further than that
+//! without the CA's key.
 
 use std::cmp::Ordering;
+use std::fmt;
 
-use x509_parser::der_parser::asn1_rs::BitString;
-use x509_parser::extensions::ParsedExtension;
+use sha2::{Digest, Sha256};
+use x509_parser::der_parser::asn1_rs::Oid;
+use x509_parser::extensions::{
+    DistributionPointName, GeneralName, IssuingDistributionPoint, ParsedExtension,
+};
 use x509_parser::prelude::*;
-use x509_parser::x509::AlgorithmIdentifier;
 
-use crate::der;
-use crate::error::{Error, Result};
+use crate::cert::ClientCert;
+use crate::der::{self, Reader, Tlv};
+use crate::error::{Error, Result, bounded};
 use crate::name::format_dn;
 use crate::serial::{Serial, normalize};
+use crate::signed::{KeyId, SignatureAlgorithm, SignedData};
 use crate::time::UnixTime;
-use crate::truststore::{TrustStore, check_signature_algorithm};
+use crate::truststore::TrustStore;
 
 /// CRL extensions we understand (RFC 5280 §5.2) and so may accept when critical.
 const OID_AUTHORITY_KEY_ID: &str = "2.5.29.35";
@@ -24,10 +38,23 @@ const OID_CRL_NUMBER: &str = "2.5.29.20";
 const OID_DELTA_CRL_INDICATOR: &str = "2.5.29.27";
 const OID_ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
 
+/// The most `crlExtensions` a CRL may carry. RFC 5280 §5.2 defines seven.
+pub const MAX_CRL_EXTENSIONS: usize = 16;
+/// The largest single `revokedCertificates` entry, in octets. A real entry
+/// (a 20-octet serial, a date, a reason code and an invalidity date) takes
+/// under 100.
+pub const MAX_ENTRY_BYTES: usize = 1024;
+/// The most extensions one revoked entry may carry. RFC 5280 §5.3 defines four.
+pub const MAX_ENTRY_EXTENSIONS: usize = 8;
+/// The most distribution point URIs an issuingDistributionPoint may name.
+pub const MAX_SCOPE_URIS: usize = 16;
+/// A name longer than this is described by its size in errors, never decoded.
+const MAX_DESCRIBED_NAME_BYTES: usize = 1024;
+
 /// Which issuer a CRL must come from. A policy entry can match more than one
 /// CA name, so the CRL is checked against the entry when it is loaded, and
 /// against the certificate's exact issuer when it is used
-/// ([`VerifiedCrl::covers_issuer`]).
+/// ([`VerifiedCrl::covers`]).
 pub trait IssuerExpectation {
     /// Whether a CRL from `issuer` is acceptable.
     fn accepts(&self, issuer: &X509Name<'_>) -> bool;
@@ -44,8 +71,20 @@ impl IssuerExpectation for ExactIssuer<'_> {
         issuer.as_raw() == self.0
     }
     fn describe(&self) -> String {
-        X509Name::from_der(self.0).map_or_else(|_| hex::encode(self.0), |(_, n)| format_dn(&n))
+        describe_name(self.0)
     }
+}
+
+/// A name for an error message: its DN text (bounded) when it is small and
+/// parses, else its size. A hostile CRL can carry a name of megabytes.
+fn describe_name(der: &[u8]) -> String {
+    if der.len() > MAX_DESCRIBED_NAME_BYTES {
+        return format!("a {}-octet name", der.len());
+    }
+    X509Name::from_der(der).map_or_else(
+        |_| format!("an unreadable {}-octet name", der.len()),
+        |(_, n)| bounded(&format_dn(&n)),
+    )
 }
 
 /// Time rules applied to CRLs.
@@ -205,11 +244,142 @@ impl RevokedSet {
     }
 }
 
+/// Which certificates of its issuer (and key) a CRL covers (RFC 5280 §5.2.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CrlScope {
+    /// No issuingDistributionPoint, or one without a `distributionPoint`: a
+    /// complete CRL, covering every certificate.
+    Complete,
+    /// A partition: it covers exactly the certificates whose
+    /// cRLDistributionPoints name one of these `fullName` URIs (AWS Private
+    /// CA's partitioned CRLs, RFC 5280 §6.3.3 (b)(2)(i)).
+    DistributionPoint(Vec<String>),
+}
+
+impl fmt::Display for CrlScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Complete => f.write_str("complete"),
+            Self::DistributionPoint(uris) => {
+                f.write_str("partition ")?;
+                f.write_str(&bounded(&uris.join(" ")))
+            }
+        }
+    }
+}
+
+/// The identity of a CRL's sequence: its issuer name, the key that signs it
+/// and its scope (the issuingDistributionPoint as encoded). Successive CRLs of
+/// one identity replace each other; CRLs of different identities (two CAs,
+/// two keys of a rollover, two partitions) never do, so rollback is judged
+/// per identity.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CrlIdentity([u8; 32]);
+
+impl CrlIdentity {
+    fn of(issuer_der: &[u8], signer: KeyId, idp_der: &[u8]) -> Self {
+        let mut h = Sha256::new();
+        for part in [issuer_der, signer.as_bytes(), idp_der] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        Self(h.finalize().into())
+    }
+}
+
+impl fmt::Debug for CrlIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CrlIdentity({self})")
+    }
+}
+
+impl fmt::Display for CrlIdentity {
+    /// The first 8 octets in hex, for logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0.iter().take(8) {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a CRL stands in its sequence: its CRL number and `thisUpdate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrlPosition {
+    number: Option<CrlNumber>,
+    this_update: UnixTime,
+}
+
+impl CrlPosition {
+    /// Refuses a position older than `cached` (a rollback to a list from
+    /// before a revocation). CRL numbers decide when both have one (RFC 5280
+    /// §5.2.3 makes them monotonic); otherwise `thisUpdate` does.
+    pub fn check_not_older_than(&self, cached: &Self) -> Result<()> {
+        if let (Some(offered), Some(have)) = (&self.number, &cached.number) {
+            if offered < have {
+                return Err(Error::CrlRollback {
+                    what: "CRL number",
+                    cached: have.to_hex(),
+                    offered: offered.to_hex(),
+                });
+            }
+            return Ok(());
+        }
+        if self.this_update < cached.this_update {
+            return Err(Error::CrlRollback {
+                what: "thisUpdate",
+                cached: cached.this_update.to_string(),
+                offered: self.this_update.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether a CRL speaks for a certificate (RFC 5280 §6.3.3), and if not, why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// It does: same issuer, same key, and the certificate is in its scope.
+    Covers,
+    /// It comes from another CA name (§6.3.3 (b)(1)).
+    OtherIssuer,
+    /// It was signed by another key of the CA, e.g. across a key rollover
+    /// (§6.3.3 (f)).
+    OtherKey,
+    /// Both carry an authority key identifier, and they differ.
+    OtherAuthorityKeyId,
+    /// It is a partition, and the certificate's cRLDistributionPoints name
+    /// none of its URIs (§6.3.3 (b)(2)(i)).
+    OtherDistributionPoint,
+}
+
+impl Coverage {
+    /// A short explanation, for the decision log.
+    #[must_use]
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::Covers => "it covers the certificate",
+            Self::OtherIssuer => "it is from another CA",
+            Self::OtherKey => "it is signed by another key of the CA than the certificate",
+            Self::OtherAuthorityKeyId => {
+                "its authority key identifier differs from the certificate's"
+            }
+            Self::OtherDistributionPoint => {
+                "it is a partition the certificate's CRL distribution points do not name"
+            }
+        }
+    }
+}
+
 /// A CRL whose signature, issuer, scope and freshness have been verified.
 #[derive(Clone, Debug)]
 pub struct VerifiedCrl {
     issuer_der: Vec<u8>,
     issuer_dn: String,
+    signer: KeyId,
+    authority_key_id: Option<Vec<u8>>,
+    scope: CrlScope,
+    identity: CrlIdentity,
     this_update: UnixTime,
     next_update: UnixTime,
     number: Option<CrlNumber>,
@@ -235,18 +405,42 @@ fn unsupported(what: impl Into<String>) -> Error {
     Error::CrlUnsupported(what.into())
 }
 
-/// RFC 5280 §5.2: reject CRLs we cannot interpret completely. Returns the CRL
-/// number, if any.
-fn check_crl_extensions(extensions: &[X509Extension<'_>]) -> Result<Option<CrlNumber>> {
-    let mut number = None;
-    for (i, ext) in extensions.iter().enumerate() {
+/// What the `crlExtensions` say (RFC 5280 §5.2), once each was checked.
+#[derive(Debug, Default)]
+struct CrlExtensions {
+    number: Option<CrlNumber>,
+    authority_key_id: Option<Vec<u8>>,
+    scope: Option<CrlScope>,
+    /// The issuingDistributionPoint's extnValue, which names the scope in
+    /// [`CrlIdentity`].
+    idp_der: Vec<u8>,
+}
+
+/// RFC 5280 §5.2: reject CRLs we cannot interpret completely, and read what
+/// we need. `list` is the content of the `Extensions` SEQUENCE.
+fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
+    let mut out = CrlExtensions::default();
+    let mut seen: Vec<Oid<'_>> = Vec::new();
+    let mut exts = Reader::new(list);
+    while !exts.is_empty() {
+        if seen.len() == MAX_CRL_EXTENSIONS {
+            return Err(Error::CrlMalformed(format!(
+                "more than {MAX_CRL_EXTENSIONS} crlExtensions"
+            )));
+        }
+        let raw = exts
+            .expect(der::SEQUENCE, "extension")
+            .map_err(|m| Error::CrlMalformed(m.to_string()))?;
+        let (_, ext) = X509Extension::from_der(raw.raw)
+            .map_err(|e| Error::CrlMalformed(format!("extension: {e}")))?;
         // §4.2 (applied to CRLs by §5.2): at most one instance of each extension.
-        if extensions.iter().take(i).any(|e| e.oid == ext.oid) {
+        if seen.contains(&ext.oid) {
             return Err(Error::CrlMalformed(format!(
                 "extension {} appears twice",
                 ext.oid.to_id_string()
             )));
         }
+        seen.push(ext.oid.clone());
         let oid = ext.oid.to_id_string();
         match (oid.as_str(), ext.parsed_extension()) {
             (_, ParsedExtension::ParseError { error }) => {
@@ -257,24 +451,17 @@ fn check_crl_extensions(extensions: &[X509Extension<'_>]) -> Result<Option<CrlNu
             (OID_DELTA_CRL_INDICATOR, _) => {
                 return Err(unsupported("delta CRLs; publish a complete CRL"));
             }
-            // §5.2.5: a CRL scoped to CA certificates, attribute certificates,
-            // some reasons, or other issuers does not cover every end-entity
-            // certificate of its issuer.
             (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
-                if idp.indirect_crl {
-                    return Err(unsupported("indirect CRLs"));
-                }
-                if idp.only_contains_ca_certs || idp.only_contains_attribute_certs {
-                    return Err(unsupported("a CRL scoped to CA or attribute certificates"));
-                }
-                if idp.only_some_reasons.is_some() {
-                    return Err(unsupported("a CRL partitioned by reason (onlySomeReasons)"));
-                }
+                out.scope = Some(scope_of(idp)?);
+                out.idp_der = ext.value.to_vec();
             }
             (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => {
-                number = Some(CrlNumber(Serial::from_integer_bytes(&n.to_bytes_be())));
+                out.number = Some(CrlNumber(Serial::from_integer_bytes(&n.to_bytes_be())));
             }
-            (OID_AUTHORITY_KEY_ID | OID_ISSUER_ALT_NAME, _) => {}
+            (OID_AUTHORITY_KEY_ID, ParsedExtension::AuthorityKeyIdentifier(aki)) => {
+                out.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
+            }
+            (OID_ISSUER_ALT_NAME, _) => {}
             (_, _) if ext.critical => {
                 return Err(unsupported(format!(
                     "unrecognized critical extension {oid}"
@@ -283,7 +470,48 @@ fn check_crl_extensions(extensions: &[X509Extension<'_>]) -> Result<Option<CrlNu
             _ => {}
         }
     }
-    Ok(number)
+    Ok(out)
+}
+
+/// §5.2.5: the certificates an issuingDistributionPoint says the CRL covers.
+/// Scopes that cannot cover a client certificate completely are refused:
+/// indirect CRLs, CA-only or attribute-only CRLs, and reason partitions.
+fn scope_of(idp: &IssuingDistributionPoint<'_>) -> Result<CrlScope> {
+    if idp.indirect_crl {
+        return Err(unsupported("indirect CRLs"));
+    }
+    if idp.only_contains_ca_certs || idp.only_contains_attribute_certs {
+        return Err(unsupported("a CRL scoped to CA or attribute certificates"));
+    }
+    if idp.only_some_reasons.is_some() {
+        return Err(unsupported("a CRL partitioned by reason (onlySomeReasons)"));
+    }
+    // onlyContainsUserCerts narrows the scope to end-entity certificates,
+    // the only kind the authorizer accepts, so it changes nothing here.
+    match &idp.distribution_point {
+        None => Ok(CrlScope::Complete),
+        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => Err(unsupported(
+            "a distribution point named relative to the CRL issuer",
+        )),
+        Some(DistributionPointName::FullName(names)) => {
+            let uris: Vec<String> = names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::URI(u) => Some((*u).to_owned()),
+                    _ => None,
+                })
+                .collect();
+            if uris.is_empty() {
+                return Err(unsupported("a distribution point without a URI"));
+            }
+            if uris.len() > MAX_SCOPE_URIS {
+                return Err(Error::CrlMalformed(format!(
+                    "more than {MAX_SCOPE_URIS} distribution point URIs"
+                )));
+            }
+            Ok(CrlScope::DistributionPoint(uris))
+        }
+    }
 }
 
 /// Entry extension OIDs (RFC 5280 §5.3) as DER content octets, so the entry
@@ -315,15 +543,20 @@ fn malformed(what: &'static str, problem: &'static str) -> EntryFault {
 /// RFC 5280 §5.3: the extensions of one revoked entry.
 #[inline]
 fn check_entry_extensions(content: &[u8]) -> std::result::Result<(), EntryFault> {
-    let mut exts = der::Reader::new(content);
+    let mut exts = Reader::new(content);
     if exts.is_empty() {
         return Err(malformed("crlEntryExtensions", "empty"));
     }
     // Bit per known extension, to refuse duplicates (§4.2).
     let mut seen = 0u8;
+    let mut count = 0usize;
     while !exts.is_empty() {
+        count += 1;
+        if count > MAX_ENTRY_EXTENSIONS {
+            return Err(malformed("crlEntryExtensions", "too many extensions"));
+        }
         let ext = exts.expect(der::SEQUENCE, "entry extension")?;
-        let mut fields = der::Reader::new(ext.content);
+        let mut fields = Reader::new(ext.content);
         let oid = fields.expect(der::OID, "entry extension OID")?;
         // DER omits a DEFAULT FALSE, so an encoded `critical` must be TRUE.
         let critical = match fields.optional(der::BOOLEAN, "entry extension critical")? {
@@ -347,7 +580,7 @@ fn check_entry_extensions(content: &[u8]) -> std::result::Result<(), EntryFault>
             return Err(malformed("entry extension", "appears twice"));
         }
         seen |= bit;
-        let mut inner = der::Reader::new(value.content);
+        let mut inner = Reader::new(value.content);
         let v = inner.expect(value_tag, "entry extension value")?;
         if !inner.is_empty() {
             return Err(malformed("entry extension value", "trailing data"));
@@ -366,7 +599,7 @@ fn index_revoked(list: &[u8]) -> Result<RevokedSet> {
     // A minimal entry (short serial, UTCTime) takes 20 octets; reserving for
     // that only maps address space, and the unused tail is released below.
     let mut set = RevokedSet::with_capacity(list.len() / 20);
-    let mut entries = der::Reader::new(list);
+    let mut entries = Reader::new(list);
     let mut index = 0usize;
     while !entries.is_empty() {
         index_entry(&mut entries, &mut set).map_err(|fault| match fault {
@@ -383,11 +616,14 @@ fn index_revoked(list: &[u8]) -> Result<RevokedSet> {
 
 #[inline]
 fn index_entry(
-    entries: &mut der::Reader<'_>,
+    entries: &mut Reader<'_>,
     set: &mut RevokedSet,
 ) -> std::result::Result<(), EntryFault> {
     let entry = entries.expect(der::SEQUENCE, "entry")?;
-    let mut fields = der::Reader::new(entry.content);
+    if entry.raw.len() > MAX_ENTRY_BYTES {
+        return Err(malformed("entry", "larger than 1024 octets"));
+    }
+    let mut fields = Reader::new(entry.content);
     let serial = fields.expect(der::INTEGER, "userCertificate")?;
     if serial.content.is_empty() {
         return Err(malformed("userCertificate", "empty INTEGER"));
@@ -408,152 +644,235 @@ fn index_entry(
     Ok(())
 }
 
-/// The fields of `TBSCertList` (RFC 5280 §5.1.2), with the revoked list left
-/// as raw bytes for [`index_revoked`].
-struct TbsFields<'a> {
-    signature: AlgorithmIdentifier<'a>,
-    issuer: X509Name<'a>,
-    this_update: ASN1Time,
-    next_update: Option<ASN1Time>,
+/// The fields of `TBSCertList` (RFC 5280 §5.1.2) as raw DER, read by their
+/// headers only: splitting a CRL of any size costs a handful of reads.
+#[derive(Clone, Copy, Debug)]
+struct TbsCertList<'a> {
+    /// The whole encoding of `issuer`.
+    issuer: &'a [u8],
+    this_update: Tlv<'a>,
+    next_update: Option<Tlv<'a>>,
+    /// The content of `revokedCertificates`, walked by [`index_revoked`].
     revoked: &'a [u8],
-    extensions: Vec<X509Extension<'a>>,
+    /// The content of the `Extensions` SEQUENCE inside `[0]`.
+    extensions: &'a [u8],
 }
 
 fn is_time(tag: Option<u8>) -> bool {
     tag == Some(der::UTC_TIME) || tag == Some(der::GENERALIZED_TIME)
 }
 
-fn parse_tbs<'a>(tbs: &'a [u8]) -> std::result::Result<TbsFields<'a>, String> {
-    let mut r = der::Reader::new(tbs);
-    // §5.1.2.1: v2 when present (and it must be, for the extensions we require).
-    if let Some(version) = r.optional(der::INTEGER, "version")?
-        && version.content != [1]
-    {
-        return Err("version is not v2".into());
-    }
-    let signature = r.expect(der::SEQUENCE, "signature")?;
-    let (_, signature) =
-        AlgorithmIdentifier::from_der(signature.raw).map_err(|e| format!("signature: {e}"))?;
-    let issuer = r.expect(der::SEQUENCE, "issuer")?;
-    let (_, issuer) = X509Name::from_der(issuer.raw).map_err(|e| format!("issuer: {e}"))?;
-    let time = |r: &mut der::Reader<'a>, what: &str| -> std::result::Result<ASN1Time, String> {
-        let t = r.any().map_err(|e| format!("{what}: {e}"))?;
-        ASN1Time::from_der(t.raw)
-            .map(|(_, t)| t)
-            .map_err(|e| format!("{what}: {e}"))
-    };
-    if !is_time(r.peek_tag()) {
-        return Err("thisUpdate is not a Time".into());
-    }
-    let this_update = time(&mut r, "thisUpdate")?;
-    let next_update = if is_time(r.peek_tag()) {
-        Some(time(&mut r, "nextUpdate")?)
-    } else {
-        None
-    };
-    let revoked = r
-        .optional(der::SEQUENCE, "revokedCertificates")?
-        .map_or(&[][..], |t| t.content);
-    let mut extensions = Vec::new();
-    if let Some(wrapper) = r.optional(der::CONTEXT_0, "crlExtensions")? {
-        let mut w = der::Reader::new(wrapper.content);
-        let list = w.expect(der::SEQUENCE, "crlExtensions")?;
-        if !w.is_empty() {
-            return Err("trailing data after crlExtensions".into());
+impl<'a> TbsCertList<'a> {
+    fn split(tbs: &'a [u8]) -> Result<Self> {
+        let bad = |m: der::Malformed| Error::CrlMalformed(m.to_string());
+        let mut r = Reader::new(tbs);
+        // §5.1.2.1: v2 when present; a v1 CRL has no extensions.
+        let version = r.optional(der::INTEGER, "version").map_err(bad)?;
+        if version.is_some_and(|v| v.content != [1]) {
+            return Err(Error::CrlMalformed("version is not v2".into()));
         }
-        let mut exts = der::Reader::new(list.content);
-        while !exts.is_empty() {
-            let ext = exts.expect(der::SEQUENCE, "extension")?;
-            let (_, ext) =
-                X509Extension::from_der(ext.raw).map_err(|e| format!("extension: {e}"))?;
-            extensions.push(ext);
+        // Compared with signatureAlgorithm by [`SignedData::crl`].
+        r.expect(der::SEQUENCE, "signature").map_err(bad)?;
+        let issuer = r.expect(der::SEQUENCE, "issuer").map_err(bad)?.raw;
+        if !is_time(r.peek_tag()) {
+            return Err(Error::CrlMalformed("thisUpdate is not a Time".into()));
         }
+        let this_update = r
+            .any()
+            .map_err(|p| Error::CrlMalformed(format!("thisUpdate: {p}")))?;
+        let next_update = if is_time(r.peek_tag()) {
+            Some(
+                r.any()
+                    .map_err(|p| Error::CrlMalformed(format!("nextUpdate: {p}")))?,
+            )
+        } else {
+            None
+        };
+        let revoked = r
+            .optional(der::SEQUENCE, "revokedCertificates")
+            .map_err(bad)?
+            .map_or(&[][..], |t| t.content);
+        let mut extensions: &[u8] = &[];
+        if let Some(wrapper) = r.optional(der::CONTEXT_0, "crlExtensions").map_err(bad)? {
+            if version.is_none() {
+                return Err(Error::CrlMalformed("a v1 CRL with extensions".into()));
+            }
+            let mut w = Reader::new(wrapper.content);
+            extensions = w
+                .expect(der::SEQUENCE, "crlExtensions")
+                .map_err(bad)?
+                .content;
+            if !w.is_empty() {
+                return Err(Error::CrlMalformed(
+                    "trailing data after crlExtensions".into(),
+                ));
+            }
+        }
+        if !r.is_empty() {
+            return Err(Error::CrlMalformed(
+                "unexpected fields after crlExtensions".into(),
+            ));
+        }
+        Ok(Self {
+            issuer,
+            this_update,
+            next_update,
+            revoked,
+            extensions,
+        })
     }
-    if !r.is_empty() {
-        return Err("unexpected fields after crlExtensions".into());
+}
+
+fn time_of(t: Tlv<'_>, what: &str) -> Result<UnixTime> {
+    ASN1Time::from_der(t.raw)
+        .map(|(_, t)| UnixTime::from(t))
+        .map_err(|e| Error::CrlMalformed(format!("{what}: {e}")))
+}
+
+/// Everything a CRL says besides its entries, read once the signature
+/// verified (or, for fuzzing, without it).
+#[derive(Debug)]
+struct Header {
+    this_update: UnixTime,
+    next_update: Option<UnixTime>,
+    extensions: CrlExtensions,
+}
+
+impl Header {
+    fn read(tbs: &TbsCertList<'_>) -> Result<Self> {
+        let this_update = time_of(tbs.this_update, "thisUpdate")?;
+        let next_update = tbs
+            .next_update
+            .map(|t| time_of(t, "nextUpdate"))
+            .transpose()?;
+        if next_update.is_some_and(|n| n < this_update) {
+            return Err(Error::CrlMalformed(
+                "nextUpdate is earlier than thisUpdate".into(),
+            ));
+        }
+        Ok(Self {
+            this_update,
+            next_update,
+            extensions: read_crl_extensions(tbs.extensions)?,
+        })
     }
-    Ok(TbsFields {
-        signature,
-        issuer,
-        this_update,
-        next_update,
-        revoked,
-        extensions,
-    })
 }
 
 impl VerifiedCrl {
-    /// Verifies a DER or PEM CRL for the CA named `issuer_der` at time `now`.
+    /// Verifies a DER or PEM CRL for an issuer `expected` accepts, at time `now`.
     ///
-    /// Per RFC 5280 §6.3.3 the CRL must be issued by that CA, signed by a key
-    /// of a truststore CA of that name that may sign CRLs, complete in scope,
-    /// not from the future, and not past `nextUpdate` plus the grace period.
-    /// Every entry is kept, whatever its reason code: `certificateHold` is
-    /// revoked while listed, and `removeFromCRL` belongs only in the delta CRLs
-    /// we refuse (§5.3.1), so seeing it in a base CRL is no reason to allow.
+    /// Per RFC 5280 §6.3.3 the CRL must be issued by a truststore CA that may
+    /// sign CRLs, signed by that CA's key, complete in what it covers (or a
+    /// distribution-point partition, see [`CrlScope`]), not from the future,
+    /// and not past `nextUpdate` plus the grace period. Every entry is kept,
+    /// whatever its reason code: `certificateHold` is revoked while listed,
+    /// and `removeFromCRL` belongs only in the delta CRLs we refuse (§5.3.1),
+    /// so seeing it in a base CRL is no reason to allow.
     ///
-    /// The signature is checked over the raw `tbsCertList` before any entry is
-    /// read, and the entries are then walked once with a light DER reader into
-    /// a packed index: time and memory grow with the number of serials only.
+    /// The order bounds the work a forged CRL can cause: the envelope and the
+    /// issuer name are checked as bytes and the signature over the raw
+    /// `tbsCertList`, before any extension or entry is decoded. The entries
+    /// are then walked once with a light DER reader into a packed index: time
+    /// and memory grow with the number of serials only.
     pub fn verify(
         bytes: &[u8],
-        expected_issuer: &dyn IssuerExpectation,
+        expected: &dyn IssuerExpectation,
         truststore: &TrustStore,
         now: UnixTime,
         policy: CrlTimePolicy,
     ) -> Result<Self> {
         let der = crl_der(bytes)?;
-        let signed = der::split_signed(&der).map_err(|m| Error::CrlMalformed(m.to_string()))?;
-        let tbs = parse_tbs(signed.tbs.content).map_err(Error::CrlMalformed)?;
-        let (_, algorithm) = AlgorithmIdentifier::from_der(signed.algorithm)
-            .map_err(|e| Error::CrlMalformed(format!("signatureAlgorithm: {e}")))?;
-        let (_, signature) = BitString::from_der(signed.signature)
-            .map_err(|e| Error::CrlMalformed(format!("signatureValue: {e}")))?;
+        let signed = SignedData::crl(&der).map_err(|m| Error::CrlMalformed(m.to_string()))?;
+        let tbs = TbsCertList::split(signed.tbs_content)?;
 
-        if !expected_issuer.accepts(&tbs.issuer) {
-            return Err(Error::CrlIssuerMismatch {
-                expected: expected_issuer.describe(),
-                crl_issuer: format_dn(&tbs.issuer),
-            });
-        }
-        let issuer_der = tbs.issuer.as_raw();
-        let issuer_dn = format_dn(&tbs.issuer);
-
-        check_signature_algorithm(&algorithm, &tbs.signature)
-            .map_err(Error::CrlSignatureAlgorithm)?;
+        // §6.3.3 (f): the CRL issuer must be a truststore CA that may sign
+        // CRLs. Compared as bytes, so a hostile name is never decoded.
         let mut signers = truststore
-            .cas_named(issuer_der)
+            .cas_named(tbs.issuer)
             .filter(|ca| ca.may_sign_crls())
             .peekable();
         if signers.peek().is_none() {
-            return Err(Error::CrlIssuerUnknown { issuer: issuer_dn });
+            return Err(Error::CrlIssuerUnknown {
+                issuer: describe_name(tbs.issuer),
+            });
         }
-        if !signers.any(|ca| ca.verifies(&algorithm, &signature, signed.tbs.raw)) {
-            return Err(Error::CrlBadSignature { issuer: issuer_dn });
+        // The name is a truststore CA's name, so decoding it is bounded.
+        let (_, issuer) = X509Name::from_der(tbs.issuer)
+            .map_err(|e| Error::CrlMalformed(format!("issuer: {e}")))?;
+        let issuer_dn = bounded(&format_dn(&issuer));
+        if !expected.accepts(&issuer) {
+            return Err(Error::CrlIssuerMismatch {
+                expected: bounded(&expected.describe()),
+                crl_issuer: issuer_dn,
+            });
         }
+        SignatureAlgorithm::from_der(signed.algorithm)
+            .map_err(|e| Error::CrlSignatureAlgorithm(e.to_string()))?;
+        let signer =
+            signers
+                .find_map(|ca| ca.verifies(&signed))
+                .ok_or_else(|| Error::CrlBadSignature {
+                    issuer: issuer_dn.clone(),
+                })?;
 
-        let number = check_crl_extensions(&tbs.extensions)?;
-
-        let this_update = UnixTime::from(tbs.this_update);
-        if this_update > now.offset(policy.clock_skew_seconds) {
-            return Err(Error::CrlNotYetValid { this_update, now });
+        // Authenticated from here on: the CA signed these bytes.
+        let header = Header::read(&tbs)?;
+        if header.this_update > now.offset(policy.clock_skew_seconds) {
+            return Err(Error::CrlNotYetValid {
+                this_update: header.this_update,
+                now,
+            });
         }
-        let next_update = tbs
-            .next_update
-            .map(UnixTime::from)
-            .ok_or(Error::CrlMissingNextUpdate)?;
+        let next_update = header.next_update.ok_or(Error::CrlMissingNextUpdate)?;
         check_fresh(next_update, now, policy.grace_seconds)?;
-
         let revoked = index_revoked(tbs.revoked)?;
-
+        let CrlExtensions {
+            number,
+            authority_key_id,
+            scope,
+            idp_der,
+        } = header.extensions;
         Ok(Self {
-            issuer_der: issuer_der.to_vec(),
+            identity: CrlIdentity::of(tbs.issuer, signer, &idp_der),
+            issuer_der: tbs.issuer.to_vec(),
             issuer_dn,
-            this_update,
+            signer,
+            authority_key_id,
+            scope: scope.unwrap_or(CrlScope::Complete),
+            this_update: header.this_update,
             next_update,
             number,
             revoked,
         })
+    }
+
+    /// Whether this CRL speaks for `cert`, whose signature `signer` verified
+    /// (RFC 5280 §6.3.3): the same issuer name (b)(1), the same key (f), the
+    /// same authority key identifier where both carry one, and, for a
+    /// partition, a distribution point URI in common (b)(2)(i).
+    #[must_use]
+    pub fn covers(&self, cert: &ClientCert<'_>, signer: KeyId) -> Coverage {
+        if self.issuer_der != cert.issuer_der() {
+            return Coverage::OtherIssuer;
+        }
+        if self.signer != signer {
+            return Coverage::OtherKey;
+        }
+        if let (Some(crl), Some(cert)) = (&self.authority_key_id, cert.authority_key_id())
+            && crl.as_slice() != cert
+        {
+            return Coverage::OtherAuthorityKeyId;
+        }
+        match &self.scope {
+            CrlScope::Complete => Coverage::Covers,
+            CrlScope::DistributionPoint(uris) => {
+                if cert.crl_uris().iter().any(|u| uris.iter().any(|s| s == u)) {
+                    Coverage::Covers
+                } else {
+                    Coverage::OtherDistributionPoint
+                }
+            }
+        }
     }
 
     /// Whether the CRL lists `serial`.
@@ -567,34 +886,31 @@ impl VerifiedCrl {
         check_fresh(self.next_update, now, grace_seconds)
     }
 
-    /// Refuses a CRL older than `cached` (a rollback to a list from before a
-    /// revocation). CRL numbers decide when both have one (RFC 5280 §5.2.3
-    /// makes them monotonic); otherwise `thisUpdate` does.
-    pub fn check_not_older_than(&self, cached: &Self) -> Result<()> {
-        if let (Some(offered), Some(have)) = (&self.number, &cached.number) {
-            if offered < have {
-                return Err(Error::CrlRollback {
-                    what: "CRL number",
-                    cached: have.to_hex(),
-                    offered: offered.to_hex(),
-                });
-            }
-            return Ok(());
+    /// Its place in its sequence, for rollback checks.
+    #[must_use]
+    pub fn position(&self) -> CrlPosition {
+        CrlPosition {
+            number: self.number.clone(),
+            this_update: self.this_update,
         }
-        if self.this_update < cached.this_update {
-            return Err(Error::CrlRollback {
-                what: "thisUpdate",
-                cached: cached.this_update.to_string(),
-                offered: self.this_update.to_string(),
-            });
-        }
-        Ok(())
     }
 
-    /// Whether this CRL was issued by the CA named `issuer_der` (exact DER).
+    /// The sequence it belongs to.
     #[must_use]
-    pub fn covers_issuer(&self, issuer_der: &[u8]) -> bool {
-        self.issuer_der == issuer_der
+    pub fn identity(&self) -> CrlIdentity {
+        self.identity
+    }
+
+    /// What it covers.
+    #[must_use]
+    pub fn scope(&self) -> &CrlScope {
+        &self.scope
+    }
+
+    /// The truststore key that signed it.
+    #[must_use]
+    pub fn signer(&self) -> KeyId {
+        self.signer
     }
 
     /// The issuer DN.
@@ -639,6 +955,27 @@ fn check_fresh(next_update: UnixTime, now: UnixTime, grace_seconds: i64) -> Resu
     Ok(())
 }
 
+/// Entry points for fuzzing only (the `fuzzing` feature). Nothing here is
+/// verified, so nothing here may decide a request.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    use super::{Header, Result, SignedData, TbsCertList, crl_der, index_revoked};
+    use crate::error::Error;
+
+    /// Runs every parsing step of [`super::VerifiedCrl::verify`] except the
+    /// issuer and signature checks, so a fuzzer reaches the extension reader,
+    /// the entry walker and the index. Returns the number of distinct serials.
+    pub fn parse_unverified(bytes: &[u8]) -> Result<usize> {
+        let der = crl_der(bytes)?;
+        let signed = SignedData::crl(&der).map_err(|m| Error::CrlMalformed(m.to_string()))?;
+        let tbs = TbsCertList::split(signed.tbs_content)?;
+        let header = Header::read(&tbs)?;
+        let set = index_revoked(tbs.revoked)?;
+        let _ = (header.this_update, header.extensions.scope);
+        Ok(set.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -679,9 +1016,9 @@ mod tests {
     /// The first INTEGER of every top-level SEQUENCE that parses as one.
     fn naive_serials(list: &[u8]) -> Vec<Serial> {
         let mut out = Vec::new();
-        let mut r = der::Reader::new(list);
+        let mut r = Reader::new(list);
         while let Ok(entry) = r.any() {
-            if let Ok(serial) = der::Reader::new(entry.content).any() {
+            if let Ok(serial) = Reader::new(entry.content).any() {
                 out.push(Serial::from_integer_bytes(serial.content));
             }
         }

@@ -5,11 +5,12 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::cert::{ClientAuthUsage, ClientCert, pem_to_der};
+use crate::cert::{CertificateRole, ClientAuthUsage, ClientCert, pem_to_der};
 use crate::config::{AttributeMatch, Config, EkuPolicy, IssuerRule, Revocation, SubjectRule};
-use crate::crl::VerifiedCrl;
-use crate::error::Error;
+use crate::crl::{Coverage, VerifiedCrl};
+use crate::error::{Error, bounded};
 use crate::name::attribute_values;
+use crate::signed::KeyId;
 use crate::time::UnixTime;
 use crate::truststore::{IssuerSignature, TrustStore};
 
@@ -139,36 +140,55 @@ impl Decision {
     }
 }
 
-/// What the caller has for the matched issuer's CRL.
-#[derive(Clone, Copy, Debug)]
-pub enum CrlView<'a> {
-    /// A verified CRL (it may since have gone stale: freshness is rechecked).
-    Loaded(&'a VerifiedCrl),
-    /// None could be obtained; the detail says why.
-    Missing(&'a str),
-}
-
 /// A certificate that passed every check except revocation, and the entry it matched.
 #[derive(Debug)]
 pub struct Matched<'c, 'p> {
     cert: ClientCert<'c>,
+    signer: KeyId,
     rule_index: usize,
     rule: &'p IssuerRule,
     identity: Identity,
 }
 
-impl Matched<'_, '_> {
+impl<'c, 'p> Matched<'c, 'p> {
     /// The index of the matched entry in [`Config::issuers`].
     #[must_use]
     pub fn rule_index(&self) -> usize {
         self.rule_index
     }
 
-    /// Whether the matched entry needs a CRL.
+    /// How the matched entry checks revocation.
     #[must_use]
-    pub fn needs_crl(&self) -> bool {
-        matches!(self.rule.revocation, Revocation::Crl(_))
+    pub fn revocation(&self) -> &'p Revocation {
+        &self.rule.revocation
     }
+
+    /// The certificate.
+    #[must_use]
+    pub fn cert(&self) -> &ClientCert<'c> {
+        &self.cert
+    }
+
+    /// The truststore key that verified the certificate's signature.
+    #[must_use]
+    pub fn signer(&self) -> KeyId {
+        self.signer
+    }
+
+    /// Who the client is.
+    #[must_use]
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+}
+
+/// The revocation step's answer, and the `thisUpdate` of the CRL it rests on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevocationAnswer {
+    /// The decision.
+    pub decision: Decision,
+    /// `thisUpdate` of the CRL that decided, when one did.
+    pub crl_this_update: Option<UnixTime>,
 }
 
 fn attributes_match(m: &AttributeMatch, name: &x509_parser::x509::X509Name<'_>) -> bool {
@@ -200,7 +220,7 @@ impl crate::crl::IssuerExpectation for RuleIssuer<'_> {
 
 fn check_subject(rule: &SubjectRule, cert: &ClientCert<'_>) -> Result<(), String> {
     // RFC 5280 §4.2.1.9: a CA certificate is not an end-entity certificate.
-    if cert.x509().is_ca() {
+    if cert.role() == CertificateRole::Ca {
         return Err("a CA certificate cannot be used as a client certificate".into());
     }
     if !attributes_match(&rule.attributes, cert.x509().subject()) {
@@ -298,15 +318,27 @@ impl<'p> Engine<'p> {
         };
         identity.issuer = Some(rule.name.clone());
 
-        // The issuer DN is only a claim. If the truststore has the CA, the
-        // certificate must really be signed by it (RFC 5280 §6.1.3 (a)(1)).
-        if self.truststore.issuer_signature(&cert) == IssuerSignature::Invalid {
-            return Err(Decision::deny(
-                DenyReason::IssuerNotAllowed,
-                &identity,
-                "the certificate is not signed by the truststore CA of that name",
-            ));
-        }
+        // The issuer DN is only a claim: a truststore CA of that name must
+        // have signed the certificate (RFC 5280 §6.1.3 (a)(1)). A CA removed
+        // from the truststore is no longer trusted here either, whatever CRL
+        // of it is still cached.
+        let signer = match self.truststore.issuer_signature(&cert) {
+            IssuerSignature::Verified(key) => key,
+            IssuerSignature::NoCaOfThatName => {
+                return Err(Decision::deny(
+                    DenyReason::IssuerNotAllowed,
+                    &identity,
+                    "no CA of the certificate's issuer name is in the truststore",
+                ));
+            }
+            IssuerSignature::Invalid => {
+                return Err(Decision::deny(
+                    DenyReason::IssuerNotAllowed,
+                    &identity,
+                    "the certificate is not signed by the truststore CA of that name",
+                ));
+            }
+        };
 
         let skew = self.config.clock_skew_seconds;
         if now > cert.not_after().offset(skew) {
@@ -329,65 +361,102 @@ impl<'p> Engine<'p> {
 
         Ok(Matched {
             cert,
+            signer,
             rule_index,
             rule,
             identity,
         })
     }
 
-    /// The revocation step (RFC 5280 §6.3.3): the CRL must come from the
-    /// certificate's exact issuer and still be fresh at `now`.
-    #[must_use]
-    pub fn check_revocation(
+    /// The revocation step (RFC 5280 §6.3.3), over the CRLs loaded for the
+    /// matched entry. Only the CRLs that cover the certificate count
+    /// ([`VerifiedCrl::covers`]: same issuer, same key, in scope):
+    /// - one of them lists the serial: `revoked` (listed is listed, even on a
+    ///   CRL past its grace period);
+    /// - one of them is still usable (within `nextUpdate` plus grace): Allow;
+    /// - otherwise, or when none covers the certificate: `crl_unavailable`.
+    ///
+    /// `unavailable` explains, only when the answer is `crl_unavailable`,
+    /// why no CRL was loaded (so the common path formats nothing).
+    pub fn check_revocation<'a>(
         &self,
         matched: Matched<'_, '_>,
-        crl: CrlView<'_>,
+        crls: impl IntoIterator<Item = &'a VerifiedCrl>,
         now: UnixTime,
-    ) -> Decision {
+        unavailable: impl FnOnce() -> String,
+    ) -> RevocationAnswer {
         let Matched {
             cert,
+            signer,
             rule,
             identity,
             ..
         } = matched;
-        if rule.revocation == Revocation::NotChecked {
-            return Decision::Allow(identity);
-        }
-        let crl = match crl {
-            CrlView::Missing(why) => {
-                return Decision::deny(DenyReason::CrlUnavailable, &identity, why);
-            }
-            CrlView::Loaded(crl) => crl,
+        let answer = |decision, crl: Option<&VerifiedCrl>| RevocationAnswer {
+            decision,
+            crl_this_update: crl.map(VerifiedCrl::this_update),
         };
-        if !crl.covers_issuer(cert.issuer_der()) {
-            let e = Error::CrlIssuerMismatch {
-                expected: identity.issuer_dn.clone(),
-                crl_issuer: crl.issuer_dn().to_owned(),
-            };
-            return Decision::deny(DenyReason::CrlUnavailable, &identity, e.to_string());
+        if rule.revocation == Revocation::NotChecked {
+            return answer(Decision::Allow(identity), None);
         }
-        if let Err(e) = crl.check_usable(now, self.config.crl_grace_seconds) {
-            return Decision::deny(DenyReason::CrlUnavailable, &identity, e.to_string());
+        let grace = self.config.crl_grace_seconds;
+        let mut usable: Option<&VerifiedCrl> = None;
+        let mut stale: Option<Error> = None;
+        let mut miss: Option<Coverage> = None;
+        for crl in crls {
+            match crl.covers(&cert, signer) {
+                Coverage::Covers => {}
+                other => {
+                    miss = Some(other);
+                    continue;
+                }
+            }
+            if crl.is_revoked(cert.serial()) {
+                let deny = Decision::deny(
+                    DenyReason::Revoked,
+                    &identity,
+                    "serial is listed on the issuer's CRL",
+                );
+                return answer(deny, Some(crl));
+            }
+            match crl.check_usable(now, grace) {
+                Ok(()) if usable.is_none_or(|u| u.this_update() < crl.this_update()) => {
+                    usable = Some(crl);
+                }
+                Ok(()) => {}
+                Err(e) => stale = Some(e),
+            }
         }
-        if crl.is_revoked(cert.serial()) {
-            return Decision::deny(
-                DenyReason::Revoked,
-                &identity,
-                "serial is listed on the issuer's CRL",
-            );
+        if let Some(crl) = usable {
+            return answer(Decision::Allow(identity), Some(crl));
         }
-        Decision::Allow(identity)
+        let detail = match (stale, miss) {
+            (Some(e), _) => e.to_string(),
+            (None, Some(miss)) => format!(
+                "no loaded CRL covers this certificate (one was skipped: {}); {}",
+                miss.explain(),
+                bounded(&unavailable())
+            ),
+            (None, None) => bounded(&unavailable()),
+        };
+        answer(
+            Decision::deny(DenyReason::CrlUnavailable, &identity, detail),
+            None,
+        )
     }
 
-    /// The whole decision for a PEM certificate, with a CRL lookup by entry
-    /// index. Handy for tests and benchmarks; the Lambda handler runs the two
-    /// steps itself so it can refresh the matched CRL in between.
-    pub fn decide<'c>(
+    /// The whole decision for a PEM certificate, with the CRLs of the matched
+    /// entry (by index). Handy for tests and benchmarks; the Lambda handler
+    /// runs the two steps itself so it can refresh the entry's CRLs in between.
+    pub fn decide<'c, I>(
         &self,
         client_cert_pem: Option<&str>,
         now: UnixTime,
-        crl_for: impl FnOnce(usize) -> Option<&'c VerifiedCrl>,
-    ) -> Decision {
+        crls_for: impl FnOnce(usize) -> I,
+    ) -> Decision
+    where
+        I: IntoIterator<Item = &'c VerifiedCrl>,
+    {
         let der = match certificate_der(client_cert_pem) {
             Ok(der) => der,
             Err(deny) => return deny,
@@ -395,12 +464,11 @@ impl<'p> Engine<'p> {
         match self.check_certificate(&der, now) {
             Err(deny) => deny,
             Ok(m) => {
-                let crl = crl_for(m.rule_index());
-                let view = crl.map_or(
-                    CrlView::Missing("no CRL has been loaded for this issuer"),
-                    CrlView::Loaded,
-                );
-                self.check_revocation(m, view, now)
+                let crls = crls_for(m.rule_index());
+                self.check_revocation(m, crls, now, || {
+                    "no CRL has been loaded for this issuer".to_owned()
+                })
+                .decision
             }
         }
     }

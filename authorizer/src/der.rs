@@ -38,7 +38,7 @@ pub(crate) struct Tlv<'a> {
 /// What was wrong, and where. Copy and allocation-free, so walking a million
 /// entries costs nothing for the error path until an error happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Malformed {
+pub struct Malformed {
     /// The element being read.
     pub what: &'static str,
     /// The problem.
@@ -151,58 +151,6 @@ fn long_length(first: u8, after: &[u8]) -> Result<(usize, &[u8]), &'static str> 
         return Err("long-form length for a short value");
     }
     Ok((len, rest))
-}
-
-/// The three parts of a signed object.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Signed<'a> {
-    /// The signed part (`tbsCertificate` or `tbsCertList`), as its whole
-    /// encoding: these are the bytes the signature covers.
-    pub tbs: Tlv<'a>,
-    /// `signatureAlgorithm`, as its whole encoding.
-    pub algorithm: &'a [u8],
-    /// `signatureValue`, as its whole encoding.
-    pub signature: &'a [u8],
-}
-
-/// RFC 5280 §4.1 and §5.1: `Certificate` and `CertificateList` are both
-/// `SEQUENCE { tbs SEQUENCE, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }`.
-pub(crate) fn split_signed(der: &[u8]) -> Result<Signed<'_>, Malformed> {
-    let mut top = Reader::new(der);
-    let outer = top.expect(SEQUENCE, "the outer SEQUENCE")?;
-    if !top.is_empty() {
-        return Err(Malformed {
-            what: "the object",
-            problem: "trailing data",
-        });
-    }
-    let mut fields = Reader::new(outer.content);
-    let tbs = fields.expect(SEQUENCE, "the signed part")?;
-    let algorithm = fields.expect(SEQUENCE, "signatureAlgorithm")?;
-    Reader::new(algorithm.content).expect(OID, "the signatureAlgorithm OID")?;
-    let signature = fields.expect(BIT_STRING, "signatureValue")?;
-    if signature.content.first() != Some(&0) {
-        return Err(Malformed {
-            what: "signatureValue",
-            problem: "unused bits",
-        });
-    }
-    if !fields.is_empty() {
-        return Err(Malformed {
-            what: "the object",
-            problem: "fields after signatureValue",
-        });
-    }
-    Ok(Signed {
-        tbs,
-        algorithm: algorithm.raw,
-        signature: signature.raw,
-    })
-}
-
-/// Checks the envelope of a signed object (see [`split_signed`]).
-pub(crate) fn check_signed_envelope(der: &[u8]) -> Result<(), String> {
-    split_signed(der).map(|_| ()).map_err(String::from)
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ pub enum Error {
     #[error("unsupported CRL: {0}")]
     CrlUnsupported(String),
 
-    /// A fetch failed (network, S3, HTTP status, file system).
+    /// A fetch failed (network, S3, HTTP status, a refused redirect, file system).
     #[error("fetching {uri} failed: {reason}")]
     Fetch {
         /// The source URI (never with credentials).
@@ -144,3 +144,28 @@ pub enum Error {
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The longest text any one field of an [`Error`] carries. Errors are kept in
+/// the cache's state, formatted into decision details and logged, so text
+/// that comes from outside (a CRL's issuer name, a server's message) is cut
+/// here: a hostile source cannot make every log line megabytes long.
+pub const MAX_ERROR_TEXT: usize = 256;
+
+/// `text`, cut to [`MAX_ERROR_TEXT`] characters (with `…` when cut) and
+/// with control characters escaped.
+#[must_use]
+pub fn bounded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_ERROR_TEXT + 8));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_ERROR_TEXT {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

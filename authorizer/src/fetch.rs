@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use aws_sdk_s3::error::DisplayErrorContext;
 use tokio::sync::OnceCell;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, bounded};
 use crate::source::{Fetched, SourceUri, Validator};
 
 /// Fetch limits.
@@ -28,11 +28,11 @@ pub struct Fetcher {
     limits: Limits,
 }
 
-/// Makes ring the process's rustls provider, which reqwest (built without a
+/// Makes aws-lc-rs the process's rustls provider, which reqwest (built without a
 /// provider of its own) picks up. Installing twice is harmless: the first
 /// provider stays.
 fn install_crypto_provider() {
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    let _already_installed = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 impl Fetcher {
@@ -42,7 +42,12 @@ impl Fetcher {
         let http = reqwest::Client::builder()
             .connect_timeout(limits.timeout)
             .timeout(limits.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::custom(
+                |attempt| match redirect_refusal(attempt.url(), attempt.previous()) {
+                    None => attempt.follow(),
+                    Some(why) => attempt.error(why),
+                },
+            ))
             .user_agent(concat!("mtls-authorizer/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Fetch {
@@ -134,7 +139,7 @@ impl Fetcher {
     ) -> Result<Fetched> {
         let fail = |reason: String| Error::Fetch {
             uri: uri.to_string(),
-            reason,
+            reason: bounded(&reason),
         };
         let mut req = self.http.get(url.clone());
         if let Some(v) = previous {
@@ -205,7 +210,7 @@ impl Fetcher {
         }
         let fail = |reason: String| Error::Fetch {
             uri: uri.to_string(),
-            reason,
+            reason: bounded(&reason),
         };
         let client = self.s3_client().await;
         let mut req = client.get_object().bucket(bucket).key(key);
@@ -254,7 +259,7 @@ impl Fetcher {
     ) -> Result<Fetched> {
         let fail = |e: std::io::Error| Error::Fetch {
             uri: uri.to_string(),
-            reason: e.to_string(),
+            reason: bounded(&e.to_string()),
         };
         let meta = tokio::fs::metadata(path).await.map_err(fail)?;
         let mtime = meta
@@ -277,6 +282,51 @@ impl Fetcher {
             },
         })
     }
+}
+
+/// The most redirects a CRL or truststore fetch follows.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Why a redirect to `to` must not be followed, or `None` to follow it.
+/// `previous` holds the URLs before it, the first being the configured one.
+///
+/// Whoever controls a CRL URL may answer with a redirect. Following one to
+/// plain HTTP, or to a loopback, link-local or metadata address, would let a
+/// hostile server aim the function at its own environment (the Lambda Runtime
+/// API, the instance metadata service). So only HTTPS to HTTPS is followed,
+/// at most [`MAX_REDIRECTS`] times, and never to such an address. A source
+/// served over plain HTTP therefore follows no redirect at all.
+#[must_use]
+pub fn redirect_refusal(to: &url::Url, previous: &[url::Url]) -> Option<&'static str> {
+    if previous.len() > MAX_REDIRECTS {
+        return Some("too many redirects");
+    }
+    if to.scheme() != "https" || previous.iter().any(|u| u.scheme() != "https") {
+        return Some("redirect refused: only HTTPS to HTTPS is followed");
+    }
+    let internal = match to.host() {
+        None => true,
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal")
+        }
+        Some(url::Host::Ipv4(ip)) => internal_v4(ip),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                // fe80::/10 link-local, and the IPv6 instance metadata address.
+                || (ip.segments().first().is_some_and(|s| s & 0xffc0 == 0xfe80))
+                || ip == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+                || ip.to_ipv4_mapped().is_some_and(internal_v4)
+        }
+    };
+    internal.then_some("redirect refused: loopback, link-local or metadata address")
+}
+
+/// Loopback, link-local (169.254/16, where the instance and container
+/// metadata services live), unspecified or broadcast.
+fn internal_v4(ip: std::net::Ipv4Addr) -> bool {
+    ip.is_loopback() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
 }
 
 /// reqwest's Display hides the cause ("error sending request"); include it.

@@ -1,7 +1,8 @@
 //! The Lambda adapter: API Gateway authorizer events in, policies out, and the
 //! process-wide state (truststore and CRL caches) that lives across invocations.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use aws_lambda_events::apigw::{
@@ -9,16 +10,17 @@ use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use lru::LruCache;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{Expiring, Schedule, Slot};
-use crate::config::{Config, PolicyResource, Revocation};
+use crate::cache::{CrlSet, Expiring, RollbackGuard, Schedule, Slot};
+use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
 use crate::crl::VerifiedCrl;
 use crate::decision::{
-    CrlView, Decision, DenyReason, Engine, Identity, RuleIssuer, certificate_der,
+    Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, bounded};
 use crate::fetch::{Fetcher, Limits};
 use crate::source::{Fetched, SourceUri};
 use crate::time::{Clock, UnixTime};
@@ -297,15 +299,23 @@ struct Changed<'a> {
     sha256: [u8; 32],
 }
 
-/// A snapshot of one issuer's CRL cache.
+/// A snapshot of one CRL source's cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CrlStatus {
+    /// The source, as logged.
+    pub source: String,
     /// Revoked entries of the CRL in use, if one is loaded.
     pub entries: Option<usize>,
     /// Its CRL number (hex), if it has one.
     pub number: Option<String>,
     /// Its `nextUpdate`.
     pub next_update: Option<UnixTime>,
+    /// What it covers (`complete`, or `partition <URIs>`).
+    pub scope: Option<String>,
+    /// The truststore key that signed it (the first 8 octets of its id).
+    pub signer: Option<String>,
+    /// How many CRL sequences the source's slot holds (see [`CrlSet`]).
+    pub sequences: usize,
     /// How many CRLs were verified and installed so far.
     pub installs: u64,
     /// The latest refresh failure, cleared by the next success.
@@ -317,8 +327,70 @@ pub struct CrlStatus {
 pub struct Outcome {
     /// The decision.
     pub decision: Decision,
-    /// Seconds since the used CRL's `thisUpdate`, when a CRL was consulted.
+    /// Seconds since the deciding CRL's `thisUpdate`, when a CRL decided.
     pub crl_age_seconds: Option<i64>,
+}
+
+impl Outcome {
+    fn plain(decision: Decision) -> Self {
+        Self {
+            decision,
+            crl_age_seconds: None,
+        }
+    }
+}
+
+type CrlSlot = Arc<Cached<CrlSet>>;
+
+/// One issuer entry's CRL sources.
+#[derive(Debug)]
+enum IssuerCrls {
+    /// `"revocation": "none"`.
+    NotChecked,
+    /// `crl`: fixed sources, loaded at cold start.
+    Fixed(Vec<CrlSlot>),
+    /// `crl_from_cdp`: sources found from certificates, each loaded when the
+    /// first certificate that names it arrives; the least recently used is
+    /// dropped beyond `max_cdp_crls_per_issuer`.
+    FromCdp(Mutex<LruCache<SourceUri, CrlSlot>>),
+}
+
+impl IssuerCrls {
+    fn for_rule(revocation: &Revocation, max_cdp: NonZeroUsize) -> Self {
+        match revocation {
+            Revocation::NotChecked => Self::NotChecked,
+            Revocation::Crls(uris) => Self::Fixed(
+                uris.iter()
+                    .map(|u| Arc::new(Cached::new(u.clone())))
+                    .collect(),
+            ),
+            Revocation::FromCdp(_) => Self::FromCdp(Mutex::new(LruCache::new(max_cdp))),
+        }
+    }
+
+    /// How many CRL sequences this entry can hold at once.
+    fn capacity(&self) -> usize {
+        match self {
+            Self::NotChecked => 0,
+            Self::Fixed(v) => v.len(),
+            Self::FromCdp(lru) => lock(lru).cap().get(),
+        }
+    }
+
+    /// Every source currently held.
+    fn slots(&self) -> Vec<CrlSlot> {
+        match self {
+            Self::NotChecked => Vec::new(),
+            Self::Fixed(v) => v.clone(),
+            Self::FromCdp(lru) => lock(lru).iter().map(|(_, s)| Arc::clone(s)).collect(),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the LRU and the guard
+    // stay consistent between their own calls.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The authorizer's process-wide state: configuration, fetcher, clock, and
@@ -330,8 +402,10 @@ pub struct Authorizer {
     clock: Arc<dyn Clock>,
     http_api_response: HttpApiResponse,
     truststore: Cached<TrustStore>,
-    /// One per issuer entry, `None` where revocation is not checked.
-    crls: Vec<Option<Cached<VerifiedCrl>>>,
+    /// One per issuer entry, in order.
+    crls: Vec<IssuerCrls>,
+    /// The newest CRL seen of each sequence, across all sources.
+    rollback: Mutex<RollbackGuard>,
 }
 
 /// Limits for fetching the configuration document itself.
@@ -363,12 +437,12 @@ pub async fn load_config(value: Option<&str>, fetcher: &Fetcher) -> Result<Confi
 }
 
 impl Authorizer {
-    /// Builds the state and loads the truststore and every CRL.
+    /// Builds the state and loads the truststore and every fixed CRL.
     ///
     /// Fails if the truststore cannot be loaded: without it no CRL can be
     /// verified and no issuer signature checked. A CRL that cannot be loaded
-    /// is only logged: that issuer's clients get `crl_unavailable` until a
-    /// later refresh succeeds, while other issuers keep working.
+    /// is only logged: the certificates it would cover get `crl_unavailable`
+    /// until a later refresh succeeds, while other CRLs keep working.
     pub async fn start(
         config: Config,
         clock: Arc<dyn Clock>,
@@ -395,14 +469,19 @@ impl Authorizer {
         http_api_response: HttpApiResponse,
     ) -> Result<Self> {
         let fetcher = fetcher.with_limits(Self::fetch_limits(&config));
-        let crls = config
+        let max_cdp =
+            NonZeroUsize::new(config.max_cdp_crls_per_issuer).unwrap_or(NonZeroUsize::MIN);
+        let crls: Vec<IssuerCrls> = config
             .issuers
             .iter()
-            .map(|rule| match &rule.revocation {
-                Revocation::Crl(uri) => Some(Cached::new(uri.clone())),
-                Revocation::NotChecked => None,
-            })
+            .map(|rule| IssuerCrls::for_rule(&rule.revocation, max_cdp))
             .collect();
+        // Room for every sequence the slots can hold, twice over (a slot
+        // may move from one sequence to the next across a rollover).
+        let sequences = crls.iter().map(IssuerCrls::capacity).sum::<usize>();
+        let rollback = RollbackGuard::new(
+            NonZeroUsize::new(sequences.saturating_mul(2).max(16)).unwrap_or(NonZeroUsize::MIN),
+        );
         let this = Self {
             truststore: Cached::new(config.truststore.clone()),
             config,
@@ -410,6 +489,7 @@ impl Authorizer {
             clock,
             http_api_response,
             crls,
+            rollback: Mutex::new(rollback),
         };
         let now = this.clock.now();
         this.refresh_truststore(now).await;
@@ -423,7 +503,14 @@ impl Authorizer {
             )));
         }
         this.warn_about_issuers_without_ca();
-        let loads = (0..this.crls.len()).map(|i| this.refresh_crl(i, now));
+        let state = &this;
+        let loads = this
+            .config
+            .issuers
+            .iter()
+            .zip(&this.crls)
+            .flat_map(|(rule, crls)| crls.slots().into_iter().map(move |slot| (rule, slot)))
+            .map(|(rule, slot)| async move { state.refresh_crl(rule, &slot, now).await });
         futures_util::future::join_all(loads).await;
         Ok(this)
     }
@@ -436,24 +523,41 @@ impl Authorizer {
         for rule in &self.config.issuers {
             if !ts.has_ca_matching(|name| crate::decision::issuer_name_matches(rule, name)) {
                 tracing::warn!(
+                    event = "issuer_without_ca",
                     issuer = %rule.name,
-                    "no truststore CA matches this issuer entry: its CRL cannot be verified and its certificates' signatures are not checked here"
+                    "no truststore CA matches this issuer entry: its certificates are denied (issuer_not_allowed) until the truststore holds the CA"
                 );
             }
         }
     }
 
-    /// The state of issuer entry `index`'s CRL cache, for health checks and tests.
+    /// The state of every CRL source of issuer entry `index`, for health
+    /// checks and tests: the `crl` list in order, or the CRLs found through
+    /// `crl_from_cdp`, most recently used first.
     #[must_use]
-    pub fn crl_status(&self, index: usize) -> Option<CrlStatus> {
-        let cached = self.crls.get(index)?.as_ref()?;
-        Some(cached.read(|s| CrlStatus {
-            entries: s.current().map(|c| c.revoked().len()),
-            number: s.current().and_then(|c| c.number().map(|n| n.to_hex())),
-            next_update: s.current().map(|c| c.next_update()),
-            installs: s.installs(),
-            last_error: s.last_error().cloned(),
-        }))
+    pub fn crl_sources(&self, index: usize) -> Vec<CrlStatus> {
+        let Some(crls) = self.crls.get(index) else {
+            return Vec::new();
+        };
+        crls.slots()
+            .iter()
+            .map(|cached| {
+                cached.read(|s| {
+                    let newest = s.current().and_then(|set| set.newest());
+                    CrlStatus {
+                        source: cached.source.to_string(),
+                        entries: newest.map(|c| c.revoked().len()),
+                        number: newest.and_then(|c| c.number().map(|n| n.to_hex())),
+                        next_update: newest.map(|c| c.next_update()),
+                        scope: newest.map(|c| c.scope().to_string()),
+                        signer: newest.map(|c| c.signer().to_string()),
+                        sequences: s.current().map_or(0, |set| set.iter().count()),
+                        installs: s.installs(),
+                        last_error: s.last_error().cloned(),
+                    }
+                })
+            })
+            .collect()
     }
 
     /// The configuration in force.
@@ -499,6 +603,14 @@ impl Authorizer {
                     sha256 = %hex::encode(sha256),
                     "truststore loaded"
                 );
+                for (subject, why) in ts.unsupported() {
+                    tracing::warn!(
+                        event = "truststore_ca_unsupported",
+                        subject = %bounded(subject),
+                        error = %why,
+                        "this CA's key cannot be checked: certificates and CRLs it signed are refused"
+                    );
+                }
                 cached.write(|s| s.install(now, ts, validator, sha256));
             }
             Err(e) => {
@@ -508,14 +620,10 @@ impl Authorizer {
         }
     }
 
-    /// Refreshes the CRL of issuer entry `index` if it is due. Never removes
-    /// a good CRL: failures and rejected candidates are logged and recorded.
-    async fn refresh_crl(&self, index: usize, now: UnixTime) {
-        let (Some(Some(cached)), Some(rule)) =
-            (self.crls.get(index), self.config.issuers.get(index))
-        else {
-            return;
-        };
+    /// Refreshes one CRL source of issuer entry `rule` if it is due. Never
+    /// removes a good CRL: failures and rejected candidates are logged and
+    /// recorded.
+    async fn refresh_crl(&self, rule: &IssuerRule, cached: &Cached<CrlSet>, now: UnixTime) {
         let changed = match cached
             .fetch_if_changed(&self.fetcher, now, self.schedule_for_crls())
             .await
@@ -523,7 +631,11 @@ impl Authorizer {
             None => return,
             Some(Ok(changed)) => changed,
             Some(Err(e)) => {
-                let kept = cached.read(|s| s.current().map(|c| c.next_update()));
+                let kept = cached.read(|s| {
+                    s.current()
+                        .and_then(|set| set.newest())
+                        .map(|c| c.next_update())
+                });
                 tracing::warn!(
                     event = "crl_refresh_failed",
                     issuer = %rule.name,
@@ -552,15 +664,30 @@ impl Authorizer {
             ..
         } = changed;
         drop(bytes); // the DER is not needed once indexed
-        match cached.write(|s| s.offer_crl(now, result, validator, sha256)) {
+        let offered = {
+            let mut guard = lock(&self.rollback);
+            cached.write(|s| {
+                s.offer_crl(
+                    now,
+                    result,
+                    validator,
+                    sha256,
+                    &mut guard,
+                    self.config.crl_grace_seconds,
+                )
+            })
+        };
+        match offered {
             Ok(()) => {
-                if let Some(crl) = cached.current() {
+                if let Some(crl) = cached.current().and_then(|set| set.newest().cloned()) {
                     tracing::info!(
                         event = "crl_loaded",
                         issuer = %rule.name,
                         source = %cached.source,
                         entries = crl.revoked().len(),
                         crl_number = crl.number().map(|n| n.to_hex()),
+                        scope = %crl.scope(),
+                        signer = %crl.signer(),
                         this_update = %crl.this_update(),
                         next_update = %crl.next_update(),
                         "CRL verified and loaded"
@@ -577,16 +704,74 @@ impl Authorizer {
         }
     }
 
+    /// The CRL sources a matched certificate is checked against: the entry's
+    /// `crl` list, or the sources its distribution points name within
+    /// `crl_from_cdp` (created on first use). `Err` explains why there are
+    /// none for a certificate that needs one.
+    fn sources_for(&self, matched: &Matched<'_, '_>) -> std::result::Result<Vec<CrlSlot>, String> {
+        let (Some(IssuerCrls::FromCdp(lru)), Revocation::FromCdp(policy)) =
+            (self.crls.get(matched.rule_index()), matched.revocation())
+        else {
+            return Ok(self
+                .crls
+                .get(matched.rule_index())
+                .map(IssuerCrls::slots)
+                .unwrap_or_default());
+        };
+        let mut slots: Vec<CrlSlot> = Vec::new();
+        let mut refused = None;
+        for uri in matched.cert().crl_uris() {
+            let source = match policy.source_for(uri) {
+                CdpSource::Fetch(source) => source,
+                CdpSource::NotAllowed => {
+                    refused = Some(format!(
+                        "the CRL distribution point {} is outside every crl_from_cdp prefix, so it is not fetched",
+                        bounded(uri)
+                    ));
+                    continue;
+                }
+                CdpSource::Unsafe => {
+                    refused = Some(format!(
+                        "the CRL distribution point {} is not a plain path below its prefix, so it is not fetched",
+                        bounded(uri)
+                    ));
+                    continue;
+                }
+            };
+            let mut lru = lock(lru);
+            let slot = match lru.get(&source) {
+                Some(slot) => Arc::clone(slot),
+                None => {
+                    let slot = Arc::new(Cached::new(source.clone()));
+                    if let Some((evicted, _)) = lru.push(source, Arc::clone(&slot)) {
+                        tracing::info!(
+                            event = "crl_evicted",
+                            issuer = %matched.identity().issuer.as_deref().unwrap_or_default(),
+                            source = %evicted,
+                            "max_cdp_crls_per_issuer reached: the least recently used CRL was dropped"
+                        );
+                    }
+                    slot
+                }
+            };
+            if !slots.iter().any(|s| Arc::ptr_eq(s, &slot)) {
+                slots.push(slot);
+            }
+        }
+        if slots.is_empty() {
+            return Err(refused.unwrap_or_else(|| {
+                "the certificate names no CRL distribution point, and the issuer entry uses crl_from_cdp".to_owned()
+            }));
+        }
+        Ok(slots)
+    }
+
     /// Decides one request's certificate.
     pub async fn decide(&self, client_cert_pem: Option<&str>) -> Outcome {
         let now = self.clock.now();
-        let plain = |decision| Outcome {
-            decision,
-            crl_age_seconds: None,
-        };
         let der = match certificate_der(client_cert_pem) {
             Ok(der) => der,
-            Err(deny) => return plain(deny),
+            Err(deny) => return Outcome::plain(deny),
         };
         self.refresh_truststore(now).await;
         let Some(truststore) = self.truststore.current() else {
@@ -595,29 +780,30 @@ impl Authorizer {
                 &Identity::default(),
                 "truststore not loaded",
             );
-            return plain(deny);
+            return Outcome::plain(deny);
         };
         let engine = Engine::new(&self.config, &truststore);
         let matched = match engine.check_certificate(&der, now) {
             Ok(m) => m,
-            Err(deny) => return plain(deny),
+            Err(deny) => return Outcome::plain(deny),
         };
-        if !matched.needs_crl() {
-            return plain(engine.check_revocation(matched, CrlView::Missing(""), now));
+        let sources = match self.sources_for(&matched) {
+            Ok(sources) => sources,
+            Err(why) => {
+                let deny = Decision::deny(DenyReason::CrlUnavailable, matched.identity(), why);
+                return Outcome::plain(deny);
+            }
+        };
+        if let Some(rule) = self.config.issuers.get(matched.rule_index()) {
+            let refreshes = sources.iter().map(|slot| self.refresh_crl(rule, slot, now));
+            futures_util::future::join_all(refreshes).await;
         }
-        let index = matched.rule_index();
-        self.refresh_crl(index, now).await;
-        let cached = self.crls.get(index).and_then(Option::as_ref);
-        let crl = cached.and_then(Cached::current);
-        let why = cached
-            .and_then(|c| c.read(|s| s.last_error().map(ToString::to_string)))
-            .unwrap_or_else(|| "no CRL has been loaded for this issuer".to_owned());
-        let view = crl
-            .as_deref()
-            .map_or(CrlView::Missing(&why), CrlView::Loaded);
+        let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
+        let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));
+        let answer = engine.check_revocation(matched, crls, now, || unavailable_detail(&sources));
         Outcome {
-            decision: engine.check_revocation(matched, view, now),
-            crl_age_seconds: crl.map(|c| now.seconds_since(c.this_update())),
+            decision: answer.decision,
+            crl_age_seconds: answer.crl_this_update.map(|t| now.seconds_since(t)),
         }
     }
 
@@ -626,14 +812,11 @@ impl Authorizer {
     pub async fn handle(&self, event: &Value) -> Value {
         let kind = EventKind::detect(event);
         let outcome = match kind {
-            EventKind::Unknown => Outcome {
-                decision: Decision::deny(
-                    DenyReason::InternalError,
-                    &Identity::default(),
-                    "unrecognized event: expected a REST or HTTP API REQUEST authorizer event",
-                ),
-                crl_age_seconds: None,
-            },
+            EventKind::Unknown => Outcome::plain(Decision::deny(
+                DenyReason::InternalError,
+                &Identity::default(),
+                "unrecognized event: expected a REST or HTTP API REQUEST authorizer event",
+            )),
             _ => self.decide(kind.client_cert_pem(event)).await,
         };
         log_decision(&outcome);
@@ -643,6 +826,25 @@ impl Authorizer {
             self.http_api_response,
         )
     }
+}
+
+/// Why no CRL is available from `sources`: the latest error of each (the
+/// first few), or that none has loaded yet.
+fn unavailable_detail(sources: &[CrlSlot]) -> String {
+    const SHOWN: usize = 3;
+    let errors: Vec<String> = sources
+        .iter()
+        .filter_map(|c| c.read(|s| s.last_error().map(|e| format!("{}: {e}", c.source))))
+        .take(SHOWN)
+        .collect();
+    if errors.is_empty() {
+        let loaded = sources.iter().filter(|c| c.current().is_some()).count();
+        return format!(
+            "{loaded} of {} CRL source(s) of this issuer loaded",
+            sources.len()
+        );
+    }
+    errors.join("; ")
 }
 
 /// One structured line per decision. Never the PEM.

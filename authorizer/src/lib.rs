@@ -6,8 +6,9 @@
 //! its issuer and subject are allowed and whether its serial is on the issuer's
 //! verified, fresh CRL.
 //!
-//! The core ([`cert`], [`config`], [`crl`], [`decision`], [`cache`]) does no
-//! I/O and never reads the clock. [`fetch`] and [`lambda`] are the adapters.
+//! The core ([`cert`], [`config`], [`crl`], [`decision`], [`cache`],
+//! [`signed`]) does no I/O and never reads the clock. [`fetch`] and [`lambda`]
+//! are the adapters.
 
 pub mod cache;
 pub mod cert;
@@ -20,6 +21,7 @@ pub mod fetch;
 pub mod lambda;
 pub mod name;
 pub mod serial;
+pub mod signed;
 pub mod source;
 pub mod time;
 pub mod truststore;

@@ -111,7 +111,25 @@ fn summary(config: &Config) -> String {
     );
     for issuer in &config.issuers {
         let revocation = match &issuer.revocation {
-            Revocation::Crl(uri) => format!("CRL {uri}"),
+            Revocation::Crls(uris) => {
+                let list: Vec<String> = uris.iter().map(ToString::to_string).collect();
+                format!("CRL {}", list.join(", "))
+            }
+            Revocation::FromCdp(policy) => {
+                let list: Vec<String> = policy
+                    .prefixes()
+                    .iter()
+                    .map(|p| match p.fetch() {
+                        Some(fetch) => format!("{} (fetched from {fetch})", p.prefix()),
+                        None => p.prefix().to_owned(),
+                    })
+                    .collect();
+                format!(
+                    "CRLs from the certificates' distribution points under {} (at most {} held)",
+                    list.join(", "),
+                    config.max_cdp_crls_per_issuer
+                )
+            }
             Revocation::NotChecked => "no revocation check".to_owned(),
         };
         out.push_str(&format!("\n  {}: {revocation}", issuer.name));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 
 /// A parsed source URI.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SourceUri {
     /// `s3://bucket/key`, optionally pinned with `?versionId=`.
     S3 {

@@ -1,49 +1,23 @@
 //! The CA bundle (`truststore.pem`), and signature checks against its keys.
 
-use x509_parser::der_parser::asn1_rs::BitString;
-use x509_parser::prelude::*;
-use x509_parser::verify::verify_signature;
-use x509_parser::x509::AlgorithmIdentifier;
-
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use x509_parser::prelude::*;
+
 use crate::cert::ClientCert;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, bounded};
 use crate::name::format_dn;
+use crate::signed::{KeyId, PublicKey, SignedData, UnsupportedKey};
 
-/// Signature algorithms we accept, by OID. API Gateway requires SHA-256 or
-/// stronger in the truststore; we hold CRLs and leaf signatures to the same bar,
-/// so SHA-1 and MD5 are refused even though the parser could verify them.
-const ACCEPTED_SIGNATURE_ALGORITHMS: &[(&str, &str)] = &[
-    ("1.2.840.113549.1.1.11", "sha256WithRSAEncryption"),
-    ("1.2.840.113549.1.1.12", "sha384WithRSAEncryption"),
-    ("1.2.840.113549.1.1.13", "sha512WithRSAEncryption"),
-    ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
-    ("1.2.840.10045.4.3.2", "ecdsa-with-SHA256"),
-    ("1.2.840.10045.4.3.3", "ecdsa-with-SHA384"),
-    ("1.2.840.10045.4.3.4", "ecdsa-with-SHA512"),
-    ("1.3.101.112", "Ed25519"),
-];
-
-/// Checks that a signed object's inner and outer algorithm identifiers agree
-/// (RFC 5280 §4.1.1.2, §5.1.1.2) and that the algorithm is on our allowlist.
-pub(crate) fn check_signature_algorithm(
-    outer: &AlgorithmIdentifier<'_>,
-    inner: &AlgorithmIdentifier<'_>,
-) -> std::result::Result<(), String> {
-    let params = |a: &AlgorithmIdentifier<'_>| a.parameters.as_ref().map(|p| p.data.to_vec());
-    if outer.algorithm != inner.algorithm || params(outer) != params(inner) {
-        return Err("the signed and unsigned algorithm identifiers differ".into());
-    }
-    let oid = outer.algorithm.to_id_string();
-    if ACCEPTED_SIGNATURE_ALGORITHMS.iter().any(|(o, _)| *o == oid) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{oid} is not accepted; use SHA-256 or stronger with RSA, ECDSA or Ed25519"
-        ))
-    }
+/// The key of a truststore CA: usable, or outside the allowlist (then the
+/// CA verifies nothing, and everything it signed is refused).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaKey {
+    /// On the allowlist ([`crate::signed`]).
+    Usable(PublicKey),
+    /// Refused, with the reason.
+    Unsupported(UnsupportedKey),
 }
 
 /// One CA certificate from the truststore, reduced to what checks need.
@@ -51,7 +25,7 @@ pub(crate) fn check_signature_algorithm(
 pub struct CaCert {
     subject_raw: Vec<u8>,
     subject_dn: String,
-    spki_der: Vec<u8>,
+    key: CaKey,
     /// `None` when the certificate has no keyUsage extension (all uses allowed).
     key_usage: Option<(bool, bool)>,
 }
@@ -63,14 +37,18 @@ impl CaCert {
             .map_err(|e| {
                 Error::Truststore(format!(
                     "bad keyUsage in `{}`: {e}",
-                    format_dn(cert.subject())
+                    bounded(&format_dn(cert.subject()))
                 ))
             })?
             .map(|ku| (ku.value.key_cert_sign(), ku.value.crl_sign()));
+        let key = match PublicKey::from_spki(cert.public_key().raw) {
+            Ok(k) => CaKey::Usable(k),
+            Err(e) => CaKey::Unsupported(e),
+        };
         Ok(Self {
             subject_raw: cert.subject().as_raw().to_vec(),
             subject_dn: format_dn(cert.subject()),
-            spki_der: cert.public_key().raw.to_vec(),
+            key,
             key_usage,
         })
     }
@@ -79,6 +57,18 @@ impl CaCert {
     #[must_use]
     pub fn subject_dn(&self) -> &str {
         &self.subject_dn
+    }
+
+    /// The CA's subject name, as DER.
+    #[must_use]
+    pub fn subject_der(&self) -> &[u8] {
+        &self.subject_raw
+    }
+
+    /// The CA's key.
+    #[must_use]
+    pub fn key(&self) -> &CaKey {
+        &self.key
     }
 
     /// Whether this CA may sign certificates (RFC 5280 §4.2.1.3 keyCertSign).
@@ -93,31 +83,29 @@ impl CaCert {
         self.key_usage.is_none_or(|(_, crl_sign)| crl_sign)
     }
 
-    /// Verifies `signature` over `signed_data` with this CA's key.
-    pub(crate) fn verifies(
-        &self,
-        algorithm: &AlgorithmIdentifier<'_>,
-        signature: &BitString<'_>,
-        signed_data: &[u8],
-    ) -> bool {
-        let Ok((_, spki)) = SubjectPublicKeyInfo::from_der(&self.spki_der) else {
-            return false;
-        };
-        verify_signature(&spki, algorithm, signature, signed_data).is_ok()
+    /// The key that verifies `signed`, if this CA's key is usable and does.
+    pub(crate) fn verifies(&self, signed: &SignedData<'_>) -> Option<KeyId> {
+        match &self.key {
+            CaKey::Usable(key) => key.verify(signed).is_ok().then(|| key.id()),
+            CaKey::Unsupported(_) => None,
+        }
     }
 }
 
 /// How many verified client certificates a truststore remembers. Each costs
-/// about 50 bytes; a full memo is cleared rather than grown.
+/// about 100 bytes; a full memo is cleared rather than grown.
 const VERIFIED_MEMO_CAPACITY: usize = 8192;
 
 /// The outcome of checking a certificate's signature against the truststore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IssuerSignature {
-    /// A truststore CA with the certificate's issuer name signed it.
-    Verified,
-    /// No truststore CA has the certificate's issuer name (it chains through
-    /// an intermediate that only API Gateway's chain check sees).
+    /// A truststore CA with the certificate's issuer name signed it, with
+    /// this key. Revocation then uses only CRLs signed by the same key.
+    Verified(KeyId),
+    /// No truststore CA has the certificate's issuer name. API Gateway's
+    /// truststore holds the whole chain of every accepted issuer, so this
+    /// means the CA was removed (or was never trusted): the certificate is
+    /// refused.
     NoCaOfThatName,
     /// CAs of that name exist, and none of them signed it.
     Invalid,
@@ -127,13 +115,13 @@ pub enum IssuerSignature {
 #[derive(Debug)]
 pub struct TrustStore {
     cas: Vec<CaCert>,
-    /// SHA-256 fingerprints of certificates whose signature a CA of this
-    /// truststore verified. A signature check is a pure function of the
-    /// certificate's bytes (which the fingerprint pins) and the CA keys (fixed
-    /// for this value), so a repeat client skips the public-key operation, the
-    /// bulk of a warm decision. Only successes are stored: a forged
-    /// certificate is checked every time and cannot fill the memo.
-    verified: Mutex<HashSet<[u8; 32]>>,
+    /// The key that verified each certificate, by the certificate's SHA-256
+    /// fingerprint. A signature check is a pure function of the certificate's
+    /// bytes (which the fingerprint pins) and the CA keys (fixed for this
+    /// value), so a repeat client skips the public-key operation, the bulk of
+    /// a warm decision. Only successes are stored: a forged certificate is
+    /// checked every time and cannot fill the memo.
+    verified: Mutex<HashMap<[u8; 32], KeyId>>,
 }
 
 impl Clone for TrustStore {
@@ -146,7 +134,8 @@ impl Clone for TrustStore {
 impl TrustStore {
     /// Parses a PEM bundle. Every `CERTIFICATE` block must parse; a bundle
     /// with none, or with any block we cannot read, is refused as a whole
-    /// rather than silently trusting a subset.
+    /// rather than silently trusting a subset. A CA whose key is outside the
+    /// allowlist is kept but verifies nothing ([`Self::unsupported`] lists them).
     pub fn from_pem(bytes: &[u8]) -> Result<Self> {
         let mut cas = Vec::new();
         for (i, block) in Pem::iter_from_buffer(bytes).enumerate() {
@@ -174,7 +163,7 @@ impl TrustStore {
     fn new(cas: Vec<CaCert>) -> Self {
         Self {
             cas,
-            verified: Mutex::new(HashSet::new()),
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -187,21 +176,24 @@ impl TrustStore {
         if cas.peek().is_none() {
             return IssuerSignature::NoCaOfThatName;
         }
-        // A poisoned lock only means a panic elsewhere; a set of hashes has
+        // A poisoned lock only means a panic elsewhere; a map of hashes has
         // no invariant a half-done insert could break.
         let memo = || self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-        if memo().contains(cert.fingerprint()) {
-            return IssuerSignature::Verified;
+        if let Some(key) = memo().get(cert.fingerprint()) {
+            return IssuerSignature::Verified(*key);
         }
-        if !cas.any(|ca| cert.is_signed_by(ca)) {
+        let Some(key) = cas
+            .filter(|ca| ca.may_sign_certificates())
+            .find_map(|ca| ca.verifies(cert.signed()))
+        else {
             return IssuerSignature::Invalid;
-        }
+        };
         let mut memo = memo();
         if memo.len() >= VERIFIED_MEMO_CAPACITY {
             memo.clear();
         }
-        memo.insert(*cert.fingerprint());
-        IssuerSignature::Verified
+        memo.insert(*cert.fingerprint(), key);
+        IssuerSignature::Verified(key)
     }
 
     /// The CA certificates whose subject is exactly `name_der` (byte-equal DER,
@@ -217,6 +209,14 @@ impl TrustStore {
         self.cas
             .iter()
             .any(|ca| X509Name::from_der(&ca.subject_raw).is_ok_and(|(_, n)| accepts(&n)))
+    }
+
+    /// The CAs whose key is outside the allowlist, with the reason.
+    pub fn unsupported(&self) -> impl Iterator<Item = (&str, &UnsupportedKey)> {
+        self.cas.iter().filter_map(|ca| match &ca.key {
+            CaKey::Unsupported(why) => Some((ca.subject_dn(), why)),
+            CaKey::Usable(_) => None,
+        })
     }
 
     /// How many CA certificates the bundle holds.

@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )]
 
-use authorizer::cache::Slot;
+use authorizer::cache::{RollbackGuard, Slot};
 use authorizer::config::Config;
 use authorizer::crl::{CrlTimePolicy, VerifiedCrl};
 use authorizer::decision::{Decision, DenyReason, Engine, RuleIssuer};
@@ -417,9 +417,25 @@ fn tampered_crl_bytes_are_rejected() {
 }
 
 #[test]
-fn crl_of_a_ca_the_entry_does_not_match_is_rejected() {
+fn crl_of_a_ca_outside_the_truststore_is_rejected_as_unknown() {
     let w = World::standard();
     let other = Ca::new(ORG, "Some Other CA");
+    let err = w.verify(&other.crl().der(), now());
+    assert!(
+        matches!(err, Err(Error::CrlIssuerUnknown { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn crl_of_a_truststore_ca_the_entry_does_not_match_is_rejected() {
+    let w = World::standard();
+    let other = Ca::new(ORG, "Some Other CA");
+    let bundle = format!("{}{}", w.ca.pem(), other.pem());
+    let w = World {
+        truststore: TrustStore::from_pem(bundle.as_bytes()).unwrap(),
+        ..w
+    };
     let err = w.verify(&other.crl().der(), now());
     assert!(
         matches!(err, Err(Error::CrlIssuerMismatch { .. })),
@@ -469,9 +485,24 @@ fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
         .unwrap();
     let older = w.verify(&w.ca.crl().number(6).der(), t).unwrap();
     let mut slot = Slot::default();
-    slot.offer_crl(t, Ok(newer), Validator::default(), [7; 32])
-        .unwrap();
-    let err = slot.offer_crl(t, Ok(older), Validator::default(), [6; 32]);
+    let mut guard = RollbackGuard::new(std::num::NonZeroUsize::MIN);
+    slot.offer_crl(
+        t,
+        Ok(newer),
+        Validator::default(),
+        [7; 32],
+        &mut guard,
+        3600,
+    )
+    .unwrap();
+    let err = slot.offer_crl(
+        t,
+        Ok(older),
+        Validator::default(),
+        [6; 32],
+        &mut guard,
+        3600,
+    );
     assert!(
         matches!(
             err,
@@ -482,10 +513,10 @@ fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
         ),
         "{err:?}"
     );
-    let kept = slot.current().unwrap();
+    let kept = slot.current().unwrap().newest().unwrap().clone();
     assert_eq!(kept.number().map(|n| n.to_hex()), Some("07".into()));
     assert_eq!(
-        reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(kept), t)),
+        reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&kept), t)),
         Some(DenyReason::Revoked)
     );
     assert_eq!(slot.installs(), 1);
@@ -657,7 +688,11 @@ fn every_single_byte_change_to_a_client_certificate_is_denied() {
         bad[i] ^= flip;
         let d = match engine.check_certificate(&bad, now()) {
             Err(deny) => deny,
-            Ok(m) => engine.check_revocation(m, authorizer::decision::CrlView::Loaded(&crl), now()),
+            Ok(m) => {
+                engine
+                    .check_revocation(m, Some(&crl), now(), String::new)
+                    .decision
+            }
         };
         assert!(!d.is_allow(), "byte {i} flipped was allowed");
     }

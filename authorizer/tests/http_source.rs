@@ -36,7 +36,7 @@ async fn assert_last_good_crl_survives(mode: Mode, extra: &str, expected: impl F
         Some(DenyReason::Revoked)
     );
     assert_eq!(reason(&a, &s.ca.leaf(&[0x43]).pem()).await, None);
-    let err = a.crl_status(0).unwrap().last_error;
+    let err = a.crl_sources(0).remove(0).last_error;
     assert!(
         err.as_ref().is_some_and(expected),
         "unexpected failure: {err:?}"
@@ -58,7 +58,7 @@ async fn unchanged_crl_refresh_is_one_conditional_request_without_a_download() {
     assert_eq!(server.requests(), 2, "exactly one request per refresh");
     assert_eq!(server.not_modified_sent(), 1, "answered 304");
     assert_eq!(server.bodies_sent(), 1, "no second download");
-    assert_eq!(a.crl_status(0).unwrap().installs, 1, "no re-parse");
+    assert_eq!(a.crl_sources(0).remove(0).installs, 1, "no re-parse");
 
     // Requests between refreshes do not touch the server at all.
     for _ in 0..5 {
@@ -80,7 +80,7 @@ async fn new_crl_version_is_downloaded_verified_and_used() {
         Some(DenyReason::Revoked)
     );
     assert_eq!(
-        (server.bodies_sent(), a.crl_status(0).unwrap().installs),
+        (server.bodies_sent(), a.crl_sources(0).remove(0).installs),
         (2, 2)
     );
 }

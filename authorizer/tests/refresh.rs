@@ -35,7 +35,7 @@ async fn crl_is_loaded_at_cold_start_before_any_request() {
     let s = Fixture::new();
     s.write("devices.crl", &s.ca.crl().revoke(&[9]).der());
     let a = s.start(devices(&s)).await;
-    let status = a.crl_status(0).unwrap();
+    let status = a.crl_sources(0).remove(0);
     assert_eq!(status.installs, 1);
     assert_eq!(status.entries, Some(1));
     assert_eq!(
@@ -43,7 +43,7 @@ async fn crl_is_loaded_at_cold_start_before_any_request() {
         Some(DenyReason::Revoked)
     );
     assert_eq!(
-        a.crl_status(0).unwrap().installs,
+        a.crl_sources(0).remove(0).installs,
         1,
         "the first request did not reload"
     );
@@ -67,7 +67,7 @@ async fn new_revocation_takes_effect_after_the_refresh_interval_and_not_before()
     );
     s.clock.advance(1);
     assert_eq!(reason(&a, &device).await, Some(DenyReason::Revoked));
-    assert_eq!(a.crl_status(0).unwrap().number.as_deref(), Some("02"));
+    assert_eq!(a.crl_sources(0).remove(0).number.as_deref(), Some("02"));
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn unchanged_crl_file_is_not_parsed_again() {
     bump_mtime(&s.path("devices.crl"));
     s.clock.advance(301);
     assert_eq!(reason(&a, &s.ca.leaf(&[1]).pem()).await, None);
-    assert_eq!(a.crl_status(0).unwrap().installs, 1);
+    assert_eq!(a.crl_sources(0).remove(0).installs, 1);
 }
 
 #[tokio::test]
@@ -108,7 +108,7 @@ async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
     assert_eq!(reason(&a, &good).await, None);
     assert_eq!(reason(&a, &revoked).await, Some(DenyReason::Revoked));
     assert!(matches!(
-        a.crl_status(0).unwrap().last_error,
+        a.crl_sources(0).remove(0).last_error,
         Some(Error::Fetch { .. })
     ));
     // Past nextUpdate + grace: fail closed.
@@ -126,7 +126,7 @@ async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
     s.clock.advance(30);
     assert_eq!(reason(&a, &good).await, None);
     assert_eq!(reason(&a, &revoked).await, Some(DenyReason::Revoked));
-    let status = a.crl_status(0).unwrap();
+    let status = a.crl_sources(0).remove(0);
     assert_eq!((status.installs, status.number.as_deref()), (2, Some("02")));
 }
 
@@ -165,7 +165,7 @@ async fn rolled_back_crl_is_refused_and_the_last_good_stays() {
         reason(&a, &s.ca.leaf(&[0x42]).pem()).await,
         Some(DenyReason::Revoked)
     );
-    let status = a.crl_status(0).unwrap();
+    let status = a.crl_sources(0).remove(0);
     assert_eq!(status.number.as_deref(), Some("05"));
     assert!(
         matches!(status.last_error, Some(Error::CrlRollback { .. })),
@@ -189,7 +189,7 @@ async fn crl_tampered_on_disk_is_refused_and_the_last_good_stays() {
         Some(DenyReason::Revoked)
     );
     assert!(matches!(
-        a.crl_status(0).unwrap().last_error,
+        a.crl_sources(0).remove(0).last_error,
         Some(Error::CrlBadSignature { .. })
     ));
 }
@@ -245,10 +245,18 @@ async fn truststore_rotation_is_picked_up_on_refresh() {
     let a = s
         .start(s.config(&issuers, r#","truststore_refresh_seconds":60"#))
         .await;
-    // A lab certificate forged by an impostor passes DN matching while the
-    // truststore lacks the lab CA; once the CA is in the bundle, its signature is checked.
+    // While the truststore lacks the lab CA, no lab certificate is trusted:
+    // neither a forgery nor a genuine one.
     let forged = lab.impostor().leaf(&[1]).pem();
-    assert_eq!(reason(&a, &forged).await, None);
+    let genuine = lab.leaf(&[2]).pem();
+    assert_eq!(
+        reason(&a, &forged).await,
+        Some(DenyReason::IssuerNotAllowed)
+    );
+    assert_eq!(
+        reason(&a, &genuine).await,
+        Some(DenyReason::IssuerNotAllowed)
+    );
     std::fs::write(
         s.path("truststore.pem"),
         format!("{}{}", s.ca.pem(), lab.pem()),
@@ -260,5 +268,5 @@ async fn truststore_rotation_is_picked_up_on_refresh() {
         reason(&a, &forged).await,
         Some(DenyReason::IssuerNotAllowed)
     );
-    assert_eq!(reason(&a, &lab.leaf(&[2]).pem()).await, None);
+    assert_eq!(reason(&a, &genuine).await, None);
 }

@@ -143,7 +143,7 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
 
     clock.advance(60); // unchanged: 304, no re-parse
     assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
-    assert_eq!(a.crl_status(0).unwrap().installs, 1);
+    assert_eq!(a.crl_sources(0).remove(0).installs, 1);
 
     put(
         &s3,
@@ -156,5 +156,5 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
         a.decide(Some(&device)).await.decision.reason(),
         Some(DenyReason::Revoked)
     );
-    assert_eq!(a.crl_status(0).unwrap().installs, 2);
+    assert_eq!(a.crl_sources(0).remove(0).installs, 2);
 }

@@ -4,15 +4,15 @@
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use tracing_subscriber::filter::LevelFilter;
 
-/// The HTTPS client for the AWS SDK: rustls with the ring provider and the
-/// platform's root certificates. The SDK's default would bring aws-lc as a
-/// second crypto library into binaries that already use ring.
+/// The HTTPS client for the AWS SDK: rustls with the aws-lc-rs provider (the
+/// crypto library the binaries use for signatures too) and the platform's
+/// root certificates.
 #[must_use]
 pub fn aws_http_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls;
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
+            tls::rustls_provider::CryptoMode::AwsLc,
         ))
         .build_https()
 }

@@ -44,6 +44,10 @@ struct Common {
     /// REQUEST authorizer result cache TTL in seconds (0: off, as the module's default).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
     authorizer_cache_ttl: u64,
+    /// The most authorizer results the cache holds; the least recently used goes first.
+    #[arg(long, default_value_t = server::DEFAULT_CACHE_ENTRIES,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    authorizer_cache_max_entries: u64,
     /// Identity source for the cache; repeatable [default: context.identity.clientCert.serialNumber
     /// and context.identity.clientCert.issuerDN]. A header is client-chosen: one client could
     /// replay another's cached Allow.
@@ -183,6 +187,8 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
     }
     let cache = (common.authorizer_cache_ttl > 0).then(|| CacheConfig {
         ttl: Duration::from_secs(common.authorizer_cache_ttl),
+        max_entries: usize::try_from(common.authorizer_cache_max_entries)
+            .unwrap_or(server::DEFAULT_CACHE_ENTRIES as usize),
         identity_sources: if common.identity_source.is_empty() {
             // A serial is unique only per issuer (RFC 5280 §4.1.2.2).
             vec![

@@ -2,7 +2,6 @@
 //! each request, API Gateway's REST flow: route match, REQUEST authorizer
 //! (optionally cached), policy evaluation, Lambda proxy integration.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,6 +12,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use lru::LruCache;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -35,11 +35,59 @@ pub struct CacheConfig {
     /// Identity sources, e.g. `method.request.header.X-Device` or
     /// `context.identity.clientCert.serialNumber`.
     pub identity_sources: Vec<String>,
+    /// The most results held; the least recently used is dropped first.
+    pub max_entries: usize,
 }
 
-#[derive(Debug, Default)]
-struct Cache {
-    entries: HashMap<String, (Instant, Value)>,
+/// The default of `--authorizer-cache-max-entries`. Each entry is one
+/// authorizer response (about 1 KB), so the cache stays around 10 MB.
+pub const DEFAULT_CACHE_ENTRIES: u64 = 10_000;
+
+/// Authorizer results by identity, each kept for the TTL. Bounded: a client
+/// that varies its identity source (a header, or many certificates) fills it
+/// only up to `max_entries`, and the least recently used result goes first.
+#[derive(Debug)]
+struct ResultCache {
+    ttl: Duration,
+    entries: Mutex<LruCache<String, (Instant, Value)>>,
+}
+
+impl ResultCache {
+    fn new(cfg: &CacheConfig) -> Self {
+        let cap =
+            std::num::NonZeroUsize::new(cfg.max_entries).unwrap_or(std::num::NonZeroUsize::MIN);
+        Self {
+            ttl: cfg.ttl,
+            entries: Mutex::new(LruCache::new(cap)),
+        }
+    }
+
+    /// The result stored for `key`, if it is younger than the TTL at `now`.
+    fn get(&self, key: &str, now: Instant) -> Option<Value> {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        match entries.get(key) {
+            Some((at, v)) if now.saturating_duration_since(*at) < self.ttl => Some(v.clone()),
+            Some(_) => {
+                entries.pop(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn put(&self, key: &str, value: Value, now: Instant) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put(key.to_owned(), (now, value));
+    }
+
+    fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
 }
 
 /// The gateway: the API, its two functions, and the authorizer cache.
@@ -53,7 +101,7 @@ pub struct Gateway {
     pub handler: Function,
     /// Result caching, if configured.
     pub cache: Option<CacheConfig>,
-    cached: Mutex<Cache>,
+    cached: Option<ResultCache>,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -85,12 +133,13 @@ impl Gateway {
         handler: Function,
         cache: Option<CacheConfig>,
     ) -> Self {
+        let cached = cache.as_ref().map(ResultCache::new);
         Self {
             api,
             authorizer,
             handler,
             cache,
-            cached: Mutex::default(),
+            cached,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -128,13 +177,11 @@ impl Gateway {
         key: Option<&str>,
         log: &mut Log,
     ) -> Result<Value, String> {
-        if let (Some(cfg), Some(key)) = (&self.cache, key) {
-            let mut c = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
-            c.entries.retain(|_, (at, _)| at.elapsed() < cfg.ttl);
-            if let Some((_, v)) = c.entries.get(key) {
-                log.cached = true;
-                return Ok(v.clone());
-            }
+        if let (Some(cached), Some(key)) = (&self.cached, key)
+            && let Some(v) = cached.get(key, Instant::now())
+        {
+            log.cached = true;
+            return Ok(v);
         }
         let started = Instant::now();
         let out = self
@@ -143,12 +190,8 @@ impl Gateway {
             .invoke(make_event(), INVOKE_TIMEOUT)
             .await;
         log.authorizer_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
-        if let (Ok(v), Some(_), Some(key)) = (&out, &self.cache, key) {
-            self.cached
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entries
-                .insert(key.to_owned(), (Instant::now(), v.clone()));
+        if let (Ok(v), Some(cached), Some(key)) = (&out, &self.cached, key) {
+            cached.put(key, v.clone(), Instant::now());
         }
         out
     }
@@ -332,5 +375,46 @@ pub async fn serve(listener: TcpListener, tls: Reloading, gateway: Arc<Gateway>)
                 tracing::debug!(event = "connection_error", peer = %peer, error = %e);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(max_entries: usize) -> ResultCache {
+        ResultCache::new(&CacheConfig {
+            ttl: Duration::from_secs(300),
+            identity_sources: Vec::new(),
+            max_entries,
+        })
+    }
+
+    #[test]
+    fn authorizer_cache_holds_at_most_max_entries_and_drops_the_least_recently_used() {
+        let c = cache(2);
+        let t = Instant::now();
+        c.put("a", json!("A"), t);
+        c.put("b", json!("B"), t);
+        assert_eq!(c.get("a", t), Some(json!("A")), "a is now the most recent");
+        c.put("c", json!("C"), t);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get("b", t), None, "b was the least recently used");
+        assert_eq!(c.get("a", t), Some(json!("A")));
+        assert_eq!(c.get("c", t), Some(json!("C")));
+        for i in 0..10_000 {
+            c.put(&format!("spray-{i}"), json!(i), t);
+        }
+        assert_eq!(c.len(), 2, "a client spraying identities cannot grow it");
+    }
+
+    #[test]
+    fn authorizer_cache_entries_expire_after_the_ttl() {
+        let c = cache(10);
+        let t = Instant::now();
+        c.put("a", json!("A"), t);
+        assert_eq!(c.get("a", t + Duration::from_secs(299)), Some(json!("A")));
+        assert_eq!(c.get("a", t + Duration::from_secs(300)), None);
+        assert_eq!(c.len(), 0, "an expired entry is removed when found");
     }
 }

@@ -95,7 +95,7 @@ pub fn server_identity(dir: &Path) -> Result<ServerIdentity> {
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// A server configuration that requires a client certificate chaining to a

@@ -1,11 +1,12 @@
 //! A throwaway PKI made with rcgen: CAs, client certificates and CRLs with
 //! real signatures, chosen serials and chosen times.
 
+use base64::Engine as _;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
-    SanType, SerialNumber,
+    CrlIssuingDistributionPoint, CrlScope, CustomExtension, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
+    RevokedCertParams, RsaKeySize, SanType, SerialNumber, SignatureAlgorithm,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -33,6 +34,15 @@ impl Ca {
         Self::with_dn(&[(DnType::OrganizationName, org), (DnType::CommonName, cn)])
     }
 
+    /// A root CA named `O=<org>, CN=<cn>` whose key and signatures use
+    /// `alg` (`rcgen::PKCS_ECDSA_P384_SHA384`, `rcgen::PKCS_RSA_SHA512`, …).
+    pub fn with_algorithm(org: &str, cn: &str, alg: &'static SignatureAlgorithm) -> Self {
+        let mut ca = Self::new(org, cn);
+        ca.key = key_for(alg);
+        ca.pem = ca.params.self_signed(&ca.key).unwrap().pem();
+        ca
+    }
+
     /// A root CA with the given DN attributes, in order.
     pub fn with_dn(dn: &[(DnType, &str)]) -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -52,8 +62,16 @@ impl Ca {
 
     /// A CA with the same name but its own key: what an attacker would make.
     pub fn impostor(&self) -> Self {
+        self.next_key()
+    }
+
+    /// The same CA name with a new key of the same kind: a key rollover when
+    /// the truststore holds both CA certificates (Active Directory Certificate
+    /// Services publishes one CRL per key), an impostor when it holds only the
+    /// original.
+    pub fn next_key(&self) -> Self {
         let params = self.params.clone();
-        let key = KeyPair::generate().unwrap();
+        let key = key_for(self.key.algorithm());
         let pem = params.self_signed(&key).unwrap().pem();
         Self { params, key, pem }
     }
@@ -75,6 +93,8 @@ impl Ca {
             dn: vec![(DnType::CommonName, "device-1".to_owned())],
             dns: Vec::new(),
             uris: Vec::new(),
+            cdps: Vec::new(),
+            extensions: Vec::new(),
             eku: Some(vec![ExtendedKeyUsagePurpose::ClientAuth]),
             not_before: now() - Duration::days(1),
             not_after: now() + Duration::days(365),
@@ -91,7 +111,23 @@ impl Ca {
             next_update: now() + Duration::days(1),
             revoked: Vec::new(),
             scope: None,
+            partition: Vec::new(),
         }
+    }
+}
+
+/// A new key for `alg`: RSA 2048 for the RSA algorithms, else the curve's.
+fn key_for(alg: &'static SignatureAlgorithm) -> KeyPair {
+    if [
+        &rcgen::PKCS_RSA_SHA256,
+        &rcgen::PKCS_RSA_SHA384,
+        &rcgen::PKCS_RSA_SHA512,
+    ]
+    .contains(&alg)
+    {
+        KeyPair::generate_rsa_for(alg, RsaKeySize::_2048).unwrap()
+    } else {
+        KeyPair::generate_for(alg).unwrap()
     }
 }
 
@@ -106,9 +142,23 @@ pub struct Leaf<'a> {
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
     is_ca: bool,
+    cdps: Vec<String>,
+    extensions: Vec<CustomExtension>,
 }
 
 impl Leaf<'_> {
+    /// Adds a cRLDistributionPoints URI (one distribution point each).
+    pub fn cdp(mut self, uri: &str) -> Self {
+        self.cdps.push(uri.to_owned());
+        self
+    }
+    /// Adds an extension: `oid` as arcs, `value` the DER inside extnValue.
+    pub fn extension(mut self, oid: &[u64], critical: bool, value: Vec<u8>) -> Self {
+        let mut ext = CustomExtension::from_oid_content(oid, value);
+        ext.set_criticality(critical);
+        self.extensions.push(ext);
+        self
+    }
     /// Makes it a CA certificate instead (basicConstraints cA = true).
     pub fn ca(mut self) -> Self {
         self.is_ca = true;
@@ -145,6 +195,43 @@ impl Leaf<'_> {
     }
     /// Signs it; returns the PEM.
     pub fn pem(self) -> String {
+        let ca = self.ca;
+        let params = self.params();
+        let key = KeyPair::generate().unwrap();
+        params.signed_by(&key, &ca.issuer()).unwrap().pem()
+    }
+
+    /// Signs it with its serialNumber INTEGER's content octets set to
+    /// `content` exactly (empty, or negative: encodings rcgen never writes);
+    /// returns the PEM.
+    pub fn pem_with_serial_content(self, content: &[u8]) -> String {
+        let ca = self.ca;
+        let key = KeyPair::generate().unwrap();
+        let der = self
+            .params()
+            .signed_by(&key, &ca.issuer())
+            .unwrap()
+            .der()
+            .to_vec();
+        let [(0x30, tbs), (0x30, algorithm), _] = der_elements(&der)[..] else {
+            panic!("unexpected certificate envelope from rcgen");
+        };
+        let mut fields = elements(tbs);
+        assert_eq!(fields[1].0, 0x02, "serialNumber follows the version");
+        fields[1] = (0x02, content);
+        let tbs: Vec<u8> = fields.iter().flat_map(|(t, c)| tlv(*t, c)).collect();
+        let tbs = tlv(0x30, &tbs);
+        let signature = rcgen::SigningKey::sign(&ca.key, &tbs).unwrap();
+        let mut bits = vec![0u8];
+        bits.extend(signature);
+        let der = tlv(
+            0x30,
+            &[tbs, tlv(0x30, algorithm), tlv(0x03, &bits)].concat(),
+        );
+        pem_block("CERTIFICATE", &der)
+    }
+
+    fn params(self) -> CertificateParams {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         let mut name = DistinguishedName::new();
         for (t, v) in &self.dn {
@@ -175,9 +262,28 @@ impl Leaf<'_> {
                     .map(|u| SanType::URI(u.as_str().try_into().unwrap())),
             )
             .collect();
-        let key = KeyPair::generate().unwrap();
-        params.signed_by(&key, &self.ca.issuer()).unwrap().pem()
+        params.crl_distribution_points = self
+            .cdps
+            .iter()
+            .map(|u| CrlDistributionPoint {
+                uris: vec![u.clone()],
+            })
+            .collect();
+        params.custom_extensions = self.extensions;
+        params
     }
+}
+
+/// A PEM block of `der` under `label`.
+pub fn pem_block(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 /// A CRL being built.
@@ -188,9 +294,17 @@ pub struct Crl<'a> {
     next_update: OffsetDateTime,
     revoked: Vec<Vec<u8>>,
     scope: Option<CrlScope>,
+    partition: Vec<String>,
 }
 
 impl Crl<'_> {
+    /// Makes it a partition (a critical issuingDistributionPoint naming
+    /// `uris`), as AWS Private CA's partitioned CRLs are: it covers only the
+    /// certificates whose cRLDistributionPoints name one of them.
+    pub fn partition(mut self, uris: &[&str]) -> Self {
+        self.partition = uris.iter().map(|u| (*u).to_owned()).collect();
+        self
+    }
     /// Sets the CRL number.
     pub fn number(mut self, n: u64) -> Self {
         self.number = n.to_be_bytes().to_vec();
@@ -222,12 +336,21 @@ impl Crl<'_> {
             this_update: self.this_update,
             next_update: self.next_update,
             crl_number: SerialNumber::from_slice(&self.number),
-            issuing_distribution_point: self.scope.map(|scope| CrlIssuingDistributionPoint {
-                distribution_point: CrlDistributionPoint {
-                    uris: vec!["http://crl.example.test/ca.crl".to_owned()],
-                },
-                scope: Some(scope),
-            }),
+            issuing_distribution_point: match (self.scope, self.partition.is_empty()) {
+                (Some(scope), _) => Some(CrlIssuingDistributionPoint {
+                    distribution_point: CrlDistributionPoint {
+                        uris: vec!["http://crl.example.test/ca.crl".to_owned()],
+                    },
+                    scope: Some(scope),
+                }),
+                (None, false) => Some(CrlIssuingDistributionPoint {
+                    distribution_point: CrlDistributionPoint {
+                        uris: self.partition.clone(),
+                    },
+                    scope: None,
+                }),
+                (None, true) => None,
+            },
             revoked_certs: self
                 .revoked
                 .iter()

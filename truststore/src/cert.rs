@@ -2,9 +2,9 @@
 //! work on. Pure: bytes in, values out.
 
 use ::time::OffsetDateTime;
+use authorizer::signed::{self, SignedData, UnsupportedAlgorithm, UnsupportedKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use x509_parser::asn1_rs::Any;
 use x509_parser::error::PEMError;
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
@@ -39,6 +39,11 @@ pub struct CaCert {
     pub key: KeyKind,
     /// The signature algorithm.
     pub signature: SignatureKind,
+    /// The key as the authorizer checks it: on the shared allowlist
+    /// ([`authorizer::signed`]), or why not.
+    pub public_key: Result<signed::PublicKey, UnsupportedKey>,
+    /// The signature algorithm as the authorizer checks it.
+    pub algorithm: Result<signed::SignatureAlgorithm, UnsupportedAlgorithm>,
 }
 
 impl CaCert {
@@ -48,16 +53,14 @@ impl CaCert {
         self.subject_der == self.issuer_der
     }
 
-    /// Checks this certificate's signature with `issuer`'s public key.
+    /// Checks this certificate's signature with `issuer`'s public key, as
+    /// the authorizer does (the same envelope check, allowlist and crypto).
     #[must_use]
     pub fn signed_by(&self, issuer: &Self) -> bool {
-        let (Ok((_, cert)), Ok((_, signer))) = (
-            X509Certificate::from_der(&self.der),
-            X509Certificate::from_der(&issuer.der),
-        ) else {
+        let (Ok(key), Ok(signed)) = (&issuer.public_key, SignedData::certificate(&self.der)) else {
             return false;
         };
-        cert.verify_signature(Some(signer.public_key())).is_ok()
+        key.verify(&signed).is_ok()
     }
 }
 
@@ -207,7 +210,11 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
     if !rest.is_empty() {
         return Err("trailing bytes after the certificate".into());
     }
-    strict_envelope(der)?;
+    // The strict envelope (RFC 5280 §4.1, §4.1.1.2): x509-parser is lenient
+    // about it, and a certificate it tolerates may still be one API Gateway
+    // refuses. The authorizer applies the same check.
+    let envelope =
+        SignedData::certificate(der).map_err(|m| format!("not a DER certificate: {m}"))?;
     let validity = cert.validity();
     Ok(CaCert {
         der: der.to_vec(),
@@ -223,55 +230,9 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
         is_ca: cert.is_ca(),
         key: key_kind(cert.public_key()),
         signature: signature_kind(&cert.signature_algorithm),
+        public_key: signed::PublicKey::from_spki(cert.public_key().raw),
+        algorithm: signed::SignatureAlgorithm::from_der(envelope.algorithm),
     })
-}
-
-/// The outer structure, checked strictly (RFC 5280 §4.1): x509-parser is
-/// lenient about it, and a certificate it tolerates may still be one API
-/// Gateway refuses. `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE,
-/// signatureAlgorithm SEQUENCE, signatureValue BIT STRING }`, nothing after,
-/// and signatureAlgorithm byte-for-byte equal to the `signature` field inside
-/// tbsCertificate (§4.1.1.2).
-fn strict_envelope(der: &[u8]) -> Result<(), String> {
-    use x509_parser::asn1_rs::{Class, Tag};
-    let bad = |what: &str| Err(format!("not a DER certificate: {what}"));
-    let is = |a: &Any<'_>, t: Tag| a.class() == Class::Universal && a.tag() == t;
-    let (outer, rest, _) = item(der)?;
-    if !rest.is_empty() || !is(&outer, Tag::Sequence) || !outer.header.is_constructed() {
-        return bad("the certificate is not one SEQUENCE");
-    }
-    let (tbs, after_tbs, _) = item(outer.data)?;
-    let (alg, after_alg, alg_len) = item(after_tbs)?;
-    let (sig, end, _) = item(after_alg)?;
-    if !is(&tbs, Tag::Sequence) || !is(&alg, Tag::Sequence) || !is(&sig, Tag::BitString) {
-        return bad("unexpected types in the certificate SEQUENCE");
-    }
-    if !end.is_empty() {
-        return bad("extra fields after the signature");
-    }
-    if sig.data.first() != Some(&0) {
-        return bad("the signature BIT STRING has unused bits");
-    }
-    // tbsCertificate: an optional [0] version, the serial, then `signature`.
-    let (first, mut cursor, _) = item(tbs.data)?;
-    if first.class() == Class::ContextSpecific && first.tag() == Tag(0) {
-        let (_, after_serial, _) = item(cursor)?;
-        cursor = after_serial;
-    }
-    let (_, _, inner_len) = item(cursor)?;
-    let outer_alg = after_tbs.get(..alg_len);
-    let inner_alg = cursor.get(..inner_len);
-    if outer_alg.is_none() || outer_alg != inner_alg {
-        return bad("signatureAlgorithm differs from the signature field of tbsCertificate");
-    }
-    Ok(())
-}
-
-/// One DER item: the item, what follows it, and its encoded length.
-fn item(input: &[u8]) -> Result<(Any<'_>, &[u8], usize), String> {
-    use x509_parser::asn1_rs::FromDer as _;
-    let (rest, any) = Any::from_der(input).map_err(|e| format!("not a DER certificate: {e}"))?;
-    Ok((any, rest, input.len() - rest.len()))
 }
 
 fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> KeyKind {

@@ -326,28 +326,29 @@ fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
             ),
         ));
     }
-    if c.signature.hash_bits < 256 {
+    // One allowlist with the authorizer (authorizer::signed): a CA the
+    // authorizer cannot check is refused here too, and the reverse.
+    if let Err(why) = &c.algorithm {
         out.push(Finding::about(
             Rule::WeakSignature,
             c,
             format!(
-                "{} is signed with {}; API Gateway requires SHA-256 or stronger",
+                "{} is signed with {}: {why}. API Gateway requires SHA-256 or stronger",
                 c.subject, c.signature.name
             ),
         ));
     }
-    let weak_key = match &c.key {
-        KeyKind::Rsa { bits } if *bits < 2048 => Some(format!("RSA {bits}")),
-        KeyKind::Ec { curve, bits } if *bits < 256 => Some(format!("ECDSA {curve}")),
-        KeyKind::Other { oid } => Some(format!("a key of type {oid}")),
-        _ => None,
-    };
-    if let Some(what) = weak_key {
+    if c.public_key.is_err() {
+        let what = match &c.key {
+            KeyKind::Rsa { bits } => format!("RSA {bits}"),
+            KeyKind::Ec { curve, .. } => format!("ECDSA {curve}"),
+            KeyKind::Other { oid } => format!("a key of type {oid}"),
+        };
         out.push(Finding::about(
             Rule::WeakKey,
             c,
             format!(
-                "{} has {what}; API Gateway requires RSA 2048 or larger, or ECDSA P-256 or larger",
+                "{} has {what}; the authorizer and API Gateway accept RSA 2048 to 8192 bits, or ECDSA P-256 or P-384",
                 c.subject
             ),
         ));
@@ -395,9 +396,9 @@ fn issuers(
 ) -> Vec<Option<usize>> {
     let mut out = Vec::with_capacity(unique.len());
     for c in unique {
-        // Weak algorithms are reported as such; their signatures are not
+        // Refused algorithms are reported as such; their signatures are not
         // checked, so one problem does not show up twice.
-        let checkable = c.signature.hash_bits >= 256;
+        let checkable = c.algorithm.is_ok();
         let candidates = by_subject
             .get(c.issuer_der.as_slice())
             .map(Vec::as_slice)
@@ -416,7 +417,7 @@ fn issuers(
         }
         let signer = candidates
             .iter()
-            .find(|s| !checkable || weak_key(s) || c.signed_by(s));
+            .find(|s| !checkable || s.public_key.is_err() || c.signed_by(s));
         match signer {
             Some(s) => out.push(index.get(s.fingerprint.as_str()).copied()),
             None => {
@@ -433,14 +434,6 @@ fn issuers(
         }
     }
     out
-}
-
-fn weak_key(c: &CaCert) -> bool {
-    match &c.key {
-        KeyKind::Rsa { bits } => *bits < 2048,
-        KeyKind::Ec { bits, .. } => *bits < 256,
-        KeyKind::Other { .. } => true,
-    }
 }
 
 /// CA certificates from `i` up to its root, inclusive; `None` when the chain

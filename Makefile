@@ -4,15 +4,16 @@
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: run test setup bench
+.PHONY: run test setup bench fuzz fuzz-build
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
-# protocol, and python-hcl2, checkov and cfn-lint for the offline infrastructure checks. moto is pinned
-# below 5.2: 5.2 answers GetBucketVersioning with a <GetBucketVersioningResponse> root instead of
-# S3's <VersioningConfiguration>, which the Rust SDK (correctly) refuses to parse.
+# protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
+# pyca/cryptography, an independent maker of certificates and CRLs for the interop tests.
+# moto is pinned below 5.2: 5.2 answers GetBucketVersioning with a <GetBucketVersioningResponse>
+# root instead of S3's <VersioningConfiguration>, which the Rust SDK (correctly) refuses to parse.
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4' 'cfn-lint>=1,<2'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4' 'cfn-lint>=1,<2' 'cryptography>=42'
 	touch $@
 
 # The CDK app's packages (aws-cdk-lib, the CDK CLI pinned to major 2, TypeScript), from its lock file.
@@ -34,6 +35,20 @@ test: setup
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	infra/check
 	cargo test --locked --workspace
+	$(MAKE) fuzz-build
+
+# The fuzz targets (authorizer/fuzz, truststore/fuzz) compile and link, so they do not rot. They
+# share target/ and the workspace's dev profile, so this reuses what the tests built.
+fuzz-build:
+	cargo fmt --manifest-path authorizer/fuzz/Cargo.toml -- --check
+	cargo fmt --manifest-path truststore/fuzz/Cargo.toml -- --check
+	cargo build --locked --manifest-path authorizer/fuzz/Cargo.toml --bins --target-dir target
+	cargo build --locked --manifest-path truststore/fuzz/Cargo.toml --bins --target-dir target
+
+# Every fuzz target for FUZZ_SECONDS (default 60) each, with cargo fuzz on nightly, from generated
+# seeds; prints executions and findings (not part of make test).
+fuzz:
+	scripts/fuzz
 
 # Authorizer decision latency and CRL load time, then the api-handler's cold start and request
 # round trip (release builds; not part of `make test`).

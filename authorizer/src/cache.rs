@@ -231,11 +231,18 @@ impl RollbackGuard {
     /// Admits `crl` if it is not older than the newest CRL of its sequence,
     /// and then remembers it as the newest.
     pub fn admit(&mut self, crl: &VerifiedCrl) -> Result<(), Error> {
-        let position = crl.position();
-        if let Some(newest) = self.marks.get(&crl.identity()) {
+        self.admit_position(crl.identity(), crl.position())
+    }
+
+    fn admit_position(
+        &mut self,
+        identity: CrlIdentity,
+        position: CrlPosition,
+    ) -> Result<(), Error> {
+        if let Some(newest) = self.marks.get(&identity) {
             position.check_not_older_than(newest)?;
         }
-        self.marks.put(crl.identity(), position);
+        self.marks.put(identity, position);
         Ok(())
     }
 }
@@ -306,5 +313,31 @@ mod tests {
         let mut slot: Slot<TrustStore> = Slot::default();
         slot.fail(UnixTime(1_000), Error::Truststore("down".into()));
         assert!(slot.is_due(UnixTime(900), SCHEDULE));
+    }
+
+    #[test]
+    fn rollback_guard_judges_each_sequence_alone() {
+        use crate::crl::CrlPosition;
+        let mut guard = RollbackGuard::new(NonZeroUsize::MIN.saturating_add(1));
+        let a = CrlIdentity::for_tests(1);
+        let b = CrlIdentity::for_tests(2);
+        let at = |n: u8| CrlPosition::for_tests(Some(n), UnixTime(0));
+        assert!(guard.admit_position(a, at(6)).is_ok());
+        assert!(
+            guard.admit_position(b, at(200)).is_ok(),
+            "another sequence's number is not compared"
+        );
+        assert!(guard.admit_position(a, at(7)).is_ok());
+        assert!(matches!(
+            guard.admit_position(a, at(5)),
+            Err(Error::CrlRollback {
+                what: "CRL number",
+                ..
+            })
+        ));
+        assert!(
+            guard.admit_position(a, at(7)).is_ok(),
+            "the same CRL again is fine"
+        );
     }
 }

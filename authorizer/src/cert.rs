@@ -4,7 +4,6 @@
 //! interpret completely (RFC 5280 §4.2) is refused as malformed, never
 //! half-read.
 
-use sha2::{Digest, Sha256};
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::*;
 
@@ -138,7 +137,7 @@ impl<'a> ClientCert<'a> {
             x509,
             signed,
             serial,
-            fingerprint: Sha256::digest(der).into(),
+            fingerprint: crate::signed::sha256(der),
             role: facts.role,
             authority_key_id: facts.authority_key_id,
             crl_uris: facts.crl_uris,

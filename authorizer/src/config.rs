@@ -610,10 +610,13 @@ fn cdp_policy(what: &str, raw: Vec<RawCdpPrefix>) -> Result<CdpPolicy> {
     for RawCdpPrefix { prefix, fetch } in raw {
         // A prefix ends at a path boundary, or `http://crl.example.com`
         // would also admit `http://crl.example.com.attacker.net/`.
-        let host_ok = url::Url::parse(&prefix)
-            .ok()
-            .is_some_and(|u| u.host_str().is_some_and(|h| !h.is_empty()));
-        let scheme_ok = prefix.starts_with("http://") || prefix.starts_with("https://");
+        let after_scheme = prefix
+            .strip_prefix("http://")
+            .or_else(|| prefix.strip_prefix("https://"));
+        let scheme_ok = after_scheme.is_some();
+        let host_ok = after_scheme
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(host, _)| !host.is_empty() && url::Url::parse(&prefix).is_ok());
         if !scheme_ok || !host_ok || !prefix.ends_with('/') {
             return Err(Error::Config(format!(
                 "{what}: prefix `{prefix}` must be an http:// or https:// URI with a host, ending in `/`"
@@ -644,6 +647,8 @@ fn nonempty(what: &str, v: Vec<String>) -> Result<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
     use super::*;
 
     const EXAMPLE: &str = r#"{
@@ -767,5 +772,165 @@ mod tests {
                 .is_some_and(|p| p.matches("spiffe://example.org/admin/1"))
         );
         assert!(UriPattern::parse("spiffe://*/x").is_err());
+    }
+
+    fn issuer_with(fields: &str) -> String {
+        format!(
+            r#"{{"truststore":"file:///t","issuers":[{{"name":"a","match":{{"CN":"x"}}{fields}}}]}}"#
+        )
+    }
+
+    fn revocation_of(fields: &str) -> Revocation {
+        match Config::from_json(&issuer_with(fields)) {
+            Ok(c) => c.issuers[0].revocation.clone(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn crl_takes_one_uri_or_a_list_of_distinct_uris() {
+        assert_eq!(
+            revocation_of(r#","crl":"s3://pki/crl/a.crl""#),
+            Revocation::Crls(vec![SourceUri::parse("s3://pki/crl/a.crl").unwrap()])
+        );
+        let Revocation::Crls(list) =
+            revocation_of(r#","crl":["s3://pki/crl/p1.crl","https://crl.example.com/p2.crl"]"#)
+        else {
+            panic!("a list of CRLs");
+        };
+        assert_eq!(list.len(), 2);
+        for (fields, want) in [
+            (r#","crl":[]"#, "an empty list"),
+            (r#","crl":["s3://b/k","s3://b/k"]"#, "listed twice"),
+            (
+                r#","crl":["s3://b/k","ftp://x/y"]"#,
+                "unsupported source URI",
+            ),
+        ] {
+            let e = err_of(&issuer_with(fields));
+            assert!(e.contains(want), "expected `{want}` in `{e}`");
+        }
+    }
+
+    #[test]
+    fn crl_from_cdp_needs_http_prefixes_ending_at_a_path_boundary() {
+        let Revocation::FromCdp(policy) = revocation_of(
+            r#","crl_from_cdp":[{"prefix":"http://crl.example.com/crl/","fetch":"s3://my-crl-bucket/crl/"},{"prefix":"https://pki.example.org/"}]"#,
+        ) else {
+            panic!("crl_from_cdp");
+        };
+        assert_eq!(policy.prefixes().len(), 2);
+        for (fields, want) in [
+            (r#","crl_from_cdp":[]"#, "list 1 to 16 prefixes"),
+            (
+                r#","crl_from_cdp":[{"prefix":"http://crl.example.com"}]"#,
+                "ending in `/`",
+            ),
+            (
+                r#","crl_from_cdp":[{"prefix":"s3://bucket/crl/"}]"#,
+                "http:// or https://",
+            ),
+            (
+                r#","crl_from_cdp":[{"prefix":"http:///crl/"}]"#,
+                "with a host",
+            ),
+            (
+                r#","crl_from_cdp":[{"prefix":"http://a/","fetch":"s3://bucket/crl"}]"#,
+                "ending in `/`",
+            ),
+            (
+                r#","crl_from_cdp":[{"prefix":"http://a/","fetch":"ftp://x/"}]"#,
+                "fetch",
+            ),
+            (
+                r#","crl_from_cdp":[{"prefix":"http://a/","fetsh":"s3://b/"}]"#,
+                "unknown field",
+            ),
+            (
+                r#","crl":"s3://b/k","crl_from_cdp":[{"prefix":"http://a/"}]"#,
+                "not both",
+            ),
+            (
+                r#","revocation":"none","crl_from_cdp":[{"prefix":"http://a/"}]"#,
+                "contradicts",
+            ),
+        ] {
+            let e = err_of(&issuer_with(fields));
+            assert!(e.contains(want), "expected `{want}` in `{e}`");
+        }
+    }
+
+    fn policy() -> CdpPolicy {
+        let Revocation::FromCdp(policy) = revocation_of(
+            r#","crl_from_cdp":[{"prefix":"http://crl.example.com/crl/","fetch":"s3://my-crl-bucket/crl/"},{"prefix":"https://pki.example.org/"}]"#,
+        ) else {
+            panic!("crl_from_cdp");
+        };
+        policy
+    }
+
+    #[test]
+    fn distribution_point_under_a_prefix_is_fetched_from_its_fetch_base_or_itself() {
+        let p = policy();
+        assert_eq!(
+            p.source_for("http://crl.example.com/crl/0123-ca/5a7b.crl"),
+            CdpSource::Fetch(SourceUri::parse("s3://my-crl-bucket/crl/0123-ca/5a7b.crl").unwrap())
+        );
+        assert_eq!(
+            p.source_for("https://pki.example.org/partitions/7.crl"),
+            CdpSource::Fetch(SourceUri::parse("https://pki.example.org/partitions/7.crl").unwrap())
+        );
+    }
+
+    #[test]
+    fn distribution_point_outside_every_prefix_is_never_fetched() {
+        let p = policy();
+        for uri in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://crl.example.com.attacker.net/crl/x.crl",
+            "http://crl.example.com/other/x.crl",
+            "https://crl.example.com/crl/x.crl",
+            "ldap://crl.example.com/cn=x",
+        ] {
+            assert_eq!(p.source_for(uri), CdpSource::NotAllowed, "{uri}");
+        }
+    }
+
+    #[test]
+    fn distribution_point_whose_rest_is_not_a_plain_path_is_refused() {
+        let p = policy();
+        for uri in [
+            "http://crl.example.com/crl/../secrets/x.crl",
+            "http://crl.example.com/crl/a//b.crl",
+            "http://crl.example.com/crl/./x.crl",
+            "http://crl.example.com/crl/x.crl?versionId=1",
+            "http://crl.example.com/crl/%2e%2e/x.crl",
+            "http://crl.example.com/crl/",
+            "http://crl.example.com/crl/a b.crl",
+        ] {
+            assert_eq!(p.source_for(uri), CdpSource::Unsafe, "{uri}");
+        }
+        let long = format!("http://crl.example.com/crl/{}.crl", "a".repeat(600));
+        assert_eq!(p.source_for(&long), CdpSource::Unsafe);
+    }
+
+    #[test]
+    fn max_cdp_crls_per_issuer_is_bounded() {
+        let base = issuer_with(r#","crl":"s3://b/k""#);
+        let with = |n: &str| base.replacen('{', &format!(r#"{{"max_cdp_crls_per_issuer":{n},"#), 1);
+        assert_eq!(
+            Config::from_json(&base).map(|c| c.max_cdp_crls_per_issuer),
+            Ok(64)
+        );
+        assert_eq!(
+            Config::from_json(&with("500")).map(|c| c.max_cdp_crls_per_issuer),
+            Ok(500)
+        );
+        for bad in ["0", "10001", "-1"] {
+            assert!(
+                err_of(&with(bad)).contains("max_cdp_crls_per_issuer"),
+                "{bad}"
+            );
+        }
     }
 }

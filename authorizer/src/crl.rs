@@ -15,7 +15,6 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use sha2::{Digest, Sha256};
 use x509_parser::der_parser::asn1_rs::Oid;
 use x509_parser::extensions::{
     DistributionPointName, GeneralName, IssuingDistributionPoint, ParsedExtension,
@@ -27,7 +26,7 @@ use crate::der::{self, Reader, Tlv};
 use crate::error::{Error, Result, bounded};
 use crate::name::format_dn;
 use crate::serial::{Serial, normalize};
-use crate::signed::{KeyId, SignatureAlgorithm, SignedData};
+use crate::signed::{KeyId, SignatureAlgorithm, SignedData, sha256_of_parts};
 use crate::time::UnixTime;
 use crate::truststore::TrustStore;
 
@@ -277,13 +276,14 @@ impl fmt::Display for CrlScope {
 pub struct CrlIdentity([u8; 32]);
 
 impl CrlIdentity {
+    /// A made-up identity, for unit tests of what keys on identities.
+    #[cfg(test)]
+    pub(crate) fn for_tests(n: u8) -> Self {
+        Self([n; 32])
+    }
+
     fn of(issuer_der: &[u8], signer: KeyId, idp_der: &[u8]) -> Self {
-        let mut h = Sha256::new();
-        for part in [issuer_der, signer.as_bytes(), idp_der] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
-        Self(h.finalize().into())
+        Self(sha256_of_parts(&[issuer_der, signer.as_bytes(), idp_der]))
     }
 }
 
@@ -311,6 +311,15 @@ pub struct CrlPosition {
 }
 
 impl CrlPosition {
+    /// A made-up position, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(number: Option<u8>, this_update: UnixTime) -> Self {
+        Self {
+            number: number.map(|n| CrlNumber(Serial::from_integer_bytes(&[n]))),
+            this_update,
+        }
+    }
+
     /// Refuses a position older than `cached` (a rollback to a list from
     /// before a revocation). CRL numbers decide when both have one (RFC 5280
     /// §5.2.3 makes them monotonic); otherwise `thisUpdate` does.

@@ -12,7 +12,6 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lru::LruCache;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::cache::{CrlSet, Expiring, RollbackGuard, Schedule, Slot};
 use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
@@ -270,7 +269,7 @@ impl<T: Expiring> Cached<T> {
                 None
             }
             Ok(Fetched::Body { bytes, validator }) => {
-                let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+                let sha256 = crate::signed::sha256(&bytes);
                 if self.read(|s| s.holds_bytes(&sha256)) {
                     self.write(|s| s.confirm(now, Some(validator)));
                     return None;

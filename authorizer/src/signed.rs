@@ -18,8 +18,8 @@
 
 use std::fmt;
 
+use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self as lc, UnparsedPublicKey, VerificationAlgorithm};
-use sha2::{Digest, Sha256};
 
 use crate::der::{self, Malformed, Reader};
 
@@ -414,6 +414,29 @@ const RSA_MAX_BITS: u32 = 8192;
 /// The smallest RSA modulus accepted (API Gateway's truststore rule).
 const RSA_MIN_BITS: u32 = 2048;
 
+/// SHA-256 of `bytes`, with aws-lc-rs: the same code (and speed) in every
+/// build profile, which matters for a 50 MB CRL in a debug build's tests.
+#[must_use]
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
+    out
+}
+
+/// SHA-256 over several parts, each prefixed with its length, so that no
+/// choice of parts makes two different lists hash alike.
+#[must_use]
+pub fn sha256_of_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    for part in parts {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
 /// The identity of a public key: the SHA-256 of its SubjectPublicKeyInfo. A
 /// CRL applies to a certificate only when both verified with the same key
 /// (RFC 5280 §6.3.3 (f)); comparing these compares the keys.
@@ -424,7 +447,7 @@ impl KeyId {
     /// The key id of a SubjectPublicKeyInfo's DER.
     #[must_use]
     pub fn of_spki(spki_der: &[u8]) -> Self {
-        Self(Sha256::digest(spki_der).into())
+        Self(sha256(spki_der))
     }
 
     /// The 32 octets.

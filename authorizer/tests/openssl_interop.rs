@@ -187,3 +187,190 @@ fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
         assert!(neighbour.is_allow(), "{crl_file}: {neighbour:?}");
     }
 }
+
+/// A CA on `curve` that signs with SHA-512 (AWS Private CA's
+/// `SHA512WITHECDSA`), partitioned CRLs with a critical
+/// issuingDistributionPoint, and client certificates whose
+/// cRLDistributionPoints name their partition, all made by `openssl ca`.
+fn sha512_partitioned_pki(d: &Path, curve: &str) {
+    let p1 = "http://crl.example.test/crl/p1.crl";
+    let p2 = "http://crl.example.test/crl/p2.crl";
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            &format!("ec_paramgen_curve:{curve}"),
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-sha512",
+            "-subj",
+            "/O=Temperature Testers, Inc./CN=SHA-512 Partitioned CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    for (partition, uri) in [("p1", p1), ("p2", p2)] {
+        std::fs::write(
+            d.join(format!("{partition}.cnf")),
+            format!(
+                "[ca]\ndefault_ca = devices\n[devices]\ndir = .\ndatabase = {partition}.index\n\
+                 crlnumber = {partition}.crlnumber\ndefault_md = sha512\ndefault_crl_days = 1\n\
+                 crl_extensions = crl_ext\n[crl_ext]\nauthorityKeyIdentifier = keyid:always\n\
+                 issuingDistributionPoint = critical, @idp\n[idp]\nfullname = URI:{uri}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(d.join(format!("{partition}.index")), "").unwrap();
+        std::fs::write(d.join(format!("{partition}.crlnumber")), "0100\n").unwrap();
+    }
+    let leaf = |name: &str, serial: &str, cdp: &str| {
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={name}"),
+            ],
+        );
+        std::fs::write(
+            d.join(format!("{name}.ext")),
+            format!(
+                "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\ncrlDistributionPoints=URI:{cdp}\n"
+            ),
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                serial,
+                "-days",
+                "10",
+                "-sha512",
+                "-extfile",
+                &format!("{name}.ext"),
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+    };
+    leaf("p1-revoked", "0x7f01", p1);
+    leaf("p1-good", "0x7f02", p1);
+    leaf("p2-revoked", "0x7f03", p2);
+    // Revoked in partition 2's database, but issued into partition 1.
+    leaf("p1-listed-elsewhere", "0x7f04", p1);
+    for (partition, revoked) in [
+        ("p1", "p1-revoked"),
+        ("p2", "p2-revoked"),
+        ("p2", "p1-listed-elsewhere"),
+    ] {
+        openssl(
+            d,
+            &[
+                "ca",
+                "-config",
+                &format!("{partition}.cnf"),
+                "-keyfile",
+                "ca.key",
+                "-cert",
+                "ca.pem",
+                "-revoke",
+                &format!("{revoked}.pem"),
+                "-crl_reason",
+                "keyCompromise",
+            ],
+        );
+    }
+    for partition in ["p1", "p2"] {
+        openssl(
+            d,
+            &[
+                "ca",
+                "-config",
+                &format!("{partition}.cnf"),
+                "-keyfile",
+                "ca.key",
+                "-cert",
+                "ca.pem",
+                "-gencrl",
+                "-out",
+                &format!("{partition}.crl"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn openssl_sha512_ecdsa_cas_and_partitioned_crls_decide_each_partitions_certificates() {
+    for curve in ["P-256", "P-384"] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        sha512_partitioned_pki(d, curve);
+        let config = Config::from_json(
+            r#"{"truststore":"file:///t","issuers":[{"name":"devices","match":{"CN":"SHA-512 Partitioned CA"},"crl":"file:///c"}]}"#,
+        )
+        .unwrap();
+        let ts = TrustStore::from_pem(&std::fs::read(d.join("ca.pem")).unwrap()).unwrap();
+        let now = UnixTime::now();
+        let policy = CrlTimePolicy {
+            clock_skew_seconds: 60,
+            grace_seconds: 0,
+        };
+        let crls: Vec<VerifiedCrl> = ["p1.crl", "p2.crl"]
+            .iter()
+            .map(|f| {
+                VerifiedCrl::verify(
+                    &std::fs::read(d.join(f)).unwrap(),
+                    &RuleIssuer(&config.issuers[0]),
+                    &ts,
+                    now,
+                    policy,
+                )
+                .unwrap_or_else(|e| panic!("{curve} {f}: {e}"))
+            })
+            .collect();
+        let engine = Engine::new(&config, &ts);
+        let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+        for (cert, want) in [
+            ("p1-revoked.pem", Some(DenyReason::Revoked)),
+            ("p1-good.pem", None),
+            ("p2-revoked.pem", Some(DenyReason::Revoked)),
+            ("p1-listed-elsewhere.pem", None),
+        ] {
+            let d = engine.decide(Some(&read(cert)), now, |_| crls.iter());
+            assert_eq!(d.reason(), want, "{curve} {cert}: {d:?}");
+        }
+        // With partition 1's CRL alone, partition 2's certificates are
+        // never allowed.
+        let d = engine.decide(Some(&read("p2-revoked.pem")), now, |_| crls.first());
+        assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{curve}");
+    }
+}

@@ -82,6 +82,7 @@ impl ResultCache {
             .put(key.to_owned(), (now, value));
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.entries
             .lock()

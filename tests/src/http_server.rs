@@ -28,6 +28,8 @@ pub enum Mode {
     Oversized(usize),
     /// 200 with this many bytes, chunked, with no Content-Length.
     OversizedChunked(usize),
+    /// 302 Found, to this location.
+    Redirect(String),
 }
 
 struct Inner {
@@ -66,6 +68,13 @@ async fn answer(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response
                 StatusCode::OK,
                 Body::from_stream(futures_util::stream::iter(chunks)),
             );
+        }
+        Mode::Redirect(to) => {
+            return Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, to)
+                .body(Body::empty())
+                .unwrap();
         }
         Mode::Stall(d) => tokio::time::sleep(d).await,
         Mode::Serve => {}

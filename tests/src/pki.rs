@@ -95,6 +95,7 @@ impl Ca {
             uris: Vec::new(),
             cdps: Vec::new(),
             extensions: Vec::new(),
+            authority_key_id: false,
             eku: Some(vec![ExtendedKeyUsagePurpose::ClientAuth]),
             not_before: now() - Duration::days(1),
             not_after: now() + Duration::days(365),
@@ -112,6 +113,7 @@ impl Ca {
             revoked: Vec::new(),
             scope: None,
             partition: Vec::new(),
+            authority_key_id: None,
         }
     }
 }
@@ -144,9 +146,16 @@ pub struct Leaf<'a> {
     is_ca: bool,
     cdps: Vec<String>,
     extensions: Vec<CustomExtension>,
+    authority_key_id: bool,
 }
 
 impl Leaf<'_> {
+    /// Writes an authorityKeyIdentifier derived from the CA's key, as the
+    /// CA's CRLs carry.
+    pub fn with_authority_key_id(mut self) -> Self {
+        self.authority_key_id = true;
+        self
+    }
     /// Adds a cRLDistributionPoints URI (one distribution point each).
     pub fn cdp(mut self, uri: &str) -> Self {
         self.cdps.push(uri.to_owned());
@@ -270,6 +279,7 @@ impl Leaf<'_> {
             })
             .collect();
         params.custom_extensions = self.extensions;
+        params.use_authority_key_identifier_extension = self.authority_key_id;
         params
     }
 }
@@ -295,9 +305,16 @@ pub struct Crl<'a> {
     revoked: Vec<Vec<u8>>,
     scope: Option<CrlScope>,
     partition: Vec<String>,
+    authority_key_id: Option<Vec<u8>>,
 }
 
 impl Crl<'_> {
+    /// Writes this authorityKeyIdentifier instead of the one derived from
+    /// the CA's key.
+    pub fn authority_key_id(mut self, id: &[u8]) -> Self {
+        self.authority_key_id = Some(id.to_vec());
+        self
+    }
     /// Makes it a partition (a critical issuingDistributionPoint naming
     /// `uris`), as AWS Private CA's partitioned CRLs are: it covers only the
     /// certificates whose cRLDistributionPoints name one of them.
@@ -361,7 +378,10 @@ impl Crl<'_> {
                     invalidity_date: None,
                 })
                 .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
+            key_identifier_method: self
+                .authority_key_id
+                .clone()
+                .map_or(KeyIdMethod::Sha256, KeyIdMethod::PreSpecified),
         }
     }
     /// Signs it with its CA; returns DER.
@@ -411,6 +431,86 @@ impl Crl<'_> {
         let mut bits = vec![0u8];
         bits.extend(signature);
         tlv(0x30, &[tbs, algorithm, tlv(0x03, &bits)].concat())
+    }
+    /// Signs, with this CA's key, this CRL with `extra` (whole `Extension`s,
+    /// see [`raw_extension`]) appended to its crlExtensions.
+    pub fn der_with_extra_extensions(&self, extra: &[Vec<u8>]) -> Vec<u8> {
+        let base = self.der();
+        let [(0x30, tbs), (0x30, algorithm), _] = der_elements(&base)[..] else {
+            panic!("unexpected CRL envelope from rcgen");
+        };
+        let mut content = Vec::new();
+        for (tag, field) in elements(tbs) {
+            if tag == 0xa0 {
+                let [(0x30, exts)] = elements(field)[..] else {
+                    panic!("crlExtensions is one SEQUENCE");
+                };
+                let all = [exts.to_vec(), extra.concat()].concat();
+                content.extend(tlv(0xa0, &tlv(0x30, &all)));
+            } else {
+                content.extend(tlv(tag, field));
+            }
+        }
+        let tbs = tlv(0x30, &content);
+        let signature = rcgen::SigningKey::sign(&self.ca.key, &tbs).unwrap();
+        let mut bits = vec![0u8];
+        bits.extend(signature);
+        tlv(
+            0x30,
+            &[tbs, tlv(0x30, algorithm), tlv(0x03, &bits)].concat(),
+        )
+    }
+
+    /// What a hostile CRL source can serve without the CA's key: this CRL's
+    /// issuer, times and algorithm, then `count` tiny crlExtensions (9 octets
+    /// each, so 7,000,000 make 63 MB), and a signature of zeros.
+    pub fn unsigned_with_extensions(&self, count: usize) -> Vec<u8> {
+        let one = tlv(
+            0x30,
+            &[tlv(0x06, &[0x2a, 0x03, 0x04]), tlv(0x04, &[])].concat(),
+        );
+        let mut exts = Vec::with_capacity(one.len() * count);
+        for _ in 0..count {
+            exts.extend_from_slice(&one);
+        }
+        self.unsigned(None, Some(tlv(0xa0, &tlv(0x30, &exts))))
+    }
+
+    /// What a hostile CRL source can serve without the CA's key: a CRL whose
+    /// issuer name is one commonName of `size` control characters.
+    pub fn unsigned_with_issuer_of(&self, size: usize) -> Vec<u8> {
+        let value: Vec<u8> = (0..size).map(|i| 1 + (i % 31) as u8).collect();
+        let atv = tlv(
+            0x30,
+            &[tlv(0x06, &[0x55, 0x04, 0x03]), tlv(0x0c, &value)].concat(),
+        );
+        let name = tlv(0x30, &tlv(0x31, &atv));
+        self.unsigned(Some(name), None)
+    }
+
+    /// This CRL's fields with the issuer and the extensions replaced, in an
+    /// envelope with a signature of zeros.
+    fn unsigned(&self, issuer: Option<Vec<u8>>, extensions: Option<Vec<u8>>) -> Vec<u8> {
+        let base = self.der();
+        let [(0x30, tbs), (0x30, algorithm), _] = der_elements(&base)[..] else {
+            panic!("unexpected CRL envelope from rcgen");
+        };
+        let fields = elements(tbs);
+        let mut content = Vec::new();
+        for (i, (tag, field)) in fields.iter().enumerate().take(5) {
+            match (i, &issuer) {
+                (2, Some(name)) => content.extend_from_slice(name),
+                _ => content.extend(tlv(*tag, field)),
+            }
+        }
+        if let Some(exts) = extensions {
+            content.extend(exts);
+        }
+        let tbs = tlv(0x30, &content);
+        tlv(
+            0x30,
+            &[tbs, tlv(0x30, algorithm), tlv(0x03, &[0u8; 72])].concat(),
+        )
     }
     /// Signs it with another CA's key (same issuer name only if `other` is an impostor).
     pub fn der_signed_by(&self, other: &Ca) -> Vec<u8> {

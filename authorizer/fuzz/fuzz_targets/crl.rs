@@ -1,5 +1,7 @@
 #![no_main]
-//! CRL bytes (DER or PEM) through full verification against a generated CA.
+//! CRL bytes (DER or PEM) through full verification against a generated CA:
+//! the cheap checks (envelope, issuer bytes, signature) that stand before
+//! the parse. `crl_parse` reaches the parse itself.
 use std::sync::OnceLock;
 
 use authorizer::crl::{CrlTimePolicy, ExactIssuer, VerifiedCrl};
@@ -10,7 +12,9 @@ fn truststore() -> &'static (TrustStore, Vec<u8>) {
     static TS: OnceLock<(TrustStore, Vec<u8>)> = OnceLock::new();
     TS.get_or_init(|| {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "Fuzz CA");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Fuzz CA");
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
@@ -27,6 +31,15 @@ fn x509_name(der: &[u8]) -> Vec<u8> {
 
 fuzz_target!(|data: &[u8]| {
     let (ts, name) = truststore();
-    let policy = CrlTimePolicy { clock_skew_seconds: 60, grace_seconds: 3600 };
-    let _ = VerifiedCrl::verify(data, &ExactIssuer(name), ts, UnixTime(1_800_000_000), policy);
+    let policy = CrlTimePolicy {
+        clock_skew_seconds: 60,
+        grace_seconds: 3600,
+    };
+    let _ = VerifiedCrl::verify(
+        data,
+        &ExactIssuer(name),
+        ts,
+        UnixTime(1_800_000_000),
+        policy,
+    );
 });

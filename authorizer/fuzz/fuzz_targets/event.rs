@@ -6,7 +6,9 @@ use authorizer::lambda::{EventKind, HttpApiResponse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(event) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
     let kind = EventKind::detect(&event);
     let _ = kind.client_cert_pem(&event);
     let deny = Decision::deny(DenyReason::InternalError, &Identity::default(), "fuzz");

@@ -1,0 +1,715 @@
+//! Revocation against the PKIs users run: partitioned CRLs (AWS Private CA),
+//! key rollovers, every signature algorithm API Gateway accepts, CRLs of
+//! other CAs, and hostile CRL bytes. Rules first, on the pure core; then the
+//! same cases through the process-wide state with `file://` sources and an
+//! injected clock.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::time::Instant;
+
+use authorizer::config::Config;
+use authorizer::crl::{Coverage, CrlScope, CrlTimePolicy, VerifiedCrl};
+use authorizer::decision::{Decision, DenyReason, Engine, RuleIssuer};
+use authorizer::error::{Error, MAX_ERROR_TEXT};
+use authorizer::time::UnixTime;
+use authorizer::truststore::TrustStore;
+use common::{Fixture, ORG, reason};
+use mtls_tests::pki::{self, Ca, raw_entry, raw_extension, reason_code, tlv};
+
+const P1: &str = "http://crl.example.test/crl/4f1c/p1.crl";
+const P2: &str = "http://crl.example.test/crl/4f1c/p2.crl";
+const P3: &str = "http://crl.example.test/crl/4f1c/p3.crl";
+
+fn now() -> UnixTime {
+    UnixTime(pki::unix(pki::now()))
+}
+
+/// One issuer entry `devices` matching `O=<ORG>` (so every test CA), with
+/// a CRL (never fetched here) and a truststore of `cas`.
+struct World {
+    config: Config,
+    truststore: TrustStore,
+}
+
+impl World {
+    fn of(cas: &[&Ca]) -> Self {
+        let config = Config::from_json(&format!(
+            r#"{{"truststore":"file:///unused","issuers":[{{"name":"devices","match":{{"O":"{ORG}"}},"crl":"file:///unused"}}],"crl_grace_seconds":3600}}"#
+        ))
+        .unwrap();
+        let bundle: String = cas.iter().map(|c| c.pem()).collect();
+        Self {
+            config,
+            truststore: TrustStore::from_pem(bundle.as_bytes()).unwrap(),
+        }
+    }
+
+    fn verify(&self, crl: &[u8]) -> Result<VerifiedCrl, Error> {
+        let policy = CrlTimePolicy {
+            clock_skew_seconds: 60,
+            grace_seconds: 3600,
+        };
+        VerifiedCrl::verify(
+            crl,
+            &RuleIssuer(&self.config.issuers[0]),
+            &self.truststore,
+            now(),
+            policy,
+        )
+    }
+
+    fn decide(&self, pem: &str, crls: &[&VerifiedCrl]) -> Decision {
+        Engine::new(&self.config, &self.truststore)
+            .decide(Some(pem), now(), |_| crls.iter().copied())
+    }
+
+    fn reason(&self, pem: &str, crls: &[&VerifiedCrl]) -> Option<DenyReason> {
+        self.decide(pem, crls).reason()
+    }
+}
+
+fn detail(d: &Decision) -> &str {
+    match d {
+        Decision::Deny { detail, .. } => detail,
+        Decision::Allow(_) => "",
+    }
+}
+
+// --- Partitioned CRLs (RFC 5280 §5.2.5, §6.3.3 (b)) ---
+
+#[test]
+fn partition_crl_does_not_cover_other_partitions() {
+    let ca = Ca::new(ORG, "Partitioned CA");
+    let w = World::of(&[&ca]);
+    let p1 = w
+        .verify(&ca.crl().partition(&[P1]).revoke(&[0x11]).der())
+        .unwrap();
+    assert_eq!(
+        p1.scope(),
+        &CrlScope::DistributionPoint(vec![P1.to_owned()])
+    );
+    // Revoked on partition 2, whose CRL is not loaded: before, partition 1's
+    // CRL was applied to it and it was allowed.
+    let in_p2 = ca.leaf(&[0x22]).cdp(P2).pem();
+    let d = w.decide(&in_p2, &[&p1]);
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+    assert!(detail(&d).contains("partition"), "{}", detail(&d));
+    // Partition 1's own certificates are decided by it.
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x11]).cdp(P1).pem(), &[&p1]),
+        Some(DenyReason::Revoked)
+    );
+    assert_eq!(w.reason(&ca.leaf(&[0x12]).cdp(P1).pem(), &[&p1]), None);
+}
+
+#[test]
+fn certificate_without_a_distribution_point_is_not_covered_by_a_partition() {
+    let ca = Ca::new(ORG, "Partitioned CA");
+    let w = World::of(&[&ca]);
+    let p1 = w.verify(&ca.crl().partition(&[P1]).der()).unwrap();
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x12]).pem(), &[&p1]),
+        Some(DenyReason::CrlUnavailable)
+    );
+}
+
+#[test]
+fn partition_naming_several_uris_covers_a_certificate_naming_any_of_them() {
+    let ca = Ca::new(ORG, "Partitioned CA");
+    let w = World::of(&[&ca]);
+    let crl = w
+        .verify(&ca.crl().partition(&[P1, P2]).revoke(&[0x22]).der())
+        .unwrap();
+    let cert = ca.leaf(&[0x22]).cdp(P3).cdp(P2).pem();
+    assert_eq!(w.reason(&cert, &[&crl]), Some(DenyReason::Revoked));
+}
+
+#[test]
+fn distribution_points_are_compared_exactly() {
+    let ca = Ca::new(ORG, "Partitioned CA");
+    let w = World::of(&[&ca]);
+    let crl = w.verify(&ca.crl().partition(&[P1]).der()).unwrap();
+    for near_miss in [
+        "HTTP://crl.example.test/crl/4f1c/p1.crl",
+        "http://crl.example.test/crl/4f1c/p1.crl/",
+        "http://crl.example.test/crl/4f1c/p1.CRL",
+    ] {
+        let cert = ca.leaf(&[0x22]).cdp(near_miss).pem();
+        assert_eq!(
+            w.reason(&cert, &[&crl]),
+            Some(DenyReason::CrlUnavailable),
+            "{near_miss}"
+        );
+    }
+}
+
+#[test]
+fn complete_crl_covers_every_certificate_of_its_issuer_and_key() {
+    let ca = Ca::new(ORG, "Complete CA");
+    let w = World::of(&[&ca]);
+    let crl = w.verify(&ca.crl().revoke(&[0x22]).der()).unwrap();
+    assert_eq!(crl.scope(), &CrlScope::Complete);
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x22]).cdp(P2).pem(), &[&crl]),
+        Some(DenyReason::Revoked)
+    );
+    assert_eq!(w.reason(&ca.leaf(&[0x23]).cdp(P3).pem(), &[&crl]), None);
+    assert_eq!(w.reason(&ca.leaf(&[0x24]).pem(), &[&crl]), None);
+}
+
+#[test]
+fn each_partition_decides_its_own_certificates_when_all_are_loaded() {
+    let ca = Ca::new(ORG, "Partitioned CA");
+    let w = World::of(&[&ca]);
+    let p1 = w
+        .verify(&ca.crl().partition(&[P1]).revoke(&[0x11]).der())
+        .unwrap();
+    let p2 = w
+        .verify(&ca.crl().partition(&[P2]).revoke(&[0x22]).der())
+        .unwrap();
+    let both = [&p1, &p2];
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x11]).cdp(P1).pem(), &both),
+        Some(DenyReason::Revoked)
+    );
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x22]).cdp(P2).pem(), &both),
+        Some(DenyReason::Revoked)
+    );
+    // The same serial in the other partition is another certificate.
+    assert_eq!(w.reason(&ca.leaf(&[0x22]).cdp(P1).pem(), &both), None);
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x33]).cdp(P3).pem(), &both),
+        Some(DenyReason::CrlUnavailable)
+    );
+}
+
+// --- Key rollover (RFC 5280 §6.3.3 (f)) ---
+
+#[test]
+fn crl_of_one_key_does_not_cover_certificates_of_the_other_key() {
+    let key1 = Ca::new(ORG, "Rolled CA");
+    let key2 = key1.next_key();
+    let w = World::of(&[&key1, &key2]);
+    let crl1 = w.verify(&key1.crl().der()).unwrap();
+    let crl2 = w.verify(&key2.crl().revoke(&[0x42]).der()).unwrap();
+    assert_ne!(crl1.signer(), crl2.signer());
+    let revoked_under_key2 = key2.leaf(&[0x42]).pem();
+    // Before, key 1's (empty) CRL was applied and this was allowed.
+    let d = w.decide(&revoked_under_key2, &[&crl1]);
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+    assert!(detail(&d).contains("another key"), "{}", detail(&d));
+    assert_eq!(
+        w.reason(&revoked_under_key2, &[&crl1, &crl2]),
+        Some(DenyReason::Revoked)
+    );
+    // Key 1's certificates, the same serial included, answer to key 1's CRL.
+    assert_eq!(w.reason(&key1.leaf(&[0x42]).pem(), &[&crl1, &crl2]), None);
+    assert_eq!(
+        w.reason(&key1.leaf(&[0x42]).pem(), &[&crl2]),
+        Some(DenyReason::CrlUnavailable)
+    );
+}
+
+#[test]
+fn crl_with_another_authority_key_identifier_does_not_cover_the_certificate() {
+    let ca = Ca::new(ORG, "AKI CA");
+    let w = World::of(&[&ca]);
+    let cert = ca.leaf(&[0x42]).with_authority_key_id().pem();
+    let matching = w.verify(&ca.crl().revoke(&[0x42]).der()).unwrap();
+    assert_eq!(w.reason(&cert, &[&matching]), Some(DenyReason::Revoked));
+    let other = w
+        .verify(&ca.crl().authority_key_id(&[7; 20]).der())
+        .unwrap();
+    let d = w.decide(&cert, &[&other]);
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+    assert!(detail(&d).contains("authority key identifier"));
+    let cert_without_aki = ca.leaf(&[0x43]).pem();
+    assert_eq!(w.reason(&cert_without_aki, &[&other]), None);
+}
+
+#[test]
+fn coverage_names_why_a_crl_does_not_apply() {
+    let a = Ca::new(ORG, "CA A");
+    let b = Ca::new(ORG, "CA B");
+    let a2 = a.next_key();
+    let w = World::of(&[&a, &a2, &b]);
+    let crl_b = w.verify(&b.crl().der()).unwrap();
+    let crl_a2 = w.verify(&a2.crl().der()).unwrap();
+    let crl_a_p1 = w.verify(&a.crl().partition(&[P1]).der()).unwrap();
+    let der = authorizer::cert::pem_to_der(&a.leaf(&[1]).cdp(P2).pem()).unwrap();
+    let engine = Engine::new(&w.config, &w.truststore);
+    let m = engine.check_certificate(&der, now()).unwrap();
+    assert_eq!(crl_b.covers(m.cert(), m.signer()), Coverage::OtherIssuer);
+    assert_eq!(crl_a2.covers(m.cert(), m.signer()), Coverage::OtherKey);
+    assert_eq!(
+        crl_a_p1.covers(m.cert(), m.signer()),
+        Coverage::OtherDistributionPoint
+    );
+}
+
+// --- Every signature algorithm API Gateway and AWS Private CA use ---
+
+#[test]
+fn p384_and_rsa_cas_verify_their_certificates_and_crls() {
+    for alg in [
+        &rcgen::PKCS_ECDSA_P384_SHA384,
+        &rcgen::PKCS_RSA_SHA256,
+        &rcgen::PKCS_RSA_SHA384,
+        &rcgen::PKCS_RSA_SHA512,
+    ] {
+        let ca = Ca::with_algorithm(ORG, "Algorithm CA", alg);
+        let w = World::of(&[&ca]);
+        let crl = w.verify(&ca.crl().revoke(&[0x42]).der());
+        let crl = crl.unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+        assert_eq!(
+            w.reason(&ca.leaf(&[0x42]).pem(), &[&crl]),
+            Some(DenyReason::Revoked),
+            "{alg:?}"
+        );
+        assert_eq!(w.reason(&ca.leaf(&[0x43]).pem(), &[&crl]), None, "{alg:?}");
+    }
+}
+
+#[test]
+fn cas_with_keys_outside_the_allowlist_verify_nothing() {
+    for (alg, name) in [
+        (&rcgen::PKCS_ECDSA_P521_SHA512, "P-521"),
+        (&rcgen::PKCS_ED25519, "Ed25519"),
+    ] {
+        let ca = Ca::with_algorithm(ORG, "Unsupported CA", alg);
+        let w = World::of(&[&ca]);
+        let unsupported: Vec<String> = w
+            .truststore
+            .unsupported()
+            .map(|(_, why)| why.to_string())
+            .collect();
+        assert_eq!(unsupported.len(), 1, "{name}");
+        assert!(unsupported[0].contains(name), "{}", unsupported[0]);
+        // P-521's ecdsa-with-SHA512 is on the list but its key is not;
+        // Ed25519 is neither.
+        let err = w.verify(&ca.crl().der()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::CrlBadSignature { .. } | Error::CrlSignatureAlgorithm(_)
+            ),
+            "{name}: {err:?}"
+        );
+        assert_eq!(
+            w.reason(&ca.leaf(&[0x42]).pem(), &[]),
+            Some(DenyReason::IssuerNotAllowed),
+            "{name}"
+        );
+    }
+}
+
+// --- Client certificates (RFC 5280 §4.1.2.2, §4.2) ---
+
+#[test]
+fn unknown_critical_extension_on_a_client_certificate_is_malformed() {
+    let ca = Ca::new(ORG, "Strict CA");
+    let w = World::of(&[&ca]);
+    let crl = w.verify(&ca.crl().der()).unwrap();
+    let private_oid = [1, 3, 6, 1, 4, 1, 99999, 7];
+    let critical = ca
+        .leaf(&[0x42])
+        .extension(&private_oid, true, tlv(0x05, &[]))
+        .pem();
+    let d = w.decide(&critical, &[&crl]);
+    assert_eq!(d.reason(), Some(DenyReason::MalformedCertificate), "{d:?}");
+    assert!(detail(&d).contains("1.3.6.1.4.1.99999.7"));
+    let not_critical = ca
+        .leaf(&[0x42])
+        .extension(&private_oid, false, tlv(0x05, &[]))
+        .pem();
+    assert_eq!(w.reason(&not_critical, &[&crl]), None);
+}
+
+#[test]
+fn duplicated_basic_constraints_are_malformed_not_read_as_an_end_entity() {
+    let ca = Ca::new(ORG, "Strict CA");
+    let w = World::of(&[&ca]);
+    let crl = w.verify(&ca.crl().der()).unwrap();
+    // The leaf already says cA = FALSE; a second basicConstraints says TRUE.
+    let ca_true = tlv(0x30, &tlv(0x01, &[0xff]));
+    let twice = ca
+        .leaf(&[0x42])
+        .extension(&[2, 5, 29, 19], true, ca_true)
+        .pem();
+    let d = w.decide(&twice, &[&crl]);
+    assert_eq!(d.reason(), Some(DenyReason::MalformedCertificate), "{d:?}");
+    assert!(detail(&d).contains("appears twice"), "{}", detail(&d));
+}
+
+#[test]
+fn empty_and_negative_serials_are_malformed() {
+    let ca = Ca::new(ORG, "Strict CA");
+    let w = World::of(&[&ca]);
+    let crl = w.verify(&ca.crl().der()).unwrap();
+    for (content, what) in [
+        (&[][..], "empty"),
+        (&[0x80, 0x01][..], "negative"),
+        (&[0xff][..], "negative"),
+    ] {
+        let pem = ca.leaf(&[1]).pem_with_serial_content(content);
+        let d = w.decide(&pem, &[&crl]);
+        assert_eq!(
+            d.reason(),
+            Some(DenyReason::MalformedCertificate),
+            "{what}: {d:?}"
+        );
+    }
+    // The re-signing helper itself makes certificates that pass.
+    let pem = ca.leaf(&[1]).pem_with_serial_content(&[0x00, 0x80]);
+    assert_eq!(w.reason(&pem, &[&crl]), None);
+}
+
+// --- Hostile CRL bytes: bounded work, short errors ---
+
+#[test]
+fn unsigned_crl_with_millions_of_extensions_is_refused_before_they_are_read() {
+    let ca = Ca::new(ORG, "Devices CA");
+    let w = World::of(&[&ca]);
+    let hostile = ca.crl().unsigned_with_extensions(7_000_000);
+    assert!(hostile.len() > 60_000_000, "{}", hostile.len());
+    let t = Instant::now();
+    let err = w.verify(&hostile).unwrap_err();
+    let took = t.elapsed();
+    assert!(matches!(err, Error::CrlBadSignature { .. }), "{err:?}");
+    // A SHA-256 pass over the bytes and no more (it was 7 s and 1.3 GB).
+    assert!(took.as_millis() < 1500, "{took:?}");
+}
+
+#[test]
+fn crl_with_a_huge_issuer_name_is_refused_with_a_short_error() {
+    let ca = Ca::new(ORG, "Devices CA");
+    let w = World::of(&[&ca]);
+    let hostile = ca.crl().unsigned_with_issuer_of(20 * 1024 * 1024);
+    let t = Instant::now();
+    let err = w.verify(&hostile).unwrap_err();
+    assert!(t.elapsed().as_millis() < 1500, "{:?}", t.elapsed());
+    assert!(matches!(err, Error::CrlIssuerUnknown { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.len() < 300, "{} characters", text.len());
+    assert!(text.contains("-octet name"), "{text}");
+}
+
+#[test]
+fn error_text_from_outside_is_cut_and_escaped() {
+    let long = "\u{1}".repeat(10_000);
+    let cut = authorizer::error::bounded(&long);
+    assert!(cut.chars().count() <= MAX_ERROR_TEXT * 7);
+    assert!(!cut.chars().any(char::is_control), "{cut:?}");
+    assert!(cut.ends_with('…'));
+}
+
+#[test]
+fn signed_crl_with_too_many_extensions_is_malformed() {
+    let ca = Ca::new(ORG, "Devices CA");
+    let w = World::of(&[&ca]);
+    let extra: Vec<Vec<u8>> = (0..20u8)
+        .map(|i| raw_extension(&[0x2a, 0x03, i], false, &tlv(0x05, &[])))
+        .collect();
+    let err = w
+        .verify(&ca.crl().der_with_extra_extensions(&extra))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::CrlMalformed(m) if m.contains("more than 16")),
+        "{err:?}"
+    );
+    // A few unknown non-critical ones are fine.
+    assert!(
+        w.verify(&ca.crl().der_with_extra_extensions(&extra[..3]))
+            .is_ok()
+    );
+}
+
+#[test]
+fn signed_crl_entry_over_the_size_bound_is_malformed() {
+    let ca = Ca::new(ORG, "Devices CA");
+    let w = World::of(&[&ca]);
+    let big = raw_extension(&[0x2a, 0x03, 0x04], false, &tlv(0x04, &[0; 2000]));
+    let entries = [raw_entry(&[0x41], &[]), raw_entry(&[0x42], &[big])];
+    let err = w
+        .verify(&ca.crl().der_with_raw_entries(&entries))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::CrlMalformed(m) if m.contains("revoked entry 1")),
+        "{err:?}"
+    );
+    let many: Vec<Vec<u8>> = (0..9u8)
+        .map(|i| raw_extension(&[0x2a, 0x03, i], false, &tlv(0x05, &[])))
+        .collect();
+    let err = w
+        .verify(&ca.crl().der_with_raw_entries(&[raw_entry(&[0x42], &many)]))
+        .unwrap_err();
+    assert!(matches!(err, Error::CrlMalformed(_)), "{err:?}");
+    let fine = [raw_entry(&[0x42], &[reason_code(1)])];
+    assert!(w.verify(&ca.crl().der_with_raw_entries(&fine)).is_ok());
+}
+
+// --- Through the process-wide state: file:// sources, injected clock ---
+
+fn bump_mtime(path: &std::path::Path) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    f.set_modified(later).unwrap();
+}
+
+#[tokio::test]
+async fn crl_list_checks_each_certificate_against_the_partition_that_covers_it() {
+    let s = Fixture::new();
+    s.write("p1.crl", &s.ca.crl().partition(&[P1]).revoke(&[0x11]).der());
+    s.write("p2.crl", &s.ca.crl().partition(&[P2]).revoke(&[0x22]).der());
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":["{}","{}"]}}"#,
+        s.file_uri("p1.crl"),
+        s.file_uri("p2.crl")
+    );
+    let a = s.start(s.config(&entry, "")).await;
+    let sources = a.crl_sources(0);
+    assert_eq!(sources.len(), 2);
+    assert!(sources.iter().all(|c| c.installs == 1), "{sources:?}");
+    assert!(sources[0].scope.as_deref().unwrap().contains(P1));
+    let cases = [
+        (0x11, P1, Some(DenyReason::Revoked)),
+        (0x22, P2, Some(DenyReason::Revoked)),
+        (0x22, P1, None),
+        (0x12, P2, None),
+        (0x33, P3, Some(DenyReason::CrlUnavailable)),
+    ];
+    for (serial, cdp, want) in cases {
+        let pem = s.ca.leaf(&[serial]).cdp(cdp).pem();
+        assert_eq!(reason(&a, &pem).await, want, "{serial:02x} in {cdp}");
+    }
+}
+
+#[tokio::test]
+async fn a_partition_that_fails_to_load_denies_only_its_own_certificates() {
+    let s = Fixture::new();
+    s.write("p1.crl", &s.ca.crl().partition(&[P1]).der());
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":["{}","{}"]}}"#,
+        s.file_uri("p1.crl"),
+        s.file_uri("p2.crl")
+    );
+    let a = s.start(s.config(&entry, "")).await;
+    assert_eq!(reason(&a, &s.ca.leaf(&[1]).cdp(P1).pem()).await, None);
+    let d = a
+        .decide(Some(&s.ca.leaf(&[2]).cdp(P2).pem()))
+        .await
+        .decision;
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable));
+    assert!(detail(&d).contains("p2.crl"), "{}", detail(&d));
+}
+
+#[tokio::test]
+async fn key_rollover_crl_list_applies_each_keys_crl_to_its_own_certificates() {
+    let s = Fixture::new();
+    let key2 = s.ca.next_key();
+    std::fs::write(
+        s.path("truststore.pem"),
+        format!("{}{}", s.ca.pem(), key2.pem()),
+    )
+    .unwrap();
+    // Numbered independently: key 2's CRL #3 is not a rollback of key 1's #50.
+    s.write("key1.crl", &s.ca.crl().number(50).revoke(&[0x41]).der());
+    s.write("key2.crl", &key2.crl().number(3).revoke(&[0x42]).der());
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":["{}","{}"]}}"#,
+        s.file_uri("key1.crl"),
+        s.file_uri("key2.crl")
+    );
+    let a = s.start(s.config(&entry, "")).await;
+    assert!(a.crl_sources(0).iter().all(|c| c.last_error.is_none()));
+    for (ca, serial, want) in [
+        (&s.ca, 0x41, Some(DenyReason::Revoked)),
+        (&s.ca, 0x42, None),
+        (&key2, 0x42, Some(DenyReason::Revoked)),
+        (&key2, 0x41, None),
+    ] {
+        assert_eq!(reason(&a, &ca.leaf(&[serial]).pem()).await, want);
+    }
+}
+
+#[tokio::test]
+async fn a_source_serving_another_cas_crl_neither_covers_nor_locks_out_the_first_ca() {
+    // One entry matching two CAs by O, one CRL source. The source serves CA
+    // A's CRL #5, then CA B's #1000 (a mix-up, or an attacker replaying a
+    // valid CRL), then A's #6. Before, B's #1000 made A's #6 a "rollback",
+    // locking A's devices out until a cold start.
+    let s = Fixture::new();
+    let b = Ca::new(ORG, "Fleet B CA");
+    std::fs::write(
+        s.path("truststore.pem"),
+        format!("{}{}", s.ca.pem(), b.pem()),
+    )
+    .unwrap();
+    s.write("any.crl", &s.ca.crl().number(5).revoke(&[0x42]).der());
+    let entry = format!(
+        r#"{{"name":"fleet","match":{{"O":"{ORG}"}},"crl":"{}"}}"#,
+        s.file_uri("any.crl")
+    );
+    let a = s.start(s.config(&entry, "")).await;
+    let a_revoked = s.ca.leaf(&[0x42]).pem();
+    let a_good = s.ca.leaf(&[0x43]).pem();
+    assert_eq!(reason(&a, &a_revoked).await, Some(DenyReason::Revoked));
+
+    s.write("any.crl", &b.crl().number(1000).der());
+    bump_mtime(&s.path("any.crl"));
+    s.clock.advance(300);
+    // B's CRL decides B's certificates only; A's keeps deciding A's.
+    assert_eq!(reason(&a, &b.leaf(&[0x42]).pem()).await, None);
+    assert_eq!(reason(&a, &a_revoked).await, Some(DenyReason::Revoked));
+    assert_eq!(reason(&a, &a_good).await, None);
+    assert_eq!(a.crl_sources(0)[0].sequences, 2);
+
+    s.write(
+        "any.crl",
+        &s.ca.crl().number(6).revoke(&[0x42]).revoke(&[0x43]).der(),
+    );
+    bump_mtime(&s.path("any.crl"));
+    s.clock.advance(300);
+    assert_eq!(reason(&a, &a_good).await, Some(DenyReason::Revoked));
+    assert_eq!(a.crl_sources(0)[0].number.as_deref(), Some("06"));
+
+    // A's #4 is still a rollback of A's sequence.
+    s.write("any.crl", &s.ca.crl().number(4).der());
+    bump_mtime(&s.path("any.crl"));
+    s.clock.advance(300);
+    assert_eq!(reason(&a, &a_good).await, Some(DenyReason::Revoked));
+    assert!(matches!(
+        a.crl_sources(0)[0].last_error,
+        Some(Error::CrlRollback { .. })
+    ));
+}
+
+#[tokio::test]
+async fn rollback_is_judged_per_sequence_across_sources() {
+    // Two mirrors of one CA's CRL: the stale one cannot undo what the
+    // fresh one showed.
+    let s = Fixture::new();
+    s.write("primary.crl", &s.ca.crl().number(7).revoke(&[0x42]).der());
+    s.write("mirror.crl", &s.ca.crl().number(7).revoke(&[0x42]).der());
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":["{}","{}"]}}"#,
+        s.file_uri("primary.crl"),
+        s.file_uri("mirror.crl")
+    );
+    let a = s.start(s.config(&entry, "")).await;
+    s.write("mirror.crl", &s.ca.crl().number(6).der());
+    bump_mtime(&s.path("mirror.crl"));
+    s.clock.advance(300);
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[0x42]).pem()).await,
+        Some(DenyReason::Revoked)
+    );
+    assert!(matches!(
+        a.crl_sources(0)[1].last_error,
+        Some(Error::CrlRollback { .. })
+    ));
+}
+
+#[tokio::test]
+async fn certificate_of_a_ca_removed_from_the_truststore_is_denied_while_its_crl_is_cached() {
+    // The README tells operators to remove a CA to revoke it. Before, the
+    // signature check was skipped once the CA was gone, and a forged
+    // certificate with its name was allowed on the still-cached CRL.
+    let s = Fixture::new();
+    let other = Ca::new(ORG, "Other CA");
+    s.write("devices.crl", &s.ca.crl().der());
+    let a = s
+        .start(s.config(
+            &s.devices_entry(&s.file_uri("devices.crl")),
+            r#","truststore_refresh_seconds":60"#,
+        ))
+        .await;
+    let genuine = s.ca.leaf(&[1]).pem();
+    let forged = s.ca.impostor().leaf(&[2]).pem();
+    assert_eq!(reason(&a, &genuine).await, None);
+    assert_eq!(
+        reason(&a, &forged).await,
+        Some(DenyReason::IssuerNotAllowed)
+    );
+    std::fs::write(s.path("truststore.pem"), other.pem()).unwrap();
+    bump_mtime(&s.path("truststore.pem"));
+    s.clock.advance(60);
+    for pem in [&genuine, &forged] {
+        let d = a.decide(Some(pem)).await.decision;
+        assert_eq!(d.reason(), Some(DenyReason::IssuerNotAllowed), "{d:?}");
+        assert!(detail(&d).contains("no CA"), "{}", detail(&d));
+    }
+}
+
+#[tokio::test]
+async fn crl_from_cdp_loads_partitions_lazily_and_never_fetches_outside_its_prefixes() {
+    let s = Fixture::new();
+    std::fs::create_dir_all(s.path("crl/4f1c")).unwrap();
+    s.write(
+        "crl/4f1c/p1.crl",
+        &s.ca.crl().partition(&[P1]).revoke(&[0x11]).der(),
+    );
+    s.write(
+        "crl/4f1c/p2.crl",
+        &s.ca.crl().partition(&[P2]).revoke(&[0x22]).der(),
+    );
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},
+            "crl_from_cdp":[{{"prefix":"http://crl.example.test/crl/","fetch":"{}/"}}]}}"#,
+        s.file_uri("crl")
+    );
+    let a = s
+        .start(s.config(&entry, r#","max_cdp_crls_per_issuer":2"#))
+        .await;
+    assert!(
+        a.crl_sources(0).is_empty(),
+        "nothing is loaded at cold start"
+    );
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[0x11]).cdp(P1).pem()).await,
+        Some(DenyReason::Revoked)
+    );
+    assert_eq!(a.crl_sources(0).len(), 1);
+    assert_eq!(reason(&a, &s.ca.leaf(&[0x12]).cdp(P1).pem()).await, None);
+    assert_eq!(a.crl_sources(0)[0].installs, 1, "loaded once, then reused");
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[0x22]).cdp(P2).pem()).await,
+        Some(DenyReason::Revoked)
+    );
+    assert_eq!(a.crl_sources(0).len(), 2);
+
+    // A partition with no CRL published yet: denied, and bounded: the least
+    // recently used partition is dropped for it.
+    let d = a
+        .decide(Some(&s.ca.leaf(&[0x33]).cdp(P3).pem()))
+        .await
+        .decision;
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable));
+    assert!(detail(&d).contains("p3.crl"), "{}", detail(&d));
+    assert_eq!(a.crl_sources(0).len(), 2);
+
+    // Outside every prefix, or not a plain path: never fetched, denied.
+    for cdp in [
+        "http://169.254.169.254/latest/meta-data/x.crl",
+        "http://crl.example.test/other/p1.crl",
+        "http://crl.example.test/crl/../truststore.pem",
+    ] {
+        let d = a
+            .decide(Some(&s.ca.leaf(&[0x44]).cdp(cdp).pem()))
+            .await
+            .decision;
+        assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{cdp}");
+        assert!(detail(&d).contains("not fetched"), "{}", detail(&d));
+    }
+    let d = a.decide(Some(&s.ca.leaf(&[0x45]).pem())).await.decision;
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable));
+    assert!(detail(&d).contains("names no CRL distribution point"));
+}

@@ -220,11 +220,11 @@ pub struct RollbackGuard {
 }
 
 impl RollbackGuard {
-    /// A guard remembering up to `capacity` sequences.
+    /// A guard remembering up to `capacity` sequences (allocated as they come).
     #[must_use]
     pub fn new(capacity: NonZeroUsize) -> Self {
         Self {
-            marks: LruCache::new(capacity),
+            marks: LruCache::sparse(capacity),
         }
     }
 

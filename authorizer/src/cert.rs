@@ -27,20 +27,24 @@ pub const MAX_NAME_ATTRIBUTES: usize = 64;
 pub const MAX_CDP_URIS: usize = 16;
 
 /// Extensions the authorizer recognises and processes (RFC 5280 §4.2), so
-/// may accept when critical. Any other critical extension makes the
-/// certificate unusable here.
-const RECOGNISED: &[(&str, &str)] = &[
-    ("2.5.29.14", "subjectKeyIdentifier"),
-    ("2.5.29.15", "keyUsage"),
-    ("2.5.29.17", "subjectAltName"),
-    ("2.5.29.19", "basicConstraints"),
-    ("2.5.29.31", "cRLDistributionPoints"),
+/// may accept when critical, by OID content octets (compared as bytes: no
+/// OID is formatted on the decision path). Any other critical extension
+/// makes the certificate unusable here.
+const RECOGNISED: &[(&[u8], &str)] = &[
+    (&[0x55, 0x1d, 0x0e], "subjectKeyIdentifier"),
+    (&[0x55, 0x1d, 0x0f], "keyUsage"),
+    (&[0x55, 0x1d, 0x11], "subjectAltName"),
+    (&[0x55, 0x1d, 0x13], "basicConstraints"),
+    (&[0x55, 0x1d, 0x1f], "cRLDistributionPoints"),
     // Any policy is acceptable here, as in API Gateway's handshake
     // (user-initial-policy-set = anyPolicy, RFC 5280 §6.1.1 (c)).
-    ("2.5.29.32", "certificatePolicies"),
-    ("2.5.29.35", "authorityKeyIdentifier"),
-    ("2.5.29.37", "extKeyUsage"),
-    ("1.3.6.1.5.5.7.1.1", "authorityInfoAccess"),
+    (&[0x55, 0x1d, 0x20], "certificatePolicies"),
+    (&[0x55, 0x1d, 0x23], "authorityKeyIdentifier"),
+    (&[0x55, 0x1d, 0x25], "extKeyUsage"),
+    (
+        &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01],
+        "authorityInfoAccess",
+    ),
 ];
 
 /// Decodes the first `CERTIFICATE` block of a PEM text into DER.
@@ -279,14 +283,20 @@ impl<'a> Extensions<'a> {
             crl_uris: Vec::new(),
         };
         for (i, ext) in extensions.iter().enumerate() {
-            let oid = ext.oid.to_id_string();
+            let oid = ext.oid.as_bytes();
             if extensions.iter().take(i).any(|e| e.oid == ext.oid) {
-                return Err(format!("extension {oid} appears twice"));
+                return Err(format!(
+                    "extension {} appears twice",
+                    ext.oid.to_id_string()
+                ));
             }
             let name = RECOGNISED.iter().find(|(o, _)| *o == oid).map(|(_, n)| *n);
             let Some(name) = name else {
                 if ext.critical {
-                    return Err(format!("unrecognised critical extension {oid}"));
+                    return Err(format!(
+                        "unrecognised critical extension {}",
+                        ext.oid.to_id_string()
+                    ));
                 }
                 continue;
             };

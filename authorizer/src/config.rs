@@ -581,7 +581,12 @@ impl IssuerRule {
 
 /// `crl`: one URI or a list of distinct URIs.
 fn crl_sources(what: &str, uris: OneOrMany) -> Result<Vec<SourceUri>> {
-    let uris = nonempty(what, uris.into_vec())?;
+    let uris = uris.into_vec();
+    if uris.is_empty() {
+        return Err(Error::Config(format!(
+            "{what}: an empty list; give one CRL URI, or a list of them"
+        )));
+    }
     if uris.len() > MAX_CRL_SOURCES {
         return Err(Error::Config(format!(
             "{what}: {} URIs; at most {MAX_CRL_SOURCES}",

@@ -1045,10 +1045,10 @@ mod tests {
         assert!(!set.contains(&Serial::from_integer_bytes(&[0x7f; 21])));
     }
 
-    /// A stable-toolchain cousin of a fuzz target for the entry walker, which
-    /// the `crl` fuzz target cannot reach (it sits behind the signature): a
-    /// few hundred thousand random mutations of a valid list never panic, and
-    /// whenever a mutated list is accepted, every serial in it is found.
+    /// A stable-toolchain cousin of the `crl_parse` fuzz target, run by every
+    /// `cargo test`: a few hundred thousand random mutations of a valid entry
+    /// list never panic, and whenever a mutated list is accepted, every
+    /// serial in it is found.
     #[test]
     fn mutated_entry_lists_never_panic_and_accepted_ones_have_no_false_negatives() {
         let base = sample_list();

@@ -13,7 +13,7 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lru::LruCache;
 use serde_json::{Map, Value};
 
-use crate::cache::{CrlSet, Expiring, RollbackGuard, Schedule, Slot};
+use crate::cache::{CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, RollbackGuard, Schedule, Slot};
 use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
 use crate::crl::VerifiedCrl;
 use crate::decision::{
@@ -363,7 +363,7 @@ impl IssuerCrls {
                     .map(|u| Arc::new(Cached::new(u.clone())))
                     .collect(),
             ),
-            Revocation::FromCdp(_) => Self::FromCdp(Mutex::new(LruCache::new(max_cdp))),
+            Revocation::FromCdp(_) => Self::FromCdp(Mutex::new(LruCache::sparse(max_cdp))),
         }
     }
 
@@ -475,11 +475,12 @@ impl Authorizer {
             .iter()
             .map(|rule| IssuerCrls::for_rule(&rule.revocation, max_cdp))
             .collect();
-        // Room for every sequence the slots can hold, twice over (a slot
-        // may move from one sequence to the next across a rollover).
+        // Room for every sequence the slots can hold (a slot keeps up to
+        // MAX_SEQUENCES_PER_SOURCE); the guard allocates only as they come.
         let sequences = crls.iter().map(IssuerCrls::capacity).sum::<usize>();
         let rollback = RollbackGuard::new(
-            NonZeroUsize::new(sequences.saturating_mul(2).max(16)).unwrap_or(NonZeroUsize::MIN),
+            NonZeroUsize::new(sequences.saturating_mul(MAX_SEQUENCES_PER_SOURCE).max(16))
+                .unwrap_or(NonZeroUsize::MIN),
         );
         let this = Self {
             truststore: Cached::new(config.truststore.clone()),

@@ -191,3 +191,23 @@ async fn unreachable_server_is_a_fetch_error_not_a_hang() {
         Err(Error::Fetch { .. })
     ));
 }
+
+#[tokio::test]
+async fn redirect_of_a_plain_http_crl_source_is_not_followed() {
+    // Whoever answers for a CRL URL must not be able to send the function
+    // elsewhere (its Runtime API, the metadata service): a plain-HTTP source
+    // follows no redirect, and the last good CRL stays.
+    let s = Fixture::new();
+    let elsewhere = HttpServer::start(s.ca.crl().der()).await;
+    assert_last_good_crl_survives(
+        Mode::Redirect(elsewhere.url()),
+        "",
+        |e| matches!(e, Error::Fetch { reason, .. } if reason.contains("redirect refused")),
+    )
+    .await;
+    assert_eq!(
+        elsewhere.requests(),
+        0,
+        "the redirect target was never asked"
+    );
+}

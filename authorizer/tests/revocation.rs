@@ -713,3 +713,34 @@ async fn crl_from_cdp_loads_partitions_lazily_and_never_fetches_outside_its_pref
     assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable));
     assert!(detail(&d).contains("names no CRL distribution point"));
 }
+
+#[tokio::test]
+async fn a_source_holds_at_most_four_crl_sequences_and_drops_the_oldest() {
+    // A source that serves the CRLs of five partitions in turn (a mix-up,
+    // or a hostile source): memory stays bounded, the newest four are kept.
+    let s = Fixture::new();
+    let uris: Vec<String> = (1..=5)
+        .map(|i| format!("http://crl.example.test/crl/4f1c/p{i}.crl"))
+        .collect();
+    s.write("any.crl", &s.ca.crl().partition(&[&uris[0]]).der());
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":"{}"}}"#,
+        s.file_uri("any.crl")
+    );
+    let a = s.start(s.config(&entry, "")).await;
+    for uri in &uris[1..] {
+        s.write("any.crl", &s.ca.crl().partition(&[uri]).der());
+        bump_mtime(&s.path("any.crl"));
+        s.clock.advance(300);
+        let _ = reason(&a, &s.ca.leaf(&[1]).pem()).await;
+    }
+    assert_eq!(a.crl_sources(0)[0].sequences, 4);
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[1]).cdp(&uris[0]).pem()).await,
+        Some(DenyReason::CrlUnavailable),
+        "the first partition's CRL was dropped"
+    );
+    for uri in &uris[1..] {
+        assert_eq!(reason(&a, &s.ca.leaf(&[1]).cdp(uri).pem()).await, None);
+    }
+}

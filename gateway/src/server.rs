@@ -58,7 +58,7 @@ impl ResultCache {
             std::num::NonZeroUsize::new(cfg.max_entries).unwrap_or(std::num::NonZeroUsize::MIN);
         Self {
             ttl: cfg.ttl,
-            entries: Mutex::new(LruCache::new(cap)),
+            entries: Mutex::new(LruCache::sparse(cap)),
         }
     }
 

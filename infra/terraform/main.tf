@@ -16,11 +16,19 @@ locals {
   truststore_uri = "s3://${aws_s3_bucket.truststore.id}/${var.truststore_key}"
   schema_file    = coalesce(var.reading_schema_file, "${path.module}/../../api-handler/schema/temperature.json")
 
-  # CRLs in S3 that the authorizer reads: exactly these objects, nothing else.
-  crl_object_arns = [
-    for i in var.issuers : "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(i.crl, "s3://")}"
-    if i.crl != null && startswith(coalesce(i.crl, "-"), "s3://")
-  ]
+  # Every CRL URI the authorizer is given (`crl` or `crls`), and every S3
+  # prefix that `crl_from_cdp` maps certificates' distribution points to.
+  crl_uris = flatten([for i in var.issuers : concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls)])
+  cdp_fetch_bases = flatten([
+    for i in var.issuers : [for p in(i.crl_from_cdp == null ? [] : i.crl_from_cdp) : p.fetch if p.fetch != null]
+  ])
+
+  # CRLs in S3 that the authorizer reads: exactly these objects, and the
+  # objects under crl_from_cdp's S3 fetch prefixes, nothing else.
+  crl_object_arns = concat(
+    [for u in local.crl_uris : "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(u, "s3://")}" if startswith(u, "s3://")],
+    [for b in local.cdp_fetch_bases : "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(b, "s3://")}*" if startswith(b, "s3://")],
+  )
 
   authorizer_config = {
     truststore = local.truststore_uri
@@ -28,12 +36,17 @@ locals {
       for i in var.issuers : merge(
         { name = i.name, match = i.match },
         i.crl == null ? {} : { crl = i.crl },
+        i.crls == null ? {} : { crl = i.crls },
+        i.crl_from_cdp == null ? {} : { crl_from_cdp = [
+          for p in i.crl_from_cdp : p.fetch == null ? { prefix = p.prefix } : { prefix = p.prefix, fetch = p.fetch }
+        ] },
         i.revocation == "none" ? { revocation = "none" } : {},
         i.subject == null ? {} : { subject = i.subject },
       )
     ]
-    crl_refresh_seconds = var.crl_refresh_seconds
-    crl_grace_seconds   = var.crl_grace_seconds
+    crl_refresh_seconds     = var.crl_refresh_seconds
+    crl_grace_seconds       = var.crl_grace_seconds
+    max_cdp_crls_per_issuer = var.max_cdp_crls_per_issuer
     # A cached policy is reused for every route of the caller, so with a
     # cache it must cover the stage, not the one method that was called.
     # (REST only: HTTP APIs get a simple {"isAuthorized"} response.)

@@ -90,11 +90,16 @@ variable "api_handler_zip" {
 }
 
 variable "issuers" {
-  description = "Issuer entries of the authorizer's policy, tried in order. `match` holds issuer DN attributes that must all match; `crl` is an s3:// or https:// URI (required unless revocation = \"none\"); `subject` holds optional client certificate constraints, as in the authorizer's configuration."
+  description = "Issuer entries of the authorizer's policy, tried in order. `match` holds issuer DN attributes that must all match. Revocation takes one of: `crl`, one s3:// or https:// URI; `crls`, several (the partitions of one CA, or one CRL per key across a key rollover); `crl_from_cdp`, prefixes of the certificates' CRL distribution point URIs with an optional s3:// or https:// `fetch` base they map to (AWS Private CA's partitioned CRLs); or revocation = \"none\", knowingly. `subject` holds optional client certificate constraints, as in the authorizer's configuration."
   type = list(object({
-    name       = string
-    match      = map(string)
-    crl        = optional(string)
+    name  = string
+    match = map(string)
+    crl   = optional(string)
+    crls  = optional(list(string))
+    crl_from_cdp = optional(list(object({
+      prefix = string
+      fetch  = optional(string)
+    })))
     revocation = optional(string, "crl")
     subject    = optional(any)
   }))
@@ -105,8 +110,30 @@ variable "issuers" {
   }
 
   validation {
-    condition     = alltrue([for i in var.issuers : i.revocation == "none" || can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://.+)$", coalesce(i.crl, "-")))])
-    error_message = "Every issuer needs crl = \"s3://bucket/key\" or \"https://…\", unless it sets revocation = \"none\" knowingly."
+    condition = alltrue([for i in var.issuers : length(compact([
+      i.crl == null ? "" : "crl",
+      i.crls == null ? "" : "crls",
+      i.crl_from_cdp == null ? "" : "crl_from_cdp",
+    ])) == (i.revocation == "none" ? 0 : 1)])
+    error_message = "Every issuer sets exactly one of crl, crls and crl_from_cdp, unless it sets revocation = \"none\" knowingly (and then none of them)."
+  }
+
+  validation {
+    condition = alltrue([for u in flatten([for i in var.issuers : concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls)]) :
+    can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://.+)$", u))])
+    error_message = "crl and crls take \"s3://bucket/key\" or \"https://…\" URIs."
+  }
+
+  validation {
+    condition     = alltrue([for i in var.issuers : i.crls == null ? true : length(i.crls) > 0 && length(i.crls) <= 64 && length(distinct(i.crls)) == length(i.crls)])
+    error_message = "crls lists 1 to 64 distinct URIs."
+  }
+
+  validation {
+    condition = alltrue([for p in flatten([for i in var.issuers : i.crl_from_cdp == null ? [] : i.crl_from_cdp]) :
+      can(regex("^https?://[^/]+/(.*/)?$", p.prefix)) &&
+    (p.fetch == null ? true : can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?|https://.+/)$", p.fetch)))])
+    error_message = "crl_from_cdp prefixes are http:// or https:// URIs with a host, ending in \"/\"; a fetch base is an s3://bucket/… or https://… URI ending in \"/\"."
   }
 
   validation {
@@ -117,6 +144,17 @@ variable "issuers" {
   validation {
     condition     = length(distinct([for i in var.issuers : i.name])) == length(var.issuers)
     error_message = "Issuer names must be unique."
+  }
+}
+
+variable "max_cdp_crls_per_issuer" {
+  description = "For issuers with crl_from_cdp: the most CRLs (partitions) the authorizer holds at once per issuer; the least recently used is dropped beyond it. A Private CA partition is at most 1 MB of DER, about 0.4 MB in memory."
+  type        = number
+  default     = 64
+
+  validation {
+    condition     = var.max_cdp_crls_per_issuer >= 1 && var.max_cdp_crls_per_issuer <= 10000
+    error_message = "max_cdp_crls_per_issuer must be from 1 to 10000."
   }
 }
 

@@ -181,6 +181,24 @@ class ModuleWiring(unittest.TestCase):
         self.assertIn("${aws_s3_bucket.truststore.arn}/${var.truststore_key}", reads)
         self.assertIn("local.crl_object_arns", reads)
 
+    def test_crl_lists_and_crl_from_cdp_reach_the_config_and_the_read_policy(self):
+        text = module_text()
+        # `crls` is rendered as the authorizer's `crl` list, crl_from_cdp as is.
+        self.assertIn("i.crls == null ? {} : { crl = i.crls }", text)
+        self.assertIn("crl_from_cdp = [", text)
+        self.assertIn("max_cdp_crls_per_issuer = var.max_cdp_crls_per_issuer", text)
+        # The role reads each listed S3 CRL, and the objects under each
+        # crl_from_cdp S3 fetch base (a prefix, never a bucket-wide wildcard).
+        locs = {}
+        for block in self.main["locals"]:
+            locs.update(block)
+        arns = json.dumps(locs["crl_object_arns"])
+        self.assertIn("local.crl_uris", arns)
+        self.assertIn("local.cdp_fetch_bases", arns)
+        self.assertIn('trimprefix(b, \\"s3://\\")}*', arns)
+        # Every bucket pattern a fetch base may name has a key prefix ending in "/".
+        self.assertIn("(.+/)?", json.dumps(self.vars["issuers"]["validation"]))
+
     def test_lambda_permissions_are_scoped_to_this_api(self):
         perms = resources(self.main, "aws_lambda_permission")
         self.assertEqual(sorted(perms), ["api_handler", "authorizer"])
@@ -244,7 +262,8 @@ class ModuleWiring(unittest.TestCase):
 
     def test_inputs_that_can_be_wrong_are_validated(self):
         for name in ("issuers", "authorizer_result_ttl_seconds", "certificate_arn", "domain_name",
-                     "ownership_verification_certificate_arn", "crl_grace_seconds", "log_retention_days"):
+                     "ownership_verification_certificate_arn", "crl_grace_seconds", "log_retention_days",
+                     "max_cdp_crls_per_issuer"):
             self.assertIn("validation", self.vars[name], name)
         for name, v in self.vars.items():
             self.assertIn("description", v, name)

@@ -155,6 +155,47 @@ fn ed25519_ca_is_refused_as_unsupported() {
 }
 
 #[test]
+fn p521_ca_is_refused_as_the_authorizer_refuses_it() {
+    // One allowlist (authorizer::signed) for the tool and the authorizer:
+    // the authorizer cannot check a P-521 CA, so the tool does not pass one.
+    let a = Spec::ca("P-521").alg(&rcgen::PKCS_ECDSA_P521_SHA512).root();
+    let r = check(&a.pem);
+    assert_eq!(rules(&r), vec![Rule::WeakKey], "{:?}", r.findings);
+    assert!(r.findings[0].message.contains("P-521"));
+}
+
+#[test]
+fn sha512_ecdsa_and_rsa_pss_cas_made_by_pyca_are_accepted() {
+    // The CAs of the authorizer's interop test: what the authorizer checks,
+    // the tool passes.
+    let dir = tempfile::tempdir().unwrap();
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../authorizer/tests/interop/make_pki.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for case in [
+        "p256-sha512",
+        "p384-sha512",
+        "rsa-pss-sha256",
+        "rsa-pss-sha512",
+        "rsa-sha384",
+    ] {
+        let pem = std::fs::read_to_string(dir.path().join(case).join("ca.pem")).unwrap();
+        let r = check(&pem);
+        assert!(r.findings.is_empty(), "{case}: {:?}", r.findings);
+    }
+}
+
+#[test]
 fn sha1_signed_ca_is_a_weak_signature() {
     let dir = tempfile::tempdir().unwrap();
     let pem = openssl_ca(

@@ -50,6 +50,23 @@ export enum Revocation {
   NONE = 'none',
 }
 
+/**
+ * One family of CRL distribution points for `crlFromCdp`: certificates whose
+ * cRLDistributionPoints URI starts with `prefix` have their CRL fetched from
+ * `fetch` plus the rest of the URI, or from the URI itself.
+ */
+export interface CdpPrefix {
+  /** An `http://` or `https://` URI with a host, ending in `/`. */
+  readonly prefix: string;
+  /**
+   * Where those CRLs are read instead: `s3://bucket/prefix/` or `https://…/`.
+   * The authorizer role may read the objects under an `s3://` base.
+   *
+   * @default - the distribution point URI itself
+   */
+  readonly fetch?: string;
+}
+
 /** One issuer entry of the authorizer's policy. */
 export interface IssuerPolicy {
   /** Name of the entry, in logs and the `issuer` context key. Unique. */
@@ -63,9 +80,27 @@ export interface IssuerPolicy {
    * Where the issuer publishes its CRL: `s3://bucket/key` or `https://…`.
    * The authorizer role may read exactly the `s3://` objects named here.
    *
-   * @default - required unless `revocation` is `Revocation.NONE`
+   * Set exactly one of `crl`, `crls` and `crlFromCdp` unless `revocation` is
+   * `Revocation.NONE`.
+   *
+   * @default - none
    */
   readonly crl?: string;
+  /**
+   * Several CRLs of this issuer, `s3://` or `https://`: the partitions of one
+   * CA, or one CRL per key across a key rollover. Each certificate is checked
+   * against those that cover it.
+   *
+   * @default - none
+   */
+  readonly crls?: string[];
+  /**
+   * Find each certificate's CRL from its CRL distribution points, within
+   * these prefixes only: how AWS Private CA's partitioned CRLs are checked.
+   *
+   * @default - none
+   */
+  readonly crlFromCdp?: CdpPrefix[];
   /** @default Revocation.CRL */
   readonly revocation?: Revocation;
   /**
@@ -117,6 +152,15 @@ export interface MtlsApiProps {
 
   /** The authorizer's issuer entries, tried in order. At least one. */
   readonly issuers: IssuerPolicy[];
+
+  /**
+   * For issuers with `crlFromCdp`: the most CRLs (partitions) held at once per
+   * issuer; the least recently used is dropped beyond it. A Private CA
+   * partition is at most 1 MB of DER, about 0.4 MB in memory.
+   *
+   * @default 64
+   */
+  readonly maxCdpCrlsPerIssuer?: number;
 
   /** @default ApiType.REST */
   readonly apiType?: ApiType;
@@ -239,6 +283,10 @@ const ACCESS_LOG_FIELDS = {
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/;
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CRL_URI = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+|https:\/\/.+)$/;
+/** A crlFromCdp prefix: http(s), a host, ending at a path boundary. */
+const CDP_PREFIX = /^https?:\/\/[^/]+\/(.*\/)?$/;
+/** A crlFromCdp fetch base: an S3 prefix or an HTTPS base, ending in "/". */
+const CDP_FETCH = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?|https:\/\/.+\/)$/;
 
 /**
  * Mutual TLS for API Gateway, with revocation: a regional custom domain that
@@ -367,10 +415,18 @@ export class MtlsApi extends Construct {
     const authorizerRole = new iam.Role(this, 'AuthorizerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
-    const crlObjects = props.issuers
-      .map((i) => i.crl)
-      .filter((u): u is string => u !== undefined && u.startsWith('s3://'))
-      .map((u) => `arn:${Aws.PARTITION}:s3:::${u.slice('s3://'.length)}`);
+    // Exactly the S3 CRLs named, and the objects under each S3 fetch base.
+    const s3Arn = (u: string) => `arn:${Aws.PARTITION}:s3:::${u.slice('s3://'.length)}`;
+    const crlObjects = [
+      ...props.issuers
+        .flatMap((i) => [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])])
+        .filter((u) => u.startsWith('s3://'))
+        .map(s3Arn),
+      ...props.issuers
+        .flatMap((i) => (i.crlFromCdp ?? []).map((p) => p.fetch))
+        .filter((u): u is string => u !== undefined && u.startsWith('s3://'))
+        .map((u) => `${s3Arn(u)}*`),
+    ];
     authorizerRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadTruststoreAndCrls',
@@ -397,11 +453,16 @@ export class MtlsApi extends Construct {
         name: i.name,
         match: i.match,
         ...(i.crl !== undefined ? { crl: i.crl } : {}),
+        ...(i.crls !== undefined ? { crl: i.crls } : {}),
+        ...(i.crlFromCdp !== undefined
+          ? { crl_from_cdp: i.crlFromCdp.map((p) => (p.fetch !== undefined ? { prefix: p.prefix, fetch: p.fetch } : { prefix: p.prefix })) }
+          : {}),
         ...(i.revocation === Revocation.NONE ? { revocation: 'none' } : {}),
         ...(i.subject !== undefined ? { subject: i.subject } : {}),
       })),
       crl_refresh_seconds: (props.crlRefresh ?? Duration.minutes(5)).toSeconds(),
       crl_grace_seconds: (props.crlGrace ?? Duration.hours(1)).toSeconds(),
+      max_cdp_crls_per_issuer: props.maxCdpCrlsPerIssuer ?? 64,
       // A cached policy is reused for every route of the caller, so with a
       // cache it must cover the stage, not the one method that was called.
       policy_resource: ttl.toSeconds() > 0 ? 'stage' : 'method',
@@ -803,10 +864,37 @@ function validate(props: MtlsApiProps): void {
       throw new Error(`issuer "${i.name}" needs at least one match attribute, such as { CN: 'Devices CA' }`);
     }
     const revocation = i.revocation ?? Revocation.CRL;
-    if (revocation === Revocation.CRL && (i.crl === undefined || !CRL_URI.test(i.crl))) {
+    const sources = [i.crl, i.crls, i.crlFromCdp].filter((x) => x !== undefined).length;
+    if (revocation === Revocation.NONE && sources > 0) {
+      throw new Error(`issuer "${i.name}": revocation: Revocation.NONE contradicts the CRLs it also sets`);
+    }
+    if (revocation === Revocation.CRL && sources !== 1) {
       throw new Error(
-        `issuer "${i.name}" needs crl: "s3://bucket/key" or "https://…" (or revocation: Revocation.NONE, knowingly)`,
+        `issuer "${i.name}" needs crl: "s3://bucket/key" or "https://…", crls: [...], or crlFromCdp: [...] (exactly one; or revocation: Revocation.NONE, knowingly)`,
       );
+    }
+    for (const uri of [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])]) {
+      if (!CRL_URI.test(uri)) {
+        throw new Error(`issuer "${i.name}" needs crl URIs "s3://bucket/key" or "https://…", not "${uri}"`);
+      }
+    }
+    if (i.crls !== undefined && (i.crls.length === 0 || i.crls.length > 64 || new Set(i.crls).size !== i.crls.length)) {
+      throw new Error(`issuer "${i.name}": crls lists 1 to 64 distinct URIs`);
+    }
+    if (i.crlFromCdp !== undefined && (i.crlFromCdp.length === 0 || i.crlFromCdp.length > 16)) {
+      throw new Error(`issuer "${i.name}": crlFromCdp lists 1 to 16 prefixes`);
+    }
+    for (const p of i.crlFromCdp ?? []) {
+      if (!CDP_PREFIX.test(p.prefix)) {
+        throw new Error(
+          `issuer "${i.name}": crlFromCdp prefix must be an http:// or https:// URI with a host, ending in "/", not "${p.prefix}"`,
+        );
+      }
+      if (p.fetch !== undefined && !CDP_FETCH.test(p.fetch)) {
+        throw new Error(
+          `issuer "${i.name}": crlFromCdp fetch must be "s3://bucket/prefix/" or "https://…/", ending in "/", not "${p.fetch}"`,
+        );
+      }
     }
   }
   const seconds = (d: Duration | undefined) => d?.toSeconds() ?? 0;
@@ -818,6 +906,7 @@ function validate(props: MtlsApiProps): void {
   range('authorizerResultTtl (seconds)', seconds(props.authorizerResultTtl), 0, 3600);
   if (props.crlRefresh) range('crlRefresh (seconds)', seconds(props.crlRefresh), 1, 86400);
   if (props.crlGrace) range('crlGrace (seconds)', seconds(props.crlGrace), 0, 604800);
+  if (props.maxCdpCrlsPerIssuer !== undefined) range('maxCdpCrlsPerIssuer', props.maxCdpCrlsPerIssuer, 1, 10000);
   if (props.authorizerTimeout) range('authorizerTimeout (seconds)', seconds(props.authorizerTimeout), 3, 30);
   if (props.authorizerMemoryMb !== undefined) range('authorizerMemoryMb', props.authorizerMemoryMb, 128, 10240);
   if (props.apiHandlerMemoryMb !== undefined) range('apiHandlerMemoryMb', props.apiHandlerMemoryMb, 128, 10240);

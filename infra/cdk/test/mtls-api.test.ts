@@ -167,6 +167,7 @@ describe('REST API (the default)', () => {
     assert.deepEqual(config.issuers, [{ name: 'devices', match: { CN: 'Devices CA' }, crl: 's3://pki-bucket/devices.crl' }]);
     assert.equal(config.crl_refresh_seconds, 300);
     assert.equal(config.crl_grace_seconds, 3600);
+    assert.equal(config.max_cdp_crls_per_issuer, 64);
   });
 
   it('authorizer_role_reads_only_the_truststore_and_crl_objects', () => {
@@ -341,6 +342,35 @@ describe('optional parts', () => {
     );
   });
 
+  it('crl_lists_and_crl_from_cdp_reach_the_config_and_the_read_policy', () => {
+    const { template } = synth({
+      issuers: [
+        { name: 'rolled', match: { CN: 'Rolled CA' }, crls: ['s3://pki-bucket/key1.crl', 'https://crl.example.com/key2.crl'] },
+        {
+          name: 'private-ca',
+          match: { CN: 'Private CA' },
+          crlFromCdp: [{ prefix: 'http://crl.example.com/crl/', fetch: 's3://pca-crls/crl/' }, { prefix: 'https://pki.example.org/' }],
+        },
+      ],
+      maxCdpCrlsPerIssuer: 200,
+    });
+    const config = authorizerConfig(template);
+    assert.deepEqual(config.issuers, [
+      { name: 'rolled', match: { CN: 'Rolled CA' }, crl: ['s3://pki-bucket/key1.crl', 'https://crl.example.com/key2.crl'] },
+      {
+        name: 'private-ca',
+        match: { CN: 'Private CA' },
+        crl_from_cdp: [{ prefix: 'http://crl.example.com/crl/', fetch: 's3://pca-crls/crl/' }, { prefix: 'https://pki.example.org/' }],
+      },
+    ]);
+    assert.equal(config.max_cdp_crls_per_issuer, 200);
+    const text = JSON.stringify(roleStatements(template, 'Authorizer'));
+    assert.match(text, /pki-bucket\/key1\.crl/);
+    // The objects under the fetch base, never the whole bucket.
+    assert.match(text, /pca-crls\/crl\/\*/);
+    assert.doesNotMatch(text, /pca-crls\/\*/);
+  });
+
   it('an_issuer_without_revocation_is_rendered_knowingly', () => {
     const { template } = synth({
       issuers: [{ name: 'lab', match: { O: 'Lab' }, revocation: Revocation.NONE }],
@@ -354,6 +384,22 @@ describe('bad input is refused at synth time', () => {
     ['empty_issuer_list', { issuers: [] }, /at least one entry/],
     ['crl_uri_that_is_not_s3_or_https', { issuers: [{ name: 'x', match: { CN: 'X' }, crl: 'ftp://x/y' }] }, /needs crl/],
     ['issuer_without_a_crl', { issuers: [{ name: 'x', match: { CN: 'X' } }] }, /needs crl/],
+    ['issuer_with_crl_and_crls', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crl: 'https://x/crl', crls: ['https://y/crl'] }],
+    }, /exactly one/],
+    ['crl_list_with_a_duplicate', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crls: ['https://x/crl', 'https://x/crl'] }],
+    }, /distinct/],
+    ['crl_from_cdp_prefix_not_ending_at_a_path', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crlFromCdp: [{ prefix: 'http://crl.example.com' }] }],
+    }, /prefix/],
+    ['crl_from_cdp_fetch_of_a_whole_bucket_without_slash', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crlFromCdp: [{ prefix: 'http://crl.example.com/', fetch: 's3://bucket' }] }],
+    }, /fetch/],
+    ['revocation_none_with_a_crl', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crl: 'https://x/crl', revocation: Revocation.NONE }],
+    }, /contradicts/],
+    ['max_cdp_crls_of_zero', { maxCdpCrlsPerIssuer: 0 }, /maxCdpCrlsPerIssuer/],
     ['duplicate_issuer_names', {
       issuers: [
         { name: 'x', match: { CN: 'X' }, crl: 'https://x/crl' },

@@ -236,8 +236,12 @@ fn check_config_accepts_the_shape_the_infrastructure_renders() {
         "issuers": [
             {"name": "devices", "match": {"O": "Temperature Testers", "CN": "Temperature Testers Issuing CA"},
              "crl": "s3://my-crls/devices.crl", "subject": {"OU": "Sensors", "eku": "client_auth_required"}},
-            {"name": "lab", "match": {"O": "Lab"}, "revocation": "none"}
+            {"name": "lab", "match": {"O": "Lab"}, "revocation": "none"},
+            {"name": "rolled", "match": {"CN": "Rolled CA"}, "crl": ["s3://my-crls/key1.crl", "s3://my-crls/key2.crl"]},
+            {"name": "private-ca", "match": {"CN": "Private CA"},
+             "crl_from_cdp": [{"prefix": "http://crl.example.com/crl/", "fetch": "s3://my-pca-crls/crl/"}]}
         ],
+        "max_cdp_crls_per_issuer": 128,
         "crl_refresh_seconds": 300,
         "crl_grace_seconds": 3600,
         "policy_resource": "stage"
@@ -249,7 +253,15 @@ fn check_config_accepts_the_shape_the_infrastructure_renders() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.starts_with("valid: truststore s3://temps-truststore-0123/truststore.pem, 2 issuer(s), CRL refresh 300 s, grace 3600 s, policy resource stage"), "{stdout}");
+    assert!(stdout.starts_with("valid: truststore s3://temps-truststore-0123/truststore.pem, 4 issuer(s), CRL refresh 300 s, grace 3600 s, policy resource stage"), "{stdout}");
+    assert!(
+        stdout.contains("rolled: CRL s3://my-crls/key1.crl, s3://my-crls/key2.crl"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("private-ca: CRLs from the certificates' distribution points under http://crl.example.com/crl/ (fetched from s3://my-pca-crls/crl/) (at most 128 held)"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("devices: CRL s3://my-crls/devices.crl"),
         "{stdout}"

@@ -296,10 +296,7 @@ impl fmt::Debug for CrlIdentity {
 impl fmt::Display for CrlIdentity {
     /// The first 8 octets in hex, for logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0.iter().take(8) {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        crate::signed::write_short_hex(f, &self.0)
     }
 }
 

@@ -433,11 +433,14 @@ impl<'p> Engine<'p> {
         let detail = match (stale, miss) {
             (Some(e), _) => e.to_string(),
             (None, Some(miss)) => format!(
-                "no loaded CRL covers this certificate (one was skipped: {}); {}",
+                "no loaded CRL covers this certificate (one skipped because {}); {}",
                 miss.explain(),
                 bounded(&unavailable())
             ),
-            (None, None) => bounded(&unavailable()),
+            (None, None) => format!(
+                "no CRL covering this certificate is loaded; {}",
+                bounded(&unavailable())
+            ),
         };
         answer(
             Decision::deny(DenyReason::CrlUnavailable, &identity, detail),

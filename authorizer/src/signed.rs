@@ -466,11 +466,13 @@ impl fmt::Debug for KeyId {
 impl fmt::Display for KeyId {
     /// The first 8 octets in hex: enough to tell keys apart in logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0.iter().take(8) {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        write_short_hex(f, &self.0)
     }
+}
+
+/// The first 8 octets of a digest in hex, for logs.
+pub(crate) fn write_short_hex(f: &mut fmt::Formatter<'_>, digest: &[u8; 32]) -> fmt::Result {
+    digest.iter().take(8).try_for_each(|b| write!(f, "{b:02x}"))
 }
 
 /// A public key on the allowlist, parsed once from a SubjectPublicKeyInfo.

@@ -43,25 +43,41 @@ crl_extensions = crl_ext
 authorityKeyIdentifier = keyid:always
 ";
 
-fn issue(dir: &Path, name: &str, serial: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            &format!("/CN={name}"),
-        ],
+/// How `issue` makes a client certificate.
+struct LeafSpec<'a> {
+    /// `openssl req -newkey` arguments for its key.
+    key: &'a [&'a str],
+    /// The digest the CA signs it with.
+    digest: &'a str,
+    /// Extra lines of its extension file.
+    extensions: &'a str,
+}
+
+const RSA_SHA256_LEAF: LeafSpec<'static> = LeafSpec {
+    key: &["rsa:2048"],
+    digest: "-sha256",
+    extensions: "",
+};
+
+/// A client certificate `name`.pem with `serial`, signed by ca.pem/ca.key.
+fn issue(dir: &Path, name: &str, serial: &str, spec: &LeafSpec<'_>) {
+    let (key, csr, ext) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.ext"),
     );
+    let mut req = vec!["req", "-newkey"];
+    req.extend_from_slice(spec.key);
+    req.extend_from_slice(&["-nodes", "-keyout", &key, "-out", &csr]);
+    let subject = format!("/CN={name}");
+    req.extend_from_slice(&["-subj", &subject]);
+    openssl(dir, &req);
     std::fs::write(
-        dir.join("leaf.ext"),
-        "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n",
+        dir.join(&ext),
+        format!(
+            "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n{}",
+            spec.extensions
+        ),
     )
     .unwrap();
     openssl(
@@ -70,7 +86,7 @@ fn issue(dir: &Path, name: &str, serial: &str) {
             "x509",
             "-req",
             "-in",
-            &format!("{name}.csr"),
+            &csr,
             "-CA",
             "ca.pem",
             "-CAkey",
@@ -79,9 +95,9 @@ fn issue(dir: &Path, name: &str, serial: &str) {
             serial,
             "-days",
             "10",
-            "-sha256",
+            spec.digest,
             "-extfile",
-            "leaf.ext",
+            &ext,
             "-out",
             &format!("{name}.pem"),
         ],
@@ -119,8 +135,18 @@ fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
     std::fs::write(d.join("index.txt"), "").unwrap();
     std::fs::write(d.join("crlnumber"), "1000\n").unwrap();
     // 20-byte serials with the high bit set, differing only in the last bit.
-    issue(d, "revoked", "0x80112233445566778899aabbccddeeff00112234");
-    issue(d, "neighbour", "0x80112233445566778899aabbccddeeff00112235");
+    issue(
+        d,
+        "revoked",
+        "0x80112233445566778899aabbccddeeff00112234",
+        &RSA_SHA256_LEAF,
+    );
+    issue(
+        d,
+        "neighbour",
+        "0x80112233445566778899aabbccddeeff00112235",
+        &RSA_SHA256_LEAF,
+    );
     openssl(
         d,
         &[
@@ -235,52 +261,13 @@ fn sha512_partitioned_pki(d: &Path, curve: &str) {
         std::fs::write(d.join(format!("{partition}.crlnumber")), "0100\n").unwrap();
     }
     let leaf = |name: &str, serial: &str, cdp: &str| {
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-                "-subj",
-                &format!("/CN={name}"),
-            ],
-        );
-        std::fs::write(
-            d.join(format!("{name}.ext")),
-            format!(
-                "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\ncrlDistributionPoints=URI:{cdp}\n"
-            ),
-        )
-        .unwrap();
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{name}.csr"),
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                serial,
-                "-days",
-                "10",
-                "-sha512",
-                "-extfile",
-                &format!("{name}.ext"),
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        );
+        let extensions = format!("crlDistributionPoints=URI:{cdp}\n");
+        let spec = LeafSpec {
+            key: &["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            digest: "-sha512",
+            extensions: &extensions,
+        };
+        issue(d, name, serial, &spec);
     };
     leaf("p1-revoked", "0x7f01", p1);
     leaf("p1-good", "0x7f02", p1);

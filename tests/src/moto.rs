@@ -1,51 +1,76 @@
 //! A local AWS (S3, DynamoDB) that speaks the AWS wire protocol: `moto_server` (pip
 //! `moto[server]`) on 127.0.0.1, stopped when dropped.
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::Stdio;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tokio::process::{Child, Command};
-
-/// A running `moto_server`.
+/// A running `moto_server`; killed and reaped when dropped.
 pub struct Moto {
     addr: SocketAddr,
-    _child: Child,
+    child: Child,
 }
 
 impl Moto {
-    /// Starts `moto_server` (or `$MOTO_SERVER`) and waits until it accepts connections.
+    /// Starts `moto_server` (or `$MOTO_SERVER`) on a port the kernel picks,
+    /// and waits for the server's own "Running on" line.
+    ///
+    /// Why not reserve a free port first and connect until it answers: the
+    /// port is free again once the probe closes, so two servers started at
+    /// once (tests run in parallel) can be handed the same one. The second
+    /// fails to bind, the probe reaches the first, and the test talks to a
+    /// server that another test stops. Binding port 0 in the server and
+    /// reading back the port it got has no such window.
     pub async fn start() -> Self {
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
         let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("cannot start `{program}` ({e}); install it with `pip install 'moto[server]'` (make setup does)")
             });
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                break;
+        let Some(stderr) = child.stderr.take() else {
+            panic!("moto_server's stderr is not piped");
+        };
+        let (tx, rx) = mpsc::channel();
+        // The server logs every request to stderr: the thread keeps reading
+        // to the end so that a full pipe never stalls it.
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    if let Some(port) = running_port(&line) {
+                        sent = tx.send(port).is_ok();
+                    }
+                }
             }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start within 30 s"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            match rx.try_recv() {
+                Ok(port) => break port,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    let status = child.wait().ok();
+                    panic!("moto_server exited before listening ({status:?})");
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("moto_server did not start within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         Self {
-            addr,
-            _child: child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
         }
     }
 
@@ -105,4 +130,33 @@ pub async fn set_versioning(
         .send()
         .await
         .unwrap();
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The port in werkzeug's ` * Running on http://127.0.0.1:PORT` line.
+fn running_port(line: &str) -> Option<u16> {
+    let rest = line.split("Running on http://127.0.0.1:").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|&p| p != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::running_port;
+
+    #[test]
+    fn running_line_gives_the_bound_port() {
+        assert_eq!(
+            running_port(" * Running on http://127.0.0.1:37233"),
+            Some(37233)
+        );
+        assert_eq!(running_port("Press CTRL+C to quit"), None);
+        assert_eq!(running_port(" * Running on http://127.0.0.1:0"), None);
+    }
 }

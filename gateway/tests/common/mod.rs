@@ -3,7 +3,6 @@
 //! temporary directory; and real clients (curl, openssl s_client).
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -38,14 +37,6 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn log_file(dir: &Path, name: &str) -> Stdio {
     Stdio::from(std::fs::File::create(dir.join(name)).unwrap())
 }
@@ -68,16 +59,17 @@ impl Running {
     }
 }
 
-/// Waits until the port accepts connections (the gateway binds only once
-/// both functions are ready).
-async fn wait_listening(port: u16, child: &mut Child) {
+/// Waits for the gateway's `listening` log event and returns its port.
+///
+/// The gateway binds `127.0.0.1:0` itself: a port reserved by the test and
+/// released before the gateway binds it could be handed to a parallel test's
+/// gateway too. The gateway binds only once both functions are ready.
+async fn wait_listening(log: &Path, child: &mut Child) -> u16 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(port) = text.lines().find_map(listening_port) {
+            return port;
         }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the gateway exited: {status}");
@@ -90,14 +82,23 @@ async fn wait_listening(port: u16, child: &mut Child) {
     }
 }
 
-/// Starts `gateway <args> --listen 127.0.0.1:<free port>` in `tmp` and waits
-/// until it listens.
+/// The port of a `{"event":"listening","address":"127.0.0.1:PORT"}` line.
+fn listening_port(line: &str) -> Option<u16> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    if v["event"] != "listening" {
+        return None;
+    }
+    let addr: std::net::SocketAddr = v["address"].as_str()?.parse().ok()?;
+    Some(addr.port())
+}
+
+/// Starts `gateway <args> --listen 127.0.0.1:0` in `tmp` and waits until it
+/// listens.
 async fn start_gateway(tmp: &Path, args: Vec<std::ffi::OsString>) -> (u16, Child) {
-    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
         .current_dir(tmp)
         .args(args)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--listen", "127.0.0.1:0"])
         .stdin(Stdio::null())
         // Files, not pipes: an unread pipe fills up and stalls the gateway.
         .stdout(log_file(tmp, "gateway.log"))
@@ -105,7 +106,7 @@ async fn start_gateway(tmp: &Path, args: Vec<std::ffi::OsString>) -> (u16, Child
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    wait_listening(port, &mut child).await;
+    let port = wait_listening(&tmp.join("gateway.log"), &mut child).await;
     (port, child)
 }
 

@@ -44,10 +44,8 @@ impl Moto {
             let mut sent = false;
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if !sent {
-                    if let Some(port) = running_port(&line) {
-                        sent = tx.send(port).is_ok();
-                    }
+                if !sent && let Some(port) = running_port(&line) {
+                    sent = tx.send(port).is_ok();
                 }
             }
         });

@@ -29,6 +29,16 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `openssl ca -config <cnf> -keyfile ca.key -cert ca.pem <args>` in `dir`:
+/// the CA's database operations (revoke, gencrl).
+fn openssl_ca(dir: &Path, cnf: &str, args: &[&str]) {
+    let mut all = vec![
+        "ca", "-config", cnf, "-keyfile", "ca.key", "-cert", "ca.pem",
+    ];
+    all.extend_from_slice(args);
+    openssl(dir, &all);
+}
+
 const CA_CNF: &str = "\
 [ca]
 default_ca = devices
@@ -147,29 +157,12 @@ fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
         "0x80112233445566778899aabbccddeeff00112235",
         &RSA_SHA256_LEAF,
     );
-    openssl(
+    openssl_ca(
         d,
-        &[
-            "ca",
-            "-config",
-            "ca.cnf",
-            "-keyfile",
-            "ca.key",
-            "-cert",
-            "ca.pem",
-            "-revoke",
-            "revoked.pem",
-            "-crl_reason",
-            "keyCompromise",
-        ],
+        "ca.cnf",
+        &["-revoke", "revoked.pem", "-crl_reason", "keyCompromise"],
     );
-    openssl(
-        d,
-        &[
-            "ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-gencrl", "-out",
-            "crl.pem",
-        ],
-    );
+    openssl_ca(d, "ca.cnf", &["-gencrl", "-out", "crl.pem"]);
     openssl(
         d,
         &[
@@ -279,16 +272,10 @@ fn sha512_partitioned_pki(d: &Path, curve: &str) {
         ("p2", "p2-revoked"),
         ("p2", "p1-listed-elsewhere"),
     ] {
-        openssl(
+        openssl_ca(
             d,
+            &format!("{partition}.cnf"),
             &[
-                "ca",
-                "-config",
-                &format!("{partition}.cnf"),
-                "-keyfile",
-                "ca.key",
-                "-cert",
-                "ca.pem",
                 "-revoke",
                 &format!("{revoked}.pem"),
                 "-crl_reason",
@@ -297,20 +284,10 @@ fn sha512_partitioned_pki(d: &Path, curve: &str) {
         );
     }
     for partition in ["p1", "p2"] {
-        openssl(
+        openssl_ca(
             d,
-            &[
-                "ca",
-                "-config",
-                &format!("{partition}.cnf"),
-                "-keyfile",
-                "ca.key",
-                "-cert",
-                "ca.pem",
-                "-gencrl",
-                "-out",
-                &format!("{partition}.crl"),
-            ],
+            &format!("{partition}.cnf"),
+            &["-gencrl", "-out", &format!("{partition}.crl")],
         );
     }
 }

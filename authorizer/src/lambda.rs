@@ -367,7 +367,8 @@ impl IssuerCrls {
         }
     }
 
-    /// How many CRL sequences this entry can hold at once.
+    /// How many CRL sources this entry holds at most (each keeps up to
+    /// `MAX_SEQUENCES_PER_SOURCE` sequences).
     fn capacity(&self) -> usize {
         match self {
             Self::NotChecked => 0,
@@ -475,11 +476,11 @@ impl Authorizer {
             .iter()
             .map(|rule| IssuerCrls::for_rule(&rule.revocation, max_cdp))
             .collect();
-        // Room for every sequence the slots can hold (a slot keeps up to
-        // MAX_SEQUENCES_PER_SOURCE); the guard allocates only as they come.
-        let sequences = crls.iter().map(IssuerCrls::capacity).sum::<usize>();
+        // Room for every sequence the sources can hold; the guard allocates
+        // only as they come.
+        let sources = crls.iter().map(IssuerCrls::capacity).sum::<usize>();
         let rollback = RollbackGuard::new(
-            NonZeroUsize::new(sequences.saturating_mul(MAX_SEQUENCES_PER_SOURCE).max(16))
+            NonZeroUsize::new(sources.saturating_mul(MAX_SEQUENCES_PER_SOURCE).max(16))
                 .unwrap_or(NonZeroUsize::MIN),
         );
         let this = Self {

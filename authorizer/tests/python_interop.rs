@@ -15,29 +15,12 @@
 )]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use mtls_tests::events;
+use mtls_tests::pyca::make_pki;
 use mtls_tests::runtime_api::{RuntimeApi, output_of};
 use serde_json::{Value, json};
-
-/// Runs `make_pki.py` into `dir` and returns its manifest.
-fn make_pki(dir: &Path) -> Value {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/make_pki.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    assert!(
-        out.status.success(),
-        "{python} make_pki.py (needs pyca/cryptography; `make setup` installs it):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
-}
 
 /// An issuer entry from the manifest, its relative paths made `file://` URIs.
 fn issuer_entry(dir: &Path, issuer: &Value) -> Value {

@@ -1,7 +1,7 @@
 //! Test support shared by the workspace's tests: real certificates and CRLs
 //! made at test time, realistic API Gateway authorizer events, a Lambda Runtime
 //! API host that drives built binaries, a scriptable HTTP server, and a local
-//! S3 (`moto_server`). Everything listens on 127.0.0.1 only and stops on drop.
+//! S3 (`moto_server`), and PKIs made by pyca/cryptography. Everything listens on 127.0.0.1 only and stops on drop.
 //!
 //! Test support may panic: a failed set-up is a failed test.
 #![allow(
@@ -17,4 +17,5 @@ pub mod http_server;
 pub mod measure;
 pub mod moto;
 pub mod pki;
+pub mod pyca;
 pub mod runtime_api;

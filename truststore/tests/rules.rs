@@ -169,19 +169,7 @@ fn sha512_ecdsa_and_rsa_pss_cas_made_by_pyca_are_accepted() {
     // The CAs of the authorizer's interop test: what the authorizer checks,
     // the tool passes.
     let dir = tempfile::tempdir().unwrap();
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../authorizer/tests/interop/make_pki.py");
-    let out = std::process::Command::new(&python)
-        .arg(&script)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    mtls_tests::pyca::make_pki(dir.path());
     for case in [
         "p256-sha512",
         "p384-sha512",

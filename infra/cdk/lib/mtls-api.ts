@@ -288,6 +288,11 @@ const CDP_PREFIX = /^https?:\/\/[^/]+\/(.*\/)?$/;
 /** A crlFromCdp fetch base: an S3 prefix or an HTTPS base, ending in "/". */
 const CDP_FETCH = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?|https:\/\/.+\/)$/;
 
+/** Every CRL URI an issuer entry names, through `crl` or `crls`. */
+function crlUris(i: IssuerPolicy): string[] {
+  return [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])];
+}
+
 /**
  * Mutual TLS for API Gateway, with revocation: a regional custom domain that
  * requires client certificates from a versioned truststore, a REQUEST Lambda
@@ -419,7 +424,7 @@ export class MtlsApi extends Construct {
     const s3Arn = (u: string) => `arn:${Aws.PARTITION}:s3:::${u.slice('s3://'.length)}`;
     const crlObjects = [
       ...props.issuers
-        .flatMap((i) => [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])])
+        .flatMap(crlUris)
         .filter((u) => u.startsWith('s3://'))
         .map(s3Arn),
       ...props.issuers
@@ -873,7 +878,7 @@ function validate(props: MtlsApiProps): void {
         `issuer "${i.name}" needs crl: "s3://bucket/key" or "https://…", crls: [...], or crlFromCdp: [...] (exactly one; or revocation: Revocation.NONE, knowingly)`,
       );
     }
-    for (const uri of [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])]) {
+    for (const uri of crlUris(i)) {
       if (!CRL_URI.test(uri)) {
         throw new Error(`issuer "${i.name}" needs crl URIs "s3://bucket/key" or "https://…", not "${uri}"`);
       }

@@ -1,7 +1,8 @@
 //! Test support shared by the workspace's tests: real certificates and CRLs
 //! made at test time, realistic API Gateway authorizer events, a Lambda Runtime
-//! API host that drives built binaries, a scriptable HTTP server, and a local
-//! S3 (`moto_server`), and PKIs made by pyca/cryptography. Everything listens on 127.0.0.1 only and stops on drop.
+//! API host that drives built binaries, a scriptable HTTP server, a local S3
+//! and DynamoDB (`moto_server`), and PKIs made by pyca/cryptography.
+//! Everything listens on 127.0.0.1 only and stops on drop.
 //!
 //! Test support may panic: a failed set-up is a failed test.
 #![allow(

@@ -4,7 +4,7 @@
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: run test setup bench fuzz fuzz-build
+.PHONY: run test setup bench bench-lambda fuzz fuzz-build
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
 # protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
@@ -56,3 +56,10 @@ bench:
 	cargo bench --locked -p authorizer --bench perf
 	cargo build --release --locked -p api-handler
 	cargo run --release --locked -q -p mtls-tests --example api-handler-bench -- target/release
+
+# The release authorizer in Lambda's CPU and memory shape: a cgroup v1 CPU quota of
+# memory_mb / 1769 of one core and a memory limit, CRLs over loopback HTTP and moto's S3.
+# Needs root and cgroup v1 (it says so and exits cleanly without them); not part of
+# `make test`. BENCH_RUNS, BENCH_SHAPES, BENCH_ENTRIES, BENCH_BIG_ENTRIES: see the bench.
+bench-lambda: $(VENV)/.installed
+	cargo bench --locked -p authorizer --bench lambda_shape

@@ -3,7 +3,9 @@
 //!
 //! Invariants: a value only ever replaces the current one after it verified;
 //! a failure never removes the current value; an unchanged source (304, same
-//! version, same bytes) is neither downloaded again nor re-parsed.
+//! version) is not downloaded again, and the same content served again (the
+//! same truststore bytes, or a CRL with the same signature) is not installed
+//! again.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -103,7 +105,8 @@ impl Expiring for crate::truststore::TrustStore {
 pub struct Slot<T> {
     current: Option<Arc<T>>,
     validator: Option<Validator>,
-    digest: Option<[u8; 32]>,
+    /// What names the current content (see [`Slot::holds`]).
+    fingerprint: Option<[u8; 32]>,
     last_attempt: Option<UnixTime>,
     last_error: Option<Error>,
     installs: u64,
@@ -114,7 +117,7 @@ impl<T> Default for Slot<T> {
         Self {
             current: None,
             validator: None,
-            digest: None,
+            fingerprint: None,
             last_attempt: None,
             last_error: None,
             installs: 0,
@@ -163,13 +166,15 @@ impl<T: Expiring> Slot<T> {
         since >= schedule.refresh_seconds || (overdue && since >= schedule.retry_seconds)
     }
 
-    /// Whether freshly fetched bytes are the ones already in use.
+    /// Whether freshly fetched content is the one already in use: the
+    /// SHA-256 of a truststore's bytes, or a CRL's
+    /// [`VerifiedCrl::fingerprint`].
     #[must_use]
-    pub fn holds_bytes(&self, sha256: &[u8; 32]) -> bool {
-        self.current.is_some() && self.digest.as_ref() == Some(sha256)
+    pub fn holds(&self, fingerprint: &[u8; 32]) -> bool {
+        self.current.is_some() && self.fingerprint.as_ref() == Some(fingerprint)
     }
 
-    /// The source confirmed the current value (HTTP 304, same version or same bytes).
+    /// The source confirmed the current value (HTTP 304, same version or same content).
     pub fn confirm(&mut self, now: UnixTime, validator: Option<Validator>) {
         self.last_attempt = Some(now);
         self.last_error = None;
@@ -185,10 +190,16 @@ impl<T: Expiring> Slot<T> {
     }
 
     /// A verified value replaces the current one.
-    pub fn install(&mut self, now: UnixTime, value: T, validator: Validator, sha256: [u8; 32]) {
+    pub fn install(
+        &mut self,
+        now: UnixTime,
+        value: T,
+        validator: Validator,
+        fingerprint: [u8; 32],
+    ) {
         self.current = Some(Arc::new(value));
         self.validator = Some(validator);
-        self.digest = Some(sha256);
+        self.fingerprint = Some(fingerprint);
         self.last_attempt = Some(now);
         self.last_error = None;
         self.installs += 1;
@@ -247,39 +258,55 @@ impl RollbackGuard {
     }
 }
 
+/// What became of a CRL offered to a slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offered {
+    /// It verified, was not a rollback, and is now in use.
+    Installed,
+    /// It is the CRL already in use for its sequence (the same signature):
+    /// the source is confirmed, nothing is replaced.
+    Unchanged,
+}
+
 impl Slot<CrlSet> {
-    /// Offers a verification result for bytes whose SHA-256 is `sha256`
-    /// (hashed once, by the caller, to detect unchanged content). An error,
-    /// or a CRL older than the newest of its sequence (a rollback, judged by
-    /// `guard`), is recorded as a failure and the current CRLs stay. A CRL
-    /// that verifies joins the slot's [`CrlSet`], replacing the one of its
-    /// sequence.
+    /// Offers a verification result. An error, or a CRL older than the
+    /// newest of its sequence (a rollback, judged by `guard`), is recorded as
+    /// a failure and the current CRLs stay. The CRL already in use, served
+    /// again, confirms the source. Any other CRL that verifies joins the
+    /// slot's [`CrlSet`], replacing the one of its sequence.
     pub fn offer_crl(
         &mut self,
         now: UnixTime,
         candidate: Result<VerifiedCrl, Error>,
         validator: Validator,
-        sha256: [u8; 32],
         guard: &mut RollbackGuard,
         grace_seconds: i64,
-    ) -> Result<(), Error> {
+    ) -> Result<Offered, Error> {
         let checked = candidate.and_then(|crl| {
             // The slot's own CRL counts too, even if the guard forgot it.
             if let Some(cached) = self.current.as_ref().and_then(|s| s.get(crl.identity())) {
+                if cached.fingerprint() == crl.fingerprint() {
+                    return Ok(None);
+                }
                 crl.position().check_not_older_than(&cached.position())?;
             }
             guard.admit(&crl)?;
-            Ok(crl)
+            Ok(Some(crl))
         });
         match checked {
-            Ok(crl) => {
+            Ok(None) => {
+                self.confirm(now, Some(validator));
+                Ok(Offered::Unchanged)
+            }
+            Ok(Some(crl)) => {
+                let fingerprint = crl.fingerprint();
                 let set = self
                     .current
                     .as_deref()
                     .map_or_else(CrlSet::default, Clone::clone)
                     .with(crl, now, grace_seconds);
-                self.install(now, set, validator, sha256);
-                Ok(())
+                self.install(now, set, validator, fingerprint);
+                Ok(Offered::Installed)
             }
             Err(e) => {
                 self.fail(now, e.clone());

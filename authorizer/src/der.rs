@@ -81,21 +81,17 @@ impl<'a> Reader<'a> {
     #[inline]
     pub(crate) fn any(&mut self) -> Result<Tlv<'a>, &'static str> {
         let input = self.rest;
-        let (&tag, after_tag) = input.split_first().ok_or("unexpected end of data")?;
-        if tag & 0x1f == 0x1f {
-            return Err("high-tag-number identifiers are not used here");
-        }
-        let (&first, mut after_len) = after_tag.split_first().ok_or("truncated length")?;
-        let len = if first < 0x80 {
-            usize::from(first)
-        } else {
-            let (len, after) = long_length(first, after_len)?;
-            after_len = after;
-            len
+        let Header {
+            tag,
+            header_len,
+            len,
+        } = match header(input)? {
+            Some(h) => h,
+            None if input.is_empty() => return Err("unexpected end of data"),
+            None => return Err("truncated length"),
         };
-        let header_len = input.len() - after_len.len();
         let (raw, rest) = input
-            .split_at_checked(header_len + len)
+            .split_at_checked(header_len.saturating_add(len))
             .ok_or("length exceeds the data")?;
         let content = raw.get(header_len..).ok_or("length exceeds the data")?;
         self.rest = rest;
@@ -130,9 +126,62 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// X.690 §10.1: the definite long form, in the fewest octets.
+/// The identifier and length octets of an element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// The identifier octet.
+    pub tag: u8,
+    /// How many octets the identifier and the length take.
+    pub header_len: usize,
+    /// The length of the content.
+    pub len: usize,
+}
+
+impl Header {
+    /// The whole element's length: header and content.
+    pub(crate) fn total(&self) -> usize {
+        self.header_len.saturating_add(self.len)
+    }
+}
+
+/// Reads the header of the element at the start of `input`, in DER. `None`
+/// when `input` ends before the header does: a streaming reader then waits
+/// for more octets (at most six make a header here).
+#[inline]
+pub(crate) fn header(input: &[u8]) -> Result<Option<Header>, &'static str> {
+    let Some((&tag, after_tag)) = input.split_first() else {
+        return Ok(None);
+    };
+    if tag & 0x1f == 0x1f {
+        return Err("high-tag-number identifiers are not used here");
+    }
+    let Some((&first, after_len)) = after_tag.split_first() else {
+        return Ok(None);
+    };
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        match long_length(first, after_len)? {
+            Some(len) => len,
+            None => return Ok(None),
+        }
+    };
+    let header_len = if first < 0x80 {
+        2
+    } else {
+        2 + usize::from(first & 0x7f)
+    };
+    Ok(Some(Header {
+        tag,
+        header_len,
+        len,
+    }))
+}
+
+/// X.690 §10.1: the definite long form, in the fewest octets. `None` when
+/// `after` ends before the length does.
 #[cold]
-fn long_length(first: u8, after: &[u8]) -> Result<(usize, &[u8]), &'static str> {
+fn long_length(first: u8, after: &[u8]) -> Result<Option<usize>, &'static str> {
     let octets = usize::from(first & 0x7f);
     if octets == 0 {
         return Err("indefinite length is not DER");
@@ -140,7 +189,9 @@ fn long_length(first: u8, after: &[u8]) -> Result<(usize, &[u8]), &'static str> 
     if octets > 4 {
         return Err("length too large");
     }
-    let (len_bytes, rest) = after.split_at_checked(octets).ok_or("truncated length")?;
+    let Some(len_bytes) = after.get(..octets) else {
+        return Ok(None);
+    };
     if len_bytes.first() == Some(&0) {
         return Err("length not in the fewest octets");
     }
@@ -150,7 +201,7 @@ fn long_length(first: u8, after: &[u8]) -> Result<(usize, &[u8]), &'static str> 
     if len < 0x80 {
         return Err("long-form length for a short value");
     }
-    Ok((len, rest))
+    Ok(Some(len))
 }
 
 #[cfg(test)]

@@ -142,6 +142,18 @@ pub enum Error {
     UnsupportedUri(String),
 }
 
+impl Error {
+    /// Whether the source could not be read (network, status, deadline,
+    /// size cap), as opposed to a body that was read and refused.
+    #[must_use]
+    pub fn is_fetch_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Fetch { .. } | Self::FetchTimeout { .. } | Self::FetchTooLarge { .. }
+        )
+    }
+}
+
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

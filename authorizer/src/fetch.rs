@@ -2,13 +2,145 @@
 //! conditionally, with a deadline and a size cap. This is the only module
 //! that talks to the network or the file system.
 
+use std::future::Future;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sdk_s3::error::DisplayErrorContext;
+use tokio::io::AsyncReadExt;
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
+use crate::crl::CrlIngest;
 use crate::error::{Error, Result, bounded};
 use crate::source::{Fetched, SourceUri, Validator};
+
+/// Where a fetched body goes, chunk by chunk, as it arrives. An error stops
+/// the download: a CRL refused from its first octets is not read further.
+pub trait Sink: Send {
+    /// Takes the next chunk of the body.
+    fn write(&mut self, chunk: &[u8]) -> Result<()>;
+    /// The announced length of the body (already within the size cap).
+    fn announced(&mut self, _len: u64) {}
+}
+
+impl Sink for Vec<u8> {
+    fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// A buffer sized for the announced body, so it is received without the
+    /// copies and slack of a growing vector.
+    fn announced(&mut self, len: u64) {
+        self.reserve(usize::try_from(len).unwrap_or(0));
+    }
+}
+
+impl Sink for CrlIngest<'_> {
+    fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.push(chunk)
+    }
+}
+
+/// How much CPU a fetch's sink may take.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Pace {
+    /// As fast as the bytes come: cold starts, and any request that has no
+    /// usable CRL to answer with meanwhile.
+    #[default]
+    Full,
+    /// At most this fraction of one core (0 < f ≤ 1), on average: a
+    /// background refresh, which must leave the function's CPU share to the
+    /// requests it serves meanwhile. The sink's work is timed, and the fetch
+    /// sleeps in proportion. Sleeps do not count against the fetch deadline.
+    Share(f64),
+}
+
+/// The part of the function's CPU share a background refresh may take; the
+/// rest stays free for the requests served meanwhile.
+pub const BACKGROUND_SHARE: f64 = 0.5;
+
+/// Lambda gives a function one vCPU per 1,769 MB of memory, in proportion.
+pub const LAMBDA_MB_PER_VCPU: f64 = 1769.0;
+
+impl Pace {
+    /// The pace of a background refresh in a Lambda function of `memory_mb`
+    /// (Lambda's `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`): [`BACKGROUND_SHARE`] of
+    /// its CPU share, which is `memory_mb / 1769` of one vCPU (the refresh
+    /// runs on one thread, so at most one). Unknown memory (not on Lambda):
+    /// full speed.
+    #[must_use]
+    pub fn lambda_background(memory_mb: Option<&str>) -> Self {
+        match memory_mb.and_then(|m| m.trim().parse::<u32>().ok()) {
+            Some(mb) if mb > 0 => {
+                Self::Share((f64::from(mb) / LAMBDA_MB_PER_VCPU).min(1.0) * BACKGROUND_SHARE)
+            }
+            _ => Self::Full,
+        }
+    }
+}
+
+/// After this much sink work, a paced fetch sleeps: well above the timer's
+/// millisecond resolution, well below a CPU quota period (100 ms).
+const PACE_SLICE: Duration = Duration::from_millis(2);
+
+/// The deadline of one fetch, which pacing sleeps push back.
+#[derive(Debug)]
+struct Deadline {
+    at: Instant,
+    seconds: u64,
+    pace: Pace,
+    /// Sink work not yet paid for by a sleep.
+    owed: Duration,
+}
+
+impl Deadline {
+    fn new(limits: Limits, pace: Pace) -> Self {
+        Self {
+            at: Instant::now() + limits.timeout,
+            seconds: limits.timeout.as_secs(),
+            pace,
+            owed: Duration::ZERO,
+        }
+    }
+
+    /// Runs one step of the fetch within the deadline.
+    async fn within<T>(&self, uri: &SourceUri, step: impl Future<Output = T>) -> Result<T> {
+        tokio::time::timeout_at(self.at, step)
+            .await
+            .map_err(|_| Error::FetchTimeout {
+                uri: uri.to_string(),
+                seconds: self.seconds,
+            })
+    }
+
+    /// Feeds `chunk` to `sink`, then sleeps as the pace asks.
+    async fn feed(&mut self, sink: &mut dyn Sink, chunk: &[u8]) -> Result<()> {
+        let started = Instant::now();
+        sink.write(chunk)?;
+        let Pace::Share(share) = self.pace else {
+            return Ok(());
+        };
+        self.owed += started.elapsed();
+        if self.owed >= PACE_SLICE {
+            let share = share.clamp(0.01, 1.0);
+            let rest = self.owed.mul_f64((1.0 - share) / share);
+            self.owed = Duration::ZERO;
+            self.at += rest;
+            tokio::time::sleep(rest).await;
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of a streamed fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Streamed {
+    /// The source confirmed that the version we hold is current.
+    NotModified,
+    /// The body went to the sink, whole; this is how to ask about it next time.
+    Body(Validator),
+}
 
 /// Fetch limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,29 +216,53 @@ impl Fetcher {
         self.limits
     }
 
-    /// Fetches `uri`. With `previous`, the request is conditional and an
-    /// unchanged source answers [`Fetched::NotModified`] without a body.
+    /// Fetches `uri` whole. With `previous`, the request is conditional and
+    /// an unchanged source answers [`Fetched::NotModified`] without a body.
     pub async fn fetch(&self, uri: &SourceUri, previous: Option<&Validator>) -> Result<Fetched> {
-        let work = async {
-            match uri {
-                SourceUri::Http(url) => self.fetch_http(uri, url, previous).await,
-                SourceUri::S3 {
-                    bucket,
-                    key,
-                    version_id,
-                } => {
-                    self.fetch_s3(uri, bucket, key, version_id.as_deref(), previous)
-                        .await
-                }
-                SourceUri::File(path) => self.fetch_file(uri, path, previous).await,
+        let mut bytes = Vec::new();
+        Ok(
+            match self.fetch_to(uri, previous, &mut bytes, Pace::Full).await? {
+                Streamed::NotModified => Fetched::NotModified,
+                Streamed::Body(validator) => Fetched::Body { bytes, validator },
+            },
+        )
+    }
+
+    /// Fetches `uri` into `sink` as the body arrives, within the size cap and
+    /// the deadline, feeding it at `pace`. An error from the sink ends the
+    /// download and is returned as it is.
+    pub async fn fetch_to(
+        &self,
+        uri: &SourceUri,
+        previous: Option<&Validator>,
+        sink: &mut dyn Sink,
+        pace: Pace,
+    ) -> Result<Streamed> {
+        let mut deadline = Deadline::new(self.limits, pace);
+        match uri {
+            SourceUri::Http(url) => {
+                self.fetch_http(uri, url, previous, sink, &mut deadline)
+                    .await
             }
-        };
-        tokio::time::timeout(self.limits.timeout, work)
-            .await
-            .map_err(|_| Error::FetchTimeout {
-                uri: uri.to_string(),
-                seconds: self.limits.timeout.as_secs(),
-            })?
+            SourceUri::S3 {
+                bucket,
+                key,
+                version_id,
+            } => {
+                self.fetch_s3(
+                    uri,
+                    (bucket, key, version_id.as_deref()),
+                    previous,
+                    sink,
+                    &mut deadline,
+                )
+                .await
+            }
+            SourceUri::File(path) => {
+                self.fetch_file(uri, path, previous, sink, &mut deadline)
+                    .await
+            }
+        }
     }
 
     fn too_large(&self, uri: &SourceUri) -> Error {
@@ -114,13 +270,6 @@ impl Fetcher {
             uri: uri.to_string(),
             limit: self.limits.max_bytes,
         }
-    }
-
-    /// A buffer sized for the announced body, so a 50 MB CRL is received
-    /// without the copies and slack of a growing vector.
-    fn body_buffer(&self, announced: Option<u64>) -> Vec<u8> {
-        let len = announced.unwrap_or(0).min(self.limits.max_bytes);
-        Vec::with_capacity(usize::try_from(len).unwrap_or(0))
     }
 
     fn check_len(&self, uri: &SourceUri, len: u64) -> Result<()> {
@@ -136,7 +285,9 @@ impl Fetcher {
         uri: &SourceUri,
         url: &url::Url,
         previous: Option<&Validator>,
-    ) -> Result<Fetched> {
+        sink: &mut dyn Sink,
+        deadline: &mut Deadline,
+    ) -> Result<Streamed> {
         let fail = |reason: String| Error::Fetch {
             uri: uri.to_string(),
             reason: bounded(&reason),
@@ -150,17 +301,20 @@ impl Fetcher {
                 req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let mut resp = req.send().await.map_err(|e| fail(describe_reqwest(&e)))?;
+        let mut resp = deadline
+            .within(uri, req.send())
+            .await?
+            .map_err(|e| fail(describe_reqwest(&e)))?;
         let status = resp.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
-            return Ok(Fetched::NotModified);
+            return Ok(Streamed::NotModified);
         }
         if !status.is_success() {
             return Err(fail(format!("HTTP status {status}")));
         }
-        let expected = resp.content_length();
-        if let Some(len) = expected {
+        if let Some(len) = resp.content_length() {
             self.check_len(uri, len)?;
+            sink.announced(len);
         }
         let header = |name: reqwest::header::HeaderName| {
             resp.headers()
@@ -173,12 +327,17 @@ impl Fetcher {
             last_modified: header(reqwest::header::LAST_MODIFIED),
             ..Validator::default()
         };
-        let mut bytes = self.body_buffer(expected);
-        while let Some(chunk) = resp.chunk().await.map_err(|e| fail(describe_reqwest(&e)))? {
-            bytes.extend_from_slice(&chunk);
-            self.check_len(uri, bytes.len() as u64)?;
+        let mut received = 0u64;
+        while let Some(chunk) = deadline
+            .within(uri, resp.chunk())
+            .await?
+            .map_err(|e| fail(describe_reqwest(&e)))?
+        {
+            received += chunk.len() as u64;
+            self.check_len(uri, received)?;
+            deadline.feed(sink, &chunk).await?;
         }
-        Ok(Fetched::Body { bytes, validator })
+        Ok(Streamed::Body(validator))
     }
 
     async fn s3_client(&self) -> &aws_sdk_s3::Client {
@@ -199,39 +358,39 @@ impl Fetcher {
     async fn fetch_s3(
         &self,
         uri: &SourceUri,
-        bucket: &str,
-        key: &str,
-        version_id: Option<&str>,
+        (bucket, key, version_id): (&str, &str, Option<&str>),
         previous: Option<&Validator>,
-    ) -> Result<Fetched> {
+        sink: &mut dyn Sink,
+        deadline: &mut Deadline,
+    ) -> Result<Streamed> {
         // A pinned object version is immutable: once held, never ask again.
         if version_id.is_some() && previous.is_some() {
-            return Ok(Fetched::NotModified);
+            return Ok(Streamed::NotModified);
         }
         let fail = |reason: String| Error::Fetch {
             uri: uri.to_string(),
             reason: bounded(&reason),
         };
-        let client = self.s3_client().await;
+        let client = deadline.within(uri, self.s3_client()).await?;
         let mut req = client.get_object().bucket(bucket).key(key);
         if let Some(v) = version_id {
             req = req.version_id(v);
         } else if let Some(etag) = previous.and_then(|p| p.etag.as_deref()) {
             req = req.if_none_match(etag);
         }
-        let out = match req.send().await {
+        let out = match deadline.within(uri, req.send()).await? {
             Ok(out) => out,
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 if status == Some(304) && previous.is_some() {
-                    return Ok(Fetched::NotModified);
+                    return Ok(Streamed::NotModified);
                 }
                 return Err(fail(DisplayErrorContext(&e).to_string()));
             }
         };
-        let expected = out.content_length().and_then(|l| u64::try_from(l).ok());
-        if let Some(len) = expected {
+        if let Some(len) = out.content_length().and_then(|l| u64::try_from(l).ok()) {
             self.check_len(uri, len)?;
+            sink.announced(len);
         }
         let validator = Validator {
             etag: out.e_tag().map(str::to_owned),
@@ -239,16 +398,17 @@ impl Fetcher {
             ..Validator::default()
         };
         let mut body = out.body;
-        let mut bytes = self.body_buffer(expected);
-        while let Some(chunk) = body
-            .try_next()
-            .await
+        let mut received = 0u64;
+        while let Some(chunk) = deadline
+            .within(uri, body.try_next())
+            .await?
             .map_err(|e| fail(DisplayErrorContext(&e).to_string()))?
         {
-            bytes.extend_from_slice(&chunk);
-            self.check_len(uri, bytes.len() as u64)?;
+            received += chunk.len() as u64;
+            self.check_len(uri, received)?;
+            deadline.feed(sink, &chunk).await?;
         }
-        Ok(Fetched::Body { bytes, validator })
+        Ok(Streamed::Body(validator))
     }
 
     async fn fetch_file(
@@ -256,12 +416,18 @@ impl Fetcher {
         uri: &SourceUri,
         path: &std::path::Path,
         previous: Option<&Validator>,
-    ) -> Result<Fetched> {
+        sink: &mut dyn Sink,
+        deadline: &mut Deadline,
+    ) -> Result<Streamed> {
         let fail = |e: std::io::Error| Error::Fetch {
             uri: uri.to_string(),
             reason: bounded(&e.to_string()),
         };
-        let meta = tokio::fs::metadata(path).await.map_err(fail)?;
+        let mut file = deadline
+            .within(uri, tokio::fs::File::open(path))
+            .await?
+            .map_err(fail)?;
+        let meta = deadline.within(uri, file.metadata()).await?.map_err(fail)?;
         let mtime = meta
             .modified()
             .ok()
@@ -269,20 +435,33 @@ impl Fetcher {
             .map_or(0, |d| d.as_nanos());
         let stamp = (mtime, meta.len());
         if previous.and_then(|p| p.file_stamp) == Some(stamp) {
-            return Ok(Fetched::NotModified);
+            return Ok(Streamed::NotModified);
         }
         self.check_len(uri, meta.len())?;
-        let bytes = tokio::fs::read(path).await.map_err(fail)?;
-        self.check_len(uri, bytes.len() as u64)?;
-        Ok(Fetched::Body {
-            bytes,
-            validator: Validator {
-                file_stamp: Some(stamp),
-                ..Validator::default()
-            },
-        })
+        sink.announced(meta.len());
+        let mut chunk = vec![0u8; FILE_CHUNK];
+        let mut received = 0u64;
+        loop {
+            let n = deadline
+                .within(uri, file.read(&mut chunk))
+                .await?
+                .map_err(fail)?;
+            let Some(read) = chunk.get(..n).filter(|r| !r.is_empty()) else {
+                break;
+            };
+            received += n as u64;
+            self.check_len(uri, received)?;
+            deadline.feed(sink, read).await?;
+        }
+        Ok(Streamed::Body(Validator {
+            file_stamp: Some(stamp),
+            ..Validator::default()
+        }))
     }
 }
+
+/// Files are read in chunks of this size, like a network body.
+const FILE_CHUNK: usize = 256 * 1024;
 
 /// The most redirects a CRL or truststore fetch follows.
 pub const MAX_REDIRECTS: usize = 3;
@@ -349,6 +528,21 @@ mod tests {
 
     fn url(s: &str) -> url::Url {
         url::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn background_pace_follows_lambdas_cpu_share() {
+        let share = |mb: &str| match Pace::lambda_background(Some(mb)) {
+            Pace::Share(f) => Some((f * 1000.0).round() / 1000.0),
+            Pace::Full => None,
+        };
+        assert_eq!(share("128"), Some(0.036));
+        assert_eq!(share("256"), Some(0.072));
+        assert_eq!(share("1769"), Some(0.5));
+        assert_eq!(share("10240"), Some(0.5));
+        assert_eq!(share("0"), None);
+        assert_eq!(share("lots"), None);
+        assert_eq!(Pace::lambda_background(None), Pace::Full);
     }
 
     #[test]

@@ -13,15 +13,17 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lru::LruCache;
 use serde_json::{Map, Value};
 
-use crate::cache::{CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, RollbackGuard, Schedule, Slot};
-use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
-use crate::crl::VerifiedCrl;
+use crate::cache::{
+    CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard, Schedule, Slot,
+};
+use crate::config::{CdpSource, Config, PolicyResource, Revocation};
+use crate::crl::{Coverage, CrlIngest};
 use crate::decision::{
     Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
 };
 use crate::error::{Error, Result, bounded};
-use crate::fetch::{Fetcher, Limits};
-use crate::source::{Fetched, SourceUri};
+use crate::fetch::{Fetcher, Limits, Pace, Streamed};
+use crate::source::{Fetched, SourceUri, Validator};
 use crate::time::{Clock, UnixTime};
 use crate::truststore::TrustStore;
 
@@ -221,7 +223,9 @@ fn context_of(decision: &Decision) -> Map<String, Value> {
 struct Cached<T> {
     source: SourceUri,
     slot: RwLock<Slot<T>>,
-    refreshing: tokio::sync::Mutex<()>,
+    /// Held by whoever refreshes: a request, or a background task (which
+    /// owns its guard, hence the `Arc`).
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl<T: Expiring> Cached<T> {
@@ -229,7 +233,7 @@ impl<T: Expiring> Cached<T> {
         Self {
             source,
             slot: RwLock::new(Slot::default()),
-            refreshing: tokio::sync::Mutex::new(()),
+            refreshing: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -245,12 +249,12 @@ impl<T: Expiring> Cached<T> {
         self.read(|s| s.current().cloned())
     }
 
-    /// The shared half of every refresh: if due and no other task is
-    /// refreshing, asks the source conditionally. An unchanged source (304,
-    /// same version, same bytes) is confirmed here and yields `None`, as does
-    /// "not due". New bytes come back with the single-flight guard still
-    /// held, so the caller verifies and installs them before anyone else
-    /// refreshes. A failed fetch is recorded and returned as `Some(Err)`.
+    /// The truststore's refresh: if due and no other task is refreshing,
+    /// asks the source conditionally. An unchanged source (304, same version,
+    /// same bytes) is confirmed here and yields `None`, as does "not due". New
+    /// bytes come back with the single-flight guard still held, so the caller
+    /// verifies and installs them before anyone else refreshes. A failed
+    /// fetch is recorded and returned as `Some(Err)`.
     async fn fetch_if_changed(
         &self,
         fetcher: &Fetcher,
@@ -270,7 +274,7 @@ impl<T: Expiring> Cached<T> {
             }
             Ok(Fetched::Body { bytes, validator }) => {
                 let sha256 = crate::signed::sha256(&bytes);
-                if self.read(|s| s.holds_bytes(&sha256)) {
+                if self.read(|s| s.holds(&sha256)) {
                     self.write(|s| s.confirm(now, Some(validator)));
                     return None;
                 }
@@ -294,7 +298,7 @@ impl<T: Expiring> Cached<T> {
 struct Changed<'a> {
     _single_flight: tokio::sync::MutexGuard<'a, ()>,
     bytes: Vec<u8>,
-    validator: crate::source::Validator,
+    validator: Validator,
     sha256: [u8; 32],
 }
 
@@ -319,6 +323,8 @@ pub struct CrlStatus {
     pub installs: u64,
     /// The latest refresh failure, cleared by the next success.
     pub last_error: Option<Error>,
+    /// Whether a refresh of this source is running now.
+    pub refreshing: bool,
 }
 
 /// The outcome of one request, with what the decision log line needs.
@@ -397,15 +403,141 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// the cached truststore and CRLs. Built once at cold start.
 #[derive(Debug)]
 pub struct Authorizer {
-    config: Config,
-    fetcher: Fetcher,
+    config: Arc<Config>,
+    fetcher: Arc<Fetcher>,
     clock: Arc<dyn Clock>,
     http_api_response: HttpApiResponse,
     truststore: Cached<TrustStore>,
     /// One per issuer entry, in order.
     crls: Vec<IssuerCrls>,
+    refresher: CrlRefresher,
+    /// How fast a refresh that runs behind the requests may work.
+    background_pace: Pace,
+    /// The refreshes running behind the requests (see [`Authorizer::settle`]).
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// What a CRL refresh needs, cheap to clone into a background task.
+#[derive(Clone)]
+struct CrlRefresher {
+    config: Arc<Config>,
+    fetcher: Arc<Fetcher>,
+    clock: Arc<dyn Clock>,
     /// The newest CRL seen of each sequence, across all sources.
-    rollback: Mutex<RollbackGuard>,
+    rollback: Arc<Mutex<RollbackGuard>>,
+}
+
+impl std::fmt::Debug for CrlRefresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrlRefresher").finish_non_exhaustive()
+    }
+}
+
+impl CrlRefresher {
+    /// Fetches one CRL source of issuer entry `rule_index`, streaming the
+    /// body through [`CrlIngest`] at `pace`, and offers the result to the
+    /// slot. The caller holds the slot's single-flight guard. Never removes a
+    /// good CRL: failures and rejected candidates are logged and recorded.
+    async fn run(
+        &self,
+        rule_index: usize,
+        cached: &Cached<CrlSet>,
+        truststore: Option<Arc<TrustStore>>,
+        pace: Pace,
+    ) {
+        let Some(rule) = self.config.issuers.get(rule_index) else {
+            return;
+        };
+        let Some(truststore) = truststore else {
+            let now = self.clock.now();
+            cached.write(|s| s.fail(now, Error::Truststore("not loaded".into())));
+            return;
+        };
+        let previous = cached.read(|s| s.validator().cloned());
+        let expected = RuleIssuer(rule);
+        let mut ingest = CrlIngest::new(&expected, &truststore);
+        let started = std::time::Instant::now();
+        let fetched = self
+            .fetcher
+            .fetch_to(&cached.source, previous.as_ref(), &mut ingest, pace)
+            .await;
+        let now = self.clock.now();
+        let (result, validator) = match fetched {
+            Ok(Streamed::NotModified) => {
+                tracing::debug!(event = "not_modified", source = %cached.source);
+                cached.write(|s| s.confirm(now, None));
+                return;
+            }
+            Ok(Streamed::Body(validator)) => {
+                (ingest.finish(now, self.config.crl_time_policy()), validator)
+            }
+            Err(e) if e.is_fetch_failure() => {
+                let kept = cached.read(|s| {
+                    s.current()
+                        .and_then(|set| set.newest())
+                        .map(|c| c.next_update())
+                });
+                tracing::warn!(
+                    event = "crl_refresh_failed",
+                    issuer = %rule.name,
+                    source = %cached.source,
+                    error = %e,
+                    kept_until = kept.map(|t| t.offset(self.config.crl_grace_seconds).to_string()),
+                    "CRL refresh failed; the last good CRL stays in use until nextUpdate + grace"
+                );
+                cached.write(|s| s.fail(now, e));
+                return;
+            }
+            // Refused while it streamed in (wrong issuer, malformed, too large
+            // where no real CRL is): the rest was never downloaded.
+            Err(e) => (Err(e), Validator::default()),
+        };
+        let load_ms = started.elapsed().as_secs_f64() * 1e3;
+        let offered = {
+            let mut guard = lock(&self.rollback);
+            cached.write(|s| {
+                s.offer_crl(
+                    now,
+                    result,
+                    validator,
+                    &mut guard,
+                    self.config.crl_grace_seconds,
+                )
+            })
+        };
+        match offered {
+            Ok(Offered::Installed) => {
+                if let Some(crl) = cached.current().and_then(|set| set.newest().cloned()) {
+                    tracing::info!(
+                        event = "crl_loaded",
+                        issuer = %rule.name,
+                        source = %cached.source,
+                        entries = crl.revoked().len(),
+                        crl_number = crl.number().map(|n| n.to_hex()),
+                        scope = %crl.scope(),
+                        signer = %crl.signer(),
+                        this_update = %crl.this_update(),
+                        next_update = %crl.next_update(),
+                        load_ms,
+                        "CRL verified and loaded"
+                    );
+                }
+            }
+            Ok(Offered::Unchanged) => tracing::debug!(
+                event = "crl_unchanged",
+                issuer = %rule.name,
+                source = %cached.source,
+                "the source served the CRL already in use"
+            ),
+            Err(e) => tracing::warn!(
+                event = "crl_rejected",
+                issuer = %rule.name,
+                source = %cached.source,
+                error = %e,
+                "CRL rejected; the last good CRL stays in use"
+            ),
+        }
+    }
 }
 
 /// Limits for fetching the configuration document itself.
@@ -483,14 +615,23 @@ impl Authorizer {
             NonZeroUsize::new(sources.saturating_mul(MAX_SEQUENCES_PER_SOURCE).max(16))
                 .unwrap_or(NonZeroUsize::MIN),
         );
+        let config = Arc::new(config);
+        let fetcher = Arc::new(fetcher);
         let this = Self {
             truststore: Cached::new(config.truststore.clone()),
+            refresher: CrlRefresher {
+                config: Arc::clone(&config),
+                fetcher: Arc::clone(&fetcher),
+                clock: Arc::clone(&clock),
+                rollback: Arc::new(Mutex::new(rollback)),
+            },
             config,
             fetcher,
             clock,
             http_api_response,
             crls,
-            rollback: Mutex::new(rollback),
+            background_pace: Pace::Full,
+            background: Mutex::new(Vec::new()),
         };
         let now = this.clock.now();
         this.refresh_truststore(now).await;
@@ -504,16 +645,44 @@ impl Authorizer {
             )));
         }
         this.warn_about_issuers_without_ca();
-        let state = &this;
+        // Cold start: every fixed CRL at full speed, before the first event.
+        let truststore = this.truststore.current();
+        let refresher = &this.refresher;
         let loads = this
-            .config
-            .issuers
+            .crls
             .iter()
-            .zip(&this.crls)
-            .flat_map(|(rule, crls)| crls.slots().into_iter().map(move |slot| (rule, slot)))
-            .map(|(rule, slot)| async move { state.refresh_crl(rule, &slot, now).await });
+            .enumerate()
+            .flat_map(|(index, crls)| crls.slots().into_iter().map(move |slot| (index, slot)))
+            .map(|(index, slot)| {
+                let truststore = truststore.clone();
+                async move {
+                    let _single_flight = slot.refreshing.lock().await;
+                    refresher.run(index, &slot, truststore, Pace::Full).await;
+                }
+            });
         futures_util::future::join_all(loads).await;
         Ok(this)
+    }
+
+    /// Sets how fast refreshes that run behind the requests may work (see
+    /// [`Pace`]); cold-start loads and requests that must wait always run at
+    /// full speed.
+    #[must_use]
+    pub fn with_background_pace(self, pace: Pace) -> Self {
+        Self {
+            background_pace: pace,
+            ..self
+        }
+    }
+
+    /// Waits until the refreshes running behind the requests so far have
+    /// finished: for tests and benchmarks, which then see their outcome.
+    pub async fn settle(&self) {
+        let running = std::mem::take(&mut *lock(&self.background));
+        for task in running {
+            // A refresh that panicked left the last good CRL in place.
+            let _ = task.await;
+        }
     }
 
     fn warn_about_issuers_without_ca(&self) {
@@ -555,6 +724,7 @@ impl Authorizer {
                         sequences: s.current().map_or(0, |set| set.iter().count()),
                         installs: s.installs(),
                         last_error: s.last_error().cloned(),
+                        refreshing: cached.refreshing.try_lock().is_err(),
                     }
                 })
             })
@@ -621,88 +791,64 @@ impl Authorizer {
         }
     }
 
-    /// Refreshes one CRL source of issuer entry `rule` if it is due. Never
-    /// removes a good CRL: failures and rejected candidates are logged and
-    /// recorded.
-    async fn refresh_crl(&self, rule: &IssuerRule, cached: &Cached<CrlSet>, now: UnixTime) {
-        let changed = match cached
-            .fetch_if_changed(&self.fetcher, now, self.schedule_for_crls())
-            .await
-        {
-            None => return,
-            Some(Ok(changed)) => changed,
-            Some(Err(e)) => {
-                let kept = cached.read(|s| {
-                    s.current()
-                        .and_then(|set| set.newest())
-                        .map(|c| c.next_update())
-                });
-                tracing::warn!(
-                    event = "crl_refresh_failed",
-                    issuer = %rule.name,
-                    source = %cached.source,
-                    error = %e,
-                    kept_until = kept.map(|t| t.offset(self.config.crl_grace_seconds).to_string()),
-                    "CRL refresh failed; the last good CRL stays in use until nextUpdate + grace"
-                );
-                return;
-            }
-        };
-        let result = match self.truststore.current() {
-            Some(ts) => VerifiedCrl::verify(
-                &changed.bytes,
-                &RuleIssuer(rule),
-                &ts,
-                now,
-                self.config.crl_time_policy(),
-            ),
-            None => Err(Error::Truststore("not loaded".into())),
-        };
-        let Changed {
-            bytes,
-            validator,
-            sha256,
-            ..
-        } = changed;
-        drop(bytes); // the DER is not needed once indexed
-        let offered = {
-            let mut guard = lock(&self.rollback);
-            cached.write(|s| {
-                s.offer_crl(
-                    now,
-                    result,
-                    validator,
-                    sha256,
-                    &mut guard,
-                    self.config.crl_grace_seconds,
-                )
-            })
-        };
-        match offered {
-            Ok(()) => {
-                if let Some(crl) = cached.current().and_then(|set| set.newest().cloned()) {
-                    tracing::info!(
-                        event = "crl_loaded",
-                        issuer = %rule.name,
-                        source = %cached.source,
-                        entries = crl.revoked().len(),
-                        crl_number = crl.number().map(|n| n.to_hex()),
-                        scope = %crl.scope(),
-                        signer = %crl.signer(),
-                        this_update = %crl.this_update(),
-                        next_update = %crl.next_update(),
-                        "CRL verified and loaded"
-                    );
-                }
-            }
-            Err(e) => tracing::warn!(
-                event = "crl_rejected",
-                issuer = %rule.name,
-                source = %cached.source,
-                error = %e,
-                "CRL rejected; the last good CRL stays in use"
-            ),
+    /// Starts the refresh of `slot` (a source of the certificate `matched`)
+    /// if it is due. When the slot holds a CRL that covers the certificate
+    /// and is still usable at `now`, the refresh runs behind the requests
+    /// (stale-while-revalidate): the request is answered at once with the
+    /// CRL in force, and the new CRL replaces it atomically once verified.
+    /// Otherwise there is nothing to answer with, and the returned future,
+    /// which the request awaits, refreshes at full speed (joining a refresh
+    /// already running, if any).
+    fn refresh_crl(
+        &self,
+        matched: &Matched<'_, '_>,
+        slot: &CrlSlot,
+        now: UnixTime,
+    ) -> Option<impl Future<Output = ()> + use<'_>> {
+        let schedule = self.schedule_for_crls();
+        if !slot.read(|s| s.is_due(now, schedule)) {
+            return None;
         }
+        let rule_index = matched.rule_index();
+        let grace = self.config.crl_grace_seconds;
+        let in_force = slot.read(|s| {
+            s.current().is_some_and(|set| {
+                set.iter().any(|c| {
+                    c.check_usable(now, grace).is_ok()
+                        && c.covers(matched.cert(), matched.signer()) == Coverage::Covers
+                })
+            })
+        });
+        let truststore = self.truststore.current();
+        if in_force {
+            // Already refreshing: nothing more to start.
+            let single_flight = Arc::clone(&slot.refreshing).try_lock_owned().ok()?;
+            let refresher = self.refresher.clone();
+            let slot = Arc::clone(slot);
+            let pace = self.background_pace;
+            let task = tokio::spawn(async move {
+                let _single_flight = single_flight;
+                refresher.run(rule_index, &slot, truststore, pace).await;
+            });
+            let mut running = lock(&self.background);
+            running.retain(|t| !t.is_finished());
+            running.push(task);
+            return None;
+        }
+        let slot = Arc::clone(slot);
+        Some(async move {
+            let wait = self.fetcher.limits().timeout;
+            let Ok(_single_flight) = tokio::time::timeout(wait, slot.refreshing.lock()).await
+            else {
+                return;
+            };
+            // A refresh that was running may just have installed a CRL.
+            if slot.read(|s| s.is_due(self.clock.now(), schedule)) {
+                self.refresher
+                    .run(rule_index, &slot, truststore, Pace::Full)
+                    .await;
+            }
+        })
     }
 
     /// The CRL sources a matched certificate is checked against: the entry's
@@ -795,9 +941,12 @@ impl Authorizer {
                 return Outcome::plain(deny);
             }
         };
-        if let Some(rule) = self.config.issuers.get(matched.rule_index()) {
-            let refreshes = sources.iter().map(|slot| self.refresh_crl(rule, slot, now));
-            futures_util::future::join_all(refreshes).await;
+        let waits: Vec<_> = sources
+            .iter()
+            .filter_map(|slot| self.refresh_crl(&matched, slot, now))
+            .collect();
+        if !waits.is_empty() {
+            futures_util::future::join_all(waits).await;
         }
         let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
         let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));

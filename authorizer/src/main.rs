@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use authorizer::config::{Config, PolicyResource, Revocation};
-use authorizer::fetch::Fetcher;
+use authorizer::fetch::{Fetcher, Pace};
 use authorizer::lambda::{Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, load_config};
 use authorizer::time::SystemClock;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -45,7 +45,16 @@ async fn main() -> ExitCode {
         let config = load_config(config_var.as_deref(), &fetcher).await?;
         let http =
             HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())?;
-        Authorizer::start_with(config, fetcher, Arc::new(SystemClock), http).await
+        // Refreshes behind the requests take half of Lambda's CPU share for
+        // this memory size, so requests served meanwhile are not throttled.
+        let pace = Pace::lambda_background(
+            std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+                .ok()
+                .as_deref(),
+        );
+        Authorizer::start_with(config, fetcher, Arc::new(SystemClock), http)
+            .await
+            .map(|a| a.with_background_pace(pace))
     };
     let authorizer = match started.await {
         Ok(a) => Arc::new(a),

@@ -242,6 +242,16 @@ impl SignatureAlgorithm {
         }
     }
 
+    /// The digest this algorithm signs, to hash a signed part as it streams in.
+    #[must_use]
+    pub fn digest(self) -> &'static digest::Algorithm {
+        match self {
+            Self::EcdsaSha256 | Self::RsaPkcs1Sha256 | Self::RsaPssSha256 => &digest::SHA256,
+            Self::EcdsaSha384 | Self::RsaPkcs1Sha384 | Self::RsaPssSha384 => &digest::SHA384,
+            Self::EcdsaSha512 | Self::RsaPkcs1Sha512 | Self::RsaPssSha512 => &digest::SHA512,
+        }
+    }
+
     /// The aws-lc-rs algorithm for this signature with a key of `key`, or
     /// `None` when the two do not belong together (an RSA signature from an
     /// ECDSA key).
@@ -558,6 +568,31 @@ impl PublicKey {
             })?;
         UnparsedPublicKey::new(verifier, &self.key)
             .verify(signed.tbs, signed.signature)
+            .map_err(|_| SignatureError::Invalid)
+    }
+}
+
+impl PublicKey {
+    /// Checks `signature` over a signed part whose digest under `algorithm`
+    /// is `digest`, computed while the part streamed in (a 50 MB CRL is then
+    /// never held whole). The same allowlist and key fit as [`Self::verify`].
+    pub fn verify_digest(
+        &self,
+        algorithm: SignatureAlgorithm,
+        digest: &digest::Digest,
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let verifier = algorithm
+            .verifier(self.algorithm)
+            .ok_or(SignatureError::WrongKeyType {
+                algorithm,
+                key: self.algorithm,
+            })?;
+        if digest.algorithm() != algorithm.digest() {
+            return Err(SignatureError::Invalid);
+        }
+        UnparsedPublicKey::new(verifier, &self.key)
+            .verify_digest(digest, signature)
             .map_err(|_| SignatureError::Invalid)
     }
 }

@@ -486,23 +486,9 @@ fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
     let older = w.verify(&w.ca.crl().number(6).der(), t).unwrap();
     let mut slot = Slot::default();
     let mut guard = RollbackGuard::new(std::num::NonZeroUsize::MIN);
-    slot.offer_crl(
-        t,
-        Ok(newer),
-        Validator::default(),
-        [7; 32],
-        &mut guard,
-        3600,
-    )
-    .unwrap();
-    let err = slot.offer_crl(
-        t,
-        Ok(older),
-        Validator::default(),
-        [6; 32],
-        &mut guard,
-        3600,
-    );
+    slot.offer_crl(t, Ok(newer), Validator::default(), &mut guard, 3600)
+        .unwrap();
+    let err = slot.offer_crl(t, Ok(older), Validator::default(), &mut guard, 3600);
     assert!(
         matches!(
             err,

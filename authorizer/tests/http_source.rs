@@ -75,6 +75,9 @@ async fn new_crl_version_is_downloaded_verified_and_used() {
     assert_eq!(reason(&a, &s.ca.leaf(&[0x42]).pem()).await, None);
     server.publish(s.ca.crl().number(2).revoke(&[0x42]).der());
     s.clock.advance(300);
+    // Stale-while-revalidate: the request that finds the refresh due is
+    // answered at once with the CRL in force; the new one is used next.
+    assert_eq!(reason(&a, &s.ca.leaf(&[0x42]).pem()).await, None);
     assert_eq!(
         reason(&a, &s.ca.leaf(&[0x42]).pem()).await,
         Some(DenyReason::Revoked)
@@ -83,6 +86,49 @@ async fn new_crl_version_is_downloaded_verified_and_used() {
         (server.bodies_sent(), a.crl_sources(0).remove(0).installs),
         (2, 2)
     );
+}
+
+#[tokio::test]
+async fn decisions_are_answered_with_the_last_good_crl_while_a_slow_refresh_is_in_progress() {
+    let s = Fixture::new();
+    let server = HttpServer::start(s.ca.crl().number(1).revoke(&[0x41]).der()).await;
+    let a = start(&s, &server.url(), "").await;
+    let device = s.ca.leaf(&[0x42]).pem();
+    assert_eq!(reason(&a, &device).await, None);
+
+    // The next CRL revokes the device, and downloads slowly: 20 pieces,
+    // 50 ms apart, so the refresh is in progress for a second.
+    server.publish(s.ca.crl().number(2).revoke(&[0x41]).revoke(&[0x42]).der());
+    server.set_mode(Mode::Trickle {
+        pieces: 20,
+        pause: Duration::from_millis(50),
+    });
+    s.clock.advance(300);
+    let mut slowest = Duration::ZERO;
+    let mut answered = 0;
+    loop {
+        let t = Instant::now();
+        let d = a.decide(Some(&device)).await.decision;
+        slowest = slowest.max(t.elapsed());
+        if !a.crl_sources(0)[0].refreshing {
+            break;
+        }
+        // Meanwhile: the CRL in force (#1) decides, at once.
+        assert!(d.is_allow(), "{d:?}");
+        let other = a.decide(Some(&s.ca.leaf(&[0x41]).pem())).await.decision;
+        assert_eq!(other.reason(), Some(DenyReason::Revoked));
+        answered += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        answered >= 10,
+        "{answered} requests answered during the refresh"
+    );
+    assert!(slowest < Duration::from_millis(100), "{slowest:?}");
+    // Installed atomically once verified: #2 decides from then on.
+    assert_eq!(reason(&a, &device).await, Some(DenyReason::Revoked));
+    let status = a.crl_sources(0).remove(0);
+    assert_eq!((status.number.as_deref(), status.installs), (Some("02"), 2));
 }
 
 #[tokio::test]

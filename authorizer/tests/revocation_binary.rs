@@ -395,12 +395,19 @@ async fn binary_keeps_each_cas_crl_sequence_apart_when_one_source_serves_both() 
     assert_eq!(f.reason(&a_device).await, None);
     publish(b.crl().number(1000).der());
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let _ = f.reason(&a_device).await; // loads B's CRL
+    // No CRL in force covers B's device: this request waits for B's CRL.
+    assert_eq!(f.reason(&b.leaf(&[0x42]).pem()).await, None);
     publish(a.crl().number(6).revoke(&[0x42]).der());
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let _ = f.reason(&a_device).await; // loads A's #6
-    assert_eq!(f.reason(&a_device).await, revoked());
+    // A's #5 answers while #6 loads behind the request.
+    assert_eq!(f.reason(&a_device).await, None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while f.reason(&a_device).await != revoked() {
+        assert!(Instant::now() < deadline, "A's #6 never loaded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(f.reason(&b.leaf(&[0x42]).pem()).await, None);
+    assert_eq!(f.reason(&b.leaf(&[0x43]).pem()).await, None);
     drop(f.logs().await);
 }
 

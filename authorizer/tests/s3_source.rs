@@ -143,6 +143,7 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
 
     clock.advance(60); // unchanged: 304, no re-parse
     assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
+    a.settle().await;
     assert_eq!(a.crl_sources(0).remove(0).installs, 1);
 
     put(
@@ -152,6 +153,9 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
     )
     .await;
     clock.advance(60);
+    // Answered with #1 while #2 streams in from S3 behind the request.
+    assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
+    a.settle().await;
     assert_eq!(
         a.decide(Some(&device)).await.decision.reason(),
         Some(DenyReason::Revoked)

@@ -115,7 +115,14 @@ fn main() {
     ];
     for (name, bytes) in &crls {
         write(&dir, "crl", name, bytes);
-        write(&dir, "crl_parse", name, bytes);
+        // crl_parse: one chunk, then chunks of 1, 2 and 3 octets in turn.
+        write(&dir, "crl_parse", name, &[&[0u8][..], &bytes[..]].concat());
+        write(
+            &dir,
+            "crl_parse",
+            &format!("{name}-chunked"),
+            &[&[3u8, 0, 1, 2][..], &bytes[..]].concat(),
+        );
     }
 
     // Client certificates, PEM and DER.

@@ -30,6 +30,14 @@ pub enum Mode {
     OversizedChunked(usize),
     /// 302 Found, to this location.
     Redirect(String),
+    /// 200 with the document, sent in this many pieces with a pause before
+    /// each: a slow download that is in progress for `pieces × pause`.
+    Trickle {
+        /// How many pieces.
+        pieces: usize,
+        /// The pause before each.
+        pause: Duration,
+    },
 }
 
 struct Inner {
@@ -77,7 +85,7 @@ async fn answer(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response
                 .unwrap();
         }
         Mode::Stall(d) => tokio::time::sleep(d).await,
-        Mode::Serve => {}
+        Mode::Serve | Mode::Trickle { .. } => {}
     }
     if headers
         .get(header::IF_NONE_MATCH)
@@ -92,12 +100,30 @@ async fn answer(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response
             .unwrap();
     }
     inner.bodies.fetch_add(1, Ordering::SeqCst);
+    let body = match mode {
+        Mode::Trickle { pieces, pause } => {
+            let size = body.len().div_ceil(pieces.max(1)).max(1);
+            let pieces: Vec<Vec<u8>> = body.chunks(size).map(<[u8]>::to_vec).collect();
+            Body::from_stream(futures_util::stream::unfold(
+                pieces.into_iter(),
+                move |mut rest| async move {
+                    let piece = rest.next()?;
+                    tokio::time::sleep(pause).await;
+                    Some((
+                        Ok::<_, std::io::Error>(axum::body::Bytes::from(piece)),
+                        rest,
+                    ))
+                },
+            ))
+        }
+        _ => Body::from(body),
+    };
     Response::builder()
         .status(StatusCode::OK)
         .header(header::ETAG, etag)
         .header(header::LAST_MODIFIED, "Mon, 23 Nov 2026 10:00:00 GMT")
         .header(header::CONTENT_TYPE, "application/pkix-crl")
-        .body(Body::from(body))
+        .body(body)
         .unwrap()
 }
 

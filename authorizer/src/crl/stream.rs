@@ -1,0 +1,899 @@
+//! Streaming CRL ingestion: one pass over the bytes as they arrive.
+//!
+//! A [`CrlIngest`] is fed the body of a CRL chunk by chunk. It reads the
+//! envelope and the fields before `revokedCertificates` (RFC 5280 §5.1),
+//! checks the cheap things at once (the issuer is a truststore CA that may
+//! sign CRLs, the policy entry accepts it, the signature algorithm is on the
+//! allowlist), then hashes `tbsCertList` for the signature and walks the
+//! revoked entries into the packed index as their octets arrive, keeping
+//! only the partial entry at the end of a chunk. The signature is checked
+//! when the body ends, and only a CRL that verifies becomes a
+//! [`VerifiedCrl`]: nothing from a partial or unverified body is ever used.
+//!
+//! So a 50 MB CRL is never held whole, is hashed once, and is parsed while
+//! it downloads; and a body from the wrong issuer, or too large where no
+//! real CRL is, is refused from its first few hundred octets, without
+//! downloading the rest.
+
+use aws_lc_rs::digest;
+use x509_parser::prelude::{FromDer, X509Name};
+
+use super::index::IndexBuilder;
+use super::{
+    CrlExtensions, CrlIdentity, CrlScope, CrlTimePolicy, EntryFault, IssuerExpectation,
+    MAX_ENTRY_BYTES, VerifiedCrl, check_entry_extensions, check_fresh, crl_der, describe_name,
+    malformed, read_crl_extensions, time_of, unsupported,
+};
+use crate::der::{self, Reader, Tlv};
+use crate::error::{Error, Result, bounded};
+use crate::name::format_dn;
+use crate::serial::normalize;
+use crate::signed::{SignatureAlgorithm, sha256_of_parts};
+use crate::truststore::{CaKey, TrustStore};
+
+/// The most octets the fields before `revokedCertificates` may take (the
+/// envelope headers, version, algorithm, issuer name and dates). A real
+/// CRL's take a few hundred; a body whose issuer name alone is megabytes is
+/// refused as soon as that name's length is read.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// The most octets after the revoked entries (`crlExtensions`, the
+/// signature algorithm and the signature). A real CRL's take under 4 KiB.
+pub const MAX_TAIL_BYTES: usize = 64 * 1024;
+
+/// What checks a CRL's origin.
+#[derive(Clone, Copy)]
+enum Trust<'a> {
+    /// The real thing: the issuer and signature are checked.
+    Verify {
+        expected: &'a (dyn IssuerExpectation + Sync),
+        truststore: &'a TrustStore,
+    },
+    /// The fuzz targets' mode: every parsing step, no issuer or signature check.
+    #[cfg(feature = "fuzzing")]
+    Unverified,
+}
+
+/// Where the reader is in the CRL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Nothing but white space seen yet: DER or PEM is not yet known.
+    Start,
+    /// A PEM document, buffered whole and decoded when the body ends. CRLs
+    /// served over HTTP are DER (RFC 5280 §4.2.1.13); PEM is for files.
+    Pem,
+    /// The envelope and the fields before `revokedCertificates`.
+    Head,
+    /// Inside `revokedCertificates`, with this many content octets to go.
+    Entries { left: usize },
+    /// After the entries: buffered until the body ends.
+    Tail,
+    /// A previous chunk was refused: the whole body is.
+    Failed,
+}
+
+/// What the head said, kept for the end.
+struct Head {
+    /// Absolute offset where `tbsCertList` ends.
+    tbs_end: usize,
+    /// Absolute offset where the CRL ends.
+    total: usize,
+    v2: bool,
+    /// The whole encoding of the `signature` field inside `tbsCertList`.
+    inner_algorithm: Vec<u8>,
+    algorithm: Option<SignatureAlgorithm>,
+    issuer: Vec<u8>,
+    issuer_dn: String,
+    this_update: Vec<u8>,
+    next_update: Option<Vec<u8>>,
+    digest: Option<digest::Context>,
+    index: IndexBuilder,
+}
+
+/// A CRL being read from a stream. See the module docs.
+pub struct CrlIngest<'a> {
+    trust: Trust<'a>,
+    phase: Phase,
+    /// Octets received and not yet consumed: at most one partial element.
+    pending: Vec<u8>,
+    /// The absolute offset of `pending`'s first octet.
+    consumed: usize,
+    head: Option<Head>,
+}
+
+impl std::fmt::Debug for CrlIngest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrlIngest")
+            .field("phase", &self.phase)
+            .field("consumed", &self.consumed)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn bad(m: der::Malformed) -> Error {
+    Error::CrlMalformed(m.to_string())
+}
+
+fn entry_error(fault: EntryFault, index: usize) -> Error {
+    match fault {
+        EntryFault::Indirect => unsupported("indirect CRL entries (certificateIssuer)"),
+        EntryFault::UnknownCritical => unsupported(format!(
+            "unrecognized critical extension in revoked entry {index}"
+        )),
+        EntryFault::Malformed(m) => Error::CrlMalformed(format!("revoked entry {index}: {m}")),
+    }
+}
+
+/// The next element of `data` at `pos`, whole, if it has arrived: `Ok(None)`
+/// means "wait for more". It must end by `limit` (its parent's end) and by
+/// `MAX_HEAD_BYTES`.
+fn head_field<'d>(
+    data: &'d [u8],
+    pos: usize,
+    limit: usize,
+    what: &'static str,
+) -> Result<Option<Tlv<'d>>> {
+    let rest = data.get(pos..).unwrap_or_default();
+    let Some(h) = der::header(rest).map_err(|p| bad(der::Malformed { what, problem: p }))? else {
+        return Ok(None);
+    };
+    let end = pos.saturating_add(h.total());
+    if end > limit {
+        return Err(bad(der::Malformed {
+            what,
+            problem: "length exceeds the data",
+        }));
+    }
+    if end > MAX_HEAD_BYTES {
+        return Err(Error::CrlMalformed(format!(
+            "{what}: the fields before revokedCertificates take more than {MAX_HEAD_BYTES} octets"
+        )));
+    }
+    let Some(raw) = rest.get(..h.total()) else {
+        return Ok(None);
+    };
+    let content = raw.get(h.header_len..).unwrap_or_default();
+    Ok(Some(Tlv {
+        tag: h.tag,
+        content,
+        raw,
+    }))
+}
+
+fn is_time(tag: Option<&u8>) -> bool {
+    matches!(tag, Some(&der::UTC_TIME | &der::GENERALIZED_TIME))
+}
+
+impl<'a> CrlIngest<'a> {
+    /// Starts reading a CRL that must come from an issuer `expected` accepts,
+    /// signed by a CA of `truststore`.
+    #[must_use]
+    pub fn new(expected: &'a (dyn IssuerExpectation + Sync), truststore: &'a TrustStore) -> Self {
+        Self::with_trust(Trust::Verify {
+            expected,
+            truststore,
+        })
+    }
+
+    /// Starts reading a CRL without checking its issuer or signature: for
+    /// the fuzz targets only, whose results never decide a request.
+    #[cfg(feature = "fuzzing")]
+    #[must_use]
+    pub fn unverified() -> CrlIngest<'static> {
+        CrlIngest::with_trust(Trust::Unverified)
+    }
+
+    fn with_trust(trust: Trust<'a>) -> Self {
+        Self {
+            trust,
+            phase: Phase::Start,
+            pending: Vec::new(),
+            consumed: 0,
+            head: None,
+        }
+    }
+
+    /// How many revoked entries were read so far.
+    #[must_use]
+    pub fn entries_read(&self) -> usize {
+        self.head.as_ref().map_or(0, |h| h.index.len())
+    }
+
+    /// Feeds the next octets. An error refuses the whole CRL: stop feeding
+    /// (a download can stop too), and every later call fails.
+    pub fn push(&mut self, mut chunk: &[u8]) -> Result<()> {
+        if self.phase == Phase::Failed {
+            return Err(Error::CrlMalformed("an earlier part was refused".into()));
+        }
+        let result = (|| {
+            while !chunk.is_empty() {
+                if self.pending.is_empty() {
+                    let used = self.process(chunk)?;
+                    self.consumed += used;
+                    let rest = chunk.get(used..).unwrap_or_default();
+                    return self.stash(rest);
+                }
+                // Complete the partial element held over from the last chunk,
+                // taking no more than it needs, so the rest of this chunk is
+                // read in place rather than copied.
+                let want = self.shortfall().clamp(1, chunk.len());
+                let (top_up, rest) = chunk.split_at(want);
+                chunk = rest;
+                self.stash(top_up)?;
+                let pending = std::mem::take(&mut self.pending);
+                let used = self.process(&pending);
+                self.pending = pending;
+                let used = used?;
+                self.pending.drain(..used);
+                self.consumed += used;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            self.phase = Phase::Failed;
+            self.pending = Vec::new();
+            self.head = None;
+        }
+        result
+    }
+
+    /// Keeps `rest` for the next chunk, within the bound of the phase.
+    fn stash(&mut self, rest: &[u8]) -> Result<()> {
+        let limit = match self.phase {
+            Phase::Head => MAX_HEAD_BYTES,
+            Phase::Entries { .. } => MAX_ENTRY_BYTES,
+            Phase::Tail => MAX_TAIL_BYTES,
+            // The fetch's size cap bounds a PEM body.
+            Phase::Start | Phase::Pem | Phase::Failed => usize::MAX,
+        };
+        if self.pending.len().saturating_add(rest.len()) > limit {
+            return Err(Error::CrlMalformed(format!(
+                "an element of more than {limit} octets where none is that large"
+            )));
+        }
+        self.pending.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// How many more octets the partial element in `pending` needs (a guess
+    /// of 1 while its header is incomplete; everything, for buffered phases).
+    fn shortfall(&self) -> usize {
+        match self.phase {
+            Phase::Entries { .. } => match der::header(&self.pending) {
+                Ok(Some(h)) => h.total().saturating_sub(self.pending.len()),
+                _ => 1,
+            },
+            _ => usize::MAX,
+        }
+    }
+
+    /// Consumes what it can of `data`, which starts at `self.consumed` (the
+    /// caller advances it when `data` is `pending`), and returns how many
+    /// octets it consumed. The rest is an incomplete element.
+    fn process(&mut self, data: &[u8]) -> Result<usize> {
+        let mut used = 0;
+        loop {
+            let rest = data.get(used..).unwrap_or_default();
+            let step = match self.phase {
+                Phase::Start => {
+                    match rest.first() {
+                        None => return Ok(used),
+                        Some(&der::SEQUENCE) => self.phase = Phase::Head,
+                        Some(b) if b.is_ascii_whitespace() || *b == b'-' => self.phase = Phase::Pem,
+                        Some(_) => {
+                            return Err(bad(der::Malformed {
+                                what: "the outer SEQUENCE",
+                                problem: "unexpected tag",
+                            }));
+                        }
+                    }
+                    0
+                }
+                // Buffered whole by `stash`.
+                Phase::Pem | Phase::Tail => return Ok(used),
+                Phase::Head => match self.read_head(rest)? {
+                    Some(n) => n,
+                    None => return Ok(used),
+                },
+                Phase::Entries { left } => {
+                    let n = self.read_entries(rest, left)?;
+                    if n == 0 && left > 0 {
+                        return Ok(used);
+                    }
+                    n
+                }
+                Phase::Failed => return Ok(used),
+            };
+            used += step;
+            if self.phase == Phase::Tail {
+                self.check_tail_size(self.consumed + used)?;
+            }
+        }
+    }
+
+    /// Reads the head from `data` (which starts at offset 0), or `None` until
+    /// it has all arrived. Runs the cheap checks, then starts the digest.
+    fn read_head(&mut self, data: &[u8]) -> Result<Option<usize>> {
+        let Some(outer) = der::header(data).map_err(|p| {
+            bad(der::Malformed {
+                what: "the outer SEQUENCE",
+                problem: p,
+            })
+        })?
+        else {
+            return Ok(None);
+        };
+        if outer.tag != der::SEQUENCE {
+            return Err(bad(der::Malformed {
+                what: "the outer SEQUENCE",
+                problem: "unexpected tag",
+            }));
+        }
+        let total = outer.total();
+        let tbs_start = outer.header_len;
+        let Some(tbs) = der::header(data.get(tbs_start..).unwrap_or_default()).map_err(|p| {
+            bad(der::Malformed {
+                what: "the signed part",
+                problem: p,
+            })
+        })?
+        else {
+            return Ok(None);
+        };
+        if tbs.tag != der::SEQUENCE {
+            return Err(bad(der::Malformed {
+                what: "the signed part",
+                problem: "unexpected tag",
+            }));
+        }
+        let tbs_end = tbs_start.saturating_add(tbs.total());
+        if tbs_end > total {
+            return Err(bad(der::Malformed {
+                what: "the signed part",
+                problem: "length exceeds the data",
+            }));
+        }
+        let mut pos = tbs_start + tbs.header_len;
+        macro_rules! field {
+            ($what:expr) => {
+                match head_field(data, pos, tbs_end, $what)? {
+                    Some(t) => {
+                        pos += t.raw.len();
+                        t
+                    }
+                    None => return Ok(None),
+                }
+            };
+        }
+        macro_rules! peek {
+            () => {
+                if pos == tbs_end {
+                    None
+                } else {
+                    match data.get(pos) {
+                        Some(b) => Some(b),
+                        None => return Ok(None),
+                    }
+                }
+            };
+        }
+        // §5.1.2.1: v2 when present; a v1 CRL has no extensions.
+        let version = if peek!() == Some(&der::INTEGER) {
+            Some(field!("version"))
+        } else {
+            None
+        };
+        if version.is_some_and(|v| v.content != [1]) {
+            return Err(Error::CrlMalformed("version is not v2".into()));
+        }
+        let signature = field!("signature");
+        if signature.tag != der::SEQUENCE {
+            return Err(Error::CrlMalformed(
+                "the signature field: unexpected tag".into(),
+            ));
+        }
+        let issuer = field!("issuer");
+        if issuer.tag != der::SEQUENCE {
+            return Err(Error::CrlMalformed("issuer: unexpected tag".into()));
+        }
+        if !is_time(peek!()) {
+            return Err(Error::CrlMalformed("thisUpdate is not a Time".into()));
+        }
+        let this_update = field!("thisUpdate");
+        let next_update = if is_time(peek!()) {
+            Some(field!("nextUpdate"))
+        } else {
+            None
+        };
+        let phase = match peek!() {
+            None => Phase::Tail,
+            Some(&der::CONTEXT_0) => Phase::Tail,
+            Some(&der::SEQUENCE) => {
+                let rest = data.get(pos..).unwrap_or_default();
+                let Some(list) = der::header(rest).map_err(|p| {
+                    bad(der::Malformed {
+                        what: "revokedCertificates",
+                        problem: p,
+                    })
+                })?
+                else {
+                    return Ok(None);
+                };
+                if pos.saturating_add(list.total()) > tbs_end {
+                    return Err(Error::CrlMalformed(
+                        "revokedCertificates: length exceeds the data".into(),
+                    ));
+                }
+                pos += list.header_len;
+                Phase::Entries { left: list.len }
+            }
+            Some(_) => {
+                return Err(Error::CrlMalformed(
+                    "unexpected fields after crlExtensions".into(),
+                ));
+            }
+        };
+
+        // The cheap checks, before any entry is read.
+        let (issuer_dn, algorithm) = self.check_origin(issuer.raw, signature.raw)?;
+        let mut digest = algorithm.map(|a| digest::Context::new(a.digest()));
+        if let Some(d) = digest.as_mut() {
+            d.update(data.get(tbs_start..pos).unwrap_or_default());
+        }
+        self.head = Some(Head {
+            tbs_end,
+            total,
+            v2: version.is_some(),
+            inner_algorithm: signature.raw.to_vec(),
+            algorithm,
+            issuer: issuer.raw.to_vec(),
+            issuer_dn,
+            this_update: this_update.raw.to_vec(),
+            next_update: next_update.map(|t| t.raw.to_vec()),
+            digest,
+            index: IndexBuilder::new(),
+        });
+        self.phase = phase;
+        Ok(Some(pos))
+    }
+
+    /// §6.3.3 (f): the issuer must be a truststore CA that may sign CRLs,
+    /// accepted by the policy entry, with an allowed signature algorithm.
+    /// Names are compared as bytes first, so a hostile name is never decoded.
+    fn check_origin(
+        &self,
+        issuer_der: &[u8],
+        algorithm: &[u8],
+    ) -> Result<(String, Option<SignatureAlgorithm>)> {
+        let (expected, truststore) = match self.trust {
+            Trust::Verify {
+                expected,
+                truststore,
+            } => (expected, truststore),
+            #[cfg(feature = "fuzzing")]
+            Trust::Unverified => {
+                return Ok((String::new(), SignatureAlgorithm::from_der(algorithm).ok()));
+            }
+        };
+        if !truststore
+            .cas_named(issuer_der)
+            .any(crate::truststore::CaCert::may_sign_crls)
+        {
+            return Err(Error::CrlIssuerUnknown {
+                issuer: describe_name(issuer_der),
+            });
+        }
+        // The name is a truststore CA's name, so decoding it is bounded.
+        let (_, issuer) = X509Name::from_der(issuer_der)
+            .map_err(|e| Error::CrlMalformed(format!("issuer: {e}")))?;
+        let issuer_dn = bounded(&format_dn(&issuer));
+        if !expected.accepts(&issuer) {
+            return Err(Error::CrlIssuerMismatch {
+                expected: bounded(&expected.describe()),
+                crl_issuer: issuer_dn,
+            });
+        }
+        let algorithm = SignatureAlgorithm::from_der(algorithm)
+            .map_err(|e| Error::CrlSignatureAlgorithm(e.to_string()))?;
+        Ok((issuer_dn, Some(algorithm)))
+    }
+
+    /// Walks the complete entries at the start of `data` (at most `left`
+    /// octets of them) into the index and the digest. Returns the octets
+    /// consumed; an incomplete entry at the end waits for the next chunk.
+    fn read_entries(&mut self, data: &[u8], left: usize) -> Result<usize> {
+        let Some(head) = self.head.as_mut() else {
+            return Err(Error::CrlMalformed("entries before the header".into()));
+        };
+        let list = data.get(..left.min(data.len())).unwrap_or_default();
+        let used = walk_entries(list, left, &mut head.index)?;
+        if let Some(d) = head.digest.as_mut() {
+            d.update(list.get(..used).unwrap_or_default());
+        }
+        let left = left - used;
+        self.phase = if left == 0 {
+            Phase::Tail
+        } else {
+            Phase::Entries { left }
+        };
+        Ok(used)
+    }
+
+    /// Refuses a tail (everything from `at` to the end) larger than any real
+    /// CRL's, before it is downloaded.
+    fn check_tail_size(&self, at: usize) -> Result<()> {
+        let total = self.head.as_ref().map_or(0, |h| h.total);
+        if total.saturating_sub(at) > MAX_TAIL_BYTES {
+            return Err(Error::CrlMalformed(format!(
+                "crlExtensions and the signature take more than {MAX_TAIL_BYTES} octets"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Ends the body: checks the signature over the digest, then, and only
+    /// then, reads the authenticated extensions and dates and returns the
+    /// verified CRL, as of `now`.
+    pub fn finish(self, now: crate::time::UnixTime, policy: CrlTimePolicy) -> Result<VerifiedCrl> {
+        match self.phase {
+            Phase::Failed => Err(Error::CrlMalformed("an earlier part was refused".into())),
+            Phase::Start => Err(bad(der::Malformed {
+                what: "the outer SEQUENCE",
+                problem: "unexpected end of data",
+            })),
+            Phase::Pem => {
+                let der = crl_der(&self.pending)?;
+                if der.first() != Some(&der::SEQUENCE) {
+                    return Err(bad(der::Malformed {
+                        what: "the outer SEQUENCE",
+                        problem: "unexpected tag",
+                    }));
+                }
+                let mut inner = Self::with_trust(self.trust);
+                inner.push(&der)?;
+                inner.finish(now, policy)
+            }
+            Phase::Head | Phase::Entries { .. } => Err(bad(der::Malformed {
+                what: "the CRL",
+                problem: "the body ends inside it",
+            })),
+            Phase::Tail => self.finish_tail(now, policy),
+        }
+    }
+
+    fn finish_tail(self, now: crate::time::UnixTime, policy: CrlTimePolicy) -> Result<VerifiedCrl> {
+        let Some(mut head) = self.head else {
+            return Err(Error::CrlMalformed("no header".into()));
+        };
+        let end = self.consumed + self.pending.len();
+        if end < head.total {
+            return Err(bad(der::Malformed {
+                what: "the CRL",
+                problem: "the body ends inside it",
+            }));
+        }
+        if end > head.total {
+            return Err(bad(der::Malformed {
+                what: "the object",
+                problem: "trailing data",
+            }));
+        }
+        let (tbs_rest, envelope_rest) = self
+            .pending
+            .split_at_checked(head.tbs_end.saturating_sub(self.consumed))
+            .ok_or_else(|| {
+                Error::CrlMalformed("the signed part: length exceeds the data".into())
+            })?;
+        let extensions = read_extensions_field(tbs_rest, head.v2)?;
+        let mut fields = Reader::new(envelope_rest);
+        let algorithm = fields
+            .expect(der::SEQUENCE, "signatureAlgorithm")
+            .map_err(bad)?;
+        let signature = fields
+            .expect(der::BIT_STRING, "signatureValue")
+            .map_err(bad)?;
+        if !fields.is_empty() {
+            return Err(bad(der::Malformed {
+                what: "the object",
+                problem: "fields after signatureValue",
+            }));
+        }
+        let Some((&0, signature)) = signature.content.split_first() else {
+            return Err(bad(der::Malformed {
+                what: "signatureValue",
+                problem: "unused bits",
+            }));
+        };
+        // §5.1.1.2: signatureAlgorithm must be the signature field, exactly.
+        if algorithm.raw != head.inner_algorithm.as_slice() {
+            return Err(bad(der::Malformed {
+                what: "signatureAlgorithm",
+                problem: "differs from the signature field of the signed part",
+            }));
+        }
+        let digest = head.digest.take().map(|mut d| {
+            d.update(tbs_rest);
+            d.finish()
+        });
+        let signer = match self.trust {
+            Trust::Verify { truststore, .. } => {
+                let (Some(algorithm), Some(digest)) = (head.algorithm, digest) else {
+                    return Err(Error::CrlSignatureAlgorithm("none".into()));
+                };
+                truststore
+                    .cas_named(&head.issuer)
+                    .filter(|ca| ca.may_sign_crls())
+                    .find_map(|ca| match ca.key() {
+                        CaKey::Usable(key) => key
+                            .verify_digest(algorithm, &digest, signature)
+                            .is_ok()
+                            .then(|| key.id()),
+                        CaKey::Unsupported(_) => None,
+                    })
+                    .ok_or_else(|| Error::CrlBadSignature {
+                        issuer: head.issuer_dn.clone(),
+                    })?
+            }
+            #[cfg(feature = "fuzzing")]
+            Trust::Unverified => crate::signed::KeyId::of_spki(&[]),
+        };
+
+        // Authenticated from here on: the CA signed these bytes.
+        let this_update = time_of(&head.this_update, "thisUpdate")?;
+        let next_update = head
+            .next_update
+            .as_deref()
+            .map(|t| time_of(t, "nextUpdate"))
+            .transpose()?;
+        if next_update.is_some_and(|n| n < this_update) {
+            return Err(Error::CrlMalformed(
+                "nextUpdate is earlier than thisUpdate".into(),
+            ));
+        }
+        let CrlExtensions {
+            number,
+            authority_key_id,
+            scope,
+            idp_der,
+        } = read_crl_extensions(extensions)?;
+        if this_update > now.offset(policy.clock_skew_seconds) {
+            return Err(Error::CrlNotYetValid { this_update, now });
+        }
+        let next_update = next_update.ok_or(Error::CrlMissingNextUpdate)?;
+        check_fresh(next_update, now, policy.grace_seconds)?;
+        Ok(VerifiedCrl {
+            identity: CrlIdentity::of(&head.issuer, signer, &idp_der),
+            fingerprint: sha256_of_parts(&[&head.issuer, algorithm.raw, signature]),
+            issuer_der: head.issuer,
+            issuer_dn: head.issuer_dn,
+            signer,
+            authority_key_id,
+            scope: scope.unwrap_or(CrlScope::Complete),
+            this_update,
+            next_update,
+            number,
+            revoked: head.index.finish(),
+        })
+    }
+}
+
+/// The content of the `Extensions` SEQUENCE of `crlExtensions` (or nothing),
+/// from the octets of `tbsCertList` after the entries.
+fn read_extensions_field(bytes: &[u8], v2: bool) -> Result<&[u8]> {
+    let mut r = Reader::new(bytes);
+    let mut extensions: &[u8] = &[];
+    if let Some(wrapper) = r.optional(der::CONTEXT_0, "crlExtensions").map_err(bad)? {
+        if !v2 {
+            return Err(Error::CrlMalformed("a v1 CRL with extensions".into()));
+        }
+        let mut w = Reader::new(wrapper.content);
+        extensions = w
+            .expect(der::SEQUENCE, "crlExtensions")
+            .map_err(bad)?
+            .content;
+        if !w.is_empty() {
+            return Err(Error::CrlMalformed(
+                "trailing data after crlExtensions".into(),
+            ));
+        }
+    }
+    if !r.is_empty() {
+        return Err(Error::CrlMalformed(
+            "unexpected fields after crlExtensions".into(),
+        ));
+    }
+    Ok(extensions)
+}
+
+/// The entry shapes nearly every CA writes, recognised as byte patterns: a
+/// serial of up to 127 octets, a `UTCTime` or `GeneralizedTime`, and either
+/// no extensions or exactly one non-critical `reasonCode` with a valid value.
+/// It accepts a subset of what [`check_entry`]'s full walk accepts, with
+/// the same serial, so it only saves the walk; anything else takes it.
+#[inline]
+fn common_entry(content: &[u8]) -> Option<&[u8]> {
+    let [der::INTEGER, n @ 1..=0x7f, rest @ ..] = content else {
+        return None;
+    };
+    let (serial, rest) = rest.split_at_checked(usize::from(*n))?;
+    let rest = match rest {
+        [der::UTC_TIME, 0x0d, rest @ ..] => rest.get(13..)?,
+        [der::GENERALIZED_TIME, 0x0f, rest @ ..] => rest.get(15..)?,
+        _ => return None,
+    };
+    match rest {
+        [] => Some(serial),
+        // SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED r } } }
+        [
+            0x30,
+            0x0c,
+            0x30,
+            0x0a,
+            0x06,
+            0x03,
+            0x55,
+            0x1d,
+            0x15,
+            0x04,
+            0x03,
+            0x0a,
+            0x01,
+            reason,
+        ] if *reason <= 10 && *reason != 7 => Some(serial),
+        _ => None,
+    }
+}
+
+/// RFC 5280 §5.1.2.6: one revoked entry's fields, checked completely.
+/// Returns the serial's content octets.
+#[inline]
+fn check_entry(content: &[u8]) -> std::result::Result<&[u8], EntryFault> {
+    match common_entry(content) {
+        Some(serial) => Ok(serial),
+        None => full_entry(content),
+    }
+}
+
+/// [`check_entry`] by the full walk: every field and extension read.
+fn full_entry(content: &[u8]) -> std::result::Result<&[u8], EntryFault> {
+    let mut fields = Reader::new(content);
+    let serial = fields.expect(der::INTEGER, "userCertificate")?;
+    if serial.content.is_empty() {
+        return Err(malformed("userCertificate", "empty INTEGER"));
+    }
+    let date = fields
+        .any()
+        .map_err(|problem| malformed("revocationDate", problem))?;
+    if date.tag != der::UTC_TIME && date.tag != der::GENERALIZED_TIME {
+        return Err(malformed("revocationDate", "not a Time"));
+    }
+    if let Some(exts) = fields.optional(der::SEQUENCE, "crlEntryExtensions")? {
+        check_entry_extensions(exts.content)?;
+    }
+    if !fields.is_empty() {
+        return Err(malformed("entry", "unexpected data after its fields"));
+    }
+    Ok(serial.content)
+}
+
+/// Walks the complete entries at the start of `list` into `index`, and
+/// returns the octets they take. `left` is what remains of the whole list
+/// (`list` may hold less, having not all arrived): an entry running past it
+/// is malformed, one running past `list` waits for more.
+fn walk_entries(list: &[u8], left: usize, index: &mut IndexBuilder) -> Result<usize> {
+    let mut used = 0;
+    loop {
+        let rest = list.get(used..).unwrap_or_default();
+        let at = index.len();
+        let h = match der::header(rest) {
+            Ok(Some(h)) => h,
+            Ok(None) => return Ok(used),
+            Err(p) => return Err(entry_error(malformed("entry", p), at)),
+        };
+        if at == 0 && used == 0 {
+            // Entries are about the same size: the first one tells how many
+            // the list holds, to size the index once.
+            index.plan(left / h.total().max(1));
+        }
+        if h.tag != der::SEQUENCE {
+            return Err(entry_error(malformed("entry", "unexpected tag"), at));
+        }
+        if h.total() > MAX_ENTRY_BYTES {
+            return Err(entry_error(
+                malformed("entry", "larger than 1024 octets"),
+                at,
+            ));
+        }
+        if used + h.total() > left {
+            return Err(entry_error(
+                malformed("entry", "length exceeds the data"),
+                at,
+            ));
+        }
+        let Some(raw) = rest.get(..h.total()) else {
+            return Ok(used);
+        };
+        let content = raw.get(h.header_len..).unwrap_or_default();
+        let serial = check_entry(content).map_err(|f| entry_error(f, at))?;
+        index.push_normalized(normalize(serial));
+        used += h.total();
+    }
+}
+
+/// Walks a whole `revokedCertificates` content into an index: the entry
+/// walker alone, for unit tests.
+#[cfg(test)]
+pub(super) fn index_list(list: &[u8]) -> Result<super::RevokedSet> {
+    let mut index = IndexBuilder::new();
+    let used = walk_entries(list, list.len(), &mut index)?;
+    if used != list.len() {
+        return Err(entry_error(
+            malformed("entry", "length exceeds the data"),
+            index.len(),
+        ));
+    }
+    Ok(index.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+
+    use super::*;
+
+    /// Entry contents of the common shapes and near misses of them.
+    fn shapes() -> Vec<Vec<u8>> {
+        let reason = |r: u8| {
+            vec![
+                0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01, r,
+            ]
+        };
+        let mut out = Vec::new();
+        for serial in [vec![0x42], vec![0x00, 0x80], vec![0x7f; 20], vec![0x11; 21]] {
+            for date in [
+                [&[0x17, 0x0d][..], b"260101000000Z"].concat(),
+                [&[0x18, 0x0f][..], b"20260101000000Z"].concat(),
+            ] {
+                for exts in [vec![], reason(1), reason(10)] {
+                    let mut e = vec![0x02, serial.len() as u8];
+                    e.extend(&serial);
+                    e.extend(&date);
+                    e.extend(exts);
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn common_entry_patterns_accept_only_what_the_full_walk_accepts_with_the_same_serial() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut fast = 0;
+        for base in shapes() {
+            assert_eq!(common_entry(&base), full_entry(&base).ok(), "{base:02x?}");
+            for _ in 0..20_000 {
+                let mut e = base.clone();
+                let at = (next() as usize) % e.len();
+                match next() % 3 {
+                    0 => e[at] = next() as u8,
+                    1 => {
+                        e.remove(at);
+                    }
+                    _ => e.insert(at, next() as u8),
+                }
+                if let Some(serial) = common_entry(&e) {
+                    fast += 1;
+                    assert_eq!(full_entry(&e).ok(), Some(serial), "{e:02x?}");
+                }
+            }
+        }
+        assert!(fast > 1000, "mutations of dates and serials keep the shape");
+    }
+}

@@ -193,7 +193,7 @@ impl<'a> ClientCert<'a> {
     /// Lowercase hex SHA-256 of the DER.
     #[must_use]
     pub fn fingerprint_hex(&self) -> String {
-        hex::encode(self.fingerprint)
+        crate::serial::hex_lower(&self.fingerprint)
     }
 
     /// `notBefore`.

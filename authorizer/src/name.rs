@@ -21,33 +21,91 @@ const SHORT_NAMES: &[(&str, &str)] = &[
     ("emailAddress", "1.2.840.113549.1.9.1"),
 ];
 
+/// The short names by OID content octets, for formatting without decoding
+/// each attribute type to text.
+const SHORT_NAMES_DER: &[(&str, &[u8])] = &[
+    ("C", &[0x55, 0x04, 0x06]),
+    ("ST", &[0x55, 0x04, 0x08]),
+    ("L", &[0x55, 0x04, 0x07]),
+    ("O", &[0x55, 0x04, 0x0a]),
+    ("OU", &[0x55, 0x04, 0x0b]),
+    ("CN", &[0x55, 0x04, 0x03]),
+    ("STREET", &[0x55, 0x04, 0x09]),
+    ("serialNumber", &[0x55, 0x04, 0x05]),
+    (
+        "DC",
+        &[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19],
+    ),
+    (
+        "UID",
+        &[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x01],
+    ),
+    (
+        "emailAddress",
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01],
+    ),
+];
+
 /// The names a policy may use; anything else must be a dotted OID.
 const POLICY_NAMES: &[&str] = &["C", "ST", "L", "O", "OU", "CN"];
 
-/// A DN attribute type, held as its dotted OID.
+/// A DN attribute type, held as its dotted OID and its DER content octets
+/// (compared with each attribute's type as bytes, without formatting it).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AttrKey(String);
+pub struct AttrKey(String, Vec<u8>);
+
+/// The DER content octets of a dotted OID (X.690 §8.19), or `None` if it
+/// cannot be one (a first arc above 2, a second above 39 under 0 or 1, an
+/// arc beyond 64 bits).
+fn oid_der(dotted: &str) -> Option<Vec<u8>> {
+    let arcs: Vec<u64> = dotted
+        .split('.')
+        .map(|a| a.parse().ok())
+        .collect::<Option<_>>()?;
+    let (&first, rest) = arcs.split_first()?;
+    let (&second, rest) = rest.split_first()?;
+    if first > 2 || (first < 2 && second > 39) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for arc in
+        std::iter::once(first.checked_mul(40)?.checked_add(second)?).chain(rest.iter().copied())
+    {
+        let mut groups = vec![(arc & 0x7f) as u8];
+        let mut v = arc >> 7;
+        while v > 0 {
+            groups.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        out.extend(groups.iter().rev());
+    }
+    Some(out)
+}
 
 impl AttrKey {
     /// Parses a policy key: one of `C`, `ST`, `L`, `O`, `OU`, `CN`, or a dotted OID such as `2.5.4.5`.
     pub fn parse(key: &str) -> Result<Self> {
-        if let Some((_, oid)) = SHORT_NAMES
+        let unknown = || {
+            Error::Config(format!(
+                "unknown attribute `{key}`: use C, ST, L, O, OU, CN or a dotted OID such as 2.5.4.5"
+            ))
+        };
+        let dotted = match SHORT_NAMES
             .iter()
             .find(|(n, _)| POLICY_NAMES.contains(n) && *n == key)
         {
-            return Ok(Self((*oid).to_owned()));
-        }
-        let is_dotted_oid = key.split('.').count() >= 2
-            && key
+            Some((_, oid)) => *oid,
+            None => key,
+        };
+        let is_dotted_oid = dotted.split('.').count() >= 2
+            && dotted
                 .split('.')
                 .all(|arc| !arc.is_empty() && arc.bytes().all(|b| b.is_ascii_digit()));
-        if is_dotted_oid {
-            Ok(Self(key.to_owned()))
-        } else {
-            Err(Error::Config(format!(
-                "unknown attribute `{key}`: use C, ST, L, O, OU, CN or a dotted OID such as 2.5.4.5"
-            )))
+        if !is_dotted_oid {
+            return Err(unknown());
         }
+        let der = oid_der(dotted).ok_or_else(unknown)?;
+        Ok(Self(dotted.to_owned(), der))
     }
 
     /// The dotted OID.
@@ -58,7 +116,7 @@ impl AttrKey {
 
     /// Whether an attribute of `name` has this type.
     fn matches(&self, atv: &AttributeTypeAndValue<'_>) -> bool {
-        atv.attr_type().to_id_string() == self.0
+        atv.attr_type().as_bytes() == self.1.as_slice()
     }
 }
 
@@ -117,15 +175,22 @@ pub fn format_dn(name: &X509Name<'_>) -> String {
             if j > 0 {
                 out.push('+');
             }
-            let oid = atv.attr_type().to_id_string();
-            let short = SHORT_NAMES.iter().find(|(_, o)| *o == oid).map(|(n, _)| *n);
-            out.push_str(short.unwrap_or(&oid));
+            let oid = atv.attr_type();
+            match SHORT_NAMES_DER.iter().find(|(_, o)| *o == oid.as_bytes()) {
+                Some((short, _)) => out.push_str(short),
+                None => out.push_str(&oid.to_id_string()),
+            }
             out.push('=');
+            // The common case, a UTF8String or PrintableString, without a copy.
+            if let Ok(text) = atv.as_str() {
+                escape_value(text, &mut out);
+                continue;
+            }
             match decode_value(atv) {
                 Some(v) => escape_value(&v, &mut out),
                 None => {
                     out.push('#');
-                    out.push_str(&hex::encode(atv.attr_value().data));
+                    out.push_str(&crate::serial::hex_lower(atv.attr_value().data));
                 }
             }
         }
@@ -134,6 +199,17 @@ pub fn format_dn(name: &X509Name<'_>) -> String {
 }
 
 fn escape_value(value: &str, out: &mut String) {
+    // Most values need no escaping: copied as they are.
+    let plain = !value.bytes().any(|b| {
+        matches!(b, b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';')
+            || b.is_ascii_control()
+            || b >= 0x80
+    }) && !value.starts_with(['#', ' '])
+        && !value.ends_with(' ');
+    if plain {
+        out.push_str(value);
+        return;
+    }
     let last = value.chars().count().saturating_sub(1);
     for (i, c) in value.chars().enumerate() {
         let needs = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
@@ -169,6 +245,21 @@ mod tests {
         assert!(AttrKey::parse("cn").is_err());
         assert!(AttrKey::parse("2..5").is_err());
         assert!(AttrKey::parse("Organisation").is_err());
+    }
+
+    #[test]
+    fn short_name_oids_match_their_dotted_form() {
+        for ((name, dotted), (der_name, der)) in SHORT_NAMES.iter().zip(SHORT_NAMES_DER) {
+            assert_eq!(name, der_name);
+            assert_eq!(oid_der(dotted).as_deref(), Some(*der), "{name}");
+        }
+        assert_eq!(
+            oid_der("1.2.840.113549").as_deref(),
+            Some(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d][..])
+        );
+        assert_eq!(oid_der("3.1"), None);
+        assert_eq!(oid_der("1.40"), None);
+        assert_eq!(oid_der("2.999.1").as_deref(), Some(&[0x88, 0x37, 0x01][..]));
     }
 
     #[test]

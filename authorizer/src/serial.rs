@@ -50,8 +50,19 @@ impl Serial {
     /// e.g. `01`, `ff`, `805a…`. This is the `serialNumber` context value.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
+        hex_lower(&self.0)
     }
+}
+
+/// Lowercase hex of `bytes`, written in one pass into one allocation
+/// (`hex::encode` pushes a char at a time; this runs on every decision).
+#[must_use]
+pub fn hex_lower(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    if hex::encode_to_slice(bytes, &mut out).is_err() {
+        return hex::encode(bytes);
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The normalized form of an INTEGER's content octets, without allocating:

@@ -84,14 +84,52 @@ impl Pace {
 /// millisecond resolution, well below a CPU quota period (100 ms).
 const PACE_SLICE: Duration = Duration::from_millis(2);
 
+/// Keeps a stream of work to a [`Pace`]: after each piece, it sleeps in
+/// proportion to the work done since the last sleep.
+#[derive(Debug)]
+pub struct Pacer {
+    pace: Pace,
+    /// Work not yet paid for by a sleep.
+    owed: Duration,
+}
+
+impl Pacer {
+    /// A pacer for `pace`.
+    #[must_use]
+    pub fn new(pace: Pace) -> Self {
+        Self {
+            pace,
+            owed: Duration::ZERO,
+        }
+    }
+
+    /// Accounts for `work` just done, and sleeps if the pace asks for it.
+    /// At full speed it only yields, so other tasks of the runtime (the
+    /// requests) run between pieces. Returns how long it slept.
+    pub async fn rest(&mut self, work: Duration) -> Duration {
+        let Pace::Share(share) = self.pace else {
+            tokio::task::yield_now().await;
+            return Duration::ZERO;
+        };
+        self.owed += work;
+        if self.owed < PACE_SLICE {
+            tokio::task::yield_now().await;
+            return Duration::ZERO;
+        }
+        let share = share.clamp(0.01, 1.0);
+        let rest = self.owed.mul_f64((1.0 - share) / share);
+        self.owed = Duration::ZERO;
+        tokio::time::sleep(rest).await;
+        rest
+    }
+}
+
 /// The deadline of one fetch, which pacing sleeps push back.
 #[derive(Debug)]
 struct Deadline {
     at: Instant,
     seconds: u64,
-    pace: Pace,
-    /// Sink work not yet paid for by a sleep.
-    owed: Duration,
+    pacer: Pacer,
 }
 
 impl Deadline {
@@ -99,8 +137,7 @@ impl Deadline {
         Self {
             at: Instant::now() + limits.timeout,
             seconds: limits.timeout.as_secs(),
-            pace,
-            owed: Duration::ZERO,
+            pacer: Pacer::new(pace),
         }
     }
 
@@ -114,20 +151,13 @@ impl Deadline {
             })
     }
 
-    /// Feeds `chunk` to `sink`, then sleeps as the pace asks.
+    /// Feeds `chunk` to `sink`, then rests as the pace asks.
     async fn feed(&mut self, sink: &mut dyn Sink, chunk: &[u8]) -> Result<()> {
         let started = Instant::now();
         sink.write(chunk)?;
-        let Pace::Share(share) = self.pace else {
-            return Ok(());
-        };
-        self.owed += started.elapsed();
-        if self.owed >= PACE_SLICE {
-            let share = share.clamp(0.01, 1.0);
-            let rest = self.owed.mul_f64((1.0 - share) / share);
-            self.owed = Duration::ZERO;
-            self.at += rest;
-            tokio::time::sleep(rest).await;
+        if self.pacer.pace != Pace::Full {
+            let slept = self.pacer.rest(started.elapsed()).await;
+            self.at += slept;
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ use crate::decision::{
     Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
 };
 use crate::error::{Error, Result, bounded};
-use crate::fetch::{Fetcher, Limits, Pace, Streamed};
+use crate::fetch::{Fetcher, Limits, Pace, Pacer, Streamed};
 use crate::source::{Fetched, SourceUri, Validator};
 use crate::time::{Clock, UnixTime};
 use crate::truststore::TrustStore;
@@ -469,6 +469,18 @@ impl CrlRefresher {
                 return;
             }
             Ok(Streamed::Body(validator)) => {
+                // Sorting the index (tens of milliseconds of CPU for a
+                // million entries) is done a bucket at a time, at the same
+                // pace, so requests run in between.
+                let mut pacer = Pacer::new(pace);
+                loop {
+                    let step = std::time::Instant::now();
+                    if !ingest.prepare_step() {
+                        break;
+                    }
+                    pacer.rest(step.elapsed()).await;
+                }
+                let now = self.clock.now();
                 (ingest.finish(now, self.config.crl_time_policy()), validator)
             }
             Err(e) if e.is_fetch_failure() => {

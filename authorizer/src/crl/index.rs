@@ -334,6 +334,10 @@ pub(super) struct IndexBuilder {
     /// The last packed serial, while they arrive in ascending order.
     last: Option<(u64, u64, u32)>,
     in_order: bool,
+    /// The buckets before this one are sorted (see [`Self::sort_step`]).
+    sorted: usize,
+    /// Room for [`sort_bucket`], reused from one bucket to the next.
+    scratch: Vec<Packed>,
 }
 
 impl IndexBuilder {
@@ -347,6 +351,8 @@ impl IndexBuilder {
             reserve_left: 0,
             last: None,
             in_order: true,
+            sorted: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -418,8 +424,32 @@ impl IndexBuilder {
         self.packed + self.long.len()
     }
 
+    /// Sorts the next bucket not yet sorted, once every serial is in.
+    /// Returns whether there is more to sort. [`Self::finish`] sorts what
+    /// is left; calling this first splits that work into steps of one
+    /// bucket (well under a millisecond each), between which a refresh
+    /// running behind the requests lets them run.
+    pub(super) fn sort_step(&mut self) -> bool {
+        if self.in_order || self.buckets.is_empty() {
+            return false;
+        }
+        while let Some(records) = self.buckets.get_mut(self.sorted) {
+            let number = self.sorted;
+            self.sorted += 1;
+            if records.len() > 1 {
+                // Every record of a bucket shares its octets up to the
+                // leading one: sort on the octets after it.
+                let lead = PACKED_WIDTH - 1 - number / 256;
+                sort_bucket(records, lead + 1, &mut self.scratch);
+                return self.sorted < self.buckets.len();
+            }
+        }
+        false
+    }
+
     /// The index: sorted (unless the list was in order) and deduplicated.
-    pub(super) fn finish(self) -> RevokedSet {
+    pub(super) fn finish(mut self) -> RevokedSet {
+        while self.sort_step() {}
         let Self {
             mut flat,
             buckets,
@@ -428,7 +458,6 @@ impl IndexBuilder {
             ..
         } = self;
         let mut packed = 0;
-        let mut scratch = Vec::new();
         let records = if buckets.is_empty() {
             if !in_order {
                 radix_sort(&mut flat);
@@ -443,12 +472,6 @@ impl IndexBuilder {
                     .enumerate()
                     .filter(|(_, records)| !records.is_empty())
                     .map(|(number, mut records)| {
-                        if !in_order {
-                            // Every record of a bucket shares its octets up
-                            // to the leading one: sort on the octets after.
-                            let lead = PACKED_WIDTH - 1 - number / 256;
-                            sort_bucket(&mut records, lead + 1, &mut scratch);
-                        }
                         records.dedup();
                         packed += records.len();
                         (
@@ -561,6 +584,28 @@ mod tests {
         for p in &serials {
             assert!(set.contains(&Serial::from_integer_bytes(p)));
         }
+    }
+
+    #[test]
+    fn sorting_a_bucket_at_a_time_gives_the_same_index_as_all_at_once() {
+        let serials = records(20_000, 13);
+        let build = |steps: bool| {
+            let mut b = IndexBuilder::new();
+            b.plan(serials.len());
+            for p in &serials {
+                b.push_normalized(crate::serial::normalize(p));
+            }
+            let mut n = 0;
+            while steps && b.sort_step() {
+                n += 1;
+            }
+            (b.finish(), n)
+        };
+        let (whole, _) = build(false);
+        let (stepped, steps) = build(true);
+        assert!(steps > 10, "{steps} steps");
+        assert!(whole.iter().eq(stepped.iter()));
+        assert_eq!(whole.len(), stepped.len());
     }
 
     #[test]

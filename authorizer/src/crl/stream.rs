@@ -531,6 +531,18 @@ impl<'a> CrlIngest<'a> {
         Ok(())
     }
 
+    /// Does one step (one bucket) of sorting the index, once every entry is
+    /// in: a refresh running behind the requests calls it until it returns
+    /// `false`, and lets them run in between, so [`Self::finish`] is left
+    /// with only the signature check. Returns `false` when there is nothing
+    /// (more) to do, or the entries are not all in yet.
+    pub fn prepare_step(&mut self) -> bool {
+        if self.phase != Phase::Tail {
+            return false;
+        }
+        self.head.as_mut().is_some_and(|h| h.index.sort_step())
+    }
+
     /// Ends the body: checks the signature over the digest, then, and only
     /// then, reads the authenticated extensions and dates and returns the
     /// verified CRL, as of `now`.

@@ -246,9 +246,16 @@ fn check(dir: &Path, tool: &str, n: usize) {
     assert_eq!(index, reference_serials(&der), "{tool}, {n} entries");
 
     let mut random = xorshift(n as u64 + 1);
+    // A few octets first, then everything at once: a network's small first
+    // read, then a large one.
+    let mut first = [5usize, 90].into_iter();
     let mut cuts: Vec<(&str, Cut)> = vec![
         ("1,000-octet chunks", Box::new(|| 1000)),
         ("64 KiB chunks", Box::new(|| 64 * 1024)),
+        (
+            "5 and 90 octets, then the rest at once",
+            Box::new(move || first.next().unwrap_or(usize::MAX)),
+        ),
         (
             "random chunks of 1 to 3,000 octets",
             Box::new(move || 1 + (random() % 3000) as usize),

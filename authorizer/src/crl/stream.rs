@@ -36,6 +36,9 @@ use crate::truststore::{CaKey, TrustStore};
 /// CRL's take a few hundred; a body whose issuer name alone is megabytes is
 /// refused as soon as that name's length is read.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// How much of a chunk is added to an incomplete head at a time.
+const HEAD_STEP: usize = 1024;
+
 /// The most octets after the revoked entries (`crlExtensions`, the
 /// signature algorithm and the signature). A real CRL's take under 4 KiB.
 pub const MAX_TAIL_BYTES: usize = 64 * 1024;
@@ -255,14 +258,19 @@ impl<'a> CrlIngest<'a> {
         Ok(())
     }
 
-    /// How many more octets the partial element in `pending` needs (a guess
-    /// of 1 while its header is incomplete; everything, for buffered phases).
+    /// How many more octets the partial element in `pending` needs: exactly,
+    /// for an entry whose header has arrived (1 until it has); a kilobyte at
+    /// a time for the head, whose size is known only once it is read, so a
+    /// large chunk after a small first one is not copied whole into
+    /// `pending` (nor refused by its bound); everything, for the buffered
+    /// tail and PEM.
     fn shortfall(&self) -> usize {
         match self.phase {
             Phase::Entries { .. } => match der::header(&self.pending) {
                 Ok(Some(h)) => h.total().saturating_sub(self.pending.len()),
                 _ => 1,
             },
+            Phase::Head => HEAD_STEP,
             _ => usize::MAX,
         }
     }

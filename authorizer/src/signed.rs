@@ -560,19 +560,24 @@ impl PublicKey {
     pub fn verify(&self, signed: &SignedData<'_>) -> Result<(), SignatureError> {
         let algorithm = SignatureAlgorithm::from_der(signed.algorithm)
             .map_err(SignatureError::UnsupportedAlgorithm)?;
+        self.verifier(algorithm)?
+            .verify(signed.tbs, signed.signature)
+            .map_err(|_| SignatureError::Invalid)
+    }
+
+    /// This key, for signatures of `algorithm`, which must fit it.
+    fn verifier(
+        &self,
+        algorithm: SignatureAlgorithm,
+    ) -> Result<UnparsedPublicKey<&[u8]>, SignatureError> {
         let verifier = algorithm
             .verifier(self.algorithm)
             .ok_or(SignatureError::WrongKeyType {
                 algorithm,
                 key: self.algorithm,
             })?;
-        UnparsedPublicKey::new(verifier, &self.key)
-            .verify(signed.tbs, signed.signature)
-            .map_err(|_| SignatureError::Invalid)
+        Ok(UnparsedPublicKey::new(verifier, &self.key))
     }
-}
-
-impl PublicKey {
     /// Checks `signature` over a signed part whose digest under `algorithm`
     /// is `digest`, computed while the part streamed in (a 50 MB CRL is then
     /// never held whole). The same allowlist and key fit as [`Self::verify`].
@@ -582,17 +587,11 @@ impl PublicKey {
         digest: &digest::Digest,
         signature: &[u8],
     ) -> Result<(), SignatureError> {
-        let verifier = algorithm
-            .verifier(self.algorithm)
-            .ok_or(SignatureError::WrongKeyType {
-                algorithm,
-                key: self.algorithm,
-            })?;
+        let key = self.verifier(algorithm)?;
         if digest.algorithm() != algorithm.digest() {
             return Err(SignatureError::Invalid);
         }
-        UnparsedPublicKey::new(verifier, &self.key)
-            .verify_digest(digest, signature)
+        key.verify_digest(digest, signature)
             .map_err(|_| SignatureError::Invalid)
     }
 }

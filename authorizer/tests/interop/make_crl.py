@@ -1,5 +1,7 @@
 """Makes one CA, a CRL of N entries and a few client certificates with
-pyca/cryptography, for `authorizer/tests/streaming.rs`.
+pyca/cryptography, for `authorizer/tests/streaming.rs`. The CA and the
+certificates come from `make_pki.py`'s helpers; the CRL is built here, for
+size.
 
 Usage: python3 make_crl.py OUT_DIR N SEED
 
@@ -15,50 +17,15 @@ import sys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
-def name(cn):
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Temperature Testers, Inc."),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
-        ]
-    )
+from make_pki import NOW, Signer, make_ca, make_leaf
 
 
 def main():
     out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     rng = random.Random(seed)
-    key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = name("Devices CA")
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - datetime.timedelta(days=1))
-        .not_valid_after(NOW + datetime.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    signer = Signer(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+    ca = make_ca("Devices CA", signer)
     with open(f"{out}/ca.pem", "wb") as f:
         f.write(ca.public_bytes(serialization.Encoding.PEM))
 
@@ -86,13 +53,13 @@ def main():
     # The entries go to the constructor at once: adding them one by one
     # copies the builder's list each time, quadratic in N.
     builder = x509.CertificateRevocationListBuilder(
-        issuer_name=ca_name,
+        issuer_name=ca.subject,
         last_update=NOW - datetime.timedelta(minutes=5),
         next_update=NOW + datetime.timedelta(days=1),
         extensions=[],
         revoked_certificates=entries,
     ).add_extension(x509.CRLNumber(7), critical=False)
-    crl = builder.sign(key, hashes.SHA256())
+    crl = signer.sign(builder)
     with open(f"{out}/crl.der", "wb") as f:
         f.write(crl.public_bytes(serialization.Encoding.DER))
 
@@ -101,20 +68,7 @@ def main():
     for kind, serial in picks:
         k = counts.get(kind, 0)
         counts[kind] = k + 1
-        leaf_key = ec.generate_private_key(ec.SECP256R1())
-        leaf = (
-            x509.CertificateBuilder()
-            .subject_name(name(f"device-{kind}-{k}"))
-            .issuer_name(ca_name)
-            .public_key(leaf_key.public_key())
-            .serial_number(serial)
-            .not_valid_before(NOW - datetime.timedelta(days=1))
-            .not_valid_after(NOW + datetime.timedelta(days=30))
-            .add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-            )
-            .sign(key, hashes.SHA256())
-        )
+        leaf = make_leaf(ca, signer, serial)
         with open(f"{out}/{kind}-{k}.pem", "wb") as f:
             f.write(leaf.public_bytes(serialization.Encoding.PEM))
 

@@ -196,12 +196,6 @@ impl<'a> CrlIngest<'a> {
         }
     }
 
-    /// How many revoked entries were read so far.
-    #[must_use]
-    pub fn entries_read(&self) -> usize {
-        self.head.as_ref().map_or(0, |h| h.index.len())
-    }
-
     /// Feeds the next octets. An error refuses the whole CRL: stop feeding
     /// (a download can stop too), and every later call fails.
     pub fn push(&mut self, mut chunk: &[u8]) -> Result<()> {

@@ -404,15 +404,7 @@ async fn run(binary: &Path, runs: usize, entries: usize, big_entries: usize, sha
         .send()
         .await
         .unwrap();
-    let endpoint = moto.endpoint();
-    let s3_env = [
-        ("AWS_ENDPOINT_URL_S3", endpoint.as_str()),
-        ("S3_FORCE_PATH_STYLE", "true"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ];
+    let s3_env = moto.function_env();
     let over_s3 = json!({
         "truststore": truststore_uri,
         "issuers": [{"name": "devices", "match": {"CN": "Devices CA"}, "crl": "s3://pki/crl/devices.crl"}],
@@ -420,7 +412,7 @@ async fn run(binary: &Path, runs: usize, entries: usize, big_entries: usize, sha
         "max_fetch_bytes": 256 * 1024 * 1024
     });
     for mb in [128, 256] {
-        let run = scene.cold_starts(mb, runs, &over_s3, &s3_env).await;
+        let run = scene.cold_starts(mb, runs, &over_s3, &s3_env.pairs()).await;
         report_row("S3 (moto)", mb, &run);
     }
     drop(moto);

@@ -461,7 +461,7 @@ impl CrlRefresher {
             .fetcher
             .fetch_to(&cached.source, previous.as_ref(), &mut ingest, pace)
             .await;
-        let now = self.clock.now();
+        let mut now = self.clock.now();
         let (result, validator) = match fetched {
             Ok(Streamed::NotModified) => {
                 tracing::debug!(event = "not_modified", source = %cached.source);
@@ -480,7 +480,8 @@ impl CrlRefresher {
                     }
                     pacer.rest(step.elapsed()).await;
                 }
-                let now = self.clock.now();
+                // The same time verifies the CRL and installs it.
+                now = self.clock.now();
                 (ingest.finish(now, self.config.crl_time_policy()), validator)
             }
             Err(e) if e.is_fetch_failure() => {

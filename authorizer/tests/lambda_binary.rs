@@ -162,18 +162,10 @@ async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_varia
     }
 
     let api = RuntimeApi::start().await;
-    let endpoint = moto.endpoint();
-    let child = api.spawn(
-        binary(),
-        &[
-            ("AUTHORIZER_CONFIG", "s3://pki/config/authorizer.json"),
-            ("AWS_ENDPOINT_URL_S3", endpoint.as_str()),
-            ("S3_FORCE_PATH_STYLE", "true"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ],
-    );
+    let s3_env = moto.function_env();
+    let mut env = s3_env.pairs();
+    env.push(("AUTHORIZER_CONFIG", "s3://pki/config/authorizer.json"));
+    let child = api.spawn(binary(), &env);
     let resp = api
         .invoke(events::rest(Some(&ca.leaf(&[0x41]).pem())), INVOKE_TIMEOUT)
         .await

@@ -259,19 +259,7 @@ async fn binary_checks_private_ca_partitions_found_through_crl_from_cdp_on_s3() 
         "issuers": [{"name": "devices", "match": {"CN": "Private CA"},
                      "crl_from_cdp": [{"prefix": "http://crl.example.test/crl/", "fetch": "s3://pki-crls/crl/"}]}]
     });
-    let endpoint = moto.endpoint();
-    let f = Function::start(
-        &config,
-        &[
-            ("AWS_ENDPOINT_URL_S3", endpoint.as_str()),
-            ("S3_FORCE_PATH_STYLE", "true"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ],
-    )
-    .await;
+    let f = Function::start(&config, &moto.function_env().pairs()).await;
     let leaf = |serial: u8, p: &str| ca.leaf(&serial20(serial)).cdp(&cdp(p)).pem();
     assert_eq!(f.reason(&leaf(0x11, "0a1b")).await, revoked());
     assert_eq!(f.reason(&leaf(0x12, "0a1b")).await, None);

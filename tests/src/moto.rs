@@ -77,6 +77,20 @@ impl Moto {
         format!("http://{}", self.addr)
     }
 
+    /// The environment a function binary needs to use this server as its S3
+    /// (endpoint, path-style addressing, test credentials, no instance
+    /// metadata lookups).
+    pub fn function_env(&self) -> FunctionEnv {
+        FunctionEnv(vec![
+            ("AWS_ENDPOINT_URL_S3", self.endpoint()),
+            ("S3_FORCE_PATH_STYLE", "true".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ])
+    }
+
     /// AWS configuration for this server, with the workspace's own HTTPS
     /// stack and test credentials; the host's AWS environment is ignored.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
@@ -97,6 +111,17 @@ impl Moto {
             .force_path_style(true)
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+/// Environment variables for a function binary (see [`Moto::function_env`]).
+#[derive(Clone, Debug)]
+pub struct FunctionEnv(Vec<(&'static str, String)>);
+
+impl FunctionEnv {
+    /// The variables as the Runtime API host takes them.
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str())).collect()
     }
 }
 

@@ -163,6 +163,18 @@ fn head_field<'d>(
     }))
 }
 
+/// The header of the SEQUENCE at the start of `data`, if it has arrived.
+fn sequence_header(data: &[u8], what: &'static str) -> Result<Option<der::Header>> {
+    let header = der::header(data).map_err(|problem| bad(der::Malformed { what, problem }))?;
+    match header {
+        Some(h) if h.tag != der::SEQUENCE => Err(bad(der::Malformed {
+            what,
+            problem: "unexpected tag",
+        })),
+        h => Ok(h),
+    }
+}
+
 fn is_time(tag: Option<&u8>) -> bool {
     matches!(tag, Some(&der::UTC_TIME | &der::GENERALIZED_TIME))
 }
@@ -316,38 +328,15 @@ impl<'a> CrlIngest<'a> {
     /// Reads the head from `data` (which starts at offset 0), or `None` until
     /// it has all arrived. Runs the cheap checks, then starts the digest.
     fn read_head(&mut self, data: &[u8]) -> Result<Option<usize>> {
-        let Some(outer) = der::header(data).map_err(|p| {
-            bad(der::Malformed {
-                what: "the outer SEQUENCE",
-                problem: p,
-            })
-        })?
-        else {
+        let Some(outer) = sequence_header(data, "the outer SEQUENCE")? else {
             return Ok(None);
         };
-        if outer.tag != der::SEQUENCE {
-            return Err(bad(der::Malformed {
-                what: "the outer SEQUENCE",
-                problem: "unexpected tag",
-            }));
-        }
         let total = outer.total();
         let tbs_start = outer.header_len;
-        let Some(tbs) = der::header(data.get(tbs_start..).unwrap_or_default()).map_err(|p| {
-            bad(der::Malformed {
-                what: "the signed part",
-                problem: p,
-            })
-        })?
-        else {
+        let tbs_bytes = data.get(tbs_start..).unwrap_or_default();
+        let Some(tbs) = sequence_header(tbs_bytes, "the signed part")? else {
             return Ok(None);
         };
-        if tbs.tag != der::SEQUENCE {
-            return Err(bad(der::Malformed {
-                what: "the signed part",
-                problem: "unexpected tag",
-            }));
-        }
         let tbs_end = tbs_start.saturating_add(tbs.total());
         if tbs_end > total {
             return Err(bad(der::Malformed {

@@ -166,7 +166,7 @@ impl Drop for Cgroup {
 /// One start of the function in a shape.
 struct Function {
     api: RuntimeApi,
-    child: tokio::process::Child,
+    child: mtls_tests::runtime_api::Process,
     cgroup: Cgroup,
     ready: Option<Duration>,
 }

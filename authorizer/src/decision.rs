@@ -40,6 +40,19 @@ pub enum DenyReason {
 }
 
 impl DenyReason {
+    /// Every reason code, in the README's order.
+    pub const ALL: [Self; 9] = [
+        Self::MissingCertificate,
+        Self::MalformedCertificate,
+        Self::IssuerNotAllowed,
+        Self::SubjectNotAllowed,
+        Self::Expired,
+        Self::NotYetValid,
+        Self::Revoked,
+        Self::CrlUnavailable,
+        Self::InternalError,
+    ];
+
     /// The reason code string.
     #[must_use]
     pub fn as_str(self) -> &'static str {

@@ -16,13 +16,17 @@ use serde_json::{Map, Value};
 use crate::cache::{
     CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard, Schedule, Slot,
 };
-use crate::config::{CdpSource, Config, PolicyResource, Revocation};
+use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
 use crate::crl::{Coverage, CrlIngest};
 use crate::decision::{
     Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
 };
 use crate::error::{Error, Result, bounded};
 use crate::fetch::{Fetcher, Limits, Pace, Pacer, Streamed};
+use crate::metrics::{
+    Cause, CrlInUse, CrlRecord, DecisionRecord, Namespace, RefreshOutcome, RequestIds,
+    TruststoreRecord, request_id,
+};
 use crate::source::{Fetched, SourceUri, Validator};
 use crate::time::{Clock, UnixTime};
 use crate::truststore::TrustStore;
@@ -48,6 +52,78 @@ impl HttpApiResponse {
             ))),
         }
     }
+}
+
+/// Where the EMF lines (decisions, CRL refreshes, the truststore) go.
+pub trait LineSink: Send + Sync + std::fmt::Debug {
+    /// Writes one line (the sink adds the newline).
+    fn line(&self, line: &str);
+}
+
+/// The process's standard output, where Lambda collects the log and
+/// CloudWatch extracts the metrics.
+#[derive(Debug)]
+pub struct Stdout;
+
+impl LineSink for Stdout {
+    fn line(&self, line: &str) {
+        use std::io::Write;
+        // One locked write per line: it never interleaves with the tracing
+        // lines, which take the same lock.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// Nowhere: for library users and tests that do not read the lines.
+#[derive(Debug)]
+pub struct Discard;
+
+impl LineSink for Discard {
+    fn line(&self, _: &str) {}
+}
+
+/// The EMF output: a namespace and a sink.
+#[derive(Clone, Debug)]
+pub struct Telemetry {
+    namespace: Arc<Namespace>,
+    sink: Arc<dyn LineSink>,
+}
+
+impl Telemetry {
+    /// Lines in `namespace` to `sink`.
+    #[must_use]
+    pub fn new(namespace: Namespace, sink: Arc<dyn LineSink>) -> Self {
+        Self {
+            namespace: Arc::new(namespace),
+            sink,
+        }
+    }
+
+    /// No lines at all.
+    #[must_use]
+    pub fn discard() -> Self {
+        Self::new(Namespace::default(), Arc::new(Discard))
+    }
+
+    fn emit(&self, line: &str) {
+        if !line.is_empty() {
+            self.sink.line(line);
+        }
+    }
+
+    fn crl(&self, record: &CrlRecord<'_>) {
+        self.emit(&record.to_line(&self.namespace));
+    }
+}
+
+/// What the Lambda runtime says about one invocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// The Lambda request id.
+    pub request_id: Option<String>,
+    /// The X-Ray trace header (`_X_AMZN_TRACE_ID`).
+    pub trace_id: Option<String>,
 }
 
 /// Which kind of authorizer event arrived.
@@ -83,6 +159,17 @@ impl EventKind {
         } else {
             Self::Unknown
         }
+    }
+
+    /// API Gateway's request ids: `requestContext.requestId` (both
+    /// formats) and `requestContext.extendedRequestId` (REST).
+    #[must_use]
+    pub fn api_request_ids(event: &Value) -> (Option<String>, Option<String>) {
+        let id = |p: &str| request_id(event.pointer(p).and_then(Value::as_str));
+        (
+            id("/requestContext/requestId"),
+            id("/requestContext/extendedRequestId"),
+        )
     }
 
     /// The `clientCertPem` at the place this event format keeps it.
@@ -415,6 +502,7 @@ pub struct Authorizer {
     background_pace: Pace,
     /// The refreshes running behind the requests (see [`Authorizer::settle`]).
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    telemetry: Telemetry,
 }
 
 /// What a CRL refresh needs, cheap to clone into a background task.
@@ -425,6 +513,7 @@ struct CrlRefresher {
     clock: Arc<dyn Clock>,
     /// The newest CRL seen of each sequence, across all sources.
     rollback: Arc<Mutex<RollbackGuard>>,
+    telemetry: Telemetry,
 }
 
 impl std::fmt::Debug for CrlRefresher {
@@ -438,6 +527,7 @@ impl CrlRefresher {
     /// body through [`CrlIngest`] at `pace`, and offers the result to the
     /// slot. The caller holds the slot's single-flight guard. Never removes a
     /// good CRL: failures and rejected candidates are logged and recorded.
+    /// Every refresh ends with the source's `crl_metrics` line.
     async fn run(
         &self,
         rule_index: usize,
@@ -448,10 +538,40 @@ impl CrlRefresher {
         let Some(rule) = self.config.issuers.get(rule_index) else {
             return;
         };
+        let started = std::time::Instant::now();
+        let outcome = self.refresh(rule, cached, truststore, pace).await;
+        let load_ms = started.elapsed().as_secs_f64() * 1e3;
+        let in_use = cached.read(|s| {
+            s.current().and_then(|set| set.newest()).map(|c| CrlInUse {
+                this_update: c.this_update(),
+                next_update: c.next_update(),
+                entries: c.revoked().len(),
+            })
+        });
+        let source = cached.source.to_string();
+        self.telemetry.crl(&CrlRecord {
+            time: self.clock.now(),
+            issuer: &rule.name,
+            source: &source,
+            outcome,
+            in_use,
+            load_ms: Some(load_ms),
+        });
+    }
+
+    async fn refresh(
+        &self,
+        rule: &IssuerRule,
+        cached: &Cached<CrlSet>,
+        truststore: Option<Arc<TrustStore>>,
+        pace: Pace,
+    ) -> RefreshOutcome {
         let Some(truststore) = truststore else {
             let now = self.clock.now();
-            cached.write(|s| s.fail(now, Error::Truststore("not loaded".into())));
-            return;
+            let e = Error::Truststore("not loaded".into());
+            let cause = Cause::of(&e);
+            cached.write(|s| s.fail(now, e));
+            return RefreshOutcome::Failed(cause);
         };
         let previous = cached.read(|s| s.validator().cloned());
         let expected = RuleIssuer(rule);
@@ -466,7 +586,7 @@ impl CrlRefresher {
             Ok(Streamed::NotModified) => {
                 tracing::debug!(event = "not_modified", source = %cached.source);
                 cached.write(|s| s.confirm(now, None));
-                return;
+                return RefreshOutcome::Unchanged;
             }
             Ok(Streamed::Body(validator)) => {
                 // Sorting the index (tens of milliseconds of CPU for a
@@ -498,8 +618,9 @@ impl CrlRefresher {
                     kept_until = kept.map(|t| t.offset(self.config.crl_grace_seconds).to_string()),
                     "CRL refresh failed; the last good CRL stays in use until nextUpdate + grace"
                 );
+                let cause = Cause::of(&e);
                 cached.write(|s| s.fail(now, e));
-                return;
+                return RefreshOutcome::Failed(cause);
             }
             // Refused while it streamed in (wrong issuer, malformed, too large
             // where no real CRL is): the rest was never downloaded.
@@ -535,20 +656,27 @@ impl CrlRefresher {
                         "CRL verified and loaded"
                     );
                 }
+                RefreshOutcome::Installed
             }
-            Ok(Offered::Unchanged) => tracing::debug!(
-                event = "crl_unchanged",
-                issuer = %rule.name,
-                source = %cached.source,
-                "the source served the CRL already in use"
-            ),
-            Err(e) => tracing::warn!(
-                event = "crl_rejected",
-                issuer = %rule.name,
-                source = %cached.source,
-                error = %e,
-                "CRL rejected; the last good CRL stays in use"
-            ),
+            Ok(Offered::Unchanged) => {
+                tracing::debug!(
+                    event = "crl_unchanged",
+                    issuer = %rule.name,
+                    source = %cached.source,
+                    "the source served the CRL already in use"
+                );
+                RefreshOutcome::Unchanged
+            }
+            Err(e) => {
+                tracing::warn!(
+                    event = "crl_rejected",
+                    issuer = %rule.name,
+                    source = %cached.source,
+                    error = %e,
+                    "CRL rejected; the last good CRL stays in use"
+                );
+                RefreshOutcome::Failed(Cause::of(&e))
+            }
         }
     }
 }
@@ -613,6 +741,26 @@ impl Authorizer {
         clock: Arc<dyn Clock>,
         http_api_response: HttpApiResponse,
     ) -> Result<Self> {
+        Self::start_with_telemetry(
+            config,
+            fetcher,
+            clock,
+            http_api_response,
+            Telemetry::discard(),
+        )
+        .await
+    }
+
+    /// [`Authorizer::start_with`], writing the EMF lines (decisions, CRL
+    /// refreshes, the truststore's expiry) to `telemetry`, from the cold
+    /// start's loads on.
+    pub async fn start_with_telemetry(
+        config: Config,
+        fetcher: Fetcher,
+        clock: Arc<dyn Clock>,
+        http_api_response: HttpApiResponse,
+        telemetry: Telemetry,
+    ) -> Result<Self> {
         let fetcher = fetcher.with_limits(Self::fetch_limits(&config));
         let max_cdp =
             NonZeroUsize::new(config.max_cdp_crls_per_issuer).unwrap_or(NonZeroUsize::MIN);
@@ -637,7 +785,9 @@ impl Authorizer {
                 fetcher: Arc::clone(&fetcher),
                 clock: Arc::clone(&clock),
                 rollback: Arc::new(Mutex::new(rollback)),
+                telemetry: telemetry.clone(),
             },
+            telemetry,
             config,
             fetcher,
             clock,
@@ -767,8 +917,16 @@ impl Authorizer {
             tracing::warn!(event = "truststore_refresh_failed", source = %cached.source, error = %e,
                 "truststore refresh failed; keeping the last good truststore");
         };
+        let due = cached.read(|s| s.is_due(now, schedule));
         let changed = match cached.fetch_if_changed(&self.fetcher, now, schedule).await {
-            None => return,
+            None => {
+                // Confirmed unchanged: the expiry is one day closer, and the
+                // alarm keeps getting data points.
+                if due {
+                    self.truststore_metrics(now);
+                }
+                return;
+            }
             Some(Ok(changed)) => changed,
             Some(Err(e)) => return warn(&e), // already recorded
         };
@@ -796,12 +954,32 @@ impl Authorizer {
                     );
                 }
                 cached.write(|s| s.install(now, ts, validator, sha256));
+                self.truststore_metrics(now);
             }
             Err(e) => {
                 warn(&e);
                 cached.write(|s| s.fail(now, e));
             }
         }
+    }
+
+    /// The `truststore_metrics` line of the truststore in use.
+    fn truststore_metrics(&self, now: UnixTime) {
+        let Some(ts) = self.truststore.current() else {
+            return;
+        };
+        let Some(first_expiry) = ts.first_expiry() else {
+            return;
+        };
+        let source = self.truststore.source.to_string();
+        let line = TruststoreRecord {
+            time: now,
+            source: &source,
+            cas: ts.len(),
+            first_expiry,
+        }
+        .to_line(&self.telemetry.namespace);
+        self.telemetry.emit(&line);
     }
 
     /// Starts the refresh of `slot` (a source of the certificate `matched`)
@@ -973,6 +1151,13 @@ impl Authorizer {
     /// Handles one Lambda event: never fails, never panics on input. Anything
     /// unexpected is a Deny.
     pub async fn handle(&self, event: &Value) -> Value {
+        self.handle_invocation(event, &Invocation::default()).await
+    }
+
+    /// [`Authorizer::handle`], with the runtime's request and trace ids for
+    /// the decision line.
+    pub async fn handle_invocation(&self, event: &Value, invocation: &Invocation) -> Value {
+        let started = std::time::Instant::now();
         let kind = EventKind::detect(event);
         let outcome = match kind {
             EventKind::Unknown => Outcome::plain(Decision::deny(
@@ -982,12 +1167,45 @@ impl Authorizer {
             )),
             _ => self.decide(kind.client_cert_pem(event)).await,
         };
-        log_decision(&outcome);
-        kind.response(
+        let response = kind.response(
             &outcome.decision,
             self.config.policy_resource,
             self.http_api_response,
-        )
+        );
+        let (api_request_id, api_extended_request_id) = EventKind::api_request_ids(event);
+        let ids = RequestIds {
+            lambda_request_id: request_id(invocation.request_id.as_deref()),
+            api_request_id,
+            api_extended_request_id,
+            trace_id: request_id(invocation.trace_id.as_deref()),
+        };
+        self.log_decision(&outcome, &ids, started.elapsed());
+        response
+    }
+
+    /// The decision line, which is also the `Decisions` and
+    /// `DecisionLatency` metrics. Never the PEM.
+    fn log_decision(&self, outcome: &Outcome, ids: &RequestIds, took: Duration) {
+        let id = outcome.decision.identity();
+        let (reason, detail) = match &outcome.decision {
+            Decision::Allow(_) => (None, None),
+            Decision::Deny { reason, detail, .. } => (Some(reason.as_str()), Some(detail.as_str())),
+        };
+        let line = DecisionRecord {
+            time: self.clock.now(),
+            issuer: id.issuer.as_deref(),
+            allowed: outcome.decision.is_allow(),
+            reason,
+            latency_ms: took.as_secs_f64() * 1e3,
+            serial: &id.serial_number,
+            subject: &id.subject_dn,
+            fingerprint: &id.fingerprint_sha256,
+            crl_age_seconds: outcome.crl_age_seconds,
+            detail,
+            ids,
+        }
+        .to_line(&self.telemetry.namespace);
+        self.telemetry.emit(&line);
     }
 }
 
@@ -1008,26 +1226,4 @@ fn unavailable_detail(sources: &[CrlSlot]) -> String {
         );
     }
     errors.join("; ")
-}
-
-/// One structured line per decision. Never the PEM.
-fn log_decision(outcome: &Outcome) {
-    let id = outcome.decision.identity();
-    let (decision, reason, detail) = match &outcome.decision {
-        Decision::Allow(_) => ("allow", None, None),
-        Decision::Deny { reason, detail, .. } => {
-            ("deny", Some(reason.as_str()), Some(detail.as_str()))
-        }
-    };
-    tracing::info!(
-        event = "decision",
-        decision,
-        reason,
-        issuer = id.issuer.as_deref(),
-        serial = %id.serial_number,
-        subject = %id.subject_dn,
-        fingerprint = %id.fingerprint_sha256,
-        crl_age_seconds = outcome.crl_age_seconds,
-        detail,
-    );
 }

@@ -7,7 +7,7 @@
 //! verified, fresh CRL.
 //!
 //! The core ([`cert`], [`config`], [`crl`], [`decision`], [`cache`],
-//! [`signed`]) does no I/O and never reads the clock. [`fetch`] and [`lambda`]
+//! [`signed`], [`metrics`]) does no I/O and never reads the clock. [`fetch`] and [`lambda`]
 //! are the adapters.
 
 pub mod cache;
@@ -19,6 +19,7 @@ mod der;
 pub mod error;
 pub mod fetch;
 pub mod lambda;
+pub mod metrics;
 pub mod name;
 pub mod serial;
 pub mod signed;

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use authorizer::config::{Config, PolicyResource, Revocation};
 use authorizer::fetch::{Fetcher, Pace};
-use authorizer::lambda::{Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, load_config};
+use authorizer::lambda::{
+    Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, Invocation, Stdout, Telemetry, load_config,
+};
+use authorizer::metrics::{Metric, Namespace};
 use authorizer::time::SystemClock;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -13,6 +16,7 @@ use serde_json::Value;
 const USAGE: &str = "\
 usage: authorizer                        run as a Lambda function (the Runtime API)
        authorizer --check-config [FILE]  validate AUTHORIZER_CONFIG (or FILE) and exit
+       authorizer --print-metrics        print the metrics it emits (JSON) and exit
 
 --check-config loads the configuration exactly as the cold start does (inline JSON,
 file://, s3:// or https://), validates it, and prints what it will enforce. It does
@@ -25,6 +29,12 @@ async fn main() -> ExitCode {
     if let Some(arg) = args.next() {
         return match (arg.as_str(), args.next(), args.next()) {
             ("--check-config", file, None) => check_config(file).await,
+            ("--print-metrics", None, None) => {
+                use std::io::Write;
+                // `| head` closing the pipe is not an error worth a panic.
+                let _ = writeln!(std::io::stdout(), "{:#}", Metric::catalogue_json());
+                ExitCode::SUCCESS
+            }
             ("-h" | "--help", None, None) => {
                 println!("{USAGE}");
                 ExitCode::SUCCESS
@@ -45,6 +55,8 @@ async fn main() -> ExitCode {
         let config = load_config(config_var.as_deref(), &fetcher).await?;
         let http =
             HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())?;
+        let namespace =
+            Namespace::from_env_value(std::env::var("METRICS_NAMESPACE").ok().as_deref())?;
         // Refreshes behind the requests take half of Lambda's CPU share for
         // this memory size, so requests served meanwhile are not throttled.
         let pace = Pace::lambda_background(
@@ -52,7 +64,8 @@ async fn main() -> ExitCode {
                 .ok()
                 .as_deref(),
         );
-        Authorizer::start_with(config, fetcher, Arc::new(SystemClock), http)
+        let telemetry = Telemetry::new(namespace, Arc::new(Stdout));
+        Authorizer::start_with_telemetry(config, fetcher, Arc::new(SystemClock), http, telemetry)
             .await
             .map(|a| a.with_background_pace(pace))
     };
@@ -72,7 +85,21 @@ async fn main() -> ExitCode {
     );
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let authorizer = Arc::clone(&authorizer);
-        async move { Ok::<Value, lambda_runtime::Error>(authorizer.handle(&event.payload).await) }
+        async move {
+            let context = event.context;
+            let invocation = Invocation {
+                request_id: Some(context.request_id),
+                // The runtime sets the variable per invocation too; the
+                // context is the source that cannot race another thread.
+                trace_id: context
+                    .xray_trace_id
+                    .or_else(|| std::env::var("_X_AMZN_TRACE_ID").ok()),
+            };
+            let answer = authorizer
+                .handle_invocation(&event.payload, &invocation)
+                .await;
+            Ok::<Value, lambda_runtime::Error>(answer)
+        }
     }))
     .await;
     mtls_common::runtime_exit(served)
@@ -91,6 +118,8 @@ async fn check_config(file: Option<String>) -> ExitCode {
             .await
             .map_err(|e| e.to_string())?;
         HttpApiResponse::from_env_value(std::env::var("HTTP_API_RESPONSE").ok().as_deref())
+            .map_err(|e| e.to_string())?;
+        Namespace::from_env_value(std::env::var("METRICS_NAMESPACE").ok().as_deref())
             .map_err(|e| e.to_string())?;
         Ok::<Config, String>(config)
     };

@@ -9,6 +9,7 @@ use crate::cert::ClientCert;
 use crate::error::{Error, Result, bounded};
 use crate::name::format_dn;
 use crate::signed::{KeyId, PublicKey, SignedData, UnsupportedKey};
+use crate::time::UnixTime;
 
 /// The key of a truststore CA: usable, or outside the allowlist (then the
 /// CA verifies nothing, and everything it signed is refused).
@@ -28,6 +29,9 @@ pub struct CaCert {
     key: CaKey,
     /// `None` when the certificate has no keyUsage extension (all uses allowed).
     key_usage: Option<(bool, bool)>,
+    /// The end of its validity (RFC 5280 §4.1.2.5): API Gateway refuses
+    /// every handshake through this CA after it.
+    not_after: UnixTime,
 }
 
 impl CaCert {
@@ -50,7 +54,14 @@ impl CaCert {
             subject_dn: format_dn(cert.subject()),
             key,
             key_usage,
+            not_after: cert.validity().not_after.into(),
         })
+    }
+
+    /// The end of the CA certificate's validity.
+    #[must_use]
+    pub fn not_after(&self) -> UnixTime {
+        self.not_after
     }
 
     /// The CA's subject DN in text form.
@@ -217,6 +228,16 @@ impl TrustStore {
             CaKey::Unsupported(why) => Some((ca.subject_dn(), why)),
             CaKey::Usable(_) => None,
         })
+    }
+
+    /// The CA that expires first, with its `notAfter`: after it, API
+    /// Gateway refuses every client that chains to it.
+    #[must_use]
+    pub fn first_expiry(&self) -> Option<(UnixTime, &str)> {
+        self.cas
+            .iter()
+            .min_by_key(|ca| ca.not_after)
+            .map(|ca| (ca.not_after, ca.subject_dn()))
     }
 
     /// How many CA certificates the bundle holds.

@@ -135,6 +135,146 @@ async fn binary_answers_rest_and_http_api_events_through_the_runtime_api() {
         !logs.contains("BEGIN CERTIFICATE"),
         "the PEM must never be logged"
     );
+    // Each decision line is the metric record, traceable to API Gateway's
+    // access log and to the Lambda invocation.
+    for line in &decisions {
+        assert_eq!(line["Decisions"], 1, "{line}");
+        assert!(line["DecisionLatency"].is_number(), "{line}");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "MtlsAuthorizer",
+            "{line}"
+        );
+        assert!(line["lambda_request_id"].is_string(), "{line}");
+        assert!(
+            line["trace_id"].as_str().unwrap().starts_with("Root=1-"),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        revoked_line["api_request_id"],
+        "ach3c2d7-8e7f-4e6d-9b1c-5e7c1f3b5d6a"
+    );
+    assert_eq!(revoked_line["api_extended_request_id"], "RZ3hNEQ0IAMF1iw=");
+    let v2 = decisions
+        .iter()
+        .find(|d| d["api_request_id"] == "JKJaXmPLvHcESHA=")
+        .unwrap();
+    assert!(v2.get("api_extended_request_id").is_none(), "{v2}");
+    let allowed = decisions.iter().find(|d| d["decision"] == "allow").unwrap();
+    assert_eq!(allowed["reason"], "allowed");
+    let unknown = decisions
+        .iter()
+        .find(|d| d["reason"] == "internal_error")
+        .unwrap();
+    assert_eq!(unknown["issuer"], "none");
+}
+
+#[tokio::test]
+async fn binary_reports_crl_refresh_failures_and_rejections_with_their_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
+    let lab = Ca::new("Temperature Testers, Inc.", "Lab CA");
+    // Same name as the lab CA, another key: its CRL cannot verify.
+    let impostor = Ca::new("Temperature Testers, Inc.", "Lab CA");
+    std::fs::write(
+        dir.path().join("truststore.pem"),
+        format!("{}{}", ca.pem(), lab.pem()),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("lab.crl"),
+        impostor.crl().revoke(&serial20(1)).pem(),
+    )
+    .unwrap();
+    let config = json!({
+        "truststore": format!("file://{}/truststore.pem", dir.path().display()),
+        "issuers": [
+            {"name": "devices", "match": {"CN": "Devices CA"},
+             "crl": format!("file://{}/missing.crl", dir.path().display())},
+            {"name": "lab", "match": {"CN": "Lab CA"},
+             "crl": format!("file://{}/lab.crl", dir.path().display())}
+        ]
+    });
+    let api = RuntimeApi::start().await;
+    let child = api.spawn(
+        binary(),
+        &[
+            ("AUTHORIZER_CONFIG", config.to_string().as_str()),
+            ("METRICS_NAMESPACE", "Acme/mTLS"),
+        ],
+    );
+    let resp = api
+        .invoke(events::rest(Some(&ca.leaf(&[0x41]).pem())), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(resp["context"]["reason"], "crl_unavailable");
+    let logs = output_of(child).await;
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect();
+    let crl = |issuer: &str| {
+        lines
+            .iter()
+            .find(|v| v["event"] == "crl_metrics" && v["issuer"] == issuer)
+            .unwrap_or_else(|| panic!("no crl_metrics line for {issuer}:\n{logs}"))
+    };
+    let failed = crl("devices");
+    assert_eq!(
+        (
+            &failed["outcome"],
+            &failed["cause"],
+            &failed["CrlRefreshFailures"]
+        ),
+        (&json!("failed"), &json!("fetch"), &json!(1)),
+        "{failed}"
+    );
+    let rejected = crl("lab");
+    assert_eq!(
+        (
+            &rejected["outcome"],
+            &rejected["cause"],
+            &rejected["CrlRejected"]
+        ),
+        (&json!("rejected"), &json!("signature"), &json!(1)),
+        "{rejected}"
+    );
+    assert_eq!(
+        rejected["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Acme/mTLS",
+        "{rejected}"
+    );
+    let truststore = lines
+        .iter()
+        .find(|v| v["event"] == "truststore_metrics")
+        .unwrap_or_else(|| panic!("no truststore_metrics line:\n{logs}"));
+    assert_eq!(truststore["cas"], 2);
+    assert!(
+        truststore["TruststoreSecondsToFirstExpiry"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    let decision = lines.iter().find(|v| v["event"] == "decision").unwrap();
+    assert_eq!(
+        (&decision["issuer"], &decision["reason"]),
+        (&json!("devices"), &json!("crl_unavailable"))
+    );
+}
+
+#[test]
+fn print_metrics_matches_the_catalogue_the_infrastructure_checks_against() {
+    let out = std::process::Command::new(binary())
+        .arg("--print-metrics")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/metrics.json");
+    let committed: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        printed, committed,
+        "infra/metrics.json is stale: run `cargo run -p authorizer -- --print-metrics > infra/metrics.json`"
+    );
 }
 
 #[tokio::test]

@@ -22,9 +22,8 @@ use mtls_tests::events;
 use mtls_tests::http_server::HttpServer;
 use mtls_tests::moto::Moto;
 use mtls_tests::pki::{Ca, serial20};
-use mtls_tests::runtime_api::{RuntimeApi, output_of};
+use mtls_tests::runtime_api::{Process, RuntimeApi, output_of};
 use serde_json::{Value, json};
-use tokio::process::Child;
 
 const ORG: &str = "Temperature Testers, Inc.";
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,7 +38,7 @@ fn binary() -> PathBuf {
 /// The authorizer binary under a Runtime API host.
 struct Function {
     api: RuntimeApi,
-    child: Child,
+    child: Process,
 }
 
 impl Function {

@@ -6,12 +6,14 @@
 //!   API Gateway does (no revocation), and picks up a new truststore file.
 //! - [`server`] runs the real function binaries through the Lambda Runtime
 //!   API (`mtls-lambda-host`) and ties it together; [`dev`] prepares the
-//!   one-command development stack.
+//!   one-command development stack; [`summary`] is the periodic one-line
+//!   summary of decisions and latency.
 
 pub mod apigw;
 pub mod dev;
 pub mod error;
 pub mod server;
+pub mod summary;
 pub mod tls;
 
 pub use error::{Error, Result};

@@ -59,6 +59,9 @@ struct Common {
     /// The stage name in ARNs and paths.
     #[arg(long, default_value = "local")]
     stage: String,
+    /// Print a summary (decisions by reason, latency p50/p99) every this many requests; 0: never.
+    #[arg(long, default_value_t = gateway::summary::DEFAULT_EVERY)]
+    summary_every: u64,
 }
 
 #[derive(Debug, Args)]
@@ -226,7 +229,9 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
             dev::curl_commands(stack, &format!("https://{addr}"))
         );
     }
-    let gateway = Arc::new(Gateway::new(api, authorizer, handler, cache));
+    let gateway = Arc::new(
+        Gateway::new(api, authorizer, handler, cache).with_summary_every(common.summary_every),
+    );
     tokio::select! {
         () = server::serve(listener, config, gateway) => Ok(()),
         _ = tokio::signal::ctrl_c() => {

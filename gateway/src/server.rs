@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::apigw::{self, Answer, Api, Request, Verdict};
+use crate::summary::Summary;
 use crate::tls::Reloading;
 use mtls_lambda_host::Function;
 
@@ -104,6 +105,7 @@ pub struct Gateway {
     pub cache: Option<CacheConfig>,
     cached: Option<ResultCache>,
     counter: std::sync::atomic::AtomicU64,
+    summary: Mutex<Summary>,
 }
 
 /// What the access log records of one request.
@@ -142,6 +144,16 @@ impl Gateway {
             cache,
             cached,
             counter: std::sync::atomic::AtomicU64::new(0),
+            summary: Mutex::new(Summary::new(crate::summary::DEFAULT_EVERY)),
+        }
+    }
+
+    /// Prints a summary line every `every` requests (0: never).
+    #[must_use]
+    pub fn with_summary_every(self, every: u64) -> Self {
+        Self {
+            summary: Mutex::new(Summary::new(every)),
+            ..self
         }
     }
 
@@ -301,6 +313,29 @@ impl Gateway {
             authorizer_ms = log.authorizer_ms.unwrap_or(0.0),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         );
+        let reason = match (log.decision, log.reason.as_deref()) {
+            (Some("allow"), _) => "allowed",
+            (_, Some(reason)) if !reason.is_empty() => reason,
+            (Some(decision), _) => decision,
+            (None, _) => "none",
+        };
+        let report = self
+            .summary
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(
+                reason,
+                started.elapsed().as_secs_f64() * 1000.0,
+                log.authorizer_ms.filter(|_| !log.cached),
+            );
+        if let Some(report) = report {
+            tracing::info!(
+                event = "summary",
+                requests = report.requests,
+                by_reason = ?report.by_reason,
+                "{report}"
+            );
+        }
         let mut builder = hyper::Response::builder()
             .status(answer.status)
             .header("x-amzn-requestid", &request.request_id);

@@ -269,3 +269,56 @@ async fn crl_endpoint_down_without_a_cached_crl_denies_crl_unavailable() {
     assert_eq!(r.status, 403, "{r:?}");
     assert_eq!(r.json()["reason"], "crl_unavailable");
 }
+
+/// `make run` shows the metrics without AWS: the authorizer's EMF lines in
+/// the functions' log, and the gateway's summary every N requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_run_shows_emf_metrics_and_a_summary_every_n_requests() {
+    let run = dev_stack(&["--summary-every", "3"]).await;
+    assert_eq!(whoami(&run, &run.stack.devices, "good").await.status, 200);
+    assert_eq!(whoami(&run, &run.stack.devices, "good").await.status, 200);
+    assert_eq!(
+        whoami(&run, &run.stack.devices, "revoked").await.status,
+        403
+    );
+    let root = run.stack.dir.parent().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let summary = loop {
+        let log = std::fs::read_to_string(root.join("gateway.log")).unwrap_or_default();
+        if let Some(line) = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["event"] == "summary")
+        {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "no summary line:\n{log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(summary["requests"], 3, "{summary}");
+    let message = summary["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("last 3 requests: allowed 2, revoked 1; latency p50 "),
+        "{message}"
+    );
+    assert!(message.contains("authorizer p50"), "{message}");
+
+    let functions = std::fs::read_to_string(root.join("functions.log")).unwrap();
+    let decisions: Vec<serde_json::Value> = functions
+        .lines()
+        .filter_map(|l| l.split_once("] ").map(|(_, json)| json))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "decision")
+        .collect();
+    assert_eq!(decisions.len(), 3, "{functions}");
+    for d in &decisions {
+        assert_eq!(d["Decisions"], 1, "{d}");
+        assert!(d["_aws"]["CloudWatchMetrics"].is_array(), "{d}");
+        assert!(d["api_request_id"].is_string(), "{d}");
+    }
+    assert!(
+        functions.contains("\"event\":\"crl_metrics\"")
+            && functions.contains("\"event\":\"truststore_metrics\""),
+        "{functions}"
+    );
+}

@@ -327,6 +327,7 @@ resource "aws_lambda_function" "authorizer" {
   environment {
     variables = {
       AUTHORIZER_CONFIG = jsonencode(local.authorizer_config)
+      METRICS_NAMESPACE = local.metrics_namespace
     }
   }
 
@@ -441,74 +442,4 @@ resource "aws_route53_record" "this" {
     zone_id                = local.domain_target.zone_id
     evaluate_target_health = false
   }
-}
-
-################################################################################
-# Alarms
-################################################################################
-
-resource "aws_cloudwatch_log_metric_filter" "crl_unavailable" {
-  name           = "${var.name}-crl-unavailable"
-  log_group_name = aws_cloudwatch_log_group.authorizer.name
-  pattern        = "{ ($.event = \"decision\") && ($.reason = \"crl_unavailable\") }"
-
-  metric_transformation {
-    name          = "CrlUnavailableDenials"
-    namespace     = "MtlsAuthorizer/${var.name}"
-    value         = "1"
-    default_value = "0"
-  }
-}
-
-resource "aws_cloudwatch_metric_alarm" "crl_unavailable" {
-  alarm_name          = "${var.name}-crl-unavailable"
-  alarm_description   = "Requests are denied because a CRL could not be refreshed within nextUpdate + grace. Check the CRL source (see the README's reason codes)."
-  namespace           = "MtlsAuthorizer/${var.name}"
-  metric_name         = "CrlUnavailableDenials"
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "api_5xx" {
-  alarm_name          = "${var.name}-api-5xx"
-  alarm_description   = "A spike of 5xx answers from the API."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = local.rest ? "5XXError" : "5xx"
-  dimensions          = local.rest ? { ApiName = var.name, Stage = var.stage_name } : { ApiId = local.api_id, Stage = var.stage_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 10
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = var.tags
-
-  # The stage must exist before its metric means anything.
-  depends_on = [aws_api_gateway_stage.this, aws_apigatewayv2_stage.this]
-}
-
-resource "aws_cloudwatch_metric_alarm" "authorizer_errors" {
-  alarm_name          = "${var.name}-authorizer-errors"
-  alarm_description   = "The authorizer failed invocations (API Gateway answers 500 to those requests)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.authorizer.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 5
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = var.tags
 }

@@ -133,6 +133,7 @@ resource "aws_api_gateway_stage" "this" {
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
     format = jsonencode(merge(local.access_log_fields, {
+      extendedRequestId = "$context.extendedRequestId"
       resourcePath      = "$context.resourcePath"
       authorizerStatus  = "$context.authorizer.status"
       authorizerLatency = "$context.authorizer.integrationLatency"

@@ -307,6 +307,78 @@ variable "alarm_actions" {
   default     = []
 }
 
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the authorizer's metrics (its METRICS_NAMESPACE); null means `MtlsAuthorizer/<name>`, so two deployments in one account keep their metrics and alarms apart."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.metrics_namespace == null || can(regex("^[A-Za-z0-9._/#: -]{1,255}$", var.metrics_namespace)) && !startswith(coalesce(var.metrics_namespace, "-"), "AWS/")
+    error_message = "metrics_namespace must be 1-255 letters, digits or .-_/#: and space, not starting with AWS/."
+  }
+}
+
+variable "alarm_crl_stale_seconds" {
+  description = "The CRL-going-stale alarm fires when a CRL in use has fewer seconds than this left to its nextUpdate (default 6 h: time to act before the grace period ends)."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.alarm_crl_stale_seconds >= 0
+    error_message = "alarm_crl_stale_seconds must not be negative."
+  }
+}
+
+variable "alarm_crl_refresh_failure_periods" {
+  description = "The CRL-refresh-failing alarm fires after this many consecutive 5-minute periods with a failed or rejected refresh."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.alarm_crl_refresh_failure_periods >= 1 && var.alarm_crl_refresh_failure_periods <= 288
+    error_message = "alarm_crl_refresh_failure_periods must be between 1 and 288 (one day)."
+  }
+}
+
+variable "alarm_truststore_expiry_days" {
+  description = "The truststore-CA-expiring alarm fires when a CA in the truststore expires within this many days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.alarm_truststore_expiry_days >= 1
+    error_message = "alarm_truststore_expiry_days must be at least 1."
+  }
+}
+
+variable "alarm_revoked_per_5_minutes" {
+  description = "The revocation-spike alarm fires when more than this many requests in 5 minutes are denied as `revoked` (a mass revocation, or stolen certificates in use)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.alarm_revoked_per_5_minutes >= 0
+    error_message = "alarm_revoked_per_5_minutes must not be negative."
+  }
+}
+
+variable "alarm_authorizer_p99_ms" {
+  description = "The authorizer-slow alarm fires when the authorizer's p99 Lambda Duration stays above this many milliseconds for 15 minutes."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.alarm_authorizer_p99_ms > 0
+    error_message = "alarm_authorizer_p99_ms must be positive."
+  }
+}
+
+variable "create_dashboard" {
+  description = "Create the CloudWatch dashboard `<name>-mtls` (decisions, CRLs, authorizer and API health)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags for every resource that takes them."
   type        = map(string)

@@ -253,12 +253,84 @@ class ModuleWiring(unittest.TestCase):
         for name, lg in resources(self.main, "aws_cloudwatch_log_group").items():
             self.assertEqual(val(lg["retention_in_days"]), "${var.log_retention_days}", name)
 
-    def test_crl_unavailable_errors_and_5xx_have_alarms(self):
-        f = resources(self.main, "aws_cloudwatch_log_metric_filter")["crl_unavailable"]
-        self.assertIn('crl_unavailable', val(f["pattern"]))
+    def test_every_monitoring_alarm_exists_with_a_runbook_and_sends_its_actions(self):
         alarms = resources(self.main, "aws_cloudwatch_metric_alarm")
-        self.assertEqual(sorted(alarms), ["api_5xx", "authorizer_errors", "crl_unavailable"])
-        self.assertEqual(val(alarms["api_5xx"]["metric_name"]), '${local.rest ? "5XXError" : "5xx"}')
+        self.assertEqual(sorted(alarms), sorted([
+            "crl_stale", "crl_refresh_failing", "truststore_expiring", "revocation_spike",
+            "authorizer_slow", "crl_unavailable", "authorizer_errors", "api_5xx",
+        ]))
+        for name, alarm in alarms.items():
+            self.assertIn("${local.runbook}", val(alarm["alarm_description"]), name)
+            self.assertEqual(val(alarm["alarm_actions"]), "${var.alarm_actions}", name)
+            self.assertEqual(val(alarm["ok_actions"]), "${var.alarm_actions}", name)
+        self.assertIn("section Monitoring", module_text())
+        # No log filter any more: crl_unavailable is the Decisions metric.
+        self.assertEqual(resources(self.main, "aws_cloudwatch_log_metric_filter"), {})
+
+    def test_alarm_thresholds_are_variables_with_the_documented_defaults(self):
+        alarms = resources(self.main, "aws_cloudwatch_metric_alarm")
+        v = variables(self.main)
+        for alarm, threshold, var, default in [
+            ("crl_stale", "${var.alarm_crl_stale_seconds}", "alarm_crl_stale_seconds", 21600),
+            ("truststore_expiring", "${var.alarm_truststore_expiry_days * 86400}", "alarm_truststore_expiry_days", 30),
+            ("revocation_spike", "${var.alarm_revoked_per_5_minutes}", "alarm_revoked_per_5_minutes", 20),
+            ("authorizer_slow", "${var.alarm_authorizer_p99_ms}", "alarm_authorizer_p99_ms", 1000),
+        ]:
+            self.assertEqual(val(alarms[alarm]["threshold"]), threshold, alarm)
+            self.assertEqual(val(v[var]["default"]), default, var)
+        failing = alarms["crl_refresh_failing"]
+        self.assertEqual(val(failing["evaluation_periods"]), "${var.alarm_crl_refresh_failure_periods}")
+        self.assertEqual(val(failing["datapoints_to_alarm"]), "${var.alarm_crl_refresh_failure_periods}")
+        self.assertEqual(val(v["alarm_crl_refresh_failure_periods"]["default"]), 3)
+        self.assertEqual(val(alarms["authorizer_slow"]["extended_statistic"]), "p99")
+        self.assertEqual(val(alarms["authorizer_slow"]["metric_name"]), "Duration")
+        self.assertEqual(val(alarms["api_5xx"]["metric_name"]), "${local.api_metric_names.e5}")
+
+    def test_alarms_and_dashboard_watch_only_metrics_the_authorizer_emits(self):
+        catalogue = json.loads((ROOT / "infra" / "metrics.json").read_text())
+        metrics = {m["name"]: m for m in catalogue["metrics"]}
+        seen = set()
+        for name, alarm in resources(self.main, "aws_cloudwatch_metric_alarm").items():
+            queries = [val(q["metric"]) for q in alarm.get("metric_query", []) if "metric" in q]
+            for m in [alarm] + queries:
+                if val(m.get("namespace")) != "${local.metrics_namespace}":
+                    continue
+                metric = val(m["metric_name"])
+                self.assertIn(metric, metrics, name)
+                seen.add(metric)
+                keys = sorted(val(m.get("dimensions", {})) or {})
+                self.assertIn(keys, [sorted(d) for d in metrics[metric]["dimensions"]], name)
+                for k, value in (val(m.get("dimensions", {})) or {}).items():
+                    self.assertIn(value, catalogue["dimension_values"][k], name)
+        self.assertEqual(seen, {"CrlSecondsToNextUpdate", "CrlRefreshFailures", "CrlRejected",
+                                "TruststoreSecondsToFirstExpiry", "Decisions"})
+        text = (MODULE / "monitoring.tf").read_text()
+        searched = set(re.findall(r'MetricName=\\"(\w+)\\"', text))
+        direct = set(re.findall(r'\[local\.ns, "(\w+)"', text))
+        self.assertTrue(searched and direct)
+        self.assertLessEqual(searched | direct, set(metrics))
+        self.assertIn(catalogue["default_namespace"], val(load("monitoring.tf")["locals"][0]["metrics_namespace"]))
+
+    def test_the_function_publishes_to_the_namespace_the_alarms_watch(self):
+        fn = resources(self.main, "aws_lambda_function")["authorizer"]
+        env = val(val(fn["environment"])["variables"])
+        self.assertEqual(env["METRICS_NAMESPACE"], "${local.metrics_namespace}")
+
+    def test_dashboard_has_every_widget_and_one_variable_turns_it_off(self):
+        dash = resources(self.main, "aws_cloudwatch_dashboard")["this"]
+        self.assertEqual(val(dash["count"]), "${var.create_dashboard ? 1 : 0}")
+        self.assertIs(val(variables(self.main)["create_dashboard"]["default"]), True)
+        text = (MODULE / "monitoring.tf").read_text()
+        for title in ["Decisions by reason", "Allow rate", "CRL seconds to nextUpdate", "CRL entries",
+                      "CRL refresh failures", "Authorizer duration p50 / p99", "API 4xx / 5xx",
+                      "API latency", "Authorizer cold starts"]:
+            self.assertRegex(text, r'title\s+=\s+"' + re.escape(title), title)
+
+    def test_access_logs_carry_the_request_ids_the_decision_lines_carry(self):
+        main = (MODULE / "main.tf").read_text()
+        self.assertIn('requestId         = "$context.requestId"', main)
+        rest = (MODULE / "rest.tf").read_text()
+        self.assertIn('"$context.extendedRequestId"', rest)
 
     def test_inputs_that_can_be_wrong_are_validated(self):
         for name in ("issuers", "authorizer_result_ttl_seconds", "certificate_arn", "domain_name",
@@ -324,3 +396,21 @@ class CargoLambdaMetadata(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MonitoringDocs(unittest.TestCase):
+    """The README's Monitoring section documents every metric the authorizer
+    emits and every alarm the module creates, so neither drifts silently."""
+
+    def test_readme_lists_every_metric_and_every_alarm(self):
+        readme = (ROOT / "README.md").read_text()
+        section = readme[readme.index("\n## Monitoring\n"):readme.index("\n## Performance\n")]
+        catalogue = json.loads((ROOT / "infra" / "metrics.json").read_text())
+        for metric in catalogue["metrics"]:
+            self.assertIn(f"| `{metric['name']}` | {metric['unit']} |", section, metric["name"])
+        for cause in catalogue["dimension_values"]["cause"]:
+            self.assertIn(f"`{cause}`", section, cause)
+        alarms = resources(load_module(), "aws_cloudwatch_metric_alarm")
+        for name, alarm in alarms.items():
+            suffix = val(alarm["alarm_name"]).replace("${var.name}", "<name>")
+            self.assertIn(f"| `{suffix}` |", section, name)

@@ -1,11 +1,35 @@
 //! The Lambda Runtime API host (`mtls-lambda-host`) for tests: the same
 //! host the local gateway uses, with test-friendly signatures.
 
+use std::io::{Read, Seek};
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::process::Child;
+
+/// A function process whose output goes to a file, as Lambda drains a
+/// function's output into its log: a pipe nobody reads would fill after
+/// 64 KiB and block the function mid-request.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    output: std::fs::File,
+}
+
+impl Deref for Process {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl DerefMut for Process {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
 
 /// A running host; stops when dropped.
 #[derive(Debug)]
@@ -26,13 +50,22 @@ impl RuntimeApi {
         self.0.address()
     }
 
-    /// Starts a function binary against this host, as Lambda would.
-    pub fn spawn(&self, binary: &Path, env: &[(&str, &str)]) -> Child {
+    /// Starts a function binary against this host, as Lambda would. Its
+    /// stdout and stderr go to one unnamed temporary file ([`output_of`]).
+    pub fn spawn(&self, binary: &Path, env: &[(&str, &str)]) -> Process {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        self.0.command(binary, &env).spawn().unwrap()
+        let output = tempfile::tempfile().unwrap();
+        let child = self
+            .0
+            .command(binary, &env)
+            .stdout(output.try_clone().unwrap())
+            .stderr(output.try_clone().unwrap())
+            .spawn()
+            .unwrap();
+        Process { child, output }
     }
 
     /// Invokes the function with `event`; waits at most `timeout` for its answer.
@@ -51,17 +84,16 @@ impl RuntimeApi {
     }
 }
 
-/// Stops a function process and returns everything it wrote (stdout, then
-/// stderr).
-pub async fn output_of(mut child: Child) -> String {
-    let _ = child.start_kill();
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+/// Stops a function process and returns everything it wrote (stdout and
+/// stderr, in the order written).
+pub async fn output_of(mut process: Process) -> String {
+    let _ = process.child.start_kill();
+    tokio::time::timeout(Duration::from_secs(10), process.child.wait())
         .await
         .unwrap()
         .unwrap();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let mut bytes = Vec::new();
+    process.output.rewind().unwrap();
+    process.output.read_to_end(&mut bytes).unwrap();
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -28,6 +28,8 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 
+import { AlarmThresholds, MtlsMonitoring, MtlsMonitoringProps } from './monitoring';
+
 /** Which API Gateway flavour fronts the functions. */
 export enum ApiType {
   /**
@@ -243,11 +245,33 @@ export interface MtlsApiProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Notified by the `crl_unavailable`, authorizer-error and 5xx alarms.
+   * Notified by every alarm (README, section Monitoring).
    *
    * @default - none
    */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * CloudWatch namespace of the authorizer's metrics (its METRICS_NAMESPACE).
+   *
+   * @default - `MtlsAuthorizer/<stack name>`, so two stacks in one account keep their metrics apart
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * The alarms' thresholds.
+   *
+   * @default - CRL stale at 6 h to nextUpdate, 3 failing periods, CA expiry within 30 days,
+   * 20 revoked denials per 5 minutes, authorizer p99 1 s
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+
+  /**
+   * Create the CloudWatch dashboard `<stack name>-mtls`.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /** The DynamoDB layout the api-handler reads and writes (api-handler/src/store/dynamo.rs). */
@@ -318,6 +342,10 @@ export class MtlsApi extends Construct {
   public readonly accessLogGroup: logs.LogGroup;
   public readonly authorizerLogGroup: logs.LogGroup;
   public readonly apiHandlerLogGroup: logs.LogGroup;
+  /** The alarms and the dashboard. */
+  public readonly monitoring: MtlsMonitoring;
+  /** The namespace of the authorizer's metrics. */
+  public readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: MtlsApiProps) {
     super(scope, id);
@@ -452,6 +480,8 @@ export class MtlsApi extends Construct {
       );
     }
 
+    const metricsNamespace = props.metricsNamespace ?? `MtlsAuthorizer/${Stack.of(this).stackName}`;
+    this.metricsNamespace = metricsNamespace;
     const authorizerConfig = {
       truststore: truststoreUri,
       issuers: props.issuers.map((i) => ({
@@ -479,7 +509,10 @@ export class MtlsApi extends Construct {
       timeout: props.authorizerTimeout ?? Duration.seconds(15),
       role: authorizerRole,
       logGroup: this.authorizerLogGroup,
-      environment: { AUTHORIZER_CONFIG: Stack.of(this).toJsonString(authorizerConfig) },
+      environment: {
+        AUTHORIZER_CONFIG: Stack.of(this).toJsonString(authorizerConfig),
+        METRICS_NAMESPACE: metricsNamespace,
+      },
       description: 'mtls-authorizer: client certificate policy and CRL check',
     });
 
@@ -537,7 +570,7 @@ export class MtlsApi extends Construct {
     // RFC 5280 §4.1.2.2), never a header the client chooses.
     const cacheKeyFields = ['serialNumber', 'issuerDN'];
 
-    let serverErrors: cloudwatch.IMetric;
+    let apiMetrics: MtlsMonitoringProps['api'];
     let restStage: apigw.Stage | undefined;
     let aliasTarget: route53.IAliasRecordTarget;
     if (apiType === ApiType.REST) {
@@ -558,6 +591,7 @@ export class MtlsApi extends Construct {
           accessLogFormat: apigw.AccessLogFormat.custom(
             JSON.stringify({
               ...ACCESS_LOG_FIELDS,
+              extendedRequestId: '$context.extendedRequestId',
               resourcePath: '$context.resourcePath',
               authorizerStatus: '$context.authorizer.status',
               authorizerLatency: '$context.authorizer.integrationLatency',
@@ -628,7 +662,12 @@ export class MtlsApi extends Construct {
       this.apiId = api.restApiId;
       this.regionalDomainName = domain.domainNameAliasDomainName;
       this.regionalHostedZoneId = domain.domainNameAliasHostedZoneId;
-      serverErrors = api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' });
+      const period = Duration.minutes(5);
+      apiMetrics = {
+        clientErrors: api.metricClientError({ period, statistic: 'Sum' }),
+        serverErrors: api.metricServerError({ period, statistic: 'Sum' }),
+        latency: api.metricLatency({ period }),
+      };
       aliasTarget = new targets.ApiGatewayDomain(domain);
     } else {
       const api = new apigwv2.HttpApi(this, 'HttpApi', {
@@ -693,13 +732,19 @@ export class MtlsApi extends Construct {
       this.apiId = api.apiId;
       this.regionalDomainName = domain.regionalDomainName;
       this.regionalHostedZoneId = domain.regionalHostedZoneId;
-      serverErrors = new cloudwatch.Metric({
-        namespace: 'AWS/ApiGateway',
-        metricName: '5xx',
-        dimensionsMap: { ApiId: api.apiId, Stage: stage.stageName },
-        period: Duration.minutes(5),
-        statistic: 'Sum',
-      });
+      const httpMetric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/ApiGateway',
+          metricName,
+          dimensionsMap: { ApiId: api.apiId, Stage: stage.stageName },
+          period: Duration.minutes(5),
+          statistic,
+        });
+      apiMetrics = {
+        clientErrors: httpMetric('4xx', 'Sum'),
+        serverErrors: httpMetric('5xx', 'Sum'),
+        latency: httpMetric('Latency', 'Average'),
+      };
       aliasTarget = new targets.ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId);
     }
 
@@ -711,50 +756,17 @@ export class MtlsApi extends Construct {
       });
     }
 
-    // Alarms ----------------------------------------------------------------
+    // Alarms and dashboard (README, section Monitoring) --------------------
 
-    const namespace = `MtlsAuthorizer/${Stack.of(this).stackName}`;
-    const crlUnavailable = new logs.MetricFilter(this, 'CrlUnavailableFilter', {
-      logGroup: this.authorizerLogGroup,
-      filterPattern: logs.FilterPattern.literal('{ ($.event = "decision") && ($.reason = "crl_unavailable") }'),
-      metricNamespace: namespace,
-      metricName: 'CrlUnavailableDenials',
-      metricValue: '1',
-      defaultValue: 0,
+    this.monitoring = new MtlsMonitoring(this, 'Monitoring', {
+      namespace: metricsNamespace,
+      authorizer: this.authorizer,
+      authorizerLogGroup: this.authorizerLogGroup,
+      api: apiMetrics,
+      thresholds: props.alarmThresholds,
+      dashboard: props.dashboard ?? true,
+      alarmActions: props.alarmActions ?? [],
     });
-    const alarms = [
-      new cloudwatch.Alarm(this, 'CrlUnavailableAlarm', {
-        alarmDescription:
-          'Requests are denied because a CRL could not be refreshed within nextUpdate + grace. Check the CRL source (see the README\'s reason codes).',
-        metric: crlUnavailable.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'AuthorizerErrorsAlarm', {
-        alarmDescription: 'The authorizer failed invocations (API Gateway answers 500 to those requests).',
-        metric: this.authorizer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 5,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'Api5xxAlarm', {
-        alarmDescription: 'A spike of 5xx answers from the API.',
-        metric: serverErrors,
-        threshold: 10,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    ];
-    for (const alarm of alarms) {
-      for (const action of props.alarmActions ?? []) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
 
     this.explainCheckovSkips(key === undefined, restStage);
   }
@@ -855,6 +867,13 @@ function validate(props: MtlsApiProps): void {
     if (arn !== undefined && known(arn) && !ACM_ARN.test(arn)) {
       throw new Error(`${name} must be an ACM certificate ARN, not "${arn}"`);
     }
+  }
+  if (
+    props.metricsNamespace !== undefined &&
+    known(props.metricsNamespace) &&
+    (!/^[A-Za-z0-9._/#: -]{1,255}$/.test(props.metricsNamespace) || props.metricsNamespace.startsWith('AWS/'))
+  ) {
+    throw new Error('metricsNamespace must be 1-255 letters, digits or .-_/#: and space, not starting with AWS/');
   }
   if (props.issuers.length === 0) {
     throw new Error('issuers must hold at least one entry: with none, every request is denied');

@@ -253,14 +253,6 @@ describe('REST API (the default)', () => {
     }
   });
 
-  it('crl_unavailable_denials_raise_an_alarm', () => {
-    const filter = only(template.findResources('AWS::Logs::MetricFilter')) as Resource;
-    assert.match(filter.Properties.FilterPattern, /crl_unavailable/);
-    const metric = filter.Properties.MetricTransformations[0].MetricName;
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Threshold: 1 });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-  });
-
   it('checkov_skips_carry_a_reason', () => {
     for (const r of Object.values(template.toJSON().Resources) as Resource[]) {
       for (const skip of r.Metadata?.checkov?.skip ?? []) {
@@ -417,4 +409,116 @@ describe('bad input is refused at synth time', () => {
       assert.throws(() => synth(overrides), message);
     });
   }
+});
+
+/** The metrics the authorizer emits (`authorizer --print-metrics`, kept in step by a Rust test). */
+const CATALOGUE = JSON.parse(fs.readFileSync(path.join(ROOT, 'infra', 'metrics.json'), 'utf8')) as {
+  default_namespace: string;
+  metrics: { name: string; unit: string; dimensions: string[][] }[];
+  dimension_values: Record<string, string[]>;
+};
+
+/** Every metric an alarm or a dashboard reads from `namespace`: [name, dimension keys and values]. */
+function emfMetricsUsed(template: Template, namespace: string): { name: string; dims: Record<string, string> }[] {
+  const used: { name: string; dims: Record<string, string> }[] = [];
+  for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[]) {
+    const stats = [a.Properties, ...(a.Properties.Metrics ?? []).map((m: any) => m.MetricStat?.Metric).filter(Boolean)];
+    for (const m of stats) {
+      if (m.Namespace !== namespace) continue;
+      const dims = Object.fromEntries((m.Dimensions ?? []).map((d: any) => [d.Name, d.Value]));
+      used.push({ name: m.MetricName, dims });
+    }
+  }
+  return used;
+}
+
+function dashboardBody(template: Template): string {
+  const dash = only(template.findResources('AWS::CloudWatch::Dashboard')) as Resource;
+  const body = dash.Properties.DashboardBody;
+  return typeof body === 'string' ? body : body['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+}
+
+for (const apiType of [ApiType.REST, ApiType.HTTP]) {
+  describe(`monitoring (${apiType})`, () => {
+    const { template, api } = synth({ apiType });
+    const namespace = api.metricsNamespace;
+
+    it('the_function_publishes_to_the_namespace_the_alarms_watch', () => {
+      assert.match(namespace, /^MtlsAuthorizer\//);
+      const fn = only(template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { AUTHORIZER_CONFIG: Match.anyValue() } } },
+      })) as Resource;
+      assert.equal(fn.Properties.Environment.Variables.METRICS_NAMESPACE, namespace);
+    });
+
+    it('every_alarm_exists_with_a_runbook_and_its_actions', () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+      assert.equal(alarms.length, 8);
+      for (const a of alarms) {
+        assert.match(a.Properties.AlarmDescription, /section Monitoring/);
+      }
+      assert.deepEqual(template.findResources('AWS::Logs::MetricFilter'), {});
+      const described = alarms.map((a) => a.Properties.AlarmDescription).join('\n');
+      for (const what of ['nextUpdate', 'have failed or been rejected', 'truststore expires', 'denied as revoked',
+        'crl_unavailable', "p99 duration", 'failed invocations', '5xx']) {
+        assert.ok(described.includes(what) || described.toLowerCase().includes(what.toLowerCase()), what);
+      }
+    });
+
+    it('alarms_watch_only_metrics_the_authorizer_emits', () => {
+      const byName = new Map(CATALOGUE.metrics.map((m) => [m.name, m]));
+      const used = emfMetricsUsed(template, namespace);
+      assert.deepEqual(new Set(used.map((u) => u.name)), new Set([
+        'CrlSecondsToNextUpdate', 'CrlRefreshFailures', 'CrlRejected', 'TruststoreSecondsToFirstExpiry', 'Decisions',
+      ]));
+      for (const u of used) {
+        const m = byName.get(u.name);
+        assert.ok(m, u.name);
+        const keys = Object.keys(u.dims).sort();
+        assert.ok(m!.dimensions.some((set) => [...set].sort().join() === keys.join()), `${u.name} by ${keys}`);
+        for (const [k, v] of Object.entries(u.dims)) {
+          assert.ok(CATALOGUE.dimension_values[k].includes(v), `${k}=${v}`);
+        }
+      }
+    });
+
+    it('thresholds_have_the_documented_defaults', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CrlSecondsToNextUpdate', Threshold: 21600, ComparisonOperator: 'LessThanThreshold' });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TruststoreSecondsToFirstExpiry', Threshold: 30 * 86400 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Decisions', Dimensions: [{ Name: 'reason', Value: 'revoked' }], Threshold: 20 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 1000, EvaluationPeriods: 3 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { EvaluationPeriods: 3, DatapointsToAlarm: 3, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failures, 0) + FILL(rejected, 0)' })]) });
+    });
+
+    it('the_dashboard_shows_every_widget_on_emitted_metrics', () => {
+      const body = dashboardBody(template);
+      for (const title of ['Decisions by reason', 'Allow rate', 'CRL seconds to nextUpdate', 'CRL entries',
+        'CRL refresh failures', 'Authorizer duration p50 / p99', 'API 4xx / 5xx', 'API latency', 'Authorizer cold starts']) {
+        assert.ok(body.includes(title), title);
+      }
+      const names = new Set(CATALOGUE.metrics.map((m) => m.name));
+      const searched = [...body.matchAll(/MetricName=\\"(\w+)\\"/g)].map((m) => m[1]);
+      assert.ok(searched.length >= 5);
+      for (const n of searched) assert.ok(names.has(n), n);
+      assert.ok(body.includes(apiType === ApiType.REST ? '5XXError' : '"5xx"'));
+    });
+  });
+}
+
+describe('monitoring options', () => {
+  it('one_prop_turns_the_dashboard_off_and_thresholds_and_namespace_are_props', () => {
+    const { template } = synth({
+      dashboard: false,
+      metricsNamespace: 'Acme/mTLS',
+      alarmThresholds: { crlStale: Duration.hours(12), revokedPer5Minutes: 5, crlRefreshFailurePeriods: 6 },
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Acme/mTLS', MetricName: 'CrlSecondsToNextUpdate', Threshold: 43200 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Decisions', Dimensions: [{ Name: 'reason', Value: 'revoked' }], Threshold: 5 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { EvaluationPeriods: 6, DatapointsToAlarm: 6 });
+  });
+
+  it('a_namespace_cloudwatch_would_drop_is_refused', () => {
+    assert.throws(() => synth({ metricsNamespace: 'AWS/Lambda' }), /metricsNamespace/);
+  });
 });

@@ -171,3 +171,50 @@ run "ttl_over_an_hour_is_refused" {
 
   expect_failures = [var.authorizer_result_ttl_seconds]
 }
+
+run "monitoring_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.authorizer.environment[0].variables["METRICS_NAMESPACE"] == "MtlsAuthorizer/${var.name}"
+    error_message = "The authorizer publishes to MtlsAuthorizer/<name> by default."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.crl_stale.namespace == aws_lambda_function.authorizer.environment[0].variables["METRICS_NAMESPACE"]
+    error_message = "The alarms watch the namespace the authorizer publishes to."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.crl_stale.threshold == 21600 && aws_cloudwatch_metric_alarm.truststore_expiring.threshold == 30 * 86400
+    error_message = "The CRL-stale and CA-expiry alarms default to 6 h and 30 days."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 1
+    error_message = "The dashboard is on by default."
+  }
+}
+
+run "dashboard_can_be_turned_off" {
+  command = plan
+
+  variables {
+    create_dashboard = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 0
+    error_message = "create_dashboard = false creates no dashboard."
+  }
+}
+
+run "reserved_metrics_namespace_is_refused" {
+  command = plan
+
+  variables {
+    metrics_namespace = "AWS/Lambda"
+  }
+
+  expect_failures = [var.metrics_namespace]
+}

@@ -28,6 +28,7 @@ use authorizer::config::Config;
 use authorizer::crl::{CrlTimePolicy, VerifiedCrl};
 use authorizer::decision::{Engine, RuleIssuer};
 use authorizer::lambda::{Authorizer, HttpApiResponse};
+use authorizer::metrics::{DecisionRecord, Namespace, RequestIds};
 use authorizer::time::{ManualClock, UnixTime};
 use authorizer::truststore::TrustStore;
 use mtls_tests::events;
@@ -163,6 +164,38 @@ fn main() {
         ms(cold_median),
         ms(cold[0]),
         ms(cold[cold.len() - 1]),
+    );
+
+    // The decision line, which is also the metric record: what every
+    // request adds to the log, built as the handler builds it.
+    let ids = RequestIds {
+        lambda_request_id: Some("8f5e0e6c-0b9e-4a43-9d4e-2f0a3b1c9d77".into()),
+        api_request_id: Some("c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into()),
+        api_extended_request_id: Some("RZ3hNEQ0IAMF1iw=".into()),
+        trace_id: Some(
+            "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1".into(),
+        ),
+    };
+    let namespace = Namespace::default();
+    let (line_median, _) = sample(iters, || {
+        let record = DecisionRecord {
+            time: now,
+            issuer: Some("devices"),
+            allowed: true,
+            reason: None,
+            latency_ms: 0.0123,
+            serial: "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a11",
+            subject: "O=Temperature Testers,CN=device-1",
+            fingerprint: "24809030cc364d2a4c29b0d7d8ef0bb37a29d46b20050eaee355f24ce22d27b7",
+            crl_age_seconds: Some(70),
+            detail: None,
+            ids: black_box(&ids),
+        };
+        black_box(record.to_line(&namespace));
+    });
+    println!(
+        "decision line (EMF, built and serialized): median {}\n",
+        us(line_median)
     );
 
     println!(

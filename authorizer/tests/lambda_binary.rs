@@ -343,6 +343,30 @@ async fn binary_refuses_to_start_with_an_invalid_configuration() {
             .await
             .contains("AUTHORIZER_CONFIG is not set")
     );
+
+    // A namespace CloudWatch would refuse would lose every metric silently.
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
+    std::fs::write(dir.path().join("truststore.pem"), ca.pem()).unwrap();
+    let config = json!({
+        "truststore": format!("file://{}/truststore.pem", dir.path().display()),
+        "issuers": [{"name": "lab", "match": {"CN": "Devices CA"}, "revocation": "none"}]
+    })
+    .to_string();
+    let mut child = api.spawn(
+        binary(),
+        &[
+            ("AUTHORIZER_CONFIG", config.as_str()),
+            ("METRICS_NAMESPACE", "AWS/Lambda"),
+        ],
+    );
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success());
+    let logs = output_of(child).await;
+    assert!(logs.contains("METRICS_NAMESPACE"), "{logs}");
 }
 
 /// `authorizer --check-config FILE`, run on the built binary.

@@ -12,6 +12,10 @@ mock_provider "aws" {
   mock_resource "aws_s3_object" {
     defaults = { version_id = "v-mocked-1" }
   }
+  # The dashboard reads the region from the function's ARN.
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
+  }
 }
 
 variables {

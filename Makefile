@@ -4,7 +4,7 @@
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: run test setup bench bench-lambda fuzz fuzz-build
+.PHONY: run reset test setup package bench bench-lambda fuzz fuzz-build
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
 # protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
@@ -16,18 +16,36 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4' 'cfn-lint>=1,<2' 'cryptography>=42'
 	touch $@
 
+# cargo-lambda (build, watch, invoke) and zig (its cross linker), from PyPI, for `make package`
+# and the test that runs the cargo lambda watch + invoke example.
+$(VENV)/.cargo-lambda: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.9,<2' 'ziglang>=0.13'
+	touch $@
+
 # The CDK app's packages (aws-cdk-lib, the CDK CLI pinned to major 2, TypeScript), from its lock file.
 infra/cdk/node_modules/.installed: infra/cdk/package-lock.json
 	cd infra/cdk && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed infra/cdk/node_modules/.installed
+setup: $(VENV)/.installed $(VENV)/.cargo-lambda infra/cdk/node_modules/.installed
 
 # The whole product locally, no AWS account: a development PKI, a truststore, a file:// CRL, and
 # the real authorizer and api-handler binaries behind an mTLS gateway on https://127.0.0.1:8443.
 run:
 	cargo build --locked -p authorizer -p api-handler -p truststore -p gateway
 	target/debug/gateway dev
+
+# Both functions as Lambda zips (target/lambda/*/bootstrap.zip) with cargo lambda, arm64 where the
+# aarch64 standard library is installed (x86_64 otherwise, and it says so), each checked for an
+# executable bootstrap.
+package: $(VENV)/.cargo-lambda
+	scripts/package
+
+# Start the local stack over: new PKIs, no readings, nothing revoked (`make run` reuses .local/,
+# so a device revoked in one run stays revoked in the next).
+reset:
+	rm -rf .local
+	@echo "removed .local/: the next make run starts from a new development stack"
 
 # The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included).
 test: setup

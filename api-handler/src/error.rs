@@ -12,7 +12,7 @@ pub enum Error {
     #[error("the embedded temperature schema is invalid: {0}")]
     Schema(String),
     /// Configuration from the environment is unusable.
-    #[error("configuration: {0}; see the README's api-handler section")]
+    #[error("configuration: {0}; see docs/api-handler.md")]
     Config(String),
     /// The local (SQLite) store failed.
     #[error("local store {path}: {source}")]

@@ -10,7 +10,7 @@
 //! - [`store`] keeps readings in DynamoDB or, locally, in SQLite;
 //! - [`app`] routes requests and writes one JSON access-log line for each.
 //!
-//! See the README's "The API" section for routes, status codes and examples.
+//! See docs/api-handler.md for routes, status codes and examples.
 
 pub mod app;
 pub mod error;

@@ -1,5 +1,5 @@
 //! The `api-handler` Lambda binary: wiring only. See the crate docs and the
-//! README's "The API" section.
+//! docs/api-handler.md.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! The performance table of the README, measured on CRLs generated here with
+//! The performance table of docs/performance.md, measured on CRLs generated here with
 //! real signatures and reason-code entry extensions (never committed).
 //!
 //! Run: `make bench` (or `cargo bench -p authorizer --bench perf`).

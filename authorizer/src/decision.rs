@@ -40,7 +40,7 @@ pub enum DenyReason {
 }
 
 impl DenyReason {
-    /// Every reason code, in the README's order.
+    /// Every reason code, in the order docs/troubleshooting.md lists them.
     pub const ALL: [Self; 9] = [
         Self::MissingCertificate,
         Self::MalformedCertificate,

@@ -142,7 +142,7 @@ const CRL_GAUGE_SETS: &[&[&str]] = &[&[], &["issuer"]];
 const CRL_CAUSE_SETS: &[&[&str]] = &[&[], &["issuer", "cause"]];
 
 impl Metric {
-    /// The catalogue, in the order the README lists it.
+    /// The catalogue, in the order docs/monitoring.md lists it.
     pub const ALL: [Self; 9] = [
         Self::Decisions,
         Self::DecisionLatency,

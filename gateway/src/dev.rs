@@ -1,7 +1,9 @@
 //! The development stack behind `gateway dev` (and `make run`): two
 //! development PKIs made with `truststore pki`, a combined truststore, a
 //! `file://` CRL refreshed every few seconds, and the authorizer
-//! configuration. Made once; later runs reuse it.
+//! configuration. Made once; later runs reuse it, in whatever state the
+//! previous run left it (a revoked device stays revoked): [`reset`] starts
+//! over.
 
 use std::path::{Path, PathBuf};
 
@@ -53,6 +55,67 @@ fn issue(p: &Pki, name: &str, serial: Option<&str>, now: OffsetDateTime) -> Resu
     p.issue(name, &opts, now)
         .map(|_| ())
         .map_err(setup("issuing a client certificate"))
+}
+
+/// What a stack directory may hold: everything [`prepare`] and the gateway
+/// write, and nothing else, so [`reset`] never deletes a directory that is
+/// not a stack.
+const STACK_ENTRIES: [&str; 5] = [
+    "pki",
+    "pki-other",
+    "truststore.pem",
+    "api-handler",
+    "gateway",
+];
+
+/// Removes the stack under `dir` (`gateway dev --fresh`, `make reset`), so
+/// the next [`prepare`] starts from new PKIs, an empty readings store, and
+/// the good device not revoked.
+///
+/// # Errors
+/// `dir` holds something a stack does not (it is left alone), or removing
+/// failed.
+pub fn reset(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(Error::Io {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+    };
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let name = entry.file_name();
+        if !STACK_ENTRIES.iter().any(|known| name == *known) {
+            return Err(Error::Setup(format!(
+                "{} holds {:?}, which is not part of a development stack: not removing it",
+                dir.display(),
+                name
+            )));
+        }
+    }
+    std::fs::remove_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+/// Whether the good device was revoked, by the README's revoke step in an
+/// earlier run.
+#[must_use]
+pub fn good_is_revoked(stack: &Stack) -> bool {
+    Pki::at(&stack.devices).state().is_ok_and(|state| {
+        state
+            .revoked
+            .iter()
+            .any(|r| r.name.as_deref() == Some("good"))
+    })
 }
 
 /// Makes whatever is missing of the stack under `dir`.
@@ -152,18 +215,85 @@ pub fn curl_commands(stack: &Stack, base: &str) -> String {
         format!("--cert {c}.pem --key {c}.key")
     };
     let good = client(&stack.devices, "good");
+    // `-w` prints the status after the body, as the notes say.
+    let status = "-w ' %{http_code}\\n'";
     let post = format!(
-        "curl --cacert {ca} {good} -H 'content-type: application/json' \\\n     -d \"{{\\\"temperature\\\": 21.5, \\\"time\\\": \\\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\\"}}\" {base}/temps"
+        "curl --cacert {ca} {good} {status} -H 'content-type: application/json' \\\n     -d \"{{\\\"temperature\\\": 21.5, \\\"time\\\": \\\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\\"}}\" {base}/temps"
     );
+    let (good_note, revoke_step) = if good_is_revoked(stack) {
+        (
+            "# the good device was revoked in an earlier run (the revoke step below), so these\n\
+             # answer 403 {\"reason\":\"revoked\"}: `make reset` (or `gateway dev --fresh`) starts over\n"
+                .to_owned(),
+            String::new(),
+        )
+    } else {
+        (
+            "# a good device: 201 on the POST, then 200 with its readings and its identity\n"
+                .to_owned(),
+            format!(
+                "\n# revoke the good device; denied within {REFRESH_SECONDS} s, no restart (`make reset` undoes it)\n\
+                 target/debug/truststore pki revoke good --dir {} && target/debug/truststore pki crl --dir {}\n",
+                rel(&stack.devices),
+                rel(&stack.devices),
+            ),
+        )
+    };
     format!(
-        "# a good device: 201, then its readings\n{post}\ncurl --cacert {ca} {good} {base}/temps\ncurl --cacert {ca} {good} {base}/whoami\n\n\
-         # a revoked device: 403 {{\"reason\":\"revoked\"}}\ncurl --cacert {ca} {} {base}/whoami\n\n\
-         # a device of a CA the truststore has but the policy does not allow: 403 issuer_not_allowed\ncurl --cacert {ca} {} {base}/whoami\n\n\
-         # no client certificate: refused in the TLS handshake\ncurl --cacert {ca} {base}/whoami\n\n\
-         # revoke the good device; denied within {REFRESH_SECONDS} s, no restart\ntarget/debug/truststore pki revoke good --dir {} && target/debug/truststore pki crl --dir {}\n",
+        "{good_note}{post}\ncurl --cacert {ca} {good} {status} {base}/temps\ncurl --cacert {ca} {good} {status} {base}/whoami\n\n\
+         # a revoked device: 403 {{\"reason\":\"revoked\"}}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
+         # a device of a CA the truststore has but the policy does not allow: 403 issuer_not_allowed\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
+         # a path or method the API does not have: 403 {{\"message\":\"Missing Authentication Token\"}}, as API Gateway answers\ncurl --cacert {ca} {good} {status} {base}/nope\n\n\
+         # no client certificate: refused in the TLS handshake\ncurl --cacert {ca} {base}/whoami\n{revoke_step}",
         client(&stack.devices, "revoked"),
         client(&stack.other, "wrong-issuer"),
-        rel(&stack.devices),
-        rel(&stack.devices),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_removes_a_stack_and_refuses_anything_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(".local");
+        let stack = prepare(&dir, OffsetDateTime::now_utc()).unwrap();
+        assert!(stack.truststore.exists());
+        reset(&dir).unwrap();
+        assert!(!dir.exists());
+        // Nothing there: nothing to do.
+        reset(&dir).unwrap();
+
+        let mine = tmp.path().join("mine");
+        std::fs::create_dir_all(mine.join("pki")).unwrap();
+        std::fs::write(mine.join("thesis.tex"), "keep me").unwrap();
+        let err = reset(&mine).unwrap_err().to_string();
+        assert!(err.contains("not part of a development stack"), "{err}");
+        assert!(mine.join("thesis.tex").exists());
+    }
+
+    #[test]
+    fn printed_commands_follow_the_good_devices_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(".local");
+        let now = OffsetDateTime::now_utc();
+        let stack = prepare(&dir, now).unwrap();
+        let fresh = curl_commands(&stack, "https://127.0.0.1:8443");
+        assert!(fresh.contains("# a good device: 201"), "{fresh}");
+        assert!(fresh.contains("pki revoke good"), "{fresh}");
+        assert!(fresh.contains("-w ' %{http_code}\\n'"), "{fresh}");
+        assert!(fresh.contains("/nope"), "{fresh}");
+
+        let devices = Pki::at(&stack.devices);
+        devices.revoke("good", Reason::KeyCompromise, now).unwrap();
+        let after = curl_commands(&stack, "https://127.0.0.1:8443");
+        assert!(
+            after.contains("the good device was revoked in an earlier run"),
+            "{after}"
+        );
+        assert!(after.contains("make reset"), "{after}");
+        assert!(!after.contains("pki revoke good"), "{after}");
+    }
 }

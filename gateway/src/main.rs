@@ -31,6 +31,25 @@ enum Command {
     Dev(DevArgs),
     /// Serve with your own truststore, binaries and function environment.
     Serve(ServeArgs),
+    /// Print the REQUEST authorizer event API Gateway would send for a client certificate
+    /// (for `cargo lambda invoke --data-file`, or your own tests).
+    Event(EventArgs),
+}
+
+#[derive(Debug, Args)]
+struct EventArgs {
+    /// The client certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// The request's method.
+    #[arg(long, default_value = "GET")]
+    method: String,
+    /// The request's path.
+    #[arg(long, default_value = "/whoami")]
+    path: String,
+    /// The stage name in ARNs and paths.
+    #[arg(long, default_value = "local")]
+    stage: String,
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +91,9 @@ struct DevArgs {
     /// Where the built `authorizer` and `api-handler` binaries are.
     #[arg(long, default_value = "target/debug")]
     bin_dir: PathBuf,
+    /// Start over: remove the stack under --dir first (new PKIs, no readings, nothing revoked).
+    #[arg(long)]
+    fresh: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -234,11 +256,62 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
     );
     tokio::select! {
         () = server::serve(listener, config, gateway) => Ok(()),
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!(event = "stopping");
+        signal = stop_signal() => {
+            // Returning drops the functions, which stops their processes.
+            tracing::info!(event = "stopping", signal);
             Ok(())
         }
     }
+}
+
+/// Ctrl-C (SIGINT) or `kill` (SIGTERM): either is a normal stop, exit 0.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        },
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+}
+
+/// `gateway event`: the authorizer event for one request, as JSON on stdout.
+fn print_event(a: &EventArgs) -> Result<(), Error> {
+    let pem = std::fs::read(&a.cert).map_err(|source| Error::Io {
+        path: a.cert.clone(),
+        source,
+    })?;
+    let der = x509_parser::pem::parse_x509_pem(&pem)
+        .map(|(_, p)| p.contents)
+        .map_err(|e| Error::Setup(format!("{}: not a PEM certificate: {e}", a.cert.display())))?;
+    let cert = gateway::apigw::client_cert(&der)
+        .map_err(|e| Error::Setup(format!("{}: {e}", a.cert.display())))?;
+    let method = a.method.to_ascii_uppercase();
+    let api = Api {
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+        api_id: "local".into(),
+        stage: a.stage.clone(),
+        domain_name: "localhost".into(),
+        routes: BTreeMap::from([(a.path.clone(), vec![method.clone()])]),
+    };
+    let request = gateway::apigw::Request {
+        method,
+        path: a.path.clone(),
+        query: String::new(),
+        headers: vec![("Host".to_owned(), "localhost".to_owned())],
+        body: Vec::new(),
+        source_ip: "127.0.0.1".to_owned(),
+        request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".to_owned(),
+        time: time::OffsetDateTime::now_utc(),
+    };
+    let event = gateway::apigw::authorizer_event(&api, &request, &a.path, &cert);
+    println!("{event:#}");
+    Ok(())
 }
 
 #[tokio::main]
@@ -246,7 +319,9 @@ async fn main() -> ExitCode {
     mtls_common::init_json_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Dev(a) => match dev::prepare(&a.dir, time::OffsetDateTime::now_utc()) {
+        Command::Dev(a) => match (if a.fresh { dev::reset(&a.dir) } else { Ok(()) })
+            .and_then(|()| dev::prepare(&a.dir, time::OffsetDateTime::now_utc()))
+        {
             Ok(stack) => {
                 let plan = Plan {
                     truststore: stack.truststore.clone(),
@@ -270,6 +345,7 @@ async fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
+        Command::Event(a) => print_event(&a),
         Command::Serve(a) => {
             let plan = Plan {
                 truststore: a.truststore,

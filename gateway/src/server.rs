@@ -115,6 +115,8 @@ struct Log {
     reason: Option<String>,
     cached: bool,
     authorizer_ms: Option<f64>,
+    /// Why the answer is what it is, when the fields alone would puzzle.
+    note: Option<&'static str>,
 }
 
 fn request_id(n: u64) -> String {
@@ -213,6 +215,10 @@ impl Gateway {
     /// would describe as `cert`.
     async fn handle(&self, req: &Request, cert: &Value, log: &mut Log) -> Answer {
         let Some(resource) = self.api.resource(&req.method, &req.path) else {
+            log.reason = Some("no_such_route".to_owned());
+            log.note = Some(
+                "no such route: API Gateway answers 403 Missing Authentication Token to a path or method the API does not have, before any authorizer runs",
+            );
             return apigw::missing_route();
         };
         let key = match &self.cache {
@@ -312,6 +318,7 @@ impl Gateway {
             authorizer_cached = log.cached,
             authorizer_ms = log.authorizer_ms.unwrap_or(0.0),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            note = log.note,
         );
         let reason = match (log.decision, log.reason.as_deref()) {
             (Some("allow"), _) => "allowed",

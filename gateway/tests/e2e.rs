@@ -179,6 +179,83 @@ async fn body_with_an_extra_property_is_400_and_unknown_routes_403() {
         (r.status, r.json()["message"].as_str()),
         (403, Some("Missing Authentication Token"))
     );
+    // The access log says why, where a newcomer looks.
+    let log = std::fs::read_to_string(run.stack.dir.parent().unwrap().join("gateway.log")).unwrap();
+    let line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "access" && v["method"] == "DELETE")
+        .unwrap();
+    assert_eq!(line["reason"], "no_such_route", "{line}");
+    assert!(
+        line["note"].as_str().unwrap().starts_with("no such route"),
+        "{line}"
+    );
+}
+
+/// `make run` stopped with Ctrl-C or `kill`: the gateway stops its functions
+/// and exits 0, so make has nothing to complain about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_and_sigterm_stop_the_gateway_and_its_functions_with_status_0() {
+    for signal in ["-INT", "-TERM"] {
+        let mut run = dev_stack(&[]).await;
+        let pid = run.child.id().unwrap();
+        let children: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .flat_map(|t| {
+                let path = t.unwrap().path().join("children");
+                std::fs::read_to_string(path)
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(|p| p.parse().unwrap())
+                    .collect::<Vec<u32>>()
+            })
+            .collect();
+        assert!(children.len() >= 2, "the functions run: {children:?}");
+        let killed = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(20), run.child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{signal}: {status}");
+        for child in children {
+            // Gone, or a zombie waiting for a reaper: not running.
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+            assert!(
+                matches!(state, None | Some('Z' | 'X')),
+                "{signal}: function {child} still runs: {stat}"
+            );
+        }
+    }
+}
+
+/// After the README's revoke step, the next run says so; `--fresh` starts
+/// over with the good device allowed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_starts_over_after_the_good_device_was_revoked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(".local");
+    let now = time::OffsetDateTime::now_utc();
+    let stack = dev::prepare(&dir, now).unwrap();
+    Pki::at(&stack.devices)
+        .revoke("good", truststore::pki::Reason::KeyCompromise, now)
+        .unwrap();
+    assert!(dev::good_is_revoked(&stack));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["dev", "--fresh", "--dir"])
+        .arg(&dir)
+        .args(["--bin-dir", "/nonexistent", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    // It fails later, at the missing binaries, but only after starting over.
+    assert!(!out.status.success());
+    let stack = dev::prepare(&dir, now).unwrap();
+    assert!(!dev::good_is_revoked(&stack));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ locals {
   metrics_namespace = coalesce(var.metrics_namespace, "MtlsAuthorizer/${var.name}")
 
   # Where every alarm description sends the operator.
-  runbook = "See the README, section Monitoring, for what to check."
+  runbook = "What to check: mtls-authorizer docs/monitoring.md, Alarms."
 
   # The region from an ARN: `data.aws_region` renamed its attribute in provider 6.
   region = split(":", aws_lambda_function.authorizer.arn)[3]

@@ -203,7 +203,7 @@ variable "authorizer_identity_sources" {
 }
 
 variable "authorizer_memory_mb" {
-  description = "Authorizer memory. CPU scales with it: large CRLs load faster with 512 MB or more (see the README's sizing notes)."
+  description = "Authorizer memory. CPU scales with it: large CRLs load faster with 512 MB or more (see docs/performance.md)."
   type        = number
   default     = 256
 

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** Where every alarm description sends the operator. */
-export const RUNBOOK = 'See the README, section Monitoring, for what to check.';
+export const RUNBOOK = 'What to check: mtls-authorizer docs/monitoring.md, Alarms.';
 
 /** Thresholds of the alarms; every one has a documented default. */
 export interface AlarmThresholds {

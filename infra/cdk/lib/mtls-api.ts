@@ -245,7 +245,7 @@ export interface MtlsApiProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Notified by every alarm (README, section Monitoring).
+   * Notified by every alarm (docs/monitoring.md).
    *
    * @default - none
    */
@@ -756,7 +756,7 @@ export class MtlsApi extends Construct {
       });
     }
 
-    // Alarms and dashboard (README, section Monitoring) --------------------
+    // Alarms and dashboard (docs/monitoring.md) -----------------------------
 
     this.monitoring = new MtlsMonitoring(this, 'Monitoring', {
       namespace: metricsNamespace,

@@ -455,7 +455,7 @@ for (const apiType of [ApiType.REST, ApiType.HTTP]) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
       assert.equal(alarms.length, 8);
       for (const a of alarms) {
-        assert.match(a.Properties.AlarmDescription, /section Monitoring/);
+        assert.match(a.Properties.AlarmDescription, /docs\/monitoring\.md/);
       }
       assert.deepEqual(template.findResources('AWS::Logs::MetricFilter'), {});
       const described = alarms.map((a) => a.Properties.AlarmDescription).join('\n');

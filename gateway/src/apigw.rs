@@ -25,6 +25,20 @@ pub struct Api {
     pub domain_name: String,
     /// Resources and their methods, as deployed (`/temps` → `GET`, `POST`).
     pub routes: BTreeMap<String, Vec<String>>,
+    /// A REST API or an HTTP API.
+    pub flavor: Flavor,
+}
+
+/// Which API Gateway product the gateway behaves as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavor {
+    /// A REST API (API Gateway v1): payload 1.0 events, IAM policies,
+    /// gateway responses (a Deny carries its reason).
+    #[default]
+    Rest,
+    /// An HTTP API (API Gateway v2): payload 2.0 events, simple or IAM
+    /// responses, a bare 403 on Deny.
+    Http,
 }
 
 impl Api {
@@ -535,6 +549,7 @@ mod tests {
             )]
             .into_iter()
             .collect(),
+            flavor: Flavor::Rest,
         }
     }
 

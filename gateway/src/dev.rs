@@ -200,7 +200,7 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
 
 /// Copy-paste curl commands for the stack's clients.
 #[must_use]
-pub fn curl_commands(stack: &Stack, base: &str) -> String {
+pub fn curl_commands(stack: &Stack, base: &str, http_api: bool) -> String {
     let rel = |p: &Path| {
         std::env::current_dir()
             .ok()
@@ -239,11 +239,24 @@ pub fn curl_commands(stack: &Stack, base: &str) -> String {
             ),
         )
     };
+    let (revoked, wrong, no_route) = if http_api {
+        (
+            "{\"message\":\"Forbidden\"} (an HTTP API does not say why: the access log and the decision log do)",
+            "{\"message\":\"Forbidden\"}",
+            "404 {\"message\":\"Not Found\"}, as an HTTP API answers",
+        )
+    } else {
+        (
+            "{\"reason\":\"revoked\"}",
+            "issuer_not_allowed",
+            "403 {\"message\":\"Missing Authentication Token\"}, as API Gateway answers",
+        )
+    };
     format!(
         "{good_note}{post}\ncurl --cacert {ca} {good} {status} {base}/temps\ncurl --cacert {ca} {good} {status} {base}/whoami\n\n\
-         # a revoked device: 403 {{\"reason\":\"revoked\"}}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
-         # a device of a CA the truststore has but the policy does not allow: 403 issuer_not_allowed\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
-         # a path or method the API does not have: 403 {{\"message\":\"Missing Authentication Token\"}}, as API Gateway answers\ncurl --cacert {ca} {good} {status} {base}/nope\n\n\
+         # a revoked device: 403 {revoked}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
+         # a device of a CA the truststore has but the policy does not allow: 403 {wrong}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
+         # a path or method the API does not have: {no_route}\ncurl --cacert {ca} {good} {status} {base}/nope\n\n\
          # no client certificate: refused in the TLS handshake\ncurl --cacert {ca} {base}/whoami\n{revoke_step}",
         client(&stack.devices, "revoked"),
         client(&stack.other, "wrong-issuer"),
@@ -280,7 +293,7 @@ mod tests {
         let dir = tmp.path().join(".local");
         let now = OffsetDateTime::now_utc();
         let stack = prepare(&dir, now).unwrap();
-        let fresh = curl_commands(&stack, "https://127.0.0.1:8443");
+        let fresh = curl_commands(&stack, "https://127.0.0.1:8443", false);
         assert!(fresh.contains("# a good device: 201"), "{fresh}");
         assert!(fresh.contains("pki revoke good"), "{fresh}");
         assert!(fresh.contains("-w ' %{http_code}\\n'"), "{fresh}");
@@ -288,7 +301,9 @@ mod tests {
 
         let devices = Pki::at(&stack.devices);
         devices.revoke("good", Reason::KeyCompromise, now).unwrap();
-        let after = curl_commands(&stack, "https://127.0.0.1:8443");
+        let after = curl_commands(&stack, "https://127.0.0.1:8443", false);
+        let http = curl_commands(&stack, "https://127.0.0.1:8443", true);
+        assert!(http.contains("404 {\"message\":\"Not Found\"}"), "{http}");
         assert!(
             after.contains("the good device was revoked in an earlier run"),
             "{after}"

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use gateway::apigw::Api;
-use gateway::server::{self, CacheConfig, Gateway};
+use gateway::apigw::{Api, Flavor};
+use gateway::server::{self, Backend, CacheConfig, Gateway};
 use gateway::{Error, dev, tls};
 use mtls_lambda_host::Function;
 
@@ -78,9 +78,23 @@ struct Common {
     /// The stage name in ARNs and paths.
     #[arg(long, default_value = "local")]
     stage: String,
+    /// Behave as a REST API (payload 1.0 events, a Deny's reason in the 403) or an HTTP API
+    /// (payload 2.0 events, simple responses, a bare 403 on Deny, 404 for an unknown route).
+    #[arg(long, value_enum, default_value_t = ApiFlavor::Rest)]
+    api: ApiFlavor,
+    /// Send allowed requests to this HTTP service instead of the api-handler, with the verified
+    /// identity as x-client-cert-* headers (http://host:port[/base]).
+    #[arg(long)]
+    backend: Option<String>,
     /// Print a summary (decisions by reason, latency p50/p99) every this many requests; 0: never.
     #[arg(long, default_value_t = gateway::summary::DEFAULT_EVERY)]
     summary_every: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ApiFlavor {
+    Rest,
+    Http,
 }
 
 #[derive(Debug, Args)]
@@ -160,10 +174,16 @@ struct Plan {
 }
 
 async fn run(plan: Plan, common: Common) -> Result<(), Error> {
-    for (name, bin) in [
-        ("authorizer", &plan.authorizer),
-        ("api-handler", &plan.api_handler),
-    ] {
+    let http_backend = common
+        .backend
+        .as_deref()
+        .map(gateway::backend::HttpBackend::parse)
+        .transpose()?;
+    let mut binaries = vec![("authorizer", &plan.authorizer)];
+    if http_backend.is_none() {
+        binaries.push(("api-handler", &plan.api_handler));
+    }
+    for (name, bin) in binaries {
         if !bin.exists() {
             return Err(Error::Function {
                 name: name.to_owned(),
@@ -193,10 +213,19 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
     )
     .await
     .map_err(spawn_err("authorizer"))?;
-    let handler = Function::start("api-handler", plan.api_handler, plan.handler_env, instances)
-        .await
-        .map_err(spawn_err("api-handler"))?;
-    for (name, f) in [("authorizer", &authorizer), ("api-handler", &handler)] {
+    let handler = match http_backend {
+        Some(_) => None,
+        None => Some(
+            Function::start("api-handler", plan.api_handler, plan.handler_env, instances)
+                .await
+                .map_err(spawn_err("api-handler"))?,
+        ),
+    };
+    let mut functions = vec![("authorizer", &authorizer)];
+    if let Some(h) = &handler {
+        functions.push(("api-handler", h));
+    }
+    for (name, f) in functions {
         if f.api.ready(Duration::from_secs(30)).await.is_none() {
             return Err(Error::Function {
                 name: name.to_owned(),
@@ -231,6 +260,10 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         stage: common.stage.clone(),
         domain_name: "localhost".into(),
         routes: routes(&common.route)?,
+        flavor: match common.api {
+            ApiFlavor::Rest => Flavor::Rest,
+            ApiFlavor::Http => Flavor::Http,
+        },
     };
     let listener = tokio::net::TcpListener::bind(common.listen)
         .await
@@ -244,15 +277,36 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
     })?;
     tracing::info!(event = "listening", address = %addr, server_ca = %ca_path.display());
     if let Some(stack) = &plan.banner {
+        let flavor = match common.api {
+            ApiFlavor::Rest => {
+                "a REST API (for an HTTP API: target/debug/gateway dev --api http)".to_owned()
+            }
+            ApiFlavor::Http => "an HTTP API (payload 2.0; a Deny is a bare 403)".to_owned(),
+        };
+        let backend = common.backend.as_deref().map_or_else(
+            || "the api-handler".to_owned(),
+            |b| format!("{b}, with the identity in x-client-cert-* headers"),
+        );
         eprintln!(
-            "\nmtls-authorizer local gateway on https://{addr} (Ctrl-C stops it)\n\
-             note: the PKIs in {} are for local development only\n\n{}",
+            "\nmtls-authorizer local gateway on https://{addr}, as {flavor}, in front of {backend}\n\
+             (Ctrl-C stops it; note: the PKIs in {} are for local development only)\n\n{}",
             stack.dir.display(),
-            dev::curl_commands(stack, &format!("https://{addr}"))
+            dev::curl_commands(
+                stack,
+                &format!("https://{addr}"),
+                common.api == ApiFlavor::Http
+            )
         );
     }
+    let backend = match (handler, http_backend) {
+        (_, Some(b)) => Backend::Http(b),
+        (Some(h), None) => Backend::Lambda(h),
+        (None, None) => {
+            return Err(Error::Setup("no backend".into()));
+        }
+    };
     let gateway = Arc::new(
-        Gateway::new(api, authorizer, handler, cache).with_summary_every(common.summary_every),
+        Gateway::new(api, authorizer, backend, cache).with_summary_every(common.summary_every),
     );
     tokio::select! {
         () = server::serve(listener, config, gateway) => Ok(()),
@@ -298,6 +352,7 @@ fn print_event(a: &EventArgs) -> Result<(), Error> {
         stage: a.stage.clone(),
         domain_name: "localhost".into(),
         routes: BTreeMap::from([(a.path.clone(), vec![method.clone()])]),
+        flavor: Flavor::Rest,
     };
     let request = gateway::apigw::Request {
         method,

@@ -1,6 +1,8 @@
 //! The HTTPS front end: TLS with a required client certificate, then, for
-//! each request, API Gateway's REST flow: route match, REQUEST authorizer
-//! (optionally cached), policy evaluation, Lambda proxy integration.
+//! each request, API Gateway's flow, as a REST API or an HTTP API answers it:
+//! route match, REQUEST authorizer (optionally cached), policy evaluation,
+//! and the integration: the Lambda proxy, or an HTTP backend that receives
+//! the verified identity as headers.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,7 +20,9 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::apigw::{self, Answer, Api, Request, Verdict};
+use crate::apigw::{self, Answer, Api, Flavor, Request, Verdict};
+use crate::backend::HttpBackend;
+use crate::http_api;
 use crate::summary::Summary;
 use crate::tls::Reloading;
 use mtls_lambda_host::Function;
@@ -92,6 +96,15 @@ impl ResultCache {
     }
 }
 
+/// Where an allowed request goes.
+#[derive(Debug)]
+pub enum Backend {
+    /// A Lambda proxy integration (the api-handler).
+    Lambda(Function),
+    /// An HTTP backend (`--backend http://…`).
+    Http(HttpBackend),
+}
+
 /// The gateway: the API, its two functions, and the authorizer cache.
 #[derive(Debug)]
 pub struct Gateway {
@@ -99,8 +112,8 @@ pub struct Gateway {
     pub api: Api,
     /// The REQUEST authorizer.
     pub authorizer: Function,
-    /// The proxy integration.
-    pub handler: Function,
+    /// The integration.
+    pub backend: Backend,
     /// Result caching, if configured.
     pub cache: Option<CacheConfig>,
     cached: Option<ResultCache>,
@@ -135,14 +148,14 @@ impl Gateway {
     pub fn new(
         api: Api,
         authorizer: Function,
-        handler: Function,
+        backend: Backend,
         cache: Option<CacheConfig>,
     ) -> Self {
         let cached = cache.as_ref().map(ResultCache::new);
         Self {
             api,
             authorizer,
-            handler,
+            backend,
             cache,
             cached,
             counter: std::sync::atomic::AtomicU64::new(0),
@@ -164,6 +177,17 @@ impl Gateway {
     fn identity(sources: &[String], req: &Request, cert: &Value) -> Option<String> {
         let mut parts = Vec::with_capacity(sources.len());
         for s in sources {
+            // HTTP APIs write `$request.header.NAME` and `$context.…`.
+            let s = s.strip_prefix('$').unwrap_or(s);
+            let s = s
+                .strip_prefix("request.header.")
+                .map(|h| format!("method.request.header.{h}"))
+                .or_else(|| {
+                    s.strip_prefix("request.querystring.")
+                        .map(|q| format!("method.request.querystring.{q}"))
+                })
+                .unwrap_or_else(|| s.to_owned());
+            let s = s.as_str();
             let v = if let Some(h) = s.strip_prefix("method.request.header.") {
                 req.header(h).map(str::to_owned)
             } else if let Some(q) = s.strip_prefix("method.request.querystring.") {
@@ -214,50 +238,96 @@ impl Gateway {
     /// Handles one request from a client whose certificate API Gateway
     /// would describe as `cert`.
     async fn handle(&self, req: &Request, cert: &Value, log: &mut Log) -> Answer {
+        let http = self.api.flavor == Flavor::Http;
         let Some(resource) = self.api.resource(&req.method, &req.path) else {
             log.reason = Some("no_such_route".to_owned());
-            log.note = Some(
-                "no such route: API Gateway answers 403 Missing Authentication Token to a path or method the API does not have, before any authorizer runs",
-            );
-            return apigw::missing_route();
+            log.note = Some(if http {
+                "no such route: an HTTP API answers 404 Not Found to a path or method it does not have, before any authorizer runs"
+            } else {
+                "no such route: API Gateway answers 403 Missing Authentication Token to a path or method the API does not have, before any authorizer runs"
+            });
+            return if http {
+                http_api::missing_route()
+            } else {
+                apigw::missing_route()
+            };
         };
-        let key = match &self.cache {
+        let (key, identity_values) = match &self.cache {
             Some(cfg) => match Self::identity(&cfg.identity_sources, req, cert) {
-                Some(k) => Some(k),
-                None => return Answer::json(401, &json!({"message": "Unauthorized"})),
+                Some(k) => {
+                    let values = k.split('\u{1f}').map(str::to_owned).collect();
+                    (Some(k), values)
+                }
+                None => {
+                    log.reason = Some("identity_source_missing".to_owned());
+                    return Answer::json(401, &json!({"message": "Unauthorized"}));
+                }
             },
-            None => None,
+            None => (None, Vec::new()),
         };
-        let make_event = || apigw::authorizer_event(&self.api, req, &resource, cert);
+        let make_event = || {
+            if http {
+                http_api::authorizer_event(&self.api, req, &resource, cert, &identity_values)
+            } else {
+                apigw::authorizer_event(&self.api, req, &resource, cert)
+            }
+        };
+        let failed = || {
+            if http {
+                http_api::authorizer_failed()
+            } else {
+                Answer::json(500, &json!({"message": null}))
+            }
+        };
         let response = match self.authorize(make_event, key.as_deref(), log).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(event = "authorizer_failed", error = %e);
                 log.decision = Some("error");
-                return Answer::json(500, &json!({"message": null}));
+                return failed();
             }
         };
         let arn = self.api.method_arn(&req.method, &resource);
-        match apigw::evaluate(&response, &arn) {
+        let verdict = if http {
+            http_api::evaluate_v2(&response, &arn)
+        } else {
+            apigw::evaluate(&response, &arn)
+        };
+        match verdict {
             Verdict::Deny { reason } => {
                 log.decision = Some("deny");
                 log.reason = reason.clone();
-                apigw::denied(reason.as_deref())
+                if http {
+                    http_api::denied()
+                } else {
+                    apigw::denied(reason.as_deref())
+                }
             }
             Verdict::Invalid(why) => {
                 tracing::error!(event = "authorizer_response_invalid", error = %why);
                 log.decision = Some("error");
-                Answer::json(500, &json!({"message": null}))
+                failed()
             }
             Verdict::Allow { principal, context } => {
                 log.decision = Some("allow");
-                let event =
-                    apigw::proxy_event(&self.api, req, &resource, cert, &principal, &context);
-                match self.handler.api.invoke(event, INVOKE_TIMEOUT).await {
-                    Ok(r) => apigw::proxy_answer(&r),
-                    Err(e) => {
-                        tracing::error!(event = "integration_failed", error = %e);
-                        Answer::json(502, &json!({"message": "Internal server error"}))
+                match &self.backend {
+                    Backend::Http(backend) => backend.forward(req, &context).await,
+                    Backend::Lambda(function) => {
+                        let event = if http {
+                            http_api::proxy_event(&self.api, req, &resource, cert, &context)
+                        } else {
+                            apigw::proxy_event(
+                                &self.api, req, &resource, cert, &principal, &context,
+                            )
+                        };
+                        match function.api.invoke(event, INVOKE_TIMEOUT).await {
+                            Ok(r) if http => http_api::proxy_answer(&r),
+                            Ok(r) => apigw::proxy_answer(&r),
+                            Err(e) => {
+                                tracing::error!(event = "integration_failed", error = %e);
+                                Answer::json(502, &json!({"message": "Internal server error"}))
+                            }
+                        }
                     }
                 }
             }

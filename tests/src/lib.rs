@@ -13,6 +13,7 @@
 )]
 #![allow(missing_debug_implementations)]
 
+pub mod echo_server;
 pub mod events;
 pub mod http_server;
 pub mod measure;

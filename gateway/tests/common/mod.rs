@@ -138,13 +138,25 @@ pub async fn serve_stack(
     stack: Stack,
     authorizer_config: &Path,
 ) -> Running {
+    let authorizer = bin_dir().join("authorizer");
+    serve_stack_with(tmp, stack, authorizer_config, &authorizer, &[]).await
+}
+
+/// [`serve_stack`] with another authorizer binary and extra `gateway serve` arguments.
+pub async fn serve_stack_with(
+    tmp: tempfile::TempDir,
+    stack: Stack,
+    authorizer_config: &Path,
+    authorizer: &Path,
+    extra: &[&str],
+) -> Running {
     let bins = bin_dir();
-    let args: Vec<std::ffi::OsString> = vec![
+    let mut args: Vec<std::ffi::OsString> = vec![
         "serve".into(),
         "--truststore".into(),
         stack.truststore.clone().into(),
         "--authorizer".into(),
-        bins.join("authorizer").into(),
+        authorizer.into(),
         "--api-handler".into(),
         bins.join("api-handler").into(),
         "--authorizer-env".into(),
@@ -154,6 +166,7 @@ pub async fn serve_stack(
         "--state-dir".into(),
         stack.gateway.clone().into(),
     ];
+    args.extend(extra.iter().map(Into::into));
     let (port, child) = start_gateway(tmp.path(), args).await;
     Running {
         stack,
@@ -219,7 +232,22 @@ pub async fn curl(
     path: &str,
     json_body: Option<&str>,
 ) -> Curl {
+    curl_with(run, cert, method, path, json_body, &[]).await
+}
+
+/// [`curl`] with extra request headers (`"Name: value"`).
+pub async fn curl_with(
+    run: &Running,
+    cert: Option<&(PathBuf, PathBuf)>,
+    method: &str,
+    path: &str,
+    json_body: Option<&str>,
+    headers: &[&str],
+) -> Curl {
     let mut cmd = Command::new("curl");
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
     cmd.args([
         "-sS",
         "--max-time",

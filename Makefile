@@ -1,5 +1,7 @@
-# The two commands of the README's quick start: `make run` and `make test`.
-# Everything they install stays inside the repository (.venv, target/).
+# The two commands of the README's quick start: `make run` and `make test`, and the helpers
+# around them. What they install stays inside the repository (.venv/, target/,
+# infra/cdk/node_modules/, infra/.cache/); only `make package` may add Rust's aarch64 standard
+# library to the toolchain, with rustup.
 
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)

@@ -19,15 +19,22 @@ def elf(machine):
     return b"\x7fELF\x02\x01\x01" + b"\0" * 11 + machine.to_bytes(2, "little") + b"\0" * 64
 
 
+SCRATCH = tempfile.TemporaryDirectory(prefix="lambda-zip-")
+
+
 def make_zip(name="bootstrap", data=elf(183), mode=0o755):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         info = zipfile.ZipInfo(name)
         info.external_attr = (0o100000 | mode) << 16
         z.writestr(info, data)
-    path = pathlib.Path(tempfile.mkdtemp()) / "bootstrap.zip"
+    path = pathlib.Path(tempfile.mkdtemp(dir=SCRATCH.name)) / "bootstrap.zip"
     path.write_bytes(buf.getvalue())
     return path
+
+
+def tearDownModule():
+    SCRATCH.cleanup()
 
 
 class LambdaZip(unittest.TestCase):

@@ -13,9 +13,16 @@ import { ApiType, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT 
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
+/** Every fixture directory, removed when the test process ends (synth reads them until then). */
+const SCRATCH: string[] = [];
+process.once('exit', () => {
+  for (const dir of SCRATCH) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** Placeholder inputs, generated per run: the construct only hashes and packages them. */
 function fixtures(truststore = 'placeholder truststore\n'): { truststoreFile: string; zip: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-cdk-'));
+  SCRATCH.push(dir);
   const truststoreFile = path.join(dir, 'truststore.pem');
   fs.writeFileSync(truststoreFile, truststore);
   // Code.fromAsset accepts a directory as well as a zip; a directory keeps

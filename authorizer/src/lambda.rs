@@ -538,9 +538,7 @@ impl CrlRefresher {
         let Some(rule) = self.config.issuers.get(rule_index) else {
             return;
         };
-        let started = std::time::Instant::now();
-        let outcome = self.refresh(rule, cached, truststore, pace).await;
-        let load_ms = started.elapsed().as_secs_f64() * 1e3;
+        let (outcome, load_ms) = self.refresh(rule, cached, truststore, pace).await;
         let in_use = cached.read(|s| {
             s.current().and_then(|set| set.newest()).map(|c| CrlInUse {
                 this_update: c.this_update(),
@@ -555,23 +553,25 @@ impl CrlRefresher {
             source: &source,
             outcome,
             in_use,
-            load_ms: Some(load_ms),
+            load_ms,
         });
     }
 
+    /// The refresh itself: its outcome, and for an installed CRL the time
+    /// from the fetch's start to the install.
     async fn refresh(
         &self,
         rule: &IssuerRule,
         cached: &Cached<CrlSet>,
         truststore: Option<Arc<TrustStore>>,
         pace: Pace,
-    ) -> RefreshOutcome {
+    ) -> (RefreshOutcome, Option<f64>) {
         let Some(truststore) = truststore else {
             let now = self.clock.now();
             let e = Error::Truststore("not loaded".into());
             let cause = Cause::of(&e);
             cached.write(|s| s.fail(now, e));
-            return RefreshOutcome::Failed(cause);
+            return (RefreshOutcome::Failed(cause), None);
         };
         let previous = cached.read(|s| s.validator().cloned());
         let expected = RuleIssuer(rule);
@@ -586,7 +586,7 @@ impl CrlRefresher {
             Ok(Streamed::NotModified) => {
                 tracing::debug!(event = "not_modified", source = %cached.source);
                 cached.write(|s| s.confirm(now, None));
-                return RefreshOutcome::Unchanged;
+                return (RefreshOutcome::Unchanged, None);
             }
             Ok(Streamed::Body(validator)) => {
                 // Sorting the index (tens of milliseconds of CPU for a
@@ -620,7 +620,7 @@ impl CrlRefresher {
                 );
                 let cause = Cause::of(&e);
                 cached.write(|s| s.fail(now, e));
-                return RefreshOutcome::Failed(cause);
+                return (RefreshOutcome::Failed(cause), None);
             }
             // Refused while it streamed in (wrong issuer, malformed, too large
             // where no real CRL is): the rest was never downloaded.
@@ -656,7 +656,7 @@ impl CrlRefresher {
                         "CRL verified and loaded"
                     );
                 }
-                RefreshOutcome::Installed
+                (RefreshOutcome::Installed, Some(load_ms))
             }
             Ok(Offered::Unchanged) => {
                 tracing::debug!(
@@ -665,7 +665,7 @@ impl CrlRefresher {
                     source = %cached.source,
                     "the source served the CRL already in use"
                 );
-                RefreshOutcome::Unchanged
+                (RefreshOutcome::Unchanged, None)
             }
             Err(e) => {
                 tracing::warn!(
@@ -675,7 +675,7 @@ impl CrlRefresher {
                     error = %e,
                     "CRL rejected; the last good CRL stays in use"
                 );
-                RefreshOutcome::Failed(Cause::of(&e))
+                (RefreshOutcome::Failed(Cause::of(&e)), None)
             }
         }
     }
@@ -920,8 +920,8 @@ impl Authorizer {
         let due = cached.read(|s| s.is_due(now, schedule));
         let changed = match cached.fetch_if_changed(&self.fetcher, now, schedule).await {
             None => {
-                // Confirmed unchanged: the expiry is one day closer, and the
-                // alarm keeps getting data points.
+                // Checked and unchanged: the line still goes out, so the
+                // CA-expiry alarm keeps getting data points between loads.
                 if due {
                     self.truststore_metrics(now);
                 }

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
-use crate::apigw::{Answer, Api, Request, Verdict, evaluate};
+use crate::apigw::{Answer, Api, Flavor, Request, Verdict, evaluate};
 
 /// `METHOD /path`, the route key of a route.
 #[must_use]
@@ -235,6 +235,95 @@ pub fn missing_route() -> Answer {
     Answer::json(404, &json!({"message": "Not Found"}))
 }
 
+/// API Gateway's behaviour per flavour, so the server has one flow.
+impl Flavor {
+    /// The REQUEST authorizer event (`identity_source`: the identity source
+    /// values, which only payload 2.0 carries).
+    #[must_use]
+    pub fn authorizer_event(
+        self,
+        api: &Api,
+        req: &Request,
+        resource: &str,
+        cert: &Value,
+        identity_source: &[String],
+    ) -> Value {
+        match self {
+            Self::Rest => crate::apigw::authorizer_event(api, req, resource, cert),
+            Self::Http => authorizer_event(api, req, resource, cert, identity_source),
+        }
+    }
+
+    /// Reads the authorizer's answer against the method or route ARN.
+    #[must_use]
+    pub fn evaluate(self, response: &Value, arn: &str) -> Verdict {
+        match self {
+            Self::Rest => evaluate(response, arn),
+            Self::Http => evaluate_v2(response, arn),
+        }
+    }
+
+    /// The Lambda proxy event for an allowed request.
+    #[must_use]
+    pub fn proxy_event(
+        self,
+        api: &Api,
+        req: &Request,
+        resource: &str,
+        cert: &Value,
+        principal: &str,
+        context: &Map<String, Value>,
+    ) -> Value {
+        match self {
+            Self::Rest => crate::apigw::proxy_event(api, req, resource, cert, principal, context),
+            Self::Http => proxy_event(api, req, resource, cert, context),
+        }
+    }
+
+    /// The Lambda proxy response, as HTTP.
+    #[must_use]
+    pub fn proxy_answer(self, response: &Value) -> Answer {
+        match self {
+            Self::Rest => crate::apigw::proxy_answer(response),
+            Self::Http => proxy_answer(response),
+        }
+    }
+
+    /// The answer to a Deny.
+    #[must_use]
+    pub fn denied(self, reason: Option<&str>) -> Answer {
+        match self {
+            Self::Rest => crate::apigw::denied(reason),
+            Self::Http => denied(),
+        }
+    }
+
+    /// The answer when the authorizer failed or answered something invalid.
+    #[must_use]
+    pub fn authorizer_failed(self) -> Answer {
+        match self {
+            Self::Rest => Answer::json(500, &json!({"message": null})),
+            Self::Http => authorizer_failed(),
+        }
+    }
+
+    /// The answer to a path or method the API does not have, and why, for
+    /// the access log.
+    #[must_use]
+    pub fn missing_route(self) -> (Answer, &'static str) {
+        match self {
+            Self::Rest => (
+                crate::apigw::missing_route(),
+                "no such route: API Gateway answers 403 Missing Authentication Token to a path or method the API does not have, before any authorizer runs",
+            ),
+            Self::Http => (
+                missing_route(),
+                "no such route: an HTTP API answers 404 Not Found to a path or method it does not have, before any authorizer runs",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -250,7 +339,7 @@ mod tests {
             stage: "$default".into(),
             domain_name: "api.example.com".into(),
             routes: BTreeMap::from([("/temps".to_owned(), vec!["GET".to_owned()])]),
-            flavor: crate::apigw::Flavor::Http,
+            flavor: Flavor::Http,
         }
     }
 

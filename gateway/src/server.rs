@@ -20,9 +20,8 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::apigw::{self, Answer, Api, Flavor, Request, Verdict};
+use crate::apigw::{self, Answer, Api, Request, Verdict};
 use crate::backend::HttpBackend;
-use crate::http_api;
 use crate::summary::Summary;
 use crate::tls::Reloading;
 use mtls_lambda_host::Function;
@@ -238,19 +237,12 @@ impl Gateway {
     /// Handles one request from a client whose certificate API Gateway
     /// would describe as `cert`.
     async fn handle(&self, req: &Request, cert: &Value, log: &mut Log) -> Answer {
-        let http = self.api.flavor == Flavor::Http;
+        let flavor = self.api.flavor;
         let Some(resource) = self.api.resource(&req.method, &req.path) else {
+            let (answer, note) = flavor.missing_route();
             log.reason = Some("no_such_route".to_owned());
-            log.note = Some(if http {
-                "no such route: an HTTP API answers 404 Not Found to a path or method it does not have, before any authorizer runs"
-            } else {
-                "no such route: API Gateway answers 403 Missing Authentication Token to a path or method the API does not have, before any authorizer runs"
-            });
-            return if http {
-                http_api::missing_route()
-            } else {
-                apigw::missing_route()
-            };
+            log.note = Some(note);
+            return answer;
         };
         let (key, identity_values) = match &self.cache {
             Some(cfg) => match Self::identity(&cfg.identity_sources, req, cert) {
@@ -265,64 +257,38 @@ impl Gateway {
             },
             None => (None, Vec::new()),
         };
-        let make_event = || {
-            if http {
-                http_api::authorizer_event(&self.api, req, &resource, cert, &identity_values)
-            } else {
-                apigw::authorizer_event(&self.api, req, &resource, cert)
-            }
-        };
-        let failed = || {
-            if http {
-                http_api::authorizer_failed()
-            } else {
-                Answer::json(500, &json!({"message": null}))
-            }
-        };
+        let make_event =
+            || flavor.authorizer_event(&self.api, req, &resource, cert, &identity_values);
         let response = match self.authorize(make_event, key.as_deref(), log).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(event = "authorizer_failed", error = %e);
                 log.decision = Some("error");
-                return failed();
+                return flavor.authorizer_failed();
             }
         };
         let arn = self.api.method_arn(&req.method, &resource);
-        let verdict = if http {
-            http_api::evaluate_v2(&response, &arn)
-        } else {
-            apigw::evaluate(&response, &arn)
-        };
-        match verdict {
+        match flavor.evaluate(&response, &arn) {
             Verdict::Deny { reason } => {
                 log.decision = Some("deny");
-                log.reason = reason.clone();
-                if http {
-                    http_api::denied()
-                } else {
-                    apigw::denied(reason.as_deref())
-                }
+                let answer = flavor.denied(reason.as_deref());
+                log.reason = reason;
+                answer
             }
             Verdict::Invalid(why) => {
                 tracing::error!(event = "authorizer_response_invalid", error = %why);
                 log.decision = Some("error");
-                failed()
+                flavor.authorizer_failed()
             }
             Verdict::Allow { principal, context } => {
                 log.decision = Some("allow");
                 match &self.backend {
                     Backend::Http(backend) => backend.forward(req, &context).await,
                     Backend::Lambda(function) => {
-                        let event = if http {
-                            http_api::proxy_event(&self.api, req, &resource, cert, &context)
-                        } else {
-                            apigw::proxy_event(
-                                &self.api, req, &resource, cert, &principal, &context,
-                            )
-                        };
+                        let event = flavor
+                            .proxy_event(&self.api, req, &resource, cert, &principal, &context);
                         match function.api.invoke(event, INVOKE_TIMEOUT).await {
-                            Ok(r) if http => http_api::proxy_answer(&r),
-                            Ok(r) => apigw::proxy_answer(&r),
+                            Ok(r) => flavor.proxy_answer(&r),
                             Err(e) => {
                                 tracing::error!(event = "integration_failed", error = %e);
                                 Answer::json(502, &json!({"message": "Internal server error"}))

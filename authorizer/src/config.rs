@@ -504,6 +504,10 @@ impl Config {
     }
 }
 
+/// The longest issuer entry name: it is the `issuer` dimension of the
+/// metrics (see [`crate::metrics`]).
+pub const MAX_ISSUER_NAME: usize = 128;
+
 impl IssuerRule {
     fn from_raw(raw: RawIssuer) -> Result<Self> {
         let name = raw.name.trim().to_owned();
@@ -511,6 +515,15 @@ impl IssuerRule {
             return Err(Error::Config(
                 "issuers: every entry needs a non-empty name".into(),
             ));
+        }
+        // The name is the `issuer` dimension of every metric: CloudWatch
+        // drops a line whose dimension value is over 1,024 characters or
+        // holds control characters, so such a name is refused here.
+        if name.chars().count() > MAX_ISSUER_NAME || name.chars().any(char::is_control) {
+            return Err(Error::Config(format!(
+                "issuers: the name `{}` must be at most {MAX_ISSUER_NAME} characters, without control characters (it is a metric dimension)",
+                crate::error::bounded(&name)
+            )));
         }
         let ctx = |part: &str| format!("issuer `{name}` {part}");
         let issuer = AttributeMatch::parse(&ctx("match"), raw.match_)?;
@@ -937,5 +950,18 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn issuer_names_fit_a_metric_dimension() {
+        let named = |name: &str| {
+            format!(
+                r#"{{"truststore":"file:///t.pem","issuers":[{{"name":{},"match":{{"CN":"x"}},"revocation":"none"}}]}}"#,
+                serde_json::to_string(name).unwrap()
+            )
+        };
+        assert!(Config::from_json(&named(&"d".repeat(MAX_ISSUER_NAME))).is_ok());
+        assert!(err_of(&named(&"d".repeat(MAX_ISSUER_NAME + 1))).contains("metric dimension"));
+        assert!(err_of(&named("devices\nprod")).contains("metric dimension"));
     }
 }

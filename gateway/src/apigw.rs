@@ -408,6 +408,22 @@ pub fn evaluate(response: &Value, method_arn: &str) -> Verdict {
     }
 }
 
+/// A proxy event's `body` and `isBase64Encoded`: the body as text when it is
+/// UTF-8, else base64 (as API Gateway sends binary bodies); `null` when empty.
+#[must_use]
+pub fn body_of(body: &[u8]) -> (Value, bool) {
+    if body.is_empty() {
+        return (Value::Null, false);
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => (json!(text), false),
+        Err(_) => (
+            json!(base64::engine::general_purpose::STANDARD.encode(body)),
+            true,
+        ),
+    }
+}
+
 /// The Lambda proxy event for the backend, with the authorizer's context.
 #[must_use]
 pub fn proxy_event(
@@ -425,17 +441,7 @@ pub fn proxy_event(
     if let Some(rc) = m.get_mut("requestContext").and_then(Value::as_object_mut) {
         rc.insert("authorizer".into(), Value::Object(authorizer));
     }
-    let (body, b64) = if req.body.is_empty() {
-        (Value::Null, false)
-    } else {
-        match std::str::from_utf8(&req.body) {
-            Ok(text) => (json!(text), false),
-            Err(_) => (
-                json!(base64::engine::general_purpose::STANDARD.encode(&req.body)),
-                true,
-            ),
-        }
-    };
+    let (body, b64) = body_of(&req.body);
     m.insert("pathParameters".into(), Value::Null);
     m.insert("stageVariables".into(), Value::Null);
     m.insert("body".into(), body);

@@ -4,7 +4,6 @@
 //! own answers, which differ from a REST API's (a bare 403 on Deny, 404 for
 //! an unknown route, no gateway responses). No I/O, no clock.
 
-use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 use crate::apigw::{Answer, Api, Flavor, Request, Verdict, evaluate};
@@ -176,19 +175,11 @@ pub fn proxy_event(
             json!({"lambda": Value::Object(context.clone())}),
         );
     }
-    if !req.body.is_empty() {
-        let (body, b64) = match std::str::from_utf8(&req.body) {
-            Ok(text) => (json!(text), false),
-            Err(_) => (
-                json!(base64::engine::general_purpose::STANDARD.encode(&req.body)),
-                true,
-            ),
-        };
+    let (body, b64) = crate::apigw::body_of(&req.body);
+    if !body.is_null() {
         m.insert("body".into(), body);
-        m.insert("isBase64Encoded".into(), json!(b64));
-    } else {
-        m.insert("isBase64Encoded".into(), json!(false));
     }
+    m.insert("isBase64Encoded".into(), json!(b64));
     m.insert("pathParameters".into(), json!({}));
     m.insert("stageVariables".into(), json!({}));
     Value::Object(m)

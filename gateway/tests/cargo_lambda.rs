@@ -151,10 +151,28 @@ async fn documented_cargo_lambda_watch_and_invoke_return_a_decision() {
         );
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
-    // Stop watch and the function it runs (its process group).
+    // Stop watch and the function it runs: its own process group, and only
+    // when it is one (never this test's group).
     if let Some(pid) = watch.id() {
+        let group = |stat: &str| {
+            std::fs::read_to_string(stat).ok().and_then(|s| {
+                s.rsplit(") ")
+                    .next()?
+                    .split(' ')
+                    .nth(2)?
+                    .parse::<u32>()
+                    .ok()
+            })
+        };
+        let target = match (
+            group(&format!("/proc/{pid}/stat")),
+            group("/proc/self/stat"),
+        ) {
+            (Some(g), Some(own)) if g == pid && g != own => format!("-{pid}"),
+            _ => pid.to_string(),
+        };
         let _ = std::process::Command::new("kill")
-            .args(["-TERM", &format!("-{pid}")])
+            .args(["-s", "TERM", "--", &target])
             .status();
     }
     let _ = tokio::time::timeout(Duration::from_secs(20), watch.wait()).await;

@@ -323,26 +323,11 @@ async fn binary_reads_config_truststore_and_crl_from_s3_using_the_endpoint_varia
 async fn binary_refuses_to_start_with_an_invalid_configuration() {
     let api = RuntimeApi::start().await;
     let config = r#"{"truststore":"file:///nonexistent.pem","issuers":[{"name":"devices","match":{"CN":"x"}}]}"#;
-    let mut child = api.spawn(binary(), &[("AUTHORIZER_CONFIG", config)]);
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!status.success(), "must not run with a bad config");
-    let logs = output_of(child).await;
+    let logs = failed_start(&api, &[("AUTHORIZER_CONFIG", config)]).await;
     assert!(logs.contains("a CRL is required"), "{logs}");
 
-    let mut child = api.spawn(binary(), &[]);
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!status.success());
-    assert!(
-        output_of(child)
-            .await
-            .contains("AUTHORIZER_CONFIG is not set")
-    );
+    let logs = failed_start(&api, &[]).await;
+    assert!(logs.contains("AUTHORIZER_CONFIG is not set"), "{logs}");
 
     // A namespace CloudWatch would refuse would lose every metric silently.
     let dir = tempfile::tempdir().unwrap();
@@ -353,20 +338,24 @@ async fn binary_refuses_to_start_with_an_invalid_configuration() {
         "issuers": [{"name": "lab", "match": {"CN": "Devices CA"}, "revocation": "none"}]
     })
     .to_string();
-    let mut child = api.spawn(
-        binary(),
-        &[
-            ("AUTHORIZER_CONFIG", config.as_str()),
-            ("METRICS_NAMESPACE", "AWS/Lambda"),
-        ],
-    );
+    let env = [
+        ("AUTHORIZER_CONFIG", config.as_str()),
+        ("METRICS_NAMESPACE", "AWS/Lambda"),
+    ];
+    let logs = failed_start(&api, &env).await;
+    assert!(logs.contains("METRICS_NAMESPACE"), "{logs}");
+}
+
+/// Starts the binary with `env`, asserts that its cold start fails (a
+/// failed exit within 20 s), and returns what it wrote.
+async fn failed_start(api: &RuntimeApi, env: &[(&str, &str)]) -> String {
+    let mut child = api.spawn(binary(), env);
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
         .unwrap()
         .unwrap();
-    assert!(!status.success());
-    let logs = output_of(child).await;
-    assert!(logs.contains("METRICS_NAMESPACE"), "{logs}");
+    assert!(!status.success(), "must not run with {env:?}");
+    output_of(child).await
 }
 
 /// `authorizer --check-config FILE`, run on the built binary.

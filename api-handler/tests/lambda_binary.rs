@@ -59,7 +59,9 @@ async fn binary_keeps_readings_in_the_local_store_across_restarts_and_logs_json_
 
     let api = RuntimeApi::start().await;
     let child = api.spawn(binary(), &env);
-    let (status, body) = call(&api, post(&me, &reading("23.25", &time)).http_v2()).await;
+    // A negative reading: the check below must not match inside a log timestamp
+    // (`15:43:23.254Z` contains "23.25") or a latency, which are never negative.
+    let (status, body) = call(&api, post(&me, &reading("-17.625", &time)).http_v2()).await;
     assert_eq!(status, 201, "{body}");
     let (status, body) = call(&api, get(&me).rest()).await;
     assert_eq!(
@@ -90,7 +92,7 @@ async fn binary_keeps_readings_in_the_local_store_across_restarts_and_logs_json_
     assert!(first["latency_ms"].as_f64().unwrap() >= 0.0);
     assert_eq!(requests.get(2).unwrap()["status"], 401);
     assert!(
-        !logs.contains("23.25") && !logs.contains(&time),
+        !logs.contains("-17.625") && !logs.contains(&time) && !logs.contains("temperature"),
         "bodies must not be logged: {logs}"
     );
 
@@ -99,7 +101,7 @@ async fn binary_keeps_readings_in_the_local_store_across_restarts_and_logs_json_
     let child = api.spawn(binary(), &env);
     let (status, body) = call(&api, get(&me).http_v2()).await;
     assert_eq!(status, 200);
-    assert_eq!(body["readings"][0]["temperature"], 23.25);
+    assert_eq!(body["readings"][0]["temperature"], -17.625);
     assert_eq!(body["readings"][0]["time"], time.as_str());
     drop(child);
 }

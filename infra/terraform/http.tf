@@ -35,22 +35,84 @@ resource "aws_apigatewayv2_authorizer" "this" {
 }
 
 resource "aws_apigatewayv2_integration" "api_handler" {
-  count = local.http ? 1 : 0
+  count = local.http && local.api_handler ? 1 : 0
 
   api_id                 = aws_apigatewayv2_api.this[0].id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = aws_lambda_function.api_handler.invoke_arn
+  integration_uri        = aws_lambda_function.api_handler[0].invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 10000
 }
 
 resource "aws_apigatewayv2_route" "this" {
-  for_each = local.http ? local.routes : {}
+  for_each = local.http && local.api_handler ? local.routes : {}
 
   api_id             = aws_apigatewayv2_api.this[0].id
   route_key          = each.key
   target             = "integrations/${aws_apigatewayv2_integration.api_handler[0].id}"
+  authorization_type = "CUSTOM"
+  authorizer_id      = aws_apigatewayv2_authorizer.this[0].id
+}
+
+# backend = an HTTP origin: one $default route catches every method and
+# path, so the HTTP service owns its routes; the authorizer runs on each.
+
+resource "aws_apigatewayv2_vpc_link" "this" {
+  count = local.http && local.vpc_link && length(try(var.backend_vpc_link.subnet_ids, [])) > 0 ? 1 : 0
+
+  name               = var.name
+  subnet_ids         = var.backend_vpc_link.subnet_ids
+  security_group_ids = var.backend_vpc_link.security_group_ids
+  tags               = var.tags
+}
+
+resource "aws_apigatewayv2_integration" "backend" {
+  count = local.http && local.http_backend ? 1 : 0
+
+  api_id             = aws_apigatewayv2_api.this[0].id
+  integration_type   = "HTTP_PROXY"
+  integration_method = "ANY"
+  # Over the internet: the origin. Through a VPC link: the load balancer's
+  # listener (or Cloud Map service) the link reaches.
+  integration_uri = local.vpc_link ? var.backend_vpc_link.listener_arn : var.backend
+  connection_type = local.vpc_link ? "VPC_LINK" : "INTERNET"
+  connection_id   = local.vpc_link ? try(coalesce(var.backend_vpc_link.id, aws_apigatewayv2_vpc_link.this[0].id), null) : null
+  # HTTP proxy integrations take payload format 1.0 only.
+  payload_format_version = "1.0"
+  timeout_milliseconds   = var.backend_timeout_ms
+
+  # The identity from the authorizer's context, overwriting any header of
+  # the same name the client sent; and the client's path, unchanged.
+  request_parameters = merge(local.http_identity_headers, { "overwrite:path" = "$request.path" })
+
+  # Through a VPC link the integration URI is an ARN, so the name to check
+  # the backend's certificate against comes from `backend`.
+  dynamic "tls_config" {
+    for_each = local.vpc_link && startswith(var.backend, "https://") ? [regex("^https://([^:/]+)", var.backend)[0]] : []
+    content {
+      server_name_to_verify = tls_config.value
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition = var.backend_vpc_link == null || (
+        try(var.backend_vpc_link.listener_arn, null) != null
+        && (try(var.backend_vpc_link.id, null) != null) != (length(try(var.backend_vpc_link.subnet_ids, [])) > 0)
+        && try(var.backend_vpc_link.nlb_arn, null) == null
+      )
+      error_message = "For an HTTP API, backend_vpc_link needs listener_arn and exactly one of id (an existing VPC link) or subnet_ids with security_group_ids (a new one); nlb_arn is for REST APIs."
+    }
+  }
+}
+
+resource "aws_apigatewayv2_route" "backend" {
+  count = local.http && local.http_backend ? 1 : 0
+
+  api_id             = aws_apigatewayv2_api.this[0].id
+  route_key          = "$default"
+  target             = "integrations/${aws_apigatewayv2_integration.backend[0].id}"
   authorization_type = "CUSTOM"
   authorizer_id      = aws_apigatewayv2_authorizer.this[0].id
 }

@@ -4,6 +4,25 @@ locals {
   rest = var.api_type == "rest"
   http = var.api_type == "http"
 
+  # What the API serves: the bundled api-handler (Lambda and DynamoDB), or
+  # the caller's HTTP service, reached over the internet or a VPC link.
+  api_handler  = var.backend == "api-handler"
+  http_backend = !local.api_handler
+  vpc_link     = local.http_backend && var.backend_vpc_link != null
+
+  # The verified identity an HTTP backend receives, one header per authorizer
+  # context key. The list is shared with the local gateway and the CDK
+  # construct, so the three cannot drift. A mapped header replaces a header
+  # of the same name sent by the client (REST: integration request parameters
+  # take precedence over passed-through headers; HTTP API: `overwrite:`).
+  identity_headers = jsondecode(file("${path.module}/../identity-headers.json")).headers
+  rest_identity_headers = {
+    for h in local.identity_headers : "integration.request.header.${h.header}" => "context.authorizer.${h.context}"
+  }
+  http_identity_headers = {
+    for h in local.identity_headers : "overwrite:header.${h.header}" => "$context.authorizer.${h.context}"
+  }
+
   # The authorizer cache key when a TTL is set: by default the client
   # certificate's serial and issuer (a serial is unique only per issuer,
   # RFC 5280 §4.1.2.2). A header would let one client replay another's
@@ -173,6 +192,8 @@ resource "aws_s3_object" "truststore" {
 ################################################################################
 
 resource "aws_dynamodb_table" "temps" {
+  count = local.api_handler ? 1 : 0
+
   name         = "${var.name}-temps"
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "identityKey"
@@ -228,6 +249,8 @@ resource "aws_cloudwatch_log_group" "authorizer" {
 }
 
 resource "aws_cloudwatch_log_group" "api_handler" {
+  count = local.api_handler ? 1 : 0
+
   name              = "/aws/lambda/${var.name}-api-handler"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -273,22 +296,26 @@ resource "aws_iam_role_policy" "authorizer" {
 }
 
 resource "aws_iam_role" "api_handler" {
+  count = local.api_handler ? 1 : 0
+
   name_prefix        = "${var.name}-api-handler-"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
   tags               = var.tags
 }
 
 data "aws_iam_policy_document" "api_handler" {
+  count = local.api_handler ? 1 : 0
+
   statement {
     sid       = "Readings"
     actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
-    resources = [aws_dynamodb_table.temps.arn]
+    resources = [aws_dynamodb_table.temps[0].arn]
   }
 
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.api_handler.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.api_handler[0].arn}:*"]
   }
 
   dynamic "statement" {
@@ -302,9 +329,11 @@ data "aws_iam_policy_document" "api_handler" {
 }
 
 resource "aws_iam_role_policy" "api_handler" {
+  count = local.api_handler ? 1 : 0
+
   name   = "least-privilege"
-  role   = aws_iam_role.api_handler.id
-  policy = data.aws_iam_policy_document.api_handler.json
+  role   = aws_iam_role.api_handler[0].id
+  policy = data.aws_iam_policy_document.api_handler[0].json
 }
 
 resource "aws_lambda_function" "authorizer" {
@@ -347,30 +376,39 @@ resource "aws_lambda_function" "api_handler" {
   #checkov:skip=CKV_AWS_117:It talks to DynamoDB only; a VPC would add endpoints and cold-start latency for no isolation gain.
   #checkov:skip=CKV_AWS_173:The environment holds no secret: a table name and a number of days.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile, which is the caller's choice; the zip's hash is pinned by source_code_hash.
+  count = local.api_handler ? 1 : 0
+
   function_name    = "${var.name}-api-handler"
-  role             = aws_iam_role.api_handler.arn
+  role             = aws_iam_role.api_handler[0].arn
   runtime          = "provided.al2023"
   handler          = "bootstrap"
   architectures    = ["arm64"]
   filename         = var.api_handler_zip
-  source_code_hash = filebase64sha256(var.api_handler_zip)
+  source_code_hash = var.api_handler_zip == null ? null : filebase64sha256(var.api_handler_zip)
   memory_size      = var.api_handler_memory_mb
   timeout          = 10
 
   environment {
     variables = {
-      TEMPS_TABLE          = aws_dynamodb_table.temps.name
+      TEMPS_TABLE          = aws_dynamodb_table.temps[0].name
       TEMPS_RETENTION_DAYS = tostring(var.temps_retention_days)
     }
   }
 
   logging_config {
     log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.api_handler.name
+    log_group  = aws_cloudwatch_log_group.api_handler[0].name
   }
 
   tags       = var.tags
   depends_on = [aws_iam_role_policy.api_handler]
+
+  lifecycle {
+    precondition {
+      condition     = var.api_handler_zip != null
+      error_message = "api_handler_zip is required when backend is \"api-handler\"."
+    }
+  }
 }
 
 ################################################################################
@@ -413,7 +451,7 @@ locals {
 }
 
 # API Gateway may invoke the authorizer only as this API's authorizer, and
-# the api-handler only from this stage.
+# the api-handler (when it is the backend) only from this stage.
 resource "aws_lambda_permission" "authorizer" {
   statement_id  = "AllowApiGatewayAuthorizer"
   action        = "lambda:InvokeFunction"
@@ -423,9 +461,11 @@ resource "aws_lambda_permission" "authorizer" {
 }
 
 resource "aws_lambda_permission" "api_handler" {
+  count = local.api_handler ? 1 : 0
+
   statement_id  = "AllowApiGatewayIntegration"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.api_handler.function_name
+  function_name = aws_lambda_function.api_handler[0].function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${local.execution_arn}/${var.stage_name}/*/*"
 }
@@ -442,4 +482,38 @@ resource "aws_route53_record" "this" {
     zone_id                = local.domain_target.zone_id
     evaluate_target_health = false
   }
+}
+
+# The api-handler's resources became conditional on `backend`; these keep the
+# addresses of an existing deployment, so upgrading the module moves state
+# instead of replacing the table (which has deletion protection) and the
+# function.
+moved {
+  from = aws_dynamodb_table.temps
+  to   = aws_dynamodb_table.temps[0]
+}
+
+moved {
+  from = aws_cloudwatch_log_group.api_handler
+  to   = aws_cloudwatch_log_group.api_handler[0]
+}
+
+moved {
+  from = aws_iam_role.api_handler
+  to   = aws_iam_role.api_handler[0]
+}
+
+moved {
+  from = aws_iam_role_policy.api_handler
+  to   = aws_iam_role_policy.api_handler[0]
+}
+
+moved {
+  from = aws_lambda_function.api_handler
+  to   = aws_lambda_function.api_handler[0]
+}
+
+moved {
+  from = aws_lambda_permission.api_handler
+  to   = aws_lambda_permission.api_handler[0]
 }

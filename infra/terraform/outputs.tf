@@ -49,13 +49,13 @@ output "authorizer_function_name" {
 }
 
 output "api_handler_function_name" {
-  description = "The api-handler Lambda function."
-  value       = aws_lambda_function.api_handler.function_name
+  description = "The api-handler Lambda function (null with an HTTP backend)."
+  value       = try(aws_lambda_function.api_handler[0].function_name, null)
 }
 
 output "temps_table_name" {
-  description = "The readings table."
-  value       = aws_dynamodb_table.temps.name
+  description = "The readings table (null with an HTTP backend)."
+  value       = try(aws_dynamodb_table.temps[0].name, null)
 }
 
 output "access_log_group" {
@@ -71,4 +71,14 @@ output "authorizer_log_group" {
 output "route53_record_fqdn" {
   description = "The alias record, when route53_zone_id was given."
   value       = try(aws_route53_record.this[0].fqdn, null)
+}
+
+output "backend" {
+  description = "What the API serves: \"api-handler\" or the HTTP backend's origin."
+  value       = var.backend
+}
+
+output "backend_vpc_link_id" {
+  description = "The VPC link to the HTTP backend, when there is one."
+  value       = local.vpc_link ? one(distinct(concat([for i in aws_api_gateway_integration.backend : i.connection_id], [for i in aws_apigatewayv2_integration.backend : i.connection_id]))) : null
 }

@@ -20,8 +20,12 @@ resource "aws_api_gateway_rest_api" "this" {
   }
 }
 
+################################################################################
+# backend = "api-handler": the readings API's routes, validated at the edge
+################################################################################
+
 resource "aws_api_gateway_resource" "this" {
-  for_each = local.rest ? toset(distinct([for r in local.routes : r.path])) : toset([])
+  for_each = local.rest && local.api_handler ? toset(distinct([for r in local.routes : r.path])) : toset([])
 
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   parent_id   = aws_api_gateway_rest_api.this[0].root_resource_id
@@ -43,7 +47,7 @@ resource "aws_api_gateway_authorizer" "this" {
 }
 
 resource "aws_api_gateway_model" "reading" {
-  count = local.rest ? 1 : 0
+  count = local.rest && local.api_handler ? 1 : 0
 
   rest_api_id  = aws_api_gateway_rest_api.this[0].id
   name         = "TemperatureReading"
@@ -53,7 +57,7 @@ resource "aws_api_gateway_model" "reading" {
 }
 
 resource "aws_api_gateway_request_validator" "body" {
-  count = local.rest ? 1 : 0
+  count = local.rest && local.api_handler ? 1 : 0
 
   rest_api_id           = aws_api_gateway_rest_api.this[0].id
   name                  = "body"
@@ -61,7 +65,7 @@ resource "aws_api_gateway_request_validator" "body" {
 }
 
 resource "aws_api_gateway_method" "this" {
-  for_each = local.rest ? local.routes : {}
+  for_each = local.rest && local.api_handler ? local.routes : {}
 
   rest_api_id   = aws_api_gateway_rest_api.this[0].id
   resource_id   = aws_api_gateway_resource.this[each.value.path].id
@@ -74,14 +78,90 @@ resource "aws_api_gateway_method" "this" {
 }
 
 resource "aws_api_gateway_integration" "this" {
-  for_each = local.rest ? local.routes : {}
+  for_each = local.rest && local.api_handler ? local.routes : {}
 
   rest_api_id             = aws_api_gateway_rest_api.this[0].id
   resource_id             = aws_api_gateway_resource.this[each.value.path].id
   http_method             = aws_api_gateway_method.this[each.key].http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
-  uri                     = aws_lambda_function.api_handler.invoke_arn
+  uri                     = aws_lambda_function.api_handler[0].invoke_arn
+}
+
+################################################################################
+# backend = an HTTP origin: every method and path, proxied with the identity
+################################################################################
+
+locals {
+  # The root and everything under it. The HTTP service owns its routes, so
+  # the API does not repeat them; the authorizer still runs on each one.
+  rest_backend_methods = local.rest && local.http_backend ? {
+    root  = { path = "/", uri = "${var.backend}/" }
+    proxy = { path = "/{proxy+}", uri = "${var.backend}/{proxy}" }
+  } : {}
+}
+
+resource "aws_api_gateway_resource" "proxy" {
+  count = local.rest && local.http_backend ? 1 : 0
+
+  rest_api_id = aws_api_gateway_rest_api.this[0].id
+  parent_id   = aws_api_gateway_rest_api.this[0].root_resource_id
+  path_part   = "{proxy+}"
+}
+
+resource "aws_api_gateway_method" "backend" {
+  #checkov:skip=CKV2_AWS_53:The HTTP backend owns its routes and body schemas, which the module cannot know; the backend validates its own requests.
+  for_each = local.rest_backend_methods
+
+  rest_api_id   = aws_api_gateway_rest_api.this[0].id
+  resource_id   = each.key == "root" ? aws_api_gateway_rest_api.this[0].root_resource_id : aws_api_gateway_resource.proxy[0].id
+  http_method   = "ANY"
+  authorization = "CUSTOM"
+  authorizer_id = aws_api_gateway_authorizer.this[0].id
+
+  request_parameters = each.key == "proxy" ? { "method.request.path.proxy" = true } : null
+}
+
+resource "aws_api_gateway_vpc_link" "this" {
+  count = local.rest && local.vpc_link && try(var.backend_vpc_link.nlb_arn, null) != null ? 1 : 0
+
+  name        = var.name
+  description = "${var.name}: API Gateway to the backend's Network Load Balancer."
+  target_arns = [var.backend_vpc_link.nlb_arn]
+  tags        = var.tags
+}
+
+resource "aws_api_gateway_integration" "backend" {
+  for_each = local.rest_backend_methods
+
+  rest_api_id             = aws_api_gateway_rest_api.this[0].id
+  resource_id             = aws_api_gateway_method.backend[each.key].resource_id
+  http_method             = aws_api_gateway_method.backend[each.key].http_method
+  type                    = "HTTP_PROXY"
+  integration_http_method = "ANY"
+  uri                     = each.value.uri
+  timeout_milliseconds    = var.backend_timeout_ms
+
+  connection_type = local.vpc_link ? "VPC_LINK" : "INTERNET"
+  connection_id   = local.vpc_link ? try(coalesce(var.backend_vpc_link.id, aws_api_gateway_vpc_link.this[0].id), null) : null
+
+  # The identity from the authorizer's context, as headers that replace any
+  # the client sent; and the greedy path, for everything below the root.
+  request_parameters = merge(
+    local.rest_identity_headers,
+    each.key == "proxy" ? { "integration.request.path.proxy" = "method.request.path.proxy" } : {},
+  )
+
+  lifecycle {
+    precondition {
+      condition = var.backend_vpc_link == null || (
+        (try(var.backend_vpc_link.id, null) != null) != (try(var.backend_vpc_link.nlb_arn, null) != null)
+        && try(var.backend_vpc_link.listener_arn, null) == null
+        && length(try(var.backend_vpc_link.subnet_ids, [])) == 0
+      )
+      error_message = "For a REST API, backend_vpc_link takes exactly one of id (an existing VPC link) or nlb_arn (a Network Load Balancer to link to); listener_arn and subnet_ids are for HTTP APIs."
+    }
+  }
 }
 
 # A Deny says why: the same body the local gateway returns.
@@ -106,10 +186,12 @@ resource "aws_api_gateway_deployment" "this" {
     redeployment = sha1(jsonencode([
       aws_api_gateway_rest_api.this[0].disable_execute_api_endpoint,
       aws_api_gateway_authorizer.this[0],
-      aws_api_gateway_model.reading[0].schema,
+      [for m in aws_api_gateway_model.reading : m.schema],
       aws_api_gateway_gateway_response.access_denied[0],
       [for k, m in aws_api_gateway_method.this : m.id],
       [for k, i in aws_api_gateway_integration.this : i.id],
+      [for k, m in aws_api_gateway_method.backend : m.id],
+      [for k, i in aws_api_gateway_integration.backend : [i.id, i.uri, i.request_parameters, i.connection_id]],
     ]))
   }
 

@@ -85,8 +85,56 @@ variable "authorizer_zip" {
 }
 
 variable "api_handler_zip" {
-  description = "Zip of the api-handler, from `cargo lambda build --release --arm64 --output-format zip -p api-handler`."
+  description = "Zip of the api-handler, from `cargo lambda build --release --arm64 --output-format zip -p api-handler`. Required when backend is \"api-handler\"; unused otherwise."
   type        = string
+  default     = null
+}
+
+variable "backend" {
+  description = "What the API serves: \"api-handler\" (the default: the bundled readings API, a Lambda function and a DynamoDB table) or the origin of your HTTP service, such as https://orders.example.com or http://internal-nlb-123.elb.eu-west-1.amazonaws.com:8080 (scheme, host and port; no path). An HTTP backend receives every method and path, with the verified client certificate in the x-client-cert-* request headers of infra/identity-headers.json; API Gateway sets them from the authorizer's context and overwrites any the client sent."
+  type        = string
+  default     = "api-handler"
+
+  validation {
+    condition     = var.backend == "api-handler" || can(regex("^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$", var.backend))
+    error_message = "backend must be \"api-handler\" or an origin such as https://orders.example.com (no path, no trailing slash)."
+  }
+}
+
+variable "backend_vpc_link" {
+  description = <<-EOT
+    For an HTTP backend inside a VPC (null: the backend is reached over the internet).
+    REST API: a VPC link (v1) to a Network Load Balancer. Give `nlb_arn` to create one, or `id` to reuse one; `backend` is then the URL API Gateway calls through it (the NLB's DNS name, or a name its TLS certificate covers).
+    HTTP API: a VPC link (v2) into your subnets, and `listener_arn`, the Application or Network Load Balancer listener (or Cloud Map service) it targets. Give `subnet_ids` and `security_group_ids` to create the link, or `id` to reuse one; `backend` is then the name API Gateway verifies the backend's TLS certificate against (https) and the Host it sends.
+    docs/deploying.md explains the choice between ALB and NLB.
+  EOT
+  type = object({
+    id                 = optional(string)
+    nlb_arn            = optional(string)
+    listener_arn       = optional(string)
+    subnet_ids         = optional(list(string), [])
+    security_group_ids = optional(list(string), [])
+  })
+  default = null
+
+  validation {
+    condition = var.backend_vpc_link == null || alltrue([
+      for arn in compact([try(var.backend_vpc_link.nlb_arn, null), try(var.backend_vpc_link.listener_arn, null)]) :
+      can(regex("^arn:aws[a-z-]*:(elasticloadbalancing|servicediscovery):[a-z0-9-]+:[0-9]{12}:", arn))
+    ])
+    error_message = "backend_vpc_link.nlb_arn and .listener_arn must be Elastic Load Balancing (or Cloud Map) ARNs."
+  }
+}
+
+variable "backend_timeout_ms" {
+  description = "How long API Gateway waits for an HTTP backend, in milliseconds (50 to 29000 for REST APIs, to 30000 for HTTP APIs)."
+  type        = number
+  default     = 29000
+
+  validation {
+    condition     = var.backend_timeout_ms >= 50 && var.backend_timeout_ms <= 29000
+    error_message = "backend_timeout_ms must be from 50 to 29000."
+  }
 }
 
 variable "issuers" {

@@ -121,17 +121,19 @@ class ModuleWiring(unittest.TestCase):
 
     def test_every_method_and_route_uses_the_authorizer(self):
         methods = resources(self.main, "aws_api_gateway_method")
-        self.assertTrue(methods)
+        self.assertEqual(sorted(methods), ["backend", "this"])
         for name, m in methods.items():
             self.assertEqual(val(m["authorization"]), "CUSTOM", name)
             self.assertEqual(val(m["authorizer_id"]), "${aws_api_gateway_authorizer.this[0].id}", name)
-            self.assertEqual(val(m["for_each"]), "${local.rest ? local.routes : {}}", name)
+        self.assertEqual(val(methods["this"]["for_each"]), "${local.rest && local.api_handler ? local.routes : {}}")
+        self.assertEqual(val(methods["backend"]["for_each"]), "${local.rest_backend_methods}")
         routes = resources(self.main, "aws_apigatewayv2_route")
-        self.assertTrue(routes)
+        self.assertEqual(sorted(routes), ["backend", "this"])
         for name, r in routes.items():
             self.assertEqual(val(r["authorization_type"]), "CUSTOM", name)
             self.assertEqual(val(r["authorizer_id"]), "${aws_apigatewayv2_authorizer.this[0].id}", name)
-            self.assertEqual(val(r["for_each"]), "${local.http ? local.routes : {}}", name)
+        self.assertEqual(val(routes["this"]["for_each"]), "${local.http && local.api_handler ? local.routes : {}}")
+        self.assertEqual(val(routes["backend"]["count"]), "${local.http && local.http_backend ? 1 : 0}")
         # Both APIs serve exactly the routes of the api-handler's router.
         keys = re.findall(r'"(GET|POST) (/\w+)"', (MODULE / "main.tf").read_text())
         app = (ROOT / "api-handler" / "src" / "app.rs").read_text()
@@ -199,6 +201,126 @@ class ModuleWiring(unittest.TestCase):
         # Every bucket pattern a fetch base may name has a key prefix ending in "/".
         self.assertIn("(.+/)?", json.dumps(self.vars["issuers"]["validation"]))
 
+    def locals(self):
+        out = {}
+        for block in self.main["locals"]:
+            out.update(block)
+        return out
+
+    def test_backend_defaults_to_the_api_handler_and_takes_only_an_origin(self):
+        self.assertEqual(val(self.vars["backend"]["default"]), "api-handler")
+        self.assertIsNone(val(self.vars["backend_vpc_link"]["default"]))
+        self.assertIsNone(val(self.vars["api_handler_zip"]["default"]))
+        cond = val(val(self.vars["backend"]["validation"])["condition"])
+        origin = re.compile(re.search(r'regex\("(.*?)",\s*var.backend\)', cond).group(1))
+        for ok in ("https://orders.example.com", "http://10.0.0.1:8080", "https://internal-nlb-1.elb.eu-west-1.amazonaws.com"):
+            self.assertTrue(origin.match(ok), ok)
+        for bad in ("https://orders.example.com/", "https://x.example.com/base", "ftp://x.example.com", "orders.example.com"):
+            self.assertFalse(origin.match(bad), bad)
+
+    def test_api_handler_resources_exist_only_when_it_is_the_backend(self):
+        gated = {
+            "aws_dynamodb_table": ["temps"],
+            "aws_lambda_function": ["api_handler"],
+            "aws_iam_role": ["api_handler"],
+            "aws_iam_role_policy": ["api_handler"],
+            "aws_cloudwatch_log_group": ["api_handler"],
+            "aws_lambda_permission": ["api_handler"],
+            "aws_api_gateway_model": ["reading"],
+            "aws_api_gateway_request_validator": ["body"],
+            "aws_apigatewayv2_integration": ["api_handler"],
+        }
+        for kind, names in gated.items():
+            for name in names:
+                gate = json.dumps(resources(self.main, kind)[name].get("count"))
+                self.assertIn("local.api_handler", gate, f"{kind}.{name}")
+        self.assertIn("local.api_handler", json.dumps(data(self.main, "aws_iam_policy_document")["api_handler"]["count"]))
+        for kind in ("aws_api_gateway_resource", "aws_api_gateway_method", "aws_api_gateway_integration", "aws_apigatewayv2_route"):
+            self.assertIn("local.api_handler", json.dumps(resources(self.main, kind)["this"]["for_each"]), kind)
+        # Upgrading keeps state: every resource that became counted has a moved block.
+        moved = {(val(m["from"]), val(m["to"])) for m in self.main.get("moved", [])}
+        for kind in ("aws_dynamodb_table.temps", "aws_lambda_function.api_handler", "aws_iam_role.api_handler",
+                     "aws_iam_role_policy.api_handler", "aws_cloudwatch_log_group.api_handler",
+                     "aws_lambda_permission.api_handler"):
+            self.assertIn(("${" + kind + "}", "${" + kind + "[0]}"), moved, kind)
+
+    def test_http_backend_gets_every_identity_header_from_the_authorizer_context(self):
+        listed = json.loads((ROOT / "infra" / "identity-headers.json").read_text())["headers"]
+        self.assertEqual(
+            sorted(h["header"] for h in listed),
+            sorted("x-client-cert-" + s for s in ("subject", "issuer", "serial", "sha256", "policy")),
+        )
+        # Every context key is one the authorizer writes on each decision.
+        lam = (ROOT / "authorizer" / "src" / "lambda.rs").read_text()
+        written = set(re.findall(r'put\("(\w+)"', lam))
+        for h in listed:
+            self.assertIn(h["context"], written, h)
+        locs = self.locals()
+        self.assertEqual(val(locs["identity_headers"]), '${jsondecode(file("${path.module}/../identity-headers.json")).headers}')
+        # The two maps, expanded as Terraform expands them over the shared list.
+        rest = val(locs["rest_identity_headers"])
+        http = val(locs["http_identity_headers"])
+        self.assertEqual(rest, '${{for h in local.identity_headers : "integration.request.header.${h.header}" => "context.authorizer.${h.context}"}}')
+        # HTTP API: `overwrite:` replaces a client-sent header of the same name.
+        self.assertEqual(http, '${{for h in local.identity_headers : "overwrite:header.${h.header}" => "$context.authorizer.${h.context}"}}')
+
+        def expand(expr):
+            key, value = re.fullmatch(r'\$\{\{for h in local.identity_headers : "(.*?)" => "(.*?)"\}\}', expr).groups()
+            sub = lambda t, h: t.replace("${h.header}", h["header"]).replace("${h.context}", h["context"])
+            return {sub(key, h): sub(value, h) for h in listed}
+
+        self.assertEqual(expand(rest), {
+            "integration.request.header.x-client-cert-subject": "context.authorizer.subjectDn",
+            "integration.request.header.x-client-cert-issuer": "context.authorizer.issuerDn",
+            "integration.request.header.x-client-cert-serial": "context.authorizer.serialNumber",
+            "integration.request.header.x-client-cert-sha256": "context.authorizer.fingerprintSha256",
+            "integration.request.header.x-client-cert-policy": "context.authorizer.issuer",
+        })
+        self.assertEqual(expand(http), {
+            "overwrite:header.x-client-cert-subject": "$context.authorizer.subjectDn",
+            "overwrite:header.x-client-cert-issuer": "$context.authorizer.issuerDn",
+            "overwrite:header.x-client-cert-serial": "$context.authorizer.serialNumber",
+            "overwrite:header.x-client-cert-sha256": "$context.authorizer.fingerprintSha256",
+            "overwrite:header.x-client-cert-policy": "$context.authorizer.issuer",
+        })
+
+    def test_rest_http_backend_proxies_every_path_with_the_identity_headers(self):
+        self.assertEqual(val(resources(self.main, "aws_api_gateway_resource")["proxy"]["path_part"]), "{proxy+}")
+        method = resources(self.main, "aws_api_gateway_method")["backend"]
+        self.assertEqual(val(method["http_method"]), "ANY")
+        integ = resources(self.main, "aws_api_gateway_integration")["backend"]
+        self.assertEqual(val(integ["for_each"]), "${local.rest_backend_methods}")
+        self.assertEqual(val(integ["type"]), "HTTP_PROXY")
+        self.assertEqual(val(integ["integration_http_method"]), "ANY")
+        params = val(integ["request_parameters"])
+        self.assertTrue(params.startswith("${merge(local.rest_identity_headers,"), params)
+        self.assertRegex(params, r"""each.key == "proxy" \? \{['"]integration.request.path.proxy['"]: ['"]method.request.path.proxy['"]\}""")
+        methods = json.dumps(self.locals()["rest_backend_methods"])
+        self.assertIn('/{proxy+}', methods)
+        self.assertIn('${var.backend}/{proxy}', methods)
+        self.assertEqual(val(integ["connection_type"]), '${local.vpc_link ? "VPC_LINK" : "INTERNET"}')
+        link = resources(self.main, "aws_api_gateway_vpc_link")["this"]
+        self.assertEqual(val(link["target_arns"]), "${var.backend_vpc_link.nlb_arn}")
+        self.assertIn("precondition", json.dumps(integ["lifecycle"]))
+        # A new deployment whenever the backend wiring changes.
+        triggers = json.dumps(resources(self.main, "aws_api_gateway_deployment")["this"]["triggers"])
+        self.assertIn("aws_api_gateway_integration.backend", triggers)
+
+    def test_http_api_backend_overwrites_identity_headers_and_keeps_the_path(self):
+        integ = resources(self.main, "aws_apigatewayv2_integration")["backend"]
+        self.assertEqual(val(integ["integration_type"]), "HTTP_PROXY")
+        self.assertEqual(val(integ["integration_method"]), "ANY")
+        self.assertEqual(val(integ["payload_format_version"]), "1.0")
+        params = val(integ["request_parameters"])
+        self.assertRegex(params, r"""^\$\{merge\(local.http_identity_headers,\s*\{['"]overwrite:path['"]: ['"]\$request.path['"]\}\)\}$""")
+        self.assertEqual(val(integ["integration_uri"]), "${local.vpc_link ? var.backend_vpc_link.listener_arn : var.backend}")
+        route = resources(self.main, "aws_apigatewayv2_route")["backend"]
+        self.assertEqual(val(route["route_key"]), "$default")
+        self.assertIn("aws_apigatewayv2_integration.backend[0].id", val(route["target"]))
+        link = resources(self.main, "aws_apigatewayv2_vpc_link")["this"]
+        self.assertEqual(val(link["subnet_ids"]), "${var.backend_vpc_link.subnet_ids}")
+        self.assertIn("tls_config", json.dumps(integ["dynamic"]))
+
     def test_lambda_permissions_are_scoped_to_this_api(self):
         perms = resources(self.main, "aws_lambda_permission")
         self.assertEqual(sorted(perms), ["api_handler", "authorizer"])
@@ -209,7 +331,7 @@ class ModuleWiring(unittest.TestCase):
         pol = data(self.main, "aws_iam_policy_document")["api_handler"]
         st = pol["statement"][0]
         self.assertEqual(sorted(val(st["actions"])), ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"])
-        self.assertEqual(val(st["resources"]), "${aws_dynamodb_table.temps.arn}")
+        self.assertEqual(val(st["resources"]), "${aws_dynamodb_table.temps[0].arn}")
 
     def test_table_matches_the_api_handler_layout(self):
         table = resources(self.main, "aws_dynamodb_table")["temps"]

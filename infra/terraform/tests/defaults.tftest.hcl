@@ -222,3 +222,74 @@ run "reserved_metrics_namespace_is_refused" {
 
   expect_failures = [var.metrics_namespace]
 }
+
+run "rest_http_backend_gets_the_identity_headers_and_no_api_handler" {
+  command = plan
+
+  variables {
+    backend         = "https://orders.example.com"
+    api_handler_zip = null
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.api_handler) == 0 && length(aws_dynamodb_table.temps) == 0
+    error_message = "An HTTP backend replaces the api-handler and its table."
+  }
+
+  assert {
+    condition = alltrue([for i in aws_api_gateway_integration.backend :
+      i.type == "HTTP_PROXY"
+      && i.request_parameters["integration.request.header.x-client-cert-subject"] == "context.authorizer.subjectDn"
+      && i.request_parameters["integration.request.header.x-client-cert-serial"] == "context.authorizer.serialNumber"
+    ])
+    error_message = "Every backend integration maps the identity headers from the authorizer's context."
+  }
+
+  assert {
+    condition     = aws_api_gateway_integration.backend["proxy"].uri == "https://orders.example.com/{proxy}"
+    error_message = "The greedy path reaches the backend."
+  }
+}
+
+run "http_api_backend_overwrites_the_identity_headers" {
+  command = plan
+
+  variables {
+    api_type        = "http"
+    backend         = "https://orders.example.com"
+    api_handler_zip = null
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_integration.backend[0].request_parameters["overwrite:header.x-client-cert-sha256"] == "$context.authorizer.fingerprintSha256"
+    error_message = "The HTTP API overwrites client-sent identity headers."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.backend[0].route_key == "$default" && aws_apigatewayv2_route.backend[0].authorization_type == "CUSTOM"
+    error_message = "One authorized $default route serves the backend."
+  }
+}
+
+run "http_api_vpc_link_needs_a_listener" {
+  command = plan
+
+  variables {
+    api_type         = "http"
+    backend          = "https://orders.internal.example.com"
+    api_handler_zip  = null
+    backend_vpc_link = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+
+  expect_failures = [aws_apigatewayv2_integration.backend]
+}
+
+run "backend_with_a_path_is_refused" {
+  command = plan
+
+  variables {
+    backend = "https://orders.example.com/base/"
+  }
+
+  expect_failures = [var.backend]
+}

@@ -41,26 +41,45 @@ pub enum Flavor {
     Http,
 }
 
+/// The greedy resource that catches every path, as the Terraform module and
+/// the CDK construct deploy in front of an HTTP backend (`ANY /{proxy+}` on a
+/// REST API, `$default` on an HTTP API).
+pub const GREEDY: &str = "/{proxy+}";
+
+/// A request path without its trailing slash, as API Gateway matches it.
+fn arn_path(path: &str) -> &str {
+    if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    }
+}
+
 impl Api {
-    /// The deployed resource a request path maps to, if any. REST APIs match
-    /// resources exactly; there is no `{proxy+}` here.
+    /// The deployed resource a request path maps to, if any: an exact
+    /// resource first, else the greedy one when it is deployed. (Here the
+    /// greedy resource also catches `/`, which the deployed APIs route to
+    /// `ANY /` with the same integration.)
     #[must_use]
     pub fn resource(&self, method: &str, path: &str) -> Option<String> {
-        let trimmed = if path.len() > 1 {
-            path.trim_end_matches('/')
-        } else {
-            path
+        let trimmed = arn_path(path);
+        let allows = |r: &str| {
+            self.routes
+                .get(r)
+                .is_some_and(|ms| ms.iter().any(|m| m == method || m == "ANY"))
         };
-        let methods = self.routes.get(trimmed)?;
-        methods
-            .iter()
-            .any(|m| m == method || m == "ANY")
-            .then(|| trimmed.to_owned())
+        if allows(trimmed) {
+            Some(trimmed.to_owned())
+        } else {
+            allows(GREEDY).then(|| GREEDY.to_owned())
+        }
     }
 
-    /// `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`.
+    /// `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`,
+    /// with the request's own path (under a greedy resource too).
     #[must_use]
     pub fn method_arn(&self, method: &str, resource_path: &str) -> String {
+        let resource_path = arn_path(resource_path);
         format!(
             "arn:aws:execute-api:{}:{}:{}/{}/{}/{}",
             self.region,
@@ -279,7 +298,7 @@ pub fn authorizer_event(api: &Api, req: &Request, resource: &str, cert: &Value) 
     m.insert("type".into(), json!("REQUEST"));
     m.insert(
         "methodArn".into(),
-        json!(api.method_arn(&req.method, resource)),
+        json!(api.method_arn(&req.method, &req.path)),
     );
     m.insert("pathParameters".into(), json!({}));
     m.insert("stageVariables".into(), json!({}));
@@ -630,6 +649,27 @@ mod tests {
         let mut p = policy("Allow", "*");
         p["context"] = json!({"nested": {"no": 1}});
         assert!(matches!(evaluate(&p, &arn), Verdict::Invalid(_)));
+    }
+
+    #[test]
+    fn greedy_route_catches_every_path_and_arns_name_the_request_path() {
+        let mut a = api();
+        a.routes = BTreeMap::from([(GREEDY.to_owned(), vec!["ANY".to_owned()])]);
+        for path in ["/", "/orders", "/orders/42/items/"] {
+            assert_eq!(
+                a.resource("DELETE", path).as_deref(),
+                Some(GREEDY),
+                "{path}"
+            );
+        }
+        assert!(
+            a.method_arn("DELETE", "/orders/42/items/")
+                .ends_with("/test/DELETE/orders/42/items")
+        );
+        // An exact resource still wins over the greedy one.
+        a.routes.insert("/temps".to_owned(), vec!["GET".to_owned()]);
+        assert_eq!(a.resource("GET", "/temps").as_deref(), Some("/temps"));
+        assert_eq!(a.resource("POST", "/temps").as_deref(), Some(GREEDY));
     }
 
     #[test]

@@ -8,10 +8,15 @@ use serde_json::{Map, Value, json};
 
 use crate::apigw::{Answer, Api, Flavor, Request, Verdict, evaluate};
 
-/// `METHOD /path`, the route key of a route.
+/// `METHOD /path`, the route key of a route; `$default` for the greedy
+/// route, which is how the deployed HTTP API fronts an HTTP backend.
 #[must_use]
 pub fn route_key(method: &str, resource: &str) -> String {
-    format!("{method} {resource}")
+    if resource == crate::apigw::GREEDY {
+        "$default".to_owned()
+    } else {
+        format!("{method} {resource}")
+    }
 }
 
 /// The client certificate as HTTP APIs carry it (the same fields as REST).
@@ -119,7 +124,7 @@ pub fn authorizer_event(
     m.insert("type".into(), json!("REQUEST"));
     m.insert(
         "routeArn".into(),
-        json!(api.method_arn(&req.method, resource)),
+        json!(api.method_arn(&req.method, &req.path)),
     );
     m.insert("identitySource".into(), json!(identity_source));
     m.insert("pathParameters".into(), json!({}));

@@ -72,7 +72,8 @@ struct Common {
     /// replay another's cached Allow.
     #[arg(long)]
     identity_source: Vec<String>,
-    /// A route as `METHOD /path`; repeatable [default: GET /temps, POST /temps, GET /whoami].
+    /// A route as `METHOD /path`; repeatable [default: GET /temps, POST /temps, GET /whoami;
+    /// with --backend, every method and path, as the deployed module and construct route it].
     #[arg(long)]
     route: Vec<String>,
     /// The stage name in ARNs and paths.
@@ -143,9 +144,12 @@ fn key_value(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{s}: use KEY=VALUE"))
 }
 
-fn routes(specs: &[String]) -> Result<BTreeMap<String, Vec<String>>, Error> {
+fn routes(specs: &[String], backend: bool) -> Result<BTreeMap<String, Vec<String>>, Error> {
     let defaults = ["GET /temps", "POST /temps", "GET /whoami"];
-    let specs: Vec<&str> = if specs.is_empty() {
+    let greedy = format!("ANY {}", gateway::apigw::GREEDY);
+    let specs: Vec<&str> = if specs.is_empty() && backend {
+        vec![greedy.as_str()]
+    } else if specs.is_empty() {
         defaults.to_vec()
     } else {
         specs.iter().map(String::as_str).collect()
@@ -259,7 +263,7 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         api_id: "local".into(),
         stage: common.stage.clone(),
         domain_name: "localhost".into(),
-        routes: routes(&common.route)?,
+        routes: routes(&common.route, common.backend.is_some())?,
         flavor: match common.api {
             ApiFlavor::Rest => Flavor::Rest,
             ApiFlavor::Http => Flavor::Http,

@@ -267,7 +267,7 @@ impl Gateway {
                 return flavor.authorizer_failed();
             }
         };
-        let arn = self.api.method_arn(&req.method, &resource);
+        let arn = self.api.method_arn(&req.method, &req.path);
         match flavor.evaluate(&response, &arn) {
             Verdict::Deny { reason } => {
                 log.decision = Some("deny");

@@ -140,6 +140,12 @@ async fn http_backend_gets_the_verified_identity_and_never_a_spoofed_one() {
             64,
             "{seen}"
         );
+        // Every method and path reaches it, as the deployed greedy route
+        // (`ANY /{proxy+}`, `$default`) sends them, not only the api-handler's.
+        let r = curl_with(&run, Some(&good), "DELETE", "/orders/42/items", None, &[]).await;
+        assert_eq!(r.status, 200, "{flavor}: {r:?}");
+        assert_eq!(r.json()["path"], "/orders/42/items", "{flavor}: {r:?}");
+        assert_eq!(r.json()["method"], "DELETE", "{flavor}: {r:?}");
         // A denied device never reaches the backend.
         let revoked = whoami(&run, &run.stack.devices, "revoked").await;
         assert_eq!(revoked.status, 403, "{flavor}: {revoked:?}");

@@ -105,8 +105,8 @@ variable "backend_vpc_link" {
   description = <<-EOT
     For an HTTP backend inside a VPC (null: the backend is reached over the internet).
     REST API: a VPC link (v1) to a Network Load Balancer. Give `nlb_arn` to create one, or `id` to reuse one; `backend` is then the URL API Gateway calls through it (the NLB's DNS name, or a name its TLS certificate covers).
-    HTTP API: a VPC link (v2) into your subnets, and `listener_arn`, the Application or Network Load Balancer listener (or Cloud Map service) it targets. Give `subnet_ids` and `security_group_ids` to create the link, or `id` to reuse one; `backend` is then the name API Gateway verifies the backend's TLS certificate against (https) and the Host it sends.
-    docs/deploying.md explains the choice between ALB and NLB.
+    HTTP API: a VPC link (v2) into your subnets, and `listener_arn`, the Application or Network Load Balancer listener (or Cloud Map service) it targets. Give `subnet_ids` and `security_group_ids` to create the link, or `id` to reuse one; `backend` is then the name API Gateway verifies the backend's TLS certificate against (https).
+    The module's README ("Your own HTTP backend") explains the choice between ALB and NLB.
   EOT
   type = object({
     id                 = optional(string)

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 
 import { App, CfnOutput, Stack, aws_route53 as route53 } from 'aws-cdk-lib';
 
-import { ApiType, IssuerPolicy, MtlsApi } from '../lib/mtls-api';
+import { ApiType, Backend, IssuerPolicy, MtlsApi } from '../lib/mtls-api';
 
 const app = new App();
 const ctx = (key: string): string | undefined => {
@@ -34,6 +34,11 @@ const stack = new Stack(app, ctx('stackName') ?? 'MtlsAuthorizer', {
   description: 'mtls-authorizer: mutual TLS API Gateway with CRL checks in a Lambda authorizer',
 });
 
+// `backend`: the api-handler (default) or the origin of an HTTP service reached over the
+// internet. A private backend needs your VPC's load balancer: use the construct in your own app.
+const backendUrl = ctx('backend');
+const backend = backendUrl === undefined || backendUrl === 'api-handler' ? Backend.apiHandler() : Backend.http(backendUrl);
+
 const zoneId = ctx('hostedZoneId');
 const api = new MtlsApi(stack, 'MtlsApi', {
   domainName: required('domainName'),
@@ -45,7 +50,8 @@ const api = new MtlsApi(stack, 'MtlsApi', {
   apiType: ctx('apiType') === 'http' ? ApiType.HTTP : ApiType.REST,
   truststoreFile: fromRoot(ctx('truststoreFile') ?? '.local/pki/truststore.pem'),
   authorizerZip: fromRoot(ctx('authorizerZip') ?? 'target/lambda/authorizer/bootstrap.zip'),
-  apiHandlerZip: fromRoot(ctx('apiHandlerZip') ?? 'target/lambda/api-handler/bootstrap.zip'),
+  backend,
+  apiHandlerZip: backend.isApiHandler ? fromRoot(ctx('apiHandlerZip') ?? 'target/lambda/api-handler/bootstrap.zip') : undefined,
   issuers,
 });
 

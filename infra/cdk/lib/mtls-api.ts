@@ -28,7 +28,10 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 
+import { Backend, addHttpApiBackend, addRestBackend } from './backend';
 import { AlarmThresholds, MtlsMonitoring, MtlsMonitoringProps } from './monitoring';
+
+export { Backend, HttpBackendOptions, PrivateBackend, identityHeaders } from './backend';
 
 /** Which API Gateway flavour fronts the functions. */
 export enum ApiType {
@@ -149,8 +152,21 @@ export interface MtlsApiProps {
    */
   readonly authorizerZip: string;
 
-  /** Zip of the api-handler, built the same way with `-p api-handler`. */
-  readonly apiHandlerZip: string;
+  /**
+   * Zip of the api-handler, built the same way with `-p api-handler`.
+   * Required when the backend is the api-handler (the default); unused otherwise.
+   */
+  readonly apiHandlerZip?: string;
+
+  /**
+   * What the API serves: the bundled api-handler, or your HTTP service
+   * (`Backend.http('https://orders.example.com', { private: … })`), which
+   * receives every method and path with the verified client certificate in
+   * the `x-client-cert-*` headers of `infra/identity-headers.json`.
+   *
+   * @default Backend.apiHandler()
+   */
+  readonly backend?: Backend;
 
   /** The authorizer's issuer entries, tried in order. At least one. */
   readonly issuers: IssuerPolicy[];
@@ -332,8 +348,10 @@ export class MtlsApi extends Construct {
   /** The object version the domain pins. */
   public readonly truststoreVersion: string;
   public readonly authorizer: lambda.Function;
-  public readonly apiHandler: lambda.Function;
-  public readonly table: dynamodb.Table;
+  /** The api-handler function (undefined with an HTTP backend). */
+  public readonly apiHandler?: lambda.Function;
+  /** The readings table (undefined with an HTTP backend). */
+  public readonly table?: dynamodb.Table;
   /** The custom domain's API Gateway target, for DNS. */
   public readonly regionalDomainName: string;
   public readonly regionalHostedZoneId: string;
@@ -341,7 +359,9 @@ export class MtlsApi extends Construct {
   public readonly apiId: string;
   public readonly accessLogGroup: logs.LogGroup;
   public readonly authorizerLogGroup: logs.LogGroup;
-  public readonly apiHandlerLogGroup: logs.LogGroup;
+  public readonly apiHandlerLogGroup?: logs.LogGroup;
+  /** What the API serves. */
+  public readonly backend: Backend;
   /** The alarms and the dashboard. */
   public readonly monitoring: MtlsMonitoring;
   /** The namespace of the authorizer's metrics. */
@@ -352,6 +372,7 @@ export class MtlsApi extends Construct {
     validate(props);
 
     const apiType = props.apiType ?? ApiType.REST;
+    this.backend = props.backend ?? Backend.apiHandler();
     const stageName = props.stageName ?? 'prod';
     const ttl = props.authorizerResultTtl ?? Duration.seconds(0);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
@@ -421,9 +442,9 @@ export class MtlsApi extends Construct {
     this.truststoreVersion = version.getResponseField('VersionId');
     const truststoreUri = `s3://${this.truststoreBucket.bucketName}/${this.truststoreKey}`;
 
-    // Readings table ----------------------------------------------------------
+    // Readings table (the api-handler's) -------------------------------------
 
-    this.table = new dynamodb.Table(this, 'Temps', {
+    const table = this.backend.isApiHandler ? new dynamodb.Table(this, 'Temps', {
       partitionKey: { name: TEMPS_TABLE_LAYOUT.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TEMPS_TABLE_LAYOUT.sortKey, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: TEMPS_TABLE_LAYOUT.ttlAttribute,
@@ -433,7 +454,7 @@ export class MtlsApi extends Construct {
       encryptionKey: key,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }) : undefined;
 
     // Lambda functions ---------------------------------------------------------
 
@@ -441,7 +462,6 @@ export class MtlsApi extends Construct {
       retention,
       encryptionKey: key,
     });
-    this.apiHandlerLogGroup = new logs.LogGroup(this, 'ApiHandlerLogs', { retention, encryptionKey: key });
 
     // Roles without AWSLambdaBasicExecutionRole: that managed policy grants
     // logs on "*". Each function writes only to its own log group.
@@ -516,45 +536,52 @@ export class MtlsApi extends Construct {
       description: 'mtls-authorizer: client certificate policy and CRL check',
     });
 
-    const apiHandlerRole = new iam.Role(this, 'ApiHandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    apiHandlerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Readings',
-        actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'],
-        resources: [this.table.tableArn],
-      }),
-    );
-    apiHandlerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.apiHandlerLogGroup.logGroupArn],
-      }),
-    );
-    if (key) {
+    // The api-handler, when it is the backend ------------------------------
+
+    if (table) {
+      this.table = table;
+      const apiHandlerLogGroup = new logs.LogGroup(this, 'ApiHandlerLogs', { retention, encryptionKey: key });
+      this.apiHandlerLogGroup = apiHandlerLogGroup;
+      const apiHandlerRole = new iam.Role(this, 'ApiHandlerRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
       apiHandlerRole.addToPolicy(
         new iam.PolicyStatement({
-          sid: 'TableKey',
-          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          resources: [key.keyArn],
+          sid: 'Readings',
+          actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+          resources: [table.tableArn],
         }),
       );
-    }
+      apiHandlerRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteOwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [apiHandlerLogGroup.logGroupArn],
+        }),
+      );
+      if (key) {
+        apiHandlerRole.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'TableKey',
+            actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+            resources: [key.keyArn],
+          }),
+        );
+      }
 
-    this.apiHandler = rustFunction(this, 'ApiHandler', {
-      code: lambda.Code.fromAsset(props.apiHandlerZip),
-      memorySize: props.apiHandlerMemoryMb ?? 128,
-      timeout: Duration.seconds(10),
-      role: apiHandlerRole,
-      logGroup: this.apiHandlerLogGroup,
-      environment: {
-        TEMPS_TABLE: this.table.tableName,
-        TEMPS_RETENTION_DAYS: String(props.tempsRetentionDays ?? 90),
-      },
-      description: 'mtls-authorizer: the temperature API',
-    });
+      this.apiHandler = rustFunction(this, 'ApiHandler', {
+        code: lambda.Code.fromAsset(props.apiHandlerZip as string),
+        memorySize: props.apiHandlerMemoryMb ?? 128,
+        timeout: Duration.seconds(10),
+        role: apiHandlerRole,
+        logGroup: apiHandlerLogGroup,
+        environment: {
+          TEMPS_TABLE: table.tableName,
+          TEMPS_RETENTION_DAYS: String(props.tempsRetentionDays ?? 90),
+        },
+        description: 'mtls-authorizer: the temperature API',
+      });
+    }
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention, encryptionKey: key });
 
@@ -617,25 +644,29 @@ export class MtlsApi extends Construct {
             : [],
       });
 
-      const schemaFile = props.readingSchemaFile ?? defaultSchemaFile();
-      const model = api.addModel('TemperatureReading', {
-        modelName: 'TemperatureReading',
-        description: 'POST /temps body; the api-handler validates against the same file.',
-        contentType: 'application/json',
-        schema: JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as apigw.JsonSchema,
-      });
-      const validator = api.addRequestValidator('Body', { validateRequestBody: true });
-      const integration = new apigw.LambdaIntegration(this.apiHandler, { proxy: true });
-
-      for (const r of ROUTES) {
-        const resource = api.root.getResource(r.path) ?? api.root.addResource(r.path);
-        resource.addMethod(r.method, integration, {
-          authorizationType: apigw.AuthorizationType.CUSTOM,
-          authorizer,
-          ...(r.method === 'POST'
-            ? { requestValidator: validator, requestModels: { 'application/json': model } }
-            : {}),
+      if (this.apiHandler) {
+        const schemaFile = props.readingSchemaFile ?? defaultSchemaFile();
+        const model = api.addModel('TemperatureReading', {
+          modelName: 'TemperatureReading',
+          description: 'POST /temps body; the api-handler validates against the same file.',
+          contentType: 'application/json',
+          schema: JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as apigw.JsonSchema,
         });
+        const validator = api.addRequestValidator('Body', { validateRequestBody: true });
+        const integration = new apigw.LambdaIntegration(this.apiHandler, { proxy: true });
+
+        for (const r of ROUTES) {
+          const resource = api.root.getResource(r.path) ?? api.root.addResource(r.path);
+          resource.addMethod(r.method, integration, {
+            authorizationType: apigw.AuthorizationType.CUSTOM,
+            authorizer,
+            ...(r.method === 'POST'
+              ? { requestValidator: validator, requestModels: { 'application/json': model } }
+              : {}),
+          });
+        }
+      } else {
+        addRestBackend(api, this.backend, authorizer);
       }
 
       // A Deny says why: the same body the local gateway returns.
@@ -689,17 +720,21 @@ export class MtlsApi extends Construct {
             ? (props.authorizerIdentitySources ?? cacheKeyFields.map((f) => `$context.identity.clientCert.${f}`))
             : [],
       });
-      const integration = new apigwv2Int.HttpLambdaIntegration('ApiHandler', this.apiHandler, {
-        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
-        timeout: Duration.seconds(10),
-      });
-      for (const r of ROUTES) {
-        api.addRoutes({
-          path: `/${r.path}`,
-          methods: [r.method as apigwv2.HttpMethod],
-          integration,
-          authorizer,
+      if (this.apiHandler) {
+        const integration = new apigwv2Int.HttpLambdaIntegration('ApiHandler', this.apiHandler, {
+          payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+          timeout: Duration.seconds(10),
         });
+        for (const r of ROUTES) {
+          api.addRoutes({
+            path: `/${r.path}`,
+            methods: [r.method as apigwv2.HttpMethod],
+            integration,
+            authorizer,
+          });
+        }
+      } else {
+        addHttpApiBackend(api, this.backend, authorizer);
       }
 
       const domain = new apigwv2.DomainName(this, 'Domain', {
@@ -803,8 +838,10 @@ export class MtlsApi extends Construct {
     }
     if (awsManagedEncryption) {
       const why = 'AWS managed encryption unless the encryptionKey prop names a customer managed key.';
-      addCheckovSkips(this.table.node.defaultChild as CfnResource, [{ id: 'CKV_AWS_119', comment: why }]);
-      for (const lg of [this.authorizerLogGroup, this.accessLogGroup, this.apiHandlerLogGroup]) {
+      if (this.table) {
+        addCheckovSkips(this.table.node.defaultChild as CfnResource, [{ id: 'CKV_AWS_119', comment: why }]);
+      }
+      for (const lg of [this.authorizerLogGroup, this.accessLogGroup, ...(this.apiHandlerLogGroup ? [this.apiHandlerLogGroup] : [])]) {
         addCheckovSkips(lg.node.defaultChild as CfnResource, [{ id: 'CKV_AWS_158', comment: why }]);
       }
     }
@@ -941,10 +978,14 @@ function validate(props: MtlsApiProps): void {
   if (props.stageName !== undefined && !/^[A-Za-z0-9_]{1,128}$/.test(props.stageName)) {
     throw new Error(`stageName may hold letters, digits and underscores, not "${props.stageName}"`);
   }
+  const apiHandler = props.backend === undefined || props.backend.isApiHandler;
+  if (apiHandler && props.apiHandlerZip === undefined) {
+    throw new Error('apiHandlerZip is required when the backend is the api-handler (the default)');
+  }
   for (const [name, file] of [
     ['truststoreFile', props.truststoreFile],
     ['authorizerZip', props.authorizerZip],
-    ['apiHandlerZip', props.apiHandlerZip],
+    ...(apiHandler ? [['apiHandlerZip', props.apiHandlerZip as string] as const] : []),
   ] as const) {
     if (!fs.existsSync(file)) {
       throw new Error(`${name}: ${file} does not exist (see infra/cdk/README.md for how to build it)`);

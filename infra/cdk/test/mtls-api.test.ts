@@ -6,10 +6,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import {
+  App,
+  Duration,
+  Stack,
+  aws_apigateway as apigw,
+  aws_ec2 as ec2,
+  aws_elasticloadbalancingv2 as elbv2,
+} from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { ApiType, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT } from '../lib/mtls-api';
+import { ApiType, Backend, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT } from '../lib/mtls-api';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -527,5 +534,132 @@ describe('monitoring options', () => {
 
   it('a_namespace_cloudwatch_would_drop_is_refused', () => {
     assert.throws(() => synth({ metricsNamespace: 'AWS/Lambda' }), /metricsNamespace/);
+  });
+});
+
+/** infra/identity-headers.json: what the Terraform module and the local gateway map too. */
+const IDENTITY_HEADERS = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'infra', 'identity-headers.json'), 'utf8')) as {
+    headers: { header: string; context: string }[];
+  }
+).headers;
+
+/** A stack with a VPC, for private backends; `build` adds the load balancer and returns the props. */
+function synthIn(build: (stack: Stack, vpc: ec2.Vpc) => Partial<MtlsApiProps>): Template {
+  const app = new App();
+  const stack = new Stack(app, 'Test');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const base = props({ apiHandlerZip: undefined });
+  new MtlsApi(stack, 'MtlsApi', { ...base, ...build(stack, vpc) });
+  return Template.fromStack(stack);
+}
+
+describe('HTTP backend', () => {
+  const origin = 'https://orders.example.com';
+
+  it('rest_http_backend_maps_every_identity_header_from_the_authorizer_context', () => {
+    const { template, api } = synth({ backend: Backend.http(origin), apiHandlerZip: undefined });
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[];
+    assert.equal(methods.length, 2, 'ANY / and ANY /{proxy+}');
+    const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0];
+    const expected = Object.fromEntries(
+      IDENTITY_HEADERS.map((h) => [`integration.request.header.${h.header}`, `context.authorizer.${h.context}`]),
+    );
+    assert.equal(Object.keys(expected).length, 5);
+    const uris = [];
+    for (const m of methods) {
+      assert.equal(m.Properties.HttpMethod, 'ANY');
+      assert.equal(m.Properties.AuthorizationType, 'CUSTOM');
+      assert.deepEqual(m.Properties.AuthorizerId, { Ref: authorizerId });
+      const integ = m.Properties.Integration;
+      assert.equal(integ.Type, 'HTTP_PROXY');
+      assert.equal(integ.IntegrationHttpMethod, 'ANY');
+      assert.equal(integ.TimeoutInMillis, 29000);
+      // Every identity header, and nothing else but the greedy path.
+      const { ['integration.request.path.proxy']: proxy, ...headers } = integ.RequestParameters;
+      assert.deepEqual(headers, expected);
+      if (proxy !== undefined) {
+        assert.equal(proxy, 'method.request.path.proxy');
+        assert.deepEqual(m.Properties.RequestParameters, { 'method.request.path.proxy': true });
+      }
+      uris.push(integ.Uri);
+    }
+    assert.deepEqual(uris.sort(), [`${origin}/`, `${origin}/{proxy}`]);
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    // No api-handler, no table, no request model.
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.resourceCountIs('AWS::ApiGateway::Model', 0);
+    assert.equal(api.apiHandler, undefined);
+    const fns = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('MtlsApi'));
+    assert.deepEqual(fns.map((id) => id.replace(/[0-9A-F]{8}$/, '')), ['MtlsApiAuthorizer']);
+    // Denials keep their reason.
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'ACCESS_DENIED' });
+  });
+
+  it('http_api_backend_overwrites_identity_headers_on_an_authorized_default_route', () => {
+    const { template } = synth({ apiType: ApiType.HTTP, backend: Backend.http(origin), apiHandlerZip: undefined });
+    const integ = only(template.findResources('AWS::ApiGatewayV2::Integration')) as Resource;
+    assert.equal(integ.Properties.IntegrationType, 'HTTP_PROXY');
+    assert.equal(integ.Properties.IntegrationUri, origin);
+    assert.equal(integ.Properties.IntegrationMethod, 'ANY');
+    assert.equal(integ.Properties.PayloadFormatVersion, '1.0');
+    assert.deepEqual(integ.Properties.RequestParameters, {
+      ...Object.fromEntries(IDENTITY_HEADERS.map((h) => [`overwrite:header.${h.header}`, `$context.authorizer.${h.context}`])),
+      'overwrite:path': '$request.path',
+    });
+    const route = only(template.findResources('AWS::ApiGatewayV2::Route')) as Resource;
+    assert.equal(route.Properties.RouteKey, '$default');
+    assert.equal(route.Properties.AuthorizationType, 'CUSTOM');
+    assert.ok(route.Properties.AuthorizerId, 'the route has the authorizer');
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+
+  it('rest_private_backend_goes_through_the_vpc_link_to_the_nlb', () => {
+    const template = synthIn((stack, vpc) => {
+      const nlb = new elbv2.NetworkLoadBalancer(stack, 'Nlb', { vpc });
+      const link = new apigw.VpcLink(stack, 'Link', { targets: [nlb] });
+      return { backend: Backend.http('https://orders.internal.example.com', { private: { restVpcLink: link } }) };
+    });
+    const linkId = Object.keys(template.findResources('AWS::ApiGateway::VpcLink'))[0];
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[];
+    assert.equal(methods.length, 2);
+    for (const m of methods) {
+      assert.equal(m.Properties.Integration.ConnectionType, 'VPC_LINK');
+      assert.deepEqual(m.Properties.Integration.ConnectionId, { Ref: linkId });
+    }
+  });
+
+  it('http_api_private_backend_reaches_the_alb_listener_and_verifies_its_name', () => {
+    const template = synthIn((stack, vpc) => {
+      const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc });
+      const listener = alb.addListener('Https', {
+        port: 80,
+        defaultAction: elbv2.ListenerAction.fixedResponse(200),
+      });
+      return {
+        apiType: ApiType.HTTP,
+        backend: Backend.http('https://orders.internal.example.com', { private: { httpApiListener: listener } }),
+      };
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::VpcLink', 1);
+    const integ = only(template.findResources('AWS::ApiGatewayV2::Integration')) as Resource;
+    assert.equal(integ.Properties.ConnectionType, 'VPC_LINK');
+    assert.equal(integ.Properties.IntegrationUri.Ref !== undefined, true, 'the listener ARN');
+    assert.deepEqual(integ.Properties.TlsConfig, { ServerNameToVerify: 'orders.internal.example.com' });
+    assert.equal(integ.Properties.RequestParameters['overwrite:header.x-client-cert-serial'], '$context.authorizer.serialNumber');
+  });
+
+  it('bad_backends_are_refused_with_what_to_fix', () => {
+    assert.throws(() => Backend.http('https://orders.example.com/base/'), /origin/);
+    assert.throws(() => Backend.http('orders.example.com'), /origin/);
+    assert.throws(
+      () => synth({ backend: Backend.http(origin, { private: {} }), apiHandlerZip: undefined }),
+      /restVpcLink/,
+    );
+    assert.throws(
+      () => synth({ apiType: ApiType.HTTP, backend: Backend.http(origin, { private: {} }), apiHandlerZip: undefined }),
+      /httpApiListener/,
+    );
+    assert.throws(() => synth({ apiHandlerZip: undefined }), /apiHandlerZip is required/);
   });
 });

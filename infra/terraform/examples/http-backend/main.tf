@@ -7,7 +7,7 @@
 # REST API (the default): a VPC link v1 to a Network Load Balancer in front
 # of the service (an NLB can target an ALB). HTTP API (api_type = "http"): a
 # VPC link v2 straight to the ALB's (or an NLB's) listener.
-# docs/deploying.md explains the choice.
+# The module's README ("Your own HTTP backend") explains the choice.
 
 terraform {
   required_version = ">= 1.7"

@@ -1,36 +1,22 @@
 //! # mtls-authorizer
 //!
-//! The revocation half of mutual TLS for AWS API Gateway. API Gateway checks a
-//! client certificate's chain at the handshake but never its revocation; this
-//! crate decides, for the certificate in a REQUEST authorizer event, whether
-//! its issuer and subject are allowed and whether its serial is on the issuer's
-//! verified, fresh CRL.
+//! The AWS API Gateway Lambda authorizer: the adapters around the pure core
+//! in `mtls-x509`. [`fetch`] reads truststores and CRLs from S3, HTTPS and
+//! files; [`lambda`] is the Lambda wiring (events, refresh, shared state).
 //!
-//! The core ([`cert`], [`config`], [`crl`], [`decision`], [`cache`],
-//! [`signed`], [`metrics`]) does no I/O and never reads the clock. [`fetch`] and [`lambda`]
-//! are the adapters.
+//! The core's modules are re-exported here under their old paths, so
+//! `authorizer::crl::…` and the like keep working for the other crates,
+//! tests, benches and fuzz targets.
 
-pub mod cache;
-pub mod cert;
-pub mod config;
-pub mod crl;
-pub mod decision;
-mod der;
-pub mod error;
 pub mod fetch;
 pub mod lambda;
-pub mod metrics;
-pub mod name;
-pub mod serial;
-pub mod signed;
-pub mod source;
-pub mod time;
-pub mod truststore;
 
-pub use config::Config;
-pub use crl::VerifiedCrl;
-pub use decision::{Decision, DenyReason, Engine, Identity};
-pub use error::{Error, Result};
-pub use serial::Serial;
-pub use time::UnixTime;
-pub use truststore::TrustStore;
+pub use mtls_x509::{
+    cache, cert, config, crl, decision, der, error, metrics, name, serial, signed, source, time,
+    truststore,
+};
+
+pub use mtls_x509::{
+    Config, Decision, DenyReason, Engine, Error, Identity, Result, Serial, TrustStore, UnixTime,
+    VerifiedCrl,
+};

@@ -47,12 +47,12 @@ enum Kind {
 }
 
 impl<'a> SignedData<'a> {
-    /// The envelope of a certificate, checked strictly (see [`Self::parse`]).
+    /// The envelope of a certificate, checked strictly: three DER parts and nothing after them.
     pub fn certificate(der: &'a [u8]) -> Result<Self, Malformed> {
         Self::parse(der, Kind::Certificate)
     }
 
-    /// The envelope of a CRL, checked strictly (see [`Self::parse`]).
+    /// The envelope of a CRL, checked strictly: three DER parts and nothing after them.
     pub fn crl(der: &'a [u8]) -> Result<Self, Malformed> {
         Self::parse(der, Kind::CertificateList)
     }

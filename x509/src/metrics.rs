@@ -383,7 +383,7 @@ pub struct RequestIds {
 const MAX_ID: usize = 128;
 
 /// An identifier from the event or the runtime, safe to log: at most
-/// [`MAX_ID`] characters, control characters escaped, empty as `None`.
+/// 128 characters (`MAX_ID`), control characters escaped, empty as `None`.
 #[must_use]
 pub fn request_id(value: Option<&str>) -> Option<String> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;

@@ -183,8 +183,8 @@ pub fn client_cert(der: &[u8]) -> Result<Value, String> {
     let validity = cert.validity();
     Ok(json!({
         "clientCertPem": pem,
-        "subjectDN": authorizer::name::format_dn(cert.subject()),
-        "issuerDN": authorizer::name::format_dn(cert.issuer()),
+        "subjectDN": mtls_x509::name::format_dn(cert.subject()),
+        "issuerDN": mtls_x509::name::format_dn(cert.issuer()),
         // API Gateway's sample events show the serial in decimal.
         "serialNumber": cert.serial.to_string(),
         "validity": {

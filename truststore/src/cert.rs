@@ -2,7 +2,7 @@
 //! work on. Pure: bytes in, values out.
 
 use ::time::OffsetDateTime;
-use authorizer::signed::{self, SignedData, UnsupportedAlgorithm, UnsupportedKey};
+use mtls_x509::signed::{self, SignedData, UnsupportedAlgorithm, UnsupportedKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_parser::error::PEMError;

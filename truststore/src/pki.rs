@@ -519,7 +519,7 @@ impl Pki {
         let text = serde_json::to_string_pretty(&config)
             .map_err(|e| Error::Pki(format!("authorizer config: {e}")))?;
         // The file is only useful if the authorizer accepts it.
-        authorizer::config::Config::from_json(&text)
+        mtls_x509::config::Config::from_json(&text)
             .map_err(|e| Error::Pki(format!("the authorizer refuses the generated config: {e}")))?;
         write_file(&self.path(files::AUTHORIZER_CONFIG), text.as_bytes(), false)
     }

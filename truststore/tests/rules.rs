@@ -156,7 +156,7 @@ fn ed25519_ca_is_refused_as_unsupported() {
 
 #[test]
 fn p521_ca_is_refused_as_the_authorizer_refuses_it() {
-    // One allowlist (authorizer::signed) for the tool and the authorizer:
+    // One allowlist (mtls_x509::signed) for the tool and the authorizer:
     // the authorizer cannot check a P-521 CA, so the tool does not pass one.
     let a = Spec::ca("P-521").alg(&rcgen::PKCS_ECDSA_P521_SHA512).root();
     let r = check(&a.pem);

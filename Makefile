@@ -53,6 +53,7 @@ reset:
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
 	infra/check
 	cargo test --locked --workspace
 	$(MAKE) fuzz-build

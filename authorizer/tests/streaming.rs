@@ -301,8 +301,10 @@ fn check(dir: &Path, tool: &str, n: usize) {
 }
 
 fn certificate_serial(pem: &str) -> String {
-    let (_, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).unwrap();
-    let (_, cert) = X509Certificate::from_der(&block.contents).unwrap();
+    let der = authorizer::pem::find(pem.as_bytes(), authorizer::pem::CERTIFICATE)
+        .unwrap()
+        .unwrap();
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
     cert.raw_serial_as_string()
 }
 

@@ -173,13 +173,7 @@ fn decode(s: &str) -> String {
 /// verified it, so this does not happen in practice).
 pub fn client_cert(der: &[u8]) -> Result<Value, String> {
     let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END CERTIFICATE-----\n");
+    let pem = mtls_x509::pem::encode(mtls_x509::pem::CERTIFICATE, der);
     let validity = cert.validity();
     Ok(json!({
         "clientCertPem": pem,

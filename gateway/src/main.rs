@@ -343,9 +343,10 @@ fn print_event(a: &EventArgs) -> Result<(), Error> {
         path: a.cert.clone(),
         source,
     })?;
-    let der = x509_parser::pem::parse_x509_pem(&pem)
-        .map(|(_, p)| p.contents)
-        .map_err(|e| Error::Setup(format!("{}: not a PEM certificate: {e}", a.cert.display())))?;
+    let der = mtls_x509::pem::find(&pem, mtls_x509::pem::CERTIFICATE)
+        .ok()
+        .flatten()
+        .ok_or_else(|| Error::Setup(format!("{}: not a PEM certificate", a.cert.display())))?;
     let cert = gateway::apigw::client_cert(&der)
         .map_err(|e| Error::Setup(format!("{}: {e}", a.cert.display())))?;
     let method = a.method.to_ascii_uppercase();

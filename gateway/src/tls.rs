@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
+use mtls_x509::pem;
 use rustls::RootCertStore;
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
 use rustls::server::WebPkiClientVerifier;
 
 use crate::error::{Error, Result};
@@ -82,16 +84,49 @@ pub fn server_identity(dir: &Path) -> Result<ServerIdentity> {
         write(&cert_path, format!("{}{}", cert.pem(), ca.pem()).as_bytes())?;
         write(&key_path, key.serialize_pem().as_bytes())?;
     }
-    let chain = CertificateDer::pem_slice_iter(&read(&cert_path)?)
-        .collect::<std::result::Result<Vec<_>, _>>()
+    let chain = certificates(&read(&cert_path)?)
         .map_err(|e| Error::Tls(format!("{}: {e}", cert_path.display())))?;
-    let key = PrivateKeyDer::from_pem_slice(&read(&key_path)?)
+    let key = private_key(&read(&key_path)?)
         .map_err(|e| Error::Tls(format!("{}: {e}", key_path.display())))?;
     Ok(ServerIdentity {
         chain,
         key,
         ca_path,
     })
+}
+
+/// The `CERTIFICATE` blocks of a PEM text, in order, for rustls.
+///
+/// # Errors
+/// An unreadable PEM block.
+pub fn certificates(
+    text: &[u8],
+) -> std::result::Result<Vec<CertificateDer<'static>>, pem::PemError> {
+    let mut out = Vec::new();
+    for block in pem::blocks(text) {
+        let block = block?;
+        if block.label == pem::CERTIFICATE {
+            out.push(CertificateDer::from(block.der));
+        }
+    }
+    Ok(out)
+}
+
+/// The first private key of a PEM text, in the format its label names, for rustls.
+///
+/// # Errors
+/// An unreadable PEM block, or no unencrypted private key.
+pub fn private_key(text: &[u8]) -> std::result::Result<PrivateKeyDer<'static>, String> {
+    for block in pem::blocks(text) {
+        let block = block.map_err(|e| e.to_string())?;
+        match block.label.as_str() {
+            "PRIVATE KEY" => return Ok(PrivatePkcs8KeyDer::from(block.der).into()),
+            "EC PRIVATE KEY" => return Ok(PrivateSec1KeyDer::from(block.der).into()),
+            "RSA PRIVATE KEY" => return Ok(PrivatePkcs1KeyDer::from(block.der).into()),
+            _ => {}
+        }
+    }
+    Err("no unencrypted private key".into())
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -108,9 +143,7 @@ pub fn server_config(
     truststore_pem: &[u8],
 ) -> Result<(rustls::ServerConfig, usize)> {
     let mut roots = RootCertStore::empty();
-    let certs = CertificateDer::pem_slice_iter(truststore_pem)
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::Tls(format!("truststore: {e}")))?;
+    let certs = certificates(truststore_pem).map_err(|e| Error::Tls(format!("truststore: {e}")))?;
     let (added, _ignored) = roots.add_parsable_certificates(certs);
     if added == 0 {
         return Err(Error::Tls(

@@ -18,8 +18,7 @@ use common::{client, dev_stack};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
 use mtls_tests::measure::{env_or, percentile};
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 
 fn tls_config(
     ca: &std::path::Path,
@@ -28,14 +27,12 @@ fn tls_config(
 ) -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(ca).unwrap() {
-        roots.add(c.unwrap()).unwrap();
+    let read = |p: &std::path::Path| std::fs::read(p).unwrap();
+    for c in gateway::tls::certificates(&read(ca)).unwrap() {
+        roots.add(c).unwrap();
     }
-    let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let chain = gateway::tls::certificates(&read(cert)).unwrap();
+    let key = gateway::tls::private_key(&read(key)).unwrap();
     Arc::new(
         rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

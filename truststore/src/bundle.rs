@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
 use serde::Serialize;
 
 use crate::cert::CaCert;
@@ -10,15 +9,7 @@ use crate::cert::CaCert;
 /// Encodes one certificate as PEM: 64-column base64, LF line ends.
 #[must_use]
 pub fn pem(der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
-    out.push_str("-----BEGIN CERTIFICATE-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
+    mtls_x509::pem::encode(mtls_x509::pem::CERTIFICATE, der)
 }
 
 /// The bundle of `certs`: each certificate once, roots first, then each

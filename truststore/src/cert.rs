@@ -2,10 +2,10 @@
 //! work on. Pure: bytes in, values out.
 
 use ::time::OffsetDateTime;
+use mtls_x509::pem;
 use mtls_x509::signed::{self, SignedData, UnsupportedAlgorithm, UnsupportedKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use x509_parser::error::PEMError;
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 use x509_parser::signature_algorithm::SignatureAlgorithm;
@@ -17,9 +17,11 @@ pub struct CaCert {
     pub der: Vec<u8>,
     /// Where it came from: `file#block`.
     pub source: String,
-    /// Subject DN, as text.
+    /// Subject DN, as text: the form API Gateway shows and the authorizer
+    /// logs and matches (`mtls_x509::name::format_dn`), so operators see one
+    /// spelling everywhere.
     pub subject: String,
-    /// Issuer DN, as text.
+    /// Issuer DN, as text, in the same form.
     pub issuer: String,
     /// Subject DN, as DER: chains are built on exact names (RFC 5280 §7.1).
     pub subject_der: Vec<u8>,
@@ -129,20 +131,16 @@ pub enum Block {
 #[must_use]
 pub fn read_pem(file: &str, bytes: &[u8]) -> Vec<Block> {
     let mut blocks = Vec::new();
-    for (i, pem) in Pem::iter_from_buffer(bytes).enumerate() {
+    for (i, block) in pem::blocks(bytes).enumerate() {
         let n = i + 1;
-        let pem = match pem {
-            Ok(p) => p,
-            // A PEM error may quote what it could not decode: keep only its kind.
-            Err(e) => {
-                blocks.push(Block::Unreadable {
-                    block: n,
-                    reason: pem_error_kind(&e).to_owned(),
-                });
-                break;
-            }
-        };
-        blocks.push(classify(file, n, &pem));
+        match block {
+            Ok(b) => blocks.push(classify(file, n, &b)),
+            // The error is its kind only: never what it could not decode.
+            Err(e) => blocks.push(Block::Unreadable {
+                block: n,
+                reason: e.to_string(),
+            }),
+        }
     }
     // A key whose armour is damaged is still a key: never let it through
     // because the PEM reader gave up on it.
@@ -156,16 +154,6 @@ pub fn read_pem(file: &str, bytes: &[u8]) -> Vec<Block> {
     blocks
 }
 
-fn pem_error_kind(e: &PEMError) -> &'static str {
-    match e {
-        PEMError::Base64DecodeError => "invalid base64 in a PEM block",
-        PEMError::MissingHeader => "text that is not a PEM block",
-        PEMError::IncompletePEM => "a PEM block without its END line",
-        PEMError::InvalidHeader => "an invalid PEM header",
-        PEMError::IOError(_) => "unreadable PEM",
-    }
-}
-
 /// Finds a `-----BEGIN … PRIVATE KEY-----` line anywhere in the input.
 fn private_key_marker(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);
@@ -174,28 +162,24 @@ fn private_key_marker(bytes: &[u8]) -> Option<String> {
             .trim()
             .strip_prefix("-----BEGIN ")?
             .strip_suffix("-----")?;
-        is_private_key_label(label).then(|| label.to_owned())
+        pem::is_private_key_label(label).then(|| label.to_owned())
     })
 }
 
-fn is_private_key_label(label: &str) -> bool {
-    label.contains("PRIVATE KEY")
-}
-
-fn classify(file: &str, block: usize, pem: &Pem) -> Block {
-    if is_private_key_label(&pem.label) {
+fn classify(file: &str, block: usize, pem: &pem::Block) -> Block {
+    if pem.is_private_key() {
         return Block::PrivateKey {
             block,
             label: pem.label.clone(),
         };
     }
-    if pem.label != "CERTIFICATE" {
+    if pem.label != pem::CERTIFICATE {
         return Block::Other {
             block,
             label: pem.label.clone(),
         };
     }
-    match summarize(&format!("{file}#{block}"), &pem.contents) {
+    match summarize(&format!("{file}#{block}"), &pem.der) {
         Ok(c) => Block::Cert(Box::new(c)),
         Err(reason) => Block::Unreadable { block, reason },
     }
@@ -219,8 +203,8 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
     Ok(CaCert {
         der: der.to_vec(),
         source: source.to_owned(),
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: mtls_x509::name::format_dn(cert.subject()),
+        issuer: mtls_x509::name::format_dn(cert.issuer()),
         subject_der: cert.subject().as_raw().to_vec(),
         issuer_der: cert.issuer().as_raw().to_vec(),
         fingerprint: hex::encode(Sha256::digest(der)),

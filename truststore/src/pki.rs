@@ -724,9 +724,9 @@ impl Pki {
         }
         let der_of = |path: PathBuf| -> Result<Vec<u8>> {
             let text = read_text(&path)?;
-            let (_, pem) = x509_parser::pem::parse_x509_pem(text.as_bytes())
-                .map_err(|e| Error::Pki(format!("{}: {e}", path.display())))?;
-            Ok(pem.contents)
+            mtls_x509::pem::find(text.as_bytes(), mtls_x509::pem::CERTIFICATE)
+                .map_err(|e| Error::Pki(format!("{}: {e}", path.display())))?
+                .ok_or_else(|| Error::Pki(format!("{}: no CERTIFICATE block", path.display())))
         };
         let p12 = |e: p12_keystore::error::Error| Error::Pki(format!("PKCS#12: {e}"));
         let chain = [
@@ -782,9 +782,9 @@ impl rcgen::PublicKeyData for SpkiKey {
 /// (RSA, ECDSA P-256 and P-384).
 fn csr_key(pem: &str) -> Result<SpkiKey> {
     use x509_parser::prelude::{FromDer, X509CertificationRequest};
-    let (_, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
+    let block = mtls_x509::pem::first(pem.as_bytes())
         .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
-    let (_, csr) = X509CertificationRequest::from_der(&block.contents)
+    let (_, csr) = X509CertificationRequest::from_der(&block.der)
         .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
     let spki = &csr.certification_request_info.subject_pki;
     let key_oid = spki.algorithm.algorithm.to_id_string();

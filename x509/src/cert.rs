@@ -59,15 +59,9 @@ pub fn pem_to_der(pem: &str) -> Result<Vec<u8>> {
             "clientCertPem is longer than {MAX_PEM_CHARS} characters"
         )));
     }
-    for block in Pem::iter_from_buffer(pem.as_bytes()) {
-        let block = block.map_err(|e| Error::MalformedCertificate(format!("PEM: {e}")))?;
-        if block.label == "CERTIFICATE" {
-            return Ok(block.contents);
-        }
-    }
-    Err(Error::MalformedCertificate(
-        "no CERTIFICATE block in clientCertPem".into(),
-    ))
+    crate::pem::find(pem.as_bytes(), crate::pem::CERTIFICATE)
+        .map_err(|e| Error::MalformedCertificate(format!("PEM: {e}")))?
+        .ok_or_else(|| Error::MalformedCertificate("no CERTIFICATE block in clientCertPem".into()))
 }
 
 /// What the certificate's extended key usage says about client authentication.

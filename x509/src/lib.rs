@@ -12,6 +12,7 @@
 //! the Lambda wiring and the CLIs live in the `authorizer`, `truststore` and
 //! `gateway` crates.
 //!
+//! - [`pem`]: PEM reading and writing (RFC 7468), for every crate.
 //! - [`der`], [`signed`]: DER reading and signed-data envelopes, with the
 //!   algorithm allowlist and signature check (RFC 5280 §4.1.1.2, §5.1.1.2).
 //! - [`cert`], [`name`], [`serial`], [`truststore`]: certificates, DNs, serials
@@ -30,6 +31,7 @@ pub mod der;
 pub mod error;
 pub mod metrics;
 pub mod name;
+pub mod pem;
 pub mod serial;
 pub mod signed;
 pub mod source;

@@ -149,13 +149,13 @@ impl TrustStore {
     /// allowlist is kept but verifies nothing ([`Self::unsupported`] lists them).
     pub fn from_pem(bytes: &[u8]) -> Result<Self> {
         let mut cas = Vec::new();
-        for (i, block) in Pem::iter_from_buffer(bytes).enumerate() {
+        for (i, block) in crate::pem::blocks(bytes).enumerate() {
             let block =
                 block.map_err(|e| Error::Truststore(format!("PEM block {}: {e}", i + 1)))?;
-            if block.label != "CERTIFICATE" {
+            if block.label != crate::pem::CERTIFICATE {
                 continue;
             }
-            let (rest, cert) = X509Certificate::from_der(&block.contents)
+            let (rest, cert) = X509Certificate::from_der(&block.der)
                 .map_err(|e| Error::Truststore(format!("certificate {}: {e}", i + 1)))?;
             if !rest.is_empty() {
                 return Err(Error::Truststore(format!(

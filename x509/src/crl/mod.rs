@@ -285,13 +285,10 @@ fn crl_der(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
     if !trimmed.starts_with(b"-----BEGIN") {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
-    for block in Pem::iter_from_buffer(trimmed) {
-        let block = block.map_err(|e| Error::CrlMalformed(format!("PEM: {e}")))?;
-        if block.label == "X509 CRL" {
-            return Ok(std::borrow::Cow::Owned(block.contents));
-        }
-    }
-    Err(Error::CrlMalformed("no `X509 CRL` PEM block".into()))
+    crate::pem::find(trimmed, crate::pem::X509_CRL)
+        .map_err(|e| Error::CrlMalformed(format!("PEM: {e}")))?
+        .map(std::borrow::Cow::Owned)
+        .ok_or_else(|| Error::CrlMalformed("no `X509 CRL` PEM block".into()))
 }
 
 fn unsupported(what: impl Into<String>) -> Error {

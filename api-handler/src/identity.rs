@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use mtls_x509::context::{AuthorizerContext, keys};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -28,18 +29,13 @@ impl Identity {
     /// `requestContext.authorizer.lambda.<key>`; both arrive here as one map.
     #[must_use]
     pub fn from_context(ctx: &HashMap<String, Value>) -> Option<Self> {
-        let text = |k: &str| {
-            ctx.get(k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
+        let c = AuthorizerContext::from_map(ctx).filter(AuthorizerContext::is_complete_identity)?;
         Some(Self {
-            subject_dn: text("subjectDn")?,
-            issuer_dn: text("issuerDn")?,
-            serial_number: text("serialNumber")?,
-            fingerprint_sha256: text("fingerprintSha256")?,
-            issuer: text("issuer")?,
+            subject_dn: c.subject_dn,
+            issuer_dn: c.issuer_dn,
+            serial_number: c.serial_number,
+            fingerprint_sha256: c.fingerprint_sha256,
+            issuer: c.issuer,
         })
     }
 
@@ -65,11 +61,11 @@ impl Identity {
     #[must_use]
     pub fn to_json(&self) -> Value {
         json!({
-            "subjectDn": self.subject_dn,
-            "issuerDn": self.issuer_dn,
-            "serialNumber": self.serial_number,
-            "fingerprintSha256": self.fingerprint_sha256,
-            "issuer": self.issuer,
+            keys::SUBJECT_DN: self.subject_dn,
+            keys::ISSUER_DN: self.issuer_dn,
+            keys::SERIAL_NUMBER: self.serial_number,
+            keys::FINGERPRINT_SHA256: self.fingerprint_sha256,
+            keys::ISSUER: self.issuer,
             "identityKey": self.key().as_str(),
         })
     }

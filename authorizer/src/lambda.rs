@@ -17,6 +17,7 @@ use crate::cache::{
     CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard, Schedule, Slot,
 };
 use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
+use crate::context::AuthorizerContext;
 use crate::crl::{Coverage, CrlIngest};
 use crate::decision::{
     Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
@@ -290,19 +291,15 @@ fn principal_of(id: &Identity) -> String {
 /// The authorizer context: string values only, on Allow and Deny alike.
 fn context_of(decision: &Decision) -> Map<String, Value> {
     let id = decision.identity();
-    let mut ctx = Map::new();
-    let mut put = |k: &str, v: &str| {
-        ctx.insert(k.to_owned(), Value::String(v.to_owned()));
-    };
-    put("subjectDn", &id.subject_dn);
-    put("issuerDn", &id.issuer_dn);
-    put("serialNumber", &id.serial_number);
-    put("fingerprintSha256", &id.fingerprint_sha256);
-    put("issuer", id.issuer.as_deref().unwrap_or_default());
-    if let Some(reason) = decision.reason() {
-        put("reason", reason.as_str());
+    AuthorizerContext {
+        subject_dn: id.subject_dn.clone(),
+        issuer_dn: id.issuer_dn.clone(),
+        serial_number: id.serial_number.clone(),
+        fingerprint_sha256: id.fingerprint_sha256.clone(),
+        issuer: id.issuer.clone().unwrap_or_default(),
+        reason: decision.reason().map(|r| r.as_str().to_owned()),
     }
-    ctx
+    .to_map()
 }
 
 /// A cached resource with its source and a single-flight refresh lock.

@@ -12,8 +12,8 @@ pub mod fetch;
 pub mod lambda;
 
 pub use mtls_x509::{
-    cache, cert, config, crl, decision, der, error, metrics, name, pem, serial, signed, source,
-    time, truststore,
+    cache, cert, config, context, crl, decision, der, error, metrics, name, pem, serial, signed,
+    source, time, truststore,
 };
 
 pub use mtls_x509::{

@@ -156,7 +156,7 @@ pub fn evaluate_v2(response: &Value, route_arn: &str) -> Verdict {
     } else {
         Verdict::Deny {
             reason: context
-                .get("reason")
+                .get(mtls_x509::context::keys::REASON)
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         }

@@ -42,7 +42,7 @@ pub struct CaCert {
     /// The signature algorithm.
     pub signature: SignatureKind,
     /// The key as the authorizer checks it: on the shared allowlist
-    /// ([`authorizer::signed`]), or why not.
+    /// ([`mtls_x509::signed`]), or why not.
     pub public_key: Result<signed::PublicKey, UnsupportedKey>,
     /// The signature algorithm as the authorizer checks it.
     pub algorithm: Result<signed::SignatureAlgorithm, UnsupportedAlgorithm>,

@@ -326,7 +326,7 @@ fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
             ),
         ));
     }
-    // One allowlist with the authorizer (authorizer::signed): a CA the
+    // One allowlist with the authorizer (mtls_x509::signed): a CA the
     // authorizer cannot check is refused here too, and the reverse.
     if let Err(why) = &c.algorithm {
         out.push(Finding::about(

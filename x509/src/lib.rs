@@ -19,12 +19,15 @@
 //!   and the CA bundle.
 //! - [`crl`]: CRL parsing and verification (RFC 5280 §5, §6.3).
 //! - [`config`], [`decision`]: the policy document and the decision engine.
+//! - [`context`]: the authorizer context, the contract between the
+//!   authorizer, API Gateway, the api-handler and HTTP backends.
 //! - [`cache`], [`source`]: refresh state for fetched resources, without the fetching.
 //! - [`metrics`]: the CloudWatch EMF lines the decisions and refreshes write.
 
 pub mod cache;
 pub mod cert;
 pub mod config;
+pub mod context;
 pub mod crl;
 pub mod decision;
 pub mod der;

@@ -1,0 +1,170 @@
+//! The authorizer context: what the authorizer hands API Gateway with every
+//! decision, and what comes out the other side. The authorizer writes it;
+//! API Gateway passes it to the integration (`requestContext.authorizer`, or
+//! `.authorizer.lambda` for HTTP APIs), maps it to an HTTP backend's
+//! `x-client-cert-*` headers (`infra/identity-headers.json`) and to the
+//! access log; the api-handler reads it; the local gateway reads the reason.
+//! One type, so the writer and the readers cannot disagree on a key.
+//!
+//! Every value is a string: API Gateway refuses a context with nested or
+//! array values.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The context keys, for readers that take one value from a context map.
+pub mod keys {
+    /// Subject DN of the client certificate.
+    pub const SUBJECT_DN: &str = "subjectDn";
+    /// Issuer DN of the client certificate.
+    pub const ISSUER_DN: &str = "issuerDn";
+    /// Serial number, lowercase hex.
+    pub const SERIAL_NUMBER: &str = "serialNumber";
+    /// SHA-256 fingerprint of the certificate, lowercase hex.
+    pub const FINGERPRINT_SHA256: &str = "fingerprintSha256";
+    /// The name of the issuer entry (policy) that matched.
+    pub const ISSUER: &str = "issuer";
+    /// The deny reason code.
+    pub const REASON: &str = "reason";
+}
+
+/// The authorizer context of one decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizerContext {
+    /// Subject DN of the client certificate; empty when it could not be read.
+    #[serde(default)]
+    pub subject_dn: String,
+    /// Issuer DN of the client certificate.
+    #[serde(default)]
+    pub issuer_dn: String,
+    /// Serial number, lowercase hex.
+    #[serde(default)]
+    pub serial_number: String,
+    /// SHA-256 fingerprint of the certificate, lowercase hex.
+    #[serde(default)]
+    pub fingerprint_sha256: String,
+    /// The issuer entry that matched; empty when none did.
+    #[serde(default)]
+    pub issuer: String,
+    /// The deny reason code; absent on an Allow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl AuthorizerContext {
+    /// The context as the JSON object API Gateway takes: string values only.
+    #[must_use]
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: &str| {
+            m.insert(k.to_owned(), Value::String(v.to_owned()));
+        };
+        put(keys::SUBJECT_DN, &self.subject_dn);
+        put(keys::ISSUER_DN, &self.issuer_dn);
+        put(keys::SERIAL_NUMBER, &self.serial_number);
+        put(keys::FINGERPRINT_SHA256, &self.fingerprint_sha256);
+        put(keys::ISSUER, &self.issuer);
+        if let Some(reason) = &self.reason {
+            put(keys::REASON, reason);
+        }
+        m
+    }
+
+    /// Reads a context as an integration receives it. Keys other than ours
+    /// are ignored; a value of ours that is not a string makes it unreadable.
+    #[must_use]
+    pub fn from_map<'a>(map: impl IntoIterator<Item = (&'a String, &'a Value)>) -> Option<Self> {
+        let ours = [
+            keys::SUBJECT_DN,
+            keys::ISSUER_DN,
+            keys::SERIAL_NUMBER,
+            keys::FINGERPRINT_SHA256,
+            keys::ISSUER,
+            keys::REASON,
+        ];
+        let object: Map<String, Value> = map
+            .into_iter()
+            .filter(|(k, _)| ours.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        serde_json::from_value(Value::Object(object)).ok()
+    }
+
+    /// The identity of an Allow: every identity field set. A context
+    /// lacking one did not come from this authorizer's Allow.
+    #[must_use]
+    pub fn is_complete_identity(&self) -> bool {
+        [
+            &self.subject_dn,
+            &self.issuer_dn,
+            &self.serial_number,
+            &self.fingerprint_sha256,
+            &self.issuer,
+        ]
+        .iter()
+        .all(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allow() -> AuthorizerContext {
+        AuthorizerContext {
+            subject_dn: "CN=sensor-1,O=Example".into(),
+            issuer_dn: "CN=Devices CA".into(),
+            serial_number: "0a".into(),
+            fingerprint_sha256: "ab".repeat(32),
+            issuer: "devices".into(),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn the_map_has_string_values_under_the_documented_keys_and_reads_back() {
+        let ctx = allow();
+        let map = ctx.to_map();
+        assert!(map.values().all(Value::is_string));
+        assert_eq!(map["subjectDn"], "CN=sensor-1,O=Example");
+        assert_eq!(map["fingerprintSha256"], "ab".repeat(32));
+        assert!(!map.contains_key("reason"), "an Allow carries no reason");
+        assert_eq!(AuthorizerContext::from_map(&map), Some(ctx));
+    }
+
+    #[test]
+    fn a_deny_carries_its_reason_and_an_incomplete_identity() {
+        let deny = AuthorizerContext {
+            reason: Some("revoked".into()),
+            issuer: String::new(),
+            ..allow()
+        };
+        let map = deny.to_map();
+        assert_eq!(map["reason"], "revoked");
+        let back = AuthorizerContext::from_map(&map).unwrap();
+        assert_eq!(back.reason.as_deref(), Some("revoked"));
+        assert!(!back.is_complete_identity());
+        assert!(allow().is_complete_identity());
+    }
+
+    #[test]
+    fn other_keys_are_ignored_and_a_non_string_value_of_ours_is_refused() {
+        let mut map = allow().to_map();
+        map.insert("principalId".into(), Value::from(7));
+        assert_eq!(AuthorizerContext::from_map(&map), Some(allow()));
+        map.insert("serialNumber".into(), Value::from(10));
+        assert_eq!(AuthorizerContext::from_map(&map), None);
+    }
+
+    #[test]
+    fn the_identity_header_list_names_only_context_keys() {
+        let doc: Value =
+            serde_json::from_str(include_str!("../../infra/identity-headers.json")).unwrap();
+        let map = allow().to_map();
+        for h in doc["headers"].as_array().unwrap() {
+            let key = h["context"].as_str().unwrap();
+            assert!(map.contains_key(key), "{key}");
+        }
+    }
+}

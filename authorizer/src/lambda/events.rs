@@ -1,0 +1,202 @@
+//! The event formats: REST and HTTP API authorizer events in, IAM policies
+//! and simple responses out, with the authorizer context.
+
+use super::*;
+
+/// The response shape for HTTP API (payload 2.0) events, from `HTTP_API_RESPONSE`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpApiResponse {
+    /// `{"isAuthorized": …, "context": …}` (enable simple responses on the authorizer).
+    #[default]
+    Simple,
+    /// An IAM policy, as for REST APIs.
+    Iam,
+}
+
+impl HttpApiResponse {
+    /// Parses `simple` or `iam`; unset means `simple`.
+    pub fn from_env_value(value: Option<&str>) -> Result<Self> {
+        match value.map(str::trim) {
+            None | Some("" | "simple") => Ok(Self::Simple),
+            Some("iam") => Ok(Self::Iam),
+            Some(other) => Err(Error::Config(format!(
+                "HTTP_API_RESPONSE = `{other}`: use `simple` or `iam`"
+            ))),
+        }
+    }
+}
+
+/// Which kind of authorizer event arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// REST API REQUEST authorizer (and HTTP API payload 1.0), answered with an IAM policy.
+    Rest {
+        /// The invoked method's ARN.
+        method_arn: Option<String>,
+    },
+    /// HTTP API payload 2.0.
+    HttpV2 {
+        /// The invoked route's ARN.
+        route_arn: Option<String>,
+    },
+    /// Something else: answered with a Deny on every resource.
+    Unknown,
+}
+
+impl EventKind {
+    /// Tells the event formats apart by their distinguishing fields.
+    #[must_use]
+    pub fn detect(event: &Value) -> Self {
+        let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
+        if text("version").as_deref() == Some("2.0") || event.get("routeArn").is_some() {
+            Self::HttpV2 {
+                route_arn: text("routeArn"),
+            }
+        } else if event.get("methodArn").is_some() {
+            Self::Rest {
+                method_arn: text("methodArn"),
+            }
+        } else {
+            Self::Unknown
+        }
+    }
+
+    /// API Gateway's request ids: `requestContext.requestId` (both
+    /// formats) and `requestContext.extendedRequestId` (REST).
+    #[must_use]
+    pub fn api_request_ids(event: &Value) -> (Option<String>, Option<String>) {
+        let id = |p: &str| request_id(event.pointer(p).and_then(Value::as_str));
+        (
+            id("/requestContext/requestId"),
+            id("/requestContext/extendedRequestId"),
+        )
+    }
+
+    /// The `clientCertPem` at the place this event format keeps it.
+    #[must_use]
+    pub fn client_cert_pem<'e>(&self, event: &'e Value) -> Option<&'e str> {
+        let pointer = match self {
+            Self::Rest { .. } => "/requestContext/identity/clientCert/clientCertPem",
+            Self::HttpV2 { .. } => "/requestContext/authentication/clientCert/clientCertPem",
+            Self::Unknown => return None,
+        };
+        event.pointer(pointer).and_then(Value::as_str)
+    }
+
+    /// The response API Gateway expects for this event format.
+    #[must_use]
+    pub fn response(
+        &self,
+        decision: &Decision,
+        scope: PolicyResource,
+        http: HttpApiResponse,
+    ) -> Value {
+        let context = context_of(decision);
+        let principal = principal_of(decision.identity());
+        // Optional fields the crate leaves as `null` (usageIdentifierKey) are
+        // dropped: API Gateway documents them as absent-or-string.
+        let to_value = |r: std::result::Result<Value, serde_json::Error>| match r {
+            Ok(Value::Object(mut fields)) => {
+                fields.retain(|_, v| !v.is_null());
+                Value::Object(fields)
+            }
+            _ => deny_everything_response(),
+        };
+        match self {
+            Self::Rest { method_arn } => {
+                let mut r = ApiGatewayCustomAuthorizerResponse::<Map<String, Value>>::default();
+                r.principal_id = Some(principal);
+                r.policy_document =
+                    policy(decision.is_allow(), resource(method_arn.as_deref(), scope));
+                r.context = context;
+                to_value(serde_json::to_value(r))
+            }
+            Self::HttpV2 { route_arn } => match http {
+                HttpApiResponse::Simple => {
+                    let mut r =
+                        ApiGatewayV2CustomAuthorizerSimpleResponse::<Map<String, Value>>::default();
+                    r.is_authorized = decision.is_allow();
+                    r.context = context;
+                    to_value(serde_json::to_value(r))
+                }
+                HttpApiResponse::Iam => {
+                    let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Map<String, Value>>::default();
+                    r.principal_id = Some(principal);
+                    r.policy_document =
+                        policy(decision.is_allow(), resource(route_arn.as_deref(), scope));
+                    r.context = context;
+                    to_value(serde_json::to_value(r))
+                }
+            },
+            Self::Unknown => deny_everything_response(),
+        }
+    }
+}
+
+/// A Deny on `*`, valid for any event format that takes IAM policies.
+pub(super) fn deny_everything_response() -> Value {
+    serde_json::json!({
+        "principalId": "unknown",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": "*"}]
+        },
+        "context": {"reason": DenyReason::InternalError.as_str()}
+    })
+}
+
+pub(super) fn policy(allow: bool, resource: String) -> ApiGatewayCustomAuthorizerPolicy {
+    let mut statement = IamPolicyStatement::default();
+    statement.action = vec!["execute-api:Invoke".to_owned()];
+    statement.effect = if allow {
+        IamPolicyEffect::Allow
+    } else {
+        IamPolicyEffect::Deny
+    };
+    statement.resource = vec![resource];
+    let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
+    doc.version = Some("2012-10-17".to_owned());
+    doc.statement = vec![statement];
+    doc
+}
+
+/// The policy resource: the invoked ARN, or its stage wildcard
+/// (`arn:aws:execute-api:region:account:api-id/stage/*`).
+pub(super) fn resource(arn: Option<&str>, scope: PolicyResource) -> String {
+    let Some(arn) = arn.filter(|a| !a.is_empty()) else {
+        return "*".to_owned();
+    };
+    match scope {
+        PolicyResource::Method => arn.to_owned(),
+        PolicyResource::Stage => {
+            let mut parts = arn.splitn(3, '/');
+            match (parts.next(), parts.next()) {
+                (Some(api), Some(stage)) if !stage.is_empty() => format!("{api}/{stage}/*"),
+                _ => arn.to_owned(),
+            }
+        }
+    }
+}
+
+/// A principal stable per certificate: its SHA-256 fingerprint.
+pub(super) fn principal_of(id: &Identity) -> String {
+    if id.fingerprint_sha256.is_empty() {
+        "anonymous".to_owned()
+    } else {
+        id.fingerprint_sha256.clone()
+    }
+}
+
+/// The authorizer context: string values only, on Allow and Deny alike.
+pub(super) fn context_of(decision: &Decision) -> Map<String, Value> {
+    let id = decision.identity();
+    AuthorizerContext {
+        subject_dn: id.subject_dn.clone(),
+        issuer_dn: id.issuer_dn.clone(),
+        serial_number: id.serial_number.clone(),
+        fingerprint_sha256: id.fingerprint_sha256.clone(),
+        issuer: id.issuer.clone().unwrap_or_default(),
+        reason: decision.reason().map(|r| r.as_str().to_owned()),
+    }
+    .to_map()
+}

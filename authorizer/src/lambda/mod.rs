@@ -1,0 +1,622 @@
+//! The Lambda adapter: API Gateway authorizer events in, policies out, and the
+//! process-wide state (truststore and CRL caches) that lives across invocations.
+//!
+//! - [`events`](EventKind): the REST and HTTP API event formats and the answers;
+//! - `refresh`: single-flight caches and the CRL refresher;
+//! - `state`: one `IssuerState` per issuer entry, and what a decision reports;
+//! - [`telemetry`](Telemetry): where the EMF lines go.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use lru::LruCache;
+use serde_json::{Map, Value};
+
+use crate::cache::{
+    CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard, Schedule, Slot,
+};
+use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
+use crate::context::AuthorizerContext;
+use crate::crl::{Coverage, CrlIngest};
+use crate::decision::{
+    Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
+};
+use crate::error::{Error, Result, bounded};
+use crate::fetch::{Fetcher, Limits, Pace, Pacer, Streamed};
+use crate::metrics::{
+    Cause, CrlInUse, CrlRecord, DecisionRecord, Namespace, RefreshOutcome, RequestIds,
+    TruststoreRecord, request_id,
+};
+use crate::source::{Fetched, SourceUri, Validator};
+use crate::time::{Clock, UnixTime};
+use crate::truststore::TrustStore;
+
+mod events;
+mod refresh;
+mod state;
+mod telemetry;
+
+pub use events::{EventKind, HttpApiResponse};
+use refresh::*;
+use state::*;
+pub use state::{CrlStatus, Outcome};
+pub use telemetry::{Discard, Invocation, LineSink, Stdout, Telemetry};
+
+/// The authorizer's process-wide state: configuration, fetcher, clock, and
+/// the cached truststore and CRLs. Built once at cold start.
+#[derive(Debug)]
+pub struct Authorizer {
+    config: Arc<Config>,
+    fetcher: Arc<Fetcher>,
+    clock: Arc<dyn Clock>,
+    http_api_response: HttpApiResponse,
+    truststore: Cached<TrustStore>,
+    /// One per issuer entry, in the configuration's order (the engine's
+    /// `rule_index`).
+    issuers: Vec<IssuerState>,
+    refresher: CrlRefresher,
+    /// How fast a refresh that runs behind the requests may work.
+    background_pace: Pace,
+    /// The refreshes running behind the requests (see [`Authorizer::settle`]).
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    telemetry: Telemetry,
+}
+
+/// Limits for fetching the configuration document itself.
+pub const CONFIG_FETCH_LIMITS: Limits = Limits {
+    timeout: Duration::from_secs(10),
+    max_bytes: 1024 * 1024,
+};
+
+/// Reads `AUTHORIZER_CONFIG`: inline JSON (starting with `{`), or a
+/// `file://`, `s3://` or `https://` URI of a JSON document, fetched with
+/// `fetcher` (whose clients the authorizer then reuses).
+pub async fn load_config(value: Option<&str>, fetcher: &Fetcher) -> Result<Config> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
+        Error::Config("AUTHORIZER_CONFIG is not set: give inline JSON or a file://, s3:// or https:// URI".into())
+    })?;
+    if value.starts_with('{') {
+        return Config::from_json(value);
+    }
+    let uri =
+        SourceUri::parse(value).map_err(|e| Error::Config(format!("AUTHORIZER_CONFIG: {e}")))?;
+    match fetcher.fetch(&uri, None).await? {
+        Fetched::Body { bytes, .. } => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error::Config(format!("{uri} is not UTF-8 JSON")))?;
+            Config::from_json(&text)
+        }
+        Fetched::NotModified => Err(Error::Config(format!("{uri}: unexpected 304"))),
+    }
+}
+
+impl Authorizer {
+    /// Builds the state and loads the truststore and every fixed CRL.
+    ///
+    /// Fails if the truststore cannot be loaded: without it no CRL can be
+    /// verified and no issuer signature checked. A CRL that cannot be loaded
+    /// is only logged: the certificates it would cover get `crl_unavailable`
+    /// until a later refresh succeeds, while other CRLs keep working.
+    pub async fn start(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        http_api_response: HttpApiResponse,
+    ) -> Result<Self> {
+        let fetcher = Fetcher::new(Self::fetch_limits(&config))?;
+        Self::start_with(config, fetcher, clock, http_api_response).await
+    }
+
+    /// The fetch limits a configuration asks for.
+    #[must_use]
+    pub fn fetch_limits(config: &Config) -> Limits {
+        Limits {
+            timeout: Duration::from_secs(config.fetch_timeout_seconds),
+            max_bytes: config.max_fetch_bytes,
+        }
+    }
+
+    /// [`Authorizer::start`] with a given fetcher.
+    pub async fn start_with(
+        config: Config,
+        fetcher: Fetcher,
+        clock: Arc<dyn Clock>,
+        http_api_response: HttpApiResponse,
+    ) -> Result<Self> {
+        Self::start_with_telemetry(
+            config,
+            fetcher,
+            clock,
+            http_api_response,
+            Telemetry::discard(),
+        )
+        .await
+    }
+
+    /// [`Authorizer::start_with`], writing the EMF lines (decisions, CRL
+    /// refreshes, the truststore's expiry) to `telemetry`, from the cold
+    /// start's loads on.
+    pub async fn start_with_telemetry(
+        config: Config,
+        fetcher: Fetcher,
+        clock: Arc<dyn Clock>,
+        http_api_response: HttpApiResponse,
+        telemetry: Telemetry,
+    ) -> Result<Self> {
+        let fetcher = fetcher.with_limits(Self::fetch_limits(&config));
+        let max_cdp =
+            NonZeroUsize::new(config.max_cdp_crls_per_issuer).unwrap_or(NonZeroUsize::MIN);
+        let issuers: Vec<IssuerState> = config
+            .issuers
+            .iter()
+            .map(|rule| IssuerState::new(rule, max_cdp))
+            .collect();
+        // Room for every sequence the sources can hold; the guard allocates
+        // only as they come.
+        let sources = issuers.iter().map(|i| i.crls.capacity()).sum::<usize>();
+        let rollback = RollbackGuard::new(
+            NonZeroUsize::new(sources.saturating_mul(MAX_SEQUENCES_PER_SOURCE).max(16))
+                .unwrap_or(NonZeroUsize::MIN),
+        );
+        let config = Arc::new(config);
+        let fetcher = Arc::new(fetcher);
+        let this = Self {
+            truststore: Cached::new(config.truststore.clone()),
+            refresher: CrlRefresher {
+                config: Arc::clone(&config),
+                fetcher: Arc::clone(&fetcher),
+                clock: Arc::clone(&clock),
+                rollback: Arc::new(Mutex::new(rollback)),
+                telemetry: telemetry.clone(),
+            },
+            telemetry,
+            config,
+            fetcher,
+            clock,
+            http_api_response,
+            issuers,
+            background_pace: Pace::Full,
+            background: Mutex::new(Vec::new()),
+        };
+        let now = this.clock.now();
+        this.refresh_truststore(now).await;
+        if let Some(e) = this
+            .truststore
+            .read(|s| s.current().is_none().then(|| s.last_error().cloned()))
+        {
+            let e = e.unwrap_or_else(|| Error::Truststore("not loaded".into()));
+            return Err(Error::Truststore(format!(
+                "cannot start without the truststore: {e}"
+            )));
+        }
+        this.warn_about_issuers_without_ca();
+        // Cold start: every fixed CRL at full speed, before the first event.
+        let truststore = this.truststore.current();
+        let refresher = &this.refresher;
+        let loads = this
+            .issuers
+            .iter()
+            .flat_map(|issuer| {
+                issuer
+                    .crls
+                    .slots()
+                    .into_iter()
+                    .map(move |slot| (issuer, slot))
+            })
+            .map(|(issuer, slot)| {
+                let truststore = truststore.clone();
+                async move {
+                    let _single_flight = slot.refreshing.lock().await;
+                    refresher
+                        .run(&issuer.rule, &slot, truststore, Pace::Full)
+                        .await;
+                }
+            });
+        futures_util::future::join_all(loads).await;
+        Ok(this)
+    }
+
+    /// Sets how fast refreshes that run behind the requests may work (see
+    /// [`Pace`]); cold-start loads and requests that must wait always run at
+    /// full speed.
+    #[must_use]
+    pub fn with_background_pace(self, pace: Pace) -> Self {
+        Self {
+            background_pace: pace,
+            ..self
+        }
+    }
+
+    /// Waits until the refreshes running behind the requests so far have
+    /// finished: for tests and benchmarks, which then see their outcome.
+    pub async fn settle(&self) {
+        let running = std::mem::take(&mut *lock(&self.background));
+        for task in running {
+            // A refresh that panicked left the last good CRL in place.
+            let _ = task.await;
+        }
+    }
+
+    fn warn_about_issuers_without_ca(&self) {
+        // Not fatal: the bundle may gain the CA on a later refresh.
+        let Some(ts) = self.truststore.current() else {
+            return;
+        };
+        for rule in self.issuers.iter().map(|i| &i.rule) {
+            if !ts.has_ca_matching(|name| crate::decision::issuer_name_matches(rule, name)) {
+                tracing::warn!(
+                    event = "issuer_without_ca",
+                    issuer = %rule.name,
+                    "no truststore CA matches this issuer entry: its certificates are denied (issuer_not_allowed) until the truststore holds the CA"
+                );
+            }
+        }
+    }
+
+    /// The state of every CRL source of issuer entry `index`, for health
+    /// checks and tests: the `crl` list in order, or the CRLs found through
+    /// `crl_from_cdp`, most recently used first.
+    #[must_use]
+    pub fn crl_sources(&self, index: usize) -> Vec<CrlStatus> {
+        let Some(issuer) = self.issuers.get(index) else {
+            return Vec::new();
+        };
+        issuer
+            .crls
+            .slots()
+            .iter()
+            .map(|cached| {
+                cached.read(|s| {
+                    let newest = s.current().and_then(|set| set.newest());
+                    CrlStatus {
+                        source: cached.source.to_string(),
+                        entries: newest.map(|c| c.revoked().len()),
+                        number: newest.and_then(|c| c.number().map(|n| n.to_hex())),
+                        next_update: newest.map(|c| c.next_update()),
+                        scope: newest.map(|c| c.scope().to_string()),
+                        signer: newest.map(|c| c.signer().to_string()),
+                        sequences: s.current().map_or(0, |set| set.iter().count()),
+                        installs: s.installs(),
+                        last_error: s.last_error().cloned(),
+                        refreshing: cached.refreshing.try_lock().is_err(),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// The configuration in force.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn schedule_for_crls(&self) -> Schedule {
+        Schedule {
+            refresh_seconds: self.config.crl_refresh_seconds,
+            retry_seconds: self.config.crl_retry_seconds,
+        }
+    }
+
+    async fn refresh_truststore(&self, now: UnixTime) {
+        let schedule = Schedule {
+            refresh_seconds: self.config.truststore_refresh_seconds,
+            retry_seconds: self.config.crl_retry_seconds,
+        };
+        let cached = &self.truststore;
+        let warn = |e: &Error| {
+            tracing::warn!(event = "truststore_refresh_failed", source = %cached.source, error = %e,
+                "truststore refresh failed; keeping the last good truststore");
+        };
+        let due = cached.read(|s| s.is_due(now, schedule));
+        let changed = match cached.fetch_if_changed(&self.fetcher, now, schedule).await {
+            None => {
+                // Checked and unchanged: the line still goes out, so the
+                // CA-expiry alarm keeps getting data points between loads.
+                if due {
+                    self.truststore_metrics(now);
+                }
+                return;
+            }
+            Some(Ok(changed)) => changed,
+            Some(Err(e)) => return warn(&e), // already recorded
+        };
+        let Changed {
+            bytes,
+            validator,
+            sha256,
+            ..
+        } = changed;
+        match TrustStore::from_pem(&bytes) {
+            Ok(ts) => {
+                tracing::info!(
+                    event = "truststore_loaded",
+                    source = %cached.source,
+                    cas = ts.len(),
+                    sha256 = %hex::encode(sha256),
+                    "truststore loaded"
+                );
+                for (subject, why) in ts.unsupported() {
+                    tracing::warn!(
+                        event = "truststore_ca_unsupported",
+                        subject = %bounded(subject),
+                        error = %why,
+                        "this CA's key cannot be checked: certificates and CRLs it signed are refused"
+                    );
+                }
+                cached.write(|s| s.install(now, ts, validator, sha256));
+                self.truststore_metrics(now);
+            }
+            Err(e) => {
+                warn(&e);
+                cached.write(|s| s.fail(now, e));
+            }
+        }
+    }
+
+    /// The `truststore_metrics` line of the truststore in use.
+    fn truststore_metrics(&self, now: UnixTime) {
+        let Some(ts) = self.truststore.current() else {
+            return;
+        };
+        let Some(first_expiry) = ts.first_expiry() else {
+            return;
+        };
+        let source = self.truststore.source.to_string();
+        let line = TruststoreRecord {
+            time: now,
+            source: &source,
+            cas: ts.len(),
+            first_expiry,
+        }
+        .to_line(&self.telemetry.namespace);
+        self.telemetry.emit(&line);
+    }
+
+    /// Starts the refresh of `slot` (a source of the certificate `matched`)
+    /// if it is due. When the slot holds a CRL that covers the certificate
+    /// and is still usable at `now`, the refresh runs behind the requests
+    /// (stale-while-revalidate): the request is answered at once with the
+    /// CRL in force, and the new CRL replaces it atomically once verified.
+    /// Otherwise there is nothing to answer with, and the returned future,
+    /// which the request awaits, refreshes at full speed (joining a refresh
+    /// already running, if any).
+    fn refresh_crl(
+        &self,
+        matched: &Matched<'_, '_>,
+        slot: &CrlSlot,
+        now: UnixTime,
+    ) -> Option<impl Future<Output = ()> + use<'_>> {
+        let schedule = self.schedule_for_crls();
+        if !slot.read(|s| s.is_due(now, schedule)) {
+            return None;
+        }
+        let rule = Arc::clone(&self.issuers.get(matched.rule_index())?.rule);
+        let grace = self.config.crl_grace_seconds;
+        let in_force = slot.read(|s| {
+            s.current().is_some_and(|set| {
+                set.iter().any(|c| {
+                    c.check_usable(now, grace).is_ok()
+                        && c.covers(matched.cert(), matched.signer()) == Coverage::Covers
+                })
+            })
+        });
+        let truststore = self.truststore.current();
+        if in_force {
+            // Already refreshing: nothing more to start.
+            let single_flight = Arc::clone(&slot.refreshing).try_lock_owned().ok()?;
+            let refresher = self.refresher.clone();
+            let slot = Arc::clone(slot);
+            let pace = self.background_pace;
+            let task = tokio::spawn(async move {
+                let _single_flight = single_flight;
+                refresher.run(&rule, &slot, truststore, pace).await;
+            });
+            let mut running = lock(&self.background);
+            running.retain(|t| !t.is_finished());
+            running.push(task);
+            return None;
+        }
+        let slot = Arc::clone(slot);
+        Some(async move {
+            let wait = self.fetcher.limits().timeout;
+            let Ok(_single_flight) = tokio::time::timeout(wait, slot.refreshing.lock()).await
+            else {
+                return;
+            };
+            // A refresh that was running may just have installed a CRL.
+            if slot.read(|s| s.is_due(self.clock.now(), schedule)) {
+                self.refresher
+                    .run(&rule, &slot, truststore, Pace::Full)
+                    .await;
+            }
+        })
+    }
+
+    /// The CRL sources a matched certificate is checked against: the entry's
+    /// `crl` list, or the sources its distribution points name within
+    /// `crl_from_cdp` (created on first use). `Err` explains why there are
+    /// none for a certificate that needs one.
+    fn sources_for(&self, matched: &Matched<'_, '_>) -> std::result::Result<Vec<CrlSlot>, String> {
+        let crls = self.issuers.get(matched.rule_index()).map(|i| &i.crls);
+        let (Some(IssuerCrls::FromCdp(lru)), Revocation::FromCdp(policy)) =
+            (crls, matched.revocation())
+        else {
+            return Ok(crls.map(IssuerCrls::slots).unwrap_or_default());
+        };
+        let mut slots: Vec<CrlSlot> = Vec::new();
+        let mut refused = None;
+        for uri in matched.cert().crl_uris() {
+            let source = match policy.source_for(uri) {
+                CdpSource::Fetch(source) => source,
+                CdpSource::NotAllowed => {
+                    refused = Some(format!(
+                        "the CRL distribution point {} is outside every crl_from_cdp prefix, so it is not fetched",
+                        bounded(uri)
+                    ));
+                    continue;
+                }
+                CdpSource::Unsafe => {
+                    refused = Some(format!(
+                        "the CRL distribution point {} is not a plain path below its prefix, so it is not fetched",
+                        bounded(uri)
+                    ));
+                    continue;
+                }
+            };
+            let mut lru = lock(lru);
+            let slot = match lru.get(&source) {
+                Some(slot) => Arc::clone(slot),
+                None => {
+                    let slot = Arc::new(Cached::new(source.clone()));
+                    if let Some((evicted, _)) = lru.push(source, Arc::clone(&slot)) {
+                        tracing::info!(
+                            event = "crl_evicted",
+                            issuer = %matched.identity().issuer.as_deref().unwrap_or_default(),
+                            source = %evicted,
+                            "max_cdp_crls_per_issuer reached: the least recently used CRL was dropped"
+                        );
+                    }
+                    slot
+                }
+            };
+            if !slots.iter().any(|s| Arc::ptr_eq(s, &slot)) {
+                slots.push(slot);
+            }
+        }
+        if slots.is_empty() {
+            return Err(refused.unwrap_or_else(|| {
+                "the certificate names no CRL distribution point, and the issuer entry uses crl_from_cdp".to_owned()
+            }));
+        }
+        Ok(slots)
+    }
+
+    /// Decides one request's certificate.
+    pub async fn decide(&self, client_cert_pem: Option<&str>) -> Outcome {
+        let now = self.clock.now();
+        let der = match certificate_der(client_cert_pem) {
+            Ok(der) => der,
+            Err(deny) => return Outcome::plain(deny),
+        };
+        self.refresh_truststore(now).await;
+        let Some(truststore) = self.truststore.current() else {
+            let deny = Decision::deny(
+                DenyReason::InternalError,
+                &Identity::default(),
+                "truststore not loaded",
+            );
+            return Outcome::plain(deny);
+        };
+        let engine = Engine::new(&self.config, &truststore);
+        let matched = match engine.check_certificate(&der, now) {
+            Ok(m) => m,
+            Err(deny) => return Outcome::plain(deny),
+        };
+        let sources = match self.sources_for(&matched) {
+            Ok(sources) => sources,
+            Err(why) => {
+                let deny = Decision::deny(DenyReason::CrlUnavailable, matched.identity(), why);
+                return Outcome::plain(deny);
+            }
+        };
+        let waits: Vec<_> = sources
+            .iter()
+            .filter_map(|slot| self.refresh_crl(&matched, slot, now))
+            .collect();
+        if !waits.is_empty() {
+            futures_util::future::join_all(waits).await;
+        }
+        let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
+        let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));
+        let answer = engine.check_revocation(matched, crls, now, || unavailable_detail(&sources));
+        Outcome {
+            decision: answer.decision,
+            crl_age_seconds: answer.crl_this_update.map(|t| now.seconds_since(t)),
+        }
+    }
+
+    /// Handles one Lambda event: never fails, never panics on input. Anything
+    /// unexpected is a Deny.
+    pub async fn handle(&self, event: &Value) -> Value {
+        self.handle_invocation(event, &Invocation::default()).await
+    }
+
+    /// [`Authorizer::handle`], with the runtime's request and trace ids for
+    /// the decision line.
+    pub async fn handle_invocation(&self, event: &Value, invocation: &Invocation) -> Value {
+        let started = std::time::Instant::now();
+        let kind = EventKind::detect(event);
+        let outcome = match kind {
+            EventKind::Unknown => Outcome::plain(Decision::deny(
+                DenyReason::InternalError,
+                &Identity::default(),
+                "unrecognized event: expected a REST or HTTP API REQUEST authorizer event",
+            )),
+            _ => self.decide(kind.client_cert_pem(event)).await,
+        };
+        let response = kind.response(
+            &outcome.decision,
+            self.config.policy_resource,
+            self.http_api_response,
+        );
+        let (api_request_id, api_extended_request_id) = EventKind::api_request_ids(event);
+        let ids = RequestIds {
+            lambda_request_id: request_id(invocation.request_id.as_deref()),
+            api_request_id,
+            api_extended_request_id,
+            trace_id: request_id(invocation.trace_id.as_deref()),
+        };
+        self.log_decision(&outcome, &ids, started.elapsed());
+        response
+    }
+
+    /// The decision line, which is also the `Decisions` and
+    /// `DecisionLatency` metrics. Never the PEM.
+    fn log_decision(&self, outcome: &Outcome, ids: &RequestIds, took: Duration) {
+        let id = outcome.decision.identity();
+        let (reason, detail) = match &outcome.decision {
+            Decision::Allow(_) => (None, None),
+            Decision::Deny { reason, detail, .. } => (Some(reason.as_str()), Some(detail.as_str())),
+        };
+        let line = DecisionRecord {
+            time: self.clock.now(),
+            issuer: id.issuer.as_deref(),
+            allowed: outcome.decision.is_allow(),
+            reason,
+            latency_ms: took.as_secs_f64() * 1e3,
+            serial: &id.serial_number,
+            subject: &id.subject_dn,
+            fingerprint: &id.fingerprint_sha256,
+            crl_age_seconds: outcome.crl_age_seconds,
+            detail,
+            ids,
+        }
+        .to_line(&self.telemetry.namespace);
+        self.telemetry.emit(&line);
+    }
+}
+
+/// Why no CRL is available from `sources`: the latest error of each (the
+/// first few), or that none has loaded yet.
+fn unavailable_detail(sources: &[CrlSlot]) -> String {
+    const SHOWN: usize = 3;
+    let errors: Vec<String> = sources
+        .iter()
+        .filter_map(|c| c.read(|s| s.last_error().map(|e| format!("{}: {e}", c.source))))
+        .take(SHOWN)
+        .collect();
+    if errors.is_empty() {
+        let loaded = sources.iter().filter(|c| c.current().is_some()).count();
+        return format!(
+            "{loaded} of {} CRL source(s) of this issuer loaded",
+            sources.len()
+        );
+    }
+    errors.join("; ")
+}

@@ -1,0 +1,119 @@
+//! The per-issuer CRL state and what one decision reports.
+
+use super::*;
+
+/// A snapshot of one CRL source's cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrlStatus {
+    /// The source, as logged.
+    pub source: String,
+    /// Revoked entries of the CRL in use, if one is loaded.
+    pub entries: Option<usize>,
+    /// Its CRL number (hex), if it has one.
+    pub number: Option<String>,
+    /// Its `nextUpdate`.
+    pub next_update: Option<UnixTime>,
+    /// What it covers (`complete`, or `partition <URIs>`).
+    pub scope: Option<String>,
+    /// The truststore key that signed it (the first 8 octets of its id).
+    pub signer: Option<String>,
+    /// How many CRL sequences the source's slot holds (see [`CrlSet`]).
+    pub sequences: usize,
+    /// How many CRLs were verified and installed so far.
+    pub installs: u64,
+    /// The latest refresh failure, cleared by the next success.
+    pub last_error: Option<Error>,
+    /// Whether a refresh of this source is running now.
+    pub refreshing: bool,
+}
+
+/// The outcome of one request, with what the decision log line needs.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The decision.
+    pub decision: Decision,
+    /// Seconds since the deciding CRL's `thisUpdate`, when a CRL decided.
+    pub crl_age_seconds: Option<i64>,
+}
+
+impl Outcome {
+    pub(super) fn plain(decision: Decision) -> Self {
+        Self {
+            decision,
+            crl_age_seconds: None,
+        }
+    }
+}
+
+pub(super) type CrlSlot = Arc<Cached<CrlSet>>;
+
+/// One issuer entry and its CRL state, side by side: the refresher and the
+/// decision path take both from here, never from two lists by one index.
+#[derive(Debug)]
+pub(super) struct IssuerState {
+    /// The entry, as configured (shared with background refreshes).
+    pub(super) rule: Arc<IssuerRule>,
+    /// Its CRL sources and their caches.
+    pub(super) crls: IssuerCrls,
+}
+
+impl IssuerState {
+    pub(super) fn new(rule: &IssuerRule, max_cdp: NonZeroUsize) -> Self {
+        Self {
+            rule: Arc::new(rule.clone()),
+            crls: IssuerCrls::for_rule(&rule.revocation, max_cdp),
+        }
+    }
+}
+
+/// One issuer entry's CRL sources.
+#[derive(Debug)]
+pub(super) enum IssuerCrls {
+    /// `"revocation": "none"`.
+    NotChecked,
+    /// `crl`: fixed sources, loaded at cold start.
+    Fixed(Vec<CrlSlot>),
+    /// `crl_from_cdp`: sources found from certificates, each loaded when the
+    /// first certificate that names it arrives; the least recently used is
+    /// dropped beyond `max_cdp_crls_per_issuer`.
+    FromCdp(Mutex<LruCache<SourceUri, CrlSlot>>),
+}
+
+impl IssuerCrls {
+    pub(super) fn for_rule(revocation: &Revocation, max_cdp: NonZeroUsize) -> Self {
+        match revocation {
+            Revocation::NotChecked => Self::NotChecked,
+            Revocation::Crls(uris) => Self::Fixed(
+                uris.iter()
+                    .map(|u| Arc::new(Cached::new(u.clone())))
+                    .collect(),
+            ),
+            Revocation::FromCdp(_) => Self::FromCdp(Mutex::new(LruCache::sparse(max_cdp))),
+        }
+    }
+
+    /// How many CRL sources this entry holds at most (each keeps up to
+    /// `MAX_SEQUENCES_PER_SOURCE` sequences).
+    pub(super) fn capacity(&self) -> usize {
+        match self {
+            Self::NotChecked => 0,
+            Self::Fixed(v) => v.len(),
+            Self::FromCdp(lru) => lock(lru).cap().get(),
+        }
+    }
+
+    /// Every source currently held.
+    pub(super) fn slots(&self) -> Vec<CrlSlot> {
+        match self {
+            Self::NotChecked => Vec::new(),
+            Self::Fixed(v) => v.clone(),
+            Self::FromCdp(lru) => lock(lru).iter().map(|(_, s)| Arc::clone(s)).collect(),
+        }
+    }
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the LRU and the guard
+    // stay consistent between their own calls.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

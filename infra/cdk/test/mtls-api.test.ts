@@ -17,6 +17,7 @@ import {
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { ApiType, Backend, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT } from '../lib/mtls-api';
+import { CONFIGS, FIXTURE, logicalIds } from './logical-ids';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -662,4 +663,16 @@ describe('HTTP backend', () => {
     );
     assert.throws(() => synth({ apiHandlerZip: undefined }), /apiHandlerZip is required/);
   });
+});
+
+describe('upgrades keep every resource', () => {
+  // A changed logical id replaces the resource on the next deploy: a new,
+  // empty readings table and truststore bucket. test/logical-ids.ts says how
+  // the recorded ids were made.
+  const recorded = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Record<string, Record<string, string>>;
+  for (const config of CONFIGS) {
+    it(`logical_ids_are_those_of_the_released_construct (${config.name})`, () => {
+      assert.deepEqual(logicalIds(config), recorded[config.name]);
+    });
+  }
 });

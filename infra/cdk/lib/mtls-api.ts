@@ -1,6 +1,4 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import {
   Aws,
@@ -10,9 +8,6 @@ import {
   Stack,
   Token,
   aws_apigateway as apigw,
-  aws_apigatewayv2 as apigwv2,
-  aws_apigatewayv2_authorizers as apigwv2Auth,
-  aws_apigatewayv2_integrations as apigwv2Int,
   aws_certificatemanager as acm,
   aws_cloudwatch as cloudwatch,
   aws_dynamodb as dynamodb,
@@ -21,17 +16,20 @@ import {
   aws_lambda as lambda,
   aws_logs as logs,
   aws_route53 as route53,
-  aws_route53_targets as targets,
   aws_s3 as s3,
-  aws_s3_deployment as s3deploy,
-  custom_resources as cr,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 
-import { Backend, addHttpApiBackend, addRestBackend } from './backend';
-import { AlarmThresholds, MtlsMonitoring, MtlsMonitoringProps } from './monitoring';
+import { Backend } from './backend';
+import { FrontProps } from './front';
+import { httpFront } from './http-front';
+import { AlarmThresholds, MtlsMonitoring } from './monitoring';
+import { restFront } from './rest-front';
+import { RustFunction, writeOwnLogs } from './rust-function';
+import { TruststoreBucket } from './truststore-bucket';
 
 export { Backend, HttpBackendOptions, PrivateBackend, identityHeaders } from './backend';
+export { ROUTES } from './front';
 
 /** Which API Gateway flavour fronts the functions. */
 export enum ApiType {
@@ -297,29 +295,6 @@ export const TEMPS_TABLE_LAYOUT = {
   ttlAttribute: 'expiresAt',
 } as const;
 
-/** The api-handler's routes, served by both API types. */
-export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
-  { method: 'GET', path: 'temps' },
-  { method: 'POST', path: 'temps' },
-  { method: 'GET', path: 'whoami' },
-];
-
-/** The access log of either API type: the client certificate and the authorizer's reason code. */
-const ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  ip: '$context.identity.sourceIp',
-  httpMethod: '$context.httpMethod',
-  status: '$context.status',
-  responseLatency: '$context.responseLatency',
-  clientCertSerial: '$context.identity.clientCert.serialNumber',
-  clientCertSubject: '$context.identity.clientCert.subjectDN',
-  clientCertIssuer: '$context.identity.clientCert.issuerDN',
-  authorizerReason: '$context.authorizer.reason',
-  authorizerError: '$context.authorizer.error',
-  errorMessage: '$context.error.message',
-} as const;
-
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/;
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CRL_URI = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+|https:\/\/.+)$/;
@@ -331,6 +306,30 @@ const CDP_FETCH = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?|https:\/\/
 /** Every CRL URI an issuer entry names, through `crl` or `crls`. */
 function crlUris(i: IssuerPolicy): string[] {
   return [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])];
+}
+
+/** The authorizer's configuration document (docs/configuration.md), from the props. */
+function authorizerConfig(props: MtlsApiProps, truststoreUri: string, ttl: Duration): Record<string, unknown> {
+  return {
+    truststore: truststoreUri,
+    issuers: props.issuers.map((i) => ({
+      name: i.name,
+      match: i.match,
+      ...(i.crl !== undefined ? { crl: i.crl } : {}),
+      ...(i.crls !== undefined ? { crl: i.crls } : {}),
+      ...(i.crlFromCdp !== undefined
+        ? { crl_from_cdp: i.crlFromCdp.map((p) => (p.fetch !== undefined ? { prefix: p.prefix, fetch: p.fetch } : { prefix: p.prefix })) }
+        : {}),
+      ...(i.revocation === Revocation.NONE ? { revocation: 'none' } : {}),
+      ...(i.subject !== undefined ? { subject: i.subject } : {}),
+    })),
+    crl_refresh_seconds: (props.crlRefresh ?? Duration.minutes(5)).toSeconds(),
+    crl_grace_seconds: (props.crlGrace ?? Duration.hours(1)).toSeconds(),
+    max_cdp_crls_per_issuer: props.maxCdpCrlsPerIssuer ?? 64,
+    // A cached policy is reused for every route of the caller, so with a
+    // cache it must cover the stage, not the one method that was called.
+    policy_resource: ttl.toSeconds() > 0 ? 'stage' : 'method',
+  };
 }
 
 /**
@@ -373,7 +372,6 @@ export class MtlsApi extends Construct {
 
     const apiType = props.apiType ?? ApiType.REST;
     this.backend = props.backend ?? Backend.apiHandler();
-    const stageName = props.stageName ?? 'prod';
     const ttl = props.authorizerResultTtl ?? Duration.seconds(0);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const key = props.encryptionKey;
@@ -381,93 +379,32 @@ export class MtlsApi extends Construct {
 
     // Truststore bucket and object -----------------------------------------
 
-    this.truststoreBucket = new s3.Bucket(this, 'TruststoreBucket', {
-      // API Gateway pins the truststore by object version: without versions
-      // the domain keeps a stale snapshot and there is nothing to roll back to.
-      versioned: true,
-      encryption: key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+    const truststore = new TruststoreBucket(this, {
+      file: props.truststoreFile,
+      key: this.truststoreKey,
       encryptionKey: key,
-      bucketKeyEnabled: key !== undefined,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        {
-          id: 'noncurrent-truststores',
-          // Keep enough old versions to roll back to, not forever.
-          noncurrentVersionExpiration: Duration.days(90),
-          noncurrentVersionsToRetain: 10,
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
-
-    const truststorePem = fs.readFileSync(props.truststoreFile);
-    const truststoreHash = crypto.createHash('sha256').update(truststorePem).digest('hex');
-    const upload = new s3deploy.BucketDeployment(this, 'TruststoreUpload', {
-      sources: [s3deploy.Source.data(this.truststoreKey, truststorePem.toString('utf8'))],
-      destinationBucket: this.truststoreBucket,
-      // Older versions and anything else in the bucket stay: rollbacks need them.
-      prune: false,
-      retainOnDelete: true,
-      contentType: 'application/x-pem-file',
-    });
-
-    // CloudFormation has no S3 object resource that reports a version id, so
-    // read it back after the upload. The content hash in the properties makes
-    // a changed file an update, which re-reads the new version.
-    const version = new cr.AwsCustomResource(this, 'TruststoreVersion', {
-      resourceType: 'Custom::TruststoreVersion',
-      onUpdate: {
-        service: 'S3',
-        action: 'headObject',
-        parameters: { Bucket: this.truststoreBucket.bucketName, Key: this.truststoreKey },
-        physicalResourceId: cr.PhysicalResourceId.of(`${this.truststoreKey}@${truststoreHash}`),
-        outputPaths: ['VersionId'],
-      },
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject', 's3:GetObjectVersion'],
-          resources: [this.truststoreBucket.arnForObjects(this.truststoreKey)],
-        }),
-      ]),
-      installLatestAwsSdk: false,
-    });
-    version.node.addDependency(upload);
-    (version.node.findChild('Resource').node.defaultChild as CfnResource).addPropertyOverride(
-      'TruststoreSha256',
-      truststoreHash,
-    );
-    this.truststoreVersion = version.getResponseField('VersionId');
-    const truststoreUri = `s3://${this.truststoreBucket.bucketName}/${this.truststoreKey}`;
+    this.truststoreBucket = truststore.bucket;
+    this.truststoreVersion = truststore.version;
 
     // Readings table (the api-handler's) -------------------------------------
 
-    const table = this.backend.isApiHandler ? new dynamodb.Table(this, 'Temps', {
-      partitionKey: { name: TEMPS_TABLE_LAYOUT.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TEMPS_TABLE_LAYOUT.sortKey, type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: TEMPS_TABLE_LAYOUT.ttlAttribute,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: key ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
-      encryptionKey: key,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    }) : undefined;
+    const table = this.backend.isApiHandler
+      ? new dynamodb.Table(this, 'Temps', {
+          partitionKey: { name: TEMPS_TABLE_LAYOUT.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: TEMPS_TABLE_LAYOUT.sortKey, type: dynamodb.AttributeType.STRING },
+          timeToLiveAttribute: TEMPS_TABLE_LAYOUT.ttlAttribute,
+          billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+          encryption: key ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+          encryptionKey: key,
+          deletionProtection: true,
+          removalPolicy: RemovalPolicy.RETAIN,
+        })
+      : undefined;
 
-    // Lambda functions ---------------------------------------------------------
+    // The authorizer ------------------------------------------------------------
 
-    this.authorizerLogGroup = new logs.LogGroup(this, 'AuthorizerLogs', {
-      retention,
-      encryptionKey: key,
-    });
-
-    // Roles without AWSLambdaBasicExecutionRole: that managed policy grants
-    // logs on "*". Each function writes only to its own log group.
-    const authorizerRole = new iam.Role(this, 'AuthorizerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
     // Exactly the S3 CRLs named, and the objects under each S3 fetch base.
     const s3Arn = (u: string) => `arn:${Aws.PARTITION}:s3:::${u.slice('s3://'.length)}`;
     const crlObjects = [
@@ -480,314 +417,106 @@ export class MtlsApi extends Construct {
         .filter((u): u is string => u !== undefined && u.startsWith('s3://'))
         .map((u) => `${s3Arn(u)}*`),
     ];
-    authorizerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTruststoreAndCrls',
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [this.truststoreBucket.arnForObjects(this.truststoreKey), ...crlObjects],
-      }),
-    );
-    authorizerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.authorizerLogGroup.logGroupArn],
-      }),
-    );
-    if (key) {
-      authorizerRole.addToPolicy(
-        new iam.PolicyStatement({ sid: 'DecryptTruststore', actions: ['kms:Decrypt'], resources: [key.keyArn] }),
-      );
-    }
-
     const metricsNamespace = props.metricsNamespace ?? `MtlsAuthorizer/${Stack.of(this).stackName}`;
     this.metricsNamespace = metricsNamespace;
-    const authorizerConfig = {
-      truststore: truststoreUri,
-      issuers: props.issuers.map((i) => ({
-        name: i.name,
-        match: i.match,
-        ...(i.crl !== undefined ? { crl: i.crl } : {}),
-        ...(i.crls !== undefined ? { crl: i.crls } : {}),
-        ...(i.crlFromCdp !== undefined
-          ? { crl_from_cdp: i.crlFromCdp.map((p) => (p.fetch !== undefined ? { prefix: p.prefix, fetch: p.fetch } : { prefix: p.prefix })) }
-          : {}),
-        ...(i.revocation === Revocation.NONE ? { revocation: 'none' } : {}),
-        ...(i.subject !== undefined ? { subject: i.subject } : {}),
-      })),
-      crl_refresh_seconds: (props.crlRefresh ?? Duration.minutes(5)).toSeconds(),
-      crl_grace_seconds: (props.crlGrace ?? Duration.hours(1)).toSeconds(),
-      max_cdp_crls_per_issuer: props.maxCdpCrlsPerIssuer ?? 64,
-      // A cached policy is reused for every route of the caller, so with a
-      // cache it must cover the stage, not the one method that was called.
-      policy_resource: ttl.toSeconds() > 0 ? 'stage' : 'method',
-    };
-
-    this.authorizer = rustFunction(this, 'Authorizer', {
-      code: lambda.Code.fromAsset(props.authorizerZip),
+    const authorizer = new RustFunction(this, 'Authorizer', {
+      zip: props.authorizerZip,
       memorySize: props.authorizerMemoryMb ?? 256,
       timeout: props.authorizerTimeout ?? Duration.seconds(15),
-      role: authorizerRole,
-      logGroup: this.authorizerLogGroup,
+      retention,
+      encryptionKey: key,
       environment: {
-        AUTHORIZER_CONFIG: Stack.of(this).toJsonString(authorizerConfig),
+        AUTHORIZER_CONFIG: Stack.of(this).toJsonString(authorizerConfig(props, truststore.uri, ttl)),
         METRICS_NAMESPACE: metricsNamespace,
       },
       description: 'mtls-authorizer: client certificate policy and CRL check',
+      statements: (logGroup) => [
+        new iam.PolicyStatement({
+          sid: 'ReadTruststoreAndCrls',
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          resources: [truststore.bucket.arnForObjects(truststore.key), ...crlObjects],
+        }),
+        writeOwnLogs(logGroup),
+        ...(key ? [new iam.PolicyStatement({ sid: 'DecryptTruststore', actions: ['kms:Decrypt'], resources: [key.keyArn] })] : []),
+      ],
     });
+    this.authorizer = authorizer.function;
+    this.authorizerLogGroup = authorizer.logGroup;
 
     // The api-handler, when it is the backend ------------------------------
 
     if (table) {
       this.table = table;
-      const apiHandlerLogGroup = new logs.LogGroup(this, 'ApiHandlerLogs', { retention, encryptionKey: key });
-      this.apiHandlerLogGroup = apiHandlerLogGroup;
-      const apiHandlerRole = new iam.Role(this, 'ApiHandlerRole', {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      });
-      apiHandlerRole.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'Readings',
-          actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'],
-          resources: [table.tableArn],
-        }),
-      );
-      apiHandlerRole.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'WriteOwnLogs',
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [apiHandlerLogGroup.logGroupArn],
-        }),
-      );
-      if (key) {
-        apiHandlerRole.addToPolicy(
-          new iam.PolicyStatement({
-            sid: 'TableKey',
-            actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-            resources: [key.keyArn],
-          }),
-        );
-      }
-
-      this.apiHandler = rustFunction(this, 'ApiHandler', {
-        code: lambda.Code.fromAsset(props.apiHandlerZip as string),
+      const apiHandler = new RustFunction(this, 'ApiHandler', {
+        zip: props.apiHandlerZip as string,
         memorySize: props.apiHandlerMemoryMb ?? 128,
         timeout: Duration.seconds(10),
-        role: apiHandlerRole,
-        logGroup: apiHandlerLogGroup,
+        retention,
+        encryptionKey: key,
         environment: {
           TEMPS_TABLE: table.tableName,
           TEMPS_RETENTION_DAYS: String(props.tempsRetentionDays ?? 90),
         },
         description: 'mtls-authorizer: the temperature API',
+        statements: (logGroup) => [
+          new iam.PolicyStatement({
+            sid: 'Readings',
+            actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+            resources: [table.tableArn],
+          }),
+          writeOwnLogs(logGroup),
+          ...(key
+            ? [
+                new iam.PolicyStatement({
+                  sid: 'TableKey',
+                  actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+                  resources: [key.keyArn],
+                }),
+              ]
+            : []),
+        ],
       });
+      this.apiHandler = apiHandler.function;
+      this.apiHandlerLogGroup = apiHandler.logGroup;
     }
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention, encryptionKey: key });
 
-    // The API, by type --------------------------------------------------------
+    // The API, by type (rest-front.ts, http-front.ts) ----------------------
 
-    const certificate = acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn);
-    const ownership = props.ownershipVerificationCertificateArn
-      ? acm.Certificate.fromCertificateArn(this, 'OwnershipCertificate', props.ownershipVerificationCertificateArn)
-      : undefined;
-    const mtls = { bucket: this.truststoreBucket, key: this.truststoreKey, version: this.truststoreVersion };
-    const throttle = { rate: props.throttlingRateLimit ?? 100, burst: props.throttlingBurstLimit ?? 200 };
-    // By default the certificate (a serial is unique only per issuer,
-    // RFC 5280 §4.1.2.2), never a header the client chooses.
-    const cacheKeyFields = ['serialNumber', 'issuerDN'];
-
-    let apiMetrics: MtlsMonitoringProps['api'];
-    let restStage: apigw.Stage | undefined;
-    let aliasTarget: route53.IAliasRecordTarget;
-    if (apiType === ApiType.REST) {
-      const api = new apigw.RestApi(this, 'RestApi', {
-        restApiName: Stack.of(this).stackName,
-        description: 'mtls-authorizer: mutual TLS on the custom domain only',
-        // The default execute-api endpoint would bypass mutual TLS entirely.
-        disableExecuteApiEndpoint: true,
-        endpointTypes: [apigw.EndpointType.REGIONAL],
-        // The account-level CloudWatch role is not a construct's to change.
-        cloudWatchRole: false,
-        deployOptions: {
-          stageName,
-          throttlingRateLimit: throttle.rate,
-          throttlingBurstLimit: throttle.burst,
-          cachingEnabled: false,
-          accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-          accessLogFormat: apigw.AccessLogFormat.custom(
-            JSON.stringify({
-              ...ACCESS_LOG_FIELDS,
-              extendedRequestId: '$context.extendedRequestId',
-              resourcePath: '$context.resourcePath',
-              authorizerStatus: '$context.authorizer.status',
-              authorizerLatency: '$context.authorizer.integrationLatency',
-              integrationStatus: '$context.integration.status',
-              validationError: '$context.error.validationErrorString',
-            }),
-          ),
-        },
-      });
-
-      // Disabling execute-api takes effect on a REST API only with a new
-      // deployment: tie the deployment to it, as the Terraform module does.
-      api.latestDeployment?.addToLogicalId({ disableExecuteApiEndpoint: true });
-
-      const authorizer = new apigw.RequestAuthorizer(this, 'RestAuthorizer', {
-        handler: this.authorizer,
-        resultsCacheTtl: ttl,
-        // No identity source without a cache: a REQUEST authorizer then runs
-        // on every request.
-        identitySources:
-          ttl.toSeconds() > 0
-            ? (props.authorizerIdentitySources ?? cacheKeyFields.map((f) => `context.identity.clientCert.${f}`))
-            : [],
-      });
-
-      if (this.apiHandler) {
-        const schemaFile = props.readingSchemaFile ?? defaultSchemaFile();
-        const model = api.addModel('TemperatureReading', {
-          modelName: 'TemperatureReading',
-          description: 'POST /temps body; the api-handler validates against the same file.',
-          contentType: 'application/json',
-          schema: JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as apigw.JsonSchema,
-        });
-        const validator = api.addRequestValidator('Body', { validateRequestBody: true });
-        const integration = new apigw.LambdaIntegration(this.apiHandler, { proxy: true });
-
-        for (const r of ROUTES) {
-          const resource = api.root.getResource(r.path) ?? api.root.addResource(r.path);
-          resource.addMethod(r.method, integration, {
-            authorizationType: apigw.AuthorizationType.CUSTOM,
-            authorizer,
-            ...(r.method === 'POST'
-              ? { requestValidator: validator, requestModels: { 'application/json': model } }
-              : {}),
+    const front: FrontProps = {
+      domainName: props.domainName,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+      ownershipVerificationCertificateArn: props.ownershipVerificationCertificateArn,
+      mtls: { bucket: truststore.bucket, key: truststore.key, version: truststore.version },
+      stageName: props.stageName ?? 'prod',
+      throttle: { rate: props.throttlingRateLimit ?? 100, burst: props.throttlingBurstLimit ?? 200 },
+      accessLogGroup: this.accessLogGroup,
+      authorizer: this.authorizer,
+      resultsCacheTtl: ttl,
+      identitySources: props.authorizerIdentitySources,
+      apiHandler: this.apiHandler,
+      backend: this.backend,
+      readingSchemaFile: props.readingSchemaFile,
+    };
+    const api =
+      apiType === ApiType.REST
+        ? restFront(this, front)
+        : httpFront(this, {
+            ...front,
+            ownershipCertificate: props.ownershipVerificationCertificateArn
+              ? acm.Certificate.fromCertificateArn(this, 'OwnershipCertificate', props.ownershipVerificationCertificateArn)
+              : undefined,
           });
-        }
-      } else {
-        addRestBackend(api, this.backend, authorizer);
-      }
-
-      // A Deny says why: the same body the local gateway returns.
-      api.addGatewayResponse('AccessDenied', {
-        type: apigw.ResponseType.ACCESS_DENIED,
-        statusCode: '403',
-        templates: { 'application/json': '{"message":"Forbidden","reason":"$context.authorizer.reason"}' },
-      });
-
-      const domain = new apigw.DomainName(this, 'Domain', {
-        domainName: props.domainName,
-        certificate,
-        endpointType: apigw.EndpointType.REGIONAL,
-        securityPolicy: apigw.SecurityPolicy.TLS_1_2,
-        mtls,
-      });
-      if (props.ownershipVerificationCertificateArn) {
-        (domain.node.defaultChild as apigw.CfnDomainName).ownershipVerificationCertificateArn =
-          props.ownershipVerificationCertificateArn;
-      }
-      domain.addBasePathMapping(api, { stage: api.deploymentStage });
-
-      restStage = api.deploymentStage;
-      this.apiId = api.restApiId;
-      this.regionalDomainName = domain.domainNameAliasDomainName;
-      this.regionalHostedZoneId = domain.domainNameAliasHostedZoneId;
-      const period = Duration.minutes(5);
-      apiMetrics = {
-        clientErrors: api.metricClientError({ period, statistic: 'Sum' }),
-        serverErrors: api.metricServerError({ period, statistic: 'Sum' }),
-        latency: api.metricLatency({ period }),
-      };
-      aliasTarget = new targets.ApiGatewayDomain(domain);
-    } else {
-      const api = new apigwv2.HttpApi(this, 'HttpApi', {
-        apiName: Stack.of(this).stackName,
-        description: 'mtls-authorizer: mutual TLS on the custom domain only',
-        // The default execute-api endpoint would bypass mutual TLS entirely.
-        disableExecuteApiEndpoint: true,
-        createDefaultStage: false,
-      });
-
-      // Payload 2.0 carries the certificate in requestContext.authentication;
-      // the authorizer answers {"isAuthorized", "context"} to it.
-      const authorizer = new apigwv2Auth.HttpLambdaAuthorizer('mtls', this.authorizer, {
-        authorizerName: 'mtls',
-        responseTypes: [apigwv2Auth.HttpLambdaResponseType.SIMPLE],
-        resultsCacheTtl: ttl,
-        identitySource:
-          ttl.toSeconds() > 0
-            ? (props.authorizerIdentitySources ?? cacheKeyFields.map((f) => `$context.identity.clientCert.${f}`))
-            : [],
-      });
-      if (this.apiHandler) {
-        const integration = new apigwv2Int.HttpLambdaIntegration('ApiHandler', this.apiHandler, {
-          payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
-          timeout: Duration.seconds(10),
-        });
-        for (const r of ROUTES) {
-          api.addRoutes({
-            path: `/${r.path}`,
-            methods: [r.method as apigwv2.HttpMethod],
-            integration,
-            authorizer,
-          });
-        }
-      } else {
-        addHttpApiBackend(api, this.backend, authorizer);
-      }
-
-      const domain = new apigwv2.DomainName(this, 'Domain', {
-        domainName: props.domainName,
-        certificate,
-        endpointType: apigwv2.EndpointType.REGIONAL,
-        securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
-        ownershipCertificate: ownership,
-        mtls,
-      });
-
-      const stage = new apigwv2.HttpStage(this, 'Stage', {
-        httpApi: api,
-        stageName,
-        autoDeploy: true,
-        throttle: { rateLimit: throttle.rate, burstLimit: throttle.burst },
-        domainMapping: { domainName: domain },
-        accessLogSettings: {
-          destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
-          format: apigw.AccessLogFormat.custom(
-            JSON.stringify({
-              ...ACCESS_LOG_FIELDS,
-              routeKey: '$context.routeKey',
-              integrationError: '$context.integrationErrorMessage',
-            }),
-          ),
-        },
-      });
-
-      this.apiId = api.apiId;
-      this.regionalDomainName = domain.regionalDomainName;
-      this.regionalHostedZoneId = domain.regionalHostedZoneId;
-      const httpMetric = (metricName: string, statistic: string) =>
-        new cloudwatch.Metric({
-          namespace: 'AWS/ApiGateway',
-          metricName,
-          dimensionsMap: { ApiId: api.apiId, Stage: stage.stageName },
-          period: Duration.minutes(5),
-          statistic,
-        });
-      apiMetrics = {
-        clientErrors: httpMetric('4xx', 'Sum'),
-        serverErrors: httpMetric('5xx', 'Sum'),
-        latency: httpMetric('Latency', 'Average'),
-      };
-      aliasTarget = new targets.ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId);
-    }
+    this.apiId = api.apiId;
+    this.regionalDomainName = api.regionalDomainName;
+    this.regionalHostedZoneId = api.regionalHostedZoneId;
 
     if (props.hostedZone) {
       new route53.ARecord(this, 'Alias', {
         zone: props.hostedZone,
         recordName: props.domainName,
-        target: route53.RecordTarget.fromAlias(aliasTarget),
+        target: route53.RecordTarget.fromAlias(api.aliasTarget),
       });
     }
 
@@ -797,13 +526,13 @@ export class MtlsApi extends Construct {
       namespace: metricsNamespace,
       authorizer: this.authorizer,
       authorizerLogGroup: this.authorizerLogGroup,
-      api: apiMetrics,
+      api: api.metrics,
       thresholds: props.alarmThresholds,
       dashboard: props.dashboard ?? true,
       alarmActions: props.alarmActions ?? [],
     });
 
-    this.explainCheckovSkips(key === undefined, restStage);
+    this.explainCheckovSkips(key === undefined, api.restStage);
   }
 
   /**
@@ -858,20 +587,6 @@ export class MtlsApi extends Construct {
   }
 }
 
-/** A function built by cargo lambda: a `bootstrap` binary on provided.al2023, arm64. */
-function rustFunction(
-  scope: Construct,
-  id: string,
-  props: Omit<lambda.FunctionProps, 'runtime' | 'architecture' | 'handler'>,
-): lambda.Function {
-  return new lambda.Function(scope, id, {
-    ...props,
-    runtime: lambda.Runtime.PROVIDED_AL2023,
-    architecture: lambda.Architecture.ARM_64,
-    handler: 'bootstrap',
-  });
-}
-
 function cfnOf(c: IConstruct): CfnResource | undefined {
   if (c instanceof CfnResource) {
     return c;
@@ -884,11 +599,6 @@ function addCheckovSkips(res: CfnResource, skips: { id: string; comment: string 
   const existing = (res.getMetadata('checkov') as { skip?: { id: string; comment: string }[] } | undefined)?.skip ?? [];
   const ids = new Set(existing.map((s) => s.id));
   res.addMetadata('checkov', { skip: [...existing, ...skips.filter((s) => !ids.has(s.id))] });
-}
-
-function defaultSchemaFile(): string {
-  // dist/lib/mtls-api.js → the repository root is four levels up.
-  return path.resolve(__dirname, '..', '..', '..', '..', 'api-handler', 'schema', 'temperature.json');
 }
 
 /** Refuse bad input at synth time, with a message that says what to fix. */

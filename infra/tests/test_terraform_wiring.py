@@ -250,9 +250,11 @@ class ModuleWiring(unittest.TestCase):
             sorted(h["header"] for h in listed),
             sorted("x-client-cert-" + s for s in ("subject", "issuer", "serial", "sha256", "policy")),
         )
-        # Every context key is one the authorizer writes on each decision.
-        lam = (ROOT / "authorizer" / "src" / "lambda.rs").read_text()
-        written = set(re.findall(r'put\("(\w+)"', lam))
+        # Every context key is one the authorizer writes on each decision
+        # (mtls_x509::context::keys, the one context type).
+        ctx = (ROOT / "x509" / "src" / "context.rs").read_text()
+        written = set(re.findall(r'pub const \w+: &str = "(\w+)";', ctx))
+        self.assertIn("subjectDn", written)
         for h in listed:
             self.assertIn(h["context"], written, h)
         locs = self.locals()

@@ -810,3 +810,40 @@ fn csr_key(pem: &str) -> Result<SpkiKey> {
         alg,
     })
 }
+
+/// Writes `bytes` to `path` as a CRL publisher must: the directories made,
+/// and the file replaced atomically (written aside, then renamed), so a
+/// reader never sees half a CRL.
+///
+/// # Errors
+/// The directory, the write or the rename failed.
+pub fn publish_to_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::publish_to_file;
+
+    #[test]
+    fn publishing_makes_the_directories_and_replaces_the_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crl/devices.crl");
+        publish_to_file(&path, b"first").unwrap();
+        publish_to_file(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert!(
+            !path.with_extension("tmp").exists(),
+            "no file is left aside"
+        );
+    }
+}

@@ -294,3 +294,76 @@ pub async fn rotate(
         }),
     }
 }
+
+/// The version `truststore rollback` pins when none is given: the one just
+/// older than `pinned` among `versions` (newest first, as
+/// [`crate::s3::Store::versions`] lists them). The error says why there is none.
+///
+/// # Errors
+/// Nothing pinned, a pinned version that is not among the versions, or a
+/// pinned version that is the oldest.
+pub fn rollback_target(
+    pinned: Option<&str>,
+    versions: &[crate::s3::Version],
+    uri: &str,
+) -> std::result::Result<String, String> {
+    let pinned = pinned.ok_or("no truststore version is pinned; give --version")?;
+    let at = versions
+        .iter()
+        .position(|v| v.version_id == pinned)
+        .ok_or_else(|| format!("pinned version {pinned} is not among the versions of {uri}"))?;
+    versions
+        .get(at + 1)
+        .map(|v| v.version_id.clone())
+        .ok_or_else(|| format!("{pinned} is the oldest version of {uri}; nothing to roll back to"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rollback_target;
+    use crate::s3::Version;
+
+    fn versions(ids: &[&str]) -> Vec<Version> {
+        ids.iter()
+            .map(|id| Version {
+                version_id: (*id).to_owned(),
+                last_modified: None,
+                is_latest: false,
+                size: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rollback_pins_the_version_just_older_than_the_pinned_one() {
+        let v = versions(&["v3", "v2", "v1"]);
+        assert_eq!(
+            rollback_target(Some("v3"), &v, "s3://b/k"),
+            Ok("v2".to_owned())
+        );
+        assert_eq!(
+            rollback_target(Some("v2"), &v, "s3://b/k"),
+            Ok("v1".to_owned())
+        );
+    }
+
+    #[test]
+    fn rollback_without_an_older_or_a_known_pinned_version_says_why() {
+        let v = versions(&["v3", "v2", "v1"]);
+        assert!(
+            rollback_target(Some("v1"), &v, "s3://b/k")
+                .unwrap_err()
+                .contains("oldest")
+        );
+        assert!(
+            rollback_target(Some("v9"), &v, "s3://b/k")
+                .unwrap_err()
+                .contains("not among")
+        );
+        assert!(
+            rollback_target(None, &v, "s3://b/k")
+                .unwrap_err()
+                .contains("--version")
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! How the `truststore` command ends.
+
+/// The exit status of a command, from best to worst: 0 success, 3 warnings
+/// only (CAs close to expiry, or API Gateway's `truststoreWarnings`), 1
+/// errors. 2 is clap's, for a wrong command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Success, nothing to report.
+    Ok,
+    /// Warnings only.
+    Warnings,
+    /// Errors: an invalid bundle, a failed call, a timeout.
+    Error,
+}
+
+impl Exit {
+    /// The process exit code.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Ok => 0,
+            Self::Error => 1,
+            Self::Warnings => 3,
+        }
+    }
+
+    /// Errors win over warnings, warnings over success.
+    #[must_use]
+    pub const fn of_counts(errors: usize, warnings: usize) -> Self {
+        if errors > 0 {
+            Self::Error
+        } else if warnings > 0 {
+            Self::Warnings
+        } else {
+            Self::Ok
+        }
+    }
+}
+
+/// The exit code of a wrong command line (clap's own).
+pub const USAGE: u8 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_win_over_warnings_and_codes_are_the_documented_ones() {
+        assert_eq!(Exit::of_counts(1, 5), Exit::Error);
+        assert_eq!(Exit::of_counts(0, 5), Exit::Warnings);
+        assert_eq!(Exit::of_counts(0, 0), Exit::Ok);
+        assert_eq!(
+            [Exit::Ok, Exit::Error, Exit::Warnings].map(Exit::code),
+            [0, 1, 3]
+        );
+        assert!(Exit::Error > Exit::Warnings && Exit::Warnings > Exit::Ok);
+    }
+}

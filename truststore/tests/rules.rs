@@ -390,6 +390,15 @@ fn validate_exit_codes_tell_errors_from_warnings_and_json_names_rules() {
     assert_eq!(json["findings"][0]["rule"], "expires_soon");
     assert_eq!(json["findings"][0]["severity"], "warning");
     assert_eq!(json["certificates"][0]["key"]["curve"], "P-256");
+    // One global --format, before or after the command; --json is its alias.
+    for args in [
+        &["--format", "json", "validate", "soon.pem"][..],
+        &["validate", "soon.pem", "--format", "json"][..],
+    ] {
+        let same = truststore(d, args, &[]);
+        assert_eq!(same.status.code(), Some(3));
+        assert_eq!(same.stdout, warn.stdout, "{args:?}");
+    }
 
     let quiet = truststore(
         d,

@@ -323,20 +323,9 @@ mod tests {
     use super::rollback_target;
     use crate::s3::Version;
 
-    fn versions(ids: &[&str]) -> Vec<Version> {
-        ids.iter()
-            .map(|id| Version {
-                version_id: (*id).to_owned(),
-                last_modified: None,
-                is_latest: false,
-                size: None,
-            })
-            .collect()
-    }
-
     #[test]
     fn rollback_pins_the_version_just_older_than_the_pinned_one() {
-        let v = versions(&["v3", "v2", "v1"]);
+        let v = Version::list(&["v3", "v2", "v1"]);
         assert_eq!(
             rollback_target(Some("v3"), &v, "s3://b/k"),
             Ok("v2".to_owned())
@@ -349,7 +338,7 @@ mod tests {
 
     #[test]
     fn rollback_without_an_older_or_a_known_pinned_version_says_why() {
-        let v = versions(&["v3", "v2", "v1"]);
+        let v = Version::list(&["v3", "v2", "v1"]);
         assert!(
             rollback_target(Some("v1"), &v, "s3://b/k")
                 .unwrap_err()

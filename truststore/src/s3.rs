@@ -42,6 +42,21 @@ pub struct Version {
     pub size: Option<i64>,
 }
 
+#[cfg(test)]
+impl Version {
+    /// Versions with just their ids, newest first, for tests.
+    pub(crate) fn list(ids: &[&str]) -> Vec<Self> {
+        ids.iter()
+            .map(|id| Self {
+                version_id: (*id).to_owned(),
+                last_modified: None,
+                is_latest: false,
+                size: None,
+            })
+            .collect()
+    }
+}
+
 fn aws<E: std::error::Error + 'static>(operation: &'static str) -> impl FnOnce(E) -> Error {
     move |e| Error::Aws {
         operation,

@@ -72,17 +72,6 @@ pub fn newer_than(pinned: Option<&str>, versions: &[Version]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn versions(ids: &[&str]) -> Vec<Version> {
-        ids.iter()
-            .map(|id| Version {
-                version_id: (*id).to_owned(),
-                last_modified: None,
-                is_latest: false,
-                size: None,
-            })
-            .collect()
-    }
-
     fn state(pinned: Option<&str>, status: &str, warnings: &[&str]) -> DomainState {
         DomainState {
             status: status.to_owned(),
@@ -94,7 +83,7 @@ mod tests {
 
     #[test]
     fn newer_versions_count_from_the_newest_down_to_the_pinned_one() {
-        let v = versions(&["v3", "v2", "v1"]);
+        let v = Version::list(&["v3", "v2", "v1"]);
         assert_eq!(newer_than(Some("v3"), &v), Some(0));
         assert_eq!(newer_than(Some("v1"), &v), Some(2));
         assert_eq!(newer_than(Some("gone"), &v), None);
@@ -104,14 +93,14 @@ mod tests {
     #[test]
     fn an_available_domain_on_the_latest_version_is_ok() {
         let mut r = StatusReport::new("api.example.com", state(Some("v2"), "AVAILABLE", &[]));
-        r.set_versions(versions(&["v2", "v1"]));
+        r.set_versions(Version::list(&["v2", "v1"]));
         assert_eq!(r.exit(), Exit::Ok);
     }
 
     #[test]
     fn undeployed_versions_warnings_and_a_busy_domain_are_warnings() {
         let mut behind = StatusReport::new("d", state(Some("v1"), "AVAILABLE", &[]));
-        behind.set_versions(versions(&["v2", "v1"]));
+        behind.set_versions(Version::list(&["v2", "v1"]));
         assert_eq!(behind.newer_versions, Some(1));
         assert_eq!(behind.exit(), Exit::Warnings);
         let warned = StatusReport::new("d", state(Some("v1"), "AVAILABLE", &["expired CA"]));

@@ -89,10 +89,13 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to: for tests and simulations.
+/// A clock that only moves when told to: for tests and simulations, behind
+/// the `test-support` feature so that no production build can hold one.
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Debug, Default)]
 pub struct ManualClock(std::sync::atomic::AtomicI64);
 
+#[cfg(any(test, feature = "test-support"))]
 impl ManualClock {
     /// A clock reading `start`.
     #[must_use]
@@ -112,6 +115,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Clock for ManualClock {
     fn now(&self) -> UnixTime {
         UnixTime(self.0.load(std::sync::atomic::Ordering::SeqCst))

@@ -343,10 +343,15 @@ fn print_event(a: &EventArgs) -> Result<(), Error> {
         path: a.cert.clone(),
         source,
     })?;
+    let not_pem = |why: String| {
+        Error::Setup(format!(
+            "{}: not a PEM certificate: {why}",
+            a.cert.display()
+        ))
+    };
     let der = mtls_x509::pem::find(&pem, mtls_x509::pem::CERTIFICATE)
-        .ok()
-        .flatten()
-        .ok_or_else(|| Error::Setup(format!("{}: not a PEM certificate", a.cert.display())))?;
+        .map_err(|e| not_pem(e.to_string()))?
+        .ok_or_else(|| not_pem("no CERTIFICATE block".into()))?;
     let cert = gateway::apigw::client_cert(&der)
         .map_err(|e| Error::Setup(format!("{}: {e}", a.cert.display())))?;
     let method = a.method.to_ascii_uppercase();

@@ -37,9 +37,6 @@ impl Exit {
     }
 }
 
-/// The exit code of a wrong command line (clap's own).
-pub const USAGE: u8 = 2;
-
 #[cfg(test)]
 mod tests {
     use super::*;

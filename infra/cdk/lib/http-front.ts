@@ -21,7 +21,7 @@ import { ACCESS_LOG_FIELDS, CACHE_KEY_FIELDS, Front, FrontProps, ROUTES } from '
  * backend, and the custom domain with mutual TLS. Adds its resources to
  * `scope` under the released construct's ids.
  */
-export function httpFront(scope: Construct, props: FrontProps & { ownershipCertificate?: acm.ICertificate }): Front {
+export function httpFront(scope: Construct, props: FrontProps): Front {
   const api = new apigwv2.HttpApi(scope, 'HttpApi', {
     apiName: Stack.of(scope).stackName,
     description: 'mtls-authorizer: mutual TLS on the custom domain only',
@@ -64,7 +64,9 @@ export function httpFront(scope: Construct, props: FrontProps & { ownershipCerti
     certificate: props.certificate,
     endpointType: apigwv2.EndpointType.REGIONAL,
     securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
-    ownershipCertificate: props.ownershipCertificate,
+    ownershipCertificate: props.ownershipVerificationCertificateArn
+      ? acm.Certificate.fromCertificateArn(scope, 'OwnershipCertificate', props.ownershipVerificationCertificateArn)
+      : undefined,
     mtls: props.mtls,
   });
 

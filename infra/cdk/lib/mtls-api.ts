@@ -499,15 +499,7 @@ export class MtlsApi extends Construct {
       backend: this.backend,
       readingSchemaFile: props.readingSchemaFile,
     };
-    const api =
-      apiType === ApiType.REST
-        ? restFront(this, front)
-        : httpFront(this, {
-            ...front,
-            ownershipCertificate: props.ownershipVerificationCertificateArn
-              ? acm.Certificate.fromCertificateArn(this, 'OwnershipCertificate', props.ownershipVerificationCertificateArn)
-              : undefined,
-          });
+    const api = apiType === ApiType.REST ? restFront(this, front) : httpFront(this, front);
     this.apiId = api.apiId;
     this.regionalDomainName = api.regionalDomainName;
     this.regionalHostedZoneId = api.regionalHostedZoneId;

@@ -6,7 +6,7 @@
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: run reset test setup package bench bench-lambda fuzz fuzz-build
+.PHONY: run reset test setup package bench bench-lambda fuzz fuzz-build deny
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
 # protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
@@ -29,7 +29,13 @@ infra/cdk/node_modules/.installed: infra/cdk/package-lock.json
 	cd infra/cdk && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(VENV)/.cargo-lambda infra/cdk/node_modules/.installed
+# cargo-deny, built from crates.io into .tools/ (no binary download is needed or assumed): about
+# 4 minutes on 2 cores, once per clone.
+CARGO_DENY := $(CURDIR)/.tools/bin/cargo-deny
+$(CARGO_DENY):
+	cargo install --locked --quiet cargo-deny@0.20.2 --root $(CURDIR)/.tools --target-dir $(CURDIR)/target/tools
+
+setup: $(VENV)/.installed $(VENV)/.cargo-lambda infra/cdk/node_modules/.installed $(CARGO_DENY)
 
 # The whole product locally, no AWS account: a development PKI, a truststore, a file:// CRL, and
 # the real authorizer and api-handler binaries behind an mTLS gateway on https://127.0.0.1:8443.
@@ -54,9 +60,15 @@ test: setup
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
+	$(MAKE) deny
 	infra/check
 	cargo test --locked --workspace
 	$(MAKE) fuzz-build
+
+# Licences, bans (a second version of a crypto or X.509 crate, OpenSSL, wildcards) and sources
+# (crates.io only), from deny.toml. Advisories need the RustSec database, which CI cannot download.
+deny: $(CARGO_DENY)
+	$(CARGO_DENY) --offline check licenses bans sources
 
 # The fuzz targets (authorizer/fuzz, truststore/fuzz) compile and link, so they do not rot. They
 # share target/ and the workspace's dev profile, so this reuses what the tests built.

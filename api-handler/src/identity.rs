@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use mtls_x509::context::{AuthorizerContext, keys};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 /// The client identity the authorizer established. Every field is required:
 /// a context lacking one did not come from our authorizer's Allow.
@@ -48,13 +47,12 @@ impl Identity {
     /// the DNs hold.
     #[must_use]
     pub fn key(&self) -> IdentityKey {
-        let mut h = Sha256::new();
         // Length-prefixed, so no choice of DN text can make two pairs collide.
-        for part in [&self.issuer_dn, &self.subject_dn] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part.as_bytes());
-        }
-        IdentityKey(format!("dn-sha256:{}", hex::encode(h.finalize())))
+        let digest = mtls_x509::signed::sha256_of_parts(&[
+            self.issuer_dn.as_bytes(),
+            self.subject_dn.as_bytes(),
+        ]);
+        IdentityKey(format!("dn-sha256:{}", hex::encode(digest)))
     }
 
     /// The identity as `GET /whoami` shows it.
@@ -110,6 +108,18 @@ mod tests {
         let renewed = Identity::from_context(&device("02", "bb")).unwrap();
         assert_eq!(old.key(), renewed.key());
         assert!(old.key().as_str().starts_with("dn-sha256:"));
+    }
+
+    #[test]
+    fn identity_key_is_stable_across_releases() {
+        // Stored readings are keyed by it: a change would orphan them. The
+        // expected value is SHA-256 over (u64 BE length, issuer DN, u64 BE
+        // length, subject DN), computed independently with Python hashlib.
+        let id = Identity::from_context(&device("01", "aa")).unwrap();
+        assert_eq!(
+            id.key().as_str(),
+            "dn-sha256:123f8c12dd92cfcfbf0f786773ced5a49c1c347d192827d2e8c4092f6b5bfd92"
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@ use ::time::OffsetDateTime;
 use mtls_x509::pem;
 use mtls_x509::signed::{self, SignedData, UnsupportedAlgorithm, UnsupportedKey};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 use x509_parser::signature_algorithm::SignatureAlgorithm;
@@ -207,7 +206,7 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
         issuer: mtls_x509::name::format_dn(cert.issuer()),
         subject_der: cert.subject().as_raw().to_vec(),
         issuer_der: cert.issuer().as_raw().to_vec(),
-        fingerprint: hex::encode(Sha256::digest(der)),
+        fingerprint: hex::encode(signed::sha256(der)),
         serial: hex::encode(cert.raw_serial()),
         not_before: validity.not_before.to_datetime(),
         not_after: validity.not_after.to_datetime(),

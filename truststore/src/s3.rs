@@ -4,7 +4,6 @@
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::BucketVersioningStatus;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -67,7 +66,7 @@ fn aws<E: std::error::Error + 'static>(operation: &'static str) -> impl FnOnce(E
 /// SHA-256 of bytes, hex.
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    hex::encode(mtls_x509::signed::sha256(bytes))
 }
 
 impl Store {

@@ -37,17 +37,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authorizer::config::Config;
-use authorizer::crl::{CrlIngest, CrlTimePolicy, VerifiedCrl};
-use authorizer::decision::RuleIssuer;
-use authorizer::time::UnixTime;
-use authorizer::truststore::TrustStore;
 use mtls_tests::events;
 use mtls_tests::http_server::HttpServer;
 use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::moto::{Moto, create_bucket};
 use mtls_tests::pki::{self, Ca, random_serials};
 use mtls_tests::runtime_api::RuntimeApi;
+use mtls_x509::config::Config;
+use mtls_x509::crl::{CrlIngest, CrlTimePolicy, VerifiedCrl};
+use mtls_x509::decision::RuleIssuer;
+use mtls_x509::time::UnixTime;
+use mtls_x509::truststore::TrustStore;
 use serde_json::{Value, json};
 
 const CPU_ROOT: &str = "/sys/fs/cgroup/cpu";
@@ -524,7 +524,7 @@ fn in_process(ca: &Ca, der: &[u8], truststore_uri: &str, entries: usize) {
         .to_string(),
     )
     .unwrap();
-    let rule = RuleIssuer(&config.issuers[0]);
+    let rule = RuleIssuer(&config.issuers()[0]);
     let now = UnixTime(pki::unix(pki::now()));
     let policy = CrlTimePolicy {
         clock_skew_seconds: 60,

@@ -19,22 +19,25 @@
     clippy::print_stdout
 )]
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authorizer::config::Config;
-use authorizer::crl::{CrlTimePolicy, VerifiedCrl};
-use authorizer::decision::{Engine, RuleIssuer};
 use authorizer::lambda::{Authorizer, HttpApiResponse};
-use authorizer::metrics::{DecisionRecord, Namespace, RequestIds};
-use authorizer::time::{ManualClock, UnixTime};
-use authorizer::truststore::TrustStore;
 use mtls_tests::events;
 use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::pki::{self, Ca, random_serials};
 use mtls_tests::runtime_api::RuntimeApi;
+use mtls_x509::config::Config;
+use mtls_x509::crl::{CrlTimePolicy, VerifiedCrl};
+use mtls_x509::decision::{Engine, RuleIssuer};
+use mtls_x509::metrics::{DecisionRecord, Namespace, RequestIds};
+use mtls_x509::time::{ManualClock, UnixTime};
+use mtls_x509::truststore::TrustStore;
 use serde_json::{Value, json};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -147,7 +150,7 @@ fn main() {
         clock_skew_seconds: 60,
         grace_seconds: 3600,
     };
-    let rule = RuleIssuer(&config.issuers[0]);
+    let rule = RuleIssuer(&config.issuers()[0]);
 
     // Cold start without any CRL: process start to the first poll for an event.
     let mut cold = Vec::new();
@@ -223,7 +226,7 @@ fn main() {
         let pem = ca.leaf(&allowed).pem();
         let engine = Engine::new(&config, &ts);
         let (decide_median, decide_p99) = sample(iters, || {
-            let d = engine.decide(Some(black_box(&pem)), now, |_| Some(&crl));
+            let d = common::core_decide(&engine, black_box(&pem), now, Some(&crl));
             assert!(d.is_allow());
         });
 
@@ -234,7 +237,7 @@ fn main() {
             let fresh = ts.clone();
             let engine = Engine::new(&config, &fresh);
             let t = Instant::now();
-            let d = engine.decide(Some(black_box(&pem)), now, |_| Some(&crl));
+            let d = common::core_decide(&engine, black_box(&pem), now, Some(&crl));
             first_times.push(t.elapsed());
             assert!(d.is_allow());
         }

@@ -3,14 +3,14 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use authorizer::config::{Config, PolicyResource, Revocation};
 use authorizer::fetch::{Fetcher, Pace};
 use authorizer::lambda::{
     Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, Invocation, Stdout, Telemetry, load_config,
 };
-use authorizer::metrics::{Metric, Namespace};
-use authorizer::time::SystemClock;
 use lambda_runtime::{LambdaEvent, service_fn};
+use mtls_x509::config::{Config, PolicyResource, Revocation};
+use mtls_x509::metrics::{Metric, Namespace};
+use mtls_x509::time::SystemClock;
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -80,7 +80,7 @@ async fn main() -> ExitCode {
     };
     tracing::info!(
         event = "ready",
-        issuers = authorizer.config().issuers.len(),
+        issuers = authorizer.config().issuers().len(),
         "authorizer ready"
     );
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
@@ -138,17 +138,17 @@ async fn check_config(file: Option<String>) -> ExitCode {
 fn summary(config: &Config) -> String {
     let mut out = format!(
         "valid: truststore {}, {} issuer(s), CRL refresh {} s, grace {} s, policy resource {}",
-        config.truststore,
-        config.issuers.len(),
-        config.crl_refresh_seconds,
-        config.crl_grace_seconds,
-        match config.policy_resource {
+        config.truststore(),
+        config.issuers().len(),
+        config.crl_refresh_seconds(),
+        config.crl_grace_seconds(),
+        match config.policy_resource() {
             PolicyResource::Method => "method",
             PolicyResource::Stage => "stage",
         },
     );
-    for issuer in &config.issuers {
-        let revocation = match &issuer.revocation {
+    for issuer in config.issuers() {
+        let revocation = match issuer.revocation() {
             Revocation::Crls(uris) => {
                 let list: Vec<String> = uris.iter().map(ToString::to_string).collect();
                 format!("CRL {}", list.join(", "))
@@ -165,12 +165,12 @@ fn summary(config: &Config) -> String {
                 format!(
                     "CRLs from the certificates' distribution points under {} (at most {} held)",
                     list.join(", "),
-                    config.max_cdp_crls_per_issuer
+                    config.max_cdp_crls_per_issuer()
                 )
             }
             Revocation::NotChecked => "no revocation check".to_owned(),
         };
-        out.push_str(&format!("\n  {}: {revocation}", issuer.name));
+        out.push_str(&format!("\n  {}: {revocation}", issuer.name()));
     }
     out
 }

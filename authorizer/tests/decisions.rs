@@ -1,4 +1,7 @@
-//! The pure decision core against real certificates and CRLs made at test time.
+//! Decisions through the path Lambda runs: `Authorizer::decide`, with the
+//! truststore and the CRL published as files, certificates and CRLs made at
+//! test time, and a manual clock. The CRL checks that need no decision call
+//! `VerifiedCrl::verify`, the function the refresher calls.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -6,15 +9,18 @@
     clippy::indexing_slicing
 )]
 
-use authorizer::cache::{RollbackGuard, Slot};
-use authorizer::config::Config;
-use authorizer::crl::{CrlTimePolicy, VerifiedCrl};
-use authorizer::decision::{Decision, DenyReason, Engine, RuleIssuer};
-use authorizer::error::Error;
-use authorizer::source::Validator;
-use authorizer::time::UnixTime;
-use authorizer::truststore::TrustStore;
+use std::sync::Arc;
+
+use authorizer::lambda::{Authorizer, HttpApiResponse};
 use mtls_tests::pki::{self, Ca, serial20};
+use mtls_x509::cache::{RollbackGuard, Slot};
+use mtls_x509::config::Config;
+use mtls_x509::crl::{CrlTimePolicy, VerifiedCrl};
+use mtls_x509::decision::{Decision, DenyReason, RuleIssuer};
+use mtls_x509::error::Error;
+use mtls_x509::source::Validator;
+use mtls_x509::time::{ManualClock, UnixTime};
+use mtls_x509::truststore::TrustStore;
 use rcgen::{DnType, ExtendedKeyUsagePurpose};
 use time::Duration;
 
@@ -25,31 +31,99 @@ fn now() -> UnixTime {
     UnixTime(pki::unix(pki::now()))
 }
 
+/// A CA, its truststore and one configuration, published in a temporary
+/// directory for the authorizer to load.
 struct World {
     ca: Ca,
+    dir: tempfile::TempDir,
     config: Config,
     truststore: TrustStore,
+    rt: tokio::runtime::Runtime,
+}
+
+/// A started authorizer and the clock it reads.
+struct Running<'w> {
+    world: &'w World,
+    authorizer: Authorizer,
+    clock: Arc<ManualClock>,
+}
+
+impl Running<'_> {
+    /// One request with this certificate (`None`: no certificate). A refresh
+    /// it started behind it is let finish, so the next request sees it.
+    fn decide(&self, pem: Option<&str>) -> Decision {
+        self.world.rt.block_on(async {
+            let d = self.authorizer.decide(pem).await.decision;
+            self.authorizer.settle().await;
+            d
+        })
+    }
 }
 
 impl World {
     /// One issuer entry `devices` for `ca`, with extra entry fields spliced in.
     fn new(ca: Ca, extra: &str) -> Self {
+        let entry = format!(
+            r#"{{"name":"devices","match":{{"O":"{ORG}","CN":"{CN}"}},"crl":"CRL"{extra}}}"#
+        );
+        let bundle = ca.pem().to_owned();
+        Self::with(ca, &entry, &bundle)
+    }
+
+    /// These issuer entries (`"CRL"` stands for the published CRL's URI) and
+    /// this truststore bundle.
+    fn with(ca: Ca, issuers: &str, bundle: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("truststore.pem"), bundle).unwrap();
+        let uri = |name: &str| format!("file://{}", dir.path().join(name).display());
+        let issuers = issuers.replace(r#""CRL""#, &format!(r#""{}""#, uri("crl")));
         let json = format!(
-            r#"{{"truststore":"file:///unused.pem","issuers":[{{"name":"devices",
-                "match":{{"O":"{ORG}","CN":"{CN}"}},"crl":"file:///unused.crl"{extra}}}],
-                "crl_grace_seconds":3600,"clock_skew_seconds":60}}"#
+            r#"{{"truststore":"{}","issuers":[{issuers}],
+                "crl_grace_seconds":3600,"clock_skew_seconds":60}}"#,
+            uri("truststore.pem")
         );
         let config = Config::from_json(&json).unwrap();
-        let truststore = TrustStore::from_pem(ca.pem().as_bytes()).unwrap();
+        let truststore = TrustStore::from_pem(bundle.as_bytes()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         Self {
             ca,
+            dir,
             config,
             truststore,
+            rt,
         }
     }
 
     fn standard() -> Self {
         Self::new(Ca::new(ORG, CN), "")
+    }
+
+    /// Publishes `crl` (or removes it), then cold-starts the authorizer at `at`.
+    fn start(&self, crl: Option<&[u8]>, at: UnixTime) -> Running<'_> {
+        let path = self.dir.path().join("crl");
+        match crl {
+            Some(bytes) => std::fs::write(&path, bytes).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        let clock = Arc::new(ManualClock::new(at));
+        let authorizer = self
+            .rt
+            .block_on(Authorizer::start(
+                self.config.clone(),
+                clock.clone(),
+                HttpApiResponse::Simple,
+            ))
+            .unwrap();
+        Running {
+            world: self,
+            authorizer,
+            clock,
+        }
     }
 
     fn verify(&self, crl: &[u8], at: UnixTime) -> Result<VerifiedCrl, Error> {
@@ -59,26 +133,26 @@ impl World {
         };
         VerifiedCrl::verify(
             crl,
-            &RuleIssuer(&self.config.issuers[0]),
+            &RuleIssuer(&self.config.issuers()[0]),
             &self.truststore,
             at,
             policy,
         )
     }
 
-    fn decide(&self, pem: &str, crl: Option<&VerifiedCrl>, at: UnixTime) -> Decision {
-        Engine::new(&self.config, &self.truststore).decide(Some(pem), at, |_| crl)
+    /// One request, on an authorizer cold-started at `at` with `crl` published.
+    fn decide(&self, pem: &str, crl: Option<&[u8]>, at: UnixTime) -> Decision {
+        self.start(crl, at).decide(Some(pem))
     }
 
     /// The deny reason for a leaf of the CA with `serial`, against `crl` now.
-    fn serial_reason(&self, serial: &[u8], crl: &VerifiedCrl) -> Option<DenyReason> {
+    fn serial_reason(&self, serial: &[u8], crl: &[u8]) -> Option<DenyReason> {
         reason(&self.decide(&self.ca.leaf(serial).pem(), Some(crl), now()))
     }
 
     /// Decides with a fresh, empty CRL of the CA.
     fn decide_clean(&self, pem: &str) -> Decision {
-        let crl = self.verify(&self.ca.crl().der(), now()).unwrap();
-        self.decide(pem, Some(&crl), now())
+        self.decide(pem, Some(&self.ca.crl().der()), now())
     }
 }
 
@@ -106,13 +180,13 @@ fn valid_certificate_with_fresh_crl_is_allowed_with_identity() {
 #[test]
 fn missing_certificate_is_denied() {
     let w = World::standard();
-    let engine = Engine::new(&w.config, &w.truststore);
+    let a = w.start(Some(&w.ca.crl().der()), now());
     assert_eq!(
-        engine.decide(None, now(), |_| None).reason(),
+        a.decide(None).reason(),
         Some(DenyReason::MissingCertificate)
     );
     assert_eq!(
-        engine.decide(Some("  \n"), now(), |_| None).reason(),
+        a.decide(Some("  \n")).reason(),
         Some(DenyReason::MissingCertificate)
     );
 }
@@ -169,15 +243,16 @@ fn remembered_signature_check_never_admits_an_impostor_signed_twin() {
     // remembered by fingerprint); a twin with the same serial and names but
     // signed by another key has other bytes, so it is checked and denied.
     let w = World::standard();
+    let a = w.start(Some(&w.ca.crl().der()), now());
     let genuine = w.ca.leaf(&[7]).pem();
-    assert!(w.decide_clean(&genuine).is_allow());
-    assert!(w.decide_clean(&genuine).is_allow());
+    assert!(a.decide(Some(&genuine)).is_allow());
+    assert!(a.decide(Some(&genuine)).is_allow());
     let twin = w.ca.impostor().leaf(&[7]).pem();
     for _ in 0..2 {
-        let d = w.decide_clean(&twin);
+        let d = a.decide(Some(&twin));
         assert_eq!(reason(&d), Some(DenyReason::IssuerNotAllowed), "{d:?}");
     }
-    assert!(w.decide_clean(&genuine).is_allow());
+    assert!(a.decide(Some(&genuine)).is_allow());
 }
 
 #[test]
@@ -199,13 +274,10 @@ fn multi_valued_issuer_attribute_matches_if_any_value_matches() {
         (DnType::OrganizationalUnitName, "Fleet B"),
         (DnType::CommonName, CN),
     ]);
-    let w = World::new(ca, "");
-    let mut config = w.config.clone();
-    let json = format!(
-        r#"{{"truststore":"file:///t","issuers":[{{"name":"devices","match":{{"OU":"Fleet B","2.5.4.3":"{CN}"}},"crl":"file:///c"}}]}}"#
-    );
-    config.issuers = Config::from_json(&json).unwrap().issuers;
-    let w = World { config, ..w };
+    let bundle = ca.pem().to_owned();
+    let entry =
+        format!(r#"{{"name":"devices","match":{{"OU":"Fleet B","2.5.4.3":"{CN}"}},"crl":"CRL"}}"#);
+    let w = World::with(ca, &entry, &bundle);
     assert!(w.decide_clean(&w.ca.leaf(&[1]).pem()).is_allow());
 }
 
@@ -350,7 +422,7 @@ fn not_yet_valid_certificate_is_denied() {
 #[test]
 fn revoked_serial_is_denied() {
     let w = World::standard();
-    let crl = w.verify(&w.ca.crl().revoke(&[0x42]).der(), now()).unwrap();
+    let crl = w.ca.crl().revoke(&[0x42]).der();
     let d = w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&crl), now());
     assert_eq!(reason(&d), Some(DenyReason::Revoked));
     assert_eq!(d.identity().serial_number, "42");
@@ -362,7 +434,7 @@ fn revoked_20_byte_serial_is_denied_and_its_low_bit_neighbour_is_allowed() {
     let w = World::standard();
     let revoked = serial20(0x10);
     let neighbour = serial20(0x11);
-    let crl = w.verify(&w.ca.crl().revoke(&revoked).der(), now()).unwrap();
+    let crl = w.ca.crl().revoke(&revoked).der();
     let d = w.decide(&w.ca.leaf(&revoked).pem(), Some(&crl), now());
     assert_eq!(reason(&d), Some(DenyReason::Revoked));
     assert_eq!(d.identity().serial_number, hex_of(&revoked));
@@ -378,14 +450,14 @@ fn hex_of(b: &[u8]) -> String {
 #[test]
 fn serials_01_and_ff_are_matched_exactly() {
     let w = World::standard();
-    let crl = w.verify(&w.ca.crl().revoke(&[0xff]).der(), now()).unwrap();
+    let crl = w.ca.crl().revoke(&[0xff]).der();
     let ff = w.decide(&w.ca.leaf(&[0xff]).pem(), Some(&crl), now());
     let one = w.decide(&w.ca.leaf(&[0x01]).pem(), Some(&crl), now());
     assert_eq!(reason(&ff), Some(DenyReason::Revoked));
     assert_eq!(ff.identity().serial_number, "ff");
     assert!(one.is_allow());
     assert_eq!(one.identity().serial_number, "01");
-    let crl1 = w.verify(&w.ca.crl().revoke(&[0x01]).der(), now()).unwrap();
+    let crl1 = w.ca.crl().revoke(&[0x01]).der();
     assert_eq!(w.serial_reason(&[0x01], &crl1), Some(DenyReason::Revoked));
     assert!(w.serial_reason(&[0xff], &crl1).is_none());
 }
@@ -436,6 +508,10 @@ fn crl_of_a_truststore_ca_the_entry_does_not_match_is_rejected() {
         truststore: TrustStore::from_pem(bundle.as_bytes()).unwrap(),
         ..w
     };
+    // The authorizer refuses it too, and the entry's certificates get no
+    // CRL from it.
+    let d = w.decide(&w.ca.leaf(&[1]).pem(), Some(&other.crl().der()), now());
+    assert_eq!(reason(&d), Some(DenyReason::CrlUnavailable), "{d:?}");
     let err = w.verify(&other.crl().der(), now());
     assert!(
         matches!(err, Err(Error::CrlIssuerMismatch { .. })),
@@ -449,30 +525,14 @@ fn crl_issuer_must_equal_the_certificate_issuer() {
     let ca1 = Ca::new(ORG, "Fleet 1 CA");
     let ca2 = Ca::new(ORG, "Fleet 2 CA");
     let bundle = format!("{}{}", ca1.pem(), ca2.pem());
-    let config = Config::from_json(&format!(
-        r#"{{"truststore":"file:///t","issuers":[{{"name":"fleet","match":{{"O":"{ORG}"}},"crl":"file:///c"}}]}}"#
-    ))
-    .unwrap();
-    let ts = TrustStore::from_pem(bundle.as_bytes()).unwrap();
-    let policy = CrlTimePolicy {
-        clock_skew_seconds: 60,
-        grace_seconds: 0,
-    };
-    let crl1 = VerifiedCrl::verify(
-        &ca1.crl().der(),
-        &RuleIssuer(&config.issuers[0]),
-        &ts,
-        now(),
-        policy,
-    )
-    .unwrap();
-    let engine = Engine::new(&config, &ts);
-    assert!(
-        engine
-            .decide(Some(&ca1.leaf(&[1]).pem()), now(), |_| Some(&crl1))
-            .is_allow()
-    );
-    let d = engine.decide(Some(&ca2.leaf(&[1]).pem()), now(), |_| Some(&crl1));
+    let leaf1 = ca1.leaf(&[1]).pem();
+    let leaf2 = ca2.leaf(&[1]).pem();
+    let crl1 = ca1.crl().der();
+    let entry = format!(r#"{{"name":"fleet","match":{{"O":"{ORG}"}},"crl":"CRL"}}"#);
+    let w = World::with(ca1, &entry, &bundle);
+    let a = w.start(Some(&crl1), now());
+    assert!(a.decide(Some(&leaf1)).is_allow());
+    let d = a.decide(Some(&leaf2));
     assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
 }
 
@@ -501,11 +561,18 @@ fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
     );
     let kept = slot.current().unwrap().newest().unwrap().clone();
     assert_eq!(kept.number().map(|n| n.to_hex()), Some("07".into()));
-    assert_eq!(
-        reason(&w.decide(&w.ca.leaf(&[0x42]).pem(), Some(&kept), t)),
-        Some(DenyReason::Revoked)
-    );
     assert_eq!(slot.installs(), 1);
+
+    // The same through the authorizer: number 7 loads, number 6 is published
+    // over it, and after the next refresh 0x42 is still revoked.
+    let a = w.start(Some(&w.ca.crl().number(7).revoke(&[0x42]).der()), t);
+    let revoked = w.ca.leaf(&[0x42]).pem();
+    assert_eq!(reason(&a.decide(Some(&revoked))), Some(DenyReason::Revoked));
+    std::fs::write(w.dir.path().join("crl"), w.ca.crl().number(6).der()).unwrap();
+    a.clock.advance(w.config.crl_refresh_seconds() + 1);
+    for _ in 0..2 {
+        assert_eq!(reason(&a.decide(Some(&revoked))), Some(DenyReason::Revoked));
+    }
 }
 
 #[test]
@@ -513,17 +580,15 @@ fn crl_past_next_update_is_used_within_grace_and_unavailable_after() {
     let w = World::standard();
     let issued = pki::now() - Duration::hours(2);
     let next = pki::now() - Duration::minutes(30); // expired 30 min ago; grace is 60 min
-    let crl = w
-        .verify(&w.ca.crl().times(issued, next).revoke(&[0x42]).der(), now())
-        .unwrap();
+    let crl = w.ca.crl().times(issued, next).revoke(&[0x42]).der();
     let good = w.ca.leaf(&[0x01]).pem();
-    assert!(
-        w.decide(&good, Some(&crl), now()).is_allow(),
-        "inside grace"
-    );
-    let later = now().offset(31 * 60);
+    let a = w.start(Some(&crl), now());
+    assert!(a.decide(Some(&good)).is_allow(), "inside grace");
+    // The source still serves only this CRL: past grace nothing can clear
+    // the device.
+    a.clock.set(now().offset(31 * 60));
     assert_eq!(
-        reason(&w.decide(&good, Some(&crl), later)),
+        reason(&a.decide(Some(&good))),
         Some(DenyReason::CrlUnavailable),
         "past grace"
     );
@@ -561,17 +626,23 @@ fn crl_with_this_update_in_the_future_is_rejected() {
 fn pem_and_der_crls_give_the_same_answers() {
     let w = World::standard();
     let builder = w.ca.crl().revoke(&[0x42]).revoke(&serial20(1));
-    let from_der = w.verify(&builder.der(), now()).unwrap();
-    let from_pem = w.verify(builder.pem().as_bytes(), now()).unwrap();
-    assert_eq!(from_der.revoked().len(), 2);
-    assert_eq!(from_pem.revoked().len(), 2);
+    let der = builder.der();
+    let pem_crl = builder.pem();
+    assert_eq!(w.verify(&der, now()).unwrap().revoked().len(), 2);
+    assert_eq!(
+        w.verify(pem_crl.as_bytes(), now()).unwrap().revoked().len(),
+        2
+    );
+    let from_der = w.start(Some(&der), now());
+    let from_pem = w.start(Some(pem_crl.as_bytes()), now());
     for serial in [&[0x42u8][..], &serial20(1), &[0x43]] {
         let pem = w.ca.leaf(serial).pem();
-        assert_eq!(
-            w.decide(&pem, Some(&from_der), now()),
-            w.decide(&pem, Some(&from_pem), now())
-        );
+        assert_eq!(from_der.decide(Some(&pem)), from_pem.decide(Some(&pem)));
     }
+    assert_eq!(
+        reason(&from_pem.decide(Some(&w.ca.leaf(&[0x42]).pem()))),
+        Some(DenyReason::Revoked)
+    );
 }
 
 #[test]
@@ -617,12 +688,11 @@ fn no_crl_loaded_is_crl_unavailable() {
 #[test]
 fn revocation_none_allows_without_a_crl() {
     let ca = Ca::new(ORG, CN);
-    let config = Config::from_json(&format!(
-        r#"{{"truststore":"file:///t","issuers":[{{"name":"lab","match":{{"CN":"{CN}"}},"revocation":"none"}}]}}"#
-    ))
-    .unwrap();
-    let ts = TrustStore::from_pem(ca.pem().as_bytes()).unwrap();
-    let d = Engine::new(&config, &ts).decide(Some(&ca.leaf(&[1]).pem()), now(), |_| None);
+    let bundle = ca.pem().to_owned();
+    let leaf = ca.leaf(&[1]).pem();
+    let entry = format!(r#"{{"name":"lab","match":{{"CN":"{CN}"}},"revocation":"none"}}"#);
+    let w = World::with(ca, &entry, &bundle);
+    let d = w.decide(&leaf, None, now());
     assert!(d.is_allow(), "{d:?}");
 }
 
@@ -630,9 +700,8 @@ fn revocation_none_allows_without_a_crl() {
 fn crl_serial_written_with_a_leading_zero_octet_still_matches() {
     // Serials are compared as normalized magnitude bytes: 00 42 and 42 are one serial.
     let w = World::standard();
-    let crl = w
-        .verify(&w.ca.crl().revoke(&[0x00, 0x42]).der(), now())
-        .unwrap();
+    let crl = w.ca.crl().revoke(&[0x00, 0x42]).der();
+    assert!(w.verify(&crl, now()).is_ok());
     assert_eq!(w.serial_reason(&[0x42], &crl), Some(DenyReason::Revoked));
 }
 
@@ -664,22 +733,15 @@ fn every_single_byte_change_to_a_signed_crl_is_rejected() {
 #[test]
 fn every_single_byte_change_to_a_client_certificate_is_denied() {
     let w = World::standard();
-    let crl = w.verify(&w.ca.crl().der(), now()).unwrap();
+    let a = w.start(Some(&w.ca.crl().der()), now());
     let pem = w.ca.leaf(&[0x33]).pem();
-    let der = authorizer::cert::pem_to_der(&pem).unwrap();
-    let engine = Engine::new(&w.config, &w.truststore);
-    assert!(engine.check_certificate(&der, now()).is_ok());
+    let der = mtls_x509::cert::pem_to_der(&pem).unwrap();
+    assert!(a.decide(Some(&pem)).is_allow());
     for (i, flip) in (0..der.len()).flat_map(|i| [(i, 0x01u8), (i, 0x80)]) {
         let mut bad = der.clone();
         bad[i] ^= flip;
-        let d = match engine.check_certificate(&bad, now()) {
-            Err(deny) => deny,
-            Ok(m) => {
-                engine
-                    .check_revocation(m, Some(&crl), now(), String::new)
-                    .decision
-            }
-        };
+        let bad = mtls_x509::pem::encode(mtls_x509::pem::CERTIFICATE, &bad);
+        let d = a.decide(Some(&bad));
         assert!(!d.is_allow(), "byte {i} flipped was allowed");
     }
 }
@@ -707,11 +769,24 @@ mod raw_entries {
         w.verify(&w.ca.crl().der_with_raw_entries(entries), now())
     }
 
+    /// The CRL with these entries, after checking it verifies.
+    fn crl_of(w: &World, entries: &[Vec<u8>]) -> Vec<u8> {
+        let der = w.ca.crl().der_with_raw_entries(entries);
+        w.verify(&der, now()).unwrap();
+        der
+    }
+
     #[test]
     fn hand_built_crl_with_plain_entries_verifies_and_revokes() {
         let w = World::standard();
-        let crl = verify_entries(&w, &[raw_entry(&[0x42], &[])]).unwrap();
-        assert_eq!(crl.revoked().len(), 1);
+        assert_eq!(
+            verify_entries(&w, &[raw_entry(&[0x42], &[])])
+                .unwrap()
+                .revoked()
+                .len(),
+            1
+        );
+        let crl = crl_of(&w, &[raw_entry(&[0x42], &[])]);
         assert_eq!(w.serial_reason(&[0x42], &crl), Some(DenyReason::Revoked));
         assert!(w.serial_reason(&[0x43], &crl).is_none());
     }
@@ -737,7 +812,7 @@ mod raw_entries {
     fn entry_with_an_unknown_non_critical_extension_still_revokes() {
         let w = World::standard();
         let ext = raw_extension(PRIVATE, false, &tlv(0x05, &[]));
-        let crl = verify_entries(&w, &[raw_entry(&[0x42], &[ext])]).unwrap();
+        let crl = crl_of(&w, &[raw_entry(&[0x42], &[ext])]);
         assert_eq!(w.serial_reason(&[0x42], &crl), Some(DenyReason::Revoked));
     }
 
@@ -746,7 +821,7 @@ mod raw_entries {
         let w = World::standard();
         let hold = raw_extension(HOLD_INSTRUCTION, false, &tlv(0x06, &[0x2a, 0x86, 0x48]));
         let entry = raw_entry(&[0x42], &[reason_code(6), hold]);
-        let crl = verify_entries(&w, &[entry]).unwrap();
+        let crl = crl_of(&w, &[entry]);
         assert_eq!(w.serial_reason(&[0x42], &crl), Some(DenyReason::Revoked));
     }
 
@@ -821,7 +896,7 @@ mod raw_entries {
         let w = World::standard();
         let mut long = vec![0x7f];
         long.extend([0xa5; 21]);
-        let crl = verify_entries(&w, &[raw_entry(&long, &[])]).unwrap();
+        let crl = crl_of(&w, &[raw_entry(&long, &[])]);
         assert_eq!(w.serial_reason(&long, &crl), Some(DenyReason::Revoked));
         let tail = long[long.len() - 20..].to_vec();
         assert!(w.serial_reason(&tail, &crl).is_none());
@@ -844,13 +919,13 @@ mod raw_entries {
             vec![0x00, 0x01],
         ];
         for s in listed {
-            let serial = authorizer::serial::Serial::from_integer_bytes(&s);
+            let serial = mtls_x509::serial::Serial::from_integer_bytes(&s);
             assert!(crl.is_revoked(&serial), "{s:02x?}");
         }
         for s in unlisted {
-            let serial = authorizer::serial::Serial::from_integer_bytes(&s);
+            let serial = mtls_x509::serial::Serial::from_integer_bytes(&s);
             assert!(!crl.is_revoked(&serial), "{s:02x?}");
         }
-        assert!(crl.is_revoked(&authorizer::serial::Serial::from_integer_bytes(&[0])));
+        assert!(crl.is_revoked(&mtls_x509::serial::Serial::from_integer_bytes(&[0])));
     }
 }

@@ -7,14 +7,16 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-use authorizer::config::Config;
-use authorizer::crl::{CrlTimePolicy, VerifiedCrl};
-use authorizer::decision::{DenyReason, Engine, RuleIssuer};
-use authorizer::time::UnixTime;
-use authorizer::truststore::TrustStore;
+use mtls_x509::config::Config;
+use mtls_x509::crl::{CrlTimePolicy, VerifiedCrl};
+use mtls_x509::decision::{DenyReason, Engine, RuleIssuer};
+use mtls_x509::time::UnixTime;
+use mtls_x509::truststore::TrustStore;
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -185,14 +187,14 @@ fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
     for crl_file in ["crl.pem", "crl.der"] {
         let crl = VerifiedCrl::verify(
             &std::fs::read(d.join(crl_file)).unwrap(),
-            &RuleIssuer(&config.issuers[0]),
+            &RuleIssuer(&config.issuers()[0]),
             &ts,
             now,
             policy,
         )
         .unwrap();
         assert_eq!(crl.number().map(|n| n.to_hex()), Some("1000".into()));
-        let revoked = engine.decide(Some(&read("revoked.pem")), now, |_| Some(&crl));
+        let revoked = common::core_decide(&engine, &read("revoked.pem"), now, Some(&crl));
         assert_eq!(
             revoked.reason(),
             Some(DenyReason::Revoked),
@@ -202,7 +204,7 @@ fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
             revoked.identity().serial_number,
             "80112233445566778899aabbccddeeff00112234"
         );
-        let neighbour = engine.decide(Some(&read("neighbour.pem")), now, |_| Some(&crl));
+        let neighbour = common::core_decide(&engine, &read("neighbour.pem"), now, Some(&crl));
         assert!(neighbour.is_allow(), "{crl_file}: {neighbour:?}");
     }
 }
@@ -313,7 +315,7 @@ fn openssl_sha512_ecdsa_cas_and_partitioned_crls_decide_each_partitions_certific
             .map(|f| {
                 VerifiedCrl::verify(
                     &std::fs::read(d.join(f)).unwrap(),
-                    &RuleIssuer(&config.issuers[0]),
+                    &RuleIssuer(&config.issuers()[0]),
                     &ts,
                     now,
                     policy,
@@ -329,12 +331,12 @@ fn openssl_sha512_ecdsa_cas_and_partitioned_crls_decide_each_partitions_certific
             ("p2-revoked.pem", Some(DenyReason::Revoked)),
             ("p1-listed-elsewhere.pem", None),
         ] {
-            let d = engine.decide(Some(&read(cert)), now, |_| crls.iter());
+            let d = common::core_decide(&engine, &read(cert), now, crls.iter());
             assert_eq!(d.reason(), want, "{curve} {cert}: {d:?}");
         }
         // With partition 1's CRL alone, partition 2's certificates are
         // never allowed.
-        let d = engine.decide(Some(&read("p2-revoked.pem")), now, |_| crls.first());
+        let d = common::core_decide(&engine, &read("p2-revoked.pem"), now, crls.first());
         assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{curve}");
     }
 }

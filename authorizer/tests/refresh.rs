@@ -11,12 +11,12 @@ mod common;
 
 use std::path::Path;
 
-use authorizer::config::Config;
-use authorizer::decision::DenyReason;
-use authorizer::error::Error;
 use authorizer::lambda::{Authorizer, HttpApiResponse};
 use common::{Fixture, ORG, reason};
 use mtls_tests::pki::{self, Ca};
+use mtls_x509::config::Config;
+use mtls_x509::decision::DenyReason;
+use mtls_x509::error::Error;
 use time::Duration;
 
 fn devices(s: &Fixture) -> Config {

@@ -14,14 +14,14 @@ mod common;
 
 use std::time::Instant;
 
-use authorizer::config::Config;
-use authorizer::crl::{Coverage, CrlIngest, CrlScope, CrlTimePolicy, VerifiedCrl};
-use authorizer::decision::{Decision, DenyReason, Engine, RuleIssuer};
-use authorizer::error::{Error, MAX_ERROR_TEXT};
-use authorizer::time::UnixTime;
-use authorizer::truststore::TrustStore;
 use common::{Fixture, ORG, reason};
 use mtls_tests::pki::{self, Ca, raw_entry, raw_extension, reason_code, tlv};
+use mtls_x509::config::Config;
+use mtls_x509::crl::{Coverage, CrlIngest, CrlScope, CrlTimePolicy, VerifiedCrl};
+use mtls_x509::decision::{Decision, DenyReason, Engine, RuleIssuer};
+use mtls_x509::error::{Error, MAX_ERROR_TEXT};
+use mtls_x509::time::UnixTime;
+use mtls_x509::truststore::TrustStore;
 
 const P1: &str = "http://crl.example.test/crl/4f1c/p1.crl";
 const P2: &str = "http://crl.example.test/crl/4f1c/p2.crl";
@@ -58,7 +58,7 @@ impl World {
         };
         VerifiedCrl::verify(
             crl,
-            &RuleIssuer(&self.config.issuers[0]),
+            &RuleIssuer(&self.config.issuers()[0]),
             &self.truststore,
             now(),
             policy,
@@ -67,13 +67,13 @@ impl World {
 
     /// Streams only the first octets of a CRL: the outcome of that push.
     fn push_first(&self, crl: &[u8], octets: usize) -> Result<(), Error> {
-        let rule = RuleIssuer(&self.config.issuers[0]);
+        let rule = RuleIssuer(&self.config.issuers()[0]);
         CrlIngest::new(&rule, &self.truststore).push(&crl[..octets])
     }
 
     fn decide(&self, pem: &str, crls: &[&VerifiedCrl]) -> Decision {
-        Engine::new(&self.config, &self.truststore)
-            .decide(Some(pem), now(), |_| crls.iter().copied())
+        let engine = Engine::new(&self.config, &self.truststore);
+        common::core_decide(&engine, pem, now(), crls.iter().copied())
     }
 
     fn reason(&self, pem: &str, crls: &[&VerifiedCrl]) -> Option<DenyReason> {
@@ -250,7 +250,7 @@ fn coverage_names_why_a_crl_does_not_apply() {
     let crl_b = w.verify(&b.crl().der()).unwrap();
     let crl_a2 = w.verify(&a2.crl().der()).unwrap();
     let crl_a_p1 = w.verify(&a.crl().partition(&[P1]).der()).unwrap();
-    let der = authorizer::cert::pem_to_der(&a.leaf(&[1]).cdp(P2).pem()).unwrap();
+    let der = mtls_x509::cert::pem_to_der(&a.leaf(&[1]).cdp(P2).pem()).unwrap();
     let engine = Engine::new(&w.config, &w.truststore);
     let m = engine.check_certificate(&der, now()).unwrap();
     assert_eq!(crl_b.covers(m.cert(), m.signer()), Coverage::OtherIssuer);
@@ -416,7 +416,7 @@ fn crl_with_a_huge_issuer_name_is_refused_from_its_first_octets_with_a_short_err
 #[test]
 fn error_text_from_outside_is_cut_and_escaped() {
     let long = "\u{1}".repeat(10_000);
-    let cut = authorizer::error::bounded(&long);
+    let cut = mtls_x509::error::bounded(&long);
     assert!(cut.chars().count() <= MAX_ERROR_TEXT * 7);
     assert!(!cut.chars().any(char::is_control), "{cut:?}");
     assert!(cut.ends_with('…'));

@@ -11,17 +11,17 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authorizer::config::Config;
-use authorizer::decision::DenyReason;
-use authorizer::error::Error;
 use authorizer::fetch::{Fetcher, Limits};
 use authorizer::lambda::{Authorizer, HttpApiResponse};
-use authorizer::source::{Fetched, SourceUri};
-use authorizer::time::{ManualClock, UnixTime};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::BucketVersioningStatus;
 use mtls_tests::moto::{self, Moto};
 use mtls_tests::pki::{self, Ca};
+use mtls_x509::config::Config;
+use mtls_x509::decision::DenyReason;
+use mtls_x509::error::Error;
+use mtls_x509::source::{Fetched, SourceUri};
+use mtls_x509::time::{ManualClock, UnixTime};
 
 const BUCKET: &str = "pki-bucket";
 

@@ -12,9 +12,9 @@ mod common;
 
 use std::time::Instant;
 
-use authorizer::decision::DenyReason;
 use common::{Fixture, reason};
 use mtls_tests::pki::random_serials;
+use mtls_x509::decision::DenyReason;
 
 const ENTRIES: usize = 1_000_000;
 

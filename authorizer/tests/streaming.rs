@@ -11,15 +11,17 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-use authorizer::config::Config;
-use authorizer::crl::{CrlIngest, CrlTimePolicy, VerifiedCrl};
-use authorizer::decision::{DenyReason, Engine, RuleIssuer};
-use authorizer::serial::Serial;
-use authorizer::time::UnixTime;
-use authorizer::truststore::TrustStore;
+use mtls_x509::config::Config;
+use mtls_x509::crl::{CrlIngest, CrlTimePolicy, VerifiedCrl};
+use mtls_x509::decision::{DenyReason, Engine, RuleIssuer};
+use mtls_x509::serial::Serial;
+use mtls_x509::time::UnixTime;
+use mtls_x509::truststore::TrustStore;
 use x509_parser::prelude::{FromDer, X509Certificate, parse_x509_crl};
 
 const SIZES: [usize; 4] = [0, 1, 1000, 100_000];
@@ -237,7 +239,7 @@ fn check(dir: &Path, tool: &str, n: usize) {
         r#"{"truststore":"file:///unused","issuers":[{"name":"devices","match":{"CN":"Devices CA"},"crl":"file:///unused"}]}"#,
     )
     .unwrap();
-    let rule = RuleIssuer(&config.issuers[0]);
+    let rule = RuleIssuer(&config.issuers()[0]);
     let der = std::fs::read(dir.join("crl.der")).unwrap();
 
     let whole = VerifiedCrl::verify(&der, &rule, &ts, now(), POLICY).unwrap();
@@ -288,8 +290,8 @@ fn check(dir: &Path, tool: &str, n: usize) {
         assert_eq!(crl.number(), whole.number());
         for (kind, pem) in &pems {
             let want = (kind == "listed").then_some(DenyReason::Revoked);
-            let by_stream = engine.decide(Some(pem), now(), |_| Some(&crl)).reason();
-            let by_whole = engine.decide(Some(pem), now(), |_| Some(&whole)).reason();
+            let by_stream = common::core_decide(&engine, pem, now(), Some(&crl)).reason();
+            let by_whole = common::core_decide(&engine, pem, now(), Some(&whole)).reason();
             assert_eq!(
                 (by_stream, by_whole),
                 (want, want),
@@ -301,7 +303,7 @@ fn check(dir: &Path, tool: &str, n: usize) {
 }
 
 fn certificate_serial(pem: &str) -> String {
-    let der = authorizer::pem::find(pem.as_bytes(), authorizer::pem::CERTIFICATE)
+    let der = mtls_x509::pem::find(pem.as_bytes(), mtls_x509::pem::CERTIFICATE)
         .unwrap()
         .unwrap();
     let (_, cert) = X509Certificate::from_der(&der).unwrap();

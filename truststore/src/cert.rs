@@ -17,7 +17,7 @@ pub struct CaCert {
     /// Where it came from: `file#block`.
     pub source: String,
     /// Subject DN, as text: the form API Gateway shows and the authorizer
-    /// logs and matches (`mtls_x509::name::format_dn`), so operators see one
+    /// logs and matches (`mtls_x509::name::Name`), so operators see one
     /// spelling everywhere.
     pub subject: String,
     /// Issuer DN, as text, in the same form.
@@ -199,11 +199,16 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
     let envelope =
         SignedData::certificate(der).map_err(|m| format!("not a DER certificate: {m}"))?;
     let validity = cert.validity();
+    let dn = |der: &[u8]| {
+        mtls_x509::name::Name::from_der(der)
+            .map(|n| n.to_string())
+            .map_err(|e| e.to_string())
+    };
     Ok(CaCert {
         der: der.to_vec(),
         source: source.to_owned(),
-        subject: mtls_x509::name::format_dn(cert.subject()),
-        issuer: mtls_x509::name::format_dn(cert.issuer()),
+        subject: dn(cert.subject().as_raw())?,
+        issuer: dn(cert.issuer().as_raw())?,
         subject_der: cert.subject().as_raw().to_vec(),
         issuer_der: cert.issuer().as_raw().to_vec(),
         fingerprint: hex::encode(signed::sha256(der)),

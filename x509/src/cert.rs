@@ -8,7 +8,7 @@ use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtensio
 use x509_parser::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::name::format_dn;
+use crate::name::{Name, format_dn};
 use crate::serial::Serial;
 use crate::signed::SignedData;
 use crate::time::UnixTime;
@@ -142,10 +142,22 @@ impl<'a> ClientCert<'a> {
         })
     }
 
-    /// The underlying parsed certificate.
-    #[must_use]
-    pub fn x509(&self) -> &X509Certificate<'a> {
+    /// The parsed certificate, for the core's own checks: x509-parser's
+    /// types stay inside the crate.
+    pub(crate) fn x509(&self) -> &X509Certificate<'a> {
         &self.x509
+    }
+
+    /// The subject name.
+    #[must_use]
+    pub fn subject(&self) -> Name<'_> {
+        Name::from_x509(self.x509.subject())
+    }
+
+    /// The issuer name.
+    #[must_use]
+    pub fn issuer(&self) -> Name<'_> {
+        Name::from_x509(self.x509.issuer())
     }
 
     /// The signed parts, for the issuer's signature check.
@@ -193,13 +205,13 @@ impl<'a> ClientCert<'a> {
     /// `notBefore`.
     #[must_use]
     pub fn not_before(&self) -> UnixTime {
-        self.x509.validity().not_before.into()
+        UnixTime::from_asn1(self.x509.validity().not_before)
     }
 
     /// `notAfter`.
     #[must_use]
     pub fn not_after(&self) -> UnixTime {
-        self.x509.validity().not_after.into()
+        UnixTime::from_asn1(self.x509.validity().not_after)
     }
 
     /// Whether it is a CA certificate.

@@ -244,13 +244,39 @@ impl UriPattern {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SubjectRule {
     /// Subject DN attributes.
-    pub attributes: AttributeMatch,
+    pub(crate) attributes: AttributeMatch,
     /// If set, some DNS SAN must match one of these.
-    pub san_dns: Option<Vec<DnsPattern>>,
+    pub(crate) san_dns: Option<Vec<DnsPattern>>,
     /// If set, some URI SAN must match one of these.
-    pub san_uri: Option<Vec<UriPattern>>,
+    pub(crate) san_uri: Option<Vec<UriPattern>>,
     /// Extended key usage handling.
-    pub eku: EkuPolicy,
+    pub(crate) eku: EkuPolicy,
+}
+
+impl SubjectRule {
+    /// Subject DN attributes that must all match.
+    #[must_use]
+    pub fn attributes(&self) -> &AttributeMatch {
+        &self.attributes
+    }
+
+    /// If set, some DNS SAN must match one of these.
+    #[must_use]
+    pub fn san_dns(&self) -> Option<&[DnsPattern]> {
+        self.san_dns.as_deref()
+    }
+
+    /// If set, some URI SAN must match one of these.
+    #[must_use]
+    pub fn san_uri(&self) -> Option<&[UriPattern]> {
+        self.san_uri.as_deref()
+    }
+
+    /// Extended key usage handling.
+    #[must_use]
+    pub fn eku(&self) -> EkuPolicy {
+        self.eku
+    }
 }
 
 /// How revocation is checked for an issuer.
@@ -365,41 +391,41 @@ fn is_plain_path(rest: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuerRule {
     /// The entry's name, echoed in the `issuer` context key.
-    pub name: String,
+    pub(crate) name: String,
     /// Issuer DN attributes that must all match.
-    pub issuer: AttributeMatch,
+    pub(crate) issuer: AttributeMatch,
     /// Subject constraints.
-    pub subject: SubjectRule,
+    pub(crate) subject: SubjectRule,
     /// Revocation checking.
-    pub revocation: Revocation,
+    pub(crate) revocation: Revocation,
 }
 
 /// The validated configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Where the truststore bundle lives.
-    pub truststore: SourceUri,
+    pub(crate) truststore: SourceUri,
     /// Issuer entries, in order: the first match wins.
-    pub issuers: Vec<IssuerRule>,
+    pub(crate) issuers: Vec<IssuerRule>,
     /// Seconds between conditional CRL refreshes.
-    pub crl_refresh_seconds: i64,
+    pub(crate) crl_refresh_seconds: i64,
     /// Seconds a CRL stays usable past `nextUpdate` when refreshes fail.
-    pub crl_grace_seconds: i64,
+    pub(crate) crl_grace_seconds: i64,
     /// Seconds to wait before retrying a failed fetch.
-    pub crl_retry_seconds: i64,
+    pub(crate) crl_retry_seconds: i64,
     /// Seconds between conditional truststore refreshes.
-    pub truststore_refresh_seconds: i64,
+    pub(crate) truststore_refresh_seconds: i64,
     /// Tolerated clock difference for certificate and CRL times.
-    pub clock_skew_seconds: i64,
+    pub(crate) clock_skew_seconds: i64,
     /// Whole-request deadline for one fetch.
-    pub fetch_timeout_seconds: u64,
+    pub(crate) fetch_timeout_seconds: u64,
     /// Largest object a fetch will accept.
-    pub max_fetch_bytes: u64,
+    pub(crate) max_fetch_bytes: u64,
     /// IAM policy resource scope.
-    pub policy_resource: PolicyResource,
+    pub(crate) policy_resource: PolicyResource,
     /// The most CRLs found through `crl_from_cdp` that one issuer entry holds
     /// at once; the least recently used is dropped beyond it.
-    pub max_cdp_crls_per_issuer: usize,
+    pub(crate) max_cdp_crls_per_issuer: usize,
 }
 
 fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<i64> {
@@ -417,6 +443,72 @@ fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<i64> {
 pub const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 
 impl Config {
+    /// Where the truststore bundle lives.
+    #[must_use]
+    pub fn truststore(&self) -> &SourceUri {
+        &self.truststore
+    }
+
+    /// Issuer entries, in order: the first match wins.
+    #[must_use]
+    pub fn issuers(&self) -> &[IssuerRule] {
+        &self.issuers
+    }
+
+    /// Seconds between conditional CRL refreshes.
+    #[must_use]
+    pub fn crl_refresh_seconds(&self) -> i64 {
+        self.crl_refresh_seconds
+    }
+
+    /// Seconds a CRL stays usable past `nextUpdate` when refreshes fail.
+    #[must_use]
+    pub fn crl_grace_seconds(&self) -> i64 {
+        self.crl_grace_seconds
+    }
+
+    /// Seconds to wait before retrying a failed fetch.
+    #[must_use]
+    pub fn crl_retry_seconds(&self) -> i64 {
+        self.crl_retry_seconds
+    }
+
+    /// Seconds between conditional truststore refreshes.
+    #[must_use]
+    pub fn truststore_refresh_seconds(&self) -> i64 {
+        self.truststore_refresh_seconds
+    }
+
+    /// Tolerated clock difference for certificate and CRL times.
+    #[must_use]
+    pub fn clock_skew_seconds(&self) -> i64 {
+        self.clock_skew_seconds
+    }
+
+    /// Whole-request deadline for one fetch.
+    #[must_use]
+    pub fn fetch_timeout_seconds(&self) -> u64 {
+        self.fetch_timeout_seconds
+    }
+
+    /// Largest object a fetch will accept.
+    #[must_use]
+    pub fn max_fetch_bytes(&self) -> u64 {
+        self.max_fetch_bytes
+    }
+
+    /// IAM policy resource scope.
+    #[must_use]
+    pub fn policy_resource(&self) -> PolicyResource {
+        self.policy_resource
+    }
+
+    /// The most CRLs found through `crl_from_cdp` that one issuer entry holds at once.
+    #[must_use]
+    pub fn max_cdp_crls_per_issuer(&self) -> usize {
+        self.max_cdp_crls_per_issuer
+    }
+
     /// Parses and validates a JSON configuration document.
     pub fn from_json(text: &str) -> Result<Self> {
         let raw: RawConfig =
@@ -509,6 +601,31 @@ impl Config {
 pub const MAX_ISSUER_NAME: usize = 128;
 
 impl IssuerRule {
+    /// The entry's name, echoed in the `issuer` context key and the
+    /// metrics' `issuer` dimension.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Issuer DN attributes that must all match.
+    #[must_use]
+    pub fn issuer(&self) -> &AttributeMatch {
+        &self.issuer
+    }
+
+    /// Constraints on the client certificate.
+    #[must_use]
+    pub fn subject(&self) -> &SubjectRule {
+        &self.subject
+    }
+
+    /// How revocation is checked.
+    #[must_use]
+    pub fn revocation(&self) -> &Revocation {
+        &self.revocation
+    }
+
     fn from_raw(raw: RawIssuer) -> Result<Self> {
         let name = raw.name.trim().to_owned();
         if name.is_empty() {

@@ -9,7 +9,7 @@ use crate::cert::{CertificateRole, ClientAuthUsage, ClientCert, pem_to_der};
 use crate::config::{AttributeMatch, Config, EkuPolicy, IssuerRule, Revocation, SubjectRule};
 use crate::crl::{Coverage, VerifiedCrl};
 use crate::error::{Error, bounded};
-use crate::name::attribute_values;
+use crate::name::{Name, attribute_values};
 use crate::signed::KeyId;
 use crate::time::UnixTime;
 use crate::truststore::{IssuerSignature, TrustStore};
@@ -214,8 +214,8 @@ fn attributes_match(m: &AttributeMatch, name: &x509_parser::x509::X509Name<'_>) 
 
 /// Whether an issuer entry's `match` accepts a CA name (used to vet CRL issuers too).
 #[must_use]
-pub fn issuer_name_matches(rule: &IssuerRule, name: &x509_parser::x509::X509Name<'_>) -> bool {
-    attributes_match(&rule.issuer, name)
+pub fn issuer_name_matches(rule: &IssuerRule, name: &Name<'_>) -> bool {
+    attributes_match(&rule.issuer, name.x509())
 }
 
 /// A CRL for an issuer entry must come from a CA that the entry's `match` accepts.
@@ -223,7 +223,7 @@ pub fn issuer_name_matches(rule: &IssuerRule, name: &x509_parser::x509::X509Name
 pub struct RuleIssuer<'a>(pub &'a IssuerRule);
 
 impl crate::crl::IssuerExpectation for RuleIssuer<'_> {
-    fn accepts(&self, issuer: &x509_parser::x509::X509Name<'_>) -> bool {
+    fn accepts(&self, issuer: &Name<'_>) -> bool {
         issuer_name_matches(self.0, issuer)
     }
     fn describe(&self) -> String {
@@ -321,7 +321,7 @@ impl<'p> Engine<'p> {
             .issuers
             .iter()
             .enumerate()
-            .find(|(_, r)| issuer_name_matches(r, cert.x509().issuer()))
+            .find(|(_, r)| attributes_match(&r.issuer, cert.x509().issuer()))
         else {
             return Err(Decision::deny(
                 DenyReason::IssuerNotAllowed,
@@ -459,33 +459,5 @@ impl<'p> Engine<'p> {
             Decision::deny(DenyReason::CrlUnavailable, &identity, detail),
             None,
         )
-    }
-
-    /// The whole decision for a PEM certificate, with the CRLs of the matched
-    /// entry (by index). Handy for tests and benchmarks; the Lambda handler
-    /// runs the two steps itself so it can refresh the entry's CRLs in between.
-    pub fn decide<'c, I>(
-        &self,
-        client_cert_pem: Option<&str>,
-        now: UnixTime,
-        crls_for: impl FnOnce(usize) -> I,
-    ) -> Decision
-    where
-        I: IntoIterator<Item = &'c VerifiedCrl>,
-    {
-        let der = match certificate_der(client_cert_pem) {
-            Ok(der) => der,
-            Err(deny) => return deny,
-        };
-        match self.check_certificate(&der, now) {
-            Err(deny) => deny,
-            Ok(m) => {
-                let crls = crls_for(m.rule_index());
-                self.check_revocation(m, crls, now, || {
-                    "no CRL has been loaded for this issuer".to_owned()
-                })
-                .decision
-            }
-        }
     }
 }

@@ -24,6 +24,10 @@ pub enum Error {
     #[error("malformed client certificate: {0}")]
     MalformedCertificate(String),
 
+    /// A distinguished name could not be decoded.
+    #[error("malformed name: {0}")]
+    MalformedName(String),
+
     /// The truststore bundle is unusable.
     #[error("invalid truststore: {0}")]
     Truststore(String),

@@ -1,7 +1,8 @@
 //! Distinguished names: attribute keys for policies, and the DN text form.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use x509_parser::der_parser::asn1_rs::Tag;
+use x509_parser::prelude::FromDer;
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
 use crate::error::{Error, Result};
@@ -45,6 +46,59 @@ const SHORT_NAMES_DER: &[(&str, &[u8])] = &[
         &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01],
     ),
 ];
+
+/// A distinguished name (RFC 5280 §4.1.2.4), borrowing its DER: a
+/// certificate's subject or issuer, or a CRL's issuer.
+///
+/// It compares as DER ([`Name::as_der`]), which is how RFC 5280 §7.1 chains
+/// names here, and prints in API Gateway's `subjectDN` form (its `Display`).
+#[derive(Clone, Debug)]
+pub struct Name<'a>(X509Name<'a>);
+
+impl<'a> Name<'a> {
+    /// Parses a DER `Name`, with nothing after it.
+    pub fn from_der(der: &'a [u8]) -> Result<Self> {
+        match X509Name::from_der(der) {
+            Ok(([], name)) => Ok(Self(name)),
+            Ok(_) => Err(Error::MalformedName("trailing data after the name".into())),
+            Err(e) => Err(Error::MalformedName(e.to_string())),
+        }
+    }
+
+    pub(crate) fn from_x509(name: &X509Name<'a>) -> Self {
+        Self(name.clone())
+    }
+
+    /// The DER encoding, for exact comparison.
+    #[must_use]
+    pub fn as_der(&self) -> &'a [u8] {
+        self.0.as_raw()
+    }
+
+    /// The decoded string values of every attribute of type `key`, across all
+    /// RDNs (a multi-valued RDN yields several).
+    #[must_use]
+    pub fn attribute_values(&self, key: &AttrKey) -> Vec<String> {
+        attribute_values(&self.0, key)
+    }
+
+    /// How many attributes it has, across all RDNs.
+    #[must_use]
+    pub fn attribute_count(&self) -> usize {
+        self.0.iter_attributes().count()
+    }
+
+    pub(crate) fn x509(&self) -> &X509Name<'a> {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name<'_> {
+    /// API Gateway's `subjectDN`/`issuerDN` form: see [`format_dn`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_dn(&self.0))
+    }
+}
 
 /// The names a policy may use; anything else must be a dotted OID.
 const POLICY_NAMES: &[&str] = &["C", "ST", "L", "O", "OU", "CN"];
@@ -123,7 +177,7 @@ impl AttrKey {
 /// The decoded string values of every attribute of type `key` in `name`,
 /// across all RDNs (a multi-valued attribute yields several). Values in string
 /// types we cannot decode are skipped: they can never equal a policy string.
-pub fn attribute_values(name: &X509Name<'_>, key: &AttrKey) -> Vec<String> {
+pub(crate) fn attribute_values(name: &X509Name<'_>, key: &AttrKey) -> Vec<String> {
     name.iter_attributes()
         .filter(|atv| key.matches(atv))
         .filter_map(decode_value)
@@ -165,7 +219,7 @@ fn decode_value(atv: &AttributeTypeAndValue<'_>) -> Option<String> {
 /// Formats a DN the way API Gateway shows it in `subjectDN`/`issuerDN`: RDNs in
 /// encoded order, `,` between RDNs, `+` within one, short names where known,
 /// values escaped per RFC 4514 §2.4 and undecodable values as `#hex`.
-pub fn format_dn(name: &X509Name<'_>) -> String {
+pub(crate) fn format_dn(name: &X509Name<'_>) -> String {
     let mut out = String::new();
     for (i, rdn) in name.iter().enumerate() {
         if i > 0 {
@@ -231,6 +285,36 @@ fn escape_value(value: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `CN=a,b` as DER: SEQUENCE { SET { SEQUENCE { 2.5.4.3, UTF8String } } }.
+    const CN_A_COMMA_B: &[u8] = &[
+        0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x03, b'a', b',',
+        b'b',
+    ];
+
+    #[test]
+    fn name_prints_as_api_gateway_does_and_keeps_its_der() {
+        let name = Name::from_der(CN_A_COMMA_B).unwrap();
+        assert_eq!(name.to_string(), r"CN=a\,b");
+        assert_eq!(name.as_der(), CN_A_COMMA_B);
+        assert_eq!(name.attribute_count(), 1);
+        let cn = AttrKey::parse("CN").unwrap();
+        assert_eq!(name.attribute_values(&cn), ["a,b"]);
+    }
+
+    #[test]
+    fn name_with_trailing_bytes_or_a_broken_encoding_is_malformed() {
+        let mut trailing = CN_A_COMMA_B.to_vec();
+        trailing.push(0);
+        assert!(matches!(
+            Name::from_der(&trailing),
+            Err(Error::MalformedName(_))
+        ));
+        assert!(matches!(
+            Name::from_der(&CN_A_COMMA_B[..10]),
+            Err(Error::MalformedName(_))
+        ));
+    }
 
     #[test]
     fn policy_keys_accept_short_names_and_dotted_oids() {

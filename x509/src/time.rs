@@ -30,8 +30,9 @@ impl UnixTime {
     }
 }
 
-impl From<x509_parser::time::ASN1Time> for UnixTime {
-    fn from(t: x509_parser::time::ASN1Time) -> Self {
+impl UnixTime {
+    /// The core's own type at its public edge: x509-parser's time stays inside.
+    pub(crate) fn from_asn1(t: x509_parser::time::ASN1Time) -> Self {
         Self(t.timestamp())
     }
 }

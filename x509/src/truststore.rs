@@ -7,7 +7,7 @@ use x509_parser::prelude::*;
 
 use crate::cert::ClientCert;
 use crate::error::{Error, Result, bounded};
-use crate::name::format_dn;
+use crate::name::{Name, format_dn};
 use crate::signed::{KeyId, PublicKey, SignedData, UnsupportedKey};
 use crate::time::UnixTime;
 
@@ -54,7 +54,7 @@ impl CaCert {
             subject_dn: format_dn(cert.subject()),
             key,
             key_usage,
-            not_after: cert.validity().not_after.into(),
+            not_after: UnixTime::from_asn1(cert.validity().not_after),
         })
     }
 
@@ -216,10 +216,10 @@ impl TrustStore {
 
     /// Whether some CA's subject satisfies `accepts`.
     #[must_use]
-    pub fn has_ca_matching(&self, accepts: impl Fn(&X509Name<'_>) -> bool) -> bool {
+    pub fn has_ca_matching(&self, accepts: impl Fn(&Name<'_>) -> bool) -> bool {
         self.cas
             .iter()
-            .any(|ca| X509Name::from_der(&ca.subject_raw).is_ok_and(|(_, n)| accepts(&n)))
+            .any(|ca| Name::from_der(&ca.subject_raw).is_ok_and(|n| accepts(&n)))
     }
 
     /// The CAs whose key is outside the allowlist, with the reason.

@@ -1,7 +1,7 @@
 #![no_main]
 //! `clientCertPem` text, and raw DER, through certificate parsing.
-use authorizer::cert::{ClientCert, pem_to_der};
 use libfuzzer_sys::fuzz_target;
+use mtls_x509::cert::{ClientCert, pem_to_der};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

@@ -3,19 +3,19 @@
 //! distribution points to fetch sources under `crl_from_cdp`.
 use std::sync::OnceLock;
 
-use authorizer::config::{CdpPolicy, Revocation};
 use libfuzzer_sys::fuzz_target;
+use mtls_x509::config::{CdpPolicy, Revocation};
 
 fn policy() -> &'static CdpPolicy {
     static POLICY: OnceLock<CdpPolicy> = OnceLock::new();
     POLICY.get_or_init(|| {
-        let config = authorizer::Config::from_json(
+        let config = mtls_x509::Config::from_json(
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},
                 "crl_from_cdp":[{"prefix":"http://crl.example.com/crl/","fetch":"s3://b/crl/"},
                                 {"prefix":"https://pki.example.org/"}]}]}"#,
         )
         .unwrap();
-        match &config.issuers[0].revocation {
+        match &config.issuers()[0].revocation() {
             Revocation::FromCdp(p) => p.clone(),
             _ => unreachable!(),
         }
@@ -24,7 +24,7 @@ fn policy() -> &'static CdpPolicy {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = authorizer::Config::from_json(text);
+        let _ = mtls_x509::Config::from_json(text);
         for prefix in [
             "http://crl.example.com/crl/",
             "https://pki.example.org/",

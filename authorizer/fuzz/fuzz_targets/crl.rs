@@ -4,9 +4,9 @@
 //! the parse. `crl_parse` reaches the parse itself.
 use std::sync::OnceLock;
 
-use authorizer::crl::{CrlTimePolicy, ExactIssuer, VerifiedCrl};
-use authorizer::{TrustStore, UnixTime};
 use libfuzzer_sys::fuzz_target;
+use mtls_x509::crl::{CrlTimePolicy, ExactIssuer, VerifiedCrl};
+use mtls_x509::{TrustStore, UnixTime};
 
 fn truststore() -> &'static (TrustStore, Vec<u8>) {
     static TS: OnceLock<(TrustStore, Vec<u8>)> = OnceLock::new();
@@ -25,7 +25,7 @@ fn truststore() -> &'static (TrustStore, Vec<u8>) {
 }
 
 fn x509_name(der: &[u8]) -> Vec<u8> {
-    use authorizer::cert::ClientCert;
+    use mtls_x509::cert::ClientCert;
     ClientCert::from_der(der).unwrap().issuer_der().to_vec()
 }
 

@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
     };
     let n = usize::from(choice % 8).min(rest.len());
     let (split, crl) = rest.split_at(n);
-    let _ = authorizer::crl::fuzzing::parse_unverified(crl, split);
+    let _ = mtls_x509::crl::fuzzing::parse_unverified(crl, split);
 });

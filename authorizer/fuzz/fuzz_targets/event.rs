@@ -1,9 +1,9 @@
 #![no_main]
 //! Arbitrary JSON events: detection, extraction and response shaping.
-use authorizer::config::PolicyResource;
-use authorizer::decision::{Decision, DenyReason, Identity};
 use authorizer::lambda::{EventKind, HttpApiResponse};
 use libfuzzer_sys::fuzz_target;
+use mtls_x509::config::PolicyResource;
+use mtls_x509::decision::{Decision, DenyReason, Identity};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(data) else {

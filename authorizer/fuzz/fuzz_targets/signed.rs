@@ -2,8 +2,8 @@
 //! The shared signed-data module: envelopes of certificates and CRLs,
 //! AlgorithmIdentifiers (RSASSA-PSS parameters included) and
 //! SubjectPublicKeyInfos, and a signature check when all three parse.
-use authorizer::signed::{PublicKey, SignatureAlgorithm, SignedData};
 use libfuzzer_sys::fuzz_target;
+use mtls_x509::signed::{PublicKey, SignatureAlgorithm, SignedData};
 
 fuzz_target!(|data: &[u8]| {
     let _ = SignatureAlgorithm::from_der(data);

@@ -18,24 +18,24 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lru::LruCache;
 use serde_json::{Map, Value};
 
-use crate::cache::{
+use crate::fetch::{Fetcher, Limits, Pace, Pacer, Streamed};
+use mtls_x509::cache::{
     CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard, Schedule, Slot,
 };
-use crate::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
-use crate::context::AuthorizerContext;
-use crate::crl::{Coverage, CrlIngest};
-use crate::decision::{
+use mtls_x509::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
+use mtls_x509::context::AuthorizerContext;
+use mtls_x509::crl::{Coverage, CrlIngest};
+use mtls_x509::decision::{
     Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
 };
-use crate::error::{Error, Result, bounded};
-use crate::fetch::{Fetcher, Limits, Pace, Pacer, Streamed};
-use crate::metrics::{
+use mtls_x509::error::{Error, Result, bounded};
+use mtls_x509::metrics::{
     Cause, CrlInUse, CrlRecord, DecisionRecord, Namespace, RefreshOutcome, RequestIds,
     TruststoreRecord, request_id,
 };
-use crate::source::{Fetched, SourceUri, Validator};
-use crate::time::{Clock, UnixTime};
-use crate::truststore::TrustStore;
+use mtls_x509::source::{Fetched, SourceUri, Validator};
+use mtls_x509::time::{Clock, UnixTime};
+use mtls_x509::truststore::TrustStore;
 
 mod events;
 mod refresh;
@@ -116,8 +116,8 @@ impl Authorizer {
     #[must_use]
     pub fn fetch_limits(config: &Config) -> Limits {
         Limits {
-            timeout: Duration::from_secs(config.fetch_timeout_seconds),
-            max_bytes: config.max_fetch_bytes,
+            timeout: Duration::from_secs(config.fetch_timeout_seconds()),
+            max_bytes: config.max_fetch_bytes(),
         }
     }
 
@@ -150,9 +150,9 @@ impl Authorizer {
     ) -> Result<Self> {
         let fetcher = fetcher.with_limits(Self::fetch_limits(&config));
         let max_cdp =
-            NonZeroUsize::new(config.max_cdp_crls_per_issuer).unwrap_or(NonZeroUsize::MIN);
+            NonZeroUsize::new(config.max_cdp_crls_per_issuer()).unwrap_or(NonZeroUsize::MIN);
         let issuers: Vec<IssuerState> = config
-            .issuers
+            .issuers()
             .iter()
             .map(|rule| IssuerState::new(rule, max_cdp))
             .collect();
@@ -166,7 +166,7 @@ impl Authorizer {
         let config = Arc::new(config);
         let fetcher = Arc::new(fetcher);
         let this = Self {
-            truststore: Cached::new(config.truststore.clone()),
+            truststore: Cached::new(config.truststore().clone()),
             refresher: CrlRefresher {
                 config: Arc::clone(&config),
                 fetcher: Arc::clone(&fetcher),
@@ -248,10 +248,10 @@ impl Authorizer {
             return;
         };
         for rule in self.issuers.iter().map(|i| &i.rule) {
-            if !ts.has_ca_matching(|name| crate::decision::issuer_name_matches(rule, name)) {
+            if !ts.has_ca_matching(|name| mtls_x509::decision::issuer_name_matches(rule, name)) {
                 tracing::warn!(
                     event = "issuer_without_ca",
-                    issuer = %rule.name,
+                    issuer = %rule.name(),
                     "no truststore CA matches this issuer entry: its certificates are denied (issuer_not_allowed) until the truststore holds the CA"
                 );
             }
@@ -298,15 +298,15 @@ impl Authorizer {
 
     fn schedule_for_crls(&self) -> Schedule {
         Schedule {
-            refresh_seconds: self.config.crl_refresh_seconds,
-            retry_seconds: self.config.crl_retry_seconds,
+            refresh_seconds: self.config.crl_refresh_seconds(),
+            retry_seconds: self.config.crl_retry_seconds(),
         }
     }
 
     async fn refresh_truststore(&self, now: UnixTime) {
         let schedule = Schedule {
-            refresh_seconds: self.config.truststore_refresh_seconds,
-            retry_seconds: self.config.crl_retry_seconds,
+            refresh_seconds: self.config.truststore_refresh_seconds(),
+            retry_seconds: self.config.crl_retry_seconds(),
         };
         let cached = &self.truststore;
         let warn = |e: &Error| {
@@ -397,7 +397,7 @@ impl Authorizer {
             return None;
         }
         let rule = Arc::clone(&self.issuers.get(matched.rule_index())?.rule);
-        let grace = self.config.crl_grace_seconds;
+        let grace = self.config.crl_grace_seconds();
         let in_force = slot.read(|s| {
             s.current().is_some_and(|set| {
                 set.iter().any(|c| {
@@ -562,7 +562,7 @@ impl Authorizer {
         };
         let response = kind.response(
             &outcome.decision,
-            self.config.policy_resource,
+            self.config.policy_resource(),
             self.http_api_response,
         );
         let (api_request_id, api_extended_request_id) = EventKind::api_request_ids(event);

@@ -58,7 +58,7 @@ impl<T: Expiring> Cached<T> {
                 None
             }
             Ok(Fetched::Body { bytes, validator }) => {
-                let sha256 = crate::signed::sha256(&bytes);
+                let sha256 = mtls_x509::signed::sha256(&bytes);
                 if self.read(|s| s.holds(&sha256)) {
                     self.write(|s| s.confirm(now, Some(validator)));
                     return None;
@@ -128,7 +128,7 @@ impl CrlRefresher {
         let source = cached.source.to_string();
         self.telemetry.crl(&CrlRecord {
             time: self.clock.now(),
-            issuer: &rule.name,
+            issuer: rule.name(),
             source: &source,
             outcome,
             in_use,
@@ -191,10 +191,10 @@ impl CrlRefresher {
                 });
                 tracing::warn!(
                     event = "crl_refresh_failed",
-                    issuer = %rule.name,
+                    issuer = %rule.name(),
                     source = %cached.source,
                     error = %e,
-                    kept_until = kept.map(|t| t.offset(self.config.crl_grace_seconds).to_string()),
+                    kept_until = kept.map(|t| t.offset(self.config.crl_grace_seconds()).to_string()),
                     "CRL refresh failed; the last good CRL stays in use until nextUpdate + grace"
                 );
                 let cause = Cause::of(&e);
@@ -214,7 +214,7 @@ impl CrlRefresher {
                     result,
                     validator,
                     &mut guard,
-                    self.config.crl_grace_seconds,
+                    self.config.crl_grace_seconds(),
                 )
             })
         };
@@ -223,7 +223,7 @@ impl CrlRefresher {
                 if let Some(crl) = cached.current().and_then(|set| set.newest().cloned()) {
                     tracing::info!(
                         event = "crl_loaded",
-                        issuer = %rule.name,
+                        issuer = %rule.name(),
                         source = %cached.source,
                         entries = crl.revoked().len(),
                         crl_number = crl.number().map(|n| n.to_hex()),
@@ -240,7 +240,7 @@ impl CrlRefresher {
             Ok(Offered::Unchanged) => {
                 tracing::debug!(
                     event = "crl_unchanged",
-                    issuer = %rule.name,
+                    issuer = %rule.name(),
                     source = %cached.source,
                     "the source served the CRL already in use"
                 );
@@ -249,7 +249,7 @@ impl CrlRefresher {
             Err(e) => {
                 tracing::warn!(
                     event = "crl_rejected",
-                    issuer = %rule.name,
+                    issuer = %rule.name(),
                     source = %cached.source,
                     error = %e,
                     "CRL rejected; the last good CRL stays in use"

@@ -61,7 +61,7 @@ impl IssuerState {
     pub(super) fn new(rule: &IssuerRule, max_cdp: NonZeroUsize) -> Self {
         Self {
             rule: Arc::new(rule.clone()),
-            crls: IssuerCrls::for_rule(&rule.revocation, max_cdp),
+            crls: IssuerCrls::for_rule(rule.revocation(), max_cdp),
         }
     }
 }

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use authorizer::config::Config;
-use authorizer::decision::DenyReason;
 use authorizer::lambda::{Authorizer, HttpApiResponse};
-use authorizer::time::{ManualClock, UnixTime};
 use mtls_tests::pki::{self, Ca};
+use mtls_x509::config::Config;
+use mtls_x509::crl::VerifiedCrl;
+use mtls_x509::decision::{Decision, DenyReason, Engine, certificate_der};
+use mtls_x509::time::{ManualClock, UnixTime};
 
 pub const ORG: &str = "Temperature Testers, Inc.";
 
@@ -82,4 +83,27 @@ pub async fn reason(a: &Authorizer, pem: &str) -> Option<DenyReason> {
     let r = a.decide(Some(pem)).await.decision.reason();
     a.settle().await;
     r
+}
+
+/// The core's two steps, as `Authorizer::decide` runs them around its CRL
+/// refresh: the certificate, then its revocation against `crls`. For the
+/// rule tests and benches that hand the core CRLs they verified themselves;
+/// the decision tests go through `Authorizer::decide` itself.
+pub fn core_decide<'c>(
+    engine: &Engine<'_>,
+    pem: &str,
+    now: UnixTime,
+    crls: impl IntoIterator<Item = &'c VerifiedCrl>,
+) -> Decision {
+    let der = match certificate_der(Some(pem)) {
+        Ok(der) => der,
+        Err(deny) => return deny,
+    };
+    match engine.check_certificate(&der, now) {
+        Err(deny) => deny,
+        Ok(m) => {
+            let unavailable = || "no CRL has been loaded for this issuer".to_owned();
+            engine.check_revocation(m, crls, now, unavailable).decision
+        }
+    }
 }

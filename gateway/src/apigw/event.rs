@@ -3,6 +3,7 @@
 //! fields. Pure: the request time is in the request.
 
 use base64::Engine as _;
+use mtls_x509::name::Name;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -21,8 +22,8 @@ pub fn client_cert(der: &[u8]) -> Result<Value, String> {
     let validity = cert.validity();
     Ok(json!({
         "clientCertPem": pem,
-        "subjectDN": mtls_x509::name::format_dn(cert.subject()),
-        "issuerDN": mtls_x509::name::format_dn(cert.issuer()),
+        "subjectDN": dn(cert.subject().as_raw())?,
+        "issuerDN": dn(cert.issuer().as_raw())?,
         // API Gateway's sample events show the serial in decimal.
         "serialNumber": cert.serial.to_string(),
         "validity": {
@@ -30,6 +31,13 @@ pub fn client_cert(der: &[u8]) -> Result<Value, String> {
             "notAfter": openssl_time(validity.not_after.to_datetime()),
         }
     }))
+}
+
+/// A DN in API Gateway's text form, by the core (the authorizer's own spelling).
+fn dn(der: &[u8]) -> Result<String, String> {
+    Name::from_der(der)
+        .map(|n| n.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// `May 28 12:30:02 2019 GMT`, the day space-padded, as API Gateway writes it.

@@ -24,7 +24,7 @@ use x509_parser::prelude::*;
 use crate::cert::ClientCert;
 use crate::der::{self, Reader};
 use crate::error::{Error, Result, bounded};
-use crate::name::format_dn;
+use crate::name::Name;
 use crate::serial::Serial;
 use crate::signed::{KeyId, sha256_of_parts};
 use crate::time::UnixTime;
@@ -62,7 +62,7 @@ const MAX_DESCRIBED_NAME_BYTES: usize = 1024;
 /// ([`VerifiedCrl::covers`]).
 pub trait IssuerExpectation {
     /// Whether a CRL from `issuer` is acceptable.
-    fn accepts(&self, issuer: &X509Name<'_>) -> bool;
+    fn accepts(&self, issuer: &Name<'_>) -> bool;
     /// A description of the expected issuer, for errors.
     fn describe(&self) -> String;
 }
@@ -72,8 +72,8 @@ pub trait IssuerExpectation {
 pub struct ExactIssuer<'a>(pub &'a [u8]);
 
 impl IssuerExpectation for ExactIssuer<'_> {
-    fn accepts(&self, issuer: &X509Name<'_>) -> bool {
-        issuer.as_raw() == self.0
+    fn accepts(&self, issuer: &Name<'_>) -> bool {
+        issuer.as_der() == self.0
     }
     fn describe(&self) -> String {
         describe_name(self.0)
@@ -86,9 +86,9 @@ fn describe_name(der: &[u8]) -> String {
     if der.len() > MAX_DESCRIBED_NAME_BYTES {
         return format!("a {}-octet name", der.len());
     }
-    X509Name::from_der(der).map_or_else(
+    Name::from_der(der).map_or_else(
         |_| format!("an unreadable {}-octet name", der.len()),
-        |(_, n)| bounded(&format_dn(&n)),
+        |n| bounded(&n.to_string()),
     )
 }
 
@@ -486,7 +486,7 @@ fn check_entry_extensions(content: &[u8]) -> std::result::Result<(), EntryFault>
 /// A `Time` (RFC 5280 §4.1.2.5) from its whole encoding.
 fn time_of(raw: &[u8], what: &str) -> Result<UnixTime> {
     ASN1Time::from_der(raw)
-        .map(|(_, t)| UnixTime::from(t))
+        .map(|(_, t)| UnixTime::from_asn1(t))
         .map_err(|e| Error::CrlMalformed(format!("{what}: {e}")))
 }
 

@@ -16,7 +16,6 @@
 //! downloading the rest.
 
 use aws_lc_rs::digest;
-use x509_parser::prelude::{FromDer, X509Name};
 
 use super::index::IndexBuilder;
 use super::{
@@ -26,7 +25,7 @@ use super::{
 };
 use crate::der::{self, Reader, Tlv};
 use crate::error::{Error, Result, bounded};
-use crate::name::format_dn;
+use crate::name::Name;
 use crate::serial::normalize;
 use crate::signed::{SignatureAlgorithm, sha256_of_parts};
 use crate::truststore::{CaKey, TrustStore};
@@ -475,9 +474,9 @@ impl<'a> CrlIngest<'a> {
             });
         }
         // The name is a truststore CA's name, so decoding it is bounded.
-        let (_, issuer) = X509Name::from_der(issuer_der)
-            .map_err(|e| Error::CrlMalformed(format!("issuer: {e}")))?;
-        let issuer_dn = bounded(&format_dn(&issuer));
+        let issuer =
+            Name::from_der(issuer_der).map_err(|e| Error::CrlMalformed(format!("issuer: {e}")))?;
+        let issuer_dn = bounded(&issuer.to_string());
         if !expected.accepts(&issuer) {
             return Err(Error::CrlIssuerMismatch {
                 expected: bounded(&expected.describe()),

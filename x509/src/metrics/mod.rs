@@ -294,7 +294,8 @@ impl Cause {
             | Error::CrlUnsupported(_)
             | Error::Config(_)
             | Error::MissingCertificate
-            | Error::MalformedCertificate(_) => Self::Parse,
+            | Error::MalformedCertificate(_)
+            | Error::MalformedName(_) => Self::Parse,
         }
     }
 

@@ -4,9 +4,20 @@
 //! own answers, which differ from a REST API's (a bare 403 on Deny, 404 for
 //! an unknown route, no gateway responses). No I/O, no clock.
 
+use std::collections::HashMap;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextAuthentication,
+    ApiGatewayV2httpRequestContextAuthenticationClientCert,
+    ApiGatewayV2httpRequestContextHttpDescription,
+};
+use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use aws_lambda_events::query_map::QueryMap;
 use serde_json::{Map, Value, json};
 
-use crate::apigw::{Answer, Api, Flavor, Request, Verdict, evaluate};
+use crate::apigw::event::{epoch_ms, request_time};
+use crate::apigw::{Answer, Api, ClientCert, Flavor, Request, Verdict, evaluate};
 
 /// `METHOD /path`, the route key of a route; `$default` for the greedy
 /// route, which is how the deployed HTTP API fronts an HTTP backend.
@@ -19,15 +30,25 @@ pub fn route_key(method: &str, resource: &str) -> String {
     }
 }
 
-/// The client certificate as HTTP APIs carry it (the same fields as REST).
-fn authentication(cert: &Value) -> Value {
-    json!({"clientCert": cert})
+/// The client certificate as HTTP APIs carry it: the same fields as REST,
+/// under `requestContext.authentication`.
+fn authentication(cert: &ClientCert) -> ApiGatewayV2httpRequestContextAuthentication {
+    let mut c = ApiGatewayV2httpRequestContextAuthenticationClientCert::default();
+    c.client_cert_pem.clone_from(&cert.client_cert_pem);
+    c.issuer_dn.clone_from(&cert.issuer_dn);
+    c.serial_number.clone_from(&cert.serial_number);
+    c.subject_dn.clone_from(&cert.subject_dn);
+    c.validity.not_before.clone_from(&cert.validity.not_before);
+    c.validity.not_after.clone_from(&cert.validity.not_after);
+    let mut a = ApiGatewayV2httpRequestContextAuthentication::default();
+    a.client_cert = Some(c);
+    a
 }
 
-fn headers(req: &Request) -> (Map<String, Value>, Vec<String>) {
-    // Payload 2.0 joins repeated headers with commas, lower-cases names, and
-    // moves cookies to their own list.
-    let mut out: Map<String, Value> = Map::new();
+/// Payload 2.0 joins repeated headers with commas, lower-cases names, and
+/// moves cookies to their own list.
+fn headers(req: &Request) -> (HeaderMap, Vec<String>) {
+    let mut joined: Vec<(String, String)> = Vec::new();
     let mut cookies = Vec::new();
     for (k, v) in &req.headers {
         let name = k.to_ascii_lowercase();
@@ -35,79 +56,62 @@ fn headers(req: &Request) -> (Map<String, Value>, Vec<String>) {
             cookies.extend(v.split(';').map(|c| c.trim().to_owned()));
             continue;
         }
-        let joined = match out.get(&name).and_then(Value::as_str) {
-            Some(prev) => format!("{prev},{v}"),
-            None => v.clone(),
-        };
-        out.insert(name, json!(joined));
+        match joined.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, prev)) => {
+                prev.push(',');
+                prev.push_str(v);
+            }
+            None => joined.push((name, v.clone())),
+        }
     }
-    (out, cookies)
+    let mut map = HeaderMap::with_capacity(joined.len());
+    for (k, v) in joined {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
+            map.insert(name, value);
+        }
+    }
+    (map, cookies)
 }
 
-fn query(req: &Request) -> Value {
-    let pairs = req.query_pairs();
-    if pairs.is_empty() {
-        return Value::Null;
+/// The query's parameters, repeated names comma-joined as payload 2.0 does.
+fn query(req: &Request) -> HashMap<String, String> {
+    let mut out: HashMap<String, String> = HashMap::new();
+    for (k, v) in req.query_pairs() {
+        out.entry(k)
+            .and_modify(|prev| {
+                prev.push(',');
+                prev.push_str(&v);
+            })
+            .or_insert(v);
     }
-    let mut out: Map<String, Value> = Map::new();
-    for (k, v) in pairs {
-        let joined = match out.get(&k).and_then(Value::as_str) {
-            Some(prev) => format!("{prev},{v}"),
-            None => v,
-        };
-        out.insert(k, json!(joined));
-    }
-    Value::Object(out)
+    out
 }
 
-fn request_context(api: &Api, req: &Request, route: &str, cert: &Value) -> Value {
-    let time = req.time;
-    json!({
-        "accountId": api.account_id,
-        "apiId": api.api_id,
-        "authentication": authentication(cert),
-        "domainName": api.domain_name,
-        "domainPrefix": api.domain_name.split('.').next().unwrap_or_default(),
-        "http": {
-            "method": req.method,
-            "path": req.path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": req.source_ip,
-            "userAgent": req.header("user-agent").unwrap_or_default(),
-        },
-        "requestId": req.request_id,
-        "routeKey": route,
-        "stage": api.stage,
-        "time": time
-            .format(time::macros::format_description!(
-                "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
-            ))
-            .unwrap_or_default(),
-        "timeEpoch": i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or_default(),
-    })
-}
-
-fn common(api: &Api, req: &Request, resource: &str, cert: &Value) -> Map<String, Value> {
-    let route = route_key(&req.method, resource);
-    let (headers, cookies) = headers(req);
-    let mut m = Map::new();
-    m.insert("version".into(), json!("2.0"));
-    m.insert("routeKey".into(), json!(route));
-    m.insert("rawPath".into(), json!(req.path));
-    m.insert("rawQueryString".into(), json!(req.query));
-    if !cookies.is_empty() {
-        m.insert("cookies".into(), json!(cookies));
-    }
-    m.insert("headers".into(), Value::Object(headers));
-    let q = query(req);
-    if !q.is_null() {
-        m.insert("queryStringParameters".into(), q);
-    }
-    m.insert(
-        "requestContext".into(),
-        request_context(api, req, &route, cert),
-    );
-    m
+fn request_context(
+    api: &Api,
+    req: &Request,
+    route: &str,
+    cert: &ClientCert,
+) -> ApiGatewayV2httpRequestContext {
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.method = Method::from_bytes(req.method.as_bytes()).unwrap_or_default();
+    http.path = Some(req.path.clone());
+    http.protocol = Some("HTTP/1.1".into());
+    http.source_ip = Some(req.source_ip.clone());
+    http.user_agent = Some(req.header("user-agent").unwrap_or_default().to_owned());
+    let mut c = ApiGatewayV2httpRequestContext::default();
+    c.route_key = Some(route.to_owned());
+    c.account_id = Some(api.account_id.clone());
+    c.stage = Some(api.stage.clone());
+    c.request_id = Some(req.request_id.clone());
+    c.apiid = Some(api.api_id.clone());
+    c.domain_name = Some(api.domain_name.clone());
+    c.domain_prefix = api.domain_name.split('.').next().map(str::to_owned);
+    c.time = Some(request_time(req.time));
+    c.time_epoch = epoch_ms(req.time);
+    c.http = http;
+    c.authentication = Some(authentication(cert));
+    c
 }
 
 /// The payload 2.0 REQUEST authorizer event. `identity_source` holds the
@@ -117,20 +121,46 @@ pub fn authorizer_event(
     api: &Api,
     req: &Request,
     resource: &str,
-    cert: &Value,
+    cert: &ClientCert,
     identity_source: &[String],
 ) -> Value {
-    let mut m = common(api, req, resource, cert);
-    m.insert("type".into(), json!("REQUEST"));
-    m.insert(
-        "routeArn".into(),
-        json!(api.method_arn(&req.method, &req.path)),
-    );
-    m.insert("identitySource".into(), json!(identity_source));
-    m.insert("pathParameters".into(), json!({}));
-    m.insert("stageVariables".into(), json!({}));
-    Value::Object(m)
+    let route = route_key(&req.method, resource);
+    let (headers, cookies) = headers(req);
+    let mut e = ApiGatewayV2CustomAuthorizerV2Request::default();
+    e.version = Some("2.0".into());
+    e.type_ = Some("REQUEST".into());
+    e.route_arn = Some(api.method_arn(&req.method, &req.path));
+    e.identity_source = Some(identity_source.to_vec());
+    e.route_key = Some(route.clone());
+    e.raw_path = Some(req.path.clone());
+    e.raw_query_string = Some(req.query.clone());
+    e.cookies = cookies;
+    e.headers = headers;
+    e.query_string_parameters = query(req);
+    e.request_context = request_context(api, req, &route, cert);
+    let mut value = serde_json::to_value(&e).unwrap_or_default();
+    if let Some(m) = value.as_object_mut() {
+        // API Gateway leaves out what is empty.
+        if e.cookies.is_empty() {
+            m.remove("cookies");
+        }
+        if e.query_string_parameters.is_empty() {
+            m.remove("queryStringParameters");
+        }
+    }
+    value
 }
+
+/// The fields `ApiGatewayV2httpRequest` shares with the v1 authorizer
+/// payload, which a payload 2.0 proxy event never carries.
+const NOT_IN_PROXY_EVENTS: &[&str] = &[
+    "type",
+    "methodArn",
+    "httpMethod",
+    "identitySource",
+    "authorizationToken",
+    "resource",
+];
 
 /// Reads an authorizer's answer to a payload 2.0 event: a simple response
 /// (`{"isAuthorized": bool, "context": {...}}`) or an IAM policy, checked
@@ -170,24 +200,39 @@ pub fn proxy_event(
     api: &Api,
     req: &Request,
     resource: &str,
-    cert: &Value,
+    cert: &ClientCert,
     context: &Map<String, Value>,
 ) -> Value {
-    let mut m = common(api, req, resource, cert);
-    if let Some(rc) = m.get_mut("requestContext").and_then(Value::as_object_mut) {
-        rc.insert(
-            "authorizer".into(),
-            json!({"lambda": Value::Object(context.clone())}),
-        );
-    }
+    let route = route_key(&req.method, resource);
+    let (headers, cookies) = headers(req);
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer.fields = context.clone().into_iter().collect();
+    let mut e = ApiGatewayV2httpRequest::default();
+    e.version = Some("2.0".into());
+    e.route_key = Some(route.clone());
+    e.raw_path = Some(req.path.clone());
+    e.raw_query_string = Some(req.query.clone());
+    e.cookies = (!cookies.is_empty()).then_some(cookies);
+    e.headers = headers;
+    e.query_string_parameters = QueryMap::from(
+        query(req)
+            .into_iter()
+            .map(|(k, v)| (k, vec![v]))
+            .collect::<HashMap<_, _>>(),
+    );
+    e.request_context = request_context(api, req, &route, cert);
+    e.request_context.authorizer = Some(authorizer);
     let (body, b64) = crate::apigw::body_of(&req.body);
-    if !body.is_null() {
-        m.insert("body".into(), body);
+    e.body = body;
+    e.is_base64_encoded = b64;
+    let mut value = serde_json::to_value(&e).unwrap_or_default();
+    if let Some(m) = value.as_object_mut() {
+        for key in NOT_IN_PROXY_EVENTS {
+            m.remove(*key);
+        }
+        m.insert("pathParameters".into(), json!({}));
     }
-    m.insert("isBase64Encoded".into(), json!(b64));
-    m.insert("pathParameters".into(), json!({}));
-    m.insert("stageVariables".into(), json!({}));
-    Value::Object(m)
+    value
 }
 
 /// Maps a payload 2.0 proxy response to HTTP. A response without
@@ -241,7 +286,7 @@ impl Flavor {
         api: &Api,
         req: &Request,
         resource: &str,
-        cert: &Value,
+        cert: &ClientCert,
         identity_source: &[String],
     ) -> Value {
         match self {
@@ -266,7 +311,7 @@ impl Flavor {
         api: &Api,
         req: &Request,
         resource: &str,
-        cert: &Value,
+        cert: &ClientCert,
         principal: &str,
         context: &Map<String, Value>,
     ) -> Value {
@@ -358,7 +403,9 @@ mod tests {
 
     #[test]
     fn authorizer_event_is_payload_2_0_with_the_certificate_under_authentication() {
-        let cert = json!({"clientCertPem": "PEM", "serialNumber": "1"});
+        let mut cert = ClientCert::default();
+        cert.client_cert_pem = Some("PEM".into());
+        cert.serial_number = Some("1".into());
         let ev = authorizer_event(&api(), &req(), "/temps", &cert, &[]);
         assert_eq!(ev["version"], "2.0");
         assert_eq!(ev["type"], "REQUEST");
@@ -375,6 +422,8 @@ mod tests {
         assert_eq!(ev["cookies"], json!(["x=1", "y=2"]));
         assert_eq!(ev["queryStringParameters"]["a"], "1,2");
         assert_eq!(ev["requestContext"]["http"]["sourceIp"], "203.0.113.7");
+        // The authorizer reads it with the same type.
+        serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(ev).unwrap();
     }
 
     #[test]
@@ -410,12 +459,19 @@ mod tests {
         let ctx: Map<String, Value> = [("serialNumber".to_owned(), json!("0a"))]
             .into_iter()
             .collect();
-        let ev = proxy_event(&api(), &req(), "/temps", &json!({}), &ctx);
+        let ev = proxy_event(&api(), &req(), "/temps", &ClientCert::default(), &ctx);
         assert_eq!(
             ev["requestContext"]["authorizer"]["lambda"]["serialNumber"],
             "0a"
         );
         assert_eq!(ev["isBase64Encoded"], false);
+        assert_eq!(ev["version"], "2.0");
+        assert_eq!(ev["queryStringParameters"]["a"], "1,2");
+        for key in NOT_IN_PROXY_EVENTS {
+            assert!(ev.get(*key).is_none(), "{key} in {ev}");
+        }
+        // The api-handler reads it with the same type.
+        serde_json::from_value::<ApiGatewayV2httpRequest>(ev).unwrap();
     }
 
     #[test]

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::apigw::{self, Answer, Api, Request, Verdict};
+use crate::apigw::{self, Answer, Api, ClientCert, Request, Verdict};
 use crate::backend::HttpBackend;
 use crate::summary::Summary;
 use crate::tls::Reloading;
@@ -173,7 +173,7 @@ impl Gateway {
 
     /// The identity source values of a request, or `None` when one is
     /// missing (API Gateway then answers 401 without calling the authorizer).
-    fn identity(sources: &[String], req: &Request, cert: &Value) -> Option<String> {
+    fn identity(sources: &[String], req: &Request, cert: &ClientCert) -> Option<String> {
         let mut parts = Vec::with_capacity(sources.len());
         for s in sources {
             // HTTP APIs write `$request.header.NAME` and `$context.…`.
@@ -195,7 +195,13 @@ impl Gateway {
                     .find_map(|(k, v)| (k == q).then_some(v))
             } else if let Some(field) = s.strip_prefix("context.identity.clientCert.") {
                 // serialNumber, issuerDN, subjectDN: as API Gateway exposes them.
-                cert.get(field).and_then(Value::as_str).map(str::to_owned)
+                match field {
+                    "serialNumber" => cert.serial_number.clone(),
+                    "issuerDN" => cert.issuer_dn.clone(),
+                    "subjectDN" => cert.subject_dn.clone(),
+                    "clientCertPem" => cert.client_cert_pem.clone(),
+                    _ => None,
+                }
             } else if s == "context.identity.sourceIp" {
                 Some(req.source_ip.clone())
             } else {
@@ -236,7 +242,7 @@ impl Gateway {
 
     /// Handles one request from a client whose certificate API Gateway
     /// would describe as `cert`.
-    async fn handle(&self, req: &Request, cert: &Value, log: &mut Log) -> Answer {
+    async fn handle(&self, req: &Request, cert: &ClientCert, log: &mut Log) -> Answer {
         let flavor = self.api.flavor;
         let Some(resource) = self.api.resource(&req.method, &req.path) else {
             let (answer, note) = flavor.missing_route();
@@ -303,7 +309,7 @@ impl Gateway {
     async fn http(
         &self,
         req: hyper::Request<Incoming>,
-        cert: &Value,
+        cert: &ClientCert,
         peer: SocketAddr,
     ) -> hyper::Response<Full<Bytes>> {
         let started = Instant::now();
@@ -339,8 +345,10 @@ impl Gateway {
             }
             Err(_) => Answer::json(413, &json!({"message": "Request Too Long"})),
         };
-        let field = |k: &str| cert.get(k).and_then(Value::as_str).unwrap_or_default();
-        let (subject, serial) = (field("subjectDN"), field("serialNumber"));
+        let (subject, serial) = (
+            cert.subject_dn.as_deref().unwrap_or_default(),
+            cert.serial_number.as_deref().unwrap_or_default(),
+        );
         tracing::info!(
             event = "access",
             request_id = %request.request_id,

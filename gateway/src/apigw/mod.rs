@@ -13,7 +13,7 @@ pub mod model;
 pub mod policy;
 pub mod proxy;
 
-pub use event::{authorizer_event, body_of, client_cert, openssl_time, proxy_event};
+pub use event::{ClientCert, authorizer_event, body_of, client_cert, openssl_time, proxy_event};
 pub use model::{Api, Flavor, GREEDY, Request};
 pub use policy::{Verdict, evaluate, glob};
 pub use proxy::{Answer, denied, missing_route, proxy_answer};
@@ -25,7 +25,6 @@ mod tests {
     use serde_json::{Map, Value, json};
     use time::OffsetDateTime;
 
-    use super::event::query_json;
     use super::*;
 
     fn api() -> Api {
@@ -179,10 +178,22 @@ mod tests {
             request_id: "r".into(),
             time: OffsetDateTime::UNIX_EPOCH,
         };
-        let (single, multi) = query_json(&req);
+        let cert = ClientCert::default();
+        let ev = authorizer_event(&api(), &req, "/temps", &cert);
+        let (single, multi) = (
+            &ev["queryStringParameters"],
+            &ev["multiValueQueryStringParameters"],
+        );
         assert_eq!(single["a"], "2");
         assert_eq!(multi["a"], json!(["1", "2"]));
         assert_eq!(single["b"], "x y z");
+        let no_query = Request {
+            query: String::new(),
+            ..req
+        };
+        let ev = authorizer_event(&api(), &no_query, "/temps", &cert);
+        assert!(ev["queryStringParameters"].is_null(), "{ev}");
+        assert!(ev["multiValueQueryStringParameters"].is_null(), "{ev}");
     }
 
     #[test]
@@ -200,7 +211,8 @@ mod tests {
         params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x01, 0x00]));
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
-        let v = client_cert(cert.der()).unwrap();
+        let typed = client_cert(cert.der()).unwrap();
+        let v = serde_json::to_value(&typed).unwrap();
         // In certificate order, comma-separated, RFC 4514 escaping.
         let dn = v["subjectDN"].as_str().unwrap();
         let mut parts: Vec<&str> = dn.split(',').collect();
@@ -238,14 +250,25 @@ mod tests {
             request_id: "r-1".into(),
             time: OffsetDateTime::UNIX_EPOCH,
         };
-        let ev = authorizer_event(&a, &req, "/temps", &v);
+        let ev = authorizer_event(&a, &req, "/temps", &typed);
         assert_eq!(ev["type"], "REQUEST");
         assert_eq!(ev["methodArn"], a.method_arn("POST", "/temps"));
         assert_eq!(ev["requestContext"]["identity"]["clientCert"], v);
         assert_eq!(ev["requestContext"]["path"], "/test/temps");
         let mut ctx = Map::new();
         ctx.insert("subjectDn".into(), json!("CN=device-1"));
-        let px = proxy_event(&a, &req, "/temps", &v, "fp", &ctx);
+        let px = proxy_event(&a, &req, "/temps", &typed, "fp", &ctx);
+        assert_eq!(px["requestContext"]["identity"]["clientCert"], v);
+        assert_eq!(px["requestContext"]["identity"]["userAgent"], "curl/8");
+        assert_eq!(px["requestContext"]["extendedRequestId"], "r-1");
+        assert!(px["queryStringParameters"].is_null());
+        // The functions read it with the same types.
+        serde_json::from_value::<aws_lambda_events::apigw::ApiGatewayProxyRequest>(px.clone())
+            .unwrap();
+        serde_json::from_value::<
+            aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest,
+        >(ev.clone())
+        .unwrap();
         assert_eq!(
             px["requestContext"]["authorizer"]["subjectDn"],
             "CN=device-1"

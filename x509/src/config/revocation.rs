@@ -1,0 +1,176 @@
+//! How an issuer entry checks revocation: a list of CRL sources, CRLs found
+//! through the certificates' distribution points within allowed prefixes
+//! (RFC 5280 §4.2.1.13), or explicitly none.
+
+use super::{OneOrMany, RawCdpPrefix};
+use crate::error::{Error, Result};
+use crate::source::SourceUri;
+
+/// How revocation is checked for an issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// Check the CRLs at these sources (`crl`): one CRL, the partitions of
+    /// one CA, or one CRL per key across a key rollover. A certificate is
+    /// checked against those of them that cover it.
+    Crls(Vec<SourceUri>),
+    /// Find each certificate's CRL from its cRLDistributionPoints
+    /// (`crl_from_cdp`), within these prefixes only.
+    FromCdp(CdpPolicy),
+    /// Explicitly opted out (`"revocation": "none"`).
+    NotChecked,
+}
+
+/// The most sources one `crl` list may name.
+pub const MAX_CRL_SOURCES: usize = 64;
+/// The most prefixes one `crl_from_cdp` list may name.
+pub const MAX_CDP_PREFIXES: usize = 16;
+/// The longest part of a distribution point URI after its prefix.
+pub const MAX_CDP_SUFFIX: usize = 512;
+
+/// One allowed family of CRL distribution points: certificates whose CDP URI
+/// starts with `prefix` have their CRL fetched from `fetch` plus the rest of
+/// the URI, or from the URI itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CdpPrefix {
+    prefix: String,
+    fetch: Option<String>,
+}
+
+impl CdpPrefix {
+    /// The prefix certificates' CDP URIs must start with.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Where those CRLs are fetched from instead, if anywhere.
+    #[must_use]
+    pub fn fetch(&self) -> Option<&str> {
+        self.fetch.as_deref()
+    }
+}
+
+/// `crl_from_cdp`: which CRL distribution points may be fetched, and from
+/// where. A URI outside every prefix is never fetched, so a certificate
+/// cannot make the authorizer connect anywhere the operator did not allow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CdpPolicy {
+    prefixes: Vec<CdpPrefix>,
+}
+
+/// What [`CdpPolicy::source_for`] makes of one distribution point URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CdpSource {
+    /// Fetch the CRL from here.
+    Fetch(SourceUri),
+    /// The URI starts with no allowed prefix: never fetched.
+    NotAllowed,
+    /// The URI starts with a prefix, but its remainder is not a plain path
+    /// (`..`, `//`, a query, or characters outside `A-Z a-z 0-9 - . _ ~ /`).
+    Unsafe,
+}
+
+impl CdpPolicy {
+    /// The allowed prefixes, in order.
+    #[must_use]
+    pub fn prefixes(&self) -> &[CdpPrefix] {
+        &self.prefixes
+    }
+
+    /// Where to fetch the CRL a certificate's distribution point `uri` names.
+    /// The first prefix that `uri` starts with decides.
+    #[must_use]
+    pub fn source_for(&self, uri: &str) -> CdpSource {
+        let Some((p, rest)) = self
+            .prefixes
+            .iter()
+            .find_map(|p| uri.strip_prefix(p.prefix.as_str()).map(|rest| (p, rest)))
+        else {
+            return CdpSource::NotAllowed;
+        };
+        if !is_plain_path(rest) {
+            return CdpSource::Unsafe;
+        }
+        let target = match &p.fetch {
+            Some(base) => format!("{base}{rest}"),
+            None => uri.to_owned(),
+        };
+        SourceUri::parse(&target).map_or(CdpSource::Unsafe, CdpSource::Fetch)
+    }
+}
+
+/// A relative path of plain segments: no empty, `.` or `..` segment, no
+/// query or fragment, no percent-escapes, bounded length.
+fn is_plain_path(rest: &str) -> bool {
+    !rest.is_empty()
+        && rest.len() <= MAX_CDP_SUFFIX
+        && rest.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        })
+}
+
+/// `crl`: one URI or a list of distinct URIs.
+pub(super) fn crl_sources(what: &str, uris: OneOrMany) -> Result<Vec<SourceUri>> {
+    let uris = uris.into_vec();
+    if uris.is_empty() {
+        return Err(Error::Config(format!(
+            "{what}: an empty list; give one CRL URI, or a list of them"
+        )));
+    }
+    if uris.len() > MAX_CRL_SOURCES {
+        return Err(Error::Config(format!(
+            "{what}: {} URIs; at most {MAX_CRL_SOURCES}",
+            uris.len()
+        )));
+    }
+    let mut out: Vec<SourceUri> = Vec::with_capacity(uris.len());
+    for uri in &uris {
+        let source = SourceUri::parse(uri).map_err(|e| Error::Config(format!("{what}: {e}")))?;
+        if out.contains(&source) {
+            return Err(Error::Config(format!("{what}: `{uri}` is listed twice")));
+        }
+        out.push(source);
+    }
+    Ok(out)
+}
+
+/// `crl_from_cdp`: prefixes that certificates' CDP URIs are matched against.
+pub(super) fn cdp_policy(what: &str, raw: Vec<RawCdpPrefix>) -> Result<CdpPolicy> {
+    if raw.is_empty() || raw.len() > MAX_CDP_PREFIXES {
+        return Err(Error::Config(format!(
+            "{what}: list 1 to {MAX_CDP_PREFIXES} prefixes"
+        )));
+    }
+    let mut prefixes = Vec::with_capacity(raw.len());
+    for RawCdpPrefix { prefix, fetch } in raw {
+        // A prefix ends at a path boundary, or `http://crl.example.com`
+        // would also admit `http://crl.example.com.attacker.net/`.
+        let after_scheme = prefix
+            .strip_prefix("http://")
+            .or_else(|| prefix.strip_prefix("https://"));
+        let scheme_ok = after_scheme.is_some();
+        let host_ok = after_scheme
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(host, _)| !host.is_empty() && url::Url::parse(&prefix).is_ok());
+        if !scheme_ok || !host_ok || !prefix.ends_with('/') {
+            return Err(Error::Config(format!(
+                "{what}: prefix `{prefix}` must be an http:// or https:// URI with a host, ending in `/`"
+            )));
+        }
+        if let Some(base) = &fetch {
+            let probe = format!("{base}probe.crl");
+            if !base.ends_with('/') || SourceUri::parse(&probe).is_err() {
+                return Err(Error::Config(format!(
+                    "{what}: fetch `{base}` must be an s3://, https://, http:// or file:// URI ending in `/`"
+                )));
+            }
+        }
+        prefixes.push(CdpPrefix { prefix, fetch });
+    }
+    Ok(CdpPolicy { prefixes })
+}

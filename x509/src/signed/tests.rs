@@ -1,0 +1,93 @@
+//! Unit tests of the `signed` module (kept beside it so the module itself stays short).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use super::*;
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    assert!(content.len() < 0x80);
+    let mut out = vec![tag, content.len() as u8];
+    out.extend_from_slice(content);
+    out
+}
+
+fn alg(oid: &[u8], params: Option<&[u8]>) -> Vec<u8> {
+    let mut content = tlv(der::OID, oid);
+    if let Some(p) = params {
+        content.extend_from_slice(p);
+    }
+    tlv(der::SEQUENCE, &content)
+}
+
+fn pss(hash: &[u8], mgf_hash: &[u8], salt: u8, hash_null: bool) -> Vec<u8> {
+    let null = [0x05, 0x00];
+    let h = alg(hash, hash_null.then_some(&null[..]));
+    let mh = alg(mgf_hash, Some(&null));
+    let params = [
+        tlv(0xa0, &h),
+        tlv(0xa1, &alg(oid::MGF1, Some(&mh))),
+        tlv(0xa2, &[der::INTEGER, 1, salt]),
+    ]
+    .concat();
+    alg(oid::RSA_PSS, Some(&tlv(der::SEQUENCE, &params)))
+}
+
+#[test]
+fn ecdsa_and_rsa_algorithms_of_the_allowlist_are_identified() {
+    let null = [0x05, 0x00];
+    for (der, want) in [
+        (
+            alg(oid::ECDSA_SHA256, None),
+            SignatureAlgorithm::EcdsaSha256,
+        ),
+        (
+            alg(oid::ECDSA_SHA512, None),
+            SignatureAlgorithm::EcdsaSha512,
+        ),
+        (
+            alg(oid::RSA_SHA384, Some(&null)),
+            SignatureAlgorithm::RsaPkcs1Sha384,
+        ),
+        (
+            alg(oid::RSA_SHA256, None),
+            SignatureAlgorithm::RsaPkcs1Sha256,
+        ),
+        (
+            pss(oid::SHA256, oid::SHA256, 32, true),
+            SignatureAlgorithm::RsaPssSha256,
+        ),
+        (
+            pss(oid::SHA512, oid::SHA512, 64, false),
+            SignatureAlgorithm::RsaPssSha512,
+        ),
+    ] {
+        assert_eq!(SignatureAlgorithm::from_der(&der), Ok(want));
+    }
+}
+
+#[test]
+fn weak_and_unusual_algorithms_are_refused_by_name() {
+    let sha1 = alg(
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05],
+        Some(&[0x05, 0x00]),
+    );
+    let e = SignatureAlgorithm::from_der(&sha1).unwrap_err();
+    assert!(e.to_string().contains("sha1WithRSAEncryption"), "{e}");
+    let ed = SignatureAlgorithm::from_der(&alg(oid::ED25519, None)).unwrap_err();
+    assert!(ed.to_string().contains("Ed25519"));
+    for bad in [
+        alg(oid::ECDSA_SHA256, Some(&[0x05, 0x00])),
+        alg(oid::RSA_SHA256, Some(&[0x02, 0x01, 0x00])),
+        pss(oid::SHA256, oid::SHA256, 20, true),
+        pss(oid::SHA256, oid::SHA384, 32, true),
+        alg(oid::RSA_PSS, None),
+        alg(&[0x2a, 0x03], None),
+    ] {
+        assert!(SignatureAlgorithm::from_der(&bad).is_err(), "{bad:02x?}");
+    }
+}
+
+#[test]
+fn dotted_oids_read_like_the_rfcs() {
+    assert_eq!(dotted(oid::P521), "1.3.132.0.35");
+    assert_eq!(dotted(oid::RSA_PSS), "1.2.840.113549.1.1.10");
+}

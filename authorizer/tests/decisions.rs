@@ -2,6 +2,10 @@
 //! truststore and the CRL published as files, certificates and CRLs made at
 //! test time, and a manual clock. The CRL checks that need no decision call
 //! `VerifiedCrl::verify`, the function the refresher calls.
+//!
+//! Why over 900 lines: one named scenario per rule of the decision, each a
+//! few lines, plus the raw-entry CRLs at the end; they share the `World`
+//! fixture, and grouping them by rule in one file is how they are read.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -3,6 +3,10 @@
 //! other CAs, and hostile CRL bytes. Rules first, on the pure core; then the
 //! same cases through the process-wide state with `file://` sources and an
 //! injected clock.
+//!
+//! Why over 750 lines: one named scenario per revocation rule (partitions,
+//! rollovers, algorithms, hostile CRLs), each a few lines, sharing the
+//! `World` fixture; the file is grouped by section headers.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

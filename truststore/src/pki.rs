@@ -5,6 +5,9 @@
 //! **For local development and tests only.** Keys are kept unencrypted on
 //! disk (mode 0600). Production CAs (AWS Private CA, your own) issue and
 //! publish their own CRLs.
+//!
+//! About 600 lines: initialising the PKI and its files are here; issuing is
+//! `pki/issue.rs`, revoking and the CRL `pki/crl.rs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +24,9 @@ use time::{Duration, OffsetDateTime};
 use crate::bundle;
 use crate::check::rfc3339;
 use crate::error::{Error, Result};
+
+mod crl;
+mod issue;
 
 /// Written into `pki.json` and printed by `init`, so nobody mistakes it.
 pub const NOTICE: &str = "development PKI made by `truststore pki`: for local development and tests only. Its keys sit unencrypted on disk; production CAs issue and publish their own CRLs.";
@@ -524,183 +530,6 @@ impl Pki {
         write_file(&self.path(files::AUTHORIZER_CONFIG), text.as_bytes(), false)
     }
 
-    /// Issues a client certificate named `name` (a new key, or a CSR's).
-    ///
-    /// # Errors
-    /// A bad name or option, a name already used, or a generation failure.
-    pub fn issue(&self, name: &str, opts: &IssueOptions, now: OffsetDateTime) -> Result<Client> {
-        valid_name(name)?;
-        let mut state = self.state()?;
-        if state.clients.contains_key(name) {
-            return Err(Error::Pki(format!(
-                "a certificate named {name} exists; revoke it and issue under a new name, or pick another name"
-            )));
-        }
-        let issuer = self.issuer()?;
-        let serial = match &opts.serial_hex {
-            Some(h) => parse_serial(h)?,
-            None => random_serial()?,
-        };
-        let serial_text = hex::encode(&serial);
-        if state.clients.values().any(|c| c.serial == serial_text) {
-            return Err(Error::Pki(format!("serial {serial_text} is already used")));
-        }
-        let not_before = opts.not_before.unwrap_or(now - Duration::hours(1));
-        let not_after = opts.not_after.unwrap_or(now + Duration::days(opts.days));
-        if not_after <= not_before {
-            return Err(Error::Usage(
-                "not-after must be later than not-before".into(),
-            ));
-        }
-
-        let (mut params, public, key) = match &opts.csr_pem {
-            Some(pem) => {
-                // rcgen checks the CSR's signature and reads its subject and
-                // SANs; the key is taken from the CSR's SPKI, since rcgen
-                // would infer the curve from the signature algorithm.
-                let csr = CertificateSigningRequestParams::from_pem(pem)
-                    .map_err(Error::rcgen("reading the CSR"))?;
-                (csr.params, csr_key(pem)?, None)
-            }
-            None => {
-                let key = opts.key_type.unwrap_or(state.key_type).generate()?;
-                let mut d = DistinguishedName::new();
-                d.push(DnType::OrganizationName, state.org.clone());
-                for ou in &opts.ou {
-                    d.push(DnType::OrganizationalUnitName, ou.clone());
-                }
-                d.push(
-                    DnType::CommonName,
-                    opts.cn.clone().unwrap_or_else(|| name.to_owned()),
-                );
-                let mut p =
-                    CertificateParams::new(Vec::<String>::new()).map_err(Error::rcgen("client"))?;
-                p.distinguished_name = d;
-                let public = SpkiKey {
-                    raw: rcgen::PublicKeyData::der_bytes(&key).to_vec(),
-                    alg: key.algorithm(),
-                };
-                (p, public, Some(key))
-            }
-        };
-        let p = &mut params;
-        for san in &opts.sans {
-            p.subject_alt_names.push(parse_san(san)?);
-        }
-        p.is_ca = IsCa::ExplicitNoCa;
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        p.not_before = not_before;
-        p.not_after = not_after;
-        p.serial_number = Some(SerialNumber::from_slice(&serial));
-        p.use_authority_key_identifier_extension = true;
-        let cert = params
-            .signed_by(&public, &issuer)
-            .map_err(Error::rcgen("client certificate"))?;
-
-        std::fs::create_dir_all(self.dir.join(files::CLIENTS)).map_err(Error::io(&self.dir))?;
-        if let Some(k) = &key {
-            write_file(
-                &self.client_path(name, "key"),
-                k.serialize_pem().as_bytes(),
-                true,
-            )?;
-        }
-        write_file(&self.client_path(name, "pem"), cert.pem().as_bytes(), false)?;
-        let summary = crate::cert::summarize(name, cert.der()).map_err(Error::Pki)?;
-        let client = Client {
-            name: name.to_owned(),
-            serial: serial_text,
-            subject: summary.subject,
-            not_after: rfc3339(not_after),
-            has_key: key.is_some(),
-        };
-        state.clients.insert(name.to_owned(), client.clone());
-        self.save(&state)?;
-        Ok(client)
-    }
-
-    /// Records a revocation of a client (by name) or any serial (hex). The
-    /// next [`Pki::crl`] lists it.
-    ///
-    /// # Errors
-    /// An unknown name, a bad serial, or one already revoked.
-    pub fn revoke(&self, target: &str, reason: Reason, now: OffsetDateTime) -> Result<Revocation> {
-        let mut state = self.state()?;
-        let (serial, name) = match state.clients.get(target) {
-            Some(c) => (c.serial.clone(), Some(c.name.clone())),
-            None => {
-                let bytes = parse_serial(target).map_err(|_| {
-                    Error::Pki(format!(
-                        "{target} is neither a certificate name of this PKI nor a hex serial"
-                    ))
-                })?;
-                let hex = hex::encode(bytes);
-                let name = state
-                    .clients
-                    .values()
-                    .find(|c| c.serial == hex)
-                    .map(|c| c.name.clone());
-                (hex, name)
-            }
-        };
-        if state.revoked.iter().any(|r| r.serial == serial) {
-            return Err(Error::Pki(format!("serial {serial} is already revoked")));
-        }
-        let r = Revocation {
-            serial,
-            name,
-            revoked_at: rfc3339(now),
-            reason,
-        };
-        state.revoked.push(r.clone());
-        self.save(&state)?;
-        Ok(r)
-    }
-
-    /// Signs a fresh CRL with the next CRL number, valid for `validity`, and
-    /// writes it as DER and PEM. Returns the number.
-    ///
-    /// # Errors
-    /// An I/O or signing failure.
-    pub fn crl(&self, now: OffsetDateTime, validity: Duration) -> Result<u64> {
-        let mut state = self.state()?;
-        let issuer = self.issuer()?;
-        let number = state.crl_number + 1;
-        let mut revoked = Vec::with_capacity(state.revoked.len());
-        for r in &state.revoked {
-            let at = OffsetDateTime::parse(
-                &r.revoked_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map_err(|e| Error::Pki(format!("pki.json: revoked_at {}: {e}", r.revoked_at)))?;
-            revoked.push(RevokedCertParams {
-                serial_number: SerialNumber::from_slice(&parse_serial(&r.serial)?),
-                revocation_time: at,
-                reason_code: Some(r.reason.rcgen()),
-                invalidity_date: None,
-            });
-        }
-        let crl = CertificateRevocationListParams {
-            // A minute back, so a verifier with a slightly slow clock does
-            // not see a CRL from the future.
-            this_update: now - Duration::minutes(1),
-            next_update: now + validity,
-            crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
-            issuing_distribution_point: None,
-            revoked_certs: revoked,
-            key_identifier_method: KeyIdMethod::Sha256,
-        }
-        .signed_by(&issuer)
-        .map_err(Error::rcgen("CRL"))?;
-        let pem = crl.pem().map_err(Error::rcgen("CRL PEM"))?;
-        write_file(&self.path(files::CRL_DER), crl.der(), false)?;
-        write_file(&self.path(files::CRL_PEM), pem.as_bytes(), false)?;
-        state.crl_number = number;
-        self.save(&state)?;
-        Ok(number)
-    }
-
     /// A client's certificate, key and CA chain as PKCS#12, protected by
     /// `password`. `legacy` uses 3DES and SHA-1 MAC for older iOS, macOS and
     /// Windows; the default is AES-256 with an HMAC-SHA-256 MAC.
@@ -758,57 +587,6 @@ impl Pki {
         };
         writer.write().map_err(p12)
     }
-}
-
-/// A subject public key: its raw bits and the algorithm that fixes its
-/// SPKI encoding.
-#[derive(Debug)]
-struct SpkiKey {
-    raw: Vec<u8>,
-    alg: &'static rcgen::SignatureAlgorithm,
-}
-
-impl rcgen::PublicKeyData for SpkiKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.raw
-    }
-
-    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        self.alg
-    }
-}
-
-/// The public key of a PEM CSR, restricted to what API Gateway accepts
-/// (RSA, ECDSA P-256 and P-384).
-fn csr_key(pem: &str) -> Result<SpkiKey> {
-    use x509_parser::prelude::{FromDer, X509CertificationRequest};
-    let block = mtls_x509::pem::first(pem.as_bytes())
-        .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
-    let (_, csr) = X509CertificationRequest::from_der(&block.der)
-        .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
-    let spki = &csr.certification_request_info.subject_pki;
-    let key_oid = spki.algorithm.algorithm.to_id_string();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string());
-    let alg = match (key_oid.as_str(), curve.as_deref()) {
-        ("1.2.840.113549.1.1.1", _) => &rcgen::PKCS_RSA_SHA256,
-        ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => &rcgen::PKCS_ECDSA_P256_SHA256,
-        ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => &rcgen::PKCS_ECDSA_P384_SHA384,
-        _ => {
-            return Err(Error::Pki(format!(
-                "the CSR's key ({key_oid}{}) is not one API Gateway accepts: use RSA 2048+ or ECDSA P-256/P-384",
-                curve.map(|c| format!(", curve {c}")).unwrap_or_default()
-            )));
-        }
-    };
-    Ok(SpkiKey {
-        raw: spki.subject_public_key.data.to_vec(),
-        alg,
-    })
 }
 
 /// Writes `bytes` to `path` as a CRL publisher must: the directories made,

@@ -94,7 +94,9 @@ impl<'a> Name<'a> {
 }
 
 impl fmt::Display for Name<'_> {
-    /// API Gateway's `subjectDN`/`issuerDN` form: see [`format_dn`].
+    /// API Gateway's `subjectDN`/`issuerDN` form: RDNs in encoded order, `,`
+    /// between RDNs, `+` within one, short names where known, values escaped
+    /// per RFC 4514 §2.4 and undecodable values as `#hex`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&format_dn(&self.0))
     }

@@ -14,21 +14,31 @@
 //! it downloads; and a body from the wrong issuer, or too large where no
 //! real CRL is, is refused from its first few hundred octets, without
 //! downloading the rest.
+//!
+//! Why one file of about 700 lines: [`CrlIngest`] is one state machine over
+//! the CRL's fields in their order, and the order of the checks (cheap ones
+//! first, the signature before anything is used) is what a reviewer must be
+//! able to read in one place. The entry walker is `stream/entries.rs`.
 
 use aws_lc_rs::digest;
 
 use super::index::IndexBuilder;
 use super::{
     CrlExtensions, CrlIdentity, CrlScope, CrlTimePolicy, EntryFault, IssuerExpectation,
-    MAX_ENTRY_BYTES, VerifiedCrl, check_entry_extensions, check_fresh, crl_der, describe_name,
-    malformed, read_crl_extensions, time_of, unsupported,
+    MAX_ENTRY_BYTES, VerifiedCrl, check_fresh, crl_der, describe_name, read_crl_extensions,
+    time_of, unsupported,
 };
 use crate::der::{self, Reader, Tlv};
 use crate::error::{Error, Result, bounded};
 use crate::name::Name;
-use crate::serial::normalize;
 use crate::signed::{SignatureAlgorithm, sha256_of_parts};
 use crate::truststore::{CaKey, TrustStore};
+
+mod entries;
+
+#[cfg(test)]
+pub(super) use entries::index_list;
+use entries::walk_entries;
 
 /// The most octets the fields before `revokedCertificates` may take (the
 /// envelope headers, version, algorithm, issuer name and dates). A real
@@ -705,136 +715,6 @@ fn read_extensions_field(bytes: &[u8], v2: bool) -> Result<&[u8]> {
         ));
     }
     Ok(extensions)
-}
-
-/// The entry shapes nearly every CA writes, recognised as byte patterns: a
-/// serial of up to 127 octets, a `UTCTime` or `GeneralizedTime`, and either
-/// no extensions or exactly one non-critical `reasonCode` with a valid value.
-/// It accepts a subset of what [`check_entry`]'s full walk accepts, with
-/// the same serial, so it only saves the walk; anything else takes it.
-#[inline]
-fn common_entry(content: &[u8]) -> Option<&[u8]> {
-    let [der::INTEGER, n @ 1..=0x7f, rest @ ..] = content else {
-        return None;
-    };
-    let (serial, rest) = rest.split_at_checked(usize::from(*n))?;
-    let rest = match rest {
-        [der::UTC_TIME, 0x0d, rest @ ..] => rest.get(13..)?,
-        [der::GENERALIZED_TIME, 0x0f, rest @ ..] => rest.get(15..)?,
-        _ => return None,
-    };
-    match rest {
-        [] => Some(serial),
-        // SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED r } } }
-        [
-            0x30,
-            0x0c,
-            0x30,
-            0x0a,
-            0x06,
-            0x03,
-            0x55,
-            0x1d,
-            0x15,
-            0x04,
-            0x03,
-            0x0a,
-            0x01,
-            reason,
-        ] if *reason <= 10 && *reason != 7 => Some(serial),
-        _ => None,
-    }
-}
-
-/// RFC 5280 §5.1.2.6: one revoked entry's fields, checked completely.
-/// Returns the serial's content octets.
-#[inline]
-fn check_entry(content: &[u8]) -> std::result::Result<&[u8], EntryFault> {
-    match common_entry(content) {
-        Some(serial) => Ok(serial),
-        None => full_entry(content),
-    }
-}
-
-/// [`check_entry`] by the full walk: every field and extension read.
-fn full_entry(content: &[u8]) -> std::result::Result<&[u8], EntryFault> {
-    let mut fields = Reader::new(content);
-    let serial = fields.expect(der::INTEGER, "userCertificate")?;
-    if serial.content.is_empty() {
-        return Err(malformed("userCertificate", "empty INTEGER"));
-    }
-    let date = fields
-        .any()
-        .map_err(|problem| malformed("revocationDate", problem))?;
-    if date.tag != der::UTC_TIME && date.tag != der::GENERALIZED_TIME {
-        return Err(malformed("revocationDate", "not a Time"));
-    }
-    if let Some(exts) = fields.optional(der::SEQUENCE, "crlEntryExtensions")? {
-        check_entry_extensions(exts.content)?;
-    }
-    if !fields.is_empty() {
-        return Err(malformed("entry", "unexpected data after its fields"));
-    }
-    Ok(serial.content)
-}
-
-/// Walks the complete entries at the start of `list` into `index`, and
-/// returns the octets they take. `left` is what remains of the whole list
-/// (`list` may hold less, having not all arrived): an entry running past it
-/// is malformed, one running past `list` waits for more.
-fn walk_entries(list: &[u8], left: usize, index: &mut IndexBuilder) -> Result<usize> {
-    let mut used = 0;
-    loop {
-        let rest = list.get(used..).unwrap_or_default();
-        let at = index.len();
-        let h = match der::header(rest) {
-            Ok(Some(h)) => h,
-            Ok(None) => return Ok(used),
-            Err(p) => return Err(entry_error(malformed("entry", p), at)),
-        };
-        if at == 0 && used == 0 {
-            // Entries are about the same size: the first one tells how many
-            // the list holds, to size the index once.
-            index.plan(left / h.total().max(1));
-        }
-        if h.tag != der::SEQUENCE {
-            return Err(entry_error(malformed("entry", "unexpected tag"), at));
-        }
-        if h.total() > MAX_ENTRY_BYTES {
-            return Err(entry_error(
-                malformed("entry", "larger than 1024 octets"),
-                at,
-            ));
-        }
-        if used + h.total() > left {
-            return Err(entry_error(
-                malformed("entry", "length exceeds the data"),
-                at,
-            ));
-        }
-        let Some(raw) = rest.get(..h.total()) else {
-            return Ok(used);
-        };
-        let content = raw.get(h.header_len..).unwrap_or_default();
-        let serial = check_entry(content).map_err(|f| entry_error(f, at))?;
-        index.push_normalized(normalize(serial));
-        used += h.total();
-    }
-}
-
-/// Walks a whole `revokedCertificates` content into an index: the entry
-/// walker alone, for unit tests.
-#[cfg(test)]
-pub(super) fn index_list(list: &[u8]) -> Result<super::RevokedSet> {
-    let mut index = IndexBuilder::new();
-    let used = walk_entries(list, list.len(), &mut index)?;
-    if used != list.len() {
-        return Err(entry_error(
-            malformed("entry", "length exceeds the data"),
-            index.len(),
-        ));
-    }
-    Ok(index.finish())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Unit tests of the `stream` module (kept beside it so the module itself stays short).
 #![allow(clippy::indexing_slicing)]
 
-use super::*;
+use super::entries::{common_entry, full_entry};
 
 /// Entry contents of the common shapes and near misses of them.
 fn shapes() -> Vec<Vec<u8>> {

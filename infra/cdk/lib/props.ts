@@ -1,0 +1,271 @@
+// The construct's props and the enums they use: the whole configuration surface of MtlsApi, kept
+// apart from the construct so the class reads as wiring.
+
+import { Duration, aws_cloudwatch as cloudwatch, aws_kms as kms, aws_logs as logs, aws_route53 as route53 } from 'aws-cdk-lib';
+
+import { Backend } from './backend';
+import { AlarmThresholds } from './monitoring';
+
+/** Which API Gateway flavour fronts the functions. */
+export enum ApiType {
+  /**
+   * REST API: the request body is validated at the edge against the
+   * api-handler's JSON Schema, and a Deny answers 403 with the reason.
+   */
+  REST = 'rest',
+  /**
+   * HTTP API: cheaper and faster, without request validation at the edge
+   * (the api-handler still validates) or a custom 403 body.
+   */
+  HTTP = 'http',
+}
+
+/** How the authorizer treats revocation for one issuer. */
+export enum Revocation {
+  /** Check the serial against the issuer's CRL; deny when it cannot be had. */
+  CRL = 'crl',
+  /** No revocation check, for issuers that publish no CRL. Say so knowingly. */
+  NONE = 'none',
+}
+
+/**
+ * One family of CRL distribution points for `crlFromCdp`: certificates whose
+ * cRLDistributionPoints URI starts with `prefix` have their CRL fetched from
+ * `fetch` plus the rest of the URI, or from the URI itself.
+ */
+export interface CdpPrefix {
+  /** An `http://` or `https://` URI with a host, ending in `/`. */
+  readonly prefix: string;
+  /**
+   * Where those CRLs are read instead: `s3://bucket/prefix/` or `https://…/`.
+   * The authorizer role may read the objects under an `s3://` base.
+   *
+   * @default - the distribution point URI itself
+   */
+  readonly fetch?: string;
+}
+
+/** One issuer entry of the authorizer's policy. */
+export interface IssuerPolicy {
+  /** Name of the entry, in logs and the `issuer` context key. Unique. */
+  readonly name: string;
+  /**
+   * Issuer DN attributes that must all match, e.g. `{ CN: 'Devices CA' }`.
+   * A value may be a list of acceptable values.
+   */
+  readonly match: Record<string, string | string[]>;
+  /**
+   * Where the issuer publishes its CRL: `s3://bucket/key` or `https://…`.
+   * The authorizer role may read exactly the `s3://` objects named here.
+   *
+   * Set exactly one of `crl`, `crls` and `crlFromCdp` unless `revocation` is
+   * `Revocation.NONE`.
+   *
+   * @default - none
+   */
+  readonly crl?: string;
+  /**
+   * Several CRLs of this issuer, `s3://` or `https://`: the partitions of one
+   * CA, or one CRL per key across a key rollover. Each certificate is checked
+   * against those that cover it.
+   *
+   * @default - none
+   */
+  readonly crls?: string[];
+  /**
+   * Find each certificate's CRL from its CRL distribution points, within
+   * these prefixes only: how AWS Private CA's partitioned CRLs are checked.
+   *
+   * @default - none
+   */
+  readonly crlFromCdp?: CdpPrefix[];
+  /** @default Revocation.CRL */
+  readonly revocation?: Revocation;
+  /**
+   * Client certificate constraints, as in the authorizer's configuration:
+   * DN attributes, `san_dns`, `san_uri`, `eku`.
+   *
+   * @default - none
+   */
+  readonly subject?: Record<string, unknown>;
+}
+
+/** Properties of {@link MtlsApi}. */
+export interface MtlsApiProps {
+  /** The custom domain clients call, e.g. `api.example.com`. */
+  readonly domainName: string;
+
+  /** ACM certificate for `domainName`, in the stack's region. */
+  readonly certificateArn: string;
+
+  /**
+   * ACM-issued certificate proving ownership of the domain. API Gateway
+   * requires it when `certificateArn` is imported or issued by AWS Private CA.
+   *
+   * @default - none
+   */
+  readonly ownershipVerificationCertificateArn?: string;
+
+  /**
+   * Public hosted zone in which to create an alias record for `domainName`.
+   *
+   * @default - no record: point your DNS at the `regionalDomainName` output
+   */
+  readonly hostedZone?: route53.IHostedZone;
+
+  /** Local path of the CA bundle, built with `truststore build`. */
+  readonly truststoreFile: string;
+
+  /** @default 'truststore.pem' */
+  readonly truststoreKey?: string;
+
+  /**
+   * Zip of the authorizer:
+   * `cargo lambda build --release --arm64 --output-format zip -p authorizer`.
+   */
+  readonly authorizerZip: string;
+
+  /**
+   * Zip of the api-handler, built the same way with `-p api-handler`.
+   * Required when the backend is the api-handler (the default); unused otherwise.
+   */
+  readonly apiHandlerZip?: string;
+
+  /**
+   * What the API serves: the bundled api-handler, or your HTTP service
+   * (`Backend.http('https://orders.example.com', { private: … })`), which
+   * receives every method and path with the verified client certificate in
+   * the `x-client-cert-*` headers of `infra/identity-headers.json`.
+   *
+   * @default Backend.apiHandler()
+   */
+  readonly backend?: Backend;
+
+  /** The authorizer's issuer entries, tried in order. At least one. */
+  readonly issuers: IssuerPolicy[];
+
+  /**
+   * For issuers with `crlFromCdp`: the most CRLs (partitions) held at once per
+   * issuer; the least recently used is dropped beyond it. A Private CA
+   * partition is at most 1 MB of DER, about 0.4 MB in memory.
+   *
+   * @default 64
+   */
+  readonly maxCdpCrlsPerIssuer?: number;
+
+  /** @default ApiType.REST */
+  readonly apiType?: ApiType;
+
+  /**
+   * JSON Schema (draft 4) of `POST /temps` bodies, installed as the REST
+   * API's request validator model.
+   *
+   * @default - the api-handler's own `api-handler/schema/temperature.json`
+   */
+  readonly readingSchemaFile?: string;
+
+  /**
+   * How often the authorizer re-checks each CRL.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly crlRefresh?: Duration;
+
+  /**
+   * How long a CRL stays usable past its nextUpdate while refreshes fail;
+   * after that, requests are denied with `crl_unavailable`. At most a week.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly crlGrace?: Duration;
+
+  /**
+   * API Gateway's authorizer result cache. Zero asks the authorizer on every
+   * request, so a revocation takes effect at the next CRL refresh. A TTL lets
+   * a cached Allow outlive a revocation by up to the TTL. At most an hour.
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly authorizerResultTtl?: Duration;
+
+  /**
+   * The cache key when `authorizerResultTtl` is not zero, in the syntax of
+   * `apiType`. A header or query string is chosen by the client, so one client
+   * could replay another's cached Allow and identity.
+   *
+   * @default - the client certificate's serial number and issuer DN
+   */
+  readonly authorizerIdentitySources?: string[];
+
+  /** @default 256 */
+  readonly authorizerMemoryMb?: number;
+
+  /**
+   * At least fetch timeout × (1 + issuers) + 1 s, since a cold start loads
+   * the truststore and every CRL. At most 30 s.
+   *
+   * @default Duration.seconds(15)
+   */
+  readonly authorizerTimeout?: Duration;
+
+  /** @default 128 */
+  readonly apiHandlerMemoryMb?: number;
+
+  /** @default 90 */
+  readonly tempsRetentionDays?: number;
+
+  /** @default 'prod' */
+  readonly stageName?: string;
+
+  /** Stage throttling, requests per second. @default 100 */
+  readonly throttlingRateLimit?: number;
+
+  /** Stage throttling burst. @default 200 */
+  readonly throttlingBurstLimit?: number;
+
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed key for the bucket, the table and the log groups.
+   *
+   * @default - AWS managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Notified by every alarm (docs/monitoring.md).
+   *
+   * @default - none
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * CloudWatch namespace of the authorizer's metrics (its METRICS_NAMESPACE).
+   *
+   * @default - `MtlsAuthorizer/<stack name>`, so two stacks in one account keep their metrics apart
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * The alarms' thresholds.
+   *
+   * @default - CRL stale at 6 h to nextUpdate, 3 failing periods, CA expiry within 30 days,
+   * 20 revoked denials per 5 minutes, authorizer p99 1 s
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+
+  /**
+   * Create the CloudWatch dashboard `<stack name>-mtls`.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+}
+
+/** The DynamoDB layout the api-handler reads and writes (api-handler/src/store/dynamo.rs). */
+export const TEMPS_TABLE_LAYOUT = {
+  partitionKey: 'identityKey',
+  sortKey: 'readingTime',
+  ttlAttribute: 'expiresAt',
+} as const;

@@ -16,6 +16,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use mtls_tests::xorshift;
 use mtls_x509::config::Config;
 use mtls_x509::crl::{CrlIngest, CrlTimePolicy, VerifiedCrl};
 use mtls_x509::decision::{DenyReason, Engine, RuleIssuer};
@@ -46,16 +47,6 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
         "{program} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// A tiny deterministic generator, for serials and chunk sizes.
-fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-    move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }
 }
 
 /// A CA, a CRL of `n` entries and client certificates, by the openssl CLI:

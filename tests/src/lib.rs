@@ -21,3 +21,15 @@ pub mod moto;
 pub mod pki;
 pub mod pyca;
 pub mod runtime_api;
+
+/// A tiny deterministic generator (xorshift64), for the mutation tests'
+/// positions, bytes, serials and chunk sizes: the same seed gives the same
+/// run, so a failure reproduces.
+pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

@@ -64,13 +64,7 @@ fn sample_entry_list_is_indexed_exactly() {
 #[test]
 fn mutated_entry_lists_never_panic_and_accepted_ones_have_no_false_negatives() {
     let base = sample_list();
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = mtls_tests::xorshift(0x2545_f491_4f6c_dd1d_u64);
     let mut accepted = 0;
     for _ in 0..200_000 {
         let mut list = base.clone();

@@ -2,15 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use super::*;
-
-fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-    move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }
-}
+use mtls_tests::xorshift;
 
 /// Random records with the shapes that stress an MSD sort: long runs of
 /// leading zeros (short serials), shared prefixes, duplicates, and

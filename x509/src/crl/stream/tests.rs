@@ -30,13 +30,7 @@ fn shapes() -> Vec<Vec<u8>> {
 
 #[test]
 fn common_entry_patterns_accept_only_what_the_full_walk_accepts_with_the_same_serial() {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = mtls_tests::xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let mut fast = 0;
     for base in shapes() {
         assert_eq!(common_entry(&base), full_entry(&base).ok(), "{base:02x?}");

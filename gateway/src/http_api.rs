@@ -16,7 +16,7 @@ use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use aws_lambda_events::query_map::QueryMap;
 use serde_json::{Map, Value, json};
 
-use crate::apigw::event::{epoch_ms, request_time};
+use crate::apigw::event::{domain_prefix, epoch_ms, request_time};
 use crate::apigw::{Answer, Api, ClientCert, Flavor, Request, Verdict, evaluate};
 
 /// `METHOD /path`, the route key of a route; `$default` for the greedy
@@ -106,7 +106,7 @@ fn request_context(
     c.request_id = Some(req.request_id.clone());
     c.apiid = Some(api.api_id.clone());
     c.domain_name = Some(api.domain_name.clone());
-    c.domain_prefix = api.domain_name.split('.').next().map(str::to_owned);
+    c.domain_prefix = Some(domain_prefix(api));
     c.time = Some(request_time(req.time));
     c.time_epoch = epoch_ms(req.time);
     c.http = http;

@@ -82,12 +82,6 @@ impl<'a> Name<'a> {
         attribute_values(&self.0, key)
     }
 
-    /// How many attributes it has, across all RDNs.
-    #[must_use]
-    pub fn attribute_count(&self) -> usize {
-        self.0.iter_attributes().count()
-    }
-
     pub(crate) fn x509(&self) -> &X509Name<'a> {
         &self.0
     }
@@ -299,7 +293,6 @@ mod tests {
         let name = Name::from_der(CN_A_COMMA_B).unwrap();
         assert_eq!(name.to_string(), r"CN=a\,b");
         assert_eq!(name.as_der(), CN_A_COMMA_B);
-        assert_eq!(name.attribute_count(), 1);
         let cn = AttrKey::parse("CN").unwrap();
         assert_eq!(name.attribute_values(&cn), ["a,b"]);
     }

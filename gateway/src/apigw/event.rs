@@ -102,7 +102,8 @@ fn method(req: &Request) -> Method {
     Method::from_bytes(req.method.as_bytes()).unwrap_or_default()
 }
 
-fn domain_prefix(api: &Api) -> String {
+/// The first label of the custom domain: API Gateway's `domainPrefix`.
+pub(crate) fn domain_prefix(api: &Api) -> String {
     api.domain_name
         .split('.')
         .next()

@@ -28,10 +28,9 @@ impl UnixTime {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         Self(secs)
     }
-}
 
-impl UnixTime {
-    /// The core's own type at its public edge: x509-parser's time stays inside.
+    /// From a certificate or CRL time. Crate-private, so x509-parser's type
+    /// stays out of the public API.
     pub(crate) fn from_asn1(t: x509_parser::time::ASN1Time) -> Self {
         Self(t.timestamp())
     }

@@ -6,7 +6,7 @@
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: run reset test setup package bench bench-lambda fuzz fuzz-build deny
+.PHONY: help run reset test setup fetch package bench bench-lambda fuzz fuzz-build deny
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
 # protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
@@ -65,9 +65,15 @@ test: setup
 	cargo test --locked --workspace
 	$(MAKE) fuzz-build
 
+# Every crate Cargo.lock names, for every platform. cargo deny reads `cargo metadata` for all
+# targets (Windows and UEFI crates too), and no Linux build downloads those, so its --offline run
+# would fail on a fresh machine without this step. cargo skips what it already has.
+fetch:
+	cargo fetch --locked
+
 # Licences, bans (a second version of a crypto or X.509 crate, OpenSSL, wildcards) and sources
 # (crates.io only), from deny.toml. Advisories need the RustSec database, which CI cannot download.
-deny: $(CARGO_DENY)
+deny: $(CARGO_DENY) fetch
 	$(CARGO_DENY) --offline check licenses bans sources
 
 # The fuzz targets (authorizer/fuzz, truststore/fuzz) compile and link, so they do not rot. They

@@ -6,6 +6,11 @@
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 
+# `make` alone, or `make help`: the targets, one line each (from the `## ` after each target).
+.DEFAULT_GOAL := help
+help: ## list the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
 .PHONY: help run reset test setup fetch package bench bench-lambda fuzz fuzz-build deny
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
@@ -35,28 +40,28 @@ CARGO_DENY := $(CURDIR)/.tools/bin/cargo-deny
 $(CARGO_DENY):
 	cargo install --locked --quiet cargo-deny@0.20.2 --root $(CURDIR)/.tools --target-dir $(CURDIR)/target/tools
 
-setup: $(VENV)/.installed $(VENV)/.cargo-lambda infra/cdk/node_modules/.installed $(CARGO_DENY)
+setup: $(VENV)/.installed $(VENV)/.cargo-lambda infra/cdk/node_modules/.installed $(CARGO_DENY) ## install the test tools into the repository (.venv, .tools, node_modules)
 
 # The whole product locally, no AWS account: a development PKI, a truststore, a file:// CRL, and
 # the real authorizer and api-handler binaries behind an mTLS gateway on https://127.0.0.1:8443.
-run:
+run: ## the whole product locally on https://127.0.0.1:8443 (no AWS account)
 	cargo build --locked -p authorizer -p api-handler -p truststore -p gateway
 	target/debug/gateway dev
 
 # Both functions as Lambda zips (target/lambda/*/bootstrap.zip) with cargo lambda, arm64 where the
 # aarch64 standard library is installed (x86_64 otherwise, and it says so), each checked for an
 # executable bootstrap.
-package: $(VENV)/.cargo-lambda
+package: $(VENV)/.cargo-lambda ## both functions as Lambda zips (arm64 where it can) in target/lambda/
 	scripts/package
 
 # Start the local stack over: new PKIs, no readings, nothing revoked (`make run` reuses .local/,
-# so a device revoked in one run stays revoked in the next).
-reset:
-	rm -rf .local
-	@echo "removed .local/: the next make run starts from a new development stack"
+# so a device revoked in one run stays revoked in the next). `gateway reset` refuses a .local/
+# that holds anything a stack does not, as `gateway dev --fresh` does.
+reset: ## remove the local stack (.local/): new PKIs, no readings, nothing revoked
+	cargo run --locked --quiet -p gateway -- reset --dir .local
 
 # The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included).
-test: setup
+test: setup ## the full test suite: fmt, clippy, rustdoc, cargo deny, infra checks, every test (what CI runs)
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
@@ -68,17 +73,17 @@ test: setup
 # Every crate Cargo.lock names, for every platform. cargo deny reads `cargo metadata` for all
 # targets (Windows and UEFI crates too), and no Linux build downloads those, so its --offline run
 # would fail on a fresh machine without this step. cargo skips what it already has.
-fetch:
+fetch: ## download every crate Cargo.lock names, for every platform
 	cargo fetch --locked
 
 # Licences, bans (a second version of a crypto or X.509 crate, OpenSSL, wildcards) and sources
 # (crates.io only), from deny.toml. Advisories need the RustSec database, which CI cannot download.
-deny: $(CARGO_DENY) fetch
+deny: $(CARGO_DENY) fetch ## licences, bans and sources of every crate (cargo deny, offline)
 	$(CARGO_DENY) --offline check licenses bans sources
 
 # The fuzz targets (authorizer/fuzz, truststore/fuzz) compile and link, so they do not rot. They
 # share target/ and the workspace's dev profile, so this reuses what the tests built.
-fuzz-build:
+fuzz-build: ## check that the fuzz targets compile and link
 	cargo fmt --manifest-path authorizer/fuzz/Cargo.toml -- --check
 	cargo fmt --manifest-path truststore/fuzz/Cargo.toml -- --check
 	cargo build --locked --manifest-path authorizer/fuzz/Cargo.toml --bins --target-dir target
@@ -86,12 +91,12 @@ fuzz-build:
 
 # Every fuzz target for FUZZ_SECONDS (default 60) each, with cargo fuzz on nightly, from generated
 # seeds; prints executions and findings (not part of make test).
-fuzz:
+fuzz: ## run every fuzz target for FUZZ_SECONDS (default 60) each, on nightly
 	scripts/fuzz
 
 # Authorizer decision latency and CRL load time, then the api-handler's cold start and request
 # round trip (release builds; not part of `make test`).
-bench:
+bench: ## decision latency, CRL load time, api-handler cold start (release builds)
 	cargo bench --locked -p authorizer --bench perf
 	cargo build --release --locked -p api-handler
 	cargo run --release --locked -q -p mtls-tests --example api-handler-bench -- target/release
@@ -100,5 +105,5 @@ bench:
 # memory_mb / 1769 of one core and a memory limit, CRLs over loopback HTTP and moto's S3.
 # Needs root and cgroup v1 (it says so and exits cleanly without them); not part of
 # `make test`. BENCH_RUNS, BENCH_SHAPES, BENCH_ENTRIES, BENCH_BIG_ENTRIES: see the bench.
-bench-lambda: $(VENV)/.installed
+bench-lambda: $(VENV)/.installed ## the release authorizer in Lambda's CPU and memory shape (root, cgroup v1)
 	cargo bench --locked -p authorizer --bench lambda_shape

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use truststore::pki::{self, InitOptions, IssueOptions, KeyType, Pki, Reason};
 
+use crate::apigw::Flavor;
 use crate::error::{Error, Result};
 
 /// The 20-octet serial of the good device; the revoked one differs only in
@@ -198,9 +199,32 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
     Ok(stack)
 }
 
-/// Copy-paste curl commands for the stack's clients.
+/// What the banner's commands go through: the API type and the integration,
+/// which decide what a Deny and an Allow look like.
+#[derive(Clone, Copy, Debug)]
+pub struct Front<'a> {
+    /// A REST API's Deny carries the reason; an HTTP API's is a bare 403.
+    pub flavor: Flavor,
+    /// `--backend`: the user's HTTP service answers allowed requests, not the api-handler.
+    pub backend: Option<&'a str>,
+}
+
+impl Front<'_> {
+    /// The body of a 403 for `reason`, as this API type answers it.
+    fn deny(&self, reason: &str) -> String {
+        match self.flavor {
+            Flavor::Rest => format!("403 {{\"message\":\"Forbidden\",\"reason\":\"{reason}\"}}"),
+            Flavor::Http => "403 {\"message\":\"Forbidden\"} (an HTTP API does not say why: \
+                             the access log and the decision log do)"
+                .to_owned(),
+        }
+    }
+}
+
+/// Copy-paste curl commands for the stack's clients, each with the answer
+/// it gets through `front`.
 #[must_use]
-pub fn curl_commands(stack: &Stack, base: &str, http_api: bool) -> String {
+pub fn curl_commands(stack: &Stack, base: &str, front: Front<'_>) -> String {
     let rel = |p: &Path| {
         std::env::current_dir()
             .ok()
@@ -222,15 +246,22 @@ pub fn curl_commands(stack: &Stack, base: &str, http_api: bool) -> String {
     );
     let (good_note, revoke_step) = if good_is_revoked(stack) {
         (
-            "# the good device was revoked in an earlier run (the revoke step below), so these\n\
-             # answer 403 {\"reason\":\"revoked\"}: `make reset` (or `gateway dev --fresh`) starts over\n"
-                .to_owned(),
+            format!(
+                "# the good device was revoked in an earlier run (with `truststore pki revoke`), so these\n\
+                 # answer {}: `make reset` (or `gateway dev --fresh`) starts over\n",
+                front.deny("revoked")
+            ),
             String::new(),
         )
     } else {
         (
-            "# a good device: 201 on the POST, then 200 with its readings and its identity\n"
-                .to_owned(),
+            match front.backend {
+                None => "# a good device: 201 on the POST, then 200 with its readings and its identity\n"
+                    .to_owned(),
+                Some(b) => format!(
+                    "# a good device: whatever {b} answers; it receives the verified identity as x-client-cert-* headers\n"
+                ),
+            },
             format!(
                 "\n# revoke the good device; denied within {REFRESH_SECONDS} s, no restart (`make reset` undoes it)\n\
                  target/debug/truststore pki revoke good --dir {} && target/debug/truststore pki crl --dir {}\n",
@@ -239,26 +270,27 @@ pub fn curl_commands(stack: &Stack, base: &str, http_api: bool) -> String {
             ),
         )
     };
-    let (revoked, wrong, no_route) = if http_api {
-        (
-            "{\"message\":\"Forbidden\"} (an HTTP API does not say why: the access log and the decision log do)",
-            "{\"message\":\"Forbidden\"}",
-            "404 {\"message\":\"Not Found\"}, as an HTTP API answers",
-        )
-    } else {
-        (
-            "{\"reason\":\"revoked\"}",
-            "issuer_not_allowed",
-            "403 {\"message\":\"Missing Authentication Token\"}, as API Gateway answers",
-        )
+    let no_route = match (front.flavor, front.backend) {
+        // With a backend every method and path is routed (`ANY /{proxy+}`, `$default`).
+        (_, Some(_)) => String::new(),
+        (Flavor::Rest, None) => format!(
+            "# a path or method the API does not have: 403 {{\"message\":\"Missing Authentication Token\"}}, as API Gateway answers\n\
+             curl --cacert {ca} {good} {status} {base}/nope\n\n"
+        ),
+        (Flavor::Http, None) => format!(
+            "# a path or method the API does not have: 404 {{\"message\":\"Not Found\"}}, as an HTTP API answers\n\
+             curl --cacert {ca} {good} {status} {base}/nope\n\n"
+        ),
     };
     format!(
         "{good_note}{post}\ncurl --cacert {ca} {good} {status} {base}/temps\ncurl --cacert {ca} {good} {status} {base}/whoami\n\n\
-         # a revoked device: 403 {revoked}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
-         # a device of a CA the truststore has but the policy does not allow: 403 {wrong}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
-         # a path or method the API does not have: {no_route}\ncurl --cacert {ca} {good} {status} {base}/nope\n\n\
+         # a revoked device: {}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
+         # a device of a CA the truststore has but the policy does not allow: {}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
+         {no_route}\
          # no client certificate: refused in the TLS handshake\ncurl --cacert {ca} {base}/whoami\n{revoke_step}",
+        front.deny("revoked"),
         client(&stack.devices, "revoked"),
+        front.deny("issuer_not_allowed"),
         client(&stack.other, "wrong-issuer"),
     )
 }
@@ -293,17 +325,50 @@ mod tests {
         let dir = tmp.path().join(".local");
         let now = OffsetDateTime::now_utc();
         let stack = prepare(&dir, now).unwrap();
-        let fresh = curl_commands(&stack, "https://127.0.0.1:8443", false);
+        let rest = Front {
+            flavor: Flavor::Rest,
+            backend: None,
+        };
+        let http_api = Front {
+            flavor: Flavor::Http,
+            backend: None,
+        };
+        let backend = Front {
+            flavor: Flavor::Rest,
+            backend: Some("http://127.0.0.1:9000"),
+        };
+        let fresh = curl_commands(&stack, "https://127.0.0.1:8443", rest);
         assert!(fresh.contains("# a good device: 201"), "{fresh}");
         assert!(fresh.contains("pki revoke good"), "{fresh}");
         assert!(fresh.contains("-w ' %{http_code}\\n'"), "{fresh}");
         assert!(fresh.contains("/nope"), "{fresh}");
+        assert!(
+            fresh.contains(r#"403 {"message":"Forbidden","reason":"revoked"}"#),
+            "{fresh}"
+        );
+        let proxied = curl_commands(&stack, "https://127.0.0.1:8443", backend);
+        assert!(
+            proxied.contains("whatever http://127.0.0.1:9000 answers"),
+            "{proxied}"
+        );
+        assert!(
+            !proxied.contains("/nope"),
+            "every path is routed: {proxied}"
+        );
 
         let devices = Pki::at(&stack.devices);
         devices.revoke("good", Reason::KeyCompromise, now).unwrap();
-        let after = curl_commands(&stack, "https://127.0.0.1:8443", false);
-        let http = curl_commands(&stack, "https://127.0.0.1:8443", true);
+        let after = curl_commands(&stack, "https://127.0.0.1:8443", rest);
+        let http = curl_commands(&stack, "https://127.0.0.1:8443", http_api);
         assert!(http.contains("404 {\"message\":\"Not Found\"}"), "{http}");
+        assert!(
+            !http.contains("\"reason\""),
+            "an HTTP API's 403 has no reason: {http}"
+        );
+        assert!(
+            !after.contains("below"),
+            "no step below to point to: {after}"
+        );
         assert!(
             after.contains("the good device was revoked in an earlier run"),
             "{after}"

@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The reason under which an Allow is counted.
+pub const ALLOWED: &str = "allowed";
+
 /// Requests between summaries unless `--summary-every` says otherwise.
 pub const DEFAULT_EVERY: u64 = 100;
 
@@ -85,6 +88,34 @@ fn percentiles(samples: &mut [f64]) -> Option<(f64, f64)> {
             .unwrap_or_default()
     };
     Some((rank(0.50), rank(0.99)))
+}
+
+impl Report {
+    /// Logs the report: one `summary` line with the totals and percentiles as
+    /// fields (and the prose as its message), then one `summary_reason` line
+    /// per reason, so a log query filters and sums plain fields rather than
+    /// parsing a string.
+    pub fn log(&self) {
+        let (p50, p99) = self.latency_ms;
+        let (authorizer_p50, authorizer_p99) = self.authorizer_ms.unzip();
+        tracing::info!(
+            event = "summary",
+            requests = self.requests,
+            allowed = self.by_reason.get(ALLOWED).copied().unwrap_or(0),
+            latency_p50_ms = p50,
+            latency_p99_ms = p99,
+            authorizer_p50_ms = authorizer_p50,
+            authorizer_p99_ms = authorizer_p99,
+            "{self}"
+        );
+        for (reason, count) in &self.by_reason {
+            tracing::info!(
+                event = "summary_reason",
+                reason = %reason,
+                requests = count,
+            );
+        }
+    }
 }
 
 impl fmt::Display for Report {

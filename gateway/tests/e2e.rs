@@ -389,6 +389,37 @@ async fn local_run_shows_emf_metrics_and_a_summary_every_n_requests() {
         "{message}"
     );
     assert!(message.contains("authorizer p50"), "{message}");
+    // The numbers are fields of their own, not a string to parse.
+    assert_eq!(summary["allowed"], 2, "{summary}");
+    assert!(summary["latency_p99_ms"].is_f64(), "{summary}");
+    assert!(summary["authorizer_p50_ms"].is_f64(), "{summary}");
+    let log = std::fs::read_to_string(root.join("gateway.log")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .collect();
+    let by_reason: Vec<(&str, u64)> = lines
+        .iter()
+        .filter(|v| v["event"] == "summary_reason")
+        .map(|v| {
+            (
+                v["reason"].as_str().unwrap(),
+                v["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by_reason, [("allowed", 2), ("revoked", 1)], "{log}");
+    // One spelling of a serial: the access line's is the decision line's hex.
+    let access_serials: Vec<&str> = lines
+        .iter()
+        .filter(|v| v["event"] == "access")
+        .map(|v| v["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        access_serials,
+        [GOOD_SERIAL, GOOD_SERIAL, REVOKED_SERIAL],
+        "{log}"
+    );
 
     let functions = std::fs::read_to_string(root.join("functions.log")).unwrap();
     let decisions: Vec<serde_json::Value> = functions
@@ -398,6 +429,11 @@ async fn local_run_shows_emf_metrics_and_a_summary_every_n_requests() {
         .filter(|v| v["event"] == "decision")
         .collect();
     assert_eq!(decisions.len(), 3, "{functions}");
+    let decision_serials: Vec<&str> = decisions
+        .iter()
+        .map(|d| d["serial"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(decision_serials, access_serials, "{functions}");
     for d in &decisions {
         assert_eq!(d["Decisions"], 1, "{d}");
         assert!(d["_aws"]["CloudWatchMetrics"].is_array(), "{d}");

@@ -175,6 +175,10 @@ impl RuntimeApi {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // A process group of its own: a terminal's Ctrl-C signals the whole
+            // foreground group, and the function must be stopped by its host (which
+            // kills it on drop), not die of SIGINT beside it and be reported as a crash.
+            .process_group(0)
             .kill_on_drop(true);
         for (k, v) in env {
             cmd.env(k, v);

@@ -46,6 +46,17 @@ pub fn client_cert(der: &[u8]) -> Result<ClientCert, String> {
     Ok(out)
 }
 
+/// The certificate's serial in the one spelling the logs and `/whoami` use:
+/// lowercase hex of the normalized INTEGER (RFC 5280 §4.1.2.2), where the
+/// event's `serialNumber` keeps API Gateway's decimal.
+///
+/// # Errors
+/// A description when the DER is not a certificate.
+pub fn serial_hex(der: &[u8]) -> Result<String, String> {
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+    Ok(mtls_x509::Serial::from_integer_bytes(cert.raw_serial()).to_hex())
+}
+
 /// A DN in API Gateway's text form, by the core (the authorizer's own spelling).
 fn dn(der: &[u8]) -> Result<String, String> {
     Name::from_der(der)

@@ -13,7 +13,9 @@ pub mod model;
 pub mod policy;
 pub mod proxy;
 
-pub use event::{ClientCert, authorizer_event, body_of, client_cert, openssl_time, proxy_event};
+pub use event::{
+    ClientCert, authorizer_event, body_of, client_cert, openssl_time, proxy_event, serial_hex,
+};
 pub use model::{Api, Flavor, GREEDY, Request};
 pub use policy::{Verdict, evaluate, glob};
 pub use proxy::{Answer, denied, missing_route, proxy_answer};

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::Result;
 use crate::event::{Body, Request, response};
 use crate::identity::Identity;
-use crate::reading::{BodyValidator, Rejection};
+use crate::reading::{BodyValidator, Reading, Rejection};
 use crate::store::{NewReading, PutOutcome, Store};
 
 /// How many readings `GET /temps` returns.
@@ -207,14 +207,37 @@ impl<S: Store> App<S> {
     }
 
     async fn get_temps(&self, identity: &Identity) -> Answer {
-        match self.store.latest(&identity.key(), LATEST_LIMIT).await {
-            Ok(readings) => Answer::ok(
-                200,
-                json!({"readings": readings.iter().map(|r| r.to_json()).collect::<Vec<_>>()}),
-            ),
-            Err(e) => internal(&e),
+        let mut readings = match self.store.latest(&identity.key(), LATEST_LIMIT).await {
+            Ok(readings) => readings,
+            Err(e) => return internal(&e),
+        };
+        // Readings stored under the text-based key of earlier releases, for
+        // the one holder that key can only have come from (Identity::legacy_key).
+        if let Some(legacy) = identity.legacy_key() {
+            match self.store.latest(&legacy, LATEST_LIMIT).await {
+                Ok(older) => readings = merge_latest(readings, older),
+                Err(e) => return internal(&e),
+            }
+        }
+        Answer::ok(
+            200,
+            json!({"readings": readings.iter().map(|r| r.to_json()).collect::<Vec<_>>()}),
+        )
+    }
+}
+
+/// The newest [`LATEST_LIMIT`] of two newest-first lists; where both hold a
+/// reading for the same time, the current key's (`current`) wins.
+fn merge_latest(current: Vec<Reading>, legacy: Vec<Reading>) -> Vec<Reading> {
+    let mut all = current;
+    for r in legacy {
+        if !all.iter().any(|c| c.time == r.time) {
+            all.push(r);
         }
     }
+    all.sort_by_key(|r| std::cmp::Reverse(r.time));
+    all.truncate(LATEST_LIMIT);
+    all
 }
 
 fn whoami(req: &Request, identity: &Identity) -> Answer {

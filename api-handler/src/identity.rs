@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use mtls_x509::context::{AuthorizerContext, keys};
+use mtls_x509::name::NameEncoding;
 use serde_json::{Value, json};
 
 /// The client identity the authorizer established. Every field is required:
@@ -20,6 +21,11 @@ pub struct Identity {
     pub fingerprint_sha256: String,
     /// The authorizer policy entry (issuer) that matched.
     pub issuer: String,
+    /// SHA-256 over the issuer's and the subject's DER names, lowercase hex.
+    pub name_sha256: String,
+    /// Whether both names are the canonical encoding of their text; anything
+    /// but the authorizer's `canonical` reads as [`NameEncoding::Other`].
+    pub name_encoding: NameEncoding,
 }
 
 impl Identity {
@@ -35,24 +41,43 @@ impl Identity {
             serial_number: c.serial_number,
             fingerprint_sha256: c.fingerprint_sha256,
             issuer: c.issuer,
+            name_encoding: if c.name_encoding == NameEncoding::Canonical.as_str() {
+                NameEncoding::Canonical
+            } else {
+                NameEncoding::Other
+            },
+            name_sha256: c.name_sha256,
         })
     }
 
-    /// The key readings are stored under: the issuer DN and subject DN
-    /// together, hashed. RFC 5280 §4.1.2.6 makes a subject name unique per
-    /// entity *for one CA*, so this pair names a device across certificate
-    /// renewals (new serial, new key, new fingerprint), while two CAs that
-    /// happen to use the same subject name stay apart. Hashing gives a fixed
-    /// size key, well inside DynamoDB's 2 KB partition-key limit, whatever
-    /// the DNs hold.
+    /// The key readings are stored under: the issuer's and the subject's
+    /// names as the exact DER the certificate carries, hashed by the
+    /// authorizer (`nameSha256`). RFC 5280 §4.1.2.6 makes a subject name
+    /// unique per entity *for one CA*, so this pair names a device across
+    /// certificate renewals (new serial, new key, new fingerprint), while two
+    /// CAs that use the same subject name stay apart. It is the DER, not the
+    /// RFC 4514 text, because the text drops string types: a BMPString
+    /// `CN=good` and a UTF8String `CN=good` print alike and are two names.
     #[must_use]
     pub fn key(&self) -> IdentityKey {
-        // Length-prefixed, so no choice of DN text can make two pairs collide.
-        let digest = mtls_x509::signed::sha256_of_parts(&[
-            self.issuer_dn.as_bytes(),
-            self.subject_dn.as_bytes(),
-        ]);
-        IdentityKey(format!("dn-sha256:{}", hex::encode(digest)))
+        IdentityKey(format!("name-sha256:{}", self.name_sha256))
+    }
+
+    /// The key this identity's readings were stored under before keys were
+    /// DER-exact: SHA-256 of the issuer DN and subject DN *text*, each
+    /// length-prefixed (`dn-sha256:`). Several DER names share a text, so it
+    /// is offered only to the one holder that text can only have come from:
+    /// both names in their canonical encoding ([`NameEncoding`]). A look-alike
+    /// gets `None`, so it never reads them. See docs/api-handler.md.
+    #[must_use]
+    pub fn legacy_key(&self) -> Option<IdentityKey> {
+        (self.name_encoding == NameEncoding::Canonical).then(|| {
+            let digest = mtls_x509::signed::sha256_of_parts(&[
+                self.issuer_dn.as_bytes(),
+                self.subject_dn.as_bytes(),
+            ]);
+            IdentityKey(format!("dn-sha256:{}", hex::encode(digest)))
+        })
     }
 
     /// The identity as `GET /whoami` shows it.
@@ -64,6 +89,8 @@ impl Identity {
             keys::SERIAL_NUMBER: self.serial_number,
             keys::FINGERPRINT_SHA256: self.fingerprint_sha256,
             keys::ISSUER: self.issuer,
+            keys::NAME_SHA256: self.name_sha256,
+            keys::NAME_ENCODING: self.name_encoding.as_str(),
             "identityKey": self.key().as_str(),
         })
     }
@@ -92,6 +119,8 @@ mod tests {
             .collect()
     }
 
+    const NAMES: &str = "5f1b4d2a5f1b4d2a5f1b4d2a5f1b4d2a5f1b4d2a5f1b4d2a5f1b4d2a5f1b4d2a";
+
     fn device(serial: &str, fingerprint: &str) -> HashMap<String, Value> {
         ctx(&[
             ("subjectDn", "CN=sensor-1,O=Example"),
@@ -99,6 +128,8 @@ mod tests {
             ("serialNumber", serial),
             ("fingerprintSha256", fingerprint),
             ("issuer", "devices"),
+            ("nameSha256", NAMES),
+            ("nameEncoding", "canonical"),
         ])
     }
 
@@ -107,19 +138,35 @@ mod tests {
         let old = Identity::from_context(&device("01", "aa")).unwrap();
         let renewed = Identity::from_context(&device("02", "bb")).unwrap();
         assert_eq!(old.key(), renewed.key());
-        assert!(old.key().as_str().starts_with("dn-sha256:"));
+        assert_eq!(old.key().as_str(), format!("name-sha256:{NAMES}"));
     }
 
     #[test]
-    fn identity_key_is_stable_across_releases() {
-        // Stored readings are keyed by it: a change would orphan them. The
-        // expected value is SHA-256 over (u64 BE length, issuer DN, u64 BE
-        // length, subject DN), computed independently with Python hashlib.
+    fn legacy_identity_key_is_stable_across_releases() {
+        // Readings stored before keys were DER-exact are keyed by it: a
+        // change would orphan them. The expected value is SHA-256 over (u64
+        // BE length, issuer DN, u64 BE length, subject DN), computed
+        // independently with Python hashlib. The current key is the
+        // authorizer's nameSha256 (pinned in mtls-x509's decision tests).
         let id = Identity::from_context(&device("01", "aa")).unwrap();
         assert_eq!(
-            id.key().as_str(),
+            id.legacy_key().unwrap().as_str(),
             "dn-sha256:123f8c12dd92cfcfbf0f786773ced5a49c1c347d192827d2e8c4092f6b5bfd92"
         );
+    }
+
+    #[test]
+    fn a_look_alike_name_gets_no_legacy_key() {
+        for encoding in ["other", "", "CANONICAL", "canonical "] {
+            let mut c = device("01", "aa");
+            c.insert("nameEncoding".into(), json!(encoding));
+            let id = Identity::from_context(&c);
+            assert_eq!(
+                id.and_then(|i| i.legacy_key()),
+                None,
+                "nameEncoding {encoding:?}"
+            );
+        }
     }
 
     #[test]
@@ -127,12 +174,12 @@ mod tests {
         let a = Identity::from_context(&device("01", "aa")).unwrap();
         let mut b = a.clone();
         b.issuer_dn = "CN=Other CA,O=Example".into();
-        assert_ne!(a.key(), b.key());
+        assert_ne!(a.legacy_key(), b.legacy_key());
         // Moving text between the two DNs must not produce the same key.
         let mut c = a.clone();
         c.issuer_dn = format!("{}{}", a.issuer_dn, "X");
         c.subject_dn = a.subject_dn.trim_start_matches('C').to_owned();
-        assert_ne!(a.key(), c.key());
+        assert_ne!(a.legacy_key(), c.legacy_key());
     }
 
     #[test]
@@ -143,6 +190,8 @@ mod tests {
             "serialNumber",
             "fingerprintSha256",
             "issuer",
+            "nameSha256",
+            "nameEncoding",
         ] {
             let mut c = device("01", "aa");
             c.remove(missing);

@@ -87,7 +87,7 @@ async fn whoami_shows_the_verified_identity_and_certificate_expiry_in_both_forma
             r.body["identityKey"]
                 .as_str()
                 .unwrap()
-                .starts_with("dn-sha256:")
+                .starts_with("name-sha256:")
         );
         assert_eq!(r.body["certificateNotAfter"], "Nov 20 00:00:00 2027 GMT");
         assert_eq!(r.headers["cache-control"], "no-store");

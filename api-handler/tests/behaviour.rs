@@ -10,7 +10,9 @@
 
 mod common;
 
-use api_handler::store::Store;
+use api_handler::identity::Identity;
+use api_handler::reading::{Reading, ReadingTime};
+use api_handler::store::{NewReading, PutOutcome, Store};
 use common::{Harness, device, get, post, reading, readings};
 
 async fn posted_reading_is_returned_in_either_format<S: Store>(h: &Harness<S>) {
@@ -128,8 +130,12 @@ async fn a_renewed_certificate_keeps_the_device_history<S: Store>(h: &Harness<S>
 
 async fn the_same_subject_under_another_ca_is_another_identity<S: Store>(h: &Harness<S>) {
     let ours = device("sensor-1", "01");
-    let mut theirs = ours.clone();
-    theirs["issuerDn"] = "CN=Partner CA,O=Partner".into();
+    // As the authorizer writes it: another issuer name, so another nameSha256.
+    let theirs = mtls_tests::events::allow_context(
+        ours["subjectDn"].as_str().unwrap(),
+        "CN=Partner CA,O=Partner",
+        "01",
+    );
     h.send(post(&ours, &reading("20", "2026-11-24T11:00:00Z")).rest())
         .await;
     assert!(readings(&h.send(get(&theirs).rest()).await).is_empty());
@@ -173,6 +179,69 @@ async fn an_invalid_body_stores_nothing<S: Store>(h: &Harness<S>) {
     assert!(readings(&h.send(get(&me).rest()).await).is_empty());
 }
 
+/// Readings an earlier release stored under the DN-text key (`dn-sha256:`)
+/// stay readable by the holder whose names are the canonical encoding of
+/// that text, and by no look-alike (same text, other DER).
+async fn readings_under_the_text_key_stay_with_their_canonical_owner_only<S: Store>(
+    h: &Harness<S>,
+) {
+    let me = device("sensor-1", "01");
+    let context: std::collections::HashMap<String, serde_json::Value> =
+        serde_json::from_value(me.clone()).unwrap();
+    let owner = Identity::from_context(&context).unwrap();
+    let legacy = owner.legacy_key().unwrap();
+    assert!(legacy.as_str().starts_with("dn-sha256:"));
+    // What the earlier release wrote.
+    let old = Reading {
+        temperature: 19.0,
+        time: ReadingTime::from_instant(time::macros::datetime!(2026-11-24 09:00 UTC)),
+    };
+    let stored = h
+        .app
+        .store()
+        .put(NewReading {
+            identity: &owner,
+            key: &legacy,
+            reading: &old,
+            received_at: common::NOW,
+            expires_at: common::NOW + common::RETENTION,
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored, PutOutcome::Created);
+    let r = h
+        .send(post(&me, &reading("20", "2026-11-24T10:00:00Z")).rest())
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let both = vec![
+        (20.0, "2026-11-24T10:00:00Z".to_owned()),
+        (19.0, "2026-11-24T09:00:00Z".to_owned()),
+    ];
+    assert_eq!(readings(&h.send(get(&me).http_v2()).await), both);
+    // A look-alike: the same DN text, so the same old key, but other DER
+    // names: another nameSha256, and not the canonical encoding.
+    let mut twin = me.clone();
+    twin["nameSha256"] = "ff".repeat(32).into();
+    twin["nameEncoding"] = "other".into();
+    assert!(readings(&h.send(get(&twin).rest()).await).is_empty());
+    let r = h.send(whoami(&twin).rest()).await;
+    assert_ne!(
+        r.body["identityKey"],
+        h.send(whoami(&me).rest()).await.body["identityKey"]
+    );
+    // The owner re-sending the old reading stores it under the new key; it
+    // is still listed once.
+    let r = h
+        .send(post(&me, &reading("19", "2026-11-24T09:00:00Z")).rest())
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(readings(&h.send(get(&me).rest()).await), both);
+}
+
+fn whoami(context: &serde_json::Value) -> mtls_tests::events::ProxyEvent {
+    mtls_tests::events::ProxyEvent::new("GET", "/whoami").context(context.clone())
+}
+
 /// Each scenario becomes one test per store.
 macro_rules! on_both_stores {
     ($($scenario:ident),* $(,)?) => {
@@ -206,4 +275,5 @@ on_both_stores!(
     temperatures_round_trip_exactly,
     an_identity_with_no_readings_gets_an_empty_list,
     an_invalid_body_stores_nothing,
+    readings_under_the_text_key_stay_with_their_canonical_owner_only,
 );

@@ -86,7 +86,7 @@ async fn binary_keeps_readings_in_the_local_store_across_restarts_and_logs_json_
         first["identity"]
             .as_str()
             .unwrap()
-            .starts_with("dn-sha256:")
+            .starts_with("name-sha256:")
     );
     assert_eq!(first["subject"], "CN=sensor-1,OU=Sensors,O=Example");
     assert!(first["latency_ms"].as_f64().unwrap() >= 0.0);

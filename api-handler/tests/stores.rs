@@ -92,7 +92,11 @@ async fn dynamodb_item_has_the_documented_keys_identity_and_ttl() {
     };
     let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
     let n = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).cloned();
-    assert!(s(dynamo::PARTITION_KEY).unwrap().starts_with("dn-sha256:"));
+    assert!(
+        s(dynamo::PARTITION_KEY)
+            .unwrap()
+            .starts_with("name-sha256:")
+    );
     assert_eq!(
         s(dynamo::SORT_KEY).unwrap(),
         "2026-11-24T11:00:00.250000000Z"

@@ -50,6 +50,23 @@ async fn rest_event_allow_is_an_iam_policy_on_the_method_arn_with_identity_conte
     assert_eq!(ctx["issuer"], "devices");
     assert!(ctx.get("reason").is_none());
     assert_eq!(resp["principalId"], ctx["fingerprintSha256"]);
+    // The DER-exact identity: SHA-256 over (u64 BE length, issuer DER, u64
+    // BE length, subject DER), computed here from the certificate itself.
+    let der = mtls_x509::pem::find(pem.as_bytes(), mtls_x509::pem::CERTIFICATE)
+        .unwrap()
+        .unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let (issuer, subject) = (cert.issuer().as_raw(), cert.subject().as_raw());
+    let mut ctx_hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for part in [issuer, subject] {
+        ctx_hash.update(&(part.len() as u64).to_be_bytes());
+        ctx_hash.update(part);
+    }
+    assert_eq!(ctx["nameSha256"], hex::encode(ctx_hash.finish()));
+    assert_eq!(
+        ctx["nameEncoding"], "canonical",
+        "rcgen writes UTF8String names"
+    );
     for (_, v) in ctx.as_object().unwrap() {
         assert!(v.is_string(), "context values must be strings: {v}");
     }

@@ -35,6 +35,45 @@ pub fn identity_headers() -> &'static [(String, String)] {
     &IDENTITY_HEADERS
 }
 
+/// What the gateway does with a client header that an HTTP stack would read
+/// as an identity header: a *look-alike*, whose name, lower-cased and with
+/// `_` read as `-`, is one (`x_client_cert_subject`, `X_Client_Cert_Subject`,
+/// `x-client_cert-subject`). CGI, WSGI (Django's `request.META`, Werkzeug),
+/// PHP and others give it the variable of the real header, so passed through
+/// it would prefix or replace the verified identity. Envoy's
+/// `headers_with_underscores_action` is the same choice; nginx drops headers
+/// with underscores by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LookAlikeHeaders {
+    /// Drop them and log each, as the deployed stacks neutralise them (an
+    /// HTTP API removes them; a REST API overwrites them with the verified value).
+    #[default]
+    Drop,
+    /// Refuse the request with 400 before the authorizer runs, and log it.
+    Reject,
+}
+
+/// The identity header that `name` is a look-alike of: not its exact
+/// spelling (in any case), but the same once `_` is read as `-`.
+#[must_use]
+pub fn look_alike_of(name: &str) -> Option<&'static str> {
+    if !name.contains('_') {
+        return None;
+    }
+    let folded = name.to_ascii_lowercase().replace('_', "-");
+    identity_headers()
+        .iter()
+        .find(|(h, _)| *h == folded)
+        .map(|(h, _)| h.as_str())
+}
+
+/// Whether `name` is an identity header in any spelling a backend could
+/// read as one: the exact name in any case, or a look-alike.
+fn is_identity_spelling(name: &str) -> bool {
+    let folded = name.to_ascii_lowercase().replace('_', "-");
+    identity_headers().iter().any(|(h, _)| *h == folded)
+}
+
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy sets itself.
 const NOT_FORWARDED: [&str; 10] = [
     "connection",
@@ -50,9 +89,9 @@ const NOT_FORWARDED: [&str; 10] = [
 ];
 
 /// The headers the backend receives: the client's, minus hop-by-hop ones and
-/// any identity header it sent, plus the identity from `context` (a context
-/// value that is missing or not a string leaves that header empty, as
-/// API Gateway's mapping does).
+/// any identity header it sent in any spelling (look-alikes included), plus
+/// the identity from `context` (a context value that is missing or not a
+/// string leaves that header empty, as API Gateway's mapping does).
 #[must_use]
 pub fn forwarded_headers(req: &Request, context: &Map<String, Value>) -> Vec<(String, String)> {
     let identity = identity_headers();
@@ -60,8 +99,7 @@ pub fn forwarded_headers(req: &Request, context: &Map<String, Value>) -> Vec<(St
         .headers
         .iter()
         .filter(|(k, _)| {
-            let k = k.to_ascii_lowercase();
-            !NOT_FORWARDED.contains(&k.as_str()) && !identity.iter().any(|(h, _)| *h == k)
+            !NOT_FORWARDED.contains(&k.to_ascii_lowercase().as_str()) && !is_identity_spelling(k)
         })
         .cloned()
         .collect();
@@ -82,6 +120,7 @@ pub fn forwarded_headers(req: &Request, context: &Map<String, Value>) -> Vec<(St
 pub struct HttpBackend {
     authority: String,
     base_path: String,
+    look_alikes: LookAlikeHeaders,
 }
 
 impl HttpBackend {
@@ -103,7 +142,44 @@ impl HttpBackend {
             base_path: format!("/{}", path.trim_end_matches('/'))
                 .trim_end_matches('/')
                 .to_owned(),
+            look_alikes: LookAlikeHeaders::default(),
         })
+    }
+
+    /// What to do with look-alike identity headers (default: drop them).
+    #[must_use]
+    pub fn with_look_alikes(self, look_alikes: LookAlikeHeaders) -> Self {
+        Self {
+            look_alikes,
+            ..self
+        }
+    }
+
+    /// Screens the request's header names before anything else runs: each
+    /// look-alike of an identity header is logged, and with
+    /// [`LookAlikeHeaders::Reject`] the request is answered 400 here. With
+    /// [`LookAlikeHeaders::Drop`], [`forwarded_headers`] leaves them out.
+    #[must_use]
+    pub fn screen(&self, req: &Request) -> Option<Answer> {
+        let mut found = false;
+        for (name, _) in &req.headers {
+            if let Some(of) = look_alike_of(name) {
+                found = true;
+                let action = match self.look_alikes {
+                    LookAlikeHeaders::Drop => "dropped",
+                    LookAlikeHeaders::Reject => "rejected",
+                };
+                tracing::warn!(
+                    event = "look_alike_identity_header",
+                    request_id = %req.request_id,
+                    header = %name,
+                    identity_header = of,
+                    action,
+                );
+            }
+        }
+        (found && self.look_alikes == LookAlikeHeaders::Reject)
+            .then(|| Answer::json(400, &serde_json::json!({"message": "Bad Request"})))
     }
 
     /// Sends the request to the backend and maps its answer (502 when it
@@ -237,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn the_mapping_names_five_headers_and_context_keys_the_authorizer_writes() {
+    fn the_mapping_names_six_headers_and_context_keys_the_authorizer_writes() {
         let names: Vec<&str> = identity_headers().iter().map(|(h, _)| h.as_str()).collect();
         assert_eq!(
             names,
@@ -246,21 +322,70 @@ mod tests {
                 "x-client-cert-issuer",
                 "x-client-cert-serial",
                 "x-client-cert-sha256",
-                "x-client-cert-policy"
+                "x-client-cert-policy",
+                "x-client-cert-name-sha256"
             ]
         );
-        for (_, key) in identity_headers() {
-            assert!(
-                [
-                    "subjectDn",
-                    "issuerDn",
-                    "serialNumber",
-                    "fingerprintSha256",
-                    "issuer"
-                ]
-                .contains(&key.as_str())
-            );
+        let written = mtls_x509::context::AuthorizerContext::default().to_map();
+        for (header, key) in identity_headers() {
+            assert!(written.contains_key(key), "{header} ← {key}");
         }
+    }
+
+    #[test]
+    fn underscore_spellings_of_identity_headers_are_look_alikes_in_any_case() {
+        for name in [
+            "x_client_cert_subject",
+            "X_Client_Cert_Subject",
+            "x-client_cert-subject",
+            "X_CLIENT-CERT-SUBJECT",
+            "x_client_cert_name_sha256",
+        ] {
+            assert!(look_alike_of(name).is_some(), "{name}");
+        }
+        // The exact name in any case is the header itself (overwritten, not a
+        // look-alike), and other underscore headers are the client's business.
+        for name in [
+            "x-client-cert-subject",
+            "X-CLIENT-CERT-SUBJECT",
+            "x_client_cert",
+            "x_client_cert_subjects",
+            "my_header",
+        ] {
+            assert_eq!(look_alike_of(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn look_alike_identity_headers_never_reach_the_backend() {
+        let context = mtls_x509::context::AuthorizerContext {
+            subject_dn: "CN=good".into(),
+            ..Default::default()
+        }
+        .to_map();
+        let spoofed = req(&[
+            ("x_client_cert_subject", "CN=admin"),
+            ("X_Client_Cert_Subject", "CN=admin"),
+            ("x-client_cert-subject", "CN=admin"),
+            ("x_client_cert_name_sha256", "00"),
+            ("my_header", "kept"),
+        ]);
+        let out = forwarded_headers(&spoofed, &context);
+        let folded = |k: &str| k.to_ascii_lowercase().replace('_', "-");
+        let subjects: Vec<&str> = out
+            .iter()
+            .filter(|(k, _)| folded(k) == "x-client-cert-subject")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(subjects, ["CN=good"]);
+        assert!(out.iter().all(|(_, v)| v != "CN=admin" && v != "00"));
+        assert!(out.contains(&("my_header".to_owned(), "kept".to_owned())));
+
+        let drop = HttpBackend::parse("http://127.0.0.1:9").unwrap();
+        assert!(drop.screen(&spoofed).is_none(), "dropped, not refused");
+        let reject = drop.with_look_alikes(LookAlikeHeaders::Reject);
+        assert_eq!(reject.screen(&spoofed).map(|a| a.status), Some(400));
+        assert!(reject.screen(&req(&[("my_header", "x")])).is_none());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use gateway::apigw::{Api, Flavor};
+use gateway::backend::LookAlikeHeaders;
 use gateway::server::{self, Backend, CacheConfig, Gateway};
 use gateway::{Error, dev, tls};
 use mtls_lambda_host::Function;
@@ -31,6 +32,9 @@ enum Command {
     Dev(DevArgs),
     /// Serve with your own truststore, binaries and function environment.
     Serve(ServeArgs),
+    /// Remove the development stack under --dir (`make reset`); refuses a directory that holds
+    /// anything a stack does not.
+    Reset(ResetArgs),
     /// Print the REQUEST authorizer event API Gateway would send for a client certificate
     /// (for `cargo lambda invoke --data-file`, or your own tests).
     Event(EventArgs),
@@ -87,15 +91,40 @@ struct Common {
     /// identity as x-client-cert-* headers (http://host:port[/base]).
     #[arg(long)]
     backend: Option<String>,
+    /// With --backend: what to do with a client header spelled like an identity header with `_`
+    /// for `-` (x_client_cert_subject), which CGI, WSGI and PHP read as the real one: drop it (as
+    /// the deployed stacks neutralise it) or reject the request with 400. Either is logged.
+    #[arg(long, value_enum, default_value_t = LookAlikes::Drop)]
+    look_alike_headers: LookAlikes,
     /// Print a summary (decisions by reason, latency p50/p99) every this many requests; 0: never.
     #[arg(long, default_value_t = gateway::summary::DEFAULT_EVERY)]
     summary_every: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LookAlikes {
+    Drop,
+    Reject,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum ApiFlavor {
     Rest,
     Http,
+}
+
+fn flavor_of(api: ApiFlavor) -> Flavor {
+    match api {
+        ApiFlavor::Rest => Flavor::Rest,
+        ApiFlavor::Http => Flavor::Http,
+    }
+}
+
+#[derive(Debug, Args)]
+struct ResetArgs {
+    /// The stack to remove.
+    #[arg(long, default_value = ".local")]
+    dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -182,7 +211,13 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         .backend
         .as_deref()
         .map(gateway::backend::HttpBackend::parse)
-        .transpose()?;
+        .transpose()?
+        .map(|b| {
+            b.with_look_alikes(match common.look_alike_headers {
+                LookAlikes::Drop => LookAlikeHeaders::Drop,
+                LookAlikes::Reject => LookAlikeHeaders::Reject,
+            })
+        });
     let mut binaries = vec![("authorizer", &plan.authorizer)];
     if http_backend.is_none() {
         binaries.push(("api-handler", &plan.api_handler));
@@ -198,6 +233,13 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
             });
         }
     }
+    // The address first: a second `gateway dev` on the same port fails here, before it
+    // starts any function, and says what to do.
+    let listener = listen(common.listen).await?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        path: PathBuf::from(common.listen.to_string()),
+        source,
+    })?;
     let identity = Arc::new(tls::server_identity(&plan.state_dir)?);
     let ca_path = identity.ca_path.clone();
     let config = tls::watch(identity, plan.truststore.clone(), Duration::from_secs(1))?;
@@ -264,21 +306,8 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         stage: common.stage.clone(),
         domain_name: "localhost".into(),
         routes: routes(&common.route, common.backend.is_some())?,
-        flavor: match common.api {
-            ApiFlavor::Rest => Flavor::Rest,
-            ApiFlavor::Http => Flavor::Http,
-        },
+        flavor: flavor_of(common.api),
     };
-    let listener = tokio::net::TcpListener::bind(common.listen)
-        .await
-        .map_err(|source| Error::Io {
-            path: PathBuf::from(common.listen.to_string()),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Io {
-        path: PathBuf::from(common.listen.to_string()),
-        source,
-    })?;
     tracing::info!(event = "listening", address = %addr, server_ca = %ca_path.display());
     if let Some(stack) = &plan.banner {
         let flavor = match common.api {
@@ -298,7 +327,10 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
             dev::curl_commands(
                 stack,
                 &format!("https://{addr}"),
-                common.api == ApiFlavor::Http
+                dev::Front {
+                    flavor: flavor_of(common.api),
+                    backend: common.backend.as_deref(),
+                }
             )
         );
     }
@@ -320,6 +352,23 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Binds the HTTPS address; a busy one is a setup error that names the way out.
+async fn listen(address: SocketAddr) -> Result<tokio::net::TcpListener, Error> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AddrInUse => Error::Setup(format!(
+                "{address} is in use (another `gateway dev` or `make run`?): stop it, or pass \
+                 another address, e.g. --listen 127.0.0.1:{}",
+                address.port().wrapping_add(1)
+            )),
+            _ => Error::Io {
+                path: PathBuf::from(address.to_string()),
+                source,
+            },
+        })
 }
 
 /// Ctrl-C (SIGINT) or `kill` (SIGTERM): either is a normal stop, exit 0.
@@ -411,6 +460,12 @@ async fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Event(a) => print_event(&a),
+        Command::Reset(a) => dev::reset(&a.dir).map(|()| {
+            eprintln!(
+                "removed {}: the next `make run` starts from a new development stack",
+                a.dir.display()
+            );
+        }),
         Command::Serve(a) => {
             let plan = Plan {
                 truststore: a.truststore,

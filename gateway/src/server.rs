@@ -13,7 +13,7 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use lru::LruCache;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -28,6 +28,14 @@ use mtls_lambda_host::Function;
 
 /// API Gateway's payload limit.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// How long a client may take to send a request's line and headers after the
+/// connection is up or the previous request was answered; then the connection
+/// is closed. Without it, half-sent requests hold a connection (and a task)
+/// for as long as the client likes.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request's body once its headers are
+/// in: API Gateway's own integration timeout is 29 s (REST) or 30 s (HTTP).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a function may take to answer.
 pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -244,6 +252,13 @@ impl Gateway {
     /// would describe as `cert`.
     async fn handle(&self, req: &Request, cert: &ClientCert, log: &mut Log) -> Answer {
         let flavor = self.api.flavor;
+        if let Backend::Http(backend) = &self.backend
+            && let Some(refused) = backend.screen(req)
+        {
+            log.reason = Some("look_alike_identity_header".to_owned());
+            log.note = Some("a header spelled like an identity header (`_` for `-`)");
+            return refused;
+        }
         let Some(resource) = self.api.resource(&req.method, &req.path) else {
             let (answer, note) = flavor.missing_route();
             log.reason = Some("no_such_route".to_owned());
@@ -309,9 +324,10 @@ impl Gateway {
     async fn http(
         &self,
         req: hyper::Request<Incoming>,
-        cert: &ClientCert,
+        client: &Client,
         peer: SocketAddr,
     ) -> hyper::Response<Full<Bytes>> {
+        let cert = &client.fields;
         let started = Instant::now();
         let n = self
             .counter
@@ -338,17 +354,23 @@ impl Gateway {
             time: OffsetDateTime::now_utc(),
         };
         let mut log = Log::default();
-        let answer = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-            Ok(b) => {
+        let body = tokio::time::timeout(
+            BODY_READ_TIMEOUT,
+            Limited::new(body, MAX_BODY_BYTES).collect(),
+        )
+        .await;
+        let answer = match body {
+            Ok(Ok(b)) => {
                 request.body = b.to_bytes().to_vec();
                 self.handle(&request, cert, &mut log).await
             }
-            Err(_) => Answer::json(413, &json!({"message": "Request Too Long"})),
+            Ok(Err(_)) => Answer::json(413, &json!({"message": "Request Too Long"})),
+            Err(_) => {
+                log.note = Some("the body did not arrive in time");
+                Answer::json(408, &json!({"message": "Request Timeout"}))
+            }
         };
-        let (subject, serial) = (
-            cert.subject_dn.as_deref().unwrap_or_default(),
-            cert.serial_number.as_deref().unwrap_or_default(),
-        );
+        let subject = cert.subject_dn.as_deref().unwrap_or_default();
         tracing::info!(
             event = "access",
             request_id = %request.request_id,
@@ -356,7 +378,7 @@ impl Gateway {
             path = %request.path,
             status = answer.status,
             subject = %subject,
-            serial = %serial,
+            serial = %client.serial_hex,
             decision = log.decision.unwrap_or("none"),
             reason = log.reason.as_deref().unwrap_or(""),
             authorizer_cached = log.cached,
@@ -365,7 +387,7 @@ impl Gateway {
             note = log.note,
         );
         let reason = match (log.decision, log.reason.as_deref()) {
-            (Some("allow"), _) => "allowed",
+            (Some("allow"), _) => crate::summary::ALLOWED,
             (_, Some(reason)) if !reason.is_empty() => reason,
             (Some(decision), _) => decision,
             (None, _) => "none",
@@ -380,12 +402,7 @@ impl Gateway {
                 log.authorizer_ms.filter(|_| !log.cached),
             );
         if let Some(report) = report {
-            tracing::info!(
-                event = "summary",
-                requests = report.requests,
-                by_reason = ?report.by_reason,
-                "{report}"
-            );
+            report.log();
         }
         let mut builder = hyper::Response::builder()
             .status(answer.status)
@@ -402,6 +419,13 @@ impl Gateway {
                 r
             })
     }
+}
+
+/// The client of one connection: its certificate as API Gateway describes it
+/// in events, and its serial as the logs spell it.
+struct Client {
+    fields: ClientCert,
+    serial_hex: String,
 }
 
 /// Accepts connections until the task is dropped.
@@ -443,7 +467,12 @@ pub async fn serve(listener: TcpListener, tls: Reloading, gateway: Arc<Gateway>)
                 return;
             };
             // One description per connection: the certificate cannot change.
-            let cert = match apigw::client_cert(&cert) {
+            let cert = match apigw::client_cert(&cert).and_then(|fields| {
+                Ok(Client {
+                    fields,
+                    serial_hex: apigw::serial_hex(&cert)?,
+                })
+            }) {
                 Ok(c) => Arc::new(c),
                 Err(e) => {
                     tracing::error!(event = "client_cert_unreadable", peer = %peer, error = %e);
@@ -456,6 +485,8 @@ pub async fn serve(listener: TcpListener, tls: Reloading, gateway: Arc<Gateway>)
                 async move { Ok::<_, Infallible>(gateway.http(req, &cert, peer).await) }
             });
             if let Err(e) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {

@@ -16,12 +16,38 @@ locals {
   # of the same name sent by the client (REST: integration request parameters
   # take precedence over passed-through headers; HTTP API: `overwrite:`).
   identity_headers = jsondecode(file("${path.module}/../identity-headers.json")).headers
+
+  # Every other spelling of each identity header in which one or more of its
+  # '-' are written '_' (x_client_cert_subject, x-client_cert-subject, ...):
+  # 2^n - 1 spellings for a name with n dashes. API Gateway forwards headers
+  # whose names contain underscores to an HTTP backend, and CGI, WSGI (Django's
+  # request.META, Flask/Werkzeug), PHP and others map '-' and '_' to the same
+  # variable, so a client could otherwise send one of these spellings to add
+  # to or replace the identity the backend reads. Header names are
+  # case-insensitive, so lower case covers every case. (Envoy's
+  # headers_with_underscores_action and nginx's `underscores_in_headers off`
+  # are the same defence.) Spelling k, for k in 1 .. 2^n - 1, writes the i-th
+  # dash '_' when bit i of k is set; setproduct() would need at least two
+  # dashes.
+  identity_header_underscore_spellings = flatten([
+    for h in local.identity_headers : [
+      for k in range(1, pow(2, length(split("-", h.header)) - 1)) : {
+        header = join("", [
+          for i, part in split("-", h.header) : i == 0 ? part : "${floor(k / pow(2, i - 1)) % 2 == 1 ? "_" : "-"}${part}"
+        ])
+        context = h.context
+      }
+    ]
+  ])
+  # REST API: each spelling is mapped from the same verified context value (a
+  # REST integration cannot remove a header). HTTP API: each is removed.
   rest_identity_headers = {
-    for h in local.identity_headers : "integration.request.header.${h.header}" => "context.authorizer.${h.context}"
+    for h in concat(local.identity_headers, local.identity_header_underscore_spellings) : "integration.request.header.${h.header}" => "context.authorizer.${h.context}"
   }
-  http_identity_headers = {
-    for h in local.identity_headers : "overwrite:header.${h.header}" => "$context.authorizer.${h.context}"
-  }
+  http_identity_headers = merge(
+    { for h in local.identity_headers : "overwrite:header.${h.header}" => "$context.authorizer.${h.context}" },
+    { for h in local.identity_header_underscore_spellings : "remove:header.${h.header}" => "''" },
+  )
 
   # The authorizer cache key when a TTL is set: by default the client
   # certificate's serial and issuer (a serial is unique only per issuer,

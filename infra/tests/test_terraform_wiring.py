@@ -3,9 +3,14 @@ that make mutual TLS hold, asserted on the source without an AWS account or a
 provider download. `terraform test` (tests/*.tftest.hcl) repeats the plan-time
 ones where the provider can be installed."""
 
+import itertools
 import json
+import os
 import pathlib
 import re
+import shutil
+import subprocess
+import tempfile
 import unittest
 
 import hcl2
@@ -60,6 +65,68 @@ def variables(doc):
     for block in doc.get("variable", []):
         out.update(block)
     return out
+
+
+IDENTITY_HEADERS_JSON = ROOT / "infra" / "identity-headers.json"
+
+
+def identity_headers():
+    return json.loads(IDENTITY_HEADERS_JSON.read_text())["headers"]
+
+
+def underscore_spellings(header):
+    """Every spelling of `header` but its own in which any of its '-' is written
+    '_', derived independently of the module (every choice per dash)."""
+    parts = header.split("-")
+    out = set()
+    for seps in itertools.product("-_", repeat=len(parts) - 1):
+        out.add(parts[0] + "".join(sep + part for sep, part in zip(seps, parts[1:])))
+    out.discard(header)
+    return out
+
+
+def expected_identity_mappings(listed):
+    """The request parameters each integration must carry, from the JSON alone."""
+    rest, http = {}, {}
+    for h in listed:
+        rest[f"integration.request.header.{h['header']}"] = f"context.authorizer.{h['context']}"
+        http[f"overwrite:header.{h['header']}"] = f"$context.authorizer.{h['context']}"
+        for s in underscore_spellings(h["header"]):
+            rest[f"integration.request.header.{s}"] = f"context.authorizer.{h['context']}"
+            http[f"remove:header.{s}"] = "''"
+    return rest, http
+
+
+# The identity-header locals of main.tf, as written: from `identity_headers =`
+# to the end of `http_identity_headers`. They read nothing but the JSON, so
+# Terraform can evaluate them alone, without a provider.
+IDENTITY_LOCALS = re.compile(r"\n(  identity_headers = .*?\n  http_identity_headers = .*?\n  [)}]\n)", re.S)
+
+
+def terraform_identity_locals(headers_json):
+    """rest_identity_headers and http_identity_headers as Terraform evaluates
+    them (`terraform console`, no provider needed) over `headers_json`, or
+    None when no terraform is installed."""
+    tf = shutil.which("terraform")
+    if tf is None:
+        return None
+    found = IDENTITY_LOCALS.search((MODULE / "main.tf").read_text())
+    if found is None:
+        raise AssertionError("main.tf: no identity-header locals from `identity_headers =` to `http_identity_headers`")
+    block = found.group(1)
+    env = dict(os.environ)
+    if env.get("TF_CLI_CONFIG_FILE") and not os.path.exists(env["TF_CLI_CONFIG_FILE"]):
+        del env["TF_CLI_CONFIG_FILE"]
+    with tempfile.TemporaryDirectory() as tmp:
+        module = pathlib.Path(tmp) / "module"
+        module.mkdir()
+        (pathlib.Path(tmp) / "identity-headers.json").write_text(json.dumps(headers_json))
+        (module / "main.tf").write_text("locals {\n" + block + "}\n")
+        out = subprocess.run(
+            [tf, "console", "-no-color"], cwd=module, env=env, check=True, capture_output=True, text=True, timeout=120,
+            input="jsonencode({ rest = local.rest_identity_headers, http = local.http_identity_headers })\n",
+        ).stdout
+    return json.loads(json.loads(out))
 
 
 class ModuleWiring(unittest.TestCase):
@@ -245,10 +312,10 @@ class ModuleWiring(unittest.TestCase):
             self.assertIn(("${" + kind + "}", "${" + kind + "[0]}"), moved, kind)
 
     def test_http_backend_gets_every_identity_header_from_the_authorizer_context(self):
-        listed = json.loads((ROOT / "infra" / "identity-headers.json").read_text())["headers"]
+        listed = identity_headers()
         self.assertEqual(
             sorted(h["header"] for h in listed),
-            sorted("x-client-cert-" + s for s in ("subject", "issuer", "serial", "sha256", "policy")),
+            sorted("x-client-cert-" + s for s in ("subject", "issuer", "serial", "sha256", "policy", "name-sha256")),
         )
         # Every context key is one the authorizer writes on each decision
         # (mtls_x509::context::keys, the one context type).
@@ -257,34 +324,78 @@ class ModuleWiring(unittest.TestCase):
         self.assertIn("subjectDn", written)
         for h in listed:
             self.assertIn(h["context"], written, h)
+
+    def test_identity_header_locals_are_derived_from_the_shared_list(self):
         locs = self.locals()
         self.assertEqual(val(locs["identity_headers"]), '${jsondecode(file("${path.module}/../identity-headers.json")).headers}')
-        # The two maps, expanded as Terraform expands them over the shared list.
-        rest = val(locs["rest_identity_headers"])
-        http = val(locs["http_identity_headers"])
-        self.assertEqual(rest, '${{for h in local.identity_headers : "integration.request.header.${h.header}" => "context.authorizer.${h.context}"}}')
-        # HTTP API: `overwrite:` replaces a client-sent header of the same name.
-        self.assertEqual(http, '${{for h in local.identity_headers : "overwrite:header.${h.header}" => "$context.authorizer.${h.context}"}}')
+        # The underscore spellings, derived from the list (no spelling is written
+        # out): spelling k writes the i-th dash '_' when bit i of k is set.
+        text = " ".join((MODULE / "main.tf").read_text().split())
+        self.assertIn(
+            'identity_header_underscore_spellings = flatten([ for h in local.identity_headers : [ '
+            'for k in range(1, pow(2, length(split("-", h.header)) - 1)) : { header = join("", [ '
+            'for i, part in split("-", h.header) : i == 0 ? part : "${floor(k / pow(2, i - 1)) % 2 == 1 ? "_" : "-"}${part}" ]) '
+            'context = h.context } ] ])',
+            text,
+        )
+        code = [line for line in IDENTITY_LOCALS.search((MODULE / "main.tf").read_text()).group(1).splitlines()
+                if not line.lstrip().startswith("#")]
+        self.assertEqual([line for line in code if "x_" in line or "client_" in line], [])
+        # REST: the header and every underscore spelling, from the same context
+        # key. HTTP API: `overwrite:` the header, `remove:` every spelling.
+        # python-hcl2 8.x renders `concat(a, b)` with or without the space.
+        self.assertEqual(
+            val(locs["rest_identity_headers"]).replace(",local.", ", local."),
+            '${{for h in concat(local.identity_headers, local.identity_header_underscore_spellings) : '
+            '"integration.request.header.${h.header}" => "context.authorizer.${h.context}"}}',
+        )
+        self.assertEqual(
+            val(locs["http_identity_headers"]).replace('"},{for', '"}, {for'),
+            '${merge({for h in local.identity_headers : "overwrite:header.${h.header}" => "$context.authorizer.${h.context}"}, '
+            """{for h in local.identity_header_underscore_spellings : "remove:header.${h.header}" => "''"})}""",
+        )
 
-        def expand(expr):
-            key, value = re.fullmatch(r'\$\{\{for h in local.identity_headers : "(.*?)" => "(.*?)"\}\}', expr).groups()
-            sub = lambda t, h: t.replace("${h.header}", h["header"]).replace("${h.context}", h["context"])
-            return {sub(key, h): sub(value, h) for h in listed}
+    def test_every_underscore_spelling_of_an_identity_header_is_overwritten_or_removed(self):
+        listed = identity_headers()
+        rest, http = expected_identity_mappings(listed)
 
-        self.assertEqual(expand(rest), {
-            "integration.request.header.x-client-cert-subject": "context.authorizer.subjectDn",
-            "integration.request.header.x-client-cert-issuer": "context.authorizer.issuerDn",
-            "integration.request.header.x-client-cert-serial": "context.authorizer.serialNumber",
-            "integration.request.header.x-client-cert-sha256": "context.authorizer.fingerprintSha256",
-            "integration.request.header.x-client-cert-policy": "context.authorizer.issuer",
-        })
-        self.assertEqual(expand(http), {
-            "overwrite:header.x-client-cert-subject": "$context.authorizer.subjectDn",
-            "overwrite:header.x-client-cert-issuer": "$context.authorizer.issuerDn",
-            "overwrite:header.x-client-cert-serial": "$context.authorizer.serialNumber",
-            "overwrite:header.x-client-cert-sha256": "$context.authorizer.fingerprintSha256",
-            "overwrite:header.x-client-cert-policy": "$context.authorizer.issuer",
-        })
+        # The module's expression for the spellings, transliterated: bit i of k
+        # picks the separator before part i + 1.
+        def module_spellings(header):
+            parts = header.split("-")
+            return {
+                parts[0] + "".join(("_" if (k // 2 ** i) % 2 == 1 else "-") + p for i, p in enumerate(parts[1:]))
+                for k in range(1, 2 ** (len(parts) - 1))
+            }
+
+        for header in [h["header"] for h in listed] + ["x", "x-y", "a-b-c-d-e-f"]:
+            self.assertEqual(module_spellings(header), underscore_spellings(header), header)
+            self.assertEqual(len(underscore_spellings(header)), 2 ** header.count("-") - 1, header)
+
+        # 2^n - 1 spellings per header of n dashes: five of three, one of four.
+        self.assertEqual(len(rest), sum(2 ** h["header"].count("-") for h in listed))
+        self.assertEqual(len(rest), 56)
+        self.assertEqual(len(http), 56)
+        for spelling in ("x_client_cert_subject", "x_client_cert_name_sha256", "x-client_cert-subject"):
+            ctx = "nameSha256" if "name" in spelling else "subjectDn"
+            self.assertEqual(rest[f"integration.request.header.{spelling}"], f"context.authorizer.{ctx}")
+            self.assertEqual(http[f"remove:header.{spelling}"], "''")
+        self.assertEqual(http["overwrite:header.x-client-cert-subject"], "$context.authorizer.subjectDn")
+
+        # What Terraform makes of the module's own locals, over the shared list
+        # and over names with no, one and two dashes.
+        evaluated = terraform_identity_locals({"headers": listed})
+        if evaluated is None:
+            self.skipTest("terraform is not installed: the expressions' text is checked above")
+        self.assertEqual(evaluated["rest"], rest)
+        self.assertEqual(evaluated["http"], http)
+        odd = [{"header": "x", "context": "a"}, {"header": "x-y", "context": "b"}, {"header": "p-q-r", "context": "c"}]
+        evaluated = terraform_identity_locals({"headers": odd})
+        self.assertEqual((evaluated["rest"], evaluated["http"]), expected_identity_mappings(odd))
+        self.assertEqual(sorted(evaluated["http"]), [
+            "overwrite:header.p-q-r", "overwrite:header.x", "overwrite:header.x-y",
+            "remove:header.p-q_r", "remove:header.p_q-r", "remove:header.p_q_r", "remove:header.x_y",
+        ])
 
     def test_rest_http_backend_proxies_every_path_with_the_identity_headers(self):
         self.assertEqual(val(resources(self.main, "aws_api_gateway_resource")["proxy"]["path_part"]), "{proxy+}")

@@ -87,6 +87,13 @@ pub fn allow_context(subject_dn: &str, issuer_dn: &str, serial: &str) -> Value {
         "serialNumber": serial,
         "fingerprintSha256": format!("{serial:0>64}"),
         "issuer": "devices",
+        // A stand-in for the SHA-256 of the two DER names (the authorizer's):
+        // a function of the names, as the real one is.
+        "nameSha256": format!("{issuer_dn}\u{0}{subject_dn}")
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+        "nameEncoding": "canonical",
     })
 }
 

@@ -24,6 +24,10 @@ pub mod keys {
     pub const FINGERPRINT_SHA256: &str = "fingerprintSha256";
     /// The name of the issuer entry (policy) that matched.
     pub const ISSUER: &str = "issuer";
+    /// SHA-256 over the issuer's and the subject's DER names, lowercase hex.
+    pub const NAME_SHA256: &str = "nameSha256";
+    /// `canonical` when both names are the one DER their text maps to, else `other`.
+    pub const NAME_ENCODING: &str = "nameEncoding";
     /// The deny reason code.
     pub const REASON: &str = "reason";
 }
@@ -47,6 +51,15 @@ pub struct AuthorizerContext {
     /// The issuer entry that matched; empty when none did.
     #[serde(default)]
     pub issuer: String,
+    /// SHA-256 over the issuer's and the subject's DER names (each
+    /// length-prefixed), lowercase hex: the DER-exact identity, which
+    /// look-alike names (same text, other string types) never share.
+    #[serde(default)]
+    pub name_sha256: String,
+    /// `canonical` when both names are the canonical encoding of their text
+    /// (`mtls_x509::name::NameEncoding`), else `other`.
+    #[serde(default)]
+    pub name_encoding: String,
     /// The deny reason code; absent on an Allow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -65,6 +78,8 @@ impl AuthorizerContext {
         put(keys::SERIAL_NUMBER, &self.serial_number);
         put(keys::FINGERPRINT_SHA256, &self.fingerprint_sha256);
         put(keys::ISSUER, &self.issuer);
+        put(keys::NAME_SHA256, &self.name_sha256);
+        put(keys::NAME_ENCODING, &self.name_encoding);
         if let Some(reason) = &self.reason {
             put(keys::REASON, reason);
         }
@@ -81,6 +96,8 @@ impl AuthorizerContext {
             keys::SERIAL_NUMBER,
             keys::FINGERPRINT_SHA256,
             keys::ISSUER,
+            keys::NAME_SHA256,
+            keys::NAME_ENCODING,
             keys::REASON,
         ];
         let object: Map<String, Value> = map
@@ -101,6 +118,8 @@ impl AuthorizerContext {
             &self.serial_number,
             &self.fingerprint_sha256,
             &self.issuer,
+            &self.name_sha256,
+            &self.name_encoding,
         ]
         .iter()
         .all(|v| !v.is_empty())
@@ -118,6 +137,8 @@ mod tests {
             serial_number: "0a".into(),
             fingerprint_sha256: "ab".repeat(32),
             issuer: "devices".into(),
+            name_sha256: "cd".repeat(32),
+            name_encoding: "canonical".into(),
             reason: None,
         }
     }

@@ -28,6 +28,28 @@ export function identityHeaders(): IdentityHeader[] {
   return doc.headers;
 }
 
+/**
+ * Every other spelling of `header` in which one or more of its `-` are
+ * written `_` (`x_client_cert_subject`, `x-client_cert-subject`, ...): 2^n - 1
+ * spellings for a name with n dashes, lower case (header names are
+ * case-insensitive). API Gateway forwards headers whose names contain
+ * underscores to an HTTP backend, and CGI, WSGI (Django's `request.META`,
+ * Flask/Werkzeug), PHP and others read `-` and `_` as the same variable, so a
+ * client sending one of these spellings could add to or replace the identity
+ * the backend reads. The REST API overwrites each with the verified value, the
+ * HTTP API removes each (Envoy's `headers_with_underscores_action` and
+ * nginx's `underscores_in_headers off` are the same defence).
+ */
+export function underscoreSpellings(header: string): string[] {
+  const parts = header.split('-');
+  const spellings: string[] = [];
+  // Spelling k writes the i-th dash `_` when bit i of k is set.
+  for (let k = 1; k < 2 ** (parts.length - 1); k++) {
+    spellings.push(parts.map((part, i) => (i === 0 ? part : (Math.floor(k / 2 ** (i - 1)) % 2 === 1 ? '_' : '-') + part)).join(''));
+  }
+  return spellings;
+}
+
 /** An origin: scheme, host and optional port, no path (the client's path is appended). */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$/;
 
@@ -74,7 +96,8 @@ export interface HttpBackendOptions {
  * service you already run, which receives every method and path with the
  * verified certificate identity in `x-client-cert-*` request headers. API
  * Gateway sets those from the authorizer's context and overwrites any the
- * client sent.
+ * client sent, under any spelling with `_` for `-` too
+ * ({@link underscoreSpellings}).
  */
 export class Backend {
   /** The bundled readings API: a Lambda function and a DynamoDB table. */
@@ -110,7 +133,9 @@ export class Backend {
  * REST API: `ANY /` and `ANY /{proxy+}` as HTTP_PROXY integrations to the
  * backend, each behind the authorizer, with the identity headers mapped from
  * the authorizer's context. A mapped integration request header replaces a
- * header of the same name the client sent.
+ * header of the same name the client sent; every underscore spelling of each
+ * is mapped from the same context key (a REST integration cannot remove a
+ * header).
  */
 export function addRestBackend(
   api: apigw.RestApi,
@@ -123,7 +148,9 @@ export function addRestBackend(
     throw new Error('a private backend on a REST API needs private.restVpcLink (a VPC link v1 to a Network Load Balancer)');
   }
   const headers = Object.fromEntries(
-    identityHeaders().map((h) => [`integration.request.header.${h.header}`, `context.authorizer.${h.context}`]),
+    identityHeaders().flatMap((h) =>
+      [h.header, ...underscoreSpellings(h.header)].map((name) => [`integration.request.header.${name}`, `context.authorizer.${h.context}`]),
+    ),
   );
   const integration = (uri: string, extra: Record<string, string>) =>
     new apigw.HttpIntegration(uri, {
@@ -147,8 +174,8 @@ export function addRestBackend(
 
 /**
  * HTTP API: one `$default` route behind the authorizer, to the backend over
- * the internet or through a VPC link, overwriting the identity headers and
- * keeping the client's path.
+ * the internet or through a VPC link, overwriting the identity headers,
+ * removing every underscore spelling of them, and keeping the client's path.
  */
 export function addHttpApiBackend(
   api: apigwv2.HttpApi,
@@ -163,6 +190,11 @@ export function addHttpApiBackend(
   const parameterMapping = new apigwv2.ParameterMapping();
   for (const h of identityHeaders()) {
     parameterMapping.overwriteHeader(h.header, apigwv2.MappingValue.contextVariable(`authorizer.${h.context}`));
+    // A remove mapping's value is `''`, as in AWS's parameter mapping examples
+    // and the Terraform module (ParameterMapping.removeHeader() writes "").
+    for (const spelling of underscoreSpellings(h.header)) {
+      parameterMapping.custom(`remove:header.${spelling}`, "''");
+    }
   }
   parameterMapping.overwritePath(apigwv2.MappingValue.requestPath());
   const timeout = backend.options.timeout ?? Duration.seconds(29);

@@ -27,7 +27,7 @@ import { authorizerConfig, crlUris, validate } from './validate';
 
 export * from './props';
 
-export { Backend, HttpBackendOptions, PrivateBackend, identityHeaders } from './backend';
+export { Backend, HttpBackendOptions, PrivateBackend, identityHeaders, underscoreSpellings } from './backend';
 export { ROUTES } from './front';
 
 

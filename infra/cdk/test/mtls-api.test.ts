@@ -19,7 +19,7 @@ import {
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { ApiType, Backend, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT } from '../lib/mtls-api';
+import { ApiType, Backend, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT, underscoreSpellings } from '../lib/mtls-api';
 import { CONFIGS, FIXTURE, logicalIds } from './logical-ids';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -548,6 +548,29 @@ const IDENTITY_HEADERS = (
   }
 ).headers;
 
+/**
+ * Every spelling of `header` but its own with any of its '-' written '_',
+ * derived here independently of the construct: each dash, in turn, either way.
+ */
+function spellingsOf(header: string): string[] {
+  let spellings = [''];
+  header.split('-').forEach((part, i) => {
+    spellings = i === 0 ? [part] : spellings.flatMap((s) => [`${s}-${part}`, `${s}_${part}`]);
+  });
+  return spellings.filter((s) => s !== header);
+}
+
+/** The identity mappings each integration must carry, from identity-headers.json alone. */
+const EXPECTED_REST_HEADERS: Record<string, string> = Object.fromEntries(
+  IDENTITY_HEADERS.flatMap((h) =>
+    [h.header, ...spellingsOf(h.header)].map((name) => [`integration.request.header.${name}`, `context.authorizer.${h.context}`]),
+  ),
+);
+const EXPECTED_HTTP_HEADERS: Record<string, string> = Object.fromEntries([
+  ...IDENTITY_HEADERS.map((h) => [`overwrite:header.${h.header}`, `$context.authorizer.${h.context}`]),
+  ...IDENTITY_HEADERS.flatMap((h) => spellingsOf(h.header).map((s) => [`remove:header.${s}`, "''"])),
+]);
+
 /** A stack with a VPC, for private backends; `build` adds the load balancer and returns the props. */
 function synthIn(build: (stack: Stack, vpc: ec2.Vpc) => Partial<MtlsApiProps>): Template {
   const app = new App();
@@ -566,10 +589,14 @@ describe('HTTP backend', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[];
     assert.equal(methods.length, 2, 'ANY / and ANY /{proxy+}');
     const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0];
-    const expected = Object.fromEntries(
-      IDENTITY_HEADERS.map((h) => [`integration.request.header.${h.header}`, `context.authorizer.${h.context}`]),
-    );
-    assert.equal(Object.keys(expected).length, 5);
+    const expected = EXPECTED_REST_HEADERS;
+    // Six headers, and 2^n - 1 underscore spellings of each (n dashes: five
+    // of three, one of four): 6 + 5 * 7 + 15.
+    assert.equal(IDENTITY_HEADERS.length, 6);
+    assert.equal(Object.keys(expected).length, 56);
+    for (const spelling of ['x_client_cert_subject', 'x-client_cert-subject', 'x_client_cert_name_sha256']) {
+      assert.ok(`integration.request.header.${spelling}` in expected, spelling);
+    }
     const uris = [];
     for (const m of methods) {
       assert.equal(m.Properties.HttpMethod, 'ANY');
@@ -579,9 +606,13 @@ describe('HTTP backend', () => {
       assert.equal(integ.Type, 'HTTP_PROXY');
       assert.equal(integ.IntegrationHttpMethod, 'ANY');
       assert.equal(integ.TimeoutInMillis, 29000);
-      // Every identity header, and nothing else but the greedy path.
+      // Every identity header and every underscore spelling of it, from the
+      // verified context, and nothing else but the greedy path.
       const { ['integration.request.path.proxy']: proxy, ...headers } = integ.RequestParameters;
       assert.deepEqual(headers, expected);
+      assert.equal(headers['integration.request.header.x_client_cert_subject'], 'context.authorizer.subjectDn');
+      assert.equal(headers['integration.request.header.x-client_cert-subject'], 'context.authorizer.subjectDn');
+      assert.equal(headers['integration.request.header.x_client_cert_name_sha256'], 'context.authorizer.nameSha256');
       if (proxy !== undefined) {
         assert.equal(proxy, 'method.request.path.proxy');
         assert.deepEqual(m.Properties.RequestParameters, { 'method.request.path.proxy': true });
@@ -607,10 +638,16 @@ describe('HTTP backend', () => {
     assert.equal(integ.Properties.IntegrationUri, origin);
     assert.equal(integ.Properties.IntegrationMethod, 'ANY');
     assert.equal(integ.Properties.PayloadFormatVersion, '1.0');
-    assert.deepEqual(integ.Properties.RequestParameters, {
-      ...Object.fromEntries(IDENTITY_HEADERS.map((h) => [`overwrite:header.${h.header}`, `$context.authorizer.${h.context}`])),
-      'overwrite:path': '$request.path',
-    });
+    // Every identity header overwritten, every underscore spelling of it
+    // removed, the path kept, and nothing else.
+    assert.equal(Object.keys(EXPECTED_HTTP_HEADERS).length, 56);
+    const params: Record<string, string> = integ.Properties.RequestParameters;
+    const expected: Record<string, string> = { ...EXPECTED_HTTP_HEADERS, 'overwrite:path': '$request.path' };
+    assert.deepEqual(params, expected);
+    assert.equal(params['overwrite:header.x-client-cert-subject'], '$context.authorizer.subjectDn');
+    for (const spelling of ['x_client_cert_subject', 'x-client_cert-subject', 'x_client_cert_name_sha256']) {
+      assert.equal(params[`remove:header.${spelling}`], "''", spelling);
+    }
     const route = only(template.findResources('AWS::ApiGatewayV2::Route')) as Resource;
     assert.equal(route.Properties.RouteKey, '$default');
     assert.equal(route.Properties.AuthorizationType, 'CUSTOM');
@@ -651,6 +688,32 @@ describe('HTTP backend', () => {
     assert.equal(integ.Properties.IntegrationUri.Ref !== undefined, true, 'the listener ARN');
     assert.deepEqual(integ.Properties.TlsConfig, { ServerNameToVerify: 'orders.internal.example.com' });
     assert.equal(integ.Properties.RequestParameters['overwrite:header.x-client-cert-serial'], '$context.authorizer.serialNumber');
+    assert.deepEqual(integ.Properties.RequestParameters, { ...EXPECTED_HTTP_HEADERS, 'overwrite:path': '$request.path' });
+  });
+
+  it('rest_private_backend_maps_every_underscore_spelling_too', () => {
+    const template = synthIn((stack, vpc) => {
+      const nlb = new elbv2.NetworkLoadBalancer(stack, 'Nlb', { vpc });
+      const link = new apigw.VpcLink(stack, 'Link', { targets: [nlb] });
+      return { backend: Backend.http('https://orders.internal.example.com', { private: { restVpcLink: link } }) };
+    });
+    for (const m of Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[]) {
+      const { ['integration.request.path.proxy']: _proxy, ...headers } = m.Properties.Integration.RequestParameters;
+      assert.deepEqual(headers, EXPECTED_REST_HEADERS);
+    }
+  });
+
+  it('underscore_spellings_are_every_other_spelling_with_dashes_written_as_underscores', () => {
+    assert.deepEqual(underscoreSpellings('x'), []);
+    assert.deepEqual(underscoreSpellings('x-y'), ['x_y']);
+    assert.deepEqual(underscoreSpellings('p-q-r').sort(), ['p-q_r', 'p_q-r', 'p_q_r']);
+    for (const header of [...IDENTITY_HEADERS.map((h) => h.header), 'a-b-c-d-e-f']) {
+      const spellings = underscoreSpellings(header);
+      assert.deepEqual([...spellings].sort(), spellingsOf(header).sort(), header);
+      assert.equal(new Set(spellings).size, 2 ** (header.split('-').length - 1) - 1, header);
+      assert.ok(!spellings.includes(header), header);
+    }
+    assert.ok(underscoreSpellings('x-client-cert-subject').includes('x-client_cert-subject'));
   });
 
   it('bad_backends_are_refused_with_what_to_fix', () => {

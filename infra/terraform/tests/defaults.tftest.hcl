@@ -246,6 +246,16 @@ run "rest_http_backend_gets_the_identity_headers_and_no_api_handler" {
   }
 
   assert {
+    condition = alltrue([for i in aws_api_gateway_integration.backend :
+      i.request_parameters["integration.request.header.x_client_cert_subject"] == "context.authorizer.subjectDn"
+      && i.request_parameters["integration.request.header.x-client_cert-subject"] == "context.authorizer.subjectDn"
+      && i.request_parameters["integration.request.header.x_client_cert_name_sha256"] == "context.authorizer.nameSha256"
+      && length([for k in keys(i.request_parameters) : k if startswith(k, "integration.request.header.")]) == 56
+    ])
+    error_message = "Every underscore spelling of every identity header is overwritten with the verified value (REST cannot remove a header)."
+  }
+
+  assert {
     condition     = aws_api_gateway_integration.backend["proxy"].uri == "https://orders.example.com/{proxy}"
     error_message = "The greedy path reaches the backend."
   }
@@ -263,6 +273,16 @@ run "http_api_backend_overwrites_the_identity_headers" {
   assert {
     condition     = aws_apigatewayv2_integration.backend[0].request_parameters["overwrite:header.x-client-cert-sha256"] == "$context.authorizer.fingerprintSha256"
     error_message = "The HTTP API overwrites client-sent identity headers."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_integration.backend[0].request_parameters["remove:header.x_client_cert_subject"] == "''"
+      && aws_apigatewayv2_integration.backend[0].request_parameters["remove:header.x-client_cert-subject"] == "''"
+      && aws_apigatewayv2_integration.backend[0].request_parameters["remove:header.x_client_cert_name_sha256"] == "''"
+      && length([for k in keys(aws_apigatewayv2_integration.backend[0].request_parameters) : k if startswith(k, "remove:header.")]) == 50
+    )
+    error_message = "The HTTP API removes every underscore spelling of every identity header."
   }
 
   assert {

@@ -100,6 +100,9 @@ async fn start_gateway(tmp: &Path, args: Vec<std::ffi::OsString>) -> (u16, Child
         .args(args)
         .args(["--listen", "127.0.0.1:0"])
         .stdin(Stdio::null())
+        // A process group of its own, as a shell gives a foreground job, so a
+        // test can signal the whole group the way a terminal's Ctrl-C does.
+        .process_group(0)
         // Files, not pipes: an unread pipe fills up and stalls the gateway.
         .stdout(log_file(tmp, "gateway.log"))
         .stderr(log_file(tmp, "functions.log"))

@@ -225,7 +225,10 @@ async fn sigint_and_sigterm_stop_the_gateway_and_its_functions_with_status_0() {
                 .and_then(|rest| rest.split_whitespace().nth(2))
                 .and_then(|p| p.parse().ok())
                 .unwrap();
-            assert_ne!(pgrp, pid, "function {child} is in the gateway's process group");
+            assert_ne!(
+                pgrp, pid,
+                "function {child} is in the gateway's process group"
+            );
         }
         // SIGINT to the group, as a terminal sends it; SIGTERM to the gateway, as `kill` does.
         let target = if signal == "-INT" {

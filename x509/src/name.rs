@@ -5,6 +5,7 @@ use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
+use crate::der::write_tlv;
 use crate::error::{Error, Result};
 
 /// Short names we print and accept, with their OIDs (RFC 4514 §3 and common use).
@@ -169,22 +170,6 @@ fn canonical_string_tag(oid: &[u8]) -> Tag {
     }
 }
 
-/// Appends a DER TLV with a minimal definite length (X.690 §10.1).
-fn push_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
-    out.push(tag);
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let significant = bytes.get(skip..).unwrap_or_default();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-    out.extend_from_slice(content);
-}
-
 /// The canonical DER (see [`NameEncoding`]) of the name's text components:
 /// each attribute's OID as its dotted text re-encoded minimally, each value as
 /// its decoded text in the canonical string type. `None` when a value does not
@@ -198,18 +183,18 @@ fn canonical_der(name: &X509Name<'_>) -> Option<Vec<u8>> {
             let value = decode_value(atv)?;
             let tag = canonical_string_tag(&oid);
             let mut inner = Vec::new();
-            push_tlv(&mut inner, 0x06, &oid);
-            push_tlv(&mut inner, u8::try_from(tag.0).ok()?, value.as_bytes());
+            write_tlv(&mut inner, 0x06, &oid);
+            write_tlv(&mut inner, u8::try_from(tag.0).ok()?, value.as_bytes());
             let mut seq = Vec::new();
-            push_tlv(&mut seq, 0x30, &inner);
+            write_tlv(&mut seq, 0x30, &inner);
             atvs.push(seq);
         }
         // DER sorts a SET OF by its elements' encodings (X.690 §11.6).
         atvs.sort();
-        push_tlv(&mut rdns, 0x31, &atvs.concat());
+        write_tlv(&mut rdns, 0x31, &atvs.concat());
     }
     let mut out = Vec::new();
-    push_tlv(&mut out, 0x30, &rdns);
+    write_tlv(&mut out, 0x30, &rdns);
     Some(out)
 }
 

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::event::{Body, Request, response};
 use crate::identity::Identity;
 use crate::reading::{BodyValidator, Reading, Rejection};
-use crate::store::{NewReading, PutOutcome, Store};
+use crate::store::{NewReading, PutOutcome, Store, Writer};
 
 /// How many readings `GET /temps` returns.
 pub const LATEST_LIMIT: usize = 5;
@@ -207,18 +207,28 @@ impl<S: Store> App<S> {
     }
 
     async fn get_temps(&self, identity: &Identity) -> Answer {
-        let mut readings = match self.store.latest(&identity.key(), LATEST_LIMIT).await {
+        let readings = match self
+            .store
+            .latest(&identity.key(), Writer::Any, LATEST_LIMIT)
+            .await
+        {
             Ok(readings) => readings,
             Err(e) => return internal(&e),
         };
-        // Readings stored under the text-based key of earlier releases, for
-        // the one holder that key can only have come from (Identity::legacy_key).
-        if let Some(legacy) = identity.legacy_key() {
-            match self.store.latest(&legacy, LATEST_LIMIT).await {
-                Ok(older) => readings = merge_latest(readings, older),
-                Err(e) => return internal(&e),
-            }
-        }
+        // Readings this certificate stored under the text-based key of earlier
+        // releases (Identity::legacy_key): its own, never a look-alike's.
+        let readings = match self
+            .store
+            .latest(
+                &identity.legacy_key(),
+                identity.legacy_writer(),
+                LATEST_LIMIT,
+            )
+            .await
+        {
+            Ok(older) => merge_latest(readings, older),
+            Err(e) => return internal(&e),
+        };
         Answer::ok(
             200,
             json!({"readings": readings.iter().map(|r| r.to_json()).collect::<Vec<_>>()}),

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use mtls_x509::context::{AuthorizerContext, keys};
-use mtls_x509::name::NameEncoding;
+
+use crate::store::Writer;
 use serde_json::{Value, json};
 
 /// The client identity the authorizer established. Every field is required:
@@ -23,9 +24,6 @@ pub struct Identity {
     pub issuer: String,
     /// SHA-256 over the issuer's and the subject's DER names, lowercase hex.
     pub name_sha256: String,
-    /// Whether both names are the canonical encoding of their text; anything
-    /// but the authorizer's `canonical` reads as [`NameEncoding::Other`].
-    pub name_encoding: NameEncoding,
 }
 
 impl Identity {
@@ -41,11 +39,6 @@ impl Identity {
             serial_number: c.serial_number,
             fingerprint_sha256: c.fingerprint_sha256,
             issuer: c.issuer,
-            name_encoding: if c.name_encoding == NameEncoding::Canonical.as_str() {
-                NameEncoding::Canonical
-            } else {
-                NameEncoding::Other
-            },
             name_sha256: c.name_sha256,
         })
     }
@@ -65,19 +58,26 @@ impl Identity {
 
     /// The key this identity's readings were stored under before keys were
     /// DER-exact: SHA-256 of the issuer DN and subject DN *text*, each
-    /// length-prefixed (`dn-sha256:`). Several DER names share a text, so it
-    /// is offered only to the one holder that text can only have come from:
-    /// both names in their canonical encoding ([`NameEncoding`]). A look-alike
-    /// gets `None`, so it never reads them. See docs/api-handler.md.
+    /// length-prefixed (`dn-sha256:`). Every encoding of the same text shared
+    /// it, look-alikes included, so it is read only with
+    /// [`Identity::legacy_writer`]: the readings this very certificate wrote.
     #[must_use]
-    pub fn legacy_key(&self) -> Option<IdentityKey> {
-        (self.name_encoding == NameEncoding::Canonical).then(|| {
-            let digest = mtls_x509::signed::sha256_of_parts(&[
-                self.issuer_dn.as_bytes(),
-                self.subject_dn.as_bytes(),
-            ]);
-            IdentityKey(format!("dn-sha256:{}", hex::encode(digest)))
-        })
+    pub fn legacy_key(&self) -> IdentityKey {
+        let digest = mtls_x509::signed::sha256_of_parts(&[
+            self.issuer_dn.as_bytes(),
+            self.subject_dn.as_bytes(),
+        ]);
+        IdentityKey(format!("dn-sha256:{}", hex::encode(digest)))
+    }
+
+    /// Whose readings under [`Identity::legacy_key`] are this identity's:
+    /// those written by this certificate, named by its serial. The legacy key
+    /// fixes the issuer (its text; and a CA writes its serials once, RFC 5280
+    /// §4.1.2.2), so a look-alike, a certificate of its own, has another
+    /// serial and reads none of them.
+    #[must_use]
+    pub fn legacy_writer(&self) -> Writer<'_> {
+        Writer::Certificate(&self.serial_number)
     }
 
     /// The identity as `GET /whoami` shows it.
@@ -90,7 +90,6 @@ impl Identity {
             keys::FINGERPRINT_SHA256: self.fingerprint_sha256,
             keys::ISSUER: self.issuer,
             keys::NAME_SHA256: self.name_sha256,
-            keys::NAME_ENCODING: self.name_encoding.as_str(),
             "identityKey": self.key().as_str(),
         })
     }
@@ -129,7 +128,6 @@ mod tests {
             ("fingerprintSha256", fingerprint),
             ("issuer", "devices"),
             ("nameSha256", NAMES),
-            ("nameEncoding", "canonical"),
         ])
     }
 
@@ -147,26 +145,13 @@ mod tests {
         // change would orphan them. The expected value is SHA-256 over (u64
         // BE length, issuer DN, u64 BE length, subject DN), computed
         // independently with Python hashlib. The current key is the
-        // authorizer's nameSha256 (pinned in mtls-x509's decision tests).
+        // authorizer's nameSha256 (pinned in mtls-x509's name tests).
         let id = Identity::from_context(&device("01", "aa")).unwrap();
         assert_eq!(
-            id.legacy_key().unwrap().as_str(),
+            id.legacy_key().as_str(),
             "dn-sha256:123f8c12dd92cfcfbf0f786773ced5a49c1c347d192827d2e8c4092f6b5bfd92"
         );
-    }
-
-    #[test]
-    fn a_look_alike_name_gets_no_legacy_key() {
-        for encoding in ["other", "", "CANONICAL", "canonical "] {
-            let mut c = device("01", "aa");
-            c.insert("nameEncoding".into(), json!(encoding));
-            let id = Identity::from_context(&c);
-            assert_eq!(
-                id.and_then(|i| i.legacy_key()),
-                None,
-                "nameEncoding {encoding:?}"
-            );
-        }
+        assert_eq!(id.legacy_writer(), Writer::Certificate("01"));
     }
 
     #[test]
@@ -191,7 +176,6 @@ mod tests {
             "fingerprintSha256",
             "issuer",
             "nameSha256",
-            "nameEncoding",
         ] {
             let mut c = device("01", "aa");
             c.remove(missing);

@@ -179,51 +179,72 @@ async fn an_invalid_body_stores_nothing<S: Store>(h: &Harness<S>) {
     assert!(readings(&h.send(get(&me).rest()).await).is_empty());
 }
 
-/// Readings an earlier release stored under the DN-text key (`dn-sha256:`)
-/// stay readable by the holder whose names are the canonical encoding of
-/// that text, and by no look-alike (same text, other DER).
-async fn readings_under_the_text_key_stay_with_their_canonical_owner_only<S: Store>(
+/// Stores a reading as releases before DER-exact keys did: under the
+/// DN-text key.
+async fn store_as_before<S: Store>(
     h: &Harness<S>,
+    identity: &Identity,
+    at: time::OffsetDateTime,
+    temperature: f64,
 ) {
-    let me = device("sensor-1", "01");
-    let context: std::collections::HashMap<String, serde_json::Value> =
-        serde_json::from_value(me.clone()).unwrap();
-    let owner = Identity::from_context(&context).unwrap();
-    let legacy = owner.legacy_key().unwrap();
-    assert!(legacy.as_str().starts_with("dn-sha256:"));
-    // What the earlier release wrote.
-    let old = Reading {
-        temperature: 19.0,
-        time: ReadingTime::from_instant(time::macros::datetime!(2026-11-24 09:00 UTC)),
-    };
     let stored = h
         .app
         .store()
         .put(NewReading {
-            identity: &owner,
-            key: &legacy,
-            reading: &old,
+            identity,
+            key: &identity.legacy_key(),
+            reading: &Reading {
+                temperature,
+                time: ReadingTime::from_instant(at),
+            },
             received_at: common::NOW,
             expires_at: common::NOW + common::RETENTION,
         })
         .await
         .unwrap();
     assert_eq!(stored, PutOutcome::Created);
+}
+
+/// Readings an earlier release stored under the DN-text key (`dn-sha256:`)
+/// stay readable by the certificate that wrote them, and by no look-alike:
+/// a certificate with the same DN text (other string types), which shared
+/// that key, has another serial from the same CA.
+async fn readings_under_the_text_key_stay_with_the_certificate_that_wrote_them<S: Store>(
+    h: &Harness<S>,
+) {
+    let me = device("sensor-1", "01");
+    let context: std::collections::HashMap<String, serde_json::Value> =
+        serde_json::from_value(me.clone()).unwrap();
+    let owner = Identity::from_context(&context).unwrap();
+    let legacy = owner.legacy_key();
+    assert!(legacy.as_str().starts_with("dn-sha256:"));
+    // A look-alike: the same DN text, so the same old key, but other DER
+    // names (another nameSha256) on a certificate with its own serial.
+    let mut twin = me.clone();
+    twin["nameSha256"] = "ff".repeat(32).into();
+    twin["serialNumber"] = "02".into();
+    let twin_context: std::collections::HashMap<String, serde_json::Value> =
+        serde_json::from_value(twin.clone()).unwrap();
+    let twin_identity = Identity::from_context(&twin_context).unwrap();
+    assert_eq!(twin_identity.legacy_key(), legacy, "the old key was shared");
+    // What the earlier release wrote: one reading from each.
+    let day = time::macros::datetime!(2026-11-24 00:00 UTC);
+    store_as_before(h, &owner, day + time::Duration::hours(9), 19.0).await;
+    store_as_before(h, &twin_identity, day + time::Duration::hours(8), 42.0).await;
     let r = h
         .send(post(&me, &reading("20", "2026-11-24T10:00:00Z")).rest())
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    let both = vec![
+    let mine = vec![
         (20.0, "2026-11-24T10:00:00Z".to_owned()),
         (19.0, "2026-11-24T09:00:00Z".to_owned()),
     ];
-    assert_eq!(readings(&h.send(get(&me).http_v2()).await), both);
-    // A look-alike: the same DN text, so the same old key, but other DER
-    // names: another nameSha256, and not the canonical encoding.
-    let mut twin = me.clone();
-    twin["nameSha256"] = "ff".repeat(32).into();
-    twin["nameEncoding"] = "other".into();
-    assert!(readings(&h.send(get(&twin).rest()).await).is_empty());
+    assert_eq!(readings(&h.send(get(&me).http_v2()).await), mine);
+    // Each sees only what it wrote itself.
+    assert_eq!(
+        readings(&h.send(get(&twin).rest()).await),
+        [(42.0, "2026-11-24T08:00:00Z".to_owned())]
+    );
     let r = h.send(whoami(&twin).rest()).await;
     assert_ne!(
         r.body["identityKey"],
@@ -235,7 +256,31 @@ async fn readings_under_the_text_key_stay_with_their_canonical_owner_only<S: Sto
         .send(post(&me, &reading("19", "2026-11-24T09:00:00Z")).rest())
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    assert_eq!(readings(&h.send(get(&me).rest()).await), both);
+    assert_eq!(readings(&h.send(get(&me).rest()).await), mine);
+}
+
+/// More of other writers' readings under a legacy key than one page holds
+/// do not hide the holder's own (a DynamoDB filter runs after the page limit).
+async fn a_holders_legacy_readings_are_found_behind_many_of_other_writers<S: Store>(
+    h: &Harness<S>,
+) {
+    let me = device("sensor-1", "01");
+    let context: std::collections::HashMap<String, serde_json::Value> =
+        serde_json::from_value(me.clone()).unwrap();
+    let owner = Identity::from_context(&context).unwrap();
+    let mut other = owner.clone();
+    other.serial_number = "02".into();
+    let base = time::macros::datetime!(2026-11-24 00:00 UTC);
+    store_as_before(h, &owner, base, 1.0).await;
+    // Newer ones by another certificate: more than one filtered DynamoDB
+    // page reads (100).
+    for m in 1..=105 {
+        store_as_before(h, &other, base + time::Duration::minutes(m), 2.0).await;
+    }
+    assert_eq!(
+        readings(&h.send(get(&me).rest()).await),
+        [(1.0, "2026-11-24T00:00:00Z".to_owned())]
+    );
 }
 
 fn whoami(context: &serde_json::Value) -> mtls_tests::events::ProxyEvent {
@@ -275,5 +320,6 @@ on_both_stores!(
     temperatures_round_trip_exactly,
     an_identity_with_no_readings_gets_an_empty_list,
     an_invalid_body_stores_nothing,
-    readings_under_the_text_key_stay_with_their_canonical_owner_only,
+    readings_under_the_text_key_stay_with_the_certificate_that_wrote_them,
+    a_holders_legacy_readings_are_found_behind_many_of_other_writers,
 );

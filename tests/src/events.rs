@@ -93,7 +93,6 @@ pub fn allow_context(subject_dn: &str, issuer_dn: &str, serial: &str) -> Value {
             .bytes()
             .map(|b| format!("{b:02x}"))
             .collect::<String>(),
-        "nameEncoding": "canonical",
     })
 }
 

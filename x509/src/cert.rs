@@ -123,6 +123,13 @@ impl<'a> ClientCert<'a> {
             Some(_) => {}
         }
         for (what, name) in [("subject", x509.subject()), ("issuer", x509.issuer())] {
+            // The name's bytes are its identity (`name::holder_sha256`), so
+            // they must be the whole Name: x509-parser stops at the last RDN
+            // it can read and would leave trailing octets inside the
+            // SEQUENCE out of `as_raw()`.
+            if !crate::name::is_whole_element(name.as_raw()) {
+                return bad(format!("the {what} name has octets after its last RDN"));
+            }
             if name.iter_attributes().nth(MAX_NAME_ATTRIBUTES).is_some() {
                 return bad(format!(
                     "the {what} name has more than {MAX_NAME_ATTRIBUTES} attributes"

@@ -26,8 +26,6 @@ pub mod keys {
     pub const ISSUER: &str = "issuer";
     /// SHA-256 over the issuer's and the subject's DER names, lowercase hex.
     pub const NAME_SHA256: &str = "nameSha256";
-    /// `canonical` when both names are the one DER their text maps to, else `other`.
-    pub const NAME_ENCODING: &str = "nameEncoding";
     /// The deny reason code.
     pub const REASON: &str = "reason";
 }
@@ -56,10 +54,6 @@ pub struct AuthorizerContext {
     /// look-alike names (same text, other string types) never share.
     #[serde(default)]
     pub name_sha256: String,
-    /// `canonical` when both names are the canonical encoding of their text
-    /// (`mtls_x509::name::NameEncoding`), else `other`.
-    #[serde(default)]
-    pub name_encoding: String,
     /// The deny reason code; absent on an Allow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -79,7 +73,6 @@ impl AuthorizerContext {
         put(keys::FINGERPRINT_SHA256, &self.fingerprint_sha256);
         put(keys::ISSUER, &self.issuer);
         put(keys::NAME_SHA256, &self.name_sha256);
-        put(keys::NAME_ENCODING, &self.name_encoding);
         if let Some(reason) = &self.reason {
             put(keys::REASON, reason);
         }
@@ -97,7 +90,6 @@ impl AuthorizerContext {
             keys::FINGERPRINT_SHA256,
             keys::ISSUER,
             keys::NAME_SHA256,
-            keys::NAME_ENCODING,
             keys::REASON,
         ];
         let object: Map<String, Value> = map
@@ -119,7 +111,6 @@ impl AuthorizerContext {
             &self.fingerprint_sha256,
             &self.issuer,
             &self.name_sha256,
-            &self.name_encoding,
         ]
         .iter()
         .all(|v| !v.is_empty())
@@ -138,7 +129,6 @@ mod tests {
             fingerprint_sha256: "ab".repeat(32),
             issuer: "devices".into(),
             name_sha256: "cd".repeat(32),
-            name_encoding: "canonical".into(),
             reason: None,
         }
     }

@@ -9,7 +9,7 @@ use crate::cert::{CertificateRole, ClientAuthUsage, ClientCert, pem_to_der};
 use crate::config::{AttributeMatch, Config, EkuPolicy, IssuerRule, Revocation, SubjectRule};
 use crate::crl::{Coverage, VerifiedCrl};
 use crate::error::{Error, bounded};
-use crate::name::{Name, NameEncoding, attribute_values};
+use crate::name::{Name, attribute_values};
 use crate::signed::KeyId;
 use crate::time::UnixTime;
 use crate::truststore::{IssuerSignature, TrustStore};
@@ -92,9 +92,6 @@ pub struct Identity {
     /// certificates share it exactly when both names are the same bytes, so
     /// look-alike names (same text, other string types) never share it.
     pub name_sha256: String,
-    /// Whether both names are the canonical encoding of their text (see
-    /// [`NameEncoding`]): only then does the text identify them.
-    pub name_encoding: NameEncoding,
     /// The matched issuer entry's name, once matched.
     pub issuer: Option<String>,
 }
@@ -102,17 +99,12 @@ pub struct Identity {
 impl Identity {
     fn of(cert: &ClientCert<'_>) -> Self {
         let (issuer, subject) = (cert.issuer(), cert.subject());
-        let name_encoding = match (issuer.encoding(), subject.encoding()) {
-            (NameEncoding::Canonical, NameEncoding::Canonical) => NameEncoding::Canonical,
-            _ => NameEncoding::Other,
-        };
         Self {
             subject_dn: cert.subject_dn(),
             issuer_dn: cert.issuer_dn(),
             serial_number: cert.serial().to_hex(),
             fingerprint_sha256: cert.fingerprint_hex(),
             name_sha256: crate::serial::hex_lower(&crate::name::holder_sha256(&issuer, &subject)),
-            name_encoding,
             issuer: None,
         }
     }

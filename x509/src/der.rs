@@ -1,7 +1,6 @@
 //! A small, strict DER reader for the unsigned envelope of certificates and
 //! CRLs, and for walking a CRL's revoked entries without building a parsed
-//! structure per entry; and the one writer, for re-encoding a name
-//! canonically.
+//! structure per entry.
 //!
 //! x509-parser reads the outer structure leniently (it accepts a wrong tag on
 //! the outer SEQUENCE, the signatureAlgorithm or the BIT STRING, and ignores
@@ -203,23 +202,6 @@ fn long_length(first: u8, after: &[u8]) -> Result<Option<usize>, &'static str> {
         return Err("long-form length for a short value");
     }
     Ok(Some(len))
-}
-
-/// Appends a DER TLV with a minimal definite length (X.690 §10.1): the one
-/// writer beside the readers, for re-encoding a value canonically.
-pub(crate) fn write_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
-    out.push(tag);
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let significant = bytes.get(skip..).unwrap_or_default();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-    out.extend_from_slice(content);
 }
 
 #[cfg(test)]

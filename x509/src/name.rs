@@ -5,7 +5,6 @@ use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
-use crate::der::write_tlv;
 use crate::error::{Error, Result};
 
 /// Short names we print and accept, with their OIDs (RFC 4514 §3 and common use).
@@ -57,10 +56,11 @@ const SHORT_NAMES_DER: &[(&str, &[u8])] = &[
 pub struct Name<'a>(X509Name<'a>);
 
 impl<'a> Name<'a> {
-    /// Parses a DER `Name`, with nothing after it.
+    /// Parses a DER `Name`, with nothing after it (nor after its last RDN).
     pub fn from_der(der: &'a [u8]) -> Result<Self> {
         match X509Name::from_der(der) {
-            Ok(([], name)) => Ok(Self(name)),
+            Ok(([], name)) if is_whole_element(name.as_raw()) => Ok(Self(name)),
+            Ok(([], _)) => Err(Error::MalformedName("octets after the last RDN".into())),
             Ok(_) => Err(Error::MalformedName("trailing data after the name".into())),
             Err(e) => Err(Error::MalformedName(e.to_string())),
         }
@@ -86,16 +86,12 @@ impl<'a> Name<'a> {
     pub(crate) fn x509(&self) -> &X509Name<'a> {
         &self.0
     }
+}
 
-    /// How the name is encoded, against the one encoding its text form
-    /// ([`Name`]'s `Display`) determines: see [`NameEncoding`].
-    #[must_use]
-    pub fn encoding(&self) -> NameEncoding {
-        match canonical_der(&self.0) {
-            Some(der) if der == self.as_der() => NameEncoding::Canonical,
-            _ => NameEncoding::Other,
-        }
-    }
+/// Whether `raw` is exactly one DER element: its header's length covers the
+/// rest of it, no more and no less.
+pub(crate) fn is_whole_element(raw: &[u8]) -> bool {
+    matches!(crate::der::header(raw), Ok(Some(h)) if h.total() == raw.len())
 }
 
 /// The DER-exact identity of a certificate's holder: SHA-256 over the
@@ -107,95 +103,6 @@ impl<'a> Name<'a> {
 #[must_use]
 pub fn holder_sha256(issuer: &Name<'_>, subject: &Name<'_>) -> [u8; 32] {
     crate::signed::sha256_of_parts(&[issuer.as_der(), subject.as_der()])
-}
-
-/// Whether a name's DER is the *canonical* encoding of its text: the one DER
-/// that the RFC 4514 text form (which drops string types) maps back to.
-///
-/// The canonical encoding is strict DER (minimal lengths, RFC 5280 §4.1.2.4's
-/// `SET OF` sorted), attribute types as the minimal encoding of their OID,
-/// and each value in the string type most CAs write (OpenSSL's default
-/// `utf8only` mask, Bouncy Castle's `BCStyle`, mbedTLS): PrintableString for
-/// countryName, serialNumber and dnQualifier, IA5String for emailAddress and
-/// domainComponent, UTF8String for everything else (RFC 5280 §4.1.2.4 asks
-/// for UTF8String in DirectoryString).
-///
-/// Two names with the same text differ in DER only in what the text does not
-/// show (string types, length forms, OID forms). Since the text lists every
-/// RDN in order with its attribute types and escaped values (an injective
-/// form), the canonical DER is a function of the text, so **at most one
-/// encoding of a text is canonical**: a look-alike of a canonical name (a
-/// BMPString or PrintableString where it has UTF8String) is never canonical
-/// too. Anything stored under a key made from the text alone can therefore
-/// be handed to the canonical holder of that text and to no one else.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum NameEncoding {
-    /// Some other encoding of the same text (or a value the text form cannot
-    /// carry exactly): the text does not identify this DER.
-    #[default]
-    Other,
-    /// The one canonical encoding of the name's text.
-    Canonical,
-}
-
-impl NameEncoding {
-    /// The context value: `canonical` or `other`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Canonical => "canonical",
-            Self::Other => "other",
-        }
-    }
-}
-
-/// The attributes X.520 and PKCS #9 define as PrintableString or IA5String;
-/// every other value is canonical as UTF8String.
-fn canonical_string_tag(oid: &[u8]) -> Tag {
-    const PRINTABLE: [&[u8]; 3] = [
-        &[0x55, 0x04, 0x06], // countryName
-        &[0x55, 0x04, 0x05], // serialNumber
-        &[0x55, 0x04, 0x2e], // dnQualifier
-    ];
-    const IA5: [&[u8]; 2] = [
-        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01], // emailAddress
-        &[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19], // domainComponent
-    ];
-    if PRINTABLE.contains(&oid) {
-        Tag::PrintableString
-    } else if IA5.contains(&oid) {
-        Tag::Ia5String
-    } else {
-        Tag::Utf8String
-    }
-}
-
-/// The canonical DER (see [`NameEncoding`]) of the name's text components:
-/// each attribute's OID as its dotted text re-encoded minimally, each value as
-/// its decoded text in the canonical string type. `None` when a value does not
-/// decode to text (the text form then shows raw bytes, not a string).
-fn canonical_der(name: &X509Name<'_>) -> Option<Vec<u8>> {
-    let mut rdns = Vec::new();
-    for rdn in name.iter() {
-        let mut atvs: Vec<Vec<u8>> = Vec::new();
-        for atv in rdn.iter() {
-            let oid = oid_der(&atv.attr_type().to_id_string())?;
-            let value = decode_value(atv)?;
-            let tag = canonical_string_tag(&oid);
-            let mut inner = Vec::new();
-            write_tlv(&mut inner, 0x06, &oid);
-            write_tlv(&mut inner, u8::try_from(tag.0).ok()?, value.as_bytes());
-            let mut seq = Vec::new();
-            write_tlv(&mut seq, 0x30, &inner);
-            atvs.push(seq);
-        }
-        // DER sorts a SET OF by its elements' encodings (X.690 §11.6).
-        atvs.sort();
-        write_tlv(&mut rdns, 0x31, &atvs.concat());
-    }
-    let mut out = Vec::new();
-    write_tlv(&mut out, 0x30, &rdns);
-    Some(out)
 }
 
 impl fmt::Display for Name<'_> {
@@ -463,7 +370,6 @@ mod tests {
     const HOLDER_PINNED: &str = "a42ae910228ceaea967362d0fbd468f5b070f5390d6712e41d8b549e5f53ab11";
 
     const CN: &[u8] = &[0x55, 0x04, 0x03];
-    const C: &[u8] = &[0x55, 0x04, 0x06];
     const O: &[u8] = &[0x55, 0x04, 0x0a];
 
     /// A Name of one RDN per (type, string tag, value).
@@ -485,94 +391,41 @@ mod tests {
     }
 
     #[test]
-    fn a_utf8_string_name_is_its_texts_canonical_encoding() {
-        assert_eq!(
-            Name::from_der(CN_A_COMMA_B).unwrap().encoding(),
-            NameEncoding::Canonical
-        );
-        let der = name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x0c, b"good")]);
-        assert_eq!(
-            Name::from_der(&der).unwrap().encoding(),
-            NameEncoding::Canonical
-        );
-    }
-
-    #[test]
-    fn look_alike_string_types_print_alike_but_only_one_is_canonical() {
-        let utf8 = name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x0c, b"good")]);
-        let printable = name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x13, b"good")]);
+    fn look_alike_names_print_alike_but_are_distinct_holders() {
+        let issuer = name(&[(O, 0x0c, b"Temperature Testers")]);
+        let issuer = Name::from_der(&issuer).unwrap();
         let bmp_cn = bmp("good");
-        let bmp = name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x1e, &bmp_cn)]);
-        let t61 = name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x14, b"good")]);
-        let mut canonical = 0;
-        for der in [&utf8, &printable, &bmp, &t61] {
-            let n = Name::from_der(der).unwrap();
-            assert_eq!(n.to_string(), "O=Temperature Testers,CN=good");
-            if n.encoding() == NameEncoding::Canonical {
-                canonical += 1;
-                assert_eq!(der, &utf8);
-            }
-        }
-        assert_eq!(canonical, 1, "exactly one encoding of a text is canonical");
-    }
-
-    #[test]
-    fn country_is_canonical_as_printable_string_and_not_as_utf8() {
-        let printable = name(&[(C, 0x13, b"US"), (CN, 0x0c, b"d")]);
-        let utf8 = name(&[(C, 0x0c, b"US"), (CN, 0x0c, b"d")]);
-        assert_eq!(
-            Name::from_der(&printable).unwrap().encoding(),
-            NameEncoding::Canonical
-        );
-        assert_eq!(
-            Name::from_der(&utf8).unwrap().encoding(),
-            NameEncoding::Other
-        );
-    }
-
-    #[test]
-    fn a_name_in_long_form_lengths_or_an_unsorted_set_is_not_canonical() {
-        // CN=good with the value's length in long form (0x81 0x04): BER, not DER.
-        let long = [
-            0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x81, 0x04,
-            b'g', b'o',
+        let spellings = [
+            name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x0c, b"good")]),
+            name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x13, b"good")]),
+            name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x1e, &bmp_cn)]),
+            name(&[(O, 0x0c, b"Temperature Testers"), (CN, 0x14, b"good")]),
+            name(&[(O, 0x13, b"Temperature Testers"), (CN, 0x0c, b"good")]),
         ];
-        let long_ok = [&long[..], b"od"].concat();
-        let mut fixed = long_ok.clone();
-        // Lengths of the three enclosing TLVs grow by one.
-        fixed[1] = 0x10;
-        fixed[3] = 0x0e;
-        fixed[5] = 0x0c;
-        if let Ok(n) = Name::from_der(&fixed) {
-            assert_eq!(n.encoding(), NameEncoding::Other);
+        let mut holders = std::collections::BTreeSet::new();
+        for der in &spellings {
+            let subject = Name::from_der(der).unwrap();
+            assert_eq!(subject.to_string(), "O=Temperature Testers,CN=good");
+            holders.insert(holder_sha256(&issuer, &subject));
         }
-        // One RDN holding O and CN, CN first: DER sorts a SET OF by encoding.
-        let cn = tlv(0x30, &[tlv(0x06, CN), tlv(0x0c, b"b")].concat());
-        let o = tlv(0x30, &[tlv(0x06, O), tlv(0x0c, b"a")].concat());
-        let sorted = tlv(0x30, &tlv(0x31, &[cn.clone(), o.clone()].concat()));
-        let unsorted = tlv(0x30, &tlv(0x31, &[o, cn].concat()));
-        assert_eq!(
-            Name::from_der(&sorted).unwrap().encoding(),
-            NameEncoding::Canonical
-        );
-        if let Ok(n) = Name::from_der(&unsorted) {
-            assert_eq!(n.encoding(), NameEncoding::Other);
-        }
+        assert_eq!(holders.len(), spellings.len(), "one text, five holders");
     }
 
     #[test]
-    fn a_value_that_is_not_text_is_never_canonical() {
-        // An INTEGER where a string belongs: the text shows `#hex`.
-        let der = name(&[(CN, 0x02, &[0x01])]);
-        let n = Name::from_der(&der).unwrap();
-        assert!(n.to_string().starts_with("CN=#"), "{n}");
-        assert_eq!(n.encoding(), NameEncoding::Other);
-        // A UTF8String that is not UTF-8.
-        let der = name(&[(CN, 0x0c, &[0xff, 0xfe])]);
-        assert_eq!(
-            Name::from_der(&der).unwrap().encoding(),
-            NameEncoding::Other
+    fn a_name_with_octets_after_its_last_rdn_is_malformed() {
+        // SEQUENCE { SET { CN=dev-1 } } followed, inside the SEQUENCE, by an
+        // empty SET: x509-parser reads the first RDN and stops.
+        let rdn = tlv(
+            0x31,
+            &tlv(0x30, &[tlv(0x06, CN), tlv(0x0c, b"dev-1")].concat()),
         );
+        let padded = tlv(0x30, &[rdn.clone(), vec![0x31, 0x00]].concat());
+        assert!(matches!(
+            Name::from_der(&padded),
+            Err(Error::MalformedName(_))
+        ));
+        assert!(is_whole_element(&tlv(0x30, &rdn)));
+        assert!(!is_whole_element(&padded[..padded.len() - 2]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{NewReading, PutOutcome, Store, outcome_against};
+use super::{MAX_FILTERED_PAGES, NewReading, PutOutcome, Store, Writer, outcome_against};
 use crate::error::{Error, Result};
 use crate::identity::IdentityKey;
 use crate::reading::{Reading, ReadingTime};
@@ -26,6 +26,12 @@ pub const PARTITION_KEY: &str = "identityKey";
 pub const SORT_KEY: &str = "readingTime";
 /// TTL attribute.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
+/// The serial of the certificate that wrote the reading.
+pub const SERIAL_ATTRIBUTE: &str = "serialNumber";
+
+/// Items a filtered `Query` page reads before its filter: with
+/// [`MAX_FILTERED_PAGES`], at most 1,000 items for one legacy read.
+const FILTERED_PAGE_ITEMS: i32 = 100;
 
 /// Readings in a DynamoDB table.
 #[derive(Clone, Debug)]
@@ -111,7 +117,7 @@ impl Store for DynamoStore {
             .item("temperature", number(new.reading.temperature))
             .item("subjectDn", s(&new.identity.subject_dn))
             .item("issuerDn", s(&new.identity.issuer_dn))
-            .item("serialNumber", s(&new.identity.serial_number))
+            .item(SERIAL_ATTRIBUTE, s(&new.identity.serial_number))
             .item(
                 "receivedAt",
                 s(&ReadingTime::from_instant(new.received_at).sort_key()),
@@ -141,21 +147,48 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn latest(&self, key: &IdentityKey, limit: usize) -> Result<Vec<Reading>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_values(":pk", AttributeValue::S(key.as_str().to_owned()))
-            // Newest first; a device reads its own write at once.
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| self.fail("Query", e))?;
-        out.items().iter().map(reading_of).collect()
+    async fn latest(
+        &self,
+        key: &IdentityKey,
+        writer: Writer<'_>,
+        limit: usize,
+    ) -> Result<Vec<Reading>> {
+        let mut readings = Vec::new();
+        let mut start = None;
+        // A filter runs after the page's limit, so a filtered read may need
+        // several pages; at most MAX_FILTERED_PAGES of them.
+        for _ in 0..MAX_FILTERED_PAGES {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(":pk", AttributeValue::S(key.as_str().to_owned()))
+                // Newest first; a device reads its own write at once.
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(match writer {
+                    Writer::Any => i32::try_from(limit).unwrap_or(i32::MAX),
+                    Writer::Certificate(_) => FILTERED_PAGE_ITEMS,
+                })
+                .set_exclusive_start_key(start.take());
+            if let Writer::Certificate(serial) = writer {
+                query = query
+                    .filter_expression("#serial = :serial")
+                    .expression_attribute_names("#serial", SERIAL_ATTRIBUTE)
+                    .expression_attribute_values(":serial", AttributeValue::S(serial.to_owned()));
+            }
+            let out = query.send().await.map_err(|e| self.fail("Query", e))?;
+            for item in out.items() {
+                readings.push(reading_of(item)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if readings.len() >= limit || start.is_none() {
+                break;
+            }
+        }
+        readings.truncate(limit);
+        Ok(readings)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::{NewReading, PutOutcome, Store, outcome_against};
+use super::{NewReading, PutOutcome, Store, Writer, outcome_against};
 use crate::error::{Error, Result};
 use crate::identity::IdentityKey;
 use crate::reading::{Reading, ReadingTime};
@@ -151,16 +151,27 @@ impl Store for LocalStore {
         .await
     }
 
-    async fn latest(&self, key: &IdentityKey, limit: usize) -> Result<Vec<Reading>> {
+    async fn latest(
+        &self,
+        key: &IdentityKey,
+        writer: Writer<'_>,
+        limit: usize,
+    ) -> Result<Vec<Reading>> {
         let key = key.as_str().to_owned();
+        let serial = match writer {
+            Writer::Any => None,
+            Writer::Certificate(serial) => Some(serial.to_owned()),
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows: Vec<(f64, String)> = self
             .with_conn(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT temperature, reading_time FROM readings
-                     WHERE identity_key = ?1 ORDER BY reading_time DESC LIMIT ?2",
+                     WHERE identity_key = ?1 AND (?2 IS NULL OR serial_number = ?2)
+                     ORDER BY reading_time DESC LIMIT ?3",
                 )?;
-                let rows = stmt.query_map(params![key, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let rows =
+                    stmt.query_map(params![key, serial, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 rows.collect()
             })
             .await?;

@@ -51,13 +51,31 @@ pub trait Store: Send + Sync {
     /// Stores a reading once (see [`PutOutcome`]).
     fn put(&self, new: NewReading<'_>) -> impl Future<Output = Result<PutOutcome>> + Send;
 
-    /// The latest `limit` readings of one identity, newest first.
+    /// The latest `limit` readings of one identity written by `writer`,
+    /// newest first.
     fn latest(
         &self,
         key: &IdentityKey,
+        writer: Writer<'_>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Reading>>> + Send;
 }
+
+/// Whose readings under a key to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writer<'a> {
+    /// Every reading under the key: the key names one identity.
+    Any,
+    /// Only those the certificate with this serial (lowercase hex) wrote:
+    /// for a key that several identities may have shared (the legacy DN-text
+    /// key). Under one issuer a serial names one certificate (RFC 5280
+    /// §4.1.2.2), so this is the holder's own writing and no one else's.
+    Certificate(&'a str),
+}
+
+/// The most pages one filtered read walks (a DynamoDB `Query` applies its
+/// limit before its filter): bounded work whatever a legacy key holds.
+pub const MAX_FILTERED_PAGES: usize = 10;
 
 /// Compares a stored reading with a new one for [`PutOutcome`].
 fn outcome_against(stored: f64, new: f64) -> PutOutcome {
@@ -87,10 +105,15 @@ impl Store for AnyStore {
         }
     }
 
-    async fn latest(&self, key: &IdentityKey, limit: usize) -> Result<Vec<Reading>> {
+    async fn latest(
+        &self,
+        key: &IdentityKey,
+        writer: Writer<'_>,
+        limit: usize,
+    ) -> Result<Vec<Reading>> {
         match self {
-            Self::Dynamo(s) => s.latest(key, limit).await,
-            Self::Local(s) => s.latest(key, limit).await,
+            Self::Dynamo(s) => s.latest(key, writer, limit).await,
+            Self::Local(s) => s.latest(key, writer, limit).await,
         }
     }
 }

@@ -197,7 +197,6 @@ pub(super) fn context_of(decision: &Decision) -> Map<String, Value> {
         fingerprint_sha256: id.fingerprint_sha256.clone(),
         issuer: id.issuer.clone().unwrap_or_default(),
         name_sha256: id.name_sha256.clone(),
-        name_encoding: id.name_encoding.as_str().to_owned(),
         reason: decision.reason().map(|r| r.as_str().to_owned()),
     }
     .to_map()

@@ -37,42 +37,60 @@ pub fn identity_headers() -> &'static [(String, String)] {
 
 /// What the gateway does with a client header that an HTTP stack would read
 /// as an identity header: a *look-alike*, whose name, lower-cased and with
-/// `_` read as `-`, is one (`x_client_cert_subject`, `X_Client_Cert_Subject`,
-/// `x-client_cert-subject`). CGI, WSGI (Django's `request.META`, Werkzeug),
-/// PHP and others give it the variable of the real header, so passed through
+/// every character other than a letter or digit read as `-`, is one
+/// (`x_client_cert_subject`, `X_Client_Cert_Subject`, `x.client.cert.subject`).
+/// CGI, WSGI (Django's `request.META`, Werkzeug) and PHP give `_` the
+/// variable of `-`, and PHP gives `.` and space the same one, so passed through
 /// it would prefix or replace the verified identity. Envoy's
 /// `headers_with_underscores_action` is the same choice; nginx drops headers
-/// with underscores by default.
+/// with underscores (and, with `ignore_invalid_headers`, other characters) by
+/// default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LookAlikeHeaders {
-    /// Drop them and log each, as the deployed stacks neutralise them (an
-    /// HTTP API removes them; a REST API overwrites them with the verified value).
+    /// Drop them and log each, as the deployed stacks neutralise the `_`
+    /// spellings (an HTTP API removes them; a REST API overwrites them with
+    /// the verified value).
     #[default]
     Drop,
     /// Refuse the request with 400 before the authorizer runs, and log it.
     Reject,
 }
 
+/// `name` lower-cased, with every character other than an ASCII letter or
+/// digit read as `-`: the names a permissive stack cannot tell apart.
+fn folded(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// The identity header that `name` is a look-alike of: not its exact
-/// spelling (in any case), but the same once `_` is read as `-`.
+/// spelling (in any case), but the same once folded.
 #[must_use]
 pub fn look_alike_of(name: &str) -> Option<&'static str> {
-    if !name.contains('_') {
-        return None;
-    }
-    let folded = name.to_ascii_lowercase().replace('_', "-");
+    let exact = name.to_ascii_lowercase();
+    let folded = folded(name);
     identity_headers()
         .iter()
-        .find(|(h, _)| *h == folded)
+        .find(|(h, _)| *h == folded && *h != exact)
         .map(|(h, _)| h.as_str())
 }
 
 /// Whether `name` is an identity header in any spelling a backend could
 /// read as one: the exact name in any case, or a look-alike.
 fn is_identity_spelling(name: &str) -> bool {
-    let folded = name.to_ascii_lowercase().replace('_', "-");
+    let folded = folded(name);
     identity_headers().iter().any(|(h, _)| *h == folded)
 }
+
+/// API Gateway's integration timeout (REST; an HTTP API allows 30 s).
+pub const INTEGRATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(29);
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy sets itself.
 const NOT_FORWARDED: [&str; 10] = [
@@ -185,7 +203,12 @@ impl HttpBackend {
     /// Sends the request to the backend and maps its answer (502 when it
     /// cannot be reached, as API Gateway answers).
     pub async fn forward(&self, req: &Request, context: &Map<String, Value>) -> Answer {
-        match self.send(req, context).await {
+        // All of it, connection, head and body, within API Gateway's 29 s
+        // integration timeout; the body at most its 10 MB payload.
+        let sent = tokio::time::timeout(INTEGRATION_TIMEOUT, self.send(req, context))
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {INTEGRATION_TIMEOUT:?}")));
+        match sent {
             Ok(answer) => answer,
             Err(e) => {
                 tracing::error!(event = "integration_failed", backend = %self.authority, error = %e);
@@ -202,7 +225,7 @@ impl HttpBackend {
         req: &Request,
         context: &Map<String, Value>,
     ) -> std::result::Result<Answer, String> {
-        use http_body_util::{BodyExt, Full};
+        use http_body_util::{BodyExt, Full, Limited};
         let stream = tokio::net::TcpStream::connect(&self.authority)
             .await
             .map_err(|e| e.to_string())?;
@@ -226,13 +249,10 @@ impl HttpBackend {
         let request = builder
             .body(Full::new(hyper::body::Bytes::from(req.body.clone())))
             .map_err(|e| e.to_string())?;
-        let response = tokio::time::timeout(
-            std::time::Duration::from_secs(29),
-            sender.send_request(request),
-        )
-        .await
-        .map_err(|_| "no answer within 29 s".to_owned())?
-        .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -240,11 +260,10 @@ impl HttpBackend {
             .filter(|(k, _)| !NOT_FORWARDED.contains(&k.as_str()))
             .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect();
-        let body = response
-            .into_body()
+        let body = Limited::new(response.into_body(), crate::server::MAX_BODY_BYTES)
             .collect()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("the answer's body: {e}"))?
             .to_bytes()
             .to_vec();
         Ok(Answer {
@@ -333,13 +352,16 @@ mod tests {
     }
 
     #[test]
-    fn underscore_spellings_of_identity_headers_are_look_alikes_in_any_case() {
+    fn other_separators_in_identity_header_names_are_look_alikes_in_any_case() {
         for name in [
             "x_client_cert_subject",
             "X_Client_Cert_Subject",
             "x-client_cert-subject",
             "X_CLIENT-CERT-SUBJECT",
             "x_client_cert_name_sha256",
+            "x.client.cert.subject",
+            "X~Client~Cert~Subject",
+            "x client cert subject",
         ] {
             assert!(look_alike_of(name).is_some(), "{name}");
         }
@@ -367,11 +389,11 @@ mod tests {
             ("x_client_cert_subject", "CN=admin"),
             ("X_Client_Cert_Subject", "CN=admin"),
             ("x-client_cert-subject", "CN=admin"),
+            ("x.client.cert.subject", "CN=admin"),
             ("x_client_cert_name_sha256", "00"),
             ("my_header", "kept"),
         ]);
         let out = forwarded_headers(&spoofed, &context);
-        let folded = |k: &str| k.to_ascii_lowercase().replace('_', "-");
         let subjects: Vec<&str> = out
             .iter()
             .filter(|(k, _)| folded(k) == "x-client-cert-subject")

@@ -92,8 +92,8 @@ struct Common {
     #[arg(long)]
     backend: Option<String>,
     /// With --backend: what to do with a client header spelled like an identity header with `_`
-    /// for `-` (x_client_cert_subject), which CGI, WSGI and PHP read as the real one: drop it (as
-    /// the deployed stacks neutralise it) or reject the request with 400. Either is logged.
+    /// (or `.`, or any other non-alphanumeric) for `-` (x_client_cert_subject), which CGI, WSGI
+    /// and PHP read as the real one: drop it or reject the request with 400. Either is logged.
     #[arg(long, value_enum, default_value_t = LookAlikes::Drop)]
     look_alike_headers: LookAlikes,
     /// Print a summary (decisions by reason, latency p50/p99) every this many requests; 0: never.

@@ -36,6 +36,10 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's body once its headers are
 /// in: API Gateway's own integration timeout is 29 s (REST) or 30 s (HTTP).
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one write to a client may wait for it to read: a client that
+/// stops reading an answer is disconnected then, instead of holding the
+/// answer (up to [`MAX_BODY_BYTES`]) in memory for as long as it likes.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a function may take to answer.
 pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -441,7 +445,10 @@ pub async fn serve(listener: TcpListener, tls: Reloading, gateway: Arc<Gateway>)
         };
         let acceptor = TlsAcceptor::from(tls.get());
         let gateway = Arc::clone(&gateway);
+        let mut tcp = tokio_io_timeout::TimeoutStream::new(tcp);
+        tcp.set_write_timeout(Some(WRITE_TIMEOUT));
         tokio::spawn(async move {
+            let tcp = Box::pin(tcp);
             let stream = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
                 .await
             {

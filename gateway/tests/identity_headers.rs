@@ -13,7 +13,7 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Running, client, curl_with, dev_stack};
 use mtls_tests::echo_server::EchoServer;
@@ -22,10 +22,11 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// Underscore and mixed spellings a client may send, each with a forged value.
-const SPOOFED: [&str; 5] = [
+const SPOOFED: [&str; 6] = [
     "x_client_cert_subject: CN=admin",
     "X_Client_Cert_Subject: CN=admin",
     "x-client_cert-subject: CN=admin",
+    "x.client.cert.subject: CN=admin",
     "X_CLIENT_CERT_POLICY: admins",
     "x_client_cert_name_sha256: 00",
 ];
@@ -92,7 +93,16 @@ async fn underscore_spellings_of_identity_headers_never_reach_an_echo_backend() 
         let seen = r.json();
         let headers = seen["headers"].as_object().unwrap();
         for (name, values) in headers {
-            let folded = name.to_ascii_lowercase().replace('_', "-");
+            let folded: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
             if folded.starts_with("x-client-cert-") {
                 assert_eq!(name, &folded, "{flavor}: a look-alike got through: {seen}");
                 for v in values.as_array().unwrap() {
@@ -184,50 +194,4 @@ async fn look_alike_headers_can_be_refused_with_400_before_the_backend() {
             serde_json::json!(["kept"])
         );
     }
-}
-
-/// A client that sends half a request header is disconnected after the
-/// header-read timeout, instead of holding a connection forever.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_half_sent_request_header_is_closed_after_the_timeout() {
-    let run = dev_stack(&[]).await;
-    let (cert, key) = client(&run.stack.devices, "good");
-    let mut s_client = Command::new("openssl")
-        .args([
-            "s_client",
-            "-quiet",
-            "-connect",
-            &format!("127.0.0.1:{}", run.port),
-        ])
-        .arg("-CAfile")
-        .arg(run.server_ca())
-        .arg("-cert")
-        .arg(cert)
-        .arg("-key")
-        .arg(key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdin = s_client.stdin.take().unwrap();
-    let started = Instant::now();
-    tokio::io::AsyncWriteExt::write_all(&mut stdin, b"GET /whoami HTTP/1.1\r\nHost: local")
-        .await
-        .unwrap();
-    // stdin stays open: only the server can end this connection.
-    let status = tokio::time::timeout(
-        gateway::server::HEADER_READ_TIMEOUT + Duration::from_secs(15),
-        s_client.wait(),
-    )
-    .await
-    .expect("the gateway held a half-sent request past its header timeout");
-    let held = started.elapsed();
-    assert!(status.is_ok());
-    assert!(
-        held >= gateway::server::HEADER_READ_TIMEOUT - Duration::from_secs(1),
-        "closed after {held:?}, before the timeout"
-    );
-    drop(stdin);
 }

@@ -179,6 +179,13 @@ async fn an_invalid_body_stores_nothing<S: Store>(h: &Harness<S>) {
     assert!(readings(&h.send(get(&me).rest()).await).is_empty());
 }
 
+/// The identity the api-handler reads from an authorizer context.
+fn identity_of(context: &serde_json::Value) -> Identity {
+    let map: std::collections::HashMap<String, serde_json::Value> =
+        serde_json::from_value(context.clone()).unwrap();
+    Identity::from_context(&map).unwrap()
+}
+
 /// Stores a reading as releases before DER-exact keys did: under the
 /// DN-text key.
 async fn store_as_before<S: Store>(
@@ -213,9 +220,7 @@ async fn readings_under_the_text_key_stay_with_the_certificate_that_wrote_them<S
     h: &Harness<S>,
 ) {
     let me = device("sensor-1", "01");
-    let context: std::collections::HashMap<String, serde_json::Value> =
-        serde_json::from_value(me.clone()).unwrap();
-    let owner = Identity::from_context(&context).unwrap();
+    let owner = identity_of(&me);
     let legacy = owner.legacy_key();
     assert!(legacy.as_str().starts_with("dn-sha256:"));
     // A look-alike: the same DN text, so the same old key, but other DER
@@ -223,9 +228,7 @@ async fn readings_under_the_text_key_stay_with_the_certificate_that_wrote_them<S
     let mut twin = me.clone();
     twin["nameSha256"] = "ff".repeat(32).into();
     twin["serialNumber"] = "02".into();
-    let twin_context: std::collections::HashMap<String, serde_json::Value> =
-        serde_json::from_value(twin.clone()).unwrap();
-    let twin_identity = Identity::from_context(&twin_context).unwrap();
+    let twin_identity = identity_of(&twin);
     assert_eq!(twin_identity.legacy_key(), legacy, "the old key was shared");
     // What the earlier release wrote: one reading from each.
     let day = time::macros::datetime!(2026-11-24 00:00 UTC);
@@ -265,9 +268,7 @@ async fn a_holders_legacy_readings_are_found_behind_many_of_other_writers<S: Sto
     h: &Harness<S>,
 ) {
     let me = device("sensor-1", "01");
-    let context: std::collections::HashMap<String, serde_json::Value> =
-        serde_json::from_value(me.clone()).unwrap();
-    let owner = Identity::from_context(&context).unwrap();
+    let owner = identity_of(&me);
     let mut other = owner.clone();
     other.serial_number = "02".into();
     let base = time::macros::datetime!(2026-11-24 00:00 UTC);

@@ -579,6 +579,51 @@ fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
     }
 }
 
+/// A source that serves many other validly signed sequences (a partitioned
+/// CA publishes them by the dozen) must not make a warm authorizer forget the
+/// sequence whose newest CRL revoked a device, and then accept that
+/// sequence's CRL from before the revocation.
+fn replayed_crl_after_other_sequences_is_never_installed(others: usize) {
+    let w = World::standard();
+    let t = now();
+    let (from, until) = (
+        pki::now() - Duration::hours(1),
+        pki::now() + Duration::days(30),
+    );
+    let crl = |n: u64| w.ca.crl().times(from, until).number(n);
+    let revoked = w.ca.leaf(&[0x42]).pem();
+    let a = w.start(Some(&crl(10).revoke(&[0x42]).der()), t);
+    assert_eq!(reason(&a.decide(Some(&revoked))), Some(DenyReason::Revoked));
+    let publish = |bytes: Vec<u8>| {
+        std::fs::write(w.dir.path().join("crl"), bytes).unwrap();
+        a.clock.advance(w.config.crl_refresh_seconds() + 1);
+        a.decide(Some(&revoked))
+    };
+    let before = crl(1).der();
+    let d = publish(before.clone());
+    assert_eq!(reason(&d), Some(DenyReason::Revoked), "a rollback: {d:?}");
+    for i in 0..others {
+        let uri = format!("http://crl.example/partition-{i}.crl");
+        let d = publish(crl(1).partition(&[&uri]).der());
+        assert!(!d.is_allow(), "sequence {i}: {d:?}");
+    }
+    let d = publish(before);
+    assert!(
+        !d.is_allow(),
+        "the CRL from before the revocation came back after {others} other sequences: {d:?}"
+    );
+}
+
+#[test]
+fn replayed_crl_after_16_other_sequences_is_never_installed() {
+    replayed_crl_after_other_sequences_is_never_installed(16);
+}
+
+#[test]
+fn replayed_crl_after_1000_other_sequences_is_never_installed() {
+    replayed_crl_after_other_sequences_is_never_installed(1000);
+}
+
 #[test]
 fn crl_past_next_update_is_used_within_grace_and_unavailable_after() {
     let w = World::standard();

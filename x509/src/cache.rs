@@ -7,10 +7,9 @@
 //! same truststore bytes, or a CRL with the same signature) is not installed
 //! again.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-
-use lru::LruCache;
 
 use crate::crl::{CrlIdentity, CrlPosition, VerifiedCrl};
 use crate::error::Error;
@@ -213,6 +212,10 @@ impl<T: Expiring> Slot<T> {
     }
 }
 
+/// The most CRL sequences a [`RollbackGuard`] holds at once, whatever the
+/// configuration: a partitioned CA publishes dozens, key rollovers add some.
+pub const MAX_CRL_SEQUENCES: usize = 4096;
+
 /// The newest position seen of each CRL sequence ([`CrlIdentity`]: issuer,
 /// key and scope), whichever source it came from. A CRL older than that is a
 /// rollback, even from another source: an attacker (or a stale mirror) must
@@ -220,41 +223,97 @@ impl<T: Expiring> Slot<T> {
 /// Positions are never compared across identities, so one CA's CRL numbers,
 /// or one partition's, never hold back another's.
 ///
-/// Identities come only from CRLs that verified, so only the CAs in the
-/// truststore can add them. The guard still keeps at most `capacity`, least
-/// recently admitted first out: a sequence forgotten that way is checked
-/// against its slot's CRL again, and an older CRL must still be signed and
-/// within `nextUpdate` plus grace to load.
+/// **A mark is never forgotten while it matters.** It is kept until the
+/// newest CRL of its sequence is past `nextUpdate` plus grace: from then on
+/// no CRL of the sequence from before it loads either (an older CRL's
+/// `nextUpdate` comes no later), so the mark has nothing left to guard. An
+/// evicting cache would let a source that serves enough other validly signed
+/// sequences (a partitioned CA publishes them by the dozen) push a sequence
+/// out and then replay its pre-revocation CRL. When `capacity` live marks
+/// are held, a new sequence is refused instead ([`Error::CrlSequenceLimit`]):
+/// fail closed, counted as a rollback refusal.
 #[derive(Debug)]
 pub struct RollbackGuard {
-    marks: LruCache<CrlIdentity, CrlPosition>,
+    marks: HashMap<CrlIdentity, Mark>,
+    capacity: usize,
+}
+
+/// A sequence's newest position, and until when it must be kept.
+#[derive(Debug)]
+struct Mark {
+    position: CrlPosition,
+    keep_until: UnixTime,
 }
 
 impl RollbackGuard {
-    /// A guard remembering up to `capacity` sequences (allocated as they come).
+    /// A guard holding up to `capacity` live sequences (allocated as they come).
     #[must_use]
     pub fn new(capacity: NonZeroUsize) -> Self {
         Self {
-            marks: LruCache::sparse(capacity),
+            marks: HashMap::new(),
+            capacity: capacity.get(),
         }
     }
 
     /// Admits `crl` if it is not older than the newest CRL of its sequence,
-    /// and then remembers it as the newest.
-    pub fn admit(&mut self, crl: &VerifiedCrl) -> Result<(), Error> {
-        self.admit_position(crl.identity(), crl.position())
+    /// and then remembers it as the newest, until its `nextUpdate` plus
+    /// `grace_seconds`.
+    pub fn admit(
+        &mut self,
+        crl: &VerifiedCrl,
+        now: UnixTime,
+        grace_seconds: i64,
+    ) -> Result<(), Error> {
+        self.admit_position(
+            crl.identity(),
+            crl.position(),
+            crl.next_update().offset(grace_seconds),
+            now,
+        )
     }
 
     fn admit_position(
         &mut self,
         identity: CrlIdentity,
         position: CrlPosition,
+        keep_until: UnixTime,
+        now: UnixTime,
     ) -> Result<(), Error> {
-        if let Some(newest) = self.marks.get(&identity) {
-            position.check_not_older_than(newest)?;
+        if let Some(mark) = self.marks.get_mut(&identity) {
+            position.check_not_older_than(&mark.position)?;
+            mark.position = position;
+            mark.keep_until = mark.keep_until.max(keep_until);
+            return Ok(());
         }
-        self.marks.put(identity, position);
+        if self.marks.len() >= self.capacity {
+            // Only marks with nothing left to guard make room.
+            self.marks.retain(|_, m| m.keep_until >= now);
+            if self.marks.len() >= self.capacity {
+                return Err(Error::CrlSequenceLimit {
+                    limit: self.capacity,
+                });
+            }
+        }
+        self.marks.insert(
+            identity,
+            Mark {
+                position,
+                keep_until,
+            },
+        );
         Ok(())
+    }
+
+    /// How many sequences it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.marks.len()
+    }
+
+    /// Whether it holds none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
     }
 }
 
@@ -290,7 +349,7 @@ impl Slot<CrlSet> {
                 }
                 crl.position().check_not_older_than(&cached.position())?;
             }
-            guard.admit(&crl)?;
+            guard.admit(&crl, now, grace_seconds)?;
             Ok(Some(crl))
         });
         match checked {
@@ -349,22 +408,60 @@ mod tests {
         let a = CrlIdentity::for_tests(1);
         let b = CrlIdentity::for_tests(2);
         let at = |n: u8| CrlPosition::for_tests(Some(n), UnixTime(0));
-        assert!(guard.admit_position(a, at(6)).is_ok());
+        let (until, now) = (UnixTime(100), UnixTime(0));
+        assert!(guard.admit_position(a, at(6), until, now).is_ok());
         assert!(
-            guard.admit_position(b, at(200)).is_ok(),
+            guard.admit_position(b, at(200), until, now).is_ok(),
             "another sequence's number is not compared"
         );
-        assert!(guard.admit_position(a, at(7)).is_ok());
+        assert!(guard.admit_position(a, at(7), until, now).is_ok());
         assert!(matches!(
-            guard.admit_position(a, at(5)),
+            guard.admit_position(a, at(5), until, now),
             Err(Error::CrlRollback {
                 what: "CRL number",
                 ..
             })
         ));
         assert!(
-            guard.admit_position(a, at(7)).is_ok(),
+            guard.admit_position(a, at(7), until, now).is_ok(),
             "the same CRL again is fine"
         );
+    }
+
+    #[test]
+    fn a_full_guard_refuses_new_sequences_and_never_forgets_a_live_one() {
+        use crate::crl::CrlPosition;
+        let mut guard = RollbackGuard::new(NonZeroUsize::MIN.saturating_add(1));
+        let at = |n: u8| CrlPosition::for_tests(Some(n), UnixTime(0));
+        let now = UnixTime(0);
+        let revoking = CrlIdentity::for_tests(1);
+        assert!(
+            guard
+                .admit_position(revoking, at(10), UnixTime(100), now)
+                .is_ok()
+        );
+        assert!(
+            guard
+                .admit_position(CrlIdentity::for_tests(2), at(1), UnixTime(100), now)
+                .is_ok()
+        );
+        // Full: a third sequence is refused, and the first is still guarded.
+        assert_eq!(
+            guard.admit_position(CrlIdentity::for_tests(3), at(1), UnixTime(100), now),
+            Err(Error::CrlSequenceLimit { limit: 2 })
+        );
+        assert!(matches!(
+            guard.admit_position(revoking, at(1), UnixTime(100), now),
+            Err(Error::CrlRollback { .. })
+        ));
+        // Once a sequence's newest CRL is past nextUpdate + grace, its mark
+        // makes room: no CRL from before it could load any more.
+        let later = UnixTime(101);
+        assert!(
+            guard
+                .admit_position(CrlIdentity::for_tests(3), at(1), UnixTime(500), later)
+                .is_ok()
+        );
+        assert_eq!(guard.len(), 1);
     }
 }

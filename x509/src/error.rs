@@ -106,6 +106,15 @@ pub enum Error {
         offered: String,
     },
 
+    /// A CRL of a new sequence (issuer, key and scope) arrived while the
+    /// rollback guard holds as many live sequences as it may: refused, so
+    /// that no sequence it guards is ever forgotten.
+    #[error("CRL refused: {limit} CRL sequences are already guarded against rollback")]
+    CrlSequenceLimit {
+        /// The most sequences guarded at once.
+        limit: usize,
+    },
+
     /// The CRL uses a feature we do not implement, so it cannot be trusted to be complete.
     #[error("unsupported CRL: {0}")]
     CrlUnsupported(String),

@@ -25,7 +25,8 @@ use serde_json::{Map, Value};
 
 use crate::fetch::{Fetcher, Limits, Pace, Pacer, Streamed};
 use mtls_x509::cache::{
-    CrlSet, Expiring, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard, Schedule, Slot,
+    CrlSet, Expiring, MAX_CRL_SEQUENCES, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard,
+    Schedule, Slot,
 };
 use mtls_x509::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
 use mtls_x509::context::AuthorizerContext;
@@ -164,9 +165,15 @@ impl Authorizer {
         // Room for every sequence the sources can hold; the guard allocates
         // only as they come.
         let sources = issuers.iter().map(|i| i.crls.capacity()).sum::<usize>();
+        // Never fewer than MAX_CRL_SEQUENCES: the guard forgets no live
+        // sequence, so a full one refuses new sequences (fail closed).
         let rollback = RollbackGuard::new(
-            NonZeroUsize::new(sources.saturating_mul(MAX_SEQUENCES_PER_SOURCE).max(16))
-                .unwrap_or(NonZeroUsize::MIN),
+            NonZeroUsize::new(
+                sources
+                    .saturating_mul(MAX_SEQUENCES_PER_SOURCE)
+                    .max(MAX_CRL_SEQUENCES),
+            )
+            .unwrap_or(NonZeroUsize::MIN),
         );
         let config = Arc::new(config);
         let fetcher = Arc::new(fetcher);

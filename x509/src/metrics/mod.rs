@@ -239,7 +239,8 @@ pub enum Cause {
     Signature,
     /// The CRL is another issuer's, or does not cover what it was fetched for.
     Scope,
-    /// Older than a CRL already seen (CRL number or `thisUpdate`).
+    /// Older than a CRL already seen (CRL number or `thisUpdate`), or a new
+    /// sequence while the rollback guard is full.
     Rollback,
     /// Past `nextUpdate` + grace, `thisUpdate` in the future, or no `nextUpdate`.
     Expired,
@@ -286,7 +287,7 @@ impl Cause {
             | Error::CrlIssuerUnknown { .. }
             | Error::Truststore(_) => Self::Signature,
             Error::CrlIssuerMismatch { .. } => Self::Scope,
-            Error::CrlRollback { .. } => Self::Rollback,
+            Error::CrlRollback { .. } | Error::CrlSequenceLimit { .. } => Self::Rollback,
             Error::CrlExpired { .. }
             | Error::CrlNotYetValid { .. }
             | Error::CrlMissingNextUpdate => Self::Expired,

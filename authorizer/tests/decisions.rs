@@ -624,6 +624,49 @@ fn replayed_crl_after_1000_other_sequences_is_never_installed() {
     replayed_crl_after_other_sequences_is_never_installed(1000);
 }
 
+/// An issuingDistributionPoint whose distributionPoint is named relative to
+/// the CRL issuer (NIST PKITS Invalid distributionPoint Tests 8 and 9) makes
+/// the CRL a partition, which never covers a certificate without a matching
+/// distribution point. It once read as absent, so the partition passed for a
+/// complete CRL and its certificates were allowed.
+#[test]
+fn a_crl_partitioned_by_a_relative_name_never_passes_for_a_complete_crl() {
+    use mtls_tests::pki::{raw_extension, tlv};
+    const IDP: &[u8] = &[0x55, 0x1d, 0x1c];
+    let w = World::standard();
+    let t = now();
+    // IssuingDistributionPoint { distributionPoint [0] { nameRelativeToCRLIssuer
+    // [1] { CN=CRL1 of distributionPoint2 CA } } }
+    let cn = tlv(
+        0x30,
+        &[
+            tlv(0x06, &[0x55, 0x04, 0x03]),
+            tlv(0x0c, b"CRL1 of distributionPoint2 CA"),
+        ]
+        .concat(),
+    );
+    let relative = tlv(0x30, &tlv(0xa0, &tlv(0xa1, &cn)));
+    // The same shape as a fullName with a directoryName [4] (PKITS Test8's CDP).
+    let dir_name = tlv(0x30, &tlv(0x31, &cn));
+    let full_dir = tlv(0x30, &tlv(0xa0, &tlv(0xa0, &tlv(0xa4, &dir_name))));
+    let device = w.ca.leaf(&[0x01]).pem();
+    for (what, idp) in [("relative name", relative), ("directoryName", full_dir)] {
+        let crl =
+            w.ca.crl()
+                .der_with_extra_extensions(&[raw_extension(IDP, true, &idp)]);
+        assert!(
+            w.verify(&crl, t).is_err(),
+            "{what}: a partition the authorizer cannot match must be refused, not read as complete"
+        );
+        let a = w.start(Some(&crl), t);
+        assert_eq!(
+            reason(&a.decide(Some(&device))),
+            Some(DenyReason::CrlUnavailable),
+            "{what}"
+        );
+    }
+}
+
 #[test]
 fn crl_past_next_update_is_used_within_grace_and_unavailable_after() {
     let w = World::standard();

@@ -340,3 +340,88 @@ fn openssl_sha512_ecdsa_cas_and_partitioned_crls_decide_each_partitions_certific
         assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{curve}");
     }
 }
+
+/// NIST PKITS Invalid distributionPoint Tests 8 and 9, in shape, made by
+/// `openssl ca`: a CRL whose issuingDistributionPoint names its distribution
+/// point relative to the CA (`relativename`) is a partition, never a complete
+/// CRL, so it is refused rather than covering a certificate whose
+/// distribution point (a directoryName, or none) it does not name.
+#[test]
+fn openssl_crl_partitioned_by_a_relative_name_is_refused_not_read_as_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=distributionPoint2 CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("crlnumber"), "01\n").unwrap();
+    std::fs::write(
+        d.join("ca.cnf"),
+        format!(
+            "{CA_CNF}issuingDistributionPoint = critical, @idp\n[idp]\nrelativename = rel\n\
+             [rel]\nCN = CRL1 of distributionPoint2 CA\n"
+        ),
+    )
+    .unwrap();
+    openssl_ca(d, "ca.cnf", &["-gencrl", "-out", "crl.pem"]);
+    let ec_leaf = |extensions: &'static str| LeafSpec {
+        key: &["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        digest: "-sha256",
+        extensions,
+    };
+    // Test8: a fullName directoryName distribution point; Test9: none.
+    issue(
+        d,
+        "dir-name-cdp",
+        "0x21",
+        &ec_leaf("crlDistributionPoints=dirName:cdp\n[cdp]\nCN=CRL1 of distributionPoint2 CA\n"),
+    );
+    issue(d, "no-cdp", "0x22", &ec_leaf(""));
+    let config = Config::from_json(
+        r#"{"truststore":"file:///t","issuers":[{"name":"devices","match":{"CN":"distributionPoint2 CA"},"crl":"file:///c"}]}"#,
+    )
+    .unwrap();
+    let ts = TrustStore::from_pem(&std::fs::read(d.join("ca.pem")).unwrap()).unwrap();
+    let now = UnixTime::now();
+    let policy = CrlTimePolicy {
+        clock_skew_seconds: 60,
+        grace_seconds: 0,
+    };
+    let pem = std::fs::read(d.join("crl.pem")).unwrap();
+    let verified = VerifiedCrl::verify(&pem, &RuleIssuer(&config.issuers()[0]), &ts, now, policy);
+    assert!(
+        matches!(&verified, Err(mtls_x509::Error::CrlUnsupported(why)) if why.contains("relative")),
+        "{verified:?}"
+    );
+    let engine = Engine::new(&config, &ts);
+    for cert in ["dir-name-cdp.pem", "no-cdp.pem"] {
+        let pem = std::fs::read_to_string(d.join(cert)).unwrap();
+        let d = common::core_decide(&engine, &pem, now, std::iter::empty::<&VerifiedCrl>());
+        assert_eq!(
+            d.reason(),
+            Some(DenyReason::CrlUnavailable),
+            "{cert}: {d:?}"
+        );
+    }
+}

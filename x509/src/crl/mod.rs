@@ -347,7 +347,7 @@ fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
                 return Err(unsupported("delta CRLs; publish a complete CRL"));
             }
             (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
-                out.scope = Some(scope_of(idp)?);
+                out.scope = Some(scope_of(idp, distribution_point_form(ext.value)?)?);
                 out.idp_der = ext.value.to_vec();
             }
             (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => {
@@ -368,10 +368,57 @@ fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
     Ok(out)
 }
 
+/// Which `DistributionPointName` an issuingDistributionPoint carries, read
+/// with our own DER reader: x509-parser reads a `nameRelativeToCRLIssuer` as
+/// no distribution point at all, which would make a partition pass for a
+/// complete CRL (NIST PKITS Invalid distributionPoint Tests 8 and 9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DistributionPointForm {
+    /// No `distributionPoint`: the CRL is not scoped by one.
+    Absent,
+    /// `fullName [0] GeneralNames`.
+    FullName,
+    /// `nameRelativeToCRLIssuer [1] RelativeDistinguishedName`.
+    RelativeToIssuer,
+}
+
+/// §5.2.5: `IssuingDistributionPoint ::= SEQUENCE { distributionPoint [0]
+/// DistributionPointName OPTIONAL, … }`, where `[0]` is explicit (a CHOICE)
+/// and holds `fullName [0]` or `nameRelativeToCRLIssuer [1]`.
+fn distribution_point_form(ext_value: &[u8]) -> Result<DistributionPointForm> {
+    let bad = |m: der::Malformed| Error::CrlMalformed(m.to_string());
+    let mut outer = Reader::new(ext_value);
+    let idp = outer
+        .expect(der::SEQUENCE, "issuingDistributionPoint")
+        .map_err(bad)?;
+    let mut fields = Reader::new(idp.content);
+    let Some(point) = fields
+        .optional(der::CONTEXT_0, "issuingDistributionPoint distributionPoint")
+        .map_err(bad)?
+    else {
+        return Ok(DistributionPointForm::Absent);
+    };
+    let mut choice = Reader::new(point.content);
+    let name = choice.any().map_err(|problem| {
+        Error::CrlMalformed(format!(
+            "issuingDistributionPoint distributionPoint: {problem}"
+        ))
+    })?;
+    match name.tag {
+        0xa0 => Ok(DistributionPointForm::FullName),
+        0xa1 => Ok(DistributionPointForm::RelativeToIssuer),
+        _ => Err(Error::CrlMalformed(
+            "issuingDistributionPoint distributionPoint: not a DistributionPointName".into(),
+        )),
+    }
+}
+
 /// §5.2.5: the certificates an issuingDistributionPoint says the CRL covers.
 /// Scopes that cannot cover a client certificate completely are refused:
 /// indirect CRLs, CA-only or attribute-only CRLs, and reason partitions.
-fn scope_of(idp: &IssuingDistributionPoint<'_>) -> Result<CrlScope> {
+/// `form` is what our own reader found (see [`DistributionPointForm`]); where
+/// x509-parser disagrees, the CRL is refused.
+fn scope_of(idp: &IssuingDistributionPoint<'_>, form: DistributionPointForm) -> Result<CrlScope> {
     if idp.indirect_crl {
         return Err(unsupported("indirect CRLs"));
     }
@@ -383,12 +430,13 @@ fn scope_of(idp: &IssuingDistributionPoint<'_>) -> Result<CrlScope> {
     }
     // onlyContainsUserCerts narrows the scope to end-entity certificates,
     // the only kind the authorizer accepts, so it changes nothing here.
-    match &idp.distribution_point {
-        None => Ok(CrlScope::Complete),
-        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => Err(unsupported(
+    match (form, &idp.distribution_point) {
+        (DistributionPointForm::Absent, None) => Ok(CrlScope::Complete),
+        (DistributionPointForm::RelativeToIssuer, _)
+        | (_, Some(DistributionPointName::NameRelativeToCRLIssuer(_))) => Err(unsupported(
             "a distribution point named relative to the CRL issuer",
         )),
-        Some(DistributionPointName::FullName(names)) => {
+        (DistributionPointForm::FullName, Some(DistributionPointName::FullName(names))) => {
             let uris: Vec<String> = names
                 .iter()
                 .filter_map(|n| match n {
@@ -406,6 +454,10 @@ fn scope_of(idp: &IssuingDistributionPoint<'_>) -> Result<CrlScope> {
             }
             Ok(CrlScope::DistributionPoint(uris))
         }
+        // Our reader and x509-parser disagree: trust neither reading.
+        (DistributionPointForm::Absent | DistributionPointForm::FullName, _) => Err(
+            Error::CrlMalformed("issuingDistributionPoint distributionPoint: read two ways".into()),
+        ),
     }
 }
 

@@ -667,6 +667,79 @@ fn a_crl_partitioned_by_a_relative_name_never_passes_for_a_complete_crl() {
     }
 }
 
+/// issuingDistributionPoints a strict DER reading refuses (or scopes), each
+/// on a CRL the CA really signed: fields out of order, repeated or unknown, a
+/// BOOLEAN TRUE written `01`, a primitive `[0]`, a malformed onlySomeReasons.
+/// x509-parser drops a field it cannot read and every field after it, so each
+/// of these once passed for a complete CRL and allowed a device that the CRL
+/// does not cover. A device whose CRL this is not must never be allowed.
+#[test]
+fn hostile_issuing_distribution_points_never_pass_for_a_complete_crl() {
+    use mtls_tests::pki::{raw_extension, tlv};
+    const IDP: &[u8] = &[0x55, 0x1d, 0x1c];
+    let w = World::standard();
+    let t = now();
+    let uri_a = tlv(0x86, b"http://crl.example/A.crl");
+    let point_a = tlv(0xa0, &tlv(0xa0, &uri_a));
+    let cases: [(&str, Vec<u8>); 9] = [
+        (
+            "fields out of order",
+            [tlv(0x81, &[0xff]), point_a.clone()].concat(),
+        ),
+        (
+            "an unknown field first",
+            [tlv(0x86, &[]), point_a.clone()].concat(),
+        ),
+        ("a primitive [0]", tlv(0x80, &tlv(0xa0, &uri_a))),
+        ("onlyContainsCACerts as 01", tlv(0x82, &[0x01])),
+        (
+            "a repeated field before onlyContainsCACerts",
+            [tlv(0x81, &[0xff]), tlv(0x81, &[0xff]), tlv(0x82, &[0xff])].concat(),
+        ),
+        (
+            "a constructed onlySomeReasons",
+            tlv(0xa3, &tlv(0x03, &[0x07, 0x80])),
+        ),
+        ("an empty onlySomeReasons", tlv(0x83, &[])),
+        (
+            "onlyContainsAttributeCerts behind a repeated field",
+            [tlv(0x84, &[]), tlv(0x84, &[]), tlv(0x85, &[0xff])].concat(),
+        ),
+        ("indirectCRL as 01", tlv(0x84, &[0x01])),
+    ];
+    let device = w.ca.leaf(&[0x42]).cdp("http://crl.example/B.crl").pem();
+    for (what, fields) in cases {
+        let crl =
+            w.ca.crl()
+                .der_with_extra_extensions(&[raw_extension(IDP, true, &tlv(0x30, &fields))]);
+        assert!(w.verify(&crl, t).is_err(), "{what}: must be refused");
+        let a = w.start(Some(&crl), t);
+        assert_eq!(
+            reason(&a.decide(Some(&device))),
+            Some(DenyReason::CrlUnavailable),
+            "{what}"
+        );
+    }
+    // In DER, onlyContainsUserCerts alone is a complete CRL for client
+    // certificates, and partition A covers only A's certificates.
+    let users = w.ca.crl().der_with_extra_extensions(&[raw_extension(
+        IDP,
+        true,
+        &tlv(0x30, &tlv(0x81, &[0xff])),
+    )]);
+    assert!(w.start(Some(&users), t).decide(Some(&device)).is_allow());
+    let partition =
+        w.ca.crl()
+            .der_with_extra_extensions(&[raw_extension(IDP, true, &tlv(0x30, &point_a))]);
+    let a = w.start(Some(&partition), t);
+    assert_eq!(
+        reason(&a.decide(Some(&device))),
+        Some(DenyReason::CrlUnavailable)
+    );
+    let in_a = w.ca.leaf(&[0x43]).cdp("http://crl.example/A.crl").pem();
+    assert!(a.decide(Some(&in_a)).is_allow());
+}
+
 #[test]
 fn crl_past_next_update_is_used_within_grace_and_unavailable_after() {
     let w = World::standard();

@@ -223,30 +223,22 @@ pub const MAX_CRL_SEQUENCES: usize = 4096;
 /// Positions are never compared across identities, so one CA's CRL numbers,
 /// or one partition's, never hold back another's.
 ///
-/// **A mark is never forgotten while it matters.** It is kept until the
-/// newest CRL of its sequence is past `nextUpdate` plus grace: from then on
-/// no CRL of the sequence from before it loads either (an older CRL's
-/// `nextUpdate` comes no later), so the mark has nothing left to guard. An
-/// evicting cache would let a source that serves enough other validly signed
+/// **A mark is never forgotten** for the life of the instance. An evicting
+/// cache would let a source that serves enough other validly signed
 /// sequences (a partitioned CA publishes them by the dozen) push a sequence
-/// out and then replay its pre-revocation CRL. When `capacity` live marks
-/// are held, a new sequence is refused instead ([`Error::CrlSequenceLimit`]):
-/// fail closed, counted as a rollback refusal.
+/// out and then replay its CRL from before a revocation; and forgetting a
+/// mark once its newest CRL expires is unsound too, since RFC 5280 does not
+/// stop an older CRL from carrying a later `nextUpdate`. When `capacity`
+/// marks are held, a new sequence is refused instead
+/// ([`Error::CrlSequenceLimit`]): fail closed, counted as a rollback refusal.
 #[derive(Debug)]
 pub struct RollbackGuard {
-    marks: HashMap<CrlIdentity, Mark>,
+    marks: HashMap<CrlIdentity, CrlPosition>,
     capacity: usize,
 }
 
-/// A sequence's newest position, and until when it must be kept.
-#[derive(Debug)]
-struct Mark {
-    position: CrlPosition,
-    keep_until: UnixTime,
-}
-
 impl RollbackGuard {
-    /// A guard holding up to `capacity` live sequences (allocated as they come).
+    /// A guard holding up to `capacity` sequences (allocated as they come).
     #[must_use]
     pub fn new(capacity: NonZeroUsize) -> Self {
         Self {
@@ -256,51 +248,27 @@ impl RollbackGuard {
     }
 
     /// Admits `crl` if it is not older than the newest CRL of its sequence,
-    /// and then remembers it as the newest, until its `nextUpdate` plus
-    /// `grace_seconds`.
-    pub fn admit(
-        &mut self,
-        crl: &VerifiedCrl,
-        now: UnixTime,
-        grace_seconds: i64,
-    ) -> Result<(), Error> {
-        self.admit_position(
-            crl.identity(),
-            crl.position(),
-            crl.next_update().offset(grace_seconds),
-            now,
-        )
+    /// and then remembers it as the newest.
+    pub fn admit(&mut self, crl: &VerifiedCrl) -> Result<(), Error> {
+        self.admit_position(crl.identity(), crl.position())
     }
 
     fn admit_position(
         &mut self,
         identity: CrlIdentity,
         position: CrlPosition,
-        keep_until: UnixTime,
-        now: UnixTime,
     ) -> Result<(), Error> {
-        if let Some(mark) = self.marks.get_mut(&identity) {
-            position.check_not_older_than(&mark.position)?;
-            mark.position = position;
-            mark.keep_until = mark.keep_until.max(keep_until);
+        if let Some(newest) = self.marks.get_mut(&identity) {
+            position.check_not_older_than(newest)?;
+            *newest = position;
             return Ok(());
         }
         if self.marks.len() >= self.capacity {
-            // Only marks with nothing left to guard make room.
-            self.marks.retain(|_, m| m.keep_until >= now);
-            if self.marks.len() >= self.capacity {
-                return Err(Error::CrlSequenceLimit {
-                    limit: self.capacity,
-                });
-            }
+            return Err(Error::CrlSequenceLimit {
+                limit: self.capacity,
+            });
         }
-        self.marks.insert(
-            identity,
-            Mark {
-                position,
-                keep_until,
-            },
-        );
+        self.marks.insert(identity, position);
         Ok(())
     }
 
@@ -349,7 +317,7 @@ impl Slot<CrlSet> {
                 }
                 crl.position().check_not_older_than(&cached.position())?;
             }
-            guard.admit(&crl, now, grace_seconds)?;
+            guard.admit(&crl)?;
             Ok(Some(crl))
         });
         match checked {
@@ -408,60 +376,47 @@ mod tests {
         let a = CrlIdentity::for_tests(1);
         let b = CrlIdentity::for_tests(2);
         let at = |n: u8| CrlPosition::for_tests(Some(n), UnixTime(0));
-        let (until, now) = (UnixTime(100), UnixTime(0));
-        assert!(guard.admit_position(a, at(6), until, now).is_ok());
+        assert!(guard.admit_position(a, at(6)).is_ok());
         assert!(
-            guard.admit_position(b, at(200), until, now).is_ok(),
+            guard.admit_position(b, at(200)).is_ok(),
             "another sequence's number is not compared"
         );
-        assert!(guard.admit_position(a, at(7), until, now).is_ok());
+        assert!(guard.admit_position(a, at(7)).is_ok());
         assert!(matches!(
-            guard.admit_position(a, at(5), until, now),
+            guard.admit_position(a, at(5)),
             Err(Error::CrlRollback {
                 what: "CRL number",
                 ..
             })
         ));
         assert!(
-            guard.admit_position(a, at(7), until, now).is_ok(),
+            guard.admit_position(a, at(7)).is_ok(),
             "the same CRL again is fine"
         );
     }
 
     #[test]
-    fn a_full_guard_refuses_new_sequences_and_never_forgets_a_live_one() {
+    fn a_full_guard_refuses_new_sequences_and_never_forgets_one() {
         use crate::crl::CrlPosition;
         let mut guard = RollbackGuard::new(NonZeroUsize::MIN.saturating_add(1));
         let at = |n: u8| CrlPosition::for_tests(Some(n), UnixTime(0));
-        let now = UnixTime(0);
         let revoking = CrlIdentity::for_tests(1);
+        assert!(guard.admit_position(revoking, at(10)).is_ok());
         assert!(
             guard
-                .admit_position(revoking, at(10), UnixTime(100), now)
-                .is_ok()
-        );
-        assert!(
-            guard
-                .admit_position(CrlIdentity::for_tests(2), at(1), UnixTime(100), now)
+                .admit_position(CrlIdentity::for_tests(2), at(1))
                 .is_ok()
         );
         // Full: a third sequence is refused, and the first is still guarded.
         assert_eq!(
-            guard.admit_position(CrlIdentity::for_tests(3), at(1), UnixTime(100), now),
+            guard.admit_position(CrlIdentity::for_tests(3), at(1)),
             Err(Error::CrlSequenceLimit { limit: 2 })
         );
         assert!(matches!(
-            guard.admit_position(revoking, at(1), UnixTime(100), now),
+            guard.admit_position(revoking, at(1)),
             Err(Error::CrlRollback { .. })
         ));
-        // Once a sequence's newest CRL is past nextUpdate + grace, its mark
-        // makes room: no CRL from before it could load any more.
-        let later = UnixTime(101);
-        assert!(
-            guard
-                .admit_position(CrlIdentity::for_tests(3), at(1), UnixTime(500), later)
-                .is_ok()
-        );
-        assert_eq!(guard.len(), 1);
+        assert!(guard.admit_position(revoking, at(11)).is_ok());
+        assert_eq!(guard.len(), 2);
     }
 }

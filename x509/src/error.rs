@@ -107,8 +107,8 @@ pub enum Error {
     },
 
     /// A CRL of a new sequence (issuer, key and scope) arrived while the
-    /// rollback guard holds as many live sequences as it may: refused, so
-    /// that no sequence it guards is ever forgotten.
+    /// rollback guard holds as many sequences as it may: refused, so that no
+    /// sequence it guards is ever forgotten.
     #[error("CRL refused: {limit} CRL sequences are already guarded against rollback")]
     CrlSequenceLimit {
         /// The most sequences guarded at once.

@@ -347,7 +347,7 @@ fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
                 return Err(unsupported("delta CRLs; publish a complete CRL"));
             }
             (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
-                out.scope = Some(scope_of(idp, distribution_point_form(ext.value)?)?);
+                out.scope = Some(scope_of(idp, read_idp(ext.value)?)?);
                 out.idp_der = ext.value.to_vec();
             }
             (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => {
@@ -368,10 +368,7 @@ fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
     Ok(out)
 }
 
-/// Which `DistributionPointName` an issuingDistributionPoint carries, read
-/// with our own DER reader: x509-parser reads a `nameRelativeToCRLIssuer` as
-/// no distribution point at all, which would make a partition pass for a
-/// complete CRL (NIST PKITS Invalid distributionPoint Tests 8 and 9).
+/// Which `DistributionPointName` an issuingDistributionPoint carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DistributionPointForm {
     /// No `distributionPoint`: the CRL is not scoped by one.
@@ -382,61 +379,139 @@ enum DistributionPointForm {
     RelativeToIssuer,
 }
 
+/// An issuingDistributionPoint as our own strict DER reader reads it. The
+/// scope is taken from this reading, not from x509-parser's: x509-parser
+/// drops a field it cannot parse and every field after it, so a
+/// `nameRelativeToCRLIssuer` (NIST PKITS Invalid distributionPoint Tests 8
+/// and 9), fields out of order, or a BOOLEAN TRUE encoded as `01` once made a
+/// partition, a CA-only CRL or a reason partition pass for a complete CRL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct IdpReading {
+    distribution_point: DistributionPointForm,
+    only_user_certs: bool,
+    only_ca_certs: bool,
+    only_some_reasons: bool,
+    indirect_crl: bool,
+    only_attribute_certs: bool,
+}
+
 /// §5.2.5: `IssuingDistributionPoint ::= SEQUENCE { distributionPoint [0]
-/// DistributionPointName OPTIONAL, … }`, where `[0]` is explicit (a CHOICE)
-/// and holds `fullName [0]` or `nameRelativeToCRLIssuer [1]`.
-fn distribution_point_form(ext_value: &[u8]) -> Result<DistributionPointForm> {
-    let bad = |m: der::Malformed| Error::CrlMalformed(m.to_string());
+/// DistributionPointName OPTIONAL, onlyContainsUserCerts [1] BOOLEAN DEFAULT
+/// FALSE, onlyContainsCACerts [2] …, onlySomeReasons [3] ReasonFlags
+/// OPTIONAL, indirectCRL [4] …, onlyContainsAttributeCerts [5] … }`, read
+/// strictly as DER (X.690 §11): fields in that order, each at most once, a
+/// BOOLEAN only as `ff` (a DEFAULT FALSE is never encoded), `[0]` explicit
+/// (a CHOICE) holding exactly one non-empty `fullName [0]` or
+/// `nameRelativeToCRLIssuer [1]`, and nothing unknown or left over.
+fn read_idp(ext_value: &[u8]) -> Result<IdpReading> {
+    let bad = |problem: &str| Error::CrlMalformed(format!("issuingDistributionPoint: {problem}"));
     let mut outer = Reader::new(ext_value);
     let idp = outer
         .expect(der::SEQUENCE, "issuingDistributionPoint")
-        .map_err(bad)?;
-    let mut fields = Reader::new(idp.content);
-    let Some(point) = fields
-        .optional(der::CONTEXT_0, "issuingDistributionPoint distributionPoint")
-        .map_err(bad)?
-    else {
-        return Ok(DistributionPointForm::Absent);
-    };
-    let mut choice = Reader::new(point.content);
-    let name = choice.any().map_err(|problem| {
-        Error::CrlMalformed(format!(
-            "issuingDistributionPoint distributionPoint: {problem}"
-        ))
-    })?;
-    match name.tag {
-        0xa0 => Ok(DistributionPointForm::FullName),
-        0xa1 => Ok(DistributionPointForm::RelativeToIssuer),
-        _ => Err(Error::CrlMalformed(
-            "issuingDistributionPoint distributionPoint: not a DistributionPointName".into(),
-        )),
+        .map_err(|m| Error::CrlMalformed(m.to_string()))?;
+    if !outer.is_empty() {
+        return Err(bad("data after the SEQUENCE"));
     }
+    let mut reading = IdpReading {
+        distribution_point: DistributionPointForm::Absent,
+        only_user_certs: false,
+        only_ca_certs: false,
+        only_some_reasons: false,
+        indirect_crl: false,
+        only_attribute_certs: false,
+    };
+    let mut fields = Reader::new(idp.content);
+    // Fields are ordered by their context tag numbers, [0] to [5].
+    let mut last_number: Option<u8> = None;
+    while !fields.is_empty() {
+        let field = fields.any().map_err(bad)?;
+        let number = field.tag & 0x1f;
+        if last_number.is_some_and(|last| number <= last) {
+            return Err(bad("fields out of order or repeated"));
+        }
+        last_number = Some(number);
+        let flag = || match field.content {
+            [0xff] => Ok(true),
+            _ => Err(bad("a BOOLEAN that is not DER TRUE")),
+        };
+        match field.tag {
+            0xa0 => {
+                let mut choice = Reader::new(field.content);
+                let name = choice.any().map_err(bad)?;
+                if !choice.is_empty() {
+                    return Err(bad("data after the DistributionPointName"));
+                }
+                reading.distribution_point = match (name.tag, name.content.is_empty()) {
+                    (_, true) => return Err(bad("an empty DistributionPointName")),
+                    (0xa0, false) => DistributionPointForm::FullName,
+                    (0xa1, false) => DistributionPointForm::RelativeToIssuer,
+                    _ => return Err(bad("not a DistributionPointName")),
+                };
+            }
+            0x81 => reading.only_user_certs = flag()?,
+            0x82 => reading.only_ca_certs = flag()?,
+            0x83 => {
+                if field.content.is_empty() {
+                    return Err(bad("an empty onlySomeReasons"));
+                }
+                reading.only_some_reasons = true;
+            }
+            0x84 => reading.indirect_crl = flag()?,
+            0x85 => reading.only_attribute_certs = flag()?,
+            _ => return Err(bad("an unknown field")),
+        }
+    }
+    Ok(reading)
 }
 
 /// §5.2.5: the certificates an issuingDistributionPoint says the CRL covers.
 /// Scopes that cannot cover a client certificate completely are refused:
 /// indirect CRLs, CA-only or attribute-only CRLs, and reason partitions.
-/// `form` is what our own reader found (see [`DistributionPointForm`]); where
-/// x509-parser disagrees, the CRL is refused.
-fn scope_of(idp: &IssuingDistributionPoint<'_>, form: DistributionPointForm) -> Result<CrlScope> {
-    if idp.indirect_crl {
+/// Every decision is taken from `ours` (see [`IdpReading`]); x509-parser's
+/// reading supplies only the fullName URIs, and where it disagrees with ours
+/// on any field the CRL is refused.
+fn scope_of(idp: &IssuingDistributionPoint<'_>, ours: IdpReading) -> Result<CrlScope> {
+    if ours.indirect_crl {
         return Err(unsupported("indirect CRLs"));
     }
-    if idp.only_contains_ca_certs || idp.only_contains_attribute_certs {
+    if ours.only_ca_certs || ours.only_attribute_certs {
         return Err(unsupported("a CRL scoped to CA or attribute certificates"));
     }
-    if idp.only_some_reasons.is_some() {
+    if ours.only_some_reasons {
         return Err(unsupported("a CRL partitioned by reason (onlySomeReasons)"));
+    }
+    if ours.distribution_point == DistributionPointForm::RelativeToIssuer {
+        return Err(unsupported(
+            "a distribution point named relative to the CRL issuer",
+        ));
+    }
+    let theirs = IdpReading {
+        distribution_point: match &idp.distribution_point {
+            None => DistributionPointForm::Absent,
+            Some(DistributionPointName::FullName(_)) => DistributionPointForm::FullName,
+            Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+                DistributionPointForm::RelativeToIssuer
+            }
+        },
+        only_user_certs: idp.only_contains_user_certs,
+        only_ca_certs: idp.only_contains_ca_certs,
+        only_some_reasons: idp.only_some_reasons.is_some(),
+        indirect_crl: idp.indirect_crl,
+        only_attribute_certs: idp.only_contains_attribute_certs,
+    };
+    if theirs != ours {
+        return Err(Error::CrlMalformed(
+            "issuingDistributionPoint: read two ways".into(),
+        ));
     }
     // onlyContainsUserCerts narrows the scope to end-entity certificates,
     // the only kind the authorizer accepts, so it changes nothing here.
-    match (form, &idp.distribution_point) {
-        (DistributionPointForm::Absent, None) => Ok(CrlScope::Complete),
-        (DistributionPointForm::RelativeToIssuer, _)
-        | (_, Some(DistributionPointName::NameRelativeToCRLIssuer(_))) => Err(unsupported(
+    match &idp.distribution_point {
+        None => Ok(CrlScope::Complete),
+        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => Err(unsupported(
             "a distribution point named relative to the CRL issuer",
         )),
-        (DistributionPointForm::FullName, Some(DistributionPointName::FullName(names))) => {
+        Some(DistributionPointName::FullName(names)) => {
             let uris: Vec<String> = names
                 .iter()
                 .filter_map(|n| match n {
@@ -454,10 +529,6 @@ fn scope_of(idp: &IssuingDistributionPoint<'_>, form: DistributionPointForm) -> 
             }
             Ok(CrlScope::DistributionPoint(uris))
         }
-        // Our reader and x509-parser disagree: trust neither reading.
-        (DistributionPointForm::Absent | DistributionPointForm::FullName, _) => Err(
-            Error::CrlMalformed("issuingDistributionPoint distributionPoint: read two ways".into()),
-        ),
     }
 }
 

@@ -41,6 +41,30 @@ fn openssl_ca(dir: &Path, cnf: &str, args: &[&str]) {
     openssl(dir, &all);
 }
 
+/// A self-signed CA, `ca.pem` and `ca.key` in `dir`, made by `openssl req`:
+/// `key` is `-newkey`'s arguments, `digest` its signature's digest.
+fn self_signed_ca(dir: &Path, key: &[&str], digest: &str, subject: &str) {
+    let mut args = vec!["req", "-x509", "-newkey"];
+    args.extend_from_slice(key);
+    args.extend_from_slice(&[
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "30",
+        digest,
+        "-subj",
+        subject,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &args);
+}
+
 const CA_CNF: &str = "\
 [ca]
 default_ca = devices
@@ -120,28 +144,11 @@ fn issue(dir: &Path, name: &str, serial: &str, spec: &LeafSpec<'_>) {
 fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(
+    self_signed_ca(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-sha256",
-            "-subj",
-            "/O=Temperature Testers, Inc./CN=RSA Devices CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
+        &["rsa:2048"],
+        "-sha256",
+        "/O=Temperature Testers, Inc./CN=RSA Devices CA",
     );
     std::fs::write(d.join("ca.cnf"), CA_CNF).unwrap();
     std::fs::write(d.join("index.txt"), "").unwrap();
@@ -216,30 +223,12 @@ fn rsa_ca_and_openssl_generated_crl_revoke_exactly_the_listed_device() {
 fn sha512_partitioned_pki(d: &Path, curve: &str) {
     let p1 = "http://crl.example.test/crl/p1.crl";
     let p2 = "http://crl.example.test/crl/p2.crl";
-    openssl(
+    let curve_param = format!("ec_paramgen_curve:{curve}");
+    self_signed_ca(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            &format!("ec_paramgen_curve:{curve}"),
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-sha512",
-            "-subj",
-            "/O=Temperature Testers, Inc./CN=SHA-512 Partitioned CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
+        &["ec", "-pkeyopt", &curve_param],
+        "-sha512",
+        "/O=Temperature Testers, Inc./CN=SHA-512 Partitioned CA",
     );
     for (partition, uri) in [("p1", p1), ("p2", p2)] {
         std::fs::write(
@@ -350,29 +339,11 @@ fn openssl_sha512_ecdsa_cas_and_partitioned_crls_decide_each_partitions_certific
 fn openssl_crl_partitioned_by_a_relative_name_is_refused_not_read_as_complete() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(
+    self_signed_ca(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=distributionPoint2 CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
+        &["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "-sha256",
+        "/CN=distributionPoint2 CA",
     );
     std::fs::write(d.join("index.txt"), "").unwrap();
     std::fs::write(d.join("crlnumber"), "01\n").unwrap();

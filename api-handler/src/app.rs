@@ -207,32 +207,22 @@ impl<S: Store> App<S> {
     }
 
     async fn get_temps(&self, identity: &Identity) -> Answer {
-        let readings = match self
-            .store
-            .latest(&identity.key(), Writer::Any, LATEST_LIMIT)
-            .await
-        {
-            Ok(readings) => readings,
-            Err(e) => return internal(&e),
-        };
-        // Readings this certificate stored under the text-based key of earlier
-        // releases (Identity::legacy_key): its own, never a look-alike's.
-        let readings = match self
-            .store
-            .latest(
-                &identity.legacy_key(),
-                identity.legacy_writer(),
-                LATEST_LIMIT,
-            )
-            .await
-        {
-            Ok(older) => merge_latest(readings, older),
-            Err(e) => return internal(&e),
-        };
-        Answer::ok(
-            200,
-            json!({"readings": readings.iter().map(|r| r.to_json()).collect::<Vec<_>>()}),
-        )
+        let (key, legacy) = (identity.key(), identity.legacy_key());
+        // Both reads at once: the current key's, and what this certificate
+        // stored under the text-based key of earlier releases
+        // (Identity::legacy_key): its own, never a look-alike's.
+        let (current, older) = tokio::join!(
+            self.store.latest(&key, Writer::Any, LATEST_LIMIT),
+            self.store
+                .latest(&legacy, identity.legacy_writer(), LATEST_LIMIT),
+        );
+        match (current, older) {
+            (Ok(current), Ok(older)) => Answer::ok(
+                200,
+                json!({"readings": merge_latest(current, older).iter().map(|r| r.to_json()).collect::<Vec<_>>()}),
+            ),
+            (Err(e), _) | (_, Err(e)) => internal(&e),
+        }
     }
 }
 

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use mtls_x509::context::{AuthorizerContext, keys};
+use serde_json::{Value, json};
 
 use crate::store::Writer;
-use serde_json::{Value, json};
 
 /// The client identity the authorizer established. Every field is required:
 /// a context lacking one did not come from our authorizer's Allow.

@@ -45,7 +45,7 @@ pub fn identity_headers() -> &'static [(String, String)] {
 /// `headers_with_underscores_action` is the same choice; nginx drops headers
 /// with underscores (and, with `ignore_invalid_headers`, other characters) by
 /// default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LookAlikeHeaders {
     /// Drop them and log each, as the deployed stacks neutralise the `_`
     /// spellings (an HTTP API removes them; a REST API overwrites them with

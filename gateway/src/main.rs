@@ -94,17 +94,11 @@ struct Common {
     /// With --backend: what to do with a client header spelled like an identity header with `_`
     /// (or `.`, or any other non-alphanumeric) for `-` (x_client_cert_subject), which CGI, WSGI
     /// and PHP read as the real one: drop it or reject the request with 400. Either is logged.
-    #[arg(long, value_enum, default_value_t = LookAlikes::Drop)]
-    look_alike_headers: LookAlikes,
+    #[arg(long, value_enum, default_value_t = LookAlikeHeaders::Drop)]
+    look_alike_headers: LookAlikeHeaders,
     /// Print a summary (decisions by reason, latency p50/p99) every this many requests; 0: never.
     #[arg(long, default_value_t = gateway::summary::DEFAULT_EVERY)]
     summary_every: u64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum LookAlikes {
-    Drop,
-    Reject,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -212,12 +206,7 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         .as_deref()
         .map(gateway::backend::HttpBackend::parse)
         .transpose()?
-        .map(|b| {
-            b.with_look_alikes(match common.look_alike_headers {
-                LookAlikes::Drop => LookAlikeHeaders::Drop,
-                LookAlikes::Reject => LookAlikeHeaders::Reject,
-            })
-        });
+        .map(|b| b.with_look_alikes(common.look_alike_headers));
     let mut binaries = vec![("authorizer", &plan.authorizer)];
     if http_backend.is_none() {
         binaries.push(("api-handler", &plan.api_handler));

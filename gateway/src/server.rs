@@ -260,7 +260,7 @@ impl Gateway {
             && let Some(refused) = backend.screen(req)
         {
             log.reason = Some("look_alike_identity_header".to_owned());
-            log.note = Some("a header spelled like an identity header (`_` for `-`)");
+            log.note = Some("a header spelled like an identity header (`_` or `.` for `-`)");
             return refused;
         }
         let Some(resource) = self.api.resource(&req.method, &req.path) else {

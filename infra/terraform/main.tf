@@ -62,10 +62,15 @@ locals {
   schema_file    = coalesce(var.reading_schema_file, "${path.module}/../../api-handler/schema/temperature.json")
 
   # Every CRL URI the authorizer is given (`crl` or `crls`), and every S3
-  # prefix that `crl_from_cdp` maps certificates' distribution points to.
-  crl_uris = flatten([for i in var.issuers : concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls)])
+  # prefix that `crl_from_cdp` maps certificates' distribution points to:
+  # the issuers' CRLs and the CA CRLs (ARLs) of ca_revocation.
+  crl_sources = concat(
+    [for i in var.issuers : { crl = i.crl, crls = i.crls, crl_from_cdp = i.crl_from_cdp }],
+    [for c in var.ca_revocation : { crl = c.crl, crls = c.crls, crl_from_cdp = c.crl_from_cdp }],
+  )
+  crl_uris = flatten([for i in local.crl_sources : concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls)])
   cdp_fetch_bases = flatten([
-    for i in var.issuers : [for p in(i.crl_from_cdp == null ? [] : i.crl_from_cdp) : p.fetch if p.fetch != null]
+    for i in local.crl_sources : [for p in(i.crl_from_cdp == null ? [] : i.crl_from_cdp) : p.fetch if p.fetch != null]
   ])
 
   # CRLs in S3 that the authorizer reads: exactly these objects, and the
@@ -75,7 +80,16 @@ locals {
     [for b in local.cdp_fetch_bases : "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(b, "s3://")}*" if startswith(b, "s3://")],
   )
 
-  authorizer_config = {
+  # The operator deny list (docs/revoking.md): one object in the module's
+  # bucket, read by the authorizer and written by operators' tools only.
+  deny_list            = var.deny_list != null
+  deny_list_key        = try(var.deny_list.key, null)
+  deny_list_uri        = local.deny_list ? "s3://${aws_s3_bucket.truststore.id}/${local.deny_list_key}" : null
+  deny_list_object_arn = local.deny_list ? "${aws_s3_bucket.truststore.arn}/${local.deny_list_key}" : null
+
+  # Keys left null (no deny list, no CA revocation) are left out: the
+  # authorizer's configuration is strict, and null is not a value it takes.
+  authorizer_config = { for k, v in {
     truststore = local.truststore_uri
     issuers = [
       for i in var.issuers : merge(
@@ -96,7 +110,22 @@ locals {
     # cache it must cover the stage, not the one method that was called.
     # (REST only: HTTP APIs get a simple {"isAuthorized"} response.)
     policy_resource = var.authorizer_result_ttl_seconds > 0 ? "stage" : "method"
-  }
+    # The deny list and CA revocation (docs/revoking.md).
+    deny_list                 = local.deny_list_uri
+    deny_list_refresh_seconds = try(var.deny_list.refresh_seconds, null)
+    deny_list_max_age_seconds = try(var.deny_list.max_age_seconds, null)
+    ca_revocation = length(var.ca_revocation) == 0 ? null : [
+      for c in var.ca_revocation : merge(
+        { name = c.name, match = c.match },
+        c.crl == null ? {} : { crl = c.crl },
+        c.crls == null ? {} : { crl = c.crls },
+        c.crl_from_cdp == null ? {} : { crl_from_cdp = [
+          for p in c.crl_from_cdp : p.fetch == null ? { prefix = p.prefix } : { prefix = p.prefix, fetch = p.fetch }
+        ] },
+      )
+    ]
+    ca_revocation_required = var.ca_revocation_required
+  } : k => v if v != null }
 
   routes = {
     "GET /temps"  = { path = "temps", method = "GET" }
@@ -213,6 +242,29 @@ resource "aws_s3_object" "truststore" {
   depends_on = [aws_s3_bucket_versioning.truststore]
 }
 
+# The deny list starts empty. After that it belongs to the operators: `truststore
+# deny` and `truststore revoke` rewrite it (each write raises `sequence`), so
+# Terraform must never put its own copy back. ignore_changes on the content
+# does that: a later apply neither reverts an edit nor reports drift, and the
+# object is only replaced if its key changes. (A data source or no resource
+# at all would leave a new deployment without a list, and the authorizer
+# denies every request, deny_list_unavailable, until one exists.)
+resource "aws_s3_object" "deny_list" {
+  count = local.deny_list && try(var.deny_list.create, false) ? 1 : 0
+
+  bucket       = aws_s3_bucket.truststore.id
+  key          = local.deny_list_key
+  content      = jsonencode({ version = 1, sequence = 0, entries = [] })
+  content_type = "application/json"
+  tags         = var.tags
+
+  lifecycle {
+    ignore_changes = [content, content_type, source_hash, etag, tags, tags_all, metadata]
+  }
+
+  depends_on = [aws_s3_bucket_versioning.truststore]
+}
+
 ################################################################################
 # Readings table
 ################################################################################
@@ -305,6 +357,19 @@ data "aws_iam_policy_document" "authorizer" {
     resources = ["${aws_cloudwatch_log_group.authorizer.arn}:*"]
   }
 
+  # The deny list: GetObject on its key and nothing else. A refresh is a
+  # conditional GetObject (If-None-Match), which needs no other action. Without
+  # s3:ListBucket a missing object reads as 403, not 404: a fetch failure
+  # either way, and no listing of the bucket.
+  dynamic "statement" {
+    for_each = local.deny_list ? [local.deny_list_object_arn] : []
+    content {
+      sid       = "ReadDenyList"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
+    }
+  }
+
   dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
     content {
@@ -392,7 +457,14 @@ resource "aws_lambda_function" "authorizer" {
   }
 
   tags       = var.tags
-  depends_on = [aws_iam_role_policy.authorizer]
+  depends_on = [aws_iam_role_policy.authorizer, aws_s3_object.deny_list]
+
+  lifecycle {
+    precondition {
+      condition     = try(var.deny_list.key, null) != var.truststore_key
+      error_message = "deny_list.key must differ from truststore_key."
+    }
+  }
 }
 
 resource "aws_lambda_function" "api_handler" {

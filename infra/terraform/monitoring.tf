@@ -123,6 +123,51 @@ resource "aws_cloudwatch_metric_alarm" "crl_unavailable" {
   tags                = var.tags
 }
 
+resource "aws_cloudwatch_metric_alarm" "deny_list_stale" {
+  count = local.deny_list ? 1 : 0
+
+  alarm_name          = "${var.name}-deny-list-stale"
+  alarm_description   = "The deny list in use was last confirmed current more than ${var.alarm_deny_list_stale_seconds} s ago: its refreshes are failing (deny_list_metrics lines, cause fetch or too_large) or being refused (parse, rollback). Revocations written since then are not enforced yet, and ${try(var.deny_list.max_age_seconds, 0)} s after the last good fetch every request is denied deny_list_unavailable. ${local.runbook}"
+  namespace           = local.metrics_namespace
+  metric_name         = "DenyListAgeSeconds"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = var.alarm_deny_list_stale_seconds
+  comparison_operator = "GreaterThanThreshold"
+  # Points come with refreshes, which come with traffic: a quiet period keeps the state.
+  treat_missing_data = "missing"
+  alarm_actions      = var.alarm_actions
+  ok_actions         = var.alarm_actions
+  tags               = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.alarm_deny_list_stale_seconds < try(var.deny_list.max_age_seconds, 0)
+      error_message = "alarm_deny_list_stale_seconds must be below deny_list.max_age_seconds, or the alarm fires only once every request is already denied."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "deny_list_unavailable" {
+  count = local.deny_list ? 1 : 0
+
+  alarm_name          = "${var.name}-deny-list-unavailable"
+  alarm_description   = "Requests are denied deny_list_unavailable: the deny list could not be loaded at cold start, or it is older than deny_list max_age_seconds. Every device is locked out now; check the object exists, the authorizer may read it, and the deny_list_metrics lines' cause. ${local.runbook}"
+  namespace           = local.metrics_namespace
+  metric_name         = "Decisions"
+  dimensions          = { reason = "deny_list_unavailable" }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "authorizer_slow" {
   alarm_name          = "${var.name}-authorizer-slow"
   alarm_description   = "The authorizer's p99 duration has been above ${var.alarm_authorizer_p99_ms} ms for 15 minutes: requests are waiting for CRL loads (no usable CRL), or the function needs more memory (CPU). Compare DecisionLatency and CrlLoadMs. ${local.runbook}"
@@ -244,13 +289,36 @@ locals {
   ]
 }
 
+locals {
+  # With a deny list: its age and size, and its failed and refused refreshes.
+  deny_list_widgets = [
+    {
+      title   = "Deny list age (max, s) and entries (right)"
+      stacked = false
+      metrics = [
+        [local.ns, "DenyListAgeSeconds", { stat = "Maximum", label = "age (s)" }],
+        [local.ns, "DenyListEntries", { stat = "Maximum", label = "entries", yAxis = "right" }],
+      ]
+    },
+    {
+      title   = "Deny list refresh failures and rejections, by cause"
+      stacked = true
+      metrics = [
+        [{ expression = "SEARCH('{\"${local.ns}\",cause} MetricName=\"DenyListRefreshFailures\"', 'Sum', 300)", id = "dlfailures", label = "" }],
+        [{ expression = "SEARCH('{\"${local.ns}\",cause} MetricName=\"DenyListRejected\"', 'Sum', 300)", id = "dlrejected", label = "" }],
+      ]
+    },
+  ]
+  all_dashboard_widgets = concat(local.dashboard_widgets, [for w in local.deny_list_widgets : w if local.deny_list])
+}
+
 resource "aws_cloudwatch_dashboard" "this" {
   count = var.create_dashboard ? 1 : 0
 
   dashboard_name = "${var.name}-mtls"
   dashboard_body = jsonencode({
     widgets = concat(
-      [for i, w in local.dashboard_widgets : {
+      [for i, w in local.all_dashboard_widgets : {
         type   = "metric"
         x      = (i % 2) * 12
         y      = floor(i / 2) * 6
@@ -268,7 +336,7 @@ resource "aws_cloudwatch_dashboard" "this" {
       [{
         type   = "log"
         x      = 0
-        y      = ceil(length(local.dashboard_widgets) / 2) * 6
+        y      = ceil(length(local.all_dashboard_widgets) / 2) * 6
         width  = 24
         height = 6
         properties = {

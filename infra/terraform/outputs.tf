@@ -82,3 +82,13 @@ output "backend_vpc_link_id" {
   description = "The VPC link to the HTTP backend, when there is one."
   value       = local.vpc_link ? one(distinct(concat([for i in aws_api_gateway_integration.backend : i.connection_id], [for i in aws_apigatewayv2_integration.backend : i.connection_id]))) : null
 }
+
+output "deny_list_uri" {
+  description = "The deny list, for `truststore deny … --list` and `truststore revoke --list` (null without deny_list)."
+  value       = local.deny_list_uri
+}
+
+output "deny_list_object_arn" {
+  description = "The deny list object: grant the operators who revoke devices s3:GetObject and s3:PutObject on exactly this ARN (and kms:Decrypt and kms:GenerateDataKey on kms_key_arn, if set). Whoever can write it can deny any device, and empty the list (null without deny_list)."
+  value       = local.deny_list_object_arn
+}

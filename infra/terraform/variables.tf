@@ -228,6 +228,99 @@ variable "crl_grace_seconds" {
   }
 }
 
+variable "deny_list" {
+  description = <<-EOT
+    The operator deny list (docs/revoking.md): a JSON object in the module's bucket that denies listed certificates, and everything below a listed CA, within seconds, without waiting for a CA's CRL. null (the default): no deny list.
+    `key`: its object key. `create`: create it as an empty list ({"version":1,"sequence":0,"entries":[]}) on the first apply; Terraform then never writes it again, since `truststore deny` and `truststore revoke` edit it. Set false if the object already exists (the first apply would otherwise replace it with an empty list), and run `terraform state rm` on it before turning `create` off for a list Terraform created (or the apply deletes it, and every request is denied deny_list_unavailable).
+    `refresh_seconds` (1 to 3600): no request is decided with a list fetched longer ago than this while S3 answers. `max_age_seconds` (1 to 604800, at least refresh_seconds): while refreshes fail, the last good list stays in use this long after its last successful fetch; then every request is denied deny_list_unavailable.
+  EOT
+  type = object({
+    key             = optional(string, "deny-list.json")
+    create          = optional(bool, true)
+    refresh_seconds = optional(number, 10)
+    max_age_seconds = optional(number, 900)
+  })
+  default = null
+
+  validation {
+    condition     = var.deny_list == null || can(regex("^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*$", try(var.deny_list.key, ""))) && length(try(var.deny_list.key, "")) <= 1024
+    error_message = "deny_list.key must be an S3 object key of at most 1024 letters, digits and !_.*'()/- that does not start with \"/\"."
+  }
+
+  validation {
+    condition     = var.deny_list == null || try(var.deny_list.refresh_seconds >= 1 && var.deny_list.refresh_seconds <= 3600 && floor(var.deny_list.refresh_seconds) == var.deny_list.refresh_seconds, false)
+    error_message = "deny_list.refresh_seconds must be a whole number from 1 to 3600."
+  }
+
+  validation {
+    condition     = var.deny_list == null || try(var.deny_list.max_age_seconds >= 1 && var.deny_list.max_age_seconds <= 604800 && floor(var.deny_list.max_age_seconds) == var.deny_list.max_age_seconds, false)
+    error_message = "deny_list.max_age_seconds must be a whole number from 1 to 604800 (a week)."
+  }
+
+  validation {
+    condition     = var.deny_list == null || try(var.deny_list.max_age_seconds >= var.deny_list.refresh_seconds, false)
+    error_message = "deny_list.max_age_seconds must be at least deny_list.refresh_seconds."
+  }
+}
+
+variable "ca_revocation" {
+  description = "CA revocation (docs/revoking.md): CAs that issue CA certificates (a root, say), and their CRLs (ARLs). Each CA certificate below a matched CA on a client's path is checked against them, verified with that CA's key from the truststore; a revoked one denies its certificates `ca_revoked`. `match` holds the CA's DN attributes, as in issuers. The CRLs take one of: `crl`, one s3:// or https:// URI; `crls`, several; `crl_from_cdp`, as in issuers. The authorizer's role may read the s3:// objects named, and the objects under each s3:// fetch base."
+  type = list(object({
+    name  = string
+    match = map(string)
+    crl   = optional(string)
+    crls  = optional(list(string))
+    crl_from_cdp = optional(list(object({
+      prefix = string
+      fetch  = optional(string)
+    })))
+  }))
+  default = []
+
+  validation {
+    condition = alltrue([for c in var.ca_revocation : length(compact([
+      c.crl == null ? "" : "crl",
+      c.crls == null ? "" : "crls",
+      c.crl_from_cdp == null ? "" : "crl_from_cdp",
+    ])) == 1])
+    error_message = "Every ca_revocation entry sets exactly one of crl, crls and crl_from_cdp."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.ca_revocation : length(c.match) > 0])
+    error_message = "Every ca_revocation entry needs at least one match attribute, such as { CN = \"Root CA\" }."
+  }
+
+  validation {
+    condition = alltrue([for u in flatten([for c in var.ca_revocation : concat(c.crl == null ? [] : [c.crl], c.crls == null ? [] : c.crls)]) :
+    can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://.+)$", u))])
+    error_message = "ca_revocation crl and crls take \"s3://bucket/key\" or \"https://…\" URIs."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.ca_revocation : c.crls == null ? true : length(c.crls) > 0 && length(c.crls) <= 64 && length(distinct(c.crls)) == length(c.crls)])
+    error_message = "ca_revocation crls lists 1 to 64 distinct URIs."
+  }
+
+  validation {
+    condition = alltrue([for p in flatten([for c in var.ca_revocation : c.crl_from_cdp == null ? [] : c.crl_from_cdp]) :
+      can(regex("^https?://[^/]+/(.*/)?$", p.prefix)) &&
+    (p.fetch == null ? true : can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?|https://.+/)$", p.fetch)))])
+    error_message = "ca_revocation crl_from_cdp prefixes are http:// or https:// URIs with a host, ending in \"/\"; a fetch base is an s3://bucket/… or https://… URI ending in \"/\"."
+  }
+
+  validation {
+    condition     = length(distinct([for c in var.ca_revocation : c.name])) == length(var.ca_revocation)
+    error_message = "ca_revocation names must be unique."
+  }
+}
+
+variable "ca_revocation_required" {
+  description = "When true, every CA on a client's path below the trust anchor must be covered by a ca_revocation CRL, else the request is denied `crl_unavailable`. false (the default): CAs that no ca_revocation entry covers are not checked."
+  type        = bool
+  default     = false
+}
+
 variable "authorizer_result_ttl_seconds" {
   description = "API Gateway's authorizer result cache TTL. 0 (the default) asks the authorizer on every request, so a revocation takes effect at the next CRL refresh. A TTL lets a cached Allow outlive a revocation by up to this many seconds."
   type        = number
@@ -418,6 +511,17 @@ variable "alarm_authorizer_p99_ms" {
   validation {
     condition     = var.alarm_authorizer_p99_ms > 0
     error_message = "alarm_authorizer_p99_ms must be positive."
+  }
+}
+
+variable "alarm_deny_list_stale_seconds" {
+  description = "With a deny list: the deny-list-stale alarm fires when the list in use was last confirmed current (a successful fetch or a 304) more than this many seconds ago, that is, when refreshes have been failing. Keep it below deny_list.max_age_seconds, when every request starts being denied, and above deny_list.refresh_seconds, or one failed refresh fires it."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.alarm_deny_list_stale_seconds >= 1
+    error_message = "alarm_deny_list_stale_seconds must be at least 1."
   }
 }
 

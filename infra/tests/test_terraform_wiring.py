@@ -268,6 +268,58 @@ class ModuleWiring(unittest.TestCase):
         # Every bucket pattern a fetch base may name has a key prefix ending in "/".
         self.assertIn("(.+/)?", json.dumps(self.vars["issuers"]["validation"]))
 
+    def test_deny_list_is_one_object_the_authorizer_only_reads_and_terraform_never_rewrites(self):
+        self.assertIsNone(val(self.vars["deny_list"]["default"]))
+        obj = resources(self.main, "aws_s3_object")["deny_list"]
+        # python-hcl2 renders `false` as False, with or without the space.
+        self.assertEqual(val(obj["count"]).replace(",False", ", false"), "${local.deny_list && try(var.deny_list.create, false) ? 1 : 0}")
+        self.assertEqual(val(obj["bucket"]), "${aws_s3_bucket.truststore.id}")
+        self.assertEqual(val(obj["key"]), "${local.deny_list_key}")
+        self.assertIn("content      = jsonencode({ version = 1, sequence = 0, entries = [] })", module_text())
+        # Operators own the content after the first apply.
+        ignored = json.dumps(val(obj["lifecycle"])["ignore_changes"])
+        self.assertIn("content", ignored)
+        # The authorizer: GetObject on exactly that object, when there is one.
+        pol = data(self.main, "aws_iam_policy_document")["authorizer"]
+        reads = [val(val(d["statement"])["content"]) for d in pol.get("dynamic", [])
+                 if val(val(d["statement"])["content"]).get("sid") in ("ReadDenyList", ["ReadDenyList"])]
+        self.assertEqual(len(reads), 1)
+        self.assertEqual(val(reads[0]["actions"]), "s3:GetObject")
+        for d in pol["dynamic"]:
+            if val(val(val(d["statement"])["content"])["sid"]) == "ReadDenyList":
+                # python-hcl2 renders the list as ['${local.deny_list_object_arn}'].
+                for_each = val(val(d["statement"])["for_each"])
+                self.assertRegex(for_each, r"^\$\{local.deny_list \? \[.*local.deny_list_object_arn.*\] : \[\]\}$")
+        locs = self.locals()
+        self.assertRegex(val(locs["deny_list_object_arn"]),
+                         r'^\$\{local.deny_list \? "\$\{aws_s3_bucket.truststore.arn\}/\$\{local.deny_list_key\}" : (null|None)\}$')
+        # The configuration keys of the feature, and null keys dropped.
+        text = module_text()
+        for line in ("deny_list                 = local.deny_list_uri",
+                     "deny_list_refresh_seconds = try(var.deny_list.refresh_seconds, null)",
+                     "deny_list_max_age_seconds = try(var.deny_list.max_age_seconds, null)",
+                     "ca_revocation_required = var.ca_revocation_required",
+                     "} : k => v if v != null }"):
+            self.assertIn(line, text)
+        outputs = {k for block in load("outputs.tf")["output"] for k in block}
+        self.assertLessEqual({"deny_list_uri", "deny_list_object_arn"}, outputs)
+        # The deny-list alarms and widgets exist only with a deny list.
+        alarms = resources(self.main, "aws_cloudwatch_metric_alarm")
+        for name in ("deny_list_stale", "deny_list_unavailable"):
+            self.assertEqual(val(alarms[name]["count"]), "${local.deny_list ? 1 : 0}", name)
+        self.assertEqual(val(alarms["deny_list_stale"]["statistic"]), "Maximum")
+
+    def test_ca_revocation_crls_are_read_like_the_issuers_crls(self):
+        self.assertEqual(val(self.vars["ca_revocation"]["default"]), [])
+        self.assertIs(val(self.vars["ca_revocation_required"]["default"]), False)
+        locs = self.locals()
+        sources = json.dumps(locs["crl_sources"])
+        self.assertIn("var.issuers", sources)
+        self.assertIn("var.ca_revocation", sources)
+        self.assertIn("local.crl_sources", json.dumps(locs["crl_uris"]))
+        self.assertIn("local.crl_sources", json.dumps(locs["cdp_fetch_bases"]))
+        self.assertIn("c.crls == null ? {} : { crl = c.crls }", module_text())
+
     def locals(self):
         out = {}
         for block in self.main["locals"]:
@@ -493,6 +545,7 @@ class ModuleWiring(unittest.TestCase):
         self.assertEqual(sorted(alarms), sorted([
             "crl_stale", "crl_refresh_failing", "truststore_expiring", "revocation_spike",
             "authorizer_slow", "crl_unavailable", "authorizer_errors", "api_5xx",
+            "deny_list_stale", "deny_list_unavailable",
         ]))
         for name, alarm in alarms.items():
             self.assertIn("${local.runbook}", val(alarm["alarm_description"]), name)
@@ -510,6 +563,7 @@ class ModuleWiring(unittest.TestCase):
             ("truststore_expiring", "${var.alarm_truststore_expiry_days * 86400}", "alarm_truststore_expiry_days", 30),
             ("revocation_spike", "${var.alarm_revoked_per_5_minutes}", "alarm_revoked_per_5_minutes", 20),
             ("authorizer_slow", "${var.alarm_authorizer_p99_ms}", "alarm_authorizer_p99_ms", 1000),
+            ("deny_list_stale", "${var.alarm_deny_list_stale_seconds}", "alarm_deny_list_stale_seconds", 120),
         ]:
             self.assertEqual(val(alarms[alarm]["threshold"]), threshold, alarm)
             self.assertEqual(val(v[var]["default"]), default, var)
@@ -538,7 +592,7 @@ class ModuleWiring(unittest.TestCase):
                 for k, value in (val(m.get("dimensions", {})) or {}).items():
                     self.assertIn(value, catalogue["dimension_values"][k], name)
         self.assertEqual(seen, {"CrlSecondsToNextUpdate", "CrlRefreshFailures", "CrlRejected",
-                                "TruststoreSecondsToFirstExpiry", "Decisions"})
+                                "TruststoreSecondsToFirstExpiry", "Decisions", "DenyListAgeSeconds"})
         text = (MODULE / "monitoring.tf").read_text()
         searched = set(re.findall(r'MetricName=\\"(\w+)\\"', text))
         direct = set(re.findall(r'\[local\.ns, "(\w+)"', text))
@@ -558,7 +612,7 @@ class ModuleWiring(unittest.TestCase):
         text = (MODULE / "monitoring.tf").read_text()
         for title in ["Decisions by reason", "Allow rate", "CRL seconds to nextUpdate", "CRL entries",
                       "CRL refresh failures", "Authorizer duration p50 / p99", "API 4xx / 5xx",
-                      "API latency", "Authorizer cold starts"]:
+                      "API latency", "Authorizer cold starts", "Deny list age", "Deny list refresh failures"]:
             self.assertRegex(text, r'title\s+=\s+"' + re.escape(title), title)
 
     def test_access_logs_carry_the_request_ids_the_decision_lines_carry(self):
@@ -570,7 +624,7 @@ class ModuleWiring(unittest.TestCase):
     def test_inputs_that_can_be_wrong_are_validated(self):
         for name in ("issuers", "authorizer_result_ttl_seconds", "certificate_arn", "domain_name",
                      "ownership_verification_certificate_arn", "crl_grace_seconds", "log_retention_days",
-                     "max_cdp_crls_per_issuer"):
+                     "max_cdp_crls_per_issuer", "deny_list", "ca_revocation", "alarm_deny_list_stale_seconds"):
             self.assertIn("validation", self.vars[name], name)
         for name, v in self.vars.items():
             self.assertIn("description", v, name)

@@ -80,6 +80,30 @@ impl Ca {
         Self { params, key, pem }
     }
 
+    /// A CA named `O=<org>, CN=<cn>` with serial `serial`, signed by this
+    /// one: an issuing CA under a root, or a level deeper.
+    pub fn subordinate(&self, org: &str, cn: &str, serial: &[u8]) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut name = DistinguishedName::new();
+        name.push(DnType::OrganizationName, org);
+        name.push(DnType::CommonName, cn);
+        params.distinguished_name = name;
+        params.serial_number = Some(SerialNumber::from_slice(serial));
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = now() - Duration::days(30);
+        params.not_after = now() + Duration::days(1825);
+        let key = KeyPair::generate().unwrap();
+        let pem = params.signed_by(&key, &self.issuer()).unwrap().pem();
+        Self { params, key, pem }
+    }
+
+    /// The DER of the CA key's SubjectPublicKeyInfo (the deny list names a
+    /// CA by its SHA-256).
+    pub fn spki_der(&self) -> Vec<u8> {
+        rcgen::PublicKeyData::subject_public_key_info(&self.key)
+    }
+
     /// The CA certificate as PEM.
     pub fn pem(&self) -> &str {
         &self.pem
@@ -350,6 +374,11 @@ impl Crl<'_> {
     /// Marks the CRL as covering only CA certificates (issuingDistributionPoint).
     pub fn ca_certs_only(mut self) -> Self {
         self.scope = Some(CrlScope::CaCertsOnly);
+        self
+    }
+    /// Scopes it to end-entity certificates (IDP onlyContainsUserCerts).
+    pub fn user_certs_only(mut self) -> Self {
+        self.scope = Some(CrlScope::UserCertsOnly);
         self
     }
     fn params(&self) -> CertificateRevocationListParams {

@@ -93,6 +93,14 @@ impl Expiring for CrlSet {
     }
 }
 
+impl Expiring for crate::denylist::DenyList {
+    /// The list has no expiry of its own: its freshness is the refresh
+    /// schedule's.
+    fn expected_update(&self) -> Option<UnixTime> {
+        None
+    }
+}
+
 impl Expiring for crate::truststore::TrustStore {
     fn expected_update(&self) -> Option<UnixTime> {
         None
@@ -107,6 +115,9 @@ pub struct Slot<T> {
     /// What names the current content (see [`Slot::holds`]).
     fingerprint: Option<[u8; 32]>,
     last_attempt: Option<UnixTime>,
+    /// When the source last confirmed the current value (an install, a 304,
+    /// the same content again).
+    confirmed: Option<UnixTime>,
     last_error: Option<Error>,
     installs: u64,
 }
@@ -118,6 +129,7 @@ impl<T> Default for Slot<T> {
             validator: None,
             fingerprint: None,
             last_attempt: None,
+            confirmed: None,
             last_error: None,
             installs: 0,
         }
@@ -176,6 +188,9 @@ impl<T: Expiring> Slot<T> {
     /// The source confirmed the current value (HTTP 304, same version or same content).
     pub fn confirm(&mut self, now: UnixTime, validator: Option<Validator>) {
         self.last_attempt = Some(now);
+        if self.current.is_some() {
+            self.confirmed = Some(now);
+        }
         self.last_error = None;
         if let Some(v) = validator {
             self.validator = Some(v);
@@ -200,8 +215,16 @@ impl<T: Expiring> Slot<T> {
         self.validator = Some(validator);
         self.fingerprint = Some(fingerprint);
         self.last_attempt = Some(now);
+        self.confirmed = Some(now);
         self.last_error = None;
         self.installs += 1;
+    }
+
+    /// When the source last confirmed the value in use: its install, or a
+    /// later 304 or identical body. A failed or refused refresh leaves it.
+    #[must_use]
+    pub fn confirmed(&self) -> Option<UnixTime> {
+        self.current.as_ref().and(self.confirmed)
     }
 
     /// How many times a new value was verified and installed (parses that

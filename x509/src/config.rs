@@ -60,6 +60,12 @@ struct RawConfig {
     policy_resource: PolicyResource,
     #[serde(default = "defaults::max_cdp_crls")]
     max_cdp_crls_per_issuer: i64,
+    #[serde(default)]
+    deny_list: Option<String>,
+    #[serde(default = "defaults::deny_list_refresh")]
+    deny_list_refresh_seconds: i64,
+    #[serde(default = "defaults::deny_list_max_age")]
+    deny_list_max_age_seconds: i64,
 }
 
 mod defaults {
@@ -86,6 +92,12 @@ mod defaults {
     }
     pub fn max_cdp_crls() -> i64 {
         64
+    }
+    pub fn deny_list_refresh() -> i64 {
+        10
+    }
+    pub fn deny_list_max_age() -> i64 {
+        900
     }
 }
 
@@ -172,6 +184,42 @@ pub struct Config {
     /// The most CRLs found through `crl_from_cdp` that one issuer entry holds
     /// at once; the least recently used is dropped beyond it.
     pub(crate) max_cdp_crls_per_issuer: usize,
+    /// The operator deny list, if any.
+    pub(crate) deny_list: Option<DenyListSource>,
+}
+
+/// Where the operator deny list lives, and how fresh it must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenyListSource {
+    /// The list's URI.
+    pub(crate) uri: SourceUri,
+    /// The longest a decision may use a list fetched this many seconds ago
+    /// while the source answers.
+    pub(crate) refresh_seconds: i64,
+    /// How long the last good list stays in use while refreshes fail.
+    pub(crate) max_age_seconds: i64,
+}
+
+impl DenyListSource {
+    /// The list's URI.
+    #[must_use]
+    pub fn uri(&self) -> &SourceUri {
+        &self.uri
+    }
+
+    /// `deny_list_refresh_seconds`: a request that finds the list older
+    /// than this waits for a conditional fetch.
+    #[must_use]
+    pub fn refresh_seconds(&self) -> i64 {
+        self.refresh_seconds
+    }
+
+    /// `deny_list_max_age_seconds`: past this since the last successful
+    /// fetch, every request is denied `deny_list_unavailable`.
+    #[must_use]
+    pub fn max_age_seconds(&self) -> i64 {
+        self.max_age_seconds
+    }
 }
 
 fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<i64> {
@@ -255,6 +303,12 @@ impl Config {
         self.max_cdp_crls_per_issuer
     }
 
+    /// The operator deny list, if one is configured.
+    #[must_use]
+    pub fn deny_list(&self) -> Option<&DenyListSource> {
+        self.deny_list.as_ref()
+    }
+
     /// Parses and validates a JSON configuration document.
     pub fn from_json(text: &str) -> Result<Self> {
         let raw: RawConfig =
@@ -288,7 +342,31 @@ impl Config {
                 "max_fetch_bytes = {max_bytes} is outside 1024..=1073741824"
             )));
         }
+        let deny_list = match raw.deny_list {
+            None => None,
+            Some(uri) => {
+                let refresh_seconds = bounded(
+                    "deny_list_refresh_seconds",
+                    raw.deny_list_refresh_seconds,
+                    1,
+                    3600,
+                )?;
+                let max_age_seconds = bounded(
+                    "deny_list_max_age_seconds",
+                    raw.deny_list_max_age_seconds,
+                    refresh_seconds,
+                    MAX_GRACE_SECONDS,
+                )?;
+                Some(DenyListSource {
+                    uri: SourceUri::parse(&uri)
+                        .map_err(|e| Error::Config(format!("deny_list: {e}")))?,
+                    refresh_seconds,
+                    max_age_seconds,
+                })
+            }
+        };
         Ok(Self {
+            deny_list,
             truststore,
             issuers,
             crl_refresh_seconds: bounded(

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::cert::{CertificateRole, ClientAuthUsage, ClientCert, pem_to_der};
 use crate::config::{AttributeMatch, Config, EkuPolicy, IssuerRule, Revocation, SubjectRule};
 use crate::crl::{Coverage, VerifiedCrl};
+use crate::denylist::{DenyList, DenyListView};
 use crate::error::{Error, bounded};
 use crate::name::{Name, attribute_values};
 use crate::signed::KeyId;
@@ -31,9 +32,17 @@ pub enum DenyReason {
     Expired,
     /// Before `notBefore` (beyond the clock skew).
     NotYetValid,
+    /// The certificate, or a CA above it, is on the operator deny list.
+    DenyListed,
+    /// A deny list is configured, and none is in force (never loaded, or
+    /// the last good one is older than `deny_list_max_age_seconds`).
+    DenyListUnavailable,
     /// The serial is on the issuer's CRL.
     Revoked,
-    /// No verified, fresh CRL for the issuer is available.
+    /// A CA above the certificate is on its parent CA's CRL (an ARL).
+    CaRevoked,
+    /// No verified, fresh CRL for the issuer (or, with `ca_revocation`, for a
+    /// CA of the path) is available.
     CrlUnavailable,
     /// The authorizer could not evaluate the request.
     InternalError,
@@ -41,14 +50,17 @@ pub enum DenyReason {
 
 impl DenyReason {
     /// Every reason code, in the order docs/troubleshooting.md lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 12] = [
         Self::MissingCertificate,
         Self::MalformedCertificate,
         Self::IssuerNotAllowed,
         Self::SubjectNotAllowed,
         Self::Expired,
         Self::NotYetValid,
+        Self::DenyListed,
+        Self::DenyListUnavailable,
         Self::Revoked,
+        Self::CaRevoked,
         Self::CrlUnavailable,
         Self::InternalError,
     ];
@@ -63,7 +75,10 @@ impl DenyReason {
             Self::SubjectNotAllowed => "subject_not_allowed",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
+            Self::DenyListed => "deny_listed",
+            Self::DenyListUnavailable => "deny_list_unavailable",
             Self::Revoked => "revoked",
+            Self::CaRevoked => "ca_revoked",
             Self::CrlUnavailable => "crl_unavailable",
             Self::InternalError => "internal_error",
         }
@@ -298,13 +313,91 @@ pub fn certificate_der(client_cert_pem: Option<&str>) -> Result<Vec<u8>, Decisio
 pub struct Engine<'p> {
     config: &'p Config,
     truststore: &'p TrustStore,
+    deny_list: DenyListView<'p>,
 }
 
 impl<'p> Engine<'p> {
-    /// An engine over a configuration and a truststore.
+    /// An engine over a configuration and a truststore. When the
+    /// configuration names a `deny_list`, every certificate is denied
+    /// `deny_list_unavailable` until [`Engine::with_deny_list`] gives the
+    /// list in force: forgetting to pass it fails closed.
     #[must_use]
     pub fn new(config: &'p Config, truststore: &'p TrustStore) -> Self {
-        Self { config, truststore }
+        let deny_list = if config.deny_list().is_some() {
+            DenyListView::Unavailable
+        } else {
+            DenyListView::NotConfigured
+        };
+        Self {
+            config,
+            truststore,
+            deny_list,
+        }
+    }
+
+    /// The deny list in force, or `None` when the configured one is not
+    /// usable (never loaded, or past `deny_list_max_age_seconds`).
+    #[must_use]
+    pub fn with_deny_list(self, list: Option<&'p DenyList>) -> Self {
+        let deny_list = match (list, self.deny_list) {
+            (Some(list), _) => DenyListView::InForce(list),
+            (None, DenyListView::NotConfigured) => DenyListView::NotConfigured,
+            (None, _) => DenyListView::Unavailable,
+        };
+        Self { deny_list, ..self }
+    }
+
+    /// The deny list step: the certificate itself (by fingerprint, or by
+    /// its serial under the key that verified it), then every CA above it
+    /// on any path the truststore offers (by the CA certificate's
+    /// fingerprint, or its serial under each parent's key). `Err` says what
+    /// denied it.
+    fn check_deny_list(
+        &self,
+        cert: &ClientCert<'_>,
+        signer: KeyId,
+    ) -> Result<(), (DenyReason, String)> {
+        let list = match self.deny_list {
+            DenyListView::NotConfigured => return Ok(()),
+            DenyListView::Unavailable => {
+                return Err((
+                    DenyReason::DenyListUnavailable,
+                    "the configured deny list is not loaded, or older than deny_list_max_age_seconds"
+                        .into(),
+                ));
+            }
+            DenyListView::InForce(list) => list,
+        };
+        if list.lists_fingerprint(cert.fingerprint()) {
+            return Err((
+                DenyReason::DenyListed,
+                "the certificate's fingerprint is on the deny list".into(),
+            ));
+        }
+        if list.lists_serial(signer, cert.serial()) {
+            return Err((
+                DenyReason::DenyListed,
+                "the certificate's serial, under its CA's key, is on the deny list".into(),
+            ));
+        }
+        for link in self.truststore.chain_above(cert.issuer_der(), signer) {
+            let by_serial = || {
+                link.parents
+                    .iter()
+                    .filter_map(|p| p.key_id())
+                    .any(|k| list.lists_serial(k, link.ca.serial()))
+            };
+            if list.lists_fingerprint(link.ca.fingerprint()) || by_serial() {
+                return Err((
+                    DenyReason::DenyListed,
+                    format!(
+                        "the CA `{}` above the certificate is on the deny list",
+                        bounded(link.ca.subject_dn())
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Parses and checks a certificate: issuer, issuer signature, validity,
@@ -359,6 +452,11 @@ impl<'p> Engine<'p> {
                 ));
             }
         };
+
+        // After the signature: only a certificate a truststore CA signed can
+        // be named by the list, and unsigned garbage costs no lookups.
+        self.check_deny_list(&cert, signer)
+            .map_err(|(reason, d)| Decision::deny(reason, &identity, d))?;
 
         let skew = self.config.clock_skew_seconds;
         if now > cert.not_after().offset(skew) {

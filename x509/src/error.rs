@@ -119,6 +119,22 @@ pub enum Error {
     #[error("unsupported CRL: {0}")]
     CrlUnsupported(String),
 
+    /// The deny list document could not be read: not JSON, an unknown
+    /// field, a bad value, or more entries than allowed.
+    #[error("malformed deny list: {0}")]
+    DenyListMalformed(String),
+
+    /// The offered deny list has a lower `sequence` than the one in force.
+    #[error(
+        "deny list rollback refused: offered sequence {offered} is lower than {cached}, the list in force"
+    )]
+    DenyListRollback {
+        /// The sequence of the list in force.
+        cached: u64,
+        /// The sequence offered.
+        offered: u64,
+    },
+
     /// A fetch failed (network, S3, HTTP status, a refused redirect, file system).
     #[error("fetching {uri} failed: {reason}")]
     Fetch {

@@ -19,6 +19,7 @@
 //!   and the CA bundle.
 //! - [`crl`]: CRL parsing and verification (RFC 5280 §5, §6.3).
 //! - [`config`], [`decision`]: the policy document and the decision engine.
+//! - [`denylist`]: the operator deny list's document and its index.
 //! - [`context`]: the authorizer context, the contract between the
 //!   authorizer, API Gateway, the api-handler and HTTP backends.
 //! - [`cache`], [`source`]: refresh state for fetched resources, without the fetching.
@@ -30,6 +31,7 @@ pub mod config;
 pub mod context;
 pub mod crl;
 pub mod decision;
+pub mod denylist;
 pub mod der;
 pub mod error;
 pub mod metrics;

@@ -464,6 +464,13 @@ impl KeyId {
         Self(sha256(spki_der))
     }
 
+    /// A key id from its 32 octets (the SHA-256 of the SubjectPublicKeyInfo
+    /// DER), as an operator's document names it.
+    #[must_use]
+    pub fn from_bytes(sha256: [u8; 32]) -> Self {
+        Self(sha256)
+    }
+
     /// The 32 octets.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {

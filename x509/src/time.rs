@@ -52,6 +52,58 @@ impl fmt::Display for UnixTime {
     }
 }
 
+impl UnixTime {
+    /// Parses the form [`Display`](fmt::Display) writes, and only that:
+    /// `YYYY-MM-DDTHH:MM:SSZ`, in UTC, with a real calendar date. Documents
+    /// written by operators' tools (the deny list) use it; accepting offsets or
+    /// fractions would only add ways for two readers to disagree.
+    #[must_use]
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        if b.len() != 20
+            || b.get(4) != Some(&b'-')
+            || b.get(7) != Some(&b'-')
+            || b.get(10) != Some(&b'T')
+            || b.get(13) != Some(&b':')
+            || b.get(16) != Some(&b':')
+            || b.get(19) != Some(&b'Z')
+        {
+            return None;
+        }
+        let num = |from: usize, to: usize| -> Option<i64> {
+            let digits = text.get(from..to)?;
+            if !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse().ok()
+        };
+        let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (hh, mm, ss) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        if !(1..=12).contains(&m) || d < 1 || hh > 23 || mm > 59 || ss > 59 {
+            return None;
+        }
+        let days = days_from_civil(y, m, d);
+        // A day past the month's end (2026-02-30) would land in the next
+        // month: refuse it by reading the date back.
+        let (y2, m2, d2) = civil_from_days(days);
+        if (y2, i64::from(m2), i64::from(d2)) != (y, m, d) {
+            return None;
+        }
+        Some(Self(days * 86_400 + hh * 3600 + mm * 60 + ss))
+    }
+}
+
+/// Howard Hinnant's civil-to-days algorithm, the inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -131,6 +183,27 @@ mod tests {
         assert_eq!(UnixTime(0).to_string(), "1970-01-01T00:00:00Z");
         assert_eq!(UnixTime(1_700_000_000).to_string(), "2023-11-14T22:13:20Z");
         assert_eq!(UnixTime(951_782_400).to_string(), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn rfc3339_reads_back_what_display_writes_and_nothing_looser() {
+        for t in [0, 951_782_400, 1_700_000_000, 4_102_444_799] {
+            let text = UnixTime(t).to_string();
+            assert_eq!(UnixTime::parse_rfc3339(&text), Some(UnixTime(t)), "{text}");
+        }
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-12-06T24:00:00Z",
+            "2026-12-06T10:00:00+00:00",
+            "2026-12-06T10:00:00.5Z",
+            "2026-12-06 10:00:00Z",
+            "+026-12-06T10:00:00Z",
+            "2026-12-06T10:00:00z",
+            "",
+        ] {
+            assert_eq!(UnixTime::parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use x509_parser::prelude::*;
 use crate::cert::ClientCert;
 use crate::error::{Error, Result, bounded};
 use crate::name::{Name, format_dn};
+use crate::serial::Serial;
 use crate::signed::{KeyId, PublicKey, SignedData, UnsupportedKey};
 use crate::time::UnixTime;
 
@@ -24,6 +25,12 @@ pub enum CaKey {
 /// One CA certificate from the truststore, reduced to what checks need.
 #[derive(Clone, Debug)]
 pub struct CaCert {
+    /// The certificate's DER: its own signature is checked against its
+    /// parents once, at load, and CA revocation reads its extensions.
+    der: Vec<u8>,
+    fingerprint: [u8; 32],
+    serial: Serial,
+    issuer_raw: Vec<u8>,
     subject_raw: Vec<u8>,
     subject_dn: String,
     key: CaKey,
@@ -35,7 +42,7 @@ pub struct CaCert {
 }
 
 impl CaCert {
-    fn from_x509(cert: &X509Certificate<'_>) -> Result<Self> {
+    fn from_x509(der: &[u8], cert: &X509Certificate<'_>) -> Result<Self> {
         let key_usage = cert
             .key_usage()
             .map_err(|e| {
@@ -50,6 +57,10 @@ impl CaCert {
             Err(e) => CaKey::Unsupported(e),
         };
         Ok(Self {
+            der: der.to_vec(),
+            fingerprint: crate::signed::sha256(der),
+            serial: Serial::from_integer_bytes(cert.raw_serial()),
+            issuer_raw: cert.issuer().as_raw().to_vec(),
             subject_raw: cert.subject().as_raw().to_vec(),
             subject_dn: format_dn(cert.subject()),
             key,
@@ -74,6 +85,34 @@ impl CaCert {
     #[must_use]
     pub fn subject_der(&self) -> &[u8] {
         &self.subject_raw
+    }
+
+    /// The SHA-256 of the CA certificate's DER.
+    #[must_use]
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+
+    /// The CA certificate's serial.
+    #[must_use]
+    pub fn serial(&self) -> &Serial {
+        &self.serial
+    }
+
+    /// The CA certificate's DER.
+    #[must_use]
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The id of the CA's key (the SHA-256 of its SubjectPublicKeyInfo), if
+    /// the key is on the allowlist.
+    #[must_use]
+    pub fn key_id(&self) -> Option<KeyId> {
+        match &self.key {
+            CaKey::Usable(k) => Some(k.id()),
+            CaKey::Unsupported(_) => None,
+        }
     }
 
     /// The CA's key.
@@ -103,6 +142,31 @@ impl CaCert {
     }
 }
 
+/// The most CAs a path may hold above a client certificate: deep enough for
+/// every PKI we know of (root, policy CA, issuing CA), and a bound on the
+/// work a truststore of cross-signed CAs can cause.
+pub const MAX_PATH_DEPTH: usize = 8;
+
+/// One CA above a client certificate, and the truststore CAs that signed it.
+#[derive(Clone, Debug)]
+pub struct ChainLink<'s> {
+    /// The CA.
+    pub ca: &'s CaCert,
+    /// The CAs whose key verifies its signature; the CA itself when it is a
+    /// self-signed trust anchor; none when nothing in the truststore signed
+    /// it (an intermediate whose parent API Gateway alone holds).
+    pub parents: Vec<&'s CaCert>,
+}
+
+impl ChainLink<'_> {
+    /// Whether the CA is a self-signed trust anchor: no CRL can revoke it
+    /// (RFC 5280 §6.1: a trust anchor is trusted by configuration).
+    #[must_use]
+    pub fn is_anchor(&self) -> bool {
+        self.parents.iter().any(|p| std::ptr::eq(*p, self.ca))
+    }
+}
+
 /// How many verified client certificates a truststore remembers. Each costs
 /// about 100 bytes; a full memo is cleared rather than grown.
 const VERIFIED_MEMO_CAPACITY: usize = 8192;
@@ -126,6 +190,14 @@ pub enum IssuerSignature {
 #[derive(Debug)]
 pub struct TrustStore {
     cas: Vec<CaCert>,
+    /// For each CA (by index), the CAs that signed it: a truststore CA
+    /// named as its issuer, allowed to sign certificates, whose key verifies
+    /// its signature (RFC 5280 §6.1.3 (a)(1)), checked once here. A
+    /// self-signed anchor is its own parent.
+    parents: Vec<Vec<usize>>,
+    /// For each CA, itself and every CA above it on any path, at most
+    /// [`MAX_PATH_DEPTH`] CAs up.
+    above: Vec<Vec<usize>>,
     /// The key that verified each certificate, by the certificate's SHA-256
     /// fingerprint. A signature check is a pure function of the certificate's
     /// bytes (which the fingerprint pins) and the CA keys (fixed for this
@@ -163,7 +235,7 @@ impl TrustStore {
                     i + 1
                 )));
             }
-            cas.push(CaCert::from_x509(&cert)?);
+            cas.push(CaCert::from_x509(&block.der, &cert)?);
         }
         if cas.is_empty() {
             return Err(Error::Truststore("no CERTIFICATE blocks found".into()));
@@ -172,10 +244,85 @@ impl TrustStore {
     }
 
     fn new(cas: Vec<CaCert>) -> Self {
+        let parents: Vec<Vec<usize>> = cas
+            .iter()
+            .map(|child| {
+                let Ok(signed) = SignedData::certificate(&child.der) else {
+                    return Vec::new();
+                };
+                cas.iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.subject_raw == child.issuer_raw && p.may_sign_certificates())
+                    .filter(|(_, p)| p.verifies(&signed).is_some())
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        let above = (0..cas.len())
+            .map(|start| {
+                // Breadth first, so a cycle of cross-signatures or a long
+                // chain stops at the depth bound.
+                let mut seen = vec![start];
+                let mut frontier = vec![start];
+                for _ in 1..MAX_PATH_DEPTH {
+                    let next: Vec<usize> = frontier
+                        .iter()
+                        .flat_map(|&i| parents.get(i).into_iter().flatten().copied())
+                        .filter(|p| !seen.contains(p))
+                        .collect();
+                    if next.is_empty() {
+                        break;
+                    }
+                    for &p in &next {
+                        if !seen.contains(&p) {
+                            seen.push(p);
+                        }
+                    }
+                    frontier = next;
+                }
+                seen
+            })
+            .collect();
         Self {
             cas,
+            parents,
+            above,
             verified: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The CAs above a certificate issued under `issuer_der` and verified
+    /// with `signer`: the issuing CA certificate(s) of that name and key, and
+    /// every CA above them on any path the truststore offers, each with the
+    /// CAs that signed it. Where several paths exist (cross-signing, a
+    /// renewed CA certificate), all are returned: a CA revoked on any of
+    /// them is revoked.
+    #[must_use]
+    pub fn chain_above(&self, issuer_der: &[u8], signer: KeyId) -> Vec<ChainLink<'_>> {
+        let mut out: Vec<usize> = Vec::new();
+        for (start, ca) in self.cas.iter().enumerate() {
+            if ca.subject_raw != issuer_der || ca.key_id() != Some(signer) {
+                continue;
+            }
+            for &i in self.above.get(start).into_iter().flatten() {
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+        }
+        out.into_iter()
+            .filter_map(|i| {
+                Some(ChainLink {
+                    ca: self.cas.get(i)?,
+                    parents: self
+                        .parents
+                        .get(i)?
+                        .iter()
+                        .filter_map(|&p| self.cas.get(p))
+                        .collect(),
+                })
+            })
+            .collect()
     }
 
     /// Checks that a truststore CA named as the certificate's issuer signed it

@@ -43,15 +43,17 @@ use mtls_x509::source::{Fetched, SourceUri, Validator};
 use mtls_x509::time::{Clock, UnixTime};
 use mtls_x509::truststore::TrustStore;
 
+mod deny_list;
 mod events;
 mod refresh;
 mod state;
 mod telemetry;
 
 pub use events::{EventKind, HttpApiResponse};
+use deny_list::{DenyListCache, DenyListRefresher};
 use refresh::*;
 use state::*;
-pub use state::{CrlStatus, Outcome};
+pub use state::{CrlStatus, DenyListStatus, Outcome};
 pub use telemetry::{Discard, Invocation, LineSink, Stdout, Telemetry};
 
 /// The authorizer's process-wide state: configuration, fetcher, clock, and
@@ -67,6 +69,9 @@ pub struct Authorizer {
     /// `rule_index`).
     issuers: Vec<IssuerState>,
     refresher: CrlRefresher,
+    /// The operator deny list, when one is configured.
+    deny_list: Option<DenyListCache>,
+    deny_list_refresher: DenyListRefresher,
     /// How fast a refresh that runs behind the requests may work.
     background_pace: Pace,
     /// The refreshes running behind the requests (see [`Authorizer::settle`]).
@@ -178,6 +183,12 @@ impl Authorizer {
         let config = Arc::new(config);
         let fetcher = Arc::new(fetcher);
         let this = Self {
+            deny_list: config.deny_list().map(DenyListCache::new),
+            deny_list_refresher: DenyListRefresher {
+                fetcher: Arc::clone(&fetcher),
+                clock: Arc::clone(&clock),
+                telemetry: telemetry.clone(),
+            },
             truststore: Cached::new(config.truststore().clone()),
             refresher: CrlRefresher {
                 config: Arc::clone(&config),
@@ -229,7 +240,15 @@ impl Authorizer {
                         .await;
                 }
             });
-        futures_util::future::join_all(loads).await;
+        // The deny list loads beside the CRLs. One that cannot be loaded
+        // does not stop the cold start: every request is denied
+        // deny_list_unavailable until a later request's refresh loads it.
+        let deny_list = async {
+            if let Some(list) = &this.deny_list {
+                list.load(&this.deny_list_refresher).await;
+            }
+        };
+        futures_util::future::join(futures_util::future::join_all(loads), deny_list).await;
         Ok(this)
     }
 
@@ -300,6 +319,23 @@ impl Authorizer {
                 })
             })
             .collect()
+    }
+
+    /// The deny list's state, for health checks and tests: `None` when no
+    /// deny list is configured.
+    #[must_use]
+    pub fn deny_list_status(&self) -> Option<DenyListStatus> {
+        let list = self.deny_list.as_ref()?;
+        let now = self.clock.now();
+        Some(list.cached.read(|s| DenyListStatus {
+            source: list.cached.source.to_string(),
+            sequence: s.current().map(|l| l.sequence()),
+            entries: s.current().map(|l| l.len()),
+            confirmed: s.confirmed(),
+            in_force: list.in_force(now).is_some(),
+            installs: s.installs(),
+            last_error: s.last_error().cloned(),
+        }))
     }
 
     /// The configuration in force.
@@ -516,7 +552,13 @@ impl Authorizer {
             Ok(der) => der,
             Err(deny) => return Outcome::plain(deny),
         };
-        self.refresh_truststore(now).await;
+        let deny_list = async {
+            if let Some(list) = &self.deny_list {
+                list.refresh_for_request(&self.deny_list_refresher, now)
+                    .await;
+            }
+        };
+        futures_util::future::join(self.refresh_truststore(now), deny_list).await;
         let Some(truststore) = self.truststore.current() else {
             let deny = Decision::deny(
                 DenyReason::InternalError,
@@ -525,7 +567,11 @@ impl Authorizer {
             );
             return Outcome::plain(deny);
         };
-        let engine = Engine::new(&self.config, &truststore);
+        let deny_list = self
+            .deny_list
+            .as_ref()
+            .and_then(|d| d.in_force(self.clock.now()));
+        let engine = Engine::new(&self.config, &truststore).with_deny_list(deny_list.as_deref());
         let matched = match engine.check_certificate(&der, now) {
             Ok(m) => m,
             Err(deny) => return Outcome::plain(deny),

@@ -27,6 +27,25 @@ pub struct CrlStatus {
     pub refreshing: bool,
 }
 
+/// A snapshot of the deny list's cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenyListStatus {
+    /// The source, as logged.
+    pub source: String,
+    /// The `sequence` of the list held, if one ever loaded.
+    pub sequence: Option<u64>,
+    /// Its distinct entries.
+    pub entries: Option<usize>,
+    /// When the source last confirmed it.
+    pub confirmed: Option<UnixTime>,
+    /// Whether decisions use it now (within `deny_list_max_age_seconds`).
+    pub in_force: bool,
+    /// How many lists were installed so far.
+    pub installs: u64,
+    /// The latest refresh failure or refusal, cleared by the next success.
+    pub last_error: Option<Error>,
+}
+
 /// The outcome of one request, with what the decision log line needs.
 #[derive(Clone, Debug)]
 pub struct Outcome {

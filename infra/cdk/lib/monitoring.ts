@@ -46,6 +46,15 @@ export interface AlarmThresholds {
    * @default Duration.seconds(1)
    */
   readonly authorizerP99?: Duration;
+
+  /**
+   * With a deny list: the deny-list-stale alarm fires when the list in use was last confirmed
+   * current longer ago than this (its refreshes are failing). Keep it below the deny list's
+   * `maxAge`, when every request starts being denied, and above its `refresh`.
+   *
+   * @default Duration.minutes(2)
+   */
+  readonly denyListStale?: Duration;
 }
 
 export interface MtlsMonitoringProps {
@@ -58,6 +67,8 @@ export interface MtlsMonitoringProps {
   readonly thresholds?: AlarmThresholds;
   readonly dashboard: boolean;
   readonly alarmActions: cloudwatch.IAlarmAction[];
+  /** With a deny list: its maxAge, for the deny-list alarms and widgets. @default - no deny list */
+  readonly denyListMaxAge?: Duration;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -79,6 +90,7 @@ export class MtlsMonitoring extends Construct {
     const expiryDays = (t.truststoreExpiry ?? Duration.days(30)).toDays();
     const revoked = t.revokedPer5Minutes ?? 20;
     const p99Ms = (t.authorizerP99 ?? Duration.seconds(1)).toMilliseconds();
+    const denyListStaleSeconds = (t.denyListStale ?? Duration.minutes(2)).toSeconds();
 
     const alarm = (id: string, description: string, options: Omit<cloudwatch.AlarmProps, 'alarmDescription'>) =>
       new cloudwatch.Alarm(this, id, { alarmDescription: `${description} ${RUNBOOK}`, ...options });
@@ -156,6 +168,28 @@ export class MtlsMonitoring extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     ];
+    if (props.denyListMaxAge) {
+      const maxAge = props.denyListMaxAge.toSeconds();
+      this.alarms.push(
+        alarm('DenyListStaleAlarm',
+          `The deny list in use was last confirmed current more than ${denyListStaleSeconds} s ago: its refreshes are failing (deny_list_metrics lines, cause fetch or too_large) or being refused (parse, rollback). Revocations written since then are not enforced yet, and ${maxAge} s after the last good fetch every request is denied deny_list_unavailable.`, {
+            metric: emf('DenyListAgeSeconds', 'Maximum', undefined, Duration.minutes(1)),
+            threshold: denyListStaleSeconds,
+            evaluationPeriods: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            // Points come with refreshes, which come with traffic: a quiet period keeps the state.
+            treatMissingData: cloudwatch.TreatMissingData.MISSING,
+          }),
+        alarm('DenyListUnavailableAlarm',
+          'Requests are denied deny_list_unavailable: the deny list could not be loaded at cold start, or it is older than its maxAge. Every device is locked out now; check the object exists, the authorizer may read it, and the deny_list_metrics lines\' cause.', {
+            metric: emf('Decisions', 'Sum', { reason: 'deny_list_unavailable' }),
+            threshold: 1,
+            evaluationPeriods: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+      );
+    }
     for (const a of this.alarms) {
       for (const action of props.alarmActions) {
         a.addAlarmAction(action);
@@ -215,6 +249,21 @@ export class MtlsMonitoring extends Construct {
         props.api.latency.with({ statistic: 'p99' }),
       ]),
     );
+    if (props.denyListMaxAge) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Deny list age (max, s) and entries (right)',
+          left: [emf('DenyListAgeSeconds', 'Maximum').with({ label: 'age (s)' })],
+          right: [emf('DenyListEntries', 'Maximum').with({ label: 'entries' })],
+          width: 12,
+          height: 6,
+        }),
+        graph('Deny list refresh failures and rejections, by cause', [
+          search('cause', 'DenyListRefreshFailures', 'Sum'),
+          search('cause', 'DenyListRejected', 'Sum'),
+        ], true),
+      );
+    }
     this.dashboard.addWidgets(
       new cloudwatch.LogQueryWidget({
         title: 'Authorizer cold starts (per 5 min)',

@@ -16,6 +16,7 @@ import {
 import { Construct, IConstruct } from 'constructs';
 
 import { Backend } from './backend';
+import { DenyList } from './deny-list';
 import { FrontProps } from './front';
 import { httpFront } from './http-front';
 import { MtlsMonitoring } from './monitoring';
@@ -23,7 +24,7 @@ import { restFront } from './rest-front';
 import { RustFunction, writeOwnLogs } from './rust-function';
 import { TruststoreBucket } from './truststore-bucket';
 import { ApiType, MtlsApiProps, TEMPS_TABLE_LAYOUT } from './props';
-import { authorizerConfig, crlUris, validate } from './validate';
+import { authorizerConfig, crlUris, denyListSettings, validate } from './validate';
 
 export * from './props';
 
@@ -64,6 +65,11 @@ export class MtlsApi extends Construct {
   public readonly monitoring: MtlsMonitoring;
   /** The namespace of the authorizer's metrics. */
   public readonly metricsNamespace: string;
+  /**
+   * The operator deny list, when `denyList` is set: `uri` for `truststore deny … --list`,
+   * `objectArn` for the operators' write grant (see {@link grantDenyListWrite}).
+   */
+  public readonly denyList?: DenyList;
 
   constructor(scope: Construct, id: string, props: MtlsApiProps) {
     super(scope, id);
@@ -86,6 +92,18 @@ export class MtlsApi extends Construct {
     this.truststoreBucket = truststore.bucket;
     this.truststoreVersion = truststore.version;
 
+    // The operator deny list, in the same bucket (docs/revoking.md) -------------
+
+    const denyListOptions = denyListSettings(props);
+    if (denyListOptions) {
+      this.denyList = new DenyList(this, {
+        bucket: truststore.bucket,
+        key: denyListOptions.key,
+        create: denyListOptions.create,
+        encryptionKey: key,
+      });
+    }
+
     // Readings table (the api-handler's) -------------------------------------
 
     const table = this.backend.isApiHandler
@@ -104,14 +122,16 @@ export class MtlsApi extends Construct {
 
     // The authorizer ------------------------------------------------------------
 
-    // Exactly the S3 CRLs named, and the objects under each S3 fetch base.
+    // Exactly the S3 CRLs named, and the objects under each S3 fetch base: the
+    // issuers' CRLs and the CA CRLs (ARLs) of caRevocation.
     const s3Arn = (u: string) => `arn:${Aws.PARTITION}:s3:::${u.slice('s3://'.length)}`;
+    const crlSources = [...props.issuers, ...(props.caRevocation ?? [])];
     const crlObjects = [
-      ...props.issuers
+      ...crlSources
         .flatMap(crlUris)
         .filter((u) => u.startsWith('s3://'))
         .map(s3Arn),
-      ...props.issuers
+      ...crlSources
         .flatMap((i) => (i.crlFromCdp ?? []).map((p) => p.fetch))
         .filter((u): u is string => u !== undefined && u.startsWith('s3://'))
         .map((u) => `${s3Arn(u)}*`),
@@ -125,7 +145,7 @@ export class MtlsApi extends Construct {
       retention,
       encryptionKey: key,
       environment: {
-        AUTHORIZER_CONFIG: Stack.of(this).toJsonString(authorizerConfig(props, truststore.uri, ttl)),
+        AUTHORIZER_CONFIG: Stack.of(this).toJsonString(authorizerConfig(props, truststore.uri, ttl, this.denyList?.uri)),
         METRICS_NAMESPACE: metricsNamespace,
       },
       description: 'mtls-authorizer: client certificate policy and CRL check',
@@ -135,6 +155,7 @@ export class MtlsApi extends Construct {
           actions: ['s3:GetObject', 's3:GetObjectVersion'],
           resources: [truststore.bucket.arnForObjects(truststore.key), ...crlObjects],
         }),
+        ...(this.denyList ? [this.denyList.readStatement()] : []),
         writeOwnLogs(logGroup),
         ...(key ? [new iam.PolicyStatement({ sid: 'DecryptTruststore', actions: ['kms:Decrypt'], resources: [key.keyArn] })] : []),
       ],
@@ -221,9 +242,24 @@ export class MtlsApi extends Construct {
       thresholds: props.alarmThresholds,
       dashboard: props.dashboard ?? true,
       alarmActions: props.alarmActions ?? [],
+      denyListMaxAge: denyListOptions?.maxAge,
     });
 
     this.explainCheckovSkips(key === undefined, api.restStage);
+  }
+
+  /**
+   * Let `grantee` (the operators' role, a revocation pipeline) edit the deny
+   * list with `truststore deny` and `truststore revoke`: `s3:GetObject` and
+   * `s3:PutObject` on that one object, and the bucket key's `kms:Decrypt` and
+   * `kms:GenerateDataKey` with `encryptionKey`. Whoever holds it can deny any
+   * device, or empty the list: the list's integrity rests on this grant.
+   */
+  public grantDenyListWrite(grantee: iam.IGrantable): iam.Grant {
+    if (!this.denyList) {
+      throw new Error('grantDenyListWrite: this MtlsApi has no deny list (set the denyList prop)');
+    }
+    return this.denyList.grantWrite(grantee);
   }
 
   /**

@@ -90,6 +90,77 @@ export interface IssuerPolicy {
   readonly subject?: Record<string, unknown>;
 }
 
+/**
+ * The operator deny list (docs/revoking.md): a JSON object in the truststore
+ * bucket that denies listed certificates, and everything below a listed CA,
+ * within seconds. `truststore deny` and `truststore revoke` edit it.
+ */
+export interface DenyListOptions {
+  /**
+   * Its object key in the truststore bucket. Not the truststore's key.
+   *
+   * @default 'deny-list.json'
+   */
+  readonly key?: string;
+  /**
+   * Create the object as an empty list (`{"version":1,"sequence":0,"entries":[]}`)
+   * when it does not exist. The write is conditional (`If-None-Match: *`), so
+   * a deploy never replaces a list the operators have edited.
+   *
+   * @default true
+   */
+  readonly create?: boolean;
+  /**
+   * No request is decided with a list fetched longer ago than this while S3
+   * answers (the request that finds it due waits for the conditional GET).
+   * 1 s to 1 h.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly refresh?: Duration;
+  /**
+   * While refreshes fail, the last good list stays in use this long after its
+   * last successful fetch; then every request is denied `deny_list_unavailable`.
+   * 1 s to 7 days, and at least `refresh`.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly maxAge?: Duration;
+}
+
+/**
+ * One CA revocation entry: a CA that issues CA certificates (a root, say),
+ * and its CRLs (ARLs). Every CA certificate below it on a client's path is
+ * checked against them, verified with that CA's key from the truststore; a
+ * revoked one denies its certificates `ca_revoked`.
+ */
+export interface CaRevocationPolicy {
+  /** Name of the entry, in logs. Unique among the CA revocation entries. */
+  readonly name: string;
+  /** The CA's DN attributes that must all match, as in an issuer's `match`. */
+  readonly match: Record<string, string | string[]>;
+  /**
+   * Its CRL: `s3://bucket/key` or `https://…`. Set exactly one of `crl`,
+   * `crls` and `crlFromCdp`. The authorizer role may read the `s3://` objects.
+   *
+   * @default - none
+   */
+  readonly crl?: string;
+  /**
+   * Several CRLs of this CA, `s3://` or `https://`.
+   *
+   * @default - none
+   */
+  readonly crls?: string[];
+  /**
+   * Find each CA certificate's CRL from its CRL distribution points, within
+   * these prefixes only.
+   *
+   * @default - none
+   */
+  readonly crlFromCdp?: CdpPrefix[];
+}
+
 /** Properties of {@link MtlsApi}. */
 export interface MtlsApiProps {
   /** The custom domain clients call, e.g. `api.example.com`. */
@@ -152,6 +223,31 @@ export interface MtlsApiProps {
    * @default 64
    */
   readonly maxCdpCrlsPerIssuer?: number;
+
+  /**
+   * The operator deny list (docs/revoking.md), an object in the truststore
+   * bucket that the authorizer may `s3:GetObject` and nothing else. Operators
+   * who revoke devices need write access to it: `MtlsApi.grantDenyListWrite()`.
+   *
+   * @default - no deny list
+   */
+  readonly denyList?: DenyListOptions;
+
+  /**
+   * CA revocation: CAs whose CRLs (ARLs) the CA certificates below them on a
+   * client's path are checked against (docs/revoking.md).
+   *
+   * @default - none: only the client certificate is checked against CRLs
+   */
+  readonly caRevocation?: CaRevocationPolicy[];
+
+  /**
+   * Require every CA on a client's path below the trust anchor to be covered
+   * by a `caRevocation` CRL; a CA that is not is denied `crl_unavailable`.
+   *
+   * @default false
+   */
+  readonly caRevocationRequired?: boolean;
 
   /** @default ApiType.REST */
   readonly apiType?: ApiType;
@@ -251,7 +347,7 @@ export interface MtlsApiProps {
    * The alarms' thresholds.
    *
    * @default - CRL stale at 6 h to nextUpdate, 3 failing periods, CA expiry within 30 days,
-   * 20 revoked denials per 5 minutes, authorizer p99 1 s
+   * 20 revoked denials per 5 minutes, authorizer p99 1 s, deny list stale after 2 minutes
    */
   readonly alarmThresholds?: AlarmThresholds;
 

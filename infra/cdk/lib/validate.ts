@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 
 import { Duration, Token } from 'aws-cdk-lib';
 
-import { IssuerPolicy, MtlsApiProps, Revocation } from './props';
+import { CdpPrefix, MtlsApiProps, Revocation } from './props';
 
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/;
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -15,23 +15,57 @@ const CDP_PREFIX = /^https?:\/\/[^/]+\/(.*\/)?$/;
 /** A crlFromCdp fetch base: an S3 prefix or an HTTPS base, ending in "/". */
 const CDP_FETCH = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?|https:\/\/.+\/)$/;
 
-/** Every CRL URI an issuer entry names, through `crl` or `crls`. */
-export function crlUris(i: IssuerPolicy): string[] {
+/** An S3 object key: no leading "/", the characters S3 documents as safe. */
+const OBJECT_KEY = /^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}$/;
+
+/** What an issuer entry and a CA revocation entry share: where their CRLs are. */
+interface CrlSources {
+  readonly crl?: string;
+  readonly crls?: string[];
+  readonly crlFromCdp?: CdpPrefix[];
+}
+
+/** Every CRL URI an issuer or CA revocation entry names, through `crl` or `crls`. */
+export function crlUris(i: CrlSources): string[] {
   return [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])];
 }
 
-/** The authorizer's configuration document (docs/configuration.md), from the props. */
-export function authorizerConfig(props: MtlsApiProps, truststoreUri: string, ttl: Duration): Record<string, unknown> {
+/** The deny list's settings, with their defaults. */
+export function denyListSettings(props: MtlsApiProps): { key: string; create: boolean; refresh: Duration; maxAge: Duration } | undefined {
+  const d = props.denyList;
+  if (d === undefined) return undefined;
+  return {
+    key: d.key ?? 'deny-list.json',
+    create: d.create ?? true,
+    refresh: d.refresh ?? Duration.seconds(10),
+    maxAge: d.maxAge ?? Duration.minutes(15),
+  };
+}
+
+/** `crl` (one URI or a list) and `crl_from_cdp`, as the authorizer's configuration names them. */
+function crlFields(i: CrlSources): Record<string, unknown> {
+  return {
+    ...(i.crl !== undefined ? { crl: i.crl } : {}),
+    ...(i.crls !== undefined ? { crl: i.crls } : {}),
+    ...(i.crlFromCdp !== undefined
+      ? { crl_from_cdp: i.crlFromCdp.map((p) => (p.fetch !== undefined ? { prefix: p.prefix, fetch: p.fetch } : { prefix: p.prefix })) }
+      : {}),
+  };
+}
+
+/**
+ * The authorizer's configuration document (docs/configuration.md), from the props. `denyListUri`
+ * is `s3://bucket/key` of the deny list, when there is one.
+ */
+export function authorizerConfig(props: MtlsApiProps, truststoreUri: string, ttl: Duration, denyListUri?: string): Record<string, unknown> {
+  const denyList = denyListSettings(props);
+  const caRevocation = props.caRevocation ?? [];
   return {
     truststore: truststoreUri,
     issuers: props.issuers.map((i) => ({
       name: i.name,
       match: i.match,
-      ...(i.crl !== undefined ? { crl: i.crl } : {}),
-      ...(i.crls !== undefined ? { crl: i.crls } : {}),
-      ...(i.crlFromCdp !== undefined
-        ? { crl_from_cdp: i.crlFromCdp.map((p) => (p.fetch !== undefined ? { prefix: p.prefix, fetch: p.fetch } : { prefix: p.prefix })) }
-        : {}),
+      ...crlFields(i),
       ...(i.revocation === Revocation.NONE ? { revocation: 'none' } : {}),
       ...(i.subject !== undefined ? { subject: i.subject } : {}),
     })),
@@ -41,7 +75,41 @@ export function authorizerConfig(props: MtlsApiProps, truststoreUri: string, ttl
     // A cached policy is reused for every route of the caller, so with a
     // cache it must cover the stage, not the one method that was called.
     policy_resource: ttl.toSeconds() > 0 ? 'stage' : 'method',
+    // The deny list and CA revocation (docs/revoking.md). Keys of what is not
+    // configured are left out: the configuration is strict.
+    ...(denyList !== undefined && denyListUri !== undefined
+      ? {
+          deny_list: denyListUri,
+          deny_list_refresh_seconds: denyList.refresh.toSeconds(),
+          deny_list_max_age_seconds: denyList.maxAge.toSeconds(),
+        }
+      : {}),
+    ...(caRevocation.length > 0 ? { ca_revocation: caRevocation.map((c) => ({ name: c.name, match: c.match, ...crlFields(c) })) } : {}),
+    ca_revocation_required: props.caRevocationRequired ?? false,
   };
+}
+
+/** Refuse CRL sources that the authorizer would refuse: `what` names the entry in the message. */
+function validateCrlSources(what: string, i: CrlSources): void {
+  for (const uri of crlUris(i)) {
+    if (!CRL_URI.test(uri)) {
+      throw new Error(`${what} needs crl URIs "s3://bucket/key" or "https://…", not "${uri}"`);
+    }
+  }
+  if (i.crls !== undefined && (i.crls.length === 0 || i.crls.length > 64 || new Set(i.crls).size !== i.crls.length)) {
+    throw new Error(`${what}: crls lists 1 to 64 distinct URIs`);
+  }
+  if (i.crlFromCdp !== undefined && (i.crlFromCdp.length === 0 || i.crlFromCdp.length > 16)) {
+    throw new Error(`${what}: crlFromCdp lists 1 to 16 prefixes`);
+  }
+  for (const p of i.crlFromCdp ?? []) {
+    if (!CDP_PREFIX.test(p.prefix)) {
+      throw new Error(`${what}: crlFromCdp prefix must be an http:// or https:// URI with a host, ending in "/", not "${p.prefix}"`);
+    }
+    if (p.fetch !== undefined && !CDP_FETCH.test(p.fetch)) {
+      throw new Error(`${what}: crlFromCdp fetch must be "s3://bucket/prefix/" or "https://…/", ending in "/", not "${p.fetch}"`);
+    }
+  }
 }
 
 
@@ -88,29 +156,21 @@ export function validate(props: MtlsApiProps): void {
         `issuer "${i.name}" needs crl: "s3://bucket/key" or "https://…", crls: [...], or crlFromCdp: [...] (exactly one; or revocation: Revocation.NONE, knowingly)`,
       );
     }
-    for (const uri of crlUris(i)) {
-      if (!CRL_URI.test(uri)) {
-        throw new Error(`issuer "${i.name}" needs crl URIs "s3://bucket/key" or "https://…", not "${uri}"`);
-      }
+    validateCrlSources(`issuer "${i.name}"`, i);
+  }
+  const caNames = new Set<string>();
+  for (const c of props.caRevocation ?? []) {
+    if (caNames.has(c.name)) {
+      throw new Error(`caRevocation names must be unique: "${c.name}" appears twice`);
     }
-    if (i.crls !== undefined && (i.crls.length === 0 || i.crls.length > 64 || new Set(i.crls).size !== i.crls.length)) {
-      throw new Error(`issuer "${i.name}": crls lists 1 to 64 distinct URIs`);
+    caNames.add(c.name);
+    if (Object.keys(c.match).length === 0) {
+      throw new Error(`caRevocation "${c.name}" needs at least one match attribute, such as { CN: 'Root CA' }`);
     }
-    if (i.crlFromCdp !== undefined && (i.crlFromCdp.length === 0 || i.crlFromCdp.length > 16)) {
-      throw new Error(`issuer "${i.name}": crlFromCdp lists 1 to 16 prefixes`);
+    if ([c.crl, c.crls, c.crlFromCdp].filter((x) => x !== undefined).length !== 1) {
+      throw new Error(`caRevocation "${c.name}" needs crl: "s3://bucket/key" or "https://…", crls: [...], or crlFromCdp: [...] (exactly one)`);
     }
-    for (const p of i.crlFromCdp ?? []) {
-      if (!CDP_PREFIX.test(p.prefix)) {
-        throw new Error(
-          `issuer "${i.name}": crlFromCdp prefix must be an http:// or https:// URI with a host, ending in "/", not "${p.prefix}"`,
-        );
-      }
-      if (p.fetch !== undefined && !CDP_FETCH.test(p.fetch)) {
-        throw new Error(
-          `issuer "${i.name}": crlFromCdp fetch must be "s3://bucket/prefix/" or "https://…/", ending in "/", not "${p.fetch}"`,
-        );
-      }
-    }
+    validateCrlSources(`caRevocation "${c.name}"`, c);
   }
   const seconds = (d: Duration | undefined) => d?.toSeconds() ?? 0;
   const range = (name: string, v: number, lo: number, hi: number) => {
@@ -126,6 +186,26 @@ export function validate(props: MtlsApiProps): void {
   if (props.authorizerMemoryMb !== undefined) range('authorizerMemoryMb', props.authorizerMemoryMb, 128, 10240);
   if (props.apiHandlerMemoryMb !== undefined) range('apiHandlerMemoryMb', props.apiHandlerMemoryMb, 128, 10240);
   if (props.tempsRetentionDays !== undefined) range('tempsRetentionDays', props.tempsRetentionDays, 1, 36500);
+  const denyList = denyListSettings(props);
+  if (denyList !== undefined) {
+    if (known(denyList.key) && !OBJECT_KEY.test(denyList.key)) {
+      throw new Error(`denyList.key must be an S3 object key of letters, digits and !_.*'()/- that does not start with "/", not "${denyList.key}"`);
+    }
+    if (denyList.key === (props.truststoreKey ?? 'truststore.pem')) {
+      throw new Error('denyList.key must differ from truststoreKey');
+    }
+    range('denyList.refresh (seconds)', denyList.refresh.toSeconds(), 1, 3600);
+    range('denyList.maxAge (seconds)', denyList.maxAge.toSeconds(), 1, 604800);
+    if (denyList.maxAge.toSeconds() < denyList.refresh.toSeconds()) {
+      throw new Error('denyList.maxAge must be at least denyList.refresh');
+    }
+    const stale = seconds(props.alarmThresholds?.denyListStale ?? Duration.minutes(2));
+    if (stale < 1 || stale >= denyList.maxAge.toSeconds()) {
+      throw new Error(
+        `alarmThresholds.denyListStale (${stale} s) must be at least 1 s and below denyList.maxAge (${denyList.maxAge.toSeconds()} s), or the alarm fires only once every request is already denied`,
+      );
+    }
+  }
   if (props.authorizerIdentitySources !== undefined && props.authorizerIdentitySources.length === 0) {
     throw new Error('authorizerIdentitySources must be omitted (the certificate) or name at least one source');
   }

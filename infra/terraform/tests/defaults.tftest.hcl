@@ -1,13 +1,20 @@
 # Plan-time checks with a mocked AWS provider: `terraform init && terraform test`
 # in infra/terraform. They need the hashicorp/aws provider installed (a mock
 # still needs its schema); CI skips them, and says so, where it cannot be.
+# `override_during = plan` (Terraform 1.11 or later) gives the mocked computed
+# values (the bucket name, the object version) at plan time, where the
+# assertions read them; without it they are unknown and every run fails.
 
 mock_provider "aws" {
+  override_during = plan
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { id = "mtls-authorizer-truststore-mocked", arn = "arn:aws:s3:::mtls-authorizer-truststore-mocked" }
   }
   mock_resource "aws_s3_object" {
     defaults = { version_id = "v-mocked-1" }
@@ -312,4 +319,203 @@ run "backend_with_a_path_is_refused" {
   }
 
   expect_failures = [var.backend]
+}
+
+run "no_deny_list_and_no_ca_revocation_by_default" {
+  command = plan
+
+  assert {
+    condition = alltrue([for k in ["deny_list", "deny_list_refresh_seconds", "deny_list_max_age_seconds", "ca_revocation"] :
+    !contains(keys(jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG)), k)])
+    error_message = "Without deny_list and ca_revocation the configuration has none of their keys (null is not a value the authorizer takes)."
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).ca_revocation_required == false
+    error_message = "ca_revocation_required defaults to false."
+  }
+
+  assert {
+    condition     = length(aws_s3_object.deny_list) == 0 && length(aws_cloudwatch_metric_alarm.deny_list_stale) == 0 && length(aws_cloudwatch_metric_alarm.deny_list_unavailable) == 0
+    error_message = "No deny list: no object and no deny-list alarms."
+  }
+
+  assert {
+    condition     = output.deny_list_uri == null && output.deny_list_object_arn == null
+    error_message = "The deny-list outputs are null without a deny list."
+  }
+
+  assert {
+    condition     = !contains([for st in data.aws_iam_policy_document.authorizer.statement : st.sid], "ReadDenyList")
+    error_message = "No deny list: no grant to read one."
+  }
+}
+
+run "deny_list_is_created_empty_read_by_the_authorizer_and_watched" {
+  command = plan
+
+  variables {
+    deny_list = {}
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).deny_list == "s3://mtls-authorizer-truststore-mocked/deny-list.json"
+    error_message = "The authorizer reads the deny list from the module's bucket."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).deny_list_refresh_seconds == 10
+      && jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).deny_list_max_age_seconds == 900
+    )
+    error_message = "The deny list refreshes every 10 s and is trusted for 900 s by default."
+  }
+
+  assert {
+    condition     = jsondecode(aws_s3_object.deny_list[0].content) == { version = 1, sequence = 0, entries = [] } && aws_s3_object.deny_list[0].key == "deny-list.json"
+    error_message = "The module creates the deny list empty, at sequence 0."
+  }
+
+  assert {
+    condition     = output.deny_list_object_arn == "arn:aws:s3:::mtls-authorizer-truststore-mocked/deny-list.json" && output.deny_list_uri == "s3://mtls-authorizer-truststore-mocked/deny-list.json"
+    error_message = "The outputs name the deny list object, for the operators' write grant and --list."
+  }
+
+  assert {
+    condition = anytrue([for st in data.aws_iam_policy_document.authorizer.statement :
+      st.sid == "ReadDenyList" && st.actions == toset(["s3:GetObject"]) && st.resources == toset(["arn:aws:s3:::mtls-authorizer-truststore-mocked/deny-list.json"])
+    ])
+    error_message = "The authorizer may GetObject the deny list object, and nothing else of it."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.deny_list_stale[0].metric_name == "DenyListAgeSeconds"
+      && aws_cloudwatch_metric_alarm.deny_list_stale[0].statistic == "Maximum"
+      && aws_cloudwatch_metric_alarm.deny_list_stale[0].threshold == 120
+      && aws_cloudwatch_metric_alarm.deny_list_stale[0].comparison_operator == "GreaterThanThreshold"
+    )
+    error_message = "The deny-list-stale alarm watches the maximum DenyListAgeSeconds against 120 s by default."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.deny_list_unavailable[0].dimensions.reason == "deny_list_unavailable"
+    error_message = "The deny-list-unavailable alarm counts those denials."
+  }
+
+  assert {
+    condition     = strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "DenyListAgeSeconds") && strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "DenyListRejected")
+    error_message = "The dashboard shows the deny list."
+  }
+}
+
+run "deny_list_can_be_left_to_the_operators" {
+  command = plan
+
+  variables {
+    deny_list                     = { key = "lists/devices.json", create = false, refresh_seconds = 1, max_age_seconds = 60 }
+    alarm_deny_list_stale_seconds = 30
+  }
+
+  assert {
+    condition     = length(aws_s3_object.deny_list) == 0
+    error_message = "create = false leaves the object to the operators."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).deny_list == "s3://mtls-authorizer-truststore-mocked/lists/devices.json"
+      && jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).deny_list_refresh_seconds == 1
+      && jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).deny_list_max_age_seconds == 60
+    )
+    error_message = "The key and the times reach the configuration."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.deny_list_stale[0].threshold == 30
+    error_message = "alarm_deny_list_stale_seconds sets the alarm's threshold."
+  }
+}
+
+run "deny_list_max_age_below_refresh_is_refused" {
+  command = plan
+
+  variables {
+    deny_list = { refresh_seconds = 60, max_age_seconds = 30 }
+  }
+
+  expect_failures = [var.deny_list]
+}
+
+run "deny_list_refresh_over_an_hour_is_refused" {
+  command = plan
+
+  variables {
+    deny_list = { refresh_seconds = 7200 }
+  }
+
+  expect_failures = [var.deny_list]
+}
+
+run "deny_list_at_the_truststore_key_is_refused" {
+  command = plan
+
+  variables {
+    deny_list = { key = "truststore.pem" }
+  }
+
+  expect_failures = [aws_lambda_function.authorizer]
+}
+
+run "stale_alarm_past_max_age_is_refused" {
+  command = plan
+
+  variables {
+    deny_list                     = { max_age_seconds = 100 }
+    alarm_deny_list_stale_seconds = 120
+  }
+
+  expect_failures = [aws_cloudwatch_metric_alarm.deny_list_stale]
+}
+
+run "ca_revocation_reaches_the_config_and_the_read_policy" {
+  command = plan
+
+  variables {
+    ca_revocation = [
+      { name = "root", match = { CN = "Devices Root CA" }, crl = "s3://pki-bucket/root.arl" },
+      { name = "partner", match = { O = "Partner" }, crls = ["https://pki.example.org/a.arl", "s3://pki-bucket/b.arl"] },
+    ]
+    ca_revocation_required = true
+  }
+
+  assert {
+    condition = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).ca_revocation == [
+      { name = "root", match = { CN = "Devices Root CA" }, crl = "s3://pki-bucket/root.arl" },
+      { name = "partner", match = { O = "Partner" }, crl = ["https://pki.example.org/a.arl", "s3://pki-bucket/b.arl"] },
+    ]
+    error_message = "ca_revocation is rendered as the authorizer takes it (crls as a crl list)."
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).ca_revocation_required == true
+    error_message = "ca_revocation_required reaches the configuration."
+  }
+
+  assert {
+    condition = alltrue([for arn in ["arn:aws:s3:::pki-bucket/root.arl", "arn:aws:s3:::pki-bucket/b.arl"] :
+      anytrue([for st in data.aws_iam_policy_document.authorizer.statement : contains(tolist(st.resources), arn)])
+    ])
+    error_message = "The authorizer may read the S3 CA CRLs."
+  }
+}
+
+run "ca_revocation_without_a_crl_is_refused" {
+  command = plan
+
+  variables {
+    ca_revocation = [{ name = "root", match = { CN = "Root" } }]
+  }
+
+  expect_failures = [var.ca_revocation]
 }

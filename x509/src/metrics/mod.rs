@@ -99,6 +99,15 @@ pub enum Metric {
     CrlRejected,
     /// Seconds until the earliest `notAfter` among the truststore's CAs.
     TruststoreSecondsToFirstExpiry,
+    /// Entries of the deny list in use.
+    DenyListEntries,
+    /// Seconds since the deny list in use was last confirmed current (a
+    /// fetch or a 304); it grows while refreshes fail or are refused.
+    DenyListAgeSeconds,
+    /// A deny-list refresh that could not read the source (`cause` fetch or too_large).
+    DenyListRefreshFailures,
+    /// A deny list that was read and refused (`cause` parse or rollback).
+    DenyListRejected,
 }
 
 /// A dimension key.
@@ -140,10 +149,11 @@ const DECISION_SETS: &[&[&str]] = &[
 const NO_DIMENSION: &[&[&str]] = &[&[]];
 const CRL_GAUGE_SETS: &[&[&str]] = &[&[], &["issuer"]];
 const CRL_CAUSE_SETS: &[&[&str]] = &[&[], &["issuer", "cause"]];
+const DENY_LIST_CAUSE_SETS: &[&[&str]] = &[&[], &["cause"]];
 
 impl Metric {
     /// The catalogue, in the order docs/monitoring.md lists it.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 13] = [
         Self::Decisions,
         Self::DecisionLatency,
         Self::CrlAgeSeconds,
@@ -153,6 +163,10 @@ impl Metric {
         Self::CrlRefreshFailures,
         Self::CrlRejected,
         Self::TruststoreSecondsToFirstExpiry,
+        Self::DenyListEntries,
+        Self::DenyListAgeSeconds,
+        Self::DenyListRefreshFailures,
+        Self::DenyListRejected,
     ];
 
     /// The metric's name.
@@ -168,6 +182,10 @@ impl Metric {
             Self::CrlRefreshFailures => "CrlRefreshFailures",
             Self::CrlRejected => "CrlRejected",
             Self::TruststoreSecondsToFirstExpiry => "TruststoreSecondsToFirstExpiry",
+            Self::DenyListEntries => "DenyListEntries",
+            Self::DenyListAgeSeconds => "DenyListAgeSeconds",
+            Self::DenyListRefreshFailures => "DenyListRefreshFailures",
+            Self::DenyListRejected => "DenyListRejected",
         }
     }
 
@@ -175,13 +193,18 @@ impl Metric {
     #[must_use]
     pub fn unit(self) -> Unit {
         match self {
-            Self::Decisions | Self::CrlEntries | Self::CrlRefreshFailures | Self::CrlRejected => {
-                Unit::Count
-            }
+            Self::Decisions
+            | Self::CrlEntries
+            | Self::CrlRefreshFailures
+            | Self::CrlRejected
+            | Self::DenyListEntries
+            | Self::DenyListRefreshFailures
+            | Self::DenyListRejected => Unit::Count,
             Self::DecisionLatency | Self::CrlLoadMs => Unit::Milliseconds,
             Self::CrlAgeSeconds
             | Self::CrlSecondsToNextUpdate
-            | Self::TruststoreSecondsToFirstExpiry => Unit::Seconds,
+            | Self::TruststoreSecondsToFirstExpiry
+            | Self::DenyListAgeSeconds => Unit::Seconds,
         }
     }
 
@@ -190,7 +213,11 @@ impl Metric {
     pub fn dimension_sets(self) -> &'static [&'static [&'static str]] {
         match self {
             Self::Decisions => DECISION_SETS,
-            Self::DecisionLatency | Self::TruststoreSecondsToFirstExpiry => NO_DIMENSION,
+            Self::DecisionLatency
+            | Self::TruststoreSecondsToFirstExpiry
+            | Self::DenyListEntries
+            | Self::DenyListAgeSeconds => NO_DIMENSION,
+            Self::DenyListRefreshFailures | Self::DenyListRejected => DENY_LIST_CAUSE_SETS,
             Self::CrlAgeSeconds
             | Self::CrlSecondsToNextUpdate
             | Self::CrlEntries
@@ -287,11 +314,14 @@ impl Cause {
             | Error::CrlIssuerUnknown { .. }
             | Error::Truststore(_) => Self::Signature,
             Error::CrlIssuerMismatch { .. } => Self::Scope,
-            Error::CrlRollback { .. } | Error::CrlSequenceLimit { .. } => Self::Rollback,
+            Error::CrlRollback { .. }
+            | Error::CrlSequenceLimit { .. }
+            | Error::DenyListRollback { .. } => Self::Rollback,
             Error::CrlExpired { .. }
             | Error::CrlNotYetValid { .. }
             | Error::CrlMissingNextUpdate => Self::Expired,
             Error::CrlMalformed(_)
+            | Error::DenyListMalformed(_)
             | Error::CrlUnsupported(_)
             | Error::Config(_)
             | Error::MissingCertificate
@@ -367,5 +397,6 @@ mod records;
 mod tests;
 
 pub use records::{
-    CrlInUse, CrlRecord, DecisionRecord, RefreshOutcome, RequestIds, TruststoreRecord, request_id,
+    CrlInUse, CrlRecord, DecisionRecord, DenyListInUse, DenyListRecord, RefreshOutcome,
+    RequestIds, TruststoreRecord, request_id,
 };

@@ -309,6 +309,99 @@ impl TruststoreRecord<'_> {
     }
 }
 
+/// The deny list in use after a refresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DenyListInUse {
+    /// Its `sequence`.
+    pub sequence: u64,
+    /// Its distinct entries.
+    pub entries: usize,
+    /// When the source last confirmed it (a fetch or a 304).
+    pub confirmed: crate::time::UnixTime,
+}
+
+/// One deny-list refresh (or cold-start load), as its own EMF line.
+#[derive(Debug)]
+pub struct DenyListRecord<'a> {
+    /// When the refresh ended.
+    pub time: crate::time::UnixTime,
+    /// The source, as logged.
+    pub source: &'a str,
+    /// What happened.
+    pub outcome: RefreshOutcome,
+    /// The list in use afterwards, if any.
+    pub in_use: Option<DenyListInUse>,
+}
+
+#[derive(Serialize)]
+pub(super) struct DenyListLine<'a> {
+    #[serde(rename = "_aws")]
+    pub(super) aws: Aws<'a>,
+    pub(super) timestamp: String,
+    pub(super) level: &'static str,
+    pub(super) event: &'static str,
+    pub(super) source: &'a str,
+    pub(super) outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) cause: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) sequence: Option<u64>,
+    #[serde(rename = "DenyListEntries", skip_serializing_if = "Option::is_none")]
+    pub(super) entries: Option<usize>,
+    #[serde(rename = "DenyListAgeSeconds", skip_serializing_if = "Option::is_none")]
+    pub(super) age: Option<i64>,
+    #[serde(
+        rename = "DenyListRefreshFailures",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(super) refresh_failures: Option<u8>,
+    #[serde(rename = "DenyListRejected", skip_serializing_if = "Option::is_none")]
+    pub(super) rejected: Option<u8>,
+}
+
+impl DenyListRecord<'_> {
+    /// The line: the list in use's size and age on every refresh (so the
+    /// staleness alarm keeps getting data points while refreshes fail), and
+    /// a count with its cause when nothing new was confirmed.
+    #[must_use]
+    pub fn to_line(&self, namespace: &Namespace) -> String {
+        let mut metrics = Vec::with_capacity(3);
+        if self.in_use.is_some() {
+            metrics.extend([Metric::DenyListEntries, Metric::DenyListAgeSeconds]);
+        }
+        let cause = match self.outcome {
+            RefreshOutcome::Failed(c) => Some(c),
+            _ => None,
+        };
+        let (refresh_failures, rejected) = match cause {
+            Some(c) if c.is_refresh_failure() => {
+                metrics.push(Metric::DenyListRefreshFailures);
+                (Some(1), None)
+            }
+            Some(_) => {
+                metrics.push(Metric::DenyListRejected);
+                (None, Some(1))
+            }
+            None => (None, None),
+        };
+        let line = DenyListLine {
+            aws: Aws::new(namespace, self.time.0.saturating_mul(1000), &metrics),
+            timestamp: self.time.to_string(),
+            level: "INFO",
+            event: "deny_list_metrics",
+            source: self.source,
+            outcome: self.outcome.as_str(),
+            cause: cause.map(Cause::as_str),
+            sequence: self.in_use.map(|l| l.sequence),
+            entries: self.in_use.map(|l| l.entries),
+            age: self.in_use.map(|l| self.time.seconds_since(l.confirmed).max(0)),
+            refresh_failures,
+            rejected,
+        };
+        to_json(&line)
+    }
+}
+
 /// Milliseconds to the microsecond: enough for a dashboard, short in the log.
 pub(super) fn round3(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0

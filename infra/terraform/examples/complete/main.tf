@@ -86,6 +86,11 @@ module "mtls_api" {
     crl   = var.crl_uri
   }]
 
+  # The operator deny list (docs/revoking.md), created empty in the
+  # truststore bucket: `truststore deny add … --list <deny_list_uri>` denies a
+  # device within 10 s, before the CA's next CRL.
+  deny_list = {}
+
   authorizer_result_ttl_seconds = 0
   tags                          = { project = "mtls-authorizer" }
 }
@@ -103,6 +108,16 @@ output "regional_domain_name" {
 output "rotate_command" {
   description = "Rotate the truststore without Terraform."
   value       = "truststore rotate --domain ${module.mtls_api.domain_name} --api ${module.mtls_api.api_type} --bucket ${module.mtls_api.truststore_bucket} --key ${module.mtls_api.truststore_key} NEW.pem"
+}
+
+output "deny_list_uri" {
+  description = "The deny list, for `truststore deny … --list` and `truststore revoke --list`."
+  value       = module.mtls_api.deny_list_uri
+}
+
+output "deny_list_object_arn" {
+  description = "Grant the operators who revoke devices s3:GetObject and s3:PutObject on this."
+  value       = module.mtls_api.deny_list_object_arn
 }
 
 output "authorizer_log_group" {

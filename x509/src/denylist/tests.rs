@@ -1,0 +1,137 @@
+use super::*;
+
+const KEY: &str = "aa00000000000000000000000000000000000000000000000000000000000001";
+const FP: &str = "bb00000000000000000000000000000000000000000000000000000000000002";
+
+fn doc(entries: &str) -> String {
+    format!(r#"{{"version": 1, "sequence": 7, "entries": [{entries}]}}"#)
+}
+
+fn key() -> KeyId {
+    let mut b = [0u8; 32];
+    hex::decode_to_slice(KEY, &mut b).unwrap_or_default();
+    KeyId::from_bytes(b)
+}
+
+#[test]
+fn an_issuer_serial_entry_lists_that_serial_under_that_key_only() {
+    let text = doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "00Ab12"}}"#));
+    let list = DenyList::from_json(text.as_bytes()).unwrap_or_default();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list.sequence(), 7);
+    let serial = Serial::from_hex("ab12").unwrap_or_else(|| Serial::from_integer_bytes(&[0]));
+    assert!(list.lists_serial(key(), &serial));
+    let other_key = KeyId::from_bytes([0xaa; 32]);
+    assert!(!list.lists_serial(other_key, &serial));
+    let other_serial = Serial::from_integer_bytes(&[0xab, 0x13]);
+    assert!(!list.lists_serial(key(), &other_serial));
+}
+
+#[test]
+fn a_fingerprint_entry_lists_that_certificate() {
+    let text = doc(&format!(r#"{{"fingerprint": "{}"}}"#, FP.to_uppercase()));
+    let list = DenyList::from_json(text.as_bytes()).unwrap_or_default();
+    let mut fp = [0u8; 32];
+    hex::decode_to_slice(FP, &mut fp).unwrap_or_default();
+    assert!(list.lists_fingerprint(&fp));
+    assert!(!list.lists_fingerprint(&[0; 32]));
+}
+
+#[test]
+fn every_malformed_document_is_refused_whole() {
+    let good = format!(r#"{{"fingerprint": "{FP}"}}"#);
+    let cases = [
+        // not the format
+        "[]".to_owned(),
+        r#"{"version": 1, "sequence": 1}"#.to_owned(),
+        r#"{"version": 2, "sequence": 1, "entries": []}"#.to_owned(),
+        r#"{"version": 1, "sequence": -1, "entries": []}"#.to_owned(),
+        r#"{"version": 1, "sequence": 1, "entries": [], "extra": 1}"#.to_owned(),
+        // entries
+        doc(&format!(r#"{good}, {{"fingerprint": "{FP}", "colour": "red"}}"#)),
+        doc(r#"{}"#),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "serial": "01"}}"#)),
+        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}"}}"#)),
+        doc(r#"{"serial": "01"}"#),
+        doc(&format!(r#"{{"fingerprint": "{}"}}"#, &FP[..62])),
+        doc(&format!(r#"{{"fingerprint": "{}zz"}}"#, &FP[..62])),
+        doc(&format!(r#"{{"fingerprint": "{FP}00"}}"#)),
+        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": ""}}"#)),
+        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "0x01"}}"#)),
+        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "01:02"}}"#)),
+        doc(&format!(
+            r#"{{"issuer_spki_sha256": "{KEY}", "serial": "{}"}}"#,
+            "1".repeat(65)
+        )),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "reason": "removeFromCRL"}}"#)),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "reason": "KeyCompromise"}}"#)),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "not_after": "2027-06-01"}}"#)),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "added": "2027-02-30T00:00:00Z"}}"#)),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "note": "{}"}}"#, "n".repeat(257))),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "note": "a\u0007b"}}"#)),
+        doc(&format!(r#"{{"fingerprint": "{FP}", "note": 5}}"#)),
+    ];
+    for text in cases {
+        match DenyList::from_json(text.as_bytes()) {
+            Err(Error::DenyListMalformed(why)) => assert!(why.len() < 400, "{why}"),
+            other => panic!("accepted or wrong error for {text}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn more_than_the_entry_limit_is_refused_before_it_is_indexed() {
+    let one = format!(r#"{{"fingerprint": "{FP}"}}"#);
+    let mut entries = vec![one.as_str(); MAX_ENTRIES];
+    let text = doc(&entries.join(","));
+    assert!(DenyList::from_json(text.as_bytes()).is_ok());
+    entries.push(&one);
+    let text = doc(&entries.join(","));
+    let err = DenyList::from_json(text.as_bytes()).err();
+    assert!(
+        matches!(&err, Some(Error::DenyListMalformed(m)) if m.contains("more than 100000")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_lower_sequence_is_a_rollback_and_an_equal_or_higher_one_is_not() {
+    let at = |seq: u64| {
+        DenyList::from_json(format!(r#"{{"version":1,"sequence":{seq},"entries":[]}}"#).as_bytes())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        at(5).check_successor(&at(4)),
+        Err(Error::DenyListRollback {
+            cached: 5,
+            offered: 4
+        })
+    );
+    assert_eq!(at(5).check_successor(&at(5)), Ok(()));
+    assert_eq!(at(5).check_successor(&at(6)), Ok(()));
+}
+
+#[test]
+fn a_document_written_reads_back_the_same() {
+    let text = doc(&format!(
+        r#"{{"issuer_spki_sha256": "{KEY}", "serial": "0a", "not_after": "2027-06-01T00:00:00Z",
+             "added": "2026-12-06T10:00:00Z", "reason": "cACompromise", "note": "lost \"tablet\" ☃"}},
+           {{"fingerprint": "{FP}"}}"#
+    ));
+    let parsed = Document::from_json(text.as_bytes()).unwrap_or_else(|_| Document::empty());
+    assert_eq!(parsed.entries.len(), 2);
+    assert_eq!(parsed.entries.first().and_then(|e| e.reason), Some(Reason::CaCompromise));
+    let written = parsed.to_json();
+    assert_eq!(Document::from_json(written.as_bytes()), Ok(parsed.clone()));
+    // One entry per line, so two versions diff by entry.
+    assert_eq!(written.lines().count(), 4, "{written}");
+    let empty = Document::empty().to_json();
+    assert_eq!(Document::from_json(empty.as_bytes()), Ok(Document::empty()));
+}
+
+#[test]
+fn duplicate_entries_count_once() {
+    let one = format!(r#"{{"fingerprint": "{FP}"}}"#);
+    let text = doc(&[one.as_str(), &one, &one.to_uppercase().replace("FINGERPRINT", "fingerprint")].join(","));
+    assert_eq!(DenyList::from_json(text.as_bytes()).map(|l| l.len()), Ok(1));
+}

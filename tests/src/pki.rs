@@ -83,6 +83,12 @@ impl Ca {
     /// A CA named `O=<org>, CN=<cn>` with serial `serial`, signed by this
     /// one: an issuing CA under a root, or a level deeper.
     pub fn subordinate(&self, org: &str, cn: &str, serial: &[u8]) -> Self {
+        self.subordinate_with_cdp(org, cn, serial, &[])
+    }
+
+    /// [`Ca::subordinate`], with cRLDistributionPoints URIs (where the
+    /// parent publishes the CRL that covers it).
+    pub fn subordinate_with_cdp(&self, org: &str, cn: &str, serial: &[u8], cdps: &[&str]) -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         let mut name = DistinguishedName::new();
         name.push(DnType::OrganizationName, org);
@@ -93,9 +99,23 @@ impl Ca {
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         params.not_before = now() - Duration::days(30);
         params.not_after = now() + Duration::days(1825);
+        params.crl_distribution_points = cdps
+            .iter()
+            .map(|u| CrlDistributionPoint {
+                uris: vec![(*u).to_owned()],
+            })
+            .collect();
         let key = KeyPair::generate().unwrap();
         let pem = params.signed_by(&key, &self.issuer()).unwrap().pem();
         Self { params, key, pem }
+    }
+
+    /// A certificate for this CA (same name, same key) signed by `by`, with
+    /// serial `serial`: a cross-certificate, a second path to another root.
+    pub fn cross_certified_by(&self, by: &Ca, serial: &[u8]) -> String {
+        let mut params = self.params.clone();
+        params.serial_number = Some(SerialNumber::from_slice(serial));
+        params.signed_by(&self.key, &by.issuer()).unwrap().pem()
     }
 
     /// The DER of the CA key's SubjectPublicKeyInfo (the deny list names a

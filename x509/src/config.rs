@@ -66,6 +66,33 @@ struct RawConfig {
     deny_list_refresh_seconds: i64,
     #[serde(default = "defaults::deny_list_max_age")]
     deny_list_max_age_seconds: i64,
+    #[serde(default)]
+    ca_revocation: Vec<RawCaRevocation>,
+    #[serde(default)]
+    ca_revocation_required: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCaRevocation {
+    name: String,
+    #[serde(rename = "match")]
+    match_: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    crl: Option<OneOrMany>,
+    #[serde(default)]
+    crl_from_cdp: Option<Vec<RawCdpPrefix>>,
+}
+
+/// Whether every CA below the trust anchor must be checked against a CRL of
+/// its parent (`ca_revocation_required`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CaRevocationCoverage {
+    /// CAs whose parent has a `ca_revocation` entry are checked; others are not.
+    #[default]
+    WhereConfigured,
+    /// A CA whose parent has no `ca_revocation` entry is `crl_unavailable`.
+    Required,
 }
 
 mod defaults {
@@ -186,6 +213,10 @@ pub struct Config {
     pub(crate) max_cdp_crls_per_issuer: usize,
     /// The operator deny list, if any.
     pub(crate) deny_list: Option<DenyListSource>,
+    /// CAs that issue CA certificates, and their CRLs (ARLs).
+    pub(crate) ca_revocation: Vec<IssuerRule>,
+    /// Whether every CA of a path must be covered.
+    pub(crate) ca_revocation_coverage: CaRevocationCoverage,
 }
 
 /// Where the operator deny list lives, and how fresh it must be.
@@ -309,6 +340,19 @@ impl Config {
         self.deny_list.as_ref()
     }
 
+    /// The `ca_revocation` entries: each matches a CA that issues CA
+    /// certificates, and names its CRLs.
+    #[must_use]
+    pub fn ca_revocation(&self) -> &[IssuerRule] {
+        &self.ca_revocation
+    }
+
+    /// `ca_revocation_required`.
+    #[must_use]
+    pub fn ca_revocation_coverage(&self) -> CaRevocationCoverage {
+        self.ca_revocation_coverage
+    }
+
     /// Parses and validates a JSON configuration document.
     pub fn from_json(text: &str) -> Result<Self> {
         let raw: RawConfig =
@@ -365,7 +409,41 @@ impl Config {
                 })
             }
         };
+        let mut ca_names = BTreeSet::new();
+        let mut ca_revocation = Vec::with_capacity(raw.ca_revocation.len());
+        for entry in raw.ca_revocation {
+            let rule = IssuerRule::from_raw(RawIssuer {
+                name: entry.name,
+                match_: entry.match_,
+                crl: entry.crl,
+                crl_from_cdp: entry.crl_from_cdp,
+                revocation: None,
+                subject: None,
+            })
+            .map_err(|e| match e {
+                Error::Config(m) => Error::Config(format!("ca_revocation: {m}")),
+                e => e,
+            })?;
+            if !ca_names.insert(rule.name.clone()) {
+                return Err(Error::Config(format!(
+                    "ca_revocation: duplicate name `{}`",
+                    rule.name
+                )));
+            }
+            ca_revocation.push(rule);
+        }
+        if raw.ca_revocation_required && ca_revocation.is_empty() {
+            return Err(Error::Config(
+                "ca_revocation_required is true, and no ca_revocation entry names a CA's CRL: every request with an intermediate CA would be denied".into(),
+            ));
+        }
         Ok(Self {
+            ca_revocation,
+            ca_revocation_coverage: if raw.ca_revocation_required {
+                CaRevocationCoverage::Required
+            } else {
+                CaRevocationCoverage::WhereConfigured
+            },
             deny_list,
             truststore,
             issuers,

@@ -6,14 +6,16 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::cert::{CertificateRole, ClientAuthUsage, ClientCert, pem_to_der};
-use crate::config::{AttributeMatch, Config, EkuPolicy, IssuerRule, Revocation, SubjectRule};
+use crate::config::{
+    AttributeMatch, CaRevocationCoverage, Config, EkuPolicy, IssuerRule, Revocation, SubjectRule,
+};
 use crate::crl::{Coverage, VerifiedCrl};
 use crate::denylist::{DenyList, DenyListView};
 use crate::error::{Error, bounded};
 use crate::name::{Name, attribute_values};
 use crate::signed::KeyId;
 use crate::time::UnixTime;
-use crate::truststore::{IssuerSignature, TrustStore};
+use crate::truststore::{CaCert, ChainLink, IssuerSignature, TrustStore};
 
 /// Why a request was denied. The `snake_case` form is the `reason` context value
 /// and log field; it is part of the public interface.
@@ -253,6 +255,23 @@ impl crate::crl::IssuerExpectation for RuleIssuer<'_> {
     }
 }
 
+/// A CRL for a `ca_revocation` entry (an ARL): from a CA its `match`
+/// accepts, and checked against CA certificates.
+#[derive(Clone, Copy, Debug)]
+pub struct CaRuleIssuer<'a>(pub &'a IssuerRule);
+
+impl crate::crl::IssuerExpectation for CaRuleIssuer<'_> {
+    fn accepts(&self, issuer: &Name<'_>) -> bool {
+        issuer_name_matches(self.0, issuer)
+    }
+    fn describe(&self) -> String {
+        format!("a CA matching ca_revocation entry `{}`", self.0.name)
+    }
+    fn purpose(&self) -> crate::crl::CrlPurpose {
+        crate::crl::CrlPurpose::CaCertificates
+    }
+}
+
 fn check_subject(rule: &SubjectRule, cert: &ClientCert<'_>) -> Result<(), String> {
     // RFC 5280 §4.2.1.9: a CA certificate is not an end-entity certificate.
     if cert.role() == CertificateRole::Ca {
@@ -484,6 +503,105 @@ impl<'p> Engine<'p> {
             rule,
             identity,
         })
+    }
+
+    /// The CAs above a matched certificate, on every path the truststore
+    /// offers (see [`TrustStore::chain_above`]).
+    #[must_use]
+    pub fn chain_of(&self, matched: &Matched<'_, '_>) -> Vec<ChainLink<'p>> {
+        self.truststore
+            .chain_above(matched.cert.issuer_der(), matched.signer)
+    }
+
+    /// The `ca_revocation` entry (its index) whose CRLs speak for the CA
+    /// certificates `parent` issued: the first whose `match` accepts its name.
+    #[must_use]
+    pub fn ca_rule_for(&self, parent: &CaCert) -> Option<usize> {
+        let name = Name::from_der(parent.subject_der()).ok()?;
+        self.config
+            .ca_revocation
+            .iter()
+            .position(|rule| issuer_name_matches(rule, &name))
+    }
+
+    /// CA revocation (RFC 5280 §6.1.3 (a)(3) and §6.3.3, for each CA of
+    /// the path): every CA above the certificate that is not a trust anchor
+    /// is checked against the CRLs of each parent that has a
+    /// `ca_revocation` entry. `crls_of(entry, ca)` gives the CRLs loaded
+    /// for that entry and CA. Listed on any of them: `ca_revoked` (a CA
+    /// revoked on any path is revoked). A parent with an entry but no
+    /// usable CRL that covers the CA: `crl_unavailable`. A parent without
+    /// an entry: `crl_unavailable` only under `ca_revocation_required`.
+    pub fn check_ca_revocation<C>(
+        &self,
+        identity: &Identity,
+        links: &[ChainLink<'_>],
+        crls_of: impl Fn(usize, &CaCert) -> Vec<C>,
+        now: UnixTime,
+    ) -> Result<(), Decision>
+    where
+        C: AsRef<VerifiedCrl>,
+    {
+        let required = self.config.ca_revocation_coverage == CaRevocationCoverage::Required;
+        let grace = self.config.crl_grace_seconds;
+        let unavailable = |what: String| Decision::deny(DenyReason::CrlUnavailable, identity, what);
+        for link in links.iter().filter(|l| !l.is_anchor()) {
+            let ca = link.ca;
+            if link.parents.is_empty() && required {
+                return Err(unavailable(format!(
+                    "no truststore CA signed the CA `{}`, so no CRL can cover it (ca_revocation_required)",
+                    bounded(ca.subject_dn())
+                )));
+            }
+            for parent in &link.parents {
+                let Some(entry) = self.ca_rule_for(parent) else {
+                    if required {
+                        return Err(unavailable(format!(
+                            "no ca_revocation entry matches `{}`, which issued the CA `{}` (ca_revocation_required)",
+                            bounded(parent.subject_dn()),
+                            bounded(ca.subject_dn())
+                        )));
+                    }
+                    continue;
+                };
+                let (Some(facts), Some(parent_key)) = (ca.facts(), parent.key_id()) else {
+                    return Err(unavailable(format!(
+                        "the CA `{}` cannot be checked against its parent's CRL",
+                        bounded(ca.subject_dn())
+                    )));
+                };
+                let crls = crls_of(entry, ca);
+                let mut usable = false;
+                for crl in crls.iter().map(AsRef::as_ref) {
+                    if crl.covers_ca(facts, parent_key) != Coverage::Covers {
+                        continue;
+                    }
+                    if crl.is_revoked(ca.serial()) {
+                        return Err(Decision::deny(
+                            DenyReason::CaRevoked,
+                            identity,
+                            format!(
+                                "the CA `{}` above the certificate is listed on its parent's CRL",
+                                bounded(ca.subject_dn())
+                            ),
+                        ));
+                    }
+                    usable |= crl.check_usable(now, grace).is_ok();
+                }
+                if !usable {
+                    return Err(unavailable(format!(
+                        "no usable CRL of `{}` covers the CA `{}` (ca_revocation entry `{}`)",
+                        bounded(parent.subject_dn()),
+                        bounded(ca.subject_dn()),
+                        self.config
+                            .ca_revocation
+                            .get(entry)
+                            .map_or("", |r| r.name.as_str())
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The revocation step (RFC 5280 §6.3.3), over the CRLs loaded for the

@@ -22,6 +22,20 @@ pub enum CaKey {
     Unsupported(UnsupportedKey),
 }
 
+/// What a CA certificate's parent's CRL needs to know of it (read at load,
+/// with the strict parser client certificates get).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaFacts {
+    /// Its issuer name, as DER.
+    pub issuer_der: Vec<u8>,
+    /// Its authorityKeyIdentifier's keyIdentifier, if any.
+    pub authority_key_id: Option<Vec<u8>>,
+    /// Its cRLDistributionPoints URIs.
+    pub crl_uris: Vec<String>,
+    /// CA or end entity, from basicConstraints.
+    pub role: crate::cert::CertificateRole,
+}
+
 /// One CA certificate from the truststore, reduced to what checks need.
 #[derive(Clone, Debug)]
 pub struct CaCert {
@@ -31,6 +45,9 @@ pub struct CaCert {
     fingerprint: [u8; 32],
     serial: Serial,
     issuer_raw: Vec<u8>,
+    /// `None` when the strict certificate parser refuses it: such a CA can
+    /// be checked against no CRL, so CA revocation fails closed on it.
+    facts: Option<CaFacts>,
     subject_raw: Vec<u8>,
     subject_dn: String,
     key: CaKey,
@@ -61,6 +78,12 @@ impl CaCert {
             fingerprint: crate::signed::sha256(der),
             serial: Serial::from_integer_bytes(cert.raw_serial()),
             issuer_raw: cert.issuer().as_raw().to_vec(),
+            facts: ClientCert::from_der(der).ok().map(|c| CaFacts {
+                issuer_der: c.issuer_der().to_vec(),
+                authority_key_id: c.authority_key_id().map(<[u8]>::to_vec),
+                crl_uris: c.crl_uris().iter().map(|u| (*u).to_owned()).collect(),
+                role: c.role(),
+            }),
             subject_raw: cert.subject().as_raw().to_vec(),
             subject_dn: format_dn(cert.subject()),
             key,
@@ -97,6 +120,12 @@ impl CaCert {
     #[must_use]
     pub fn serial(&self) -> &Serial {
         &self.serial
+    }
+
+    /// What its parent's CRL checks, if the certificate passed the strict parser.
+    #[must_use]
+    pub fn facts(&self) -> Option<&CaFacts> {
+        self.facts.as_ref()
     }
 
     /// The CA certificate's DER.

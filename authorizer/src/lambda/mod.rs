@@ -30,10 +30,11 @@ use mtls_x509::cache::{
 };
 use mtls_x509::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
 use mtls_x509::context::AuthorizerContext;
-use mtls_x509::crl::{Coverage, CrlIngest};
+use mtls_x509::crl::{Coverage, CrlIngest, CrlPurpose, IssuerExpectation};
 use mtls_x509::decision::{
-    Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
+    CaRuleIssuer, Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
 };
+use mtls_x509::truststore::CaCert;
 use mtls_x509::error::{Error, Result, bounded};
 use mtls_x509::metrics::{
     Cause, CrlInUse, CrlRecord, DecisionRecord, Namespace, RefreshOutcome, RequestIds,
@@ -68,6 +69,8 @@ pub struct Authorizer {
     /// One per issuer entry, in the configuration's order (the engine's
     /// `rule_index`).
     issuers: Vec<IssuerState>,
+    /// One per `ca_revocation` entry, in order.
+    ca_issuers: Vec<IssuerState>,
     refresher: CrlRefresher,
     /// The operator deny list, when one is configured.
     deny_list: Option<DenyListCache>,
@@ -165,11 +168,20 @@ impl Authorizer {
         let issuers: Vec<IssuerState> = config
             .issuers()
             .iter()
-            .map(|rule| IssuerState::new(rule, max_cdp))
+            .map(|rule| IssuerState::new(rule, max_cdp, CrlPurpose::EndEntities))
+            .collect();
+        let ca_issuers: Vec<IssuerState> = config
+            .ca_revocation()
+            .iter()
+            .map(|rule| IssuerState::new(rule, max_cdp, CrlPurpose::CaCertificates))
             .collect();
         // Room for every sequence the sources can hold; the guard allocates
         // only as they come.
-        let sources = issuers.iter().map(|i| i.crls.capacity()).sum::<usize>();
+        let sources = issuers
+            .iter()
+            .chain(&ca_issuers)
+            .map(|i| i.crls.capacity())
+            .sum::<usize>();
         // Never fewer than MAX_CRL_SEQUENCES: the guard forgets no live
         // sequence, so a full one refuses new sequences (fail closed).
         let rollback = RollbackGuard::new(
@@ -203,6 +215,7 @@ impl Authorizer {
             clock,
             http_api_response,
             issuers,
+            ca_issuers,
             background_pace: Pace::Full,
             background: Mutex::new(Vec::new()),
         };
@@ -224,6 +237,7 @@ impl Authorizer {
         let loads = this
             .issuers
             .iter()
+            .chain(&this.ca_issuers)
             .flat_map(|issuer| {
                 issuer
                     .crls
@@ -236,7 +250,7 @@ impl Authorizer {
                 async move {
                     let _single_flight = slot.refreshing.lock().await;
                     refresher
-                        .run(&issuer.rule, &slot, truststore, Pace::Full)
+                        .run(&issuer.rule, issuer.purpose, &slot, truststore, Pace::Full)
                         .await;
                 }
             });
@@ -426,34 +440,27 @@ impl Authorizer {
         self.telemetry.emit(&line);
     }
 
-    /// Starts the refresh of `slot` (a source of the certificate `matched`)
-    /// if it is due. When the slot holds a CRL that covers the certificate
-    /// and is still usable at `now`, the refresh runs behind the requests
-    /// (stale-while-revalidate): the request is answered at once with the
-    /// CRL in force, and the new CRL replaces it atomically once verified.
-    /// Otherwise there is nothing to answer with, and the returned future,
-    /// which the request awaits, refreshes at full speed (joining a refresh
-    /// already running, if any).
-    fn refresh_crl(
+    /// Starts the refresh of `slot`, a source of issuer state `issuer`, if
+    /// it is due. When the slot holds a CRL that covers the certificate at
+    /// hand and is still usable at `now` (`in_force`), the refresh runs
+    /// behind the requests (stale-while-revalidate): the request is answered
+    /// at once with the CRL in force, and the new CRL replaces it atomically
+    /// once verified. Otherwise there is nothing to answer with, and the
+    /// returned future, which the request awaits, refreshes at full speed
+    /// (joining a refresh already running, if any).
+    fn crl_due(&self, slot: &CrlSlot, now: UnixTime) -> bool {
+        slot.read(|s| s.is_due(now, self.schedule_for_crls()))
+    }
+
+    fn refresh_due_crl(
         &self,
-        matched: &Matched<'_, '_>,
+        issuer: &IssuerState,
         slot: &CrlSlot,
-        now: UnixTime,
+        in_force: bool,
     ) -> Option<impl Future<Output = ()> + use<'_>> {
         let schedule = self.schedule_for_crls();
-        if !slot.read(|s| s.is_due(now, schedule)) {
-            return None;
-        }
-        let rule = Arc::clone(&self.issuers.get(matched.rule_index())?.rule);
-        let grace = self.config.crl_grace_seconds();
-        let in_force = slot.read(|s| {
-            s.current().is_some_and(|set| {
-                set.iter().any(|c| {
-                    c.check_usable(now, grace).is_ok()
-                        && c.covers(matched.cert(), matched.signer()) == Coverage::Covers
-                })
-            })
-        });
+        let rule = Arc::clone(&issuer.rule);
+        let purpose = issuer.purpose;
         let truststore = self.truststore.current();
         if in_force {
             // Already refreshing: nothing more to start.
@@ -463,7 +470,7 @@ impl Authorizer {
             let pace = self.background_pace;
             let task = tokio::spawn(async move {
                 let _single_flight = single_flight;
-                refresher.run(&rule, &slot, truststore, pace).await;
+                refresher.run(&rule, purpose, &slot, truststore, pace).await;
             });
             let mut running = lock(&self.background);
             running.retain(|t| !t.is_finished());
@@ -480,7 +487,7 @@ impl Authorizer {
             // A refresh that was running may just have installed a CRL.
             if slot.read(|s| s.is_due(self.clock.now(), schedule)) {
                 self.refresher
-                    .run(&rule, &slot, truststore, Pace::Full)
+                    .run(&rule, purpose, &slot, truststore, Pace::Full)
                     .await;
             }
         })
@@ -491,15 +498,27 @@ impl Authorizer {
     /// `crl_from_cdp` (created on first use). `Err` explains why there are
     /// none for a certificate that needs one.
     fn sources_for(&self, matched: &Matched<'_, '_>) -> std::result::Result<Vec<CrlSlot>, String> {
-        let crls = self.issuers.get(matched.rule_index()).map(|i| &i.crls);
-        let (Some(IssuerCrls::FromCdp(lru)), Revocation::FromCdp(policy)) =
-            (crls, matched.revocation())
+        let Some(issuer) = self.issuers.get(matched.rule_index()) else {
+            return Ok(Vec::new());
+        };
+        Self::slots_for(issuer, matched.cert().crl_uris())
+    }
+
+    /// The CRL sources of issuer state `issuer` for a certificate whose
+    /// cRLDistributionPoints name `crl_uris`: the fixed `crl` list, or the
+    /// sources those URIs name within `crl_from_cdp`.
+    fn slots_for(
+        issuer: &IssuerState,
+        crl_uris: &[&str],
+    ) -> std::result::Result<Vec<CrlSlot>, String> {
+        let (IssuerCrls::FromCdp(lru), Revocation::FromCdp(policy)) =
+            (&issuer.crls, issuer.rule.revocation())
         else {
-            return Ok(crls.map(IssuerCrls::slots).unwrap_or_default());
+            return Ok(issuer.crls.slots());
         };
         let mut slots: Vec<CrlSlot> = Vec::new();
         let mut refused = None;
-        for uri in matched.cert().crl_uris() {
+        for uri in crl_uris {
             let source = match policy.source_for(uri) {
                 CdpSource::Fetch(source) => source,
                 CdpSource::NotAllowed => {
@@ -525,7 +544,7 @@ impl Authorizer {
                     if let Some((evicted, _)) = lru.push(source, Arc::clone(&slot)) {
                         tracing::info!(
                             event = "crl_evicted",
-                            issuer = %matched.identity().issuer.as_deref().unwrap_or_default(),
+                            issuer = %issuer.rule.name(),
                             source = %evicted,
                             "max_cdp_crls_per_issuer reached: the least recently used CRL was dropped"
                         );
@@ -583,20 +602,94 @@ impl Authorizer {
                 return Outcome::plain(deny);
             }
         };
-        let waits: Vec<_> = sources
-            .iter()
-            .filter_map(|slot| self.refresh_crl(&matched, slot, now))
-            .collect();
+        let grace = self.config.crl_grace_seconds();
+        let mut waits: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>> = Vec::new();
+        if let Some(issuer) = self.issuers.get(matched.rule_index()) {
+            for slot in sources.iter().filter(|s| self.crl_due(s, now)) {
+                let in_force = slot.read(|s| {
+                    s.current().is_some_and(|set| {
+                        set.iter().any(|c| {
+                            c.check_usable(now, grace).is_ok()
+                                && c.covers(matched.cert(), matched.signer()) == Coverage::Covers
+                        })
+                    })
+                });
+                if let Some(wait) = self.refresh_due_crl(issuer, slot, in_force) {
+                    waits.push(Box::pin(wait));
+                }
+            }
+        }
+        // CA revocation: the CAs above the certificate, each against the
+        // CRLs of its parents' ca_revocation entries, refreshed beside the
+        // certificate's own.
+        let links = if self.ca_issuers.is_empty() {
+            Vec::new()
+        } else {
+            engine.chain_of(&matched)
+        };
+        for link in links.iter().filter(|l| !l.is_anchor()) {
+            let Some(facts) = link.ca.facts() else {
+                continue;
+            };
+            for parent in &link.parents {
+                let (Some(entry), Some(parent_key)) = (engine.ca_rule_for(parent), parent.key_id())
+                else {
+                    continue;
+                };
+                let Some(issuer) = self.ca_issuers.get(entry) else {
+                    continue;
+                };
+                let uris: Vec<&str> = facts.crl_uris.iter().map(String::as_str).collect();
+                let slots = Self::slots_for(issuer, &uris).unwrap_or_default();
+                for slot in slots.iter().filter(|s| self.crl_due(s, now)) {
+                    let in_force = slot.read(|s| {
+                        s.current().is_some_and(|set| {
+                            set.iter().any(|c| {
+                                c.check_usable(now, grace).is_ok()
+                                    && c.covers_ca(facts, parent_key) == Coverage::Covers
+                            })
+                        })
+                    });
+                    if let Some(wait) = self.refresh_due_crl(issuer, slot, in_force) {
+                        waits.push(Box::pin(wait));
+                    }
+                }
+            }
+        }
         if !waits.is_empty() {
             futures_util::future::join_all(waits).await;
         }
+        let identity = matched.identity().clone();
         let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
         let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));
         let answer = engine.check_revocation(matched, crls, now, || unavailable_detail(&sources));
+        let decision = match answer.decision {
+            Decision::Allow(id) if !links.is_empty() => {
+                match engine.check_ca_revocation(&identity, &links, |entry, ca| self.ca_crls(entry, ca), now) {
+                    Ok(()) => Decision::Allow(id),
+                    Err(deny) => deny,
+                }
+            }
+            other => other,
+        };
         Outcome {
-            decision: answer.decision,
+            decision,
             crl_age_seconds: answer.crl_this_update.map(|t| now.seconds_since(t)),
         }
+    }
+
+    /// The CRLs loaded for `ca_revocation` entry `entry` that may cover `ca`.
+    fn ca_crls(&self, entry: usize, ca: &CaCert) -> Vec<Arc<mtls_x509::VerifiedCrl>> {
+        let (Some(issuer), Some(facts)) = (self.ca_issuers.get(entry), ca.facts()) else {
+            return Vec::new();
+        };
+        let uris: Vec<&str> = facts.crl_uris.iter().map(String::as_str).collect();
+        Self::slots_for(issuer, &uris)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|slot| slot.current())
+            .flat_map(|set| set.iter().cloned().collect::<Vec<_>>())
+            .collect()
     }
 
     /// Handles one Lambda event: never fails, never panics on input. Anything

@@ -113,11 +113,12 @@ impl CrlRefresher {
     pub(super) async fn run(
         &self,
         rule: &IssuerRule,
+        purpose: CrlPurpose,
         cached: &Cached<CrlSet>,
         truststore: Option<Arc<TrustStore>>,
         pace: Pace,
     ) {
-        let (outcome, load_ms) = self.refresh(rule, cached, truststore, pace).await;
+        let (outcome, load_ms) = self.refresh(rule, purpose, cached, truststore, pace).await;
         let in_use = cached.read(|s| {
             s.current().and_then(|set| set.newest()).map(|c| CrlInUse {
                 this_update: c.this_update(),
@@ -141,6 +142,7 @@ impl CrlRefresher {
     pub(super) async fn refresh(
         &self,
         rule: &IssuerRule,
+        purpose: CrlPurpose,
         cached: &Cached<CrlSet>,
         truststore: Option<Arc<TrustStore>>,
         pace: Pace,
@@ -153,8 +155,12 @@ impl CrlRefresher {
             return (RefreshOutcome::Failed(cause), None);
         };
         let previous = cached.read(|s| s.validator().cloned());
-        let expected = RuleIssuer(rule);
-        let mut ingest = CrlIngest::new(&expected, &truststore);
+        let (for_devices, for_cas) = (RuleIssuer(rule), CaRuleIssuer(rule));
+        let expected: &(dyn IssuerExpectation + Sync) = match purpose {
+            CrlPurpose::EndEntities => &for_devices,
+            CrlPurpose::CaCertificates => &for_cas,
+        };
+        let mut ingest = CrlIngest::new(expected, &truststore);
         let started = std::time::Instant::now();
         let fetched = self
             .fetcher

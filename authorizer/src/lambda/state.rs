@@ -74,13 +74,17 @@ pub(super) struct IssuerState {
     pub(super) rule: Arc<IssuerRule>,
     /// Its CRL sources and their caches.
     pub(super) crls: IssuerCrls,
+    /// Client certificates (an issuer entry) or CA certificates (a
+    /// `ca_revocation` entry).
+    pub(super) purpose: CrlPurpose,
 }
 
 impl IssuerState {
-    pub(super) fn new(rule: &IssuerRule, max_cdp: NonZeroUsize) -> Self {
+    pub(super) fn new(rule: &IssuerRule, max_cdp: NonZeroUsize, purpose: CrlPurpose) -> Self {
         Self {
             rule: Arc::new(rule.clone()),
             crls: IssuerCrls::for_rule(rule.revocation(), max_cdp),
+            purpose,
         }
     }
 }

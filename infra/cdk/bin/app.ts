@@ -39,6 +39,11 @@ const stack = new Stack(app, ctx('stackName') ?? 'MtlsAuthorizer', {
 const backendUrl = ctx('backend');
 const backend = backendUrl === undefined || backendUrl === 'api-handler' ? Backend.apiHandler() : Backend.http(backendUrl);
 
+// `denyList`: `true` for an operator deny list at deny-list.json in the truststore bucket, or its
+// object key (docs/revoking.md).
+const denyListCtx = ctx('denyList');
+const denyList = denyListCtx === undefined || denyListCtx === 'false' ? undefined : denyListCtx === 'true' ? {} : { key: denyListCtx };
+
 const zoneId = ctx('hostedZoneId');
 const api = new MtlsApi(stack, 'MtlsApi', {
   domainName: required('domainName'),
@@ -53,6 +58,7 @@ const api = new MtlsApi(stack, 'MtlsApi', {
   backend,
   apiHandlerZip: backend.isApiHandler ? fromRoot(ctx('apiHandlerZip') ?? 'target/lambda/api-handler/bootstrap.zip') : undefined,
   issuers,
+  denyList,
 });
 
 new CfnOutput(stack, 'DomainName', { value: required('domainName'), description: 'Call this with a client certificate.' });
@@ -61,3 +67,10 @@ new CfnOutput(stack, 'TruststoreBucket', { value: api.truststoreBucket.bucketNam
 new CfnOutput(stack, 'TruststoreKey', { value: api.truststoreKey, description: 'For truststore rotate --key.' });
 new CfnOutput(stack, 'TruststoreVersion', { value: api.truststoreVersion, description: 'The object version the domain pins.' });
 new CfnOutput(stack, 'AuthorizerLogGroup', { value: api.authorizerLogGroup.logGroupName, description: 'One JSON line per decision.' });
+if (api.denyList) {
+  new CfnOutput(stack, 'DenyListUri', { value: api.denyList.uri, description: 'For truststore deny … --list and truststore revoke --list.' });
+  new CfnOutput(stack, 'DenyListObjectArn', {
+    value: api.denyList.objectArn,
+    description: 'Grant the operators who revoke devices s3:GetObject and s3:PutObject on this (MtlsApi.grantDenyListWrite).',
+  });
+}

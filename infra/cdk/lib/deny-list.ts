@@ -36,6 +36,8 @@ export class DenyList {
   public readonly uri: string;
   /** The object's ARN: what the authorizer reads and the operators write. */
   public readonly objectArn: string;
+  /** The create-if-absent write, with `create`: the authorizer is deployed after it. */
+  public readonly creation?: cr.AwsCustomResource;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, props: DenyListProps) {
@@ -61,7 +63,7 @@ export class DenyList {
         // conditional write to it is in progress.
         ignoreErrorCodesMatching: 'PreconditionFailed|ConditionalRequestConflict',
       };
-      new cr.AwsCustomResource(scope, 'DenyListObject', {
+      this.creation = new cr.AwsCustomResource(scope, 'DenyListObject', {
         resourceType: 'Custom::DenyListObject',
         onCreate: createIfAbsent,
         onUpdate: createIfAbsent,

@@ -29,6 +29,7 @@ import { authorizerConfig, crlUris, denyListSettings, validate } from './validat
 export * from './props';
 
 export { Backend, HttpBackendOptions, PrivateBackend, identityHeaders, underscoreSpellings } from './backend';
+export { DenyList, EMPTY_DENY_LIST } from './deny-list';
 export { ROUTES } from './front';
 
 
@@ -162,6 +163,10 @@ export class MtlsApi extends Construct {
     });
     this.authorizer = authorizer.function;
     this.authorizerLogGroup = authorizer.logGroup;
+    // A cold start before the list exists would deny every request until it does.
+    if (this.denyList?.creation) {
+      this.authorizer.node.addDependency(this.denyList.creation);
+    }
 
     // The api-handler, when it is the backend ------------------------------
 

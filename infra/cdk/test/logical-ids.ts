@@ -41,6 +41,15 @@ export const CONFIGS: Config[] = [
   },
   { name: 'rest-backend', props: () => ({ backend: Backend.http('https://orders.example.com'), apiHandlerZip: undefined }) },
   { name: 'http-backend', props: () => ({ apiType: ApiType.HTTP, backend: Backend.http('https://orders.example.com'), apiHandlerZip: undefined }) },
+  {
+    // The deny list object (a custom resource that creates it once) and its alarms: a changed id
+    // would run the create-if-absent write again (harmless), and replace the alarms.
+    name: 'rest-deny-list',
+    props: () => ({
+      denyList: {},
+      caRevocation: [{ name: 'root', match: { CN: 'Devices Root CA' }, crl: 's3://pki-bucket/root.arl' }],
+    }),
+  },
 ];
 
 /** `logicalId: type` of every resource of one configuration, sorted. */

@@ -16,10 +16,22 @@ import {
   aws_apigateway as apigw,
   aws_ec2 as ec2,
   aws_elasticloadbalancingv2 as elbv2,
+  aws_iam as iam,
+  aws_kms as kms,
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { ApiType, Backend, MtlsApi, MtlsApiProps, ROUTES, Revocation, TEMPS_TABLE_LAYOUT, underscoreSpellings } from '../lib/mtls-api';
+import {
+  ApiType,
+  Backend,
+  EMPTY_DENY_LIST,
+  MtlsApi,
+  MtlsApiProps,
+  ROUTES,
+  Revocation,
+  TEMPS_TABLE_LAYOUT,
+  underscoreSpellings,
+} from '../lib/mtls-api';
 import { CONFIGS, FIXTURE, logicalIds } from './logical-ids';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -421,6 +433,24 @@ describe('bad input is refused at synth time', () => {
     ['certificate_arn_that_is_not_acm', { certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }, /certificateArn/],
     ['missing_authorizer_zip', { authorizerZip: '/nonexistent/bootstrap.zip' }, /authorizerZip/],
     ['timeout_over_api_gateway_limit', { authorizerTimeout: Duration.seconds(31) }, /authorizerTimeout/],
+    ['deny_list_max_age_below_its_refresh', { denyList: { refresh: Duration.minutes(2), maxAge: Duration.minutes(1) } }, /maxAge must be at least/],
+    ['deny_list_refresh_over_an_hour', { denyList: { refresh: Duration.hours(2), maxAge: Duration.hours(3) } }, /denyList.refresh/],
+    ['deny_list_max_age_over_a_week', { denyList: { maxAge: Duration.days(8) } }, /denyList.maxAge/],
+    ['deny_list_at_the_truststore_key', { denyList: { key: 'truststore.pem' } }, /differ from truststoreKey/],
+    ['deny_list_key_with_a_leading_slash', { denyList: { key: '/deny-list.json' } }, /denyList.key/],
+    ['deny_list_stale_alarm_past_max_age', {
+      denyList: { maxAge: Duration.seconds(100) },
+      alarmThresholds: { denyListStale: Duration.seconds(120) },
+    }, /denyListStale/],
+    ['ca_revocation_without_a_crl', { caRevocation: [{ name: 'root', match: { CN: 'Root' } }] }, /exactly one/],
+    ['ca_revocation_with_an_ftp_crl', { caRevocation: [{ name: 'root', match: { CN: 'Root' }, crl: 'ftp://x/root.arl' }] }, /crl URIs/],
+    ['ca_revocation_without_a_match', { caRevocation: [{ name: 'root', match: {}, crl: 's3://pki-bucket/root.arl' }] }, /match attribute/],
+    ['duplicate_ca_revocation_names', {
+      caRevocation: [
+        { name: 'root', match: { CN: 'Root' }, crl: 's3://pki-bucket/root.arl' },
+        { name: 'root', match: { CN: 'Other Root' }, crl: 's3://pki-bucket/other.arl' },
+      ],
+    }, /unique/],
   ];
   for (const [name, overrides, message] of cases) {
     it(`${name}_is_refused`, () => {
@@ -522,6 +552,151 @@ for (const apiType of [ApiType.REST, ApiType.HTTP]) {
     });
   });
 }
+
+describe('deny list and CA revocation (docs/revoking.md)', () => {
+  const denyListArn = /deny-list\.json/;
+
+  it('there_is_neither_by_default', () => {
+    const { template, api } = synth();
+    const config = authorizerConfig(template);
+    for (const key of ['deny_list', 'deny_list_refresh_seconds', 'deny_list_max_age_seconds', 'ca_revocation']) {
+      assert.ok(!(key in config), key);
+    }
+    assert.equal(config.ca_revocation_required, false);
+    template.resourceCountIs('Custom::DenyListObject', 0);
+    assert.equal(api.denyList, undefined);
+    assert.doesNotMatch(JSON.stringify(roleStatements(template, 'Authorizer')), /ReadDenyList/);
+    assert.throws(() => api.grantDenyListWrite(new iam.AccountRootPrincipal()), /no deny list/);
+  });
+
+  describe('with a deny list', () => {
+    const { template, api } = synth({ denyList: {} });
+
+    it('the_authorizer_reads_it_from_the_truststore_bucket_with_the_documented_defaults', () => {
+      const config = authorizerConfig(template);
+      assert.equal(config.deny_list, 's3://TOKEN/deny-list.json');
+      assert.equal(config.deny_list_refresh_seconds, 10);
+      assert.equal(config.deny_list_max_age_seconds, 900);
+      assert.equal(api.denyList?.key, 'deny-list.json');
+    });
+
+    it('the_authorizer_may_only_get_that_object', () => {
+      const statements = roleStatements(template, 'Authorizer');
+      const read = statements.find((s) => s.Sid === 'ReadDenyList');
+      assert.ok(read, 'a ReadDenyList statement');
+      assert.equal(read.Action, 's3:GetObject');
+      assert.match(JSON.stringify(read.Resource), denyListArn);
+      assert.doesNotMatch(JSON.stringify(read.Resource), /\/\*"/);
+      const actions = statements.flatMap((s) => [s.Action].flat()).sort();
+      assert.deepEqual([...new Set(actions)], ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObjectVersion']);
+    });
+
+    it('it_is_created_empty_and_never_overwritten', () => {
+      const created = only(template.findResources('Custom::DenyListObject')) as Resource;
+      for (const phase of ['Create', 'Update']) {
+        const call = JSON.stringify(created.Properties[phase]);
+        assert.match(call, /putObject/, phase);
+        assert.match(call, /\\"IfNoneMatch\\":\\"\*\\"/, `${phase}: a conditional write that never replaces the operators' list`);
+        assert.match(call, /PreconditionFailed/, phase);
+        assert.ok(call.includes(JSON.stringify(JSON.stringify(EMPTY_DENY_LIST)).slice(1, -1)), `${phase}: the empty list`);
+      }
+      assert.equal(created.Properties.Delete, undefined, 'the stack never deletes the list');
+      assert.deepEqual(JSON.parse(EMPTY_DENY_LIST), { version: 1, sequence: 0, entries: [] });
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+      // Only the create-if-absent call may write the list (the truststore upload writes the
+      // bucket too, but names no deny list).
+      const writers = policies.filter((p) => {
+        const doc = JSON.stringify(p.Properties.PolicyDocument);
+        return doc.includes('s3:PutObject') && denyListArn.test(doc);
+      });
+      assert.equal(writers.length, 1);
+      assert.deepEqual(writers[0]!.Properties.PolicyDocument.Statement.map((st: any) => st.Action), ['s3:PutObject']);
+    });
+
+    it('the_stale_and_unavailable_alarms_and_the_widgets_watch_it', () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+      assert.equal(alarms.length, 10);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'DenyListAgeSeconds', Statistic: 'Maximum', Threshold: 120, Period: 60,
+        ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'missing',
+        AlarmDescription: Match.stringLikeRegexp('docs/monitoring\\.md'),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Decisions', Dimensions: [{ Name: 'reason', Value: 'deny_list_unavailable' }], Threshold: 1,
+      });
+      const used = emfMetricsUsed(template, api.metricsNamespace);
+      const byName = new Map(CATALOGUE.metrics.map((m) => [m.name, m]));
+      for (const u of used) {
+        const m = byName.get(u.name);
+        assert.ok(m, u.name);
+        assert.ok(m!.dimensions.some((set) => [...set].sort().join() === Object.keys(u.dims).sort().join()), u.name);
+        for (const [k, v] of Object.entries(u.dims)) assert.ok(CATALOGUE.dimension_values[k].includes(v), `${k}=${v}`);
+      }
+      const body = dashboardBody(template);
+      for (const title of ['Deny list age', 'Deny list refresh failures']) assert.ok(body.includes(title), title);
+      for (const metric of ['DenyListAgeSeconds', 'DenyListEntries', 'DenyListRefreshFailures', 'DenyListRejected']) {
+        assert.ok(byName.has(metric), metric);
+        assert.ok(body.includes(metric), metric);
+      }
+    });
+
+    it('operators_get_write_access_to_that_object_only', () => {
+      const app = new App();
+      const stack = new Stack(app, 'Test');
+      const encryptionKey = new kms.Key(stack, 'Key');
+      const withKey = new MtlsApi(stack, 'MtlsApi', props({ denyList: {}, encryptionKey }));
+      const operators = new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() });
+      withKey.grantDenyListWrite(operators);
+      const t = Template.fromStack(stack);
+      const policies = Object.values(t.findResources('AWS::IAM::Policy')) as Resource[];
+      const own = policies.find((p) => JSON.stringify(p.Properties.Roles).includes('Operators'));
+      const statements = own!.Properties.PolicyDocument.Statement as any[];
+      const s3 = statements.find((st) => [st.Action].flat().includes('s3:PutObject'));
+      assert.deepEqual([s3.Action].flat().sort(), ['s3:GetObject', 's3:PutObject']);
+      assert.match(JSON.stringify(s3.Resource), denyListArn);
+      assert.ok(statements.some((st) => [st.Action].flat().includes('kms:GenerateDataKey')), 'the bucket key');
+      // The empty list is written under the bucket key too.
+      const created = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+      assert.match(created, /kms:GenerateDataKey/);
+    });
+  });
+
+  it('a_list_left_to_the_operators_is_not_created_and_its_settings_reach_the_config', () => {
+    const { template, api } = synth({
+      denyList: { key: 'lists/devices.json', create: false, refresh: Duration.seconds(1), maxAge: Duration.minutes(1) },
+      alarmThresholds: { denyListStale: Duration.seconds(30) },
+    });
+    template.resourceCountIs('Custom::DenyListObject', 0);
+    const config = authorizerConfig(template);
+    assert.equal(config.deny_list, 's3://TOKEN/lists/devices.json');
+    assert.equal(config.deny_list_refresh_seconds, 1);
+    assert.equal(config.deny_list_max_age_seconds, 60);
+    assert.match(api.denyList!.uri, /\/lists\/devices\.json$/);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DenyListAgeSeconds', Threshold: 30 });
+  });
+
+  it('ca_revocation_reaches_the_config_and_the_read_policy', () => {
+    const { template } = synth({
+      caRevocation: [
+        { name: 'root', match: { CN: 'Devices Root CA' }, crl: 's3://pki-bucket/root.arl' },
+        { name: 'partner', match: { O: 'Partner' }, crls: ['https://pki.example.org/a.arl', 's3://pki-bucket/b.arl'] },
+        { name: 'pca', match: { CN: 'PCA Root' }, crlFromCdp: [{ prefix: 'http://crl.example.com/crl/', fetch: 's3://pca-arls/crl/' }] },
+      ],
+      caRevocationRequired: true,
+    });
+    const config = authorizerConfig(template);
+    assert.deepEqual(config.ca_revocation, [
+      { name: 'root', match: { CN: 'Devices Root CA' }, crl: 's3://pki-bucket/root.arl' },
+      { name: 'partner', match: { O: 'Partner' }, crl: ['https://pki.example.org/a.arl', 's3://pki-bucket/b.arl'] },
+      { name: 'pca', match: { CN: 'PCA Root' }, crl_from_cdp: [{ prefix: 'http://crl.example.com/crl/', fetch: 's3://pca-arls/crl/' }] },
+    ]);
+    assert.equal(config.ca_revocation_required, true);
+    const text = JSON.stringify(roleStatements(template, 'Authorizer'));
+    assert.match(text, /pki-bucket\/root\.arl/);
+    assert.match(text, /pki-bucket\/b\.arl/);
+    assert.match(text, /pca-arls\/crl\/\*/);
+  });
+});
 
 describe('monitoring options', () => {
   it('one_prop_turns_the_dashboard_off_and_thresholds_and_namespace_are_props', () => {

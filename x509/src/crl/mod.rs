@@ -70,6 +70,36 @@ pub trait IssuerExpectation {
     fn accepts(&self, issuer: &Name<'_>) -> bool;
     /// A description of the expected issuer, for errors.
     fn describe(&self) -> String;
+    /// What the CRL is loaded to check: client certificates (the default),
+    /// or CA certificates (`ca_revocation`).
+    fn purpose(&self) -> CrlPurpose {
+        CrlPurpose::EndEntities
+    }
+}
+
+/// What a CRL source is loaded to check. A CRL scoped by its
+/// issuingDistributionPoint to the other kind (RFC 5280 §5.2.5) is refused at
+/// load, so the operator learns of the mistake, and never covers at use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CrlPurpose {
+    /// Client certificates, under an issuer entry.
+    #[default]
+    EndEntities,
+    /// CA certificates, under a `ca_revocation` entry (an ARL).
+    CaCertificates,
+}
+
+/// Which certificates a CRL speaks for, from its issuingDistributionPoint's
+/// onlyContainsUserCerts and onlyContainsCACerts (RFC 5280 §5.2.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CertificateKinds {
+    /// Both.
+    #[default]
+    All,
+    /// End-entity certificates only (onlyContainsUserCerts).
+    EndEntities,
+    /// CA certificates only (onlyContainsCACerts): an ARL.
+    Cas,
 }
 
 /// Expect exactly one issuer name, as DER.
@@ -246,6 +276,9 @@ pub enum Coverage {
     /// It is a partition, and the certificate's cRLDistributionPoints name
     /// none of its URIs (§6.3.3 (b)(2)(i)).
     OtherDistributionPoint,
+    /// It only speaks for CA certificates and this is a client certificate,
+    /// or the other way round (§5.2.5, §6.3.3 (b)(2)(ii), (iii)).
+    OtherCertificateKind,
 }
 
 impl Coverage {
@@ -262,6 +295,9 @@ impl Coverage {
             Self::OtherDistributionPoint => {
                 "it is a partition the certificate's CRL distribution points do not name"
             }
+            Self::OtherCertificateKind => {
+                "it only covers CA certificates, or only end-entity certificates, and this is the other kind"
+            }
         }
     }
 }
@@ -274,6 +310,7 @@ pub struct VerifiedCrl {
     signer: KeyId,
     authority_key_id: Option<Vec<u8>>,
     scope: CrlScope,
+    kinds: CertificateKinds,
     identity: CrlIdentity,
     /// Names this exact CRL: its issuer and signature. Two fetches that
     /// verify to the same fingerprint carry the same CRL.
@@ -306,6 +343,7 @@ struct CrlExtensions {
     number: Option<CrlNumber>,
     authority_key_id: Option<Vec<u8>>,
     scope: Option<CrlScope>,
+    kinds: CertificateKinds,
     /// The issuingDistributionPoint's extnValue, which names the scope in
     /// [`CrlIdentity`].
     idp_der: Vec<u8>,
@@ -347,7 +385,9 @@ fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
                 return Err(unsupported("delta CRLs; publish a complete CRL"));
             }
             (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
-                out.scope = Some(scope_of(idp, read_idp(ext.value)?)?);
+                let (scope, kinds) = scope_of(idp, read_idp(ext.value)?)?;
+                out.scope = Some(scope);
+                out.kinds = kinds;
                 out.idp_der = ext.value.to_vec();
             }
             (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => {
@@ -470,13 +510,28 @@ fn read_idp(ext_value: &[u8]) -> Result<IdpReading> {
 /// Every decision is taken from `ours` (see [`IdpReading`]); x509-parser's
 /// reading supplies only the fullName URIs, and where it disagrees with ours
 /// on any field the CRL is refused.
-fn scope_of(idp: &IssuingDistributionPoint<'_>, ours: IdpReading) -> Result<CrlScope> {
+fn scope_of(
+    idp: &IssuingDistributionPoint<'_>,
+    ours: IdpReading,
+) -> Result<(CrlScope, CertificateKinds)> {
     if ours.indirect_crl {
         return Err(unsupported("indirect CRLs"));
     }
-    if ours.only_ca_certs || ours.only_attribute_certs {
-        return Err(unsupported("a CRL scoped to CA or attribute certificates"));
+    if ours.only_attribute_certs {
+        return Err(unsupported("a CRL scoped to attribute certificates"));
     }
+    // §5.2.5: at most one of the three may be TRUE.
+    let kinds = match (ours.only_user_certs, ours.only_ca_certs) {
+        (false, false) => CertificateKinds::All,
+        (true, false) => CertificateKinds::EndEntities,
+        (false, true) => CertificateKinds::Cas,
+        (true, true) => {
+            return Err(Error::CrlMalformed(
+                "issuingDistributionPoint: onlyContainsUserCerts and onlyContainsCACerts both set"
+                    .into(),
+            ));
+        }
+    };
     if ours.only_some_reasons {
         return Err(unsupported("a CRL partitioned by reason (onlySomeReasons)"));
     }
@@ -504,9 +559,9 @@ fn scope_of(idp: &IssuingDistributionPoint<'_>, ours: IdpReading) -> Result<CrlS
             "issuingDistributionPoint: read two ways".into(),
         ));
     }
-    // onlyContainsUserCerts narrows the scope to end-entity certificates,
-    // the only kind the authorizer accepts, so it changes nothing here.
-    match &idp.distribution_point {
+    // The kinds are kept beside the scope: VerifiedCrl::covers refuses a
+    // certificate of the other kind.
+    let scope = match &idp.distribution_point {
         None => Ok(CrlScope::Complete),
         Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => Err(unsupported(
             "a distribution point named relative to the CRL issuer",
@@ -529,7 +584,8 @@ fn scope_of(idp: &IssuingDistributionPoint<'_>, ours: IdpReading) -> Result<CrlS
             }
             Ok(CrlScope::DistributionPoint(uris))
         }
-    }
+    };
+    scope.map(|s| (s, kinds))
 }
 
 /// Entry extension OIDs (RFC 5280 §5.3) as DER content octets, so the entry
@@ -649,27 +705,72 @@ impl VerifiedCrl {
     /// partition, a distribution point URI in common (b)(2)(i).
     #[must_use]
     pub fn covers(&self, cert: &ClientCert<'_>, signer: KeyId) -> Coverage {
-        if self.issuer_der != cert.issuer_der() {
+        self.covers_parts(
+            cert.issuer_der(),
+            cert.authority_key_id(),
+            cert.crl_uris(),
+            cert.role(),
+            signer,
+        )
+    }
+
+    /// [`VerifiedCrl::covers`] for a truststore CA certificate, checked
+    /// against its parent's CRL: the CA's own extensions were read at
+    /// truststore load, and `parent` is the key that verified it.
+    #[must_use]
+    pub fn covers_ca(&self, ca: &crate::truststore::CaFacts, parent: KeyId) -> Coverage {
+        let uris: Vec<&str> = ca.crl_uris.iter().map(String::as_str).collect();
+        self.covers_parts(
+            &ca.issuer_der,
+            ca.authority_key_id.as_deref(),
+            &uris,
+            ca.role,
+            parent,
+        )
+    }
+
+    fn covers_parts(
+        &self,
+        issuer_der: &[u8],
+        authority_key_id: Option<&[u8]>,
+        crl_uris: &[&str],
+        role: crate::cert::CertificateRole,
+        signer: KeyId,
+    ) -> Coverage {
+        if self.issuer_der != issuer_der {
             return Coverage::OtherIssuer;
         }
         if self.signer != signer {
             return Coverage::OtherKey;
         }
-        if let (Some(crl), Some(cert)) = (&self.authority_key_id, cert.authority_key_id())
+        if let (Some(crl), Some(cert)) = (&self.authority_key_id, authority_key_id)
             && crl.as_slice() != cert
         {
             return Coverage::OtherAuthorityKeyId;
         }
+        let is_ca = role == crate::cert::CertificateRole::Ca;
+        match (self.kinds, is_ca) {
+            (CertificateKinds::EndEntities, true) | (CertificateKinds::Cas, false) => {
+                return Coverage::OtherCertificateKind;
+            }
+            _ => {}
+        }
         match &self.scope {
             CrlScope::Complete => Coverage::Covers,
             CrlScope::DistributionPoint(uris) => {
-                if cert.crl_uris().iter().any(|u| uris.iter().any(|s| s == u)) {
+                if crl_uris.iter().any(|u| uris.iter().any(|s| s == u)) {
                     Coverage::Covers
                 } else {
                     Coverage::OtherDistributionPoint
                 }
             }
         }
+    }
+
+    /// Which certificates it speaks for.
+    #[must_use]
+    pub fn kinds(&self) -> CertificateKinds {
+        self.kinds
     }
 
     /// Whether the CRL lists `serial`.

@@ -24,7 +24,7 @@ use aws_lc_rs::digest;
 
 use super::index::IndexBuilder;
 use super::{
-    CrlExtensions, CrlIdentity, CrlScope, CrlTimePolicy, EntryFault, IssuerExpectation,
+    CertificateKinds, CrlExtensions, CrlIdentity, CrlPurpose, CrlScope, CrlTimePolicy, EntryFault, IssuerExpectation,
     MAX_ENTRY_BYTES, VerifiedCrl, check_fresh, crl_der, describe_name, read_crl_extensions,
     time_of, unsupported,
 };
@@ -666,8 +666,27 @@ impl<'a> CrlIngest<'a> {
             number,
             authority_key_id,
             scope,
+            kinds,
             idp_der,
         } = read_crl_extensions(extensions)?;
+        let purpose = match self.trust {
+            Trust::Verify { expected, .. } => expected.purpose(),
+            #[cfg(feature = "fuzzing")]
+            Trust::Unverified => CrlPurpose::EndEntities,
+        };
+        match (purpose, kinds) {
+            (CrlPurpose::EndEntities, CertificateKinds::Cas) => {
+                return Err(Error::CrlUnsupported(
+                    "a CRL scoped to CA certificates (an ARL) for an issuer entry; configure it under ca_revocation".into(),
+                ));
+            }
+            (CrlPurpose::CaCertificates, CertificateKinds::EndEntities) => {
+                return Err(Error::CrlUnsupported(
+                    "a CRL scoped to end-entity certificates under ca_revocation: it never covers a CA".into(),
+                ));
+            }
+            _ => {}
+        }
         if this_update > now.offset(policy.clock_skew_seconds) {
             return Err(Error::CrlNotYetValid { this_update, now });
         }
@@ -681,6 +700,7 @@ impl<'a> CrlIngest<'a> {
             signer,
             authority_key_id,
             scope: scope.unwrap_or(CrlScope::Complete),
+            kinds,
             this_update,
             next_update,
             number,

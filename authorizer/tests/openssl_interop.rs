@@ -396,3 +396,86 @@ fn openssl_crl_partitioned_by_a_relative_name_is_refused_not_read_as_complete() 
         );
     }
 }
+
+/// NIST PKITS Invalid Revoked CA Test2, in shape, made by `openssl ca`: a
+/// trust anchor revokes the intermediate CA that issued the device (its
+/// CRL, configured under `ca_revocation`, lists the CA's serial), and the
+/// device is denied `ca_revoked`; with the anchor's CRL from before the
+/// revocation (Valid Basic Path Test1's shape) it is allowed.
+#[tokio::test]
+async fn openssl_root_crl_revoking_the_issuing_ca_denies_its_device_ca_revoked() {
+    use std::sync::Arc;
+
+    use authorizer::lambda::{Authorizer, HttpApiResponse};
+    use mtls_x509::time::SystemClock;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (root, sub) = (dir.path().join("root"), dir.path().join("sub"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&sub).unwrap();
+    let p256 = ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    self_signed_ca(&root, &p256, "-sha256", "/CN=Trust Anchor");
+    for d in [&root, &sub] {
+        std::fs::write(d.join("index.txt"), "").unwrap();
+        std::fs::write(d.join("crlnumber"), "01\n").unwrap();
+        std::fs::write(d.join("ca.cnf"), CA_CNF).unwrap();
+    }
+    // The intermediate, `Revoked subCA`, serial 0x0a, issued by the anchor.
+    let mut req = vec!["req", "-newkey"];
+    req.extend_from_slice(&p256);
+    req.extend_from_slice(&[
+        "-nodes", "-keyout", "sub.key", "-out", "sub.csr", "-subj", "/CN=Revoked subCA",
+    ]);
+    openssl(&root, &req);
+    std::fs::write(
+        root.join("sub.ext"),
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+    )
+    .unwrap();
+    openssl(
+        &root,
+        &[
+            "x509", "-req", "-in", "sub.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial",
+            "0x0a", "-days", "10", "-sha256", "-extfile", "sub.ext", "-out", "sub.pem",
+        ],
+    );
+    openssl_ca(&root, "ca.cnf", &["-gencrl", "-out", "before.pem"]);
+    openssl_ca(&root, "ca.cnf", &["-revoke", "sub.pem", "-crl_reason", "keyCompromise"]);
+    openssl_ca(&root, "ca.cnf", &["-gencrl", "-out", "after.pem"]);
+    // The intermediate's own CA directory: its CRL, and the device.
+    std::fs::copy(root.join("sub.pem"), sub.join("ca.pem")).unwrap();
+    std::fs::copy(root.join("sub.key"), sub.join("ca.key")).unwrap();
+    openssl_ca(&sub, "ca.cnf", &["-gencrl", "-out", "crl.pem"]);
+    let spec = LeafSpec {
+        key: &p256,
+        digest: "-sha256",
+        extensions: "",
+    };
+    issue(&sub, "device", "0x01", &spec);
+    let bundle = [
+        std::fs::read_to_string(root.join("ca.pem")).unwrap(),
+        std::fs::read_to_string(root.join("sub.pem")).unwrap(),
+    ]
+    .concat();
+    std::fs::write(dir.path().join("truststore.pem"), bundle).unwrap();
+    let device = std::fs::read_to_string(sub.join("device.pem")).unwrap();
+    for (anchor_crl, expected) in [
+        ("before.pem", None),
+        ("after.pem", Some(DenyReason::CaRevoked)),
+    ] {
+        let config = Config::from_json(&format!(
+            r#"{{"truststore":"file://{}/truststore.pem",
+                "issuers":[{{"name":"devices","match":{{"CN":"Revoked subCA"}},"crl":"file://{}/crl.pem"}}],
+                "ca_revocation":[{{"name":"anchor","match":{{"CN":"Trust Anchor"}},"crl":"file://{}/{anchor_crl}"}}]}}"#,
+            dir.path().display(),
+            sub.display(),
+            root.display()
+        ))
+        .unwrap();
+        let a = Authorizer::start(config, Arc::new(SystemClock), HttpApiResponse::Simple)
+            .await
+            .unwrap();
+        let decision = a.decide(Some(&device)).await.decision;
+        assert_eq!(decision.reason(), expected, "{anchor_crl}: {decision:?}");
+    }
+}

@@ -76,6 +76,43 @@ pub enum Error {
     /// The development PKI could not do what was asked.
     #[error("pki: {0}")]
     Pki(String),
+    /// A certificate or CA file given on the command line is unusable.
+    #[error("{file}: {message}")]
+    Certificate {
+        /// The file.
+        file: String,
+        /// What is wrong, and what to give instead.
+        message: String,
+    },
+    /// The deny list at `list` is not a deny list this build reads. Nothing
+    /// is written over it.
+    #[error(
+        "deny list {list}: {source}; fix or restore it (nothing was written)"
+    )]
+    DenyList {
+        /// The list's URI.
+        list: String,
+        /// What the parser refused.
+        source: mtls_x509::Error,
+    },
+    /// Other writers kept changing the deny list while this one tried.
+    #[error(
+        "deny list {list}: changed by another writer on each of {attempts} attempts; nothing was written, run the command again"
+    )]
+    DenyListBusy {
+        /// The list's URI.
+        list: String,
+        /// How many read-modify-write rounds were tried.
+        attempts: u32,
+    },
+    /// A CRL could not be read or verified; it prunes nothing.
+    #[error("CRL {uri}: {message}")]
+    Crl {
+        /// Where it came from.
+        uri: String,
+        /// Why it is not used.
+        message: String,
+    },
     /// Certificate or CRL generation failed.
     #[error("pki: {context}: {source}")]
     Rcgen {

@@ -20,6 +20,12 @@ pub const GOOD_SERIAL: &str = "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a11";
 pub const REVOKED_SERIAL: &str = "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a10";
 /// How often the authorizer re-checks the CRL and the truststore.
 pub const REFRESH_SECONDS: u64 = 5;
+/// How often the authorizer re-checks the deny list: "revoke now" acts
+/// within about this long.
+pub const DENY_LIST_REFRESH_SECONDS: u64 = 1;
+/// The deny list's file, in the devices PKI's directory (where
+/// `truststore pki revoke --now` writes by default).
+pub const DENY_LIST_FILE: &str = "deny.json";
 
 /// Where the stack's files are.
 #[derive(Debug, Clone)]
@@ -34,6 +40,8 @@ pub struct Stack {
     pub truststore: PathBuf,
     /// The authorizer configuration.
     pub authorizer_config: PathBuf,
+    /// The operator deny list.
+    pub deny_list: PathBuf,
     /// The api-handler's data directory.
     pub data: PathBuf,
     /// The gateway's own files (server certificate).
@@ -133,6 +141,7 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
         other: dir.join("pki-other"),
         truststore: dir.join("truststore.pem"),
         authorizer_config: dir.join("pki").join(pki::files::AUTHORIZER_CONFIG),
+        deny_list: dir.join("pki").join(DENY_LIST_FILE),
         data: dir.join("api-handler"),
         gateway: dir.join("gateway"),
         dir,
@@ -170,6 +179,7 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
             .crl(now, time::Duration::days(7))
             .map_err(setup("CRL"))?;
     }
+    with_deny_list(&stack)?;
     let other = Pki::at(&stack.other);
     if !other.path(pki::files::STATE).exists() {
         other
@@ -197,6 +207,37 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
         )?;
     }
     Ok(stack)
+}
+
+/// Gives the stack an operator deny list: an empty one if there is none
+/// yet, and the authorizer configuration's `deny_list` pointing at it,
+/// re-checked every [`DENY_LIST_REFRESH_SECONDS`]. A stack made before the
+/// deny list existed gains it on its next run.
+fn with_deny_list(stack: &Stack) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    if !stack.deny_list.exists() {
+        let empty = mtls_x509::denylist::Document::empty().to_json();
+        std::fs::write(&stack.deny_list, empty).map_err(io(&stack.deny_list))?;
+    }
+    let path = &stack.authorizer_config;
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let mut config: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+        .map_err(|e| Error::Setup(format!("{}: {e}", path.display())))?;
+    let uri = serde_json::Value::from(format!("file://{}", stack.deny_list.display()));
+    if config.get("deny_list") == Some(&uri) {
+        return Ok(());
+    }
+    config.insert("deny_list".into(), uri);
+    config.insert(
+        "deny_list_refresh_seconds".into(),
+        DENY_LIST_REFRESH_SECONDS.into(),
+    );
+    let text = serde_json::to_string_pretty(&config)
+        .map_err(|e| Error::Setup(format!("{}: {e}", path.display())))?;
+    std::fs::write(path, text + "\n").map_err(io(path))
 }
 
 /// What the banner's commands go through: the API type and the integration,
@@ -245,11 +286,17 @@ pub fn curl_commands(stack: &Stack, base: &str, front: Front<'_>) -> String {
         "curl --cacert {ca} {good} {status} -H 'content-type: application/json' \\\n     -d \"{{\\\"temperature\\\": 21.5, \\\"time\\\": \\\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\\"}}\" {base}/temps"
     );
     let (good_note, revoke_step) = if good_is_revoked(stack) {
+        // The deny list is checked before the CRL, so a device on both
+        // is refused as deny-listed.
+        let listed = std::fs::read(&stack.deny_list)
+            .ok()
+            .and_then(|b| mtls_x509::denylist::Document::from_json(&b).ok())
+            .is_some_and(|d| !d.entries.is_empty());
         (
             format!(
                 "# the good device was revoked in an earlier run (with `truststore pki revoke`), so these\n\
                  # answer {}: `make reset` (or `gateway dev --fresh`) starts over\n",
-                front.deny("revoked")
+                front.deny(if listed { "deny_listed" } else { "revoked" })
             ),
             String::new(),
         )
@@ -263,10 +310,16 @@ pub fn curl_commands(stack: &Stack, base: &str, front: Front<'_>) -> String {
                 ),
             },
             format!(
-                "\n# revoke the good device; denied within {REFRESH_SECONDS} s, no restart (`make reset` undoes it)\n\
-                 target/debug/truststore pki revoke good --dir {} && target/debug/truststore pki crl --dir {}\n",
+                "\n# revoke the good device now: it goes on the deny list (re-read every {DENY_LIST_REFRESH_SECONDS} s) and on the CA's next CRL;\n\
+                 # the next request, about a second later, answers {}\n\
+                 target/debug/truststore pki revoke good --dir {} --now && target/debug/truststore pki crl --dir {}\n\
+                 # or block it without the CA (what `make reset` undoes too):\n\
+                 # target/debug/truststore deny add --cert {}.pem --list file://{}\n",
+                front.deny("deny_listed"),
                 rel(&stack.devices),
                 rel(&stack.devices),
+                rel(&stack.devices.join(pki::files::CLIENTS).join("good")),
+                stack.deny_list.display(),
             ),
         )
     };
@@ -340,6 +393,14 @@ mod tests {
         let fresh = curl_commands(&stack, "https://127.0.0.1:8443", rest);
         assert!(fresh.contains("# a good device: 201"), "{fresh}");
         assert!(fresh.contains("pki revoke good"), "{fresh}");
+        assert!(fresh.contains("--now"), "{fresh}");
+        assert!(
+            fresh.contains(r#"403 {"message":"Forbidden","reason":"deny_listed"}"#),
+            "{fresh}"
+        );
+        assert!(stack.deny_list.exists(), "an empty deny list is made");
+        let config = std::fs::read_to_string(&stack.authorizer_config).unwrap();
+        assert!(config.contains("\"deny_list_refresh_seconds\": 1"), "{config}");
         assert!(fresh.contains("-w ' %{http_code}\\n'"), "{fresh}");
         assert!(fresh.contains("/nope"), "{fresh}");
         assert!(

@@ -387,7 +387,16 @@ impl<'p> Engine<'p> {
             }
             DenyListView::InForce(list) => list,
         };
-        if list.lists_fingerprint(cert.fingerprint()) {
+        // An ECDSA certificate has a twin with the same signed part and
+        // the signature (r, n − s): whoever holds one can present the other,
+        // so a fingerprint entry names both.
+        let twin = || {
+            let key = self.truststore.key_algorithm(signer)?;
+            crate::signed::ecdsa_twin(cert.signed(), key).map(|t| crate::signed::sha256(&t))
+        };
+        if list.lists_fingerprint(cert.fingerprint())
+            || (list.has_fingerprints() && twin().is_some_and(|fp| list.lists_fingerprint(&fp)))
+        {
             return Err((
                 DenyReason::DenyListed,
                 "the certificate's fingerprint is on the deny list".into(),
@@ -471,6 +480,19 @@ impl<'p> Engine<'p> {
                 ));
             }
         };
+
+        // RFC 5280 §6.1: the path is bounded here; CAs beyond the bound
+        // would escape the deny list and CA revocation.
+        if self.truststore.path_too_deep(cert.issuer_der(), signer) {
+            return Err(Decision::deny(
+                DenyReason::IssuerNotAllowed,
+                &identity,
+                format!(
+                    "a path above the certificate in the truststore holds more than {} CAs",
+                    crate::truststore::MAX_PATH_DEPTH
+                ),
+            ));
+        }
 
         // After the signature: only a certificate a truststore CA signed can
         // be named by the list, and unsigned garbage costs no lookups.

@@ -278,6 +278,20 @@ fn time_field(index: usize, field: &str, text: Option<&str>) -> Result<Option<Un
     .transpose()
 }
 
+impl<'a> RawDocument<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let raw: Self = serde_json::from_slice(bytes)
+            .map_err(|e| Error::DenyListMalformed(bounded(&e.to_string())))?;
+        if raw.version != FORMAT_VERSION {
+            return Err(Error::DenyListMalformed(format!(
+                "version {} is not supported (this build reads version {FORMAT_VERSION})",
+                raw.version
+            )));
+        }
+        Ok(raw)
+    }
+}
+
 impl RawEntry<'_> {
     fn validate(self, index: usize) -> Result<Entry> {
         let target = match (&self.issuer_spki_sha256, &self.serial, &self.fingerprint) {
@@ -335,14 +349,7 @@ impl Document {
 
     /// Parses and validates a document (see the module documentation).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let raw: RawDocument<'_> = serde_json::from_slice(bytes)
-            .map_err(|e| Error::DenyListMalformed(bounded(&e.to_string())))?;
-        if raw.version != FORMAT_VERSION {
-            return Err(Error::DenyListMalformed(format!(
-                "version {} is not supported (this build reads version {FORMAT_VERSION})",
-                raw.version
-            )));
-        }
+        let raw = RawDocument::parse(bytes)?;
         let entries = raw
             .entries
             .into_iter()
@@ -398,18 +405,34 @@ impl Document {
 
 /// The list in force, indexed for the decision path: two hash lookups per
 /// certificate, without allocating.
-#[derive(Clone, Debug, Default)]
+///
+/// The sets hash with foldhash rather than SipHash: their keys are chosen by
+/// the operator who writes the list (an attacker only chooses what is looked
+/// up), and SipHash was most of the time to load 100,000 entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DenyList {
     sequence: u64,
     len: usize,
-    fingerprints: HashSet<[u8; 32]>,
-    serials: HashMap<KeyId, HashSet<Box<[u8]>>>,
+    fingerprints: HashSet<[u8; 32], Fold>,
+    serials: HashMap<KeyId, HashSet<Box<[u8]>, Fold>, Fold>,
 }
 
+type Fold = foldhash::fast::RandomState;
+
 impl DenyList {
-    /// Parses, validates and indexes a document.
+    /// Parses, validates and indexes a document, as [`Document::from_json`]
+    /// would read it, without keeping the entries' other fields.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        Document::from_json(bytes).map(|d| Self::from_document(&d))
+        let raw = RawDocument::parse(bytes)?;
+        let mut list = Self {
+            sequence: raw.sequence,
+            ..Self::default()
+        };
+        list.fingerprints.reserve(raw.entries.len());
+        for (i, entry) in raw.entries.into_iter().enumerate() {
+            list.insert(&entry.validate(i)?.target);
+        }
+        Ok(list)
     }
 
     /// Indexes a validated document.
@@ -420,17 +443,21 @@ impl DenyList {
             ..Self::default()
         };
         for entry in &doc.entries {
-            let new = match &entry.target {
-                Target::Fingerprint(fp) => list.fingerprints.insert(*fp),
-                Target::IssuerSerial { issuer_key, serial } => list
-                    .serials
-                    .entry(*issuer_key)
-                    .or_default()
-                    .insert(serial.as_bytes().into()),
-            };
-            list.len += usize::from(new);
+            list.insert(&entry.target);
         }
         list
+    }
+
+    fn insert(&mut self, target: &Target) {
+        let new = match target {
+            Target::Fingerprint(fp) => self.fingerprints.insert(*fp),
+            Target::IssuerSerial { issuer_key, serial } => self
+                .serials
+                .entry(*issuer_key)
+                .or_default()
+                .insert(serial.as_bytes().into()),
+        };
+        self.len += usize::from(new);
     }
 
     /// The document's sequence.
@@ -451,6 +478,12 @@ impl DenyList {
         self.len == 0
     }
 
+    /// Whether any entry names a fingerprint.
+    #[must_use]
+    pub fn has_fingerprints(&self) -> bool {
+        !self.fingerprints.is_empty()
+    }
+
     /// Whether the certificate with this SHA-256 fingerprint is listed.
     #[must_use]
     pub fn lists_fingerprint(&self, fingerprint: &[u8; 32]) -> bool {
@@ -467,12 +500,20 @@ impl DenyList {
 
     /// Refuses a list older than the one in force (`self`): a lower
     /// sequence is an old object version, restored by mistake or replayed,
-    /// and must not un-revoke a device.
+    /// and must not un-revoke a device. A list of the same sequence is
+    /// accepted only with the same entries (the same list, written again):
+    /// otherwise one of the two is an older version of that sequence, and
+    /// nothing says which.
     pub fn check_successor(&self, offered: &Self) -> Result<()> {
         if offered.sequence < self.sequence {
             return Err(Error::DenyListRollback {
                 cached: self.sequence,
                 offered: offered.sequence,
+            });
+        }
+        if offered.sequence == self.sequence && offered != self {
+            return Err(Error::DenyListSequenceReused {
+                sequence: self.sequence,
             });
         }
         Ok(())

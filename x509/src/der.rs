@@ -126,6 +126,23 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Appends the DER encoding of an element: `tag`, the definite length in
+/// its shortest form (X.690 §10.1), then `content`.
+pub(crate) fn write_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
+    out.push(tag);
+    let len = content.len();
+    let octets = len.to_be_bytes();
+    let significant = octets.iter().skip_while(|b| **b == 0).count();
+    if len < 0x80 {
+        out.extend(octets.last());
+    } else {
+        // At most 8 octets, so the count fits in the low bits.
+        out.push(0x80 | u8::try_from(significant).unwrap_or(8));
+        out.extend(octets.iter().skip(octets.len() - significant));
+    }
+    out.extend_from_slice(content);
+}
+
 /// The identifier and length octets of an element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {

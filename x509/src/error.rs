@@ -135,6 +135,16 @@ pub enum Error {
         offered: u64,
     },
 
+    /// The offered deny list has the sequence of the one in force and other
+    /// entries: every change must raise `sequence`.
+    #[error(
+        "deny list refused: its entries differ from the list in force, and its sequence ({sequence}) does not; raise sequence with every change"
+    )]
+    DenyListSequenceReused {
+        /// The sequence both carry.
+        sequence: u64,
+    },
+
     /// A fetch failed (network, S3, HTTP status, a refused redirect, file system).
     #[error("fetching {uri} failed: {reason}")]
     Fetch {

@@ -423,6 +423,84 @@ impl fmt::Display for UnsupportedKey {
     }
 }
 
+/// The order n of P-256's base point (FIPS 186-4 §D.1.2.3).
+const P256_ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// The order n of P-384's base point (FIPS 186-4 §D.1.2.4).
+const P384_ORDER: [u8; 48] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
+    0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+];
+
+/// The other valid encoding of an ECDSA-signed object: the same signed part,
+/// with the signature (r, s) replaced by (r, n − s), which verifies just as
+/// well (ECDSA signatures are malleable; X.509 does not require low s). So
+/// whoever holds a signed certificate holds two, with two SHA-256
+/// fingerprints, and a check keyed on one fingerprint must also try the
+/// other. `None` for RSA keys (PKCS #1 v1.5 is deterministic, and a PSS
+/// signature cannot be changed without the signing key), or when the
+/// signature is not a well-formed `ECDSA-Sig-Value` with 0 < s < n.
+#[must_use]
+pub fn ecdsa_twin(signed: &SignedData<'_>, key: KeyAlgorithm) -> Option<Vec<u8>> {
+    let order: &[u8] = match key {
+        KeyAlgorithm::EcP256 => &P256_ORDER,
+        KeyAlgorithm::EcP384 => &P384_ORDER,
+        KeyAlgorithm::Rsa { .. } => return None,
+    };
+    let mut top = Reader::new(signed.signature);
+    let sig = top.expect(der::SEQUENCE, "ECDSA-Sig-Value").ok()?;
+    let mut fields = Reader::new(sig.content);
+    let r = fields.expect(der::INTEGER, "r").ok()?;
+    let s = fields.expect(der::INTEGER, "s").ok()?;
+    if !top.is_empty() || !fields.is_empty() {
+        return None;
+    }
+    let s = crate::serial::normalize(s.content);
+    if s.len() > order.len() || s == [0] {
+        return None;
+    }
+    // n − s, big-endian, over the order's width.
+    let mut padded = vec![0u8; order.len()];
+    padded
+        .get_mut(order.len() - s.len()..)?
+        .copy_from_slice(s);
+    let mut twin_s = vec![0u8; order.len()];
+    let mut borrow = 0u8;
+    for ((out, &n), &x) in twin_s.iter_mut().zip(order).zip(&padded).rev() {
+        let (d, under1) = n.overflowing_sub(x);
+        let (d, under2) = d.overflowing_sub(borrow);
+        *out = d;
+        borrow = u8::from(under1 || under2);
+    }
+    if borrow != 0 {
+        return None; // s > n: not a valid signature anyway
+    }
+    let magnitude = crate::serial::normalize(&twin_s);
+    if magnitude == [0] {
+        return None;
+    }
+    let mut s_content = Vec::with_capacity(magnitude.len() + 1);
+    if magnitude.first().is_some_and(|b| b & 0x80 != 0) {
+        s_content.push(0);
+    }
+    s_content.extend_from_slice(magnitude);
+    let mut sig_content = r.raw.to_vec();
+    der::write_tlv(&mut sig_content, der::INTEGER, &s_content);
+    let mut bits = vec![0u8];
+    der::write_tlv(&mut bits, der::SEQUENCE, &sig_content);
+    let mut body = Vec::with_capacity(signed.tbs.len() + signed.algorithm.len() + bits.len() + 4);
+    body.extend_from_slice(signed.tbs);
+    body.extend_from_slice(signed.algorithm);
+    der::write_tlv(&mut body, der::BIT_STRING, &bits);
+    let mut out = Vec::with_capacity(body.len() + 6);
+    der::write_tlv(&mut out, der::SEQUENCE, &body);
+    Some(out)
+}
+
 /// The largest RSA modulus accepted, as aws-lc-rs verifies it.
 const RSA_MAX_BITS: u32 = 8192;
 /// The smallest RSA modulus accepted (API Gateway's truststore rule).

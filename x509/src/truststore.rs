@@ -227,6 +227,10 @@ pub struct TrustStore {
     /// For each CA, itself and every CA above it on any path, at most
     /// [`MAX_PATH_DEPTH`] CAs up.
     above: Vec<Vec<usize>>,
+    /// For each CA, whether some path above it is longer than
+    /// [`MAX_PATH_DEPTH`]: the CAs beyond were not looked at, so nothing
+    /// under it can be cleared of deny-list entries or CA revocation.
+    too_deep: Vec<bool>,
     /// The key that verified each certificate, by the certificate's SHA-256
     /// fingerprint. A signature check is a pure function of the certificate's
     /// bytes (which the fingerprint pins) and the CA keys (fixed for this
@@ -287,19 +291,26 @@ impl TrustStore {
                     .collect()
             })
             .collect();
+        let mut too_deep = vec![false; cas.len()];
         let above = (0..cas.len())
             .map(|start| {
                 // Breadth first, so a cycle of cross-signatures or a long
                 // chain stops at the depth bound.
                 let mut seen = vec![start];
                 let mut frontier = vec![start];
-                for _ in 1..MAX_PATH_DEPTH {
+                for depth in 1..=MAX_PATH_DEPTH {
                     let next: Vec<usize> = frontier
                         .iter()
                         .flat_map(|&i| parents.get(i).into_iter().flatten().copied())
                         .filter(|p| !seen.contains(p))
                         .collect();
                     if next.is_empty() {
+                        break;
+                    }
+                    if depth == MAX_PATH_DEPTH {
+                        if let Some(flag) = too_deep.get_mut(start) {
+                            *flag = true;
+                        }
                         break;
                     }
                     for &p in &next {
@@ -316,8 +327,29 @@ impl TrustStore {
             cas,
             parents,
             above,
+            too_deep,
             verified: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether a path above a certificate issued under `issuer_der` and
+    /// verified with `signer` holds more than [`MAX_PATH_DEPTH`] CAs: the
+    /// certificate is then refused, since the CAs beyond could not be
+    /// checked.
+    #[must_use]
+    pub fn path_too_deep(&self, issuer_der: &[u8], signer: KeyId) -> bool {
+        self.cas.iter().zip(&self.too_deep).any(|(ca, &deep)| {
+            deep && ca.subject_raw == issuer_der && ca.key_id() == Some(signer)
+        })
+    }
+
+    /// The algorithm of the truststore key with id `id`, if one has it.
+    #[must_use]
+    pub fn key_algorithm(&self, id: KeyId) -> Option<crate::signed::KeyAlgorithm> {
+        self.cas.iter().find_map(|ca| match &ca.key {
+            CaKey::Usable(k) if k.id() == id => Some(k.algorithm()),
+            _ => None,
+        })
     }
 
     /// The CAs above a certificate issued under `issuer_der` and verified

@@ -58,30 +58,32 @@ impl DenyListCache {
     /// force: then the refresh runs behind the requests, so an outage costs
     /// one fetch per interval in the background, never a timeout per
     /// request.
-    pub(super) async fn refresh_for_request(&self, refresher: &DenyListRefresher, now: UnixTime) {
+    /// Returns the refresh it started behind the request, if any.
+    pub(super) async fn refresh_for_request(
+        &self,
+        refresher: &DenyListRefresher,
+        now: UnixTime,
+    ) -> Option<tokio::task::JoinHandle<()>> {
         let schedule = self.schedule();
         if !self.cached.read(|s| s.is_due(now, schedule)) {
-            return;
+            return None;
         }
         let failing = self.cached.read(|s| s.last_error().is_some());
         if failing && self.in_force(now).is_some() {
-            let Ok(single_flight) = Arc::clone(&self.cached.refreshing).try_lock_owned() else {
-                return;
-            };
+            let single_flight = Arc::clone(&self.cached.refreshing).try_lock_owned().ok()?;
             let refresher = refresher.clone();
             let cached = Arc::clone(&self.cached);
-            tokio::spawn(async move {
+            return Some(tokio::spawn(async move {
                 let _single_flight = single_flight;
                 refresher.run(&cached, schedule).await;
-            });
-            return;
+            }));
         }
         let wait = refresher.fetcher.limits().timeout;
-        let Ok(_single_flight) = tokio::time::timeout(wait, self.cached.refreshing.lock()).await
-        else {
-            return;
-        };
+        let _single_flight = tokio::time::timeout(wait, self.cached.refreshing.lock())
+            .await
+            .ok()?;
         refresher.run(&self.cached, schedule).await;
+        None
     }
 
     /// The cold start's load, at full speed.

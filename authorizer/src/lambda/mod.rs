@@ -572,12 +572,17 @@ impl Authorizer {
             Err(deny) => return Outcome::plain(deny),
         };
         let deny_list = async {
-            if let Some(list) = &self.deny_list {
-                list.refresh_for_request(&self.deny_list_refresher, now)
-                    .await;
-            }
+            let list = self.deny_list.as_ref()?;
+            list.refresh_for_request(&self.deny_list_refresher, now)
+                .await
         };
-        futures_util::future::join(self.refresh_truststore(now), deny_list).await;
+        let ((), behind) =
+            futures_util::future::join(self.refresh_truststore(now), deny_list).await;
+        if let Some(task) = behind {
+            let mut running = lock(&self.background);
+            running.retain(|t| !t.is_finished());
+            running.push(task);
+        }
         let Some(truststore) = self.truststore.current() else {
             let deny = Decision::deny(
                 DenyReason::InternalError,

@@ -316,7 +316,8 @@ impl Cause {
             Error::CrlIssuerMismatch { .. } => Self::Scope,
             Error::CrlRollback { .. }
             | Error::CrlSequenceLimit { .. }
-            | Error::DenyListRollback { .. } => Self::Rollback,
+            | Error::DenyListRollback { .. }
+            | Error::DenyListSequenceReused { .. } => Self::Rollback,
             Error::CrlExpired { .. }
             | Error::CrlNotYetValid { .. }
             | Error::CrlMissingNextUpdate => Self::Expired,

@@ -554,6 +554,10 @@ impl<'p> Engine<'p> {
     /// revoked on any path is revoked). A parent with an entry but no
     /// usable CRL that covers the CA: `crl_unavailable`. A parent without
     /// an entry: `crl_unavailable` only under `ca_revocation_required`.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the Err is a Deny decision, the outcome callers pass on; boxing it would only add an allocation"
+    )]
     pub fn check_ca_revocation<C>(
         &self,
         identity: &Identity,

@@ -24,11 +24,10 @@
 //! the whole document) and bounded ([`MAX_ENTRIES`]), and a refused document
 //! never replaces the list in force.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use serde::de::{self, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result, bounded};
@@ -188,57 +187,104 @@ pub struct Document {
     pub entries: Vec<Entry>,
 }
 
+/// One entry as the document spells it. Hex digits, times and reason names
+/// are borrowed from the body (JSON has no reason to escape them, and a
+/// string that does is refused); only a note is copied.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDocument<'a> {
-    version: u64,
-    sequence: u64,
-    #[serde(borrow, deserialize_with = "bounded_entries")]
-    entries: Vec<RawEntry<'a>>,
-}
-
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 struct RawEntry<'a> {
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    issuer_spki_sha256: Option<Cow<'a, str>>,
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    serial: Option<Cow<'a, str>>,
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    fingerprint: Option<Cow<'a, str>>,
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    not_after: Option<Cow<'a, str>>,
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    added: Option<Cow<'a, str>>,
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    reason: Option<Cow<'a, str>>,
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    note: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    issuer_spki_sha256: Option<&'a str>,
+    #[serde(borrow, default)]
+    serial: Option<&'a str>,
+    #[serde(borrow, default)]
+    fingerprint: Option<&'a str>,
+    #[serde(borrow, default)]
+    not_after: Option<&'a str>,
+    #[serde(borrow, default)]
+    added: Option<&'a str>,
+    #[serde(borrow, default)]
+    reason: Option<&'a str>,
+    #[serde(default)]
+    note: Option<String>,
 }
 
-/// Reads the `entries` array, refusing it at entry [`MAX_ENTRIES`] + 1
-/// rather than after materializing whatever a hostile body holds.
-fn bounded_entries<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RawEntry<'de>>, D::Error> {
-    struct Bounded;
-    impl<'de> Visitor<'de> for Bounded {
-        type Value = Vec<RawEntry<'de>>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "an array of at most {MAX_ENTRIES} entries")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_ENTRIES));
-            while let Some(entry) = seq.next_element()? {
-                if out.len() == MAX_ENTRIES {
-                    return Err(de::Error::custom(format_args!(
-                        "more than {MAX_ENTRIES} entries"
-                    )));
-                }
-                out.push(entry);
-            }
-            Ok(out)
-        }
+/// One entry as the tool writes it.
+#[derive(Serialize)]
+struct OutEntry<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer_spki_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    added: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+}
+
+/// A serial as the index keeps it: its normalized octets in a fixed array,
+/// so that neither loading nor a lookup allocates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct SerialKey {
+    len: u8,
+    octets: [u8; MAX_SERIAL_OCTETS],
+}
+
+impl SerialKey {
+    /// The key of a normalized serial; `None` past [`MAX_SERIAL_OCTETS`]
+    /// (no entry can name such a serial).
+    fn of(normalized: &[u8]) -> Option<Self> {
+        let mut octets = [0u8; MAX_SERIAL_OCTETS];
+        octets.get_mut(..normalized.len())?.copy_from_slice(normalized);
+        Some(Self {
+            len: u8::try_from(normalized.len()).ok()?,
+            octets,
+        })
     }
-    d.deserialize_seq(Bounded)
+
+    fn as_slice(&self) -> &[u8] {
+        self.octets.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// 1 to 64 hex digits, either case, an odd count meaning a leading 0.
+    fn from_hex(text: &str) -> Option<Self> {
+        let digits = text.as_bytes();
+        if digits.is_empty() || digits.len() > 2 * MAX_SERIAL_OCTETS {
+            return None;
+        }
+        let mut raw = [0u8; MAX_SERIAL_OCTETS];
+        let n = digits.len().div_ceil(2);
+        // Right-align the digits: an odd count leaves the first nibble 0.
+        let skip = 2 * n - digits.len();
+        for (i, &d) in digits.iter().enumerate() {
+            let v = char::from(d).to_digit(16)?;
+            let at = i + skip;
+            let octet = raw.get_mut(at / 2)?;
+            *octet |= u8::try_from(if at % 2 == 0 { v << 4 } else { v }).ok()?;
+        }
+        Self::of(crate::serial::normalize(raw.get(..n)?))
+    }
+}
+
+/// A validated entry's target, in the index's form.
+enum Parsed {
+    Fingerprint([u8; 32]),
+    Serial(KeyId, SerialKey),
+}
+
+/// A validated entry, before it becomes an [`Entry`] or an index key.
+struct Valid {
+    target: Parsed,
+    not_after: Option<UnixTime>,
+    added: Option<UnixTime>,
+    reason: Option<Reason>,
+    note: Option<String>,
 }
 
 fn malformed(index: usize, what: impl fmt::Display) -> Error {
@@ -257,19 +303,6 @@ fn sha256_hex(index: usize, field: &str, text: &str) -> Result<[u8; 32]> {
     Ok(out)
 }
 
-fn serial_hex(index: usize, text: &str) -> Result<Serial> {
-    let ok = !text.is_empty()
-        && text.len() <= 2 * MAX_SERIAL_OCTETS
-        && text.bytes().all(|c| c.is_ascii_hexdigit());
-    match Serial::from_hex(text) {
-        Some(serial) if ok => Ok(serial),
-        _ => Err(malformed(
-            index,
-            format_args!("serial must be 1 to {} hex digits", 2 * MAX_SERIAL_OCTETS),
-        )),
-    }
-}
-
 fn time_field(index: usize, field: &str, text: Option<&str>) -> Result<Option<UnixTime>> {
     text.map(|t| {
         UnixTime::parse_rfc3339(t)
@@ -278,28 +311,19 @@ fn time_field(index: usize, field: &str, text: Option<&str>) -> Result<Option<Un
     .transpose()
 }
 
-impl<'a> RawDocument<'a> {
-    fn parse(bytes: &'a [u8]) -> Result<Self> {
-        let raw: Self = serde_json::from_slice(bytes)
-            .map_err(|e| Error::DenyListMalformed(bounded(&e.to_string())))?;
-        if raw.version != FORMAT_VERSION {
-            return Err(Error::DenyListMalformed(format!(
-                "version {} is not supported (this build reads version {FORMAT_VERSION})",
-                raw.version
-            )));
-        }
-        Ok(raw)
-    }
-}
-
 impl RawEntry<'_> {
-    fn validate(self, index: usize) -> Result<Entry> {
-        let target = match (&self.issuer_spki_sha256, &self.serial, &self.fingerprint) {
-            (Some(key), Some(serial), None) => Target::IssuerSerial {
-                issuer_key: KeyId::from_bytes(sha256_hex(index, "issuer_spki_sha256", key)?),
-                serial: serial_hex(index, serial)?,
-            },
-            (None, None, Some(fp)) => Target::Fingerprint(sha256_hex(index, "fingerprint", fp)?),
+    fn validate(self, index: usize) -> Result<Valid> {
+        let target = match (self.issuer_spki_sha256, self.serial, self.fingerprint) {
+            (Some(key), Some(serial), None) => Parsed::Serial(
+                KeyId::from_bytes(sha256_hex(index, "issuer_spki_sha256", key)?),
+                SerialKey::from_hex(serial).ok_or_else(|| {
+                    malformed(
+                        index,
+                        format_args!("serial must be 1 to {} hex digits", 2 * MAX_SERIAL_OCTETS),
+                    )
+                })?,
+            ),
+            (None, None, Some(fp)) => Parsed::Fingerprint(sha256_hex(index, "fingerprint", fp)?),
             _ => {
                 return Err(malformed(
                     index,
@@ -309,31 +333,131 @@ impl RawEntry<'_> {
         };
         let reason = self
             .reason
-            .as_deref()
             .map(|r| {
                 Reason::parse(r).ok_or_else(|| {
                     malformed(index, "reason must be an RFC 5280 CRLReason name")
                 })
             })
             .transpose()?;
-        let note = match self.note {
-            Some(n) if n.chars().count() > MAX_NOTE_CHARS || n.chars().any(char::is_control) => {
-                return Err(malformed(
-                    index,
-                    format_args!(
-                        "note must be at most {MAX_NOTE_CHARS} characters, without control characters"
-                    ),
-                ));
-            }
-            n => n.map(Cow::into_owned),
-        };
-        Ok(Entry {
+        if self
+            .note
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS || n.chars().any(char::is_control))
+        {
+            return Err(malformed(
+                index,
+                format_args!(
+                    "note must be at most {MAX_NOTE_CHARS} characters, without control characters"
+                ),
+            ));
+        }
+        Ok(Valid {
             target,
-            not_after: time_field(index, "not_after", self.not_after.as_deref())?,
-            added: time_field(index, "added", self.added.as_deref())?,
+            not_after: time_field(index, "not_after", self.not_after)?,
+            added: time_field(index, "added", self.added)?,
             reason,
-            note,
+            note: self.note,
         })
+    }
+}
+
+/// The top-level keys of the document.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    Version,
+    Sequence,
+    Entries,
+}
+
+/// Reads a document in one pass, handing each entry, validated, to `sink`
+/// as it is read: nothing of the body is kept but what the sink keeps. The
+/// entries are refused at [`MAX_ENTRIES`] + 1. Returns the sequence.
+fn read_document(bytes: &[u8], sink: &mut dyn FnMut(Valid)) -> Result<u64> {
+    struct Doc<'s> {
+        sink: &'s mut dyn FnMut(Valid),
+        failed: &'s mut Option<Error>,
+    }
+    struct Entries<'s> {
+        sink: &'s mut dyn FnMut(Valid),
+        failed: &'s mut Option<Error>,
+    }
+    impl<'de> Visitor<'de> for Doc<'_> {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a deny list document")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+            let (mut version, mut sequence, mut entries) = (None, None, false);
+            while let Some(key) = map.next_key::<Field>()? {
+                match key {
+                    Field::Version if version.is_none() => version = Some(map.next_value()?),
+                    Field::Sequence if sequence.is_none() => sequence = Some(map.next_value()?),
+                    Field::Entries if !entries => {
+                        entries = true;
+                        map.next_value_seed(Entries {
+                            sink: &mut *self.sink,
+                            failed: &mut *self.failed,
+                        })?;
+                    }
+                    _ => return Err(de::Error::custom("a field appears twice")),
+                }
+            }
+            match (version, sequence, entries) {
+                (Some(FORMAT_VERSION), Some(sequence), true) => Ok(sequence),
+                (Some(v), Some(_), true) => Err(de::Error::custom(format_args!(
+                    "version {v} is not supported (this build reads version {FORMAT_VERSION})"
+                ))),
+                _ => Err(de::Error::custom(
+                    "version, sequence and entries are required",
+                )),
+            }
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Entries<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Entries<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an array of at most {MAX_ENTRIES} entries")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0;
+            while let Some(entry) = seq.next_element::<RawEntry<'de>>()? {
+                if index == MAX_ENTRIES {
+                    return Err(de::Error::custom(format_args!(
+                        "more than {MAX_ENTRIES} entries"
+                    )));
+                }
+                match entry.validate(index) {
+                    Ok(valid) => (self.sink)(valid),
+                    Err(e) => {
+                        // Kept whole, rather than as serde's text.
+                        *self.failed = Some(e);
+                        return Err(de::Error::custom("entry refused"));
+                    }
+                }
+                index += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut failed = None;
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let read = reader
+        .deserialize_map(Doc {
+            sink,
+            failed: &mut failed,
+        })
+        .and_then(|sequence| reader.end().map(|()| sequence));
+    match (read, failed) {
+        (_, Some(e)) => Err(e),
+        (Ok(sequence), None) => Ok(sequence),
+        (Err(e), None) => Err(Error::DenyListMalformed(bounded(&e.to_string()))),
     }
 }
 
@@ -349,17 +473,23 @@ impl Document {
 
     /// Parses and validates a document (see the module documentation).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let raw = RawDocument::parse(bytes)?;
-        let entries = raw
-            .entries
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| e.validate(i))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            sequence: raw.sequence,
-            entries,
-        })
+        let mut entries = Vec::new();
+        let sequence = read_document(bytes, &mut |v: Valid| {
+            entries.push(Entry {
+                target: match v.target {
+                    Parsed::Fingerprint(fp) => Target::Fingerprint(fp),
+                    Parsed::Serial(issuer_key, serial) => Target::IssuerSerial {
+                        issuer_key,
+                        serial: Serial::from_integer_bytes(serial.as_slice()),
+                    },
+                },
+                not_after: v.not_after,
+                added: v.added,
+                reason: v.reason,
+                note: v.note,
+            });
+        })?;
+        Ok(Self { sequence, entries })
     }
 
     /// The document as JSON, one entry per line: what the operators' tool
@@ -373,20 +503,20 @@ impl Document {
         for (i, e) in self.entries.iter().enumerate() {
             let (key, serial, fp) = match &e.target {
                 Target::IssuerSerial { issuer_key, serial } => (
-                    Some(Cow::Owned(hex_lower(issuer_key.as_bytes()))),
-                    Some(Cow::Owned(serial.to_hex())),
+                    Some(hex_lower(issuer_key.as_bytes())),
+                    Some(serial.to_hex()),
                     None,
                 ),
-                Target::Fingerprint(fp) => (None, None, Some(Cow::Owned(hex_lower(fp)))),
+                Target::Fingerprint(fp) => (None, None, Some(hex_lower(fp))),
             };
-            let raw = RawEntry {
+            let raw = OutEntry {
                 issuer_spki_sha256: key,
                 serial,
                 fingerprint: fp,
-                not_after: e.not_after.map(|t| Cow::Owned(t.to_string())),
-                added: e.added.map(|t| Cow::Owned(t.to_string())),
-                reason: e.reason.map(|r| Cow::Borrowed(r.as_str())),
-                note: e.note.as_deref().map(Cow::Borrowed),
+                not_after: e.not_after.map(|t| t.to_string()),
+                added: e.added.map(|t| t.to_string()),
+                reason: e.reason.map(Reason::as_str),
+                note: e.note.as_deref(),
             };
             out.push_str(if i == 0 { "\n  " } else { ",\n  " });
             // Strings only: serializing cannot fail.
@@ -414,7 +544,7 @@ pub struct DenyList {
     sequence: u64,
     len: usize,
     fingerprints: HashSet<[u8; 32], Fold>,
-    serials: HashMap<KeyId, HashSet<Box<[u8]>, Fold>, Fold>,
+    serials: HashMap<KeyId, HashSet<SerialKey, Fold>, Fold>,
 }
 
 type Fold = foldhash::fast::RandomState;
@@ -423,15 +553,8 @@ impl DenyList {
     /// Parses, validates and indexes a document, as [`Document::from_json`]
     /// would read it, without keeping the entries' other fields.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let raw = RawDocument::parse(bytes)?;
-        let mut list = Self {
-            sequence: raw.sequence,
-            ..Self::default()
-        };
-        list.fingerprints.reserve(raw.entries.len());
-        for (i, entry) in raw.entries.into_iter().enumerate() {
-            list.insert(&entry.validate(i)?.target);
-        }
+        let mut list = Self::default();
+        list.sequence = read_document(bytes, &mut |v: Valid| list.insert(v.target))?;
         Ok(list)
     }
 
@@ -443,19 +566,27 @@ impl DenyList {
             ..Self::default()
         };
         for entry in &doc.entries {
-            list.insert(&entry.target);
+            let parsed = match &entry.target {
+                Target::Fingerprint(fp) => Parsed::Fingerprint(*fp),
+                Target::IssuerSerial { issuer_key, serial } => {
+                    match SerialKey::of(serial.as_bytes()) {
+                        Some(key) => Parsed::Serial(*issuer_key, key),
+                        // Longer than any entry the document format allows.
+                        None => continue,
+                    }
+                }
+            };
+            list.insert(parsed);
         }
         list
     }
 
-    fn insert(&mut self, target: &Target) {
+    fn insert(&mut self, target: Parsed) {
         let new = match target {
-            Target::Fingerprint(fp) => self.fingerprints.insert(*fp),
-            Target::IssuerSerial { issuer_key, serial } => self
-                .serials
-                .entry(*issuer_key)
-                .or_default()
-                .insert(serial.as_bytes().into()),
+            Parsed::Fingerprint(fp) => self.fingerprints.insert(fp),
+            Parsed::Serial(issuer_key, serial) => {
+                self.serials.entry(issuer_key).or_default().insert(serial)
+            }
         };
         self.len += usize::from(new);
     }
@@ -493,9 +624,12 @@ impl DenyList {
     /// Whether `serial` under the CA key `issuer_key` is listed.
     #[must_use]
     pub fn lists_serial(&self, issuer_key: KeyId, serial: &Serial) -> bool {
+        let Some(key) = SerialKey::of(serial.as_bytes()) else {
+            return false;
+        };
         self.serials
             .get(&issuer_key)
-            .is_some_and(|s| s.contains(serial.as_bytes()))
+            .is_some_and(|s| s.contains(&key))
     }
 
     /// Refuses a list older than the one in force (`self`): a lower

@@ -390,10 +390,7 @@ impl<'p> Engine<'p> {
         // An ECDSA certificate has a twin with the same signed part and
         // the signature (r, n − s): whoever holds one can present the other,
         // so a fingerprint entry names both.
-        let twin = || {
-            let key = self.truststore.key_algorithm(signer)?;
-            crate::signed::ecdsa_twin(cert.signed(), key).map(|t| crate::signed::sha256(&t))
-        };
+        let twin = || self.truststore.twin_fingerprint(cert, signer);
         if list.lists_fingerprint(cert.fingerprint())
             || (list.has_fingerprints() && twin().is_some_and(|fp| list.lists_fingerprint(&fp)))
         {

@@ -237,7 +237,16 @@ pub struct TrustStore {
     /// value), so a repeat client skips the public-key operation, the bulk of
     /// a warm decision. Only successes are stored: a forged certificate is
     /// checked every time and cannot fill the memo.
-    verified: Mutex<HashMap<[u8; 32], KeyId>>,
+    verified: Mutex<HashMap<[u8; 32], Verified>>,
+}
+
+/// What the memo keeps of a verified certificate.
+#[derive(Clone, Copy, Debug)]
+struct Verified {
+    key: KeyId,
+    /// The fingerprint of its ECDSA twin ([`crate::signed::ecdsa_twin`]),
+    /// for deny-list lookups: computed with the signature check, once.
+    twin: Option<[u8; 32]>,
 }
 
 impl Clone for TrustStore {
@@ -398,8 +407,8 @@ impl TrustStore {
         // A poisoned lock only means a panic elsewhere; a map of hashes has
         // no invariant a half-done insert could break.
         let memo = || self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(key) = memo().get(cert.fingerprint()) {
-            return IssuerSignature::Verified(*key);
+        if let Some(v) = memo().get(cert.fingerprint()) {
+            return IssuerSignature::Verified(v.key);
         }
         let Some(key) = cas
             .filter(|ca| ca.may_sign_certificates())
@@ -407,12 +416,32 @@ impl TrustStore {
         else {
             return IssuerSignature::Invalid;
         };
+        let twin = self.compute_twin(cert, key);
         let mut memo = memo();
         if memo.len() >= VERIFIED_MEMO_CAPACITY {
             memo.clear();
         }
-        memo.insert(*cert.fingerprint(), key);
+        memo.insert(*cert.fingerprint(), Verified { key, twin });
         IssuerSignature::Verified(key)
+    }
+
+    /// The fingerprint of the ECDSA twin of `cert`, which `signer` verified
+    /// (see [`crate::signed::ecdsa_twin`]): from the memo, or computed.
+    #[must_use]
+    pub fn twin_fingerprint(&self, cert: &ClientCert<'_>, signer: KeyId) -> Option<[u8; 32]> {
+        let memo = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        match memo.get(cert.fingerprint()) {
+            Some(v) if v.key == signer => v.twin,
+            _ => {
+                drop(memo);
+                self.compute_twin(cert, signer)
+            }
+        }
+    }
+
+    fn compute_twin(&self, cert: &ClientCert<'_>, signer: KeyId) -> Option<[u8; 32]> {
+        let key = self.key_algorithm(signer)?;
+        crate::signed::ecdsa_twin(cert.signed(), key).map(|t| crate::signed::sha256(&t))
     }
 
     /// The CA certificates whose subject is exactly `name_der` (byte-equal DER,

@@ -135,3 +135,31 @@ fn duplicate_entries_count_once() {
     let text = doc(&[one.as_str(), &one, &one.to_uppercase().replace("FINGERPRINT", "fingerprint")].join(","));
     assert_eq!(DenyList::from_json(text.as_bytes()).map(|l| l.len()), Ok(1));
 }
+
+#[test]
+fn serials_match_however_their_hex_is_padded_or_cased() {
+    let entry = |serial: &str| {
+        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "{serial}"}}"#))
+    };
+    for (written, presented) in [
+        ("1", &[0x01][..]),
+        ("001", &[0x01]),
+        ("abc", &[0x0a, 0xbc]),
+        ("0ABC", &[0x0a, 0xbc]),
+        ("00", &[0x00]),
+        ("80ff", &[0x00, 0x80, 0xff]),
+    ] {
+        let list = DenyList::from_json(entry(written).as_bytes()).unwrap_or_default();
+        assert!(
+            list.lists_serial(key(), &Serial::from_integer_bytes(presented)),
+            "{written}"
+        );
+        let doc = Document::from_json(entry(written).as_bytes()).unwrap_or_else(|_| Document::empty());
+        assert_eq!(DenyList::from_document(&doc), list, "{written}");
+    }
+    // 32 octets is the most a serial entry may name; a longer serial is
+    // never listed (and never panics).
+    let long = Serial::from_integer_bytes(&[0x7f; 40]);
+    let list = DenyList::from_json(entry(&"7f".repeat(32)).as_bytes()).unwrap_or_default();
+    assert!(!list.lists_serial(key(), &long));
+}

@@ -264,7 +264,7 @@ variable "deny_list" {
 }
 
 variable "ca_revocation" {
-  description = "CA revocation (docs/revoking.md): CAs that issue CA certificates (a root, say), and their CRLs (ARLs). Each CA certificate below a matched CA on a client's path is checked against them, verified with that CA's key from the truststore; a revoked one denies its certificates `ca_revoked`. `match` holds the CA's DN attributes, as in issuers. The CRLs take one of: `crl`, one s3:// or https:// URI; `crls`, several; `crl_from_cdp`, as in issuers. The authorizer's role may read the s3:// objects named, and the objects under each s3:// fetch base."
+  description = "CA revocation (docs/revoking.md): CAs that issue CA certificates (a root, say), and their CRLs (ARLs). Each CA certificate on a client's path that a matched CA issued is checked against them, verified with that CA's key from the truststore; a revoked one denies the client `ca_revoked`. `match` holds the CA's DN attributes, as in issuers. The CRLs take one of: `crl`, one s3:// or https:// URI; `crls`, several; `crl_from_cdp`, as in issuers. The authorizer's role may read the s3:// objects named, and the objects under each s3:// fetch base."
   type = list(object({
     name  = string
     match = map(string)

@@ -205,6 +205,29 @@ fn main() {
         );
     }
 
+    // Deny lists: every field, both targets, odd and padded serials.
+    let key = "ab".repeat(32);
+    for (i, list) in [
+        json!({"version": 1, "sequence": 0, "entries": []}),
+        json!({"version": 1, "sequence": 42, "entries": [
+            {"issuer_spki_sha256": key, "serial": "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a10",
+             "not_after": "2027-06-01T00:00:00Z", "added": "2026-12-06T10:00:00Z",
+             "reason": "keyCompromise", "note": "lost tablet \u2603"},
+            {"fingerprint": "CD".repeat(32)},
+            {"issuer_spki_sha256": key, "serial": "1"},
+            {"issuer_spki_sha256": key, "serial": "000a", "reason": "cACompromise"}]}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        write(
+            &dir,
+            "deny_list",
+            &format!("list-{i}.json"),
+            list.to_string().as_bytes(),
+        );
+    }
+
     // Events.
     let pem = leaves[1].1.as_str();
     for (name, e) in [

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_apigateway::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response;
 use serde::Serialize;
 
@@ -96,7 +96,7 @@ where
     ) || status.is_some_and(|s| s >= 500);
     let err = Error::Aws {
         operation,
-        message: DisplayErrorContext(e).to_string(),
+        message: crate::error::aws_message(&e),
     };
     if transient {
         CallError::Transient(err)

@@ -2,6 +2,10 @@
 
 use std::path::PathBuf;
 
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use mtls_x509::error::bounded;
+
 /// Everything that can stop a `truststore` command. Messages say what to do
 /// next; none of them ever contains key material.
 #[derive(Debug, thiserror::Error)]
@@ -86,9 +90,7 @@ pub enum Error {
     },
     /// The deny list at `list` is not a deny list this build reads. Nothing
     /// is written over it.
-    #[error(
-        "deny list {list}: {source}; fix or restore it (nothing was written)"
-    )]
+    #[error("deny list {list}: {source}; fix or restore it (nothing was written)")]
     DenyList {
         /// The list's URI.
         list: String,
@@ -136,4 +138,40 @@ impl Error {
         let context = context.into();
         move |source| Self::Rcgen { context, source }
     }
+
+    /// An AWS call's failure, as [`aws_message`] words it.
+    pub(crate) fn aws<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        move |e| Self::Aws {
+            operation,
+            message: aws_message(&e),
+        }
+    }
+}
+
+/// An AWS SDK error in one line: when the service answered, its error code,
+/// HTTP status and message (bounded and escaped, since the text is the
+/// service's); otherwise (no connection, a timeout) the SDK's chain of causes.
+pub(crate) fn aws_message<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let Some(service) = e.as_service_error() else {
+        return bounded(&DisplayErrorContext(e).to_string());
+    };
+    let status = e
+        .raw_response()
+        .map(|r| format!(" (HTTP {})", r.status().as_u16()))
+        .unwrap_or_default();
+    let message = service
+        .message()
+        .filter(|m| !m.is_empty())
+        .map(|m| format!(": {}", bounded(m)))
+        .unwrap_or_default();
+    format!(
+        "{}{status}{message}",
+        bounded(service.code().unwrap_or("error"))
+    )
 }

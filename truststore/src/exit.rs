@@ -1,14 +1,18 @@
 //! How the `truststore` command ends.
 
 /// The exit status of a command, from best to worst: 0 success, 3 warnings
-/// only (CAs close to expiry, or API Gateway's `truststoreWarnings`), 1
-/// errors. 2 is clap's, for a wrong command line.
+/// only (CAs close to expiry, or API Gateway's `truststoreWarnings`), 4
+/// nothing matched (`deny remove` found no entry to remove), 1 errors. 2 is
+/// clap's, for a wrong command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     /// Success, nothing to report.
     Ok,
     /// Warnings only.
     Warnings,
+    /// Nothing to act on matched: a script can tell "already gone" from a
+    /// failure.
+    NothingMatched,
     /// Errors: an invalid bundle, a failed call, a timeout.
     Error,
 }
@@ -21,6 +25,7 @@ impl Exit {
             Self::Ok => 0,
             Self::Error => 1,
             Self::Warnings => 3,
+            Self::NothingMatched => 4,
         }
     }
 
@@ -47,8 +52,8 @@ mod tests {
         assert_eq!(Exit::of_counts(0, 5), Exit::Warnings);
         assert_eq!(Exit::of_counts(0, 0), Exit::Ok);
         assert_eq!(
-            [Exit::Ok, Exit::Error, Exit::Warnings].map(Exit::code),
-            [0, 1, 3]
+            [Exit::Ok, Exit::Error, Exit::Warnings, Exit::NothingMatched].map(Exit::code),
+            [0, 1, 3, 4]
         );
         assert!(Exit::Error > Exit::Warnings && Exit::Warnings > Exit::Ok);
     }

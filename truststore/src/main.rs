@@ -15,7 +15,7 @@ use truststore::{Error, Exit};
     name = "truststore",
     version,
     about = "Build, validate and rotate the API Gateway mutual TLS truststore, and run a development PKI",
-    after_help = "Exit codes: 0 success; 1 errors; 2 usage; 3 warnings only (CAs close to expiry, or API Gateway truststoreWarnings).\nAWS settings come from the usual environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_*)."
+    after_help = "Exit codes: 0 success; 1 errors; 2 usage; 3 warnings only (CAs close to expiry, or API Gateway truststoreWarnings); 4 nothing matched (deny remove).\nAWS settings come from the usual environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_*)."
 )]
 struct Cli {
     /// How to print results: text for people, json for scripts.
@@ -44,6 +44,11 @@ enum Command {
     Rollback(cli::rollback::Args),
     /// Show the domain's truststore: pinned version, newer versions, warnings, expiry.
     Status(cli::status::Args),
+    /// The operator deny list: block certificates now, without waiting for the CA's next CRL.
+    #[command(subcommand)]
+    Deny(cli::deny::Command),
+    /// Block a device now (deny list) and revoke its certificate at AWS Private CA.
+    Revoke(cli::revoke::Args),
     /// A development PKI (for local development and tests only).
     #[command(subcommand)]
     Pki(cli::pki::Command),
@@ -80,6 +85,8 @@ async fn run(command: Command, format: Format) -> Result<Exit, Error> {
         Command::Rotate(a) => a.run(format).await,
         Command::Rollback(a) => a.run(format).await,
         Command::Status(a) => a.run(format).await,
+        Command::Deny(d) => d.run(format).await,
+        Command::Revoke(a) => a.run(format).await,
         Command::Pki(p) => p.run(format).await,
     }
 }

@@ -91,6 +91,23 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The same reason, as the deny list spells it.
+    #[must_use]
+    pub fn deny_reason(self) -> mtls_x509::denylist::Reason {
+        use mtls_x509::denylist::Reason as R;
+        match self {
+            Self::Unspecified => R::Unspecified,
+            Self::KeyCompromise => R::KeyCompromise,
+            Self::CaCompromise => R::CaCompromise,
+            Self::AffiliationChanged => R::AffiliationChanged,
+            Self::Superseded => R::Superseded,
+            Self::CessationOfOperation => R::CessationOfOperation,
+            Self::CertificateHold => R::CertificateHold,
+            Self::PrivilegeWithdrawn => R::PrivilegeWithdrawn,
+            Self::AaCompromise => R::AaCompromise,
+        }
+    }
+
     fn rcgen(self) -> RevocationReason {
         match self {
             Self::Unspecified => RevocationReason::Unspecified,
@@ -233,6 +250,9 @@ pub mod files {
     pub const AUTHORIZER_CONFIG: &str = "authorizer.json";
     /// Client certificates and keys.
     pub const CLIENTS: &str = "clients";
+    /// The deny list `pki revoke --now` writes by default (made empty by
+    /// `init`), for the authorizer's `deny_list`.
+    pub const DENY_LIST: &str = "deny.json";
 }
 
 fn random_serial() -> Result<Vec<u8>> {
@@ -388,6 +408,15 @@ impl Pki {
         self.dir.join(name)
     }
 
+    /// The default deny list of `pki revoke --now`: `file://` and the
+    /// absolute path of [`files::DENY_LIST`] here.
+    ///
+    /// # Errors
+    /// The directory's absolute path cannot be found.
+    pub fn deny_list_uri(&self) -> Result<String> {
+        file_uri(&self.path(files::DENY_LIST))
+    }
+
     /// A client's certificate, key or PKCS#12 file.
     #[must_use]
     pub fn client_path(&self, name: &str, ext: &str) -> PathBuf {
@@ -495,6 +524,17 @@ impl Pki {
             revoked: Vec::new(),
         };
         self.save(&state)?;
+        // An existing list is kept, even with --force: its entries name the
+        // old CA's key and block nothing new, and a running authorizer
+        // refuses a list whose sequence went back to 0.
+        let deny = self.path(files::DENY_LIST);
+        if !deny.exists() {
+            write_file(
+                &deny,
+                mtls_x509::denylist::Document::empty().to_json().as_bytes(),
+                false,
+            )?;
+        }
         self.write_authorizer_config(opts)?;
         self.crl(now, Duration::days(7))?;
         self.state()

@@ -1,9 +1,10 @@
 //! The truststore object in S3: versioning check, idempotent upload, and
 //! object versions. An adapter around `aws-sdk-s3`.
 
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::BucketVersioningStatus;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::error::{Error, Result};
 
@@ -56,11 +57,11 @@ impl Version {
     }
 }
 
-fn aws<E: std::error::Error + 'static>(operation: &'static str) -> impl FnOnce(E) -> Error {
-    move |e| Error::Aws {
-        operation,
-        message: DisplayErrorContext(e).to_string(),
-    }
+fn aws<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    Error::aws(operation)
 }
 
 /// SHA-256 of bytes, hex.
@@ -272,6 +273,130 @@ impl Store {
         // S3 lists versions newest first; keep that order explicit.
         out.sort_by(|a, b| b.last_modified.cmp(&a.last_modified));
         Ok(out)
+    }
+}
+
+/// An object's content, and the ETag that names this version of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tagged {
+    /// The content.
+    pub bytes: Vec<u8>,
+    /// The ETag, as S3 returned it (quotes included).
+    pub etag: String,
+}
+
+/// What a conditional write may replace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precondition<'a> {
+    /// Only the version with this ETag (`If-Match`).
+    Matches(&'a str),
+    /// Nothing: the object must not exist yet (`If-None-Match: *`).
+    Absent,
+}
+
+/// What a conditional write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionalPut {
+    /// The object now holds the new content.
+    Written,
+    /// Another writer changed (or created, or deleted) the object since it
+    /// was read; nothing was written.
+    Conflict,
+}
+
+impl Store {
+    /// The latest content of `bucket/key` with its ETag, or `None` when the
+    /// object does not exist. Refuses an object over `max_bytes`.
+    ///
+    /// # Errors
+    /// The S3 error, or an object that is too large.
+    pub async fn get_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: usize,
+    ) -> Result<Option<Tagged>> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(aws("s3:GetObject")(e)),
+        };
+        let too_large = || Error::Aws {
+            operation: "s3:GetObject",
+            message: format!("s3://{bucket}/{key} is larger than {max_bytes} bytes"),
+        };
+        if out
+            .content_length()
+            .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > max_bytes))
+        {
+            return Err(too_large());
+        }
+        // Without an ETag there is nothing to make the write conditional on.
+        let etag = out.e_tag().map(str::to_owned).ok_or_else(|| Error::Aws {
+            operation: "s3:GetObject",
+            message: format!("s3://{bucket}/{key} came without an ETag"),
+        })?;
+        let body = out.body.collect().await.map_err(|e| Error::Aws {
+            operation: "s3:GetObject",
+            message: e.to_string(),
+        })?;
+        let bytes = body.into_bytes().to_vec();
+        if bytes.len() > max_bytes {
+            return Err(too_large());
+        }
+        Ok(Some(Tagged { bytes, etag }))
+    }
+
+    /// Writes `bytes` to `bucket/key` only if the object is still as the
+    /// caller read it (S3 conditional writes): two writers that read the
+    /// same version cannot both replace it, so neither loses the other's
+    /// change.
+    ///
+    /// # Errors
+    /// An S3 error other than a failed precondition.
+    pub async fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+        content_type: &str,
+        precondition: Precondition<'_>,
+    ) -> Result<ConditionalPut> {
+        let put = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes.to_vec()));
+        let put = match precondition {
+            Precondition::Matches(etag) => put.if_match(etag),
+            Precondition::Absent => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(_) => Ok(ConditionalPut::Written),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                // 412 PreconditionFailed: the ETag no longer matches, or the
+                // object appeared. 409 ConditionalRequestConflict: a
+                // concurrent conditional write is in flight. 404: the object
+                // was deleted since it was read.
+                if matches!(status, Some(412 | 409))
+                    || (status == Some(404) && matches!(precondition, Precondition::Matches(_)))
+                {
+                    Ok(ConditionalPut::Conflict)
+                } else {
+                    Err(aws("s3:PutObject")(e))
+                }
+            }
+        }
     }
 }
 

@@ -130,9 +130,9 @@ export interface DenyListOptions {
 
 /**
  * One CA revocation entry: a CA that issues CA certificates (a root, say),
- * and its CRLs (ARLs). Every CA certificate below it on a client's path is
- * checked against them, verified with that CA's key from the truststore; a
- * revoked one denies its certificates `ca_revoked`.
+ * and its CRLs (ARLs). Each CA certificate on a client's path that this CA
+ * issued is checked against them, verified with that CA's key from the
+ * truststore; a revoked one denies the client `ca_revoked`.
  */
 export interface CaRevocationPolicy {
   /** Name of the entry, in logs. Unique among the CA revocation entries. */
@@ -234,8 +234,8 @@ export interface MtlsApiProps {
   readonly denyList?: DenyListOptions;
 
   /**
-   * CA revocation: CAs whose CRLs (ARLs) the CA certificates below them on a
-   * client's path are checked against (docs/revoking.md).
+   * CA revocation: CAs whose CRLs (ARLs) the CA certificates they issued, on a
+   * client's path, are checked against (docs/revoking.md).
    *
    * @default - none: only the client certificate is checked against CRLs
    */

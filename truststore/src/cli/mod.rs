@@ -1,12 +1,14 @@
 //! The `truststore` command line, in cargo-lambda's shape: one module per
 //! command, each an `Args` struct with its own `run()` that returns an
 //! [`Exit`]. The logic lives in the library (`check`, `bundle`, `rotate`,
-//! `status`, `pki`); these modules parse, call it and print. Shared argument
+//! `status`, `deny`, `pca`, `pki`); these modules parse, call it and print. Shared argument
 //! groups and printing are here.
 
 pub mod build;
+pub mod deny;
 pub mod diff;
 pub mod pki;
+pub mod revoke;
 pub mod rollback;
 pub mod rotate;
 pub mod status;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use time::OffsetDateTime;
+use truststore::deny::{self, Edit};
 use truststore::pki::{self, KeyType, Pki, Reason};
 use truststore::s3::{Store, parse_s3_uri};
 use truststore::{Error, Exit};
@@ -95,6 +96,7 @@ pub enum Command {
         csr: Option<PathBuf>,
     },
     /// Revoke a certificate by name or serial; `pki crl` then publishes it.
+    /// With --now, also put it on the deny list, which blocks it before the next CRL.
     Revoke {
         /// A certificate name, or a serial number in hex.
         target: String,
@@ -103,6 +105,13 @@ pub enum Command {
         /// The CRL reason code.
         #[arg(long, value_enum, default_value_t = Reason::Unspecified)]
         reason: Reason,
+        /// Also add the certificate (the issuing CA's key and its serial) to the deny list
+        /// first, so the authorizer denies it within seconds, before any CRL.
+        #[arg(long)]
+        now: bool,
+        /// The deny list for --now: file:///path or s3://bucket/key [default: file://<dir>/deny.json].
+        #[arg(long, value_name = "URI", requires = "now")]
+        list: Option<String>,
     },
     /// Sign a fresh CRL with the next CRL number (crl.der and crl.pem).
     Crl {
@@ -244,8 +253,39 @@ async fn run(command: Command) -> Result<Exit, Error> {
             target,
             dir,
             reason,
+            now: deny_now,
+            list,
         } => {
             let p = Pki::at(&dir.dir);
+            if deny_now {
+                // The deny list first: blocking now is what --now is for.
+                let entry = p.deny_entry(&target, reason, now)?;
+                let uri = match list {
+                    Some(u) => u,
+                    None => p.deny_list_uri()?,
+                };
+                let list = super::deny::open(&uri).await?;
+                let done = list
+                    .update(|doc| {
+                        Ok(if deny::add(doc, entry.clone()) {
+                            Edit::Write(())
+                        } else {
+                            Edit::Keep(())
+                        })
+                    })
+                    .await?;
+                println!(
+                    "{} {} (sequence {}): {}",
+                    if done.written {
+                        "deny-listed on"
+                    } else {
+                        "already deny-listed on"
+                    },
+                    list.uri(),
+                    done.sequence,
+                    entry.target
+                );
+            }
             let r = p.revoke(&target, reason, now)?;
             println!(
                 "revoked serial {}{} ({:?}); run `truststore pki crl --dir {}` to publish it",

@@ -10,23 +10,7 @@ impl Pki {
     /// An unknown name, a bad serial, or one already revoked.
     pub fn revoke(&self, target: &str, reason: Reason, now: OffsetDateTime) -> Result<Revocation> {
         let mut state = self.state()?;
-        let (serial, name) = match state.clients.get(target) {
-            Some(c) => (c.serial.clone(), Some(c.name.clone())),
-            None => {
-                let bytes = parse_serial(target).map_err(|_| {
-                    Error::Pki(format!(
-                        "{target} is neither a certificate name of this PKI nor a hex serial"
-                    ))
-                })?;
-                let hex = hex::encode(bytes);
-                let name = state
-                    .clients
-                    .values()
-                    .find(|c| c.serial == hex)
-                    .map(|c| c.name.clone());
-                (hex, name)
-            }
-        };
+        let (serial, name) = resolve(&state, target)?;
         if state.revoked.iter().any(|r| r.serial == serial) {
             return Err(Error::Pki(format!("serial {serial} is already revoked")));
         }
@@ -39,6 +23,53 @@ impl Pki {
         state.revoked.push(r.clone());
         self.save(&state)?;
         Ok(r)
+    }
+
+    /// The deny-list entry that blocks `target` (a client's name or a hex
+    /// serial) now, before the next CRL (`pki revoke --now`): the issuing
+    /// CA's key and the serial, until the certificate's notAfter when this
+    /// PKI issued it.
+    ///
+    /// # Errors
+    /// No PKI, an unknown target, or an unreadable `ca.pem`.
+    pub fn deny_entry(
+        &self,
+        target: &str,
+        reason: Reason,
+        now: OffsetDateTime,
+    ) -> Result<mtls_x509::denylist::Entry> {
+        use mtls_x509::denylist::{Entry, Target};
+        use mtls_x509::time::UnixTime;
+        let state = self.state()?;
+        let (serial, name) = resolve(&state, target)?;
+        let ca_path = self.path(files::CA_CERT);
+        let ca_der =
+            mtls_x509::pem::find(read_text(&ca_path)?.as_bytes(), mtls_x509::pem::CERTIFICATE)
+                .map_err(|e| Error::Pki(format!("{}: {e}", ca_path.display())))?
+                .ok_or_else(|| {
+                    Error::Pki(format!("{}: no CERTIFICATE block", ca_path.display()))
+                })?;
+        let ca = crate::cert::summarize("ca.pem", &ca_der).map_err(Error::Pki)?;
+        let issuer_key = ca
+            .public_key
+            .map_err(|e| Error::Pki(format!("ca.pem: {e}")))?
+            .id();
+        let serial = mtls_x509::Serial::from_hex(&serial)
+            .ok_or_else(|| Error::Pki(format!("pki.json: serial {serial} is not hex")))?;
+        let not_after = name
+            .and_then(|n| state.clients.get(&n))
+            .and_then(|c| {
+                OffsetDateTime::parse(&c.not_after, &time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .map(|t| UnixTime(t.unix_timestamp()));
+        Ok(Entry {
+            target: Target::IssuerSerial { issuer_key, serial },
+            not_after,
+            added: Some(UnixTime(now.unix_timestamp())),
+            reason: Some(reason.deny_reason()),
+            note: Some(format!("truststore pki revoke {target}")),
+        })
     }
 
     /// Signs a fresh CRL with the next CRL number, valid for `validity`, and
@@ -83,4 +114,23 @@ impl Pki {
         self.save(&state)?;
         Ok(number)
     }
+}
+
+/// A client's serial (lowercase hex) and name, from its name or a hex serial.
+fn resolve(state: &State, target: &str) -> Result<(String, Option<String>)> {
+    if let Some(c) = state.clients.get(target) {
+        return Ok((c.serial.clone(), Some(c.name.clone())));
+    }
+    let bytes = parse_serial(target).map_err(|_| {
+        Error::Pki(format!(
+            "{target} is neither a certificate name of this PKI nor a hex serial"
+        ))
+    })?;
+    let hex = hex::encode(bytes);
+    let name = state
+        .clients
+        .values()
+        .find(|c| c.serial == hex)
+        .map(|c| c.name.clone());
+    Ok((hex, name))
 }

@@ -156,10 +156,17 @@ pub fn openssl_ca(dir: &Path, name: &str, newkey: &[&str], digest: &str) -> Stri
 /// Runs the built `truststore` binary with `args` in `cwd` and a clean AWS
 /// environment plus `env`.
 pub fn truststore(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    truststore_command(cwd, args, env).output().unwrap()
+}
+
+/// The built `truststore` binary, ready to run as [`truststore`] runs it
+/// (or to spawn, for commands that must run at the same time).
+pub fn truststore_command(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_truststore"));
     cmd.current_dir(cwd)
         .args(args)
         .env_remove("AWS_PROFILE")
+        .env_remove("TRUSTSTORE_DENY_LIST")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -170,7 +177,7 @@ pub fn truststore(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().unwrap()
+    cmd
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -1,0 +1,139 @@
+//! AWS Private CA: revoking a certificate at the CA that issued it. An
+//! adapter around `aws-sdk-acmpca`.
+//!
+//! A revocation at the CA reaches the authorizer only with the CA's next
+//! CRL, about 30 minutes later; `truststore revoke` puts the certificate on
+//! the deny list first, so it is blocked within seconds.
+
+use aws_sdk_acmpca::types::RevocationReason;
+use mtls_x509::denylist::Reason;
+use mtls_x509::serial::Serial;
+
+use crate::error::{Error, Result};
+
+/// An AWS Private CA client.
+#[derive(Clone, Debug)]
+pub struct PrivateCa {
+    client: aws_sdk_acmpca::Client,
+}
+
+/// What a revocation did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// The CA recorded the revocation now.
+    Now,
+    /// The CA had recorded it before (`RequestAlreadyProcessedException`).
+    Already,
+}
+
+/// The serial as `RevokeCertificate`'s `CertificateSerial` takes it: the
+/// hex pairs of the serial's octets, lowercase, joined by `:`, as
+/// `openssl x509 -text` prints it (the API reference's own form).
+#[must_use]
+pub fn certificate_serial(serial: &Serial) -> String {
+    serial
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The Private CA revocation reason for an RFC 5280 reason.
+///
+/// # Errors
+/// [`Error::Usage`] for certificateHold: Private CA has no hold, only
+/// permanent revocation.
+pub fn revocation_reason(reason: Reason) -> Result<RevocationReason> {
+    Ok(match reason {
+        Reason::Unspecified => RevocationReason::Unspecified,
+        Reason::KeyCompromise => RevocationReason::KeyCompromise,
+        Reason::CaCompromise => RevocationReason::CertificateAuthorityCompromise,
+        Reason::AffiliationChanged => RevocationReason::AffiliationChanged,
+        Reason::Superseded => RevocationReason::Superseded,
+        Reason::CessationOfOperation => RevocationReason::CessationOfOperation,
+        Reason::PrivilegeWithdrawn => RevocationReason::PrivilegeWithdrawn,
+        Reason::AaCompromise => RevocationReason::AaCompromise,
+        Reason::CertificateHold => {
+            return Err(Error::Usage(
+                "AWS Private CA cannot put a certificate on hold; use `truststore deny add` alone to block it for now, or another reason to revoke it for good".into(),
+            ));
+        }
+    })
+}
+
+impl PrivateCa {
+    /// A client from the shared AWS configuration (`AWS_ENDPOINT_URL_ACM_PCA`
+    /// points it elsewhere, as for tests).
+    #[must_use]
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: aws_sdk_acmpca::Client::new(config),
+        }
+    }
+
+    /// Revokes `serial` at the CA `ca_arn`.
+    ///
+    /// # Errors
+    /// [`Error::Aws`] with the service's code and message.
+    pub async fn revoke(&self, ca_arn: &str, serial: &Serial, reason: Reason) -> Result<Revoked> {
+        let reason = revocation_reason(reason)?;
+        let sent = self
+            .client
+            .revoke_certificate()
+            .certificate_authority_arn(ca_arn)
+            .certificate_serial(certificate_serial(serial))
+            .revocation_reason(reason)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Revoked::Now),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_request_already_processed_exception()) =>
+            {
+                Ok(Revoked::Already)
+            }
+            Err(e) => Err(Error::aws("acm-pca:RevokeCertificate")(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_is_lowercase_colon_separated_octets_without_padding() {
+        let s = Serial::from_hex("00E8CBD2BEDB122329F97706BCFEC990F8").unwrap();
+        assert_eq!(
+            certificate_serial(&s),
+            "e8:cb:d2:be:db:12:23:29:f9:77:06:bc:fe:c9:90:f8"
+        );
+        assert_eq!(certificate_serial(&Serial::from_hex("1").unwrap()), "01");
+    }
+
+    #[test]
+    fn every_rfc5280_reason_maps_except_certificate_hold() {
+        let mapped: Vec<String> = Reason::ALL
+            .into_iter()
+            .filter_map(|r| revocation_reason(r).ok())
+            .map(|r| r.as_str().to_owned())
+            .collect();
+        assert_eq!(
+            mapped,
+            [
+                "UNSPECIFIED",
+                "KEY_COMPROMISE",
+                "CERTIFICATE_AUTHORITY_COMPROMISE",
+                "AFFILIATION_CHANGED",
+                "SUPERSEDED",
+                "CESSATION_OF_OPERATION",
+                "PRIVILEGE_WITHDRAWN",
+                "A_A_COMPROMISE",
+            ]
+        );
+        let hold = revocation_reason(Reason::CertificateHold).unwrap_err();
+        assert!(hold.to_string().contains("hold"), "{hold}");
+    }
+}

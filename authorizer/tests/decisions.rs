@@ -624,20 +624,26 @@ fn replayed_crl_after_1000_other_sequences_is_never_installed() {
     replayed_crl_after_other_sequences_is_never_installed(1000);
 }
 
-/// An issuingDistributionPoint whose distributionPoint is named relative to
-/// the CRL issuer (NIST PKITS Invalid distributionPoint Tests 8 and 9) makes
-/// the CRL a partition, which never covers a certificate without a matching
-/// distribution point. It once read as absent, so the partition passed for a
-/// complete CRL and its certificates were allowed.
+/// Partitions named by a directoryName, or by a name relative to the CRL
+/// issuer, in the shapes of NIST PKITS §4.14: the CRL covers exactly the
+/// certificates whose cRLDistributionPoints name the same Name (RFC 5280
+/// §6.3.3 (b)(2)(i); a relative name is the CRL issuer's name with the RDN
+/// appended, §5.2.5).
+/// - Valid distributionPoint Test1: the certificate's directoryName and the
+///   CRL's are the same: covered (allowed, or revoked when listed).
+/// - Valid distributionPoint Test4: the CRL names it relative to its issuer,
+///   the certificate in full: covered.
+/// - Invalid distributionPoint Tests 8 and 9: the names differ, or the
+///   certificate has no distribution point: never covered (a relative name
+///   once read as absent, so the partition passed for a complete CRL).
 #[test]
-fn a_crl_partitioned_by_a_relative_name_never_passes_for_a_complete_crl() {
+fn crls_partitioned_by_directory_names_cover_exactly_the_certificates_that_name_them() {
     use mtls_tests::pki::{raw_extension, tlv};
     const IDP: &[u8] = &[0x55, 0x1d, 0x1c];
+    const CDP: [u64; 4] = [2, 5, 29, 31];
     let w = World::standard();
     let t = now();
-    // IssuingDistributionPoint { distributionPoint [0] { nameRelativeToCRLIssuer
-    // [1] { CN=CRL1 of distributionPoint2 CA } } }
-    let cn = tlv(
+    let rdn = tlv(
         0x30,
         &[
             tlv(0x06, &[0x55, 0x04, 0x03]),
@@ -645,25 +651,50 @@ fn a_crl_partitioned_by_a_relative_name_never_passes_for_a_complete_crl() {
         ]
         .concat(),
     );
-    let relative = tlv(0x30, &tlv(0xa0, &tlv(0xa1, &cn)));
-    // The same shape as a fullName with a directoryName [4] (PKITS Test8's CDP).
-    let dir_name = tlv(0x30, &tlv(0x31, &cn));
-    let full_dir = tlv(0x30, &tlv(0xa0, &tlv(0xa0, &tlv(0xa4, &dir_name))));
-    let device = w.ca.leaf(&[0x01]).pem();
-    for (what, idp) in [("relative name", relative), ("directoryName", full_dir)] {
-        let crl =
-            w.ca.crl()
-                .der_with_extra_extensions(&[raw_extension(IDP, true, &idp)]);
+    // The CA's name with the RDN appended, as a relative name resolves.
+    let ca_der = mtls_x509::decision::certificate_der(Some(w.ca.pem())).unwrap();
+    let ca = mtls_x509::cert::ClientCert::from_der(&ca_der).unwrap();
+    let issuer = ca.subject().as_der().to_vec();
+    let issuer_content = &issuer[2..]; // a short name: one length octet
+    assert!(issuer[1] < 0x80);
+    let resolved = tlv(0x30, &[issuer_content, &tlv(0x31, &rdn)].concat());
+    let alone = tlv(0x30, &tlv(0x31, &rdn));
+    let relative_idp = tlv(0x30, &tlv(0xa0, &tlv(0xa1, &rdn)));
+    let dir_idp = |name: &[u8]| tlv(0x30, &tlv(0xa0, &tlv(0xa0, &tlv(0xa4, name))));
+    let cdp = |name: &[u8]| tlv(0x30, &tlv(0x30, &tlv(0xa0, &tlv(0xa0, &tlv(0xa4, name)))));
+    let device = |serial: u8, name: Option<&[u8]>| {
+        let leaf = w.ca.leaf(&[serial]);
+        match name {
+            Some(n) => leaf.extension(&CDP, false, cdp(n)).pem(),
+            None => leaf.pem(),
+        }
+    };
+    let crl_with = |idp: &[u8]| {
+        w.ca.crl()
+            .revoke(&[0x66])
+            .der_with_extra_extensions(&[raw_extension(IDP, true, idp)])
+    };
+    let cases: [(&str, Vec<u8>, Option<&[u8]>, Option<DenyReason>); 6] = [
+        ("Test1: the same directoryName", dir_idp(&alone), Some(&alone), None),
+        ("Test4: relative to the issuer", relative_idp.clone(), Some(&resolved), None),
+        ("Test8: a relative name, another full name", relative_idp.clone(), Some(&alone), Some(DenyReason::CrlUnavailable)),
+        ("Test9: a relative name, no CDP", relative_idp.clone(), None, Some(DenyReason::CrlUnavailable)),
+        ("a directoryName, another directoryName", dir_idp(&resolved), Some(&alone), Some(DenyReason::CrlUnavailable)),
+        ("a directoryName, no CDP", dir_idp(&alone), None, Some(DenyReason::CrlUnavailable)),
+    ];
+    for (what, idp, name, expected) in cases {
+        let crl = crl_with(&idp);
+        let verified = w.verify(&crl, t).unwrap();
         assert!(
-            w.verify(&crl, t).is_err(),
-            "{what}: a partition the authorizer cannot match must be refused, not read as complete"
+            matches!(verified.scope(), mtls_x509::crl::CrlScope::DistributionPoint(_)),
+            "{what}: a partition, never complete: {}",
+            verified.scope()
         );
         let a = w.start(Some(&crl), t);
-        assert_eq!(
-            reason(&a.decide(Some(&device))),
-            Some(DenyReason::CrlUnavailable),
-            "{what}"
-        );
+        assert_eq!(reason(&a.decide(Some(&device(0x01, name)))), expected, "{what}");
+        // The CRL's own entry: revoked where it covers, unavailable where not.
+        let listed = expected.or(Some(DenyReason::Revoked));
+        assert_eq!(reason(&a.decide(Some(&device(0x66, name)))), listed, "{what}, listed");
     }
 }
 

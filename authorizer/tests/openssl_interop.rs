@@ -330,13 +330,14 @@ fn openssl_sha512_ecdsa_cas_and_partitioned_crls_decide_each_partitions_certific
     }
 }
 
-/// NIST PKITS Invalid distributionPoint Tests 8 and 9, in shape, made by
-/// `openssl ca`: a CRL whose issuingDistributionPoint names its distribution
-/// point relative to the CA (`relativename`) is a partition, never a complete
-/// CRL, so it is refused rather than covering a certificate whose
-/// distribution point (a directoryName, or none) it does not name.
+/// NIST PKITS distributionPoint tests, in shape, made by `openssl ca`: a CRL
+/// whose issuingDistributionPoint names a directoryName (`fullname =
+/// dirName:…`) or a name relative to the CA (`relativename`) is a partition,
+/// which covers exactly the certificates whose cRLDistributionPoints name the
+/// same Name: Valid Tests 1 and 4 are allowed, Invalid Tests 8 and 9 (another
+/// name, or none) never are.
 #[test]
-fn openssl_crl_partitioned_by_a_relative_name_is_refused_not_read_as_complete() {
+fn openssl_crls_partitioned_by_directory_names_cover_exactly_their_certificates() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     self_signed_ca(
@@ -347,26 +348,41 @@ fn openssl_crl_partitioned_by_a_relative_name_is_refused_not_read_as_complete() 
     );
     std::fs::write(d.join("index.txt"), "").unwrap();
     std::fs::write(d.join("crlnumber"), "01\n").unwrap();
-    std::fs::write(
-        d.join("ca.cnf"),
-        format!(
-            "{CA_CNF}issuingDistributionPoint = critical, @idp\n[idp]\nrelativename = rel\n\
-             [rel]\nCN = CRL1 of distributionPoint2 CA\n"
-        ),
-    )
-    .unwrap();
-    openssl_ca(d, "ca.cnf", &["-gencrl", "-out", "crl.pem"]);
+    let idps = [
+        ("relative", "relativename = rel\n[rel]\nCN = CRL1 of distributionPoint2 CA\n"),
+        ("full", "fullname = dirName:dp\n[dp]\nCN = CRL1 of distributionPoint2 CA\n"),
+    ];
+    for (name, idp) in idps {
+        std::fs::write(
+            d.join(format!("{name}.cnf")),
+            format!("{CA_CNF}issuingDistributionPoint = critical, @idp\n[idp]\n{idp}"),
+        )
+        .unwrap();
+        openssl_ca(
+            d,
+            &format!("{name}.cnf"),
+            &["-gencrl", "-out", &format!("{name}.pem")],
+        );
+    }
     let ec_leaf = |extensions: &'static str| LeafSpec {
         key: &["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
         digest: "-sha256",
         extensions,
     };
-    // Test8: a fullName directoryName distribution point; Test9: none.
+    // The distribution point alone, and resolved onto the CA's name.
     issue(
         d,
-        "dir-name-cdp",
+        "alone",
         "0x21",
         &ec_leaf("crlDistributionPoints=dirName:cdp\n[cdp]\nCN=CRL1 of distributionPoint2 CA\n"),
+    );
+    issue(
+        d,
+        "resolved",
+        "0x23",
+        &ec_leaf(
+            "crlDistributionPoints=dirName:cdp\n[cdp]\n0.CN=distributionPoint2 CA\n1.CN=CRL1 of distributionPoint2 CA\n",
+        ),
     );
     issue(d, "no-cdp", "0x22", &ec_leaf(""));
     let config = Config::from_json(
@@ -379,21 +395,28 @@ fn openssl_crl_partitioned_by_a_relative_name_is_refused_not_read_as_complete() 
         clock_skew_seconds: 60,
         grace_seconds: 0,
     };
-    let pem = std::fs::read(d.join("crl.pem")).unwrap();
-    let verified = VerifiedCrl::verify(&pem, &RuleIssuer(&config.issuers()[0]), &ts, now, policy);
-    assert!(
-        matches!(&verified, Err(mtls_x509::Error::CrlUnsupported(why)) if why.contains("relative")),
-        "{verified:?}"
-    );
     let engine = Engine::new(&config, &ts);
-    for cert in ["dir-name-cdp.pem", "no-cdp.pem"] {
-        let pem = std::fs::read_to_string(d.join(cert)).unwrap();
-        let d = common::core_decide(&engine, &pem, now, std::iter::empty::<&VerifiedCrl>());
-        assert_eq!(
-            d.reason(),
-            Some(DenyReason::CrlUnavailable),
-            "{cert}: {d:?}"
+    let unavailable = Some(DenyReason::CrlUnavailable);
+    for (crl, cert, expected) in [
+        ("relative.pem", "resolved.pem", None), // Valid Test4
+        ("relative.pem", "alone.pem", unavailable), // Invalid Test8
+        ("relative.pem", "no-cdp.pem", unavailable), // Invalid Test9
+        ("full.pem", "alone.pem", None), // Valid Test1
+        ("full.pem", "resolved.pem", unavailable),
+        ("full.pem", "no-cdp.pem", unavailable),
+    ] {
+        let pem = std::fs::read(d.join(crl)).unwrap();
+        let verified =
+            VerifiedCrl::verify(&pem, &RuleIssuer(&config.issuers()[0]), &ts, now, policy)
+                .unwrap();
+        assert!(
+            verified.scope().to_string().starts_with("partition dirName:"),
+            "{crl}: {}",
+            verified.scope()
         );
+        let cert_pem = std::fs::read_to_string(d.join(cert)).unwrap();
+        let decision = common::core_decide(&engine, &cert_pem, now, [&verified]);
+        assert_eq!(decision.reason(), expected, "{crl} {cert}: {decision:?}");
     }
 }
 

@@ -103,7 +103,7 @@ fn partition_crl_does_not_cover_other_partitions() {
         .unwrap();
     assert_eq!(
         p1.scope(),
-        &CrlScope::DistributionPoint(vec![P1.to_owned()])
+        &CrlScope::DistributionPoint(vec![mtls_x509::crl::DpName::Uri(P1.to_owned())])
     );
     // Revoked on partition 2, whose CRL is not loaded: before, partition 1's
     // CRL was applied to it and it was allowed.

@@ -94,6 +94,7 @@ pub struct ClientCert<'a> {
     role: CertificateRole,
     authority_key_id: Option<&'a [u8]>,
     crl_uris: Vec<&'a str>,
+    crl_directory_names: Vec<&'a [u8]>,
 }
 
 impl<'a> ClientCert<'a> {
@@ -146,6 +147,7 @@ impl<'a> ClientCert<'a> {
             role: facts.role,
             authority_key_id: facts.authority_key_id,
             crl_uris: facts.crl_uris,
+            crl_directory_names: facts.crl_directory_names,
         })
     }
 
@@ -240,6 +242,14 @@ impl<'a> ClientCert<'a> {
         &self.crl_uris
     }
 
+    /// The directoryNames of its cRLDistributionPoints' fullNames, as DER:
+    /// what a partition CRL named by a directoryName (or by a name relative
+    /// to its issuer) is matched against.
+    #[must_use]
+    pub fn crl_directory_names(&self) -> &[&'a [u8]] {
+        &self.crl_directory_names
+    }
+
     /// The DNS names and URIs of the subjectAltName extension.
     pub fn san_dns_and_uris(&self) -> Result<(Vec<&'a str>, Vec<&'a str>)> {
         let mut dns = Vec::new();
@@ -278,6 +288,7 @@ struct Extensions<'a> {
     role: CertificateRole,
     authority_key_id: Option<&'a [u8]>,
     crl_uris: Vec<&'a str>,
+    crl_directory_names: Vec<&'a [u8]>,
 }
 
 impl<'a> Extensions<'a> {
@@ -294,6 +305,7 @@ impl<'a> Extensions<'a> {
             role: CertificateRole::EndEntity,
             authority_key_id: None,
             crl_uris: Vec::new(),
+            crl_directory_names: Vec::new(),
         };
         for (i, ext) in extensions.iter().enumerate() {
             let oid = ext.oid.as_bytes();
@@ -329,13 +341,17 @@ impl<'a> Extensions<'a> {
                             &point.distribution_point
                         {
                             for n in names {
-                                if let GeneralName::URI(uri) = n {
-                                    facts.crl_uris.push(*uri);
+                                match n {
+                                    GeneralName::URI(uri) => facts.crl_uris.push(*uri),
+                                    GeneralName::DirectoryName(dn) => {
+                                        facts.crl_directory_names.push(dn.as_raw());
+                                    }
+                                    _ => {}
                                 }
                             }
                         }
                     }
-                    if facts.crl_uris.len() > MAX_CDP_URIS {
+                    if facts.crl_uris.len() + facts.crl_directory_names.len() > MAX_CDP_URIS {
                         return Err(format!(
                             "more than {MAX_CDP_URIS} CRL distribution point URIs"
                         ));

@@ -407,9 +407,8 @@ impl<'p> Engine<'p> {
         }
         for link in self.truststore.chain_above(cert.issuer_der(), signer) {
             let by_serial = || {
-                link.parents
-                    .iter()
-                    .filter_map(|p| p.key_id())
+                link.parents()
+                    .filter_map(CaCert::key_id)
                     .any(|k| list.lists_serial(k, link.ca.serial()))
             };
             if list.lists_fingerprint(link.ca.fingerprint()) || by_serial() {
@@ -555,28 +554,25 @@ impl<'p> Engine<'p> {
         clippy::result_large_err,
         reason = "the Err is a Deny decision, the outcome callers pass on; boxing it would only add an allocation"
     )]
-    pub fn check_ca_revocation<C>(
+    pub fn check_ca_revocation(
         &self,
         identity: &Identity,
         links: &[ChainLink<'_>],
-        crls_of: impl Fn(usize, &CaCert) -> Vec<C>,
+        crls_of: impl Fn(usize, &CaCert) -> Vec<std::sync::Arc<crate::cache::CrlSet>>,
         now: UnixTime,
-    ) -> Result<(), Decision>
-    where
-        C: AsRef<VerifiedCrl>,
-    {
+    ) -> Result<(), Decision> {
         let required = self.config.ca_revocation_coverage == CaRevocationCoverage::Required;
         let grace = self.config.crl_grace_seconds;
         let unavailable = |what: String| Decision::deny(DenyReason::CrlUnavailable, identity, what);
         for link in links.iter().filter(|l| !l.is_anchor()) {
             let ca = link.ca;
-            if link.parents.is_empty() && required {
+            if link.parents().next().is_none() && required {
                 return Err(unavailable(format!(
                     "no truststore CA signed the CA `{}`, so no CRL can cover it (ca_revocation_required)",
                     bounded(ca.subject_dn())
                 )));
             }
-            for parent in &link.parents {
+            for parent in link.parents() {
                 let Some(entry) = self.ca_rule_for(parent) else {
                     if required {
                         return Err(unavailable(format!(
@@ -593,9 +589,9 @@ impl<'p> Engine<'p> {
                         bounded(ca.subject_dn())
                     )));
                 };
-                let crls = crls_of(entry, ca);
+                let sets = crls_of(entry, ca);
                 let mut usable = false;
-                for crl in crls.iter().map(AsRef::as_ref) {
+                for crl in sets.iter().flat_map(|set| set.iter()) {
                     if crl.covers_ca(facts, parent_key) != Coverage::Covers {
                         continue;
                     }

@@ -21,6 +21,7 @@ pub(crate) const ENUMERATED: u8 = 0x0a;
 pub(crate) const UTC_TIME: u8 = 0x17;
 pub(crate) const GENERALIZED_TIME: u8 = 0x18;
 pub(crate) const SEQUENCE: u8 = 0x30;
+pub(crate) const SET: u8 = 0x31;
 /// `[0]` EXPLICIT (context-specific, constructed).
 pub(crate) const CONTEXT_0: u8 = 0xa0;
 

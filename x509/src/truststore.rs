@@ -32,6 +32,8 @@ pub struct CaFacts {
     pub authority_key_id: Option<Vec<u8>>,
     /// Its cRLDistributionPoints URIs.
     pub crl_uris: Vec<String>,
+    /// Its cRLDistributionPoints directoryNames, as DER.
+    pub crl_directory_names: Vec<Vec<u8>>,
     /// CA or end entity, from basicConstraints.
     pub role: crate::cert::CertificateRole,
 }
@@ -82,6 +84,7 @@ impl CaCert {
                 issuer_der: c.issuer_der().to_vec(),
                 authority_key_id: c.authority_key_id().map(<[u8]>::to_vec),
                 crl_uris: c.crl_uris().iter().map(|u| (*u).to_owned()).collect(),
+                crl_directory_names: c.crl_directory_names().iter().map(|d| d.to_vec()).collect(),
                 role: c.role(),
             }),
             subject_raw: cert.subject().as_raw().to_vec(),
@@ -176,23 +179,38 @@ impl CaCert {
 /// work a truststore of cross-signed CAs can cause.
 pub const MAX_PATH_DEPTH: usize = 8;
 
-/// One CA above a client certificate, and the truststore CAs that signed it.
-#[derive(Clone, Debug)]
+/// One CA above a client certificate, and the truststore CAs that signed
+/// it: a view into the truststore's precomputed paths (no allocation).
+#[derive(Clone, Copy, Debug)]
 pub struct ChainLink<'s> {
     /// The CA.
     pub ca: &'s CaCert,
+    index: usize,
+    store: &'s TrustStore,
+}
+
+impl<'s> ChainLink<'s> {
     /// The CAs whose key verifies its signature; the CA itself when it is a
     /// self-signed trust anchor; none when nothing in the truststore signed
     /// it (an intermediate whose parent API Gateway alone holds).
-    pub parents: Vec<&'s CaCert>,
-}
+    pub fn parents(&self) -> impl Iterator<Item = &'s CaCert> + use<'s> {
+        let store = self.store;
+        store
+            .parents
+            .get(self.index)
+            .into_iter()
+            .flatten()
+            .filter_map(move |&p| store.cas.get(p))
+    }
 
-impl ChainLink<'_> {
     /// Whether the CA is a self-signed trust anchor: no CRL can revoke it
     /// (RFC 5280 §6.1: a trust anchor is trusted by configuration).
     #[must_use]
     pub fn is_anchor(&self) -> bool {
-        self.parents.iter().any(|p| std::ptr::eq(*p, self.ca))
+        self.store
+            .parents
+            .get(self.index)
+            .is_some_and(|p| p.contains(&self.index))
     }
 }
 
@@ -369,30 +387,25 @@ impl TrustStore {
     /// them is revoked.
     #[must_use]
     pub fn chain_above(&self, issuer_der: &[u8], signer: KeyId) -> Vec<ChainLink<'_>> {
-        let mut out: Vec<usize> = Vec::new();
+        let mut out: Vec<ChainLink<'_>> = Vec::new();
         for (start, ca) in self.cas.iter().enumerate() {
             if ca.subject_raw != issuer_der || ca.key_id() != Some(signer) {
                 continue;
             }
-            for &i in self.above.get(start).into_iter().flatten() {
-                if !out.contains(&i) {
-                    out.push(i);
+            for &index in self.above.get(start).into_iter().flatten() {
+                if out.iter().any(|l| l.index == index) {
+                    continue;
+                }
+                if let Some(ca) = self.cas.get(index) {
+                    out.push(ChainLink {
+                        ca,
+                        index,
+                        store: self,
+                    });
                 }
             }
         }
-        out.into_iter()
-            .filter_map(|i| {
-                Some(ChainLink {
-                    ca: self.cas.get(i)?,
-                    parents: self
-                        .parents
-                        .get(i)?
-                        .iter()
-                        .filter_map(|&p| self.cas.get(p))
-                        .collect(),
-                })
-            })
-            .collect()
+        out
     }
 
     /// Checks that a truststore CA named as the certificate's issuer signed it

@@ -507,9 +507,9 @@ impl Authorizer {
     /// The CRL sources of issuer state `issuer` for a certificate whose
     /// cRLDistributionPoints name `crl_uris`: the fixed `crl` list, or the
     /// sources those URIs name within `crl_from_cdp`.
-    fn slots_for(
+    fn slots_for<S: AsRef<str>>(
         issuer: &IssuerState,
-        crl_uris: &[&str],
+        crl_uris: &[S],
     ) -> std::result::Result<Vec<CrlSlot>, String> {
         let (IssuerCrls::FromCdp(lru), Revocation::FromCdp(policy)) =
             (&issuer.crls, issuer.rule.revocation())
@@ -518,7 +518,7 @@ impl Authorizer {
         };
         let mut slots: Vec<CrlSlot> = Vec::new();
         let mut refused = None;
-        for uri in crl_uris {
+        for uri in crl_uris.iter().map(AsRef::as_ref) {
             let source = match policy.source_for(uri) {
                 CdpSource::Fetch(source) => source,
                 CdpSource::NotAllowed => {
@@ -636,7 +636,7 @@ impl Authorizer {
             let Some(facts) = link.ca.facts() else {
                 continue;
             };
-            for parent in &link.parents {
+            for parent in link.parents() {
                 let (Some(entry), Some(parent_key)) = (engine.ca_rule_for(parent), parent.key_id())
                 else {
                     continue;
@@ -644,8 +644,7 @@ impl Authorizer {
                 let Some(issuer) = self.ca_issuers.get(entry) else {
                     continue;
                 };
-                let uris: Vec<&str> = facts.crl_uris.iter().map(String::as_str).collect();
-                let slots = Self::slots_for(issuer, &uris).unwrap_or_default();
+                let slots = Self::slots_for(issuer, &facts.crl_uris).unwrap_or_default();
                 for slot in slots.iter().filter(|s| self.crl_due(s, now)) {
                     let in_force = slot.read(|s| {
                         s.current().is_some_and(|set| {
@@ -664,18 +663,21 @@ impl Authorizer {
         if !waits.is_empty() {
             futures_util::future::join_all(waits).await;
         }
-        let identity = matched.identity().clone();
+        // The CA step needs the identity after the leaf step consumed the
+        // match; cloned only when there is a CA step.
+        let identity = (!links.is_empty()).then(|| matched.identity().clone());
         let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
         let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));
         let answer = engine.check_revocation(matched, crls, now, || unavailable_detail(&sources));
-        let decision = match answer.decision {
-            Decision::Allow(id) if !links.is_empty() => {
-                match engine.check_ca_revocation(&identity, &links, |entry, ca| self.ca_crls(entry, ca), now) {
+        let decision = match (answer.decision, identity) {
+            (Decision::Allow(id), Some(identity)) => {
+                let crls_of = |entry, ca: &CaCert| self.ca_crls(entry, ca);
+                match engine.check_ca_revocation(&identity, &links, crls_of, now) {
                     Ok(()) => Decision::Allow(id),
                     Err(deny) => deny,
                 }
             }
-            other => other,
+            (other, _) => other,
         };
         Outcome {
             decision,
@@ -684,16 +686,14 @@ impl Authorizer {
     }
 
     /// The CRLs loaded for `ca_revocation` entry `entry` that may cover `ca`.
-    fn ca_crls(&self, entry: usize, ca: &CaCert) -> Vec<Arc<mtls_x509::VerifiedCrl>> {
+    fn ca_crls(&self, entry: usize, ca: &CaCert) -> Vec<Arc<CrlSet>> {
         let (Some(issuer), Some(facts)) = (self.ca_issuers.get(entry), ca.facts()) else {
             return Vec::new();
         };
-        let uris: Vec<&str> = facts.crl_uris.iter().map(String::as_str).collect();
-        Self::slots_for(issuer, &uris)
+        Self::slots_for(issuer, &facts.crl_uris)
             .unwrap_or_default()
             .iter()
             .filter_map(|slot| slot.current())
-            .flat_map(|set| set.iter().cloned().collect::<Vec<_>>())
             .collect()
     }
 

@@ -169,18 +169,40 @@ pub enum CrlScope {
     /// complete CRL, covering every certificate.
     Complete,
     /// A partition: it covers exactly the certificates whose
-    /// cRLDistributionPoints name one of these `fullName` URIs (AWS Private
-    /// CA's partitioned CRLs, RFC 5280 §6.3.3 (b)(2)(i)).
-    DistributionPoint(Vec<String>),
+    /// cRLDistributionPoints name one of these names (AWS Private CA's
+    /// partitioned CRLs name URIs; RFC 5280 §6.3.3 (b)(2)(i)).
+    DistributionPoint(Vec<DpName>),
+}
+
+/// The name of a distribution point, as an issuingDistributionPoint and a
+/// certificate's cRLDistributionPoints give it, compared exactly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DpName {
+    /// A `uniformResourceIdentifier`.
+    Uri(String),
+    /// A `directoryName`, as the DER of the Name; a
+    /// `nameRelativeToCRLIssuer` becomes the CRL issuer's name with the
+    /// relative name appended (§5.2.5), and is compared as such.
+    Directory(Vec<u8>),
+}
+
+impl fmt::Display for DpName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Uri(u) => f.write_str(u),
+            Self::Directory(der) => write!(f, "dirName:{}", describe_name(der)),
+        }
+    }
 }
 
 impl fmt::Display for CrlScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Complete => f.write_str("complete"),
-            Self::DistributionPoint(uris) => {
+            Self::DistributionPoint(names) => {
+                let text: Vec<String> = names.iter().map(ToString::to_string).collect();
                 f.write_str("partition ")?;
-                f.write_str(&bounded(&uris.join(" ")))
+                f.write_str(&bounded(&text.join(" ")))
             }
         }
     }
@@ -351,7 +373,7 @@ struct CrlExtensions {
 
 /// RFC 5280 §5.2: reject CRLs we cannot interpret completely, and read what
 /// we need. `list` is the content of the `Extensions` SEQUENCE.
-fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
+fn read_crl_extensions(list: &[u8], issuer_der: &[u8]) -> Result<CrlExtensions> {
     let mut out = CrlExtensions::default();
     let mut seen: Vec<Oid<'_>> = Vec::new();
     let mut exts = Reader::new(list);
@@ -385,7 +407,7 @@ fn read_crl_extensions(list: &[u8]) -> Result<CrlExtensions> {
                 return Err(unsupported("delta CRLs; publish a complete CRL"));
             }
             (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
-                let (scope, kinds) = scope_of(idp, read_idp(ext.value)?)?;
+                let (scope, kinds) = scope_of(idp, read_idp(ext.value, issuer_der)?)?;
                 out.scope = Some(scope);
                 out.kinds = kinds;
                 out.idp_der = ext.value.to_vec();
@@ -425,9 +447,13 @@ enum DistributionPointForm {
 /// `nameRelativeToCRLIssuer` (NIST PKITS Invalid distributionPoint Tests 8
 /// and 9), fields out of order, or a BOOLEAN TRUE encoded as `01` once made a
 /// partition, a CA-only CRL or a reason partition pass for a complete CRL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct IdpReading {
     distribution_point: DistributionPointForm,
+    /// The distribution point's names, when it has one: the fullName's URIs
+    /// and directoryNames (other kinds of name never match a certificate's,
+    /// so they are left out), or the relative name built onto the issuer's.
+    names: Vec<DpName>,
     only_user_certs: bool,
     only_ca_certs: bool,
     only_some_reasons: bool,
@@ -443,7 +469,7 @@ struct IdpReading {
 /// BOOLEAN only as `ff` (a DEFAULT FALSE is never encoded), `[0]` explicit
 /// (a CHOICE) holding exactly one non-empty `fullName [0]` or
 /// `nameRelativeToCRLIssuer [1]`, and nothing unknown or left over.
-fn read_idp(ext_value: &[u8]) -> Result<IdpReading> {
+fn read_idp(ext_value: &[u8], issuer_der: &[u8]) -> Result<IdpReading> {
     let bad = |problem: &str| Error::CrlMalformed(format!("issuingDistributionPoint: {problem}"));
     let mut outer = Reader::new(ext_value);
     let idp = outer
@@ -454,6 +480,7 @@ fn read_idp(ext_value: &[u8]) -> Result<IdpReading> {
     }
     let mut reading = IdpReading {
         distribution_point: DistributionPointForm::Absent,
+        names: Vec::new(),
         only_user_certs: false,
         only_ca_certs: false,
         only_some_reasons: false,
@@ -483,8 +510,16 @@ fn read_idp(ext_value: &[u8]) -> Result<IdpReading> {
                 }
                 reading.distribution_point = match (name.tag, name.content.is_empty()) {
                     (_, true) => return Err(bad("an empty DistributionPointName")),
-                    (0xa0, false) => DistributionPointForm::FullName,
-                    (0xa1, false) => DistributionPointForm::RelativeToIssuer,
+                    (0xa0, false) => {
+                        reading.names = full_name(name.content).map_err(bad)?;
+                        DistributionPointForm::FullName
+                    }
+                    (0xa1, false) => {
+                        reading.names = vec![DpName::Directory(
+                            relative_to(issuer_der, name.content).map_err(bad)?,
+                        )];
+                        DistributionPointForm::RelativeToIssuer
+                    }
                     _ => return Err(bad("not a DistributionPointName")),
                 };
             }
@@ -502,6 +537,66 @@ fn read_idp(ext_value: &[u8]) -> Result<IdpReading> {
         }
     }
     Ok(reading)
+}
+
+/// The URIs and directoryNames of a `fullName` (the content of its
+/// GeneralNames), at most [`MAX_SCOPE_URIS`] names in all.
+fn full_name(general_names: &[u8]) -> Result<Vec<DpName>, &'static str> {
+    let mut names = Vec::new();
+    let mut r = Reader::new(general_names);
+    let mut count = 0;
+    while !r.is_empty() {
+        let name = r.any()?;
+        count += 1;
+        if count > MAX_SCOPE_URIS {
+            return Err("too many distribution point names");
+        }
+        match name.tag {
+            // uniformResourceIdentifier [6] IA5String
+            0x86 => {
+                if !name.content.is_ascii() {
+                    return Err("a URI that is not IA5String");
+                }
+                let uri = std::str::from_utf8(name.content).map_err(|_| "a URI that is not text")?;
+                names.push(DpName::Uri(uri.to_owned()));
+            }
+            // directoryName [4] Name (explicit: Name is a CHOICE)
+            0xa4 => {
+                let mut inner = Reader::new(name.content);
+                let dn = inner.any()?;
+                if dn.tag != der::SEQUENCE || !inner.is_empty() {
+                    return Err("a directoryName that is not one Name");
+                }
+                names.push(DpName::Directory(dn.raw.to_vec()));
+            }
+            // Other kinds of name: never a certificate's CRL distribution
+            // point here, so they cover nothing.
+            _ => {}
+        }
+    }
+    Ok(names)
+}
+
+/// §5.2.5: a `nameRelativeToCRLIssuer` is the CRL issuer's name with this
+/// RDN appended. `rdn` is the content of the `[1]` (a SET OF
+/// AttributeTypeAndValue, implicitly tagged); the result is a Name's DER.
+fn relative_to(issuer_der: &[u8], rdn: &[u8]) -> Result<Vec<u8>, &'static str> {
+    let mut r = Reader::new(issuer_der);
+    let issuer = r.any()?;
+    if issuer.tag != der::SEQUENCE || !r.is_empty() {
+        return Err("the CRL issuer is not one Name");
+    }
+    let mut attributes = Reader::new(rdn);
+    while !attributes.is_empty() {
+        if attributes.any()?.tag != der::SEQUENCE {
+            return Err("a relative name that is not a set of attributes");
+        }
+    }
+    let mut content = issuer.content.to_vec();
+    der::write_tlv(&mut content, der::SET, rdn);
+    let mut name = Vec::with_capacity(content.len() + 4);
+    der::write_tlv(&mut name, der::SEQUENCE, &content);
+    Ok(name)
 }
 
 /// §5.2.5: the certificates an issuingDistributionPoint says the CRL covers.
@@ -535,12 +630,8 @@ fn scope_of(
     if ours.only_some_reasons {
         return Err(unsupported("a CRL partitioned by reason (onlySomeReasons)"));
     }
-    if ours.distribution_point == DistributionPointForm::RelativeToIssuer {
-        return Err(unsupported(
-            "a distribution point named relative to the CRL issuer",
-        ));
-    }
     let theirs = IdpReading {
+        names: ours.names.clone(),
         distribution_point: match &idp.distribution_point {
             None => DistributionPointForm::Absent,
             Some(DistributionPointName::FullName(_)) => DistributionPointForm::FullName,
@@ -554,38 +645,51 @@ fn scope_of(
         indirect_crl: idp.indirect_crl,
         only_attribute_certs: idp.only_contains_attribute_certs,
     };
+    // x509-parser reads a nameRelativeToCRLIssuer as no distribution point
+    // at all (the misreading that once made such a partition pass for a
+    // complete CRL); our reading decides, and every other field must agree.
+    let theirs = match (ours.distribution_point, theirs.distribution_point) {
+        (DistributionPointForm::RelativeToIssuer, DistributionPointForm::Absent) => IdpReading {
+            distribution_point: DistributionPointForm::RelativeToIssuer,
+            ..theirs
+        },
+        _ => theirs,
+    };
     if theirs != ours {
         return Err(Error::CrlMalformed(
             "issuingDistributionPoint: read two ways".into(),
         ));
     }
+    // For a fullName, x509-parser's URIs and directoryNames must be ours.
+    if let Some(DistributionPointName::FullName(names)) = &idp.distribution_point {
+        let theirs: Vec<DpName> = names
+            .iter()
+            .filter_map(|n| match n {
+                GeneralName::URI(u) => Some(DpName::Uri((*u).to_owned())),
+                GeneralName::DirectoryName(dn) => Some(DpName::Directory(dn.as_raw().to_vec())),
+                _ => None,
+            })
+            .collect();
+        if theirs != ours.names {
+            return Err(Error::CrlMalformed(
+                "issuingDistributionPoint: names read two ways".into(),
+            ));
+        }
+    }
     // The kinds are kept beside the scope: VerifiedCrl::covers refuses a
     // certificate of the other kind.
-    let scope = match &idp.distribution_point {
-        None => Ok(CrlScope::Complete),
-        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => Err(unsupported(
-            "a distribution point named relative to the CRL issuer",
-        )),
-        Some(DistributionPointName::FullName(names)) => {
-            let uris: Vec<String> = names
-                .iter()
-                .filter_map(|n| match n {
-                    GeneralName::URI(u) => Some((*u).to_owned()),
-                    _ => None,
-                })
-                .collect();
-            if uris.is_empty() {
-                return Err(unsupported("a distribution point without a URI"));
+    let scope = match ours.distribution_point {
+        DistributionPointForm::Absent => CrlScope::Complete,
+        DistributionPointForm::FullName | DistributionPointForm::RelativeToIssuer => {
+            if ours.names.is_empty() {
+                return Err(unsupported(
+                    "a distribution point named by neither a URI nor a directoryName",
+                ));
             }
-            if uris.len() > MAX_SCOPE_URIS {
-                return Err(Error::CrlMalformed(format!(
-                    "more than {MAX_SCOPE_URIS} distribution point URIs"
-                )));
-            }
-            Ok(CrlScope::DistributionPoint(uris))
+            CrlScope::DistributionPoint(ours.names)
         }
     };
-    scope.map(|s| (s, kinds))
+    Ok((scope, kinds))
 }
 
 /// Entry extension OIDs (RFC 5280 §5.3) as DER content octets, so the entry
@@ -709,6 +813,7 @@ impl VerifiedCrl {
             cert.issuer_der(),
             cert.authority_key_id(),
             cert.crl_uris(),
+            cert.crl_directory_names(),
             cert.role(),
             signer,
         )
@@ -719,21 +824,22 @@ impl VerifiedCrl {
     /// truststore load, and `parent` is the key that verified it.
     #[must_use]
     pub fn covers_ca(&self, ca: &crate::truststore::CaFacts, parent: KeyId) -> Coverage {
-        let uris: Vec<&str> = ca.crl_uris.iter().map(String::as_str).collect();
         self.covers_parts(
             &ca.issuer_der,
             ca.authority_key_id.as_deref(),
-            &uris,
+            &ca.crl_uris,
+            &ca.crl_directory_names,
             ca.role,
             parent,
         )
     }
 
-    fn covers_parts(
+    fn covers_parts<U: AsRef<str>, D: AsRef<[u8]>>(
         &self,
         issuer_der: &[u8],
         authority_key_id: Option<&[u8]>,
-        crl_uris: &[&str],
+        crl_uris: &[U],
+        crl_directory_names: &[D],
         role: crate::cert::CertificateRole,
         signer: KeyId,
     ) -> Coverage {
@@ -757,8 +863,12 @@ impl VerifiedCrl {
         }
         match &self.scope {
             CrlScope::Complete => Coverage::Covers,
-            CrlScope::DistributionPoint(uris) => {
-                if crl_uris.iter().any(|u| uris.iter().any(|s| s == u)) {
+            CrlScope::DistributionPoint(names) => {
+                let named = |n: &DpName| match n {
+                    DpName::Uri(u) => crl_uris.iter().any(|c| c.as_ref() == u),
+                    DpName::Directory(d) => crl_directory_names.iter().any(|c| c.as_ref() == d),
+                };
+                if names.iter().any(named) {
                     Coverage::Covers
                 } else {
                     Coverage::OtherDistributionPoint

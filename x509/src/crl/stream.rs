@@ -668,7 +668,7 @@ impl<'a> CrlIngest<'a> {
             scope,
             kinds,
             idp_der,
-        } = read_crl_extensions(extensions)?;
+        } = read_crl_extensions(extensions, &head.issuer)?;
         let purpose = match self.trust {
             Trust::Verify { expected, .. } => expected.purpose(),
             #[cfg(feature = "fuzzing")]

@@ -43,7 +43,10 @@ fn deny_list(issuing: &Ca, n: usize) -> Vec<u8> {
             if i % 2 == 0 {
                 format!(r#"{{"issuer_spki_sha256":"{key}","serial":"{}"}}"#, hex(s))
             } else {
-                format!(r#"{{"fingerprint":"{}"}}"#, hex(&mtls_x509::signed::sha256(s)))
+                format!(
+                    r#"{{"fingerprint":"{}"}}"#,
+                    hex(&mtls_x509::signed::sha256(s))
+                )
             }
         })
         .collect();
@@ -86,16 +89,16 @@ fn main() {
         s.file_uri("root.crl")
     );
     let setups: [(&str, Config); 4] = [
-        ("without a deny list (before this change)", s.config(&devices, "")),
         (
-            "with a 100,000-entry deny list",
-            s.config(&devices, &deny),
+            "without a deny list (before this change)",
+            s.config(&devices, ""),
         ),
-        ("with CA revocation (the root's CRL)", s.config(&devices, &ca)),
+        ("with a 100,000-entry deny list", s.config(&devices, &deny)),
         (
-            "with both",
-            s.config(&devices, &format!("{deny}{ca}")),
+            "with CA revocation (the root's CRL)",
+            s.config(&devices, &ca),
         ),
+        ("with both", s.config(&devices, &format!("{deny}{ca}"))),
     ];
     println!(
         "deny list: {entries} entries, {:.1} MB of JSON; device under root -> issuing CA; {iters} decisions each",

@@ -41,8 +41,10 @@ impl Chain {
 
     /// The devices entry, plus `extra` top-level fields (starting with a comma).
     fn config(&self, extra: &str) -> Config {
-        self.s
-            .config(&self.s.devices_entry(&self.s.file_uri("devices.crl")), extra)
+        self.s.config(
+            &self.s.devices_entry(&self.s.file_uri("devices.crl")),
+            extra,
+        )
     }
 
     fn root_entry(&self) -> String {
@@ -87,7 +89,10 @@ async fn a_root_crl_not_listing_the_issuing_ca_allows_and_a_later_one_that_lists
 #[tokio::test]
 async fn an_arl_scoped_to_ca_certificates_covers_the_issuing_ca() {
     let c = Chain::new();
-    c.s.write("root.crl", &c.root.crl().ca_certs_only().revoke(&[0x51]).der());
+    c.s.write(
+        "root.crl",
+        &c.root.crl().ca_certs_only().revoke(&[0x51]).der(),
+    );
     let a = c.s.start(c.config(&c.root_entry())).await;
     assert_eq!(reason(&a, &c.device()).await, Some(DenyReason::CaRevoked));
 }
@@ -97,7 +102,10 @@ async fn a_root_crl_scoped_to_end_entities_never_covers_a_ca() {
     let c = Chain::new();
     // It lists the CA's serial, and still must not be read as covering it:
     // it is refused at load, and the CA is then unchecked.
-    c.s.write("root.crl", &c.root.crl().user_certs_only().revoke(&[0x51]).der());
+    c.s.write(
+        "root.crl",
+        &c.root.crl().user_certs_only().revoke(&[0x51]).der(),
+    );
     let a = c.s.start(c.config(&c.root_entry())).await;
     assert_eq!(
         reason(&a, &c.device()).await,
@@ -138,7 +146,9 @@ async fn ca_revocation_required_denies_a_ca_whose_parent_has_no_entry() {
 #[tokio::test]
 async fn ca_revocation_required_with_a_missing_root_crl_gives_crl_unavailable() {
     let c = Chain::new();
-    let required = c.root_entry().replacen(',', r#","ca_revocation_required":true,"#, 1);
+    let required = c
+        .root_entry()
+        .replacen(',', r#","ca_revocation_required":true,"#, 1);
     let a = c.s.start(c.config(&required)).await;
     assert_eq!(
         reason(&a, &c.device()).await,
@@ -152,7 +162,9 @@ async fn ca_revocation_required_with_a_missing_root_crl_gives_crl_unavailable() 
 #[tokio::test]
 async fn a_device_issued_by_the_trust_anchor_itself_needs_no_ca_crl() {
     let c = Chain::new();
-    let required = c.root_entry().replacen(',', r#","ca_revocation_required":true,"#, 1);
+    let required = c
+        .root_entry()
+        .replacen(',', r#","ca_revocation_required":true,"#, 1);
     c.s.write("root.crl", &c.root.crl().der());
     let entries = format!(
         r#"{{"name":"root-devices","match":{{"CN":"Root CA"}},"crl":"{}"}}"#,
@@ -197,7 +209,9 @@ fn ca_revocation_settings_are_validated() {
             s.file_uri("truststore.pem")
         ))
     };
-    assert!(base(r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"crl":"s3://b/r.crl"}]"#).is_ok());
+    assert!(
+        base(r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"crl":"s3://b/r.crl"}]"#).is_ok()
+    );
     for bad in [
         r#","ca_revocation":[{"name":"r","match":{"CN":"R"}}]"#,
         r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"revocation":"none"}]"#,

@@ -674,27 +674,70 @@ fn crls_partitioned_by_directory_names_cover_exactly_the_certificates_that_name_
             .revoke(&[0x66])
             .der_with_extra_extensions(&[raw_extension(IDP, true, idp)])
     };
-    let cases: [(&str, Vec<u8>, Option<&[u8]>, Option<DenyReason>); 6] = [
-        ("Test1: the same directoryName", dir_idp(&alone), Some(&alone), None),
-        ("Test4: relative to the issuer", relative_idp.clone(), Some(&resolved), None),
-        ("Test8: a relative name, another full name", relative_idp.clone(), Some(&alone), Some(DenyReason::CrlUnavailable)),
-        ("Test9: a relative name, no CDP", relative_idp.clone(), None, Some(DenyReason::CrlUnavailable)),
-        ("a directoryName, another directoryName", dir_idp(&resolved), Some(&alone), Some(DenyReason::CrlUnavailable)),
-        ("a directoryName, no CDP", dir_idp(&alone), None, Some(DenyReason::CrlUnavailable)),
+    // What each case is, the CRL's IDP, the device's CDP Name, the answer.
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a [u8]>, Option<DenyReason>);
+    let cases: [Case<'_>; 6] = [
+        (
+            "Test1: the same directoryName",
+            dir_idp(&alone),
+            Some(&alone),
+            None,
+        ),
+        (
+            "Test4: relative to the issuer",
+            relative_idp.clone(),
+            Some(&resolved),
+            None,
+        ),
+        (
+            "Test8: a relative name, another full name",
+            relative_idp.clone(),
+            Some(&alone),
+            Some(DenyReason::CrlUnavailable),
+        ),
+        (
+            "Test9: a relative name, no CDP",
+            relative_idp.clone(),
+            None,
+            Some(DenyReason::CrlUnavailable),
+        ),
+        (
+            "a directoryName, another directoryName",
+            dir_idp(&resolved),
+            Some(&alone),
+            Some(DenyReason::CrlUnavailable),
+        ),
+        (
+            "a directoryName, no CDP",
+            dir_idp(&alone),
+            None,
+            Some(DenyReason::CrlUnavailable),
+        ),
     ];
     for (what, idp, name, expected) in cases {
         let crl = crl_with(&idp);
         let verified = w.verify(&crl, t).unwrap();
         assert!(
-            matches!(verified.scope(), mtls_x509::crl::CrlScope::DistributionPoint(_)),
+            matches!(
+                verified.scope(),
+                mtls_x509::crl::CrlScope::DistributionPoint(_)
+            ),
             "{what}: a partition, never complete: {}",
             verified.scope()
         );
         let a = w.start(Some(&crl), t);
-        assert_eq!(reason(&a.decide(Some(&device(0x01, name)))), expected, "{what}");
+        assert_eq!(
+            reason(&a.decide(Some(&device(0x01, name)))),
+            expected,
+            "{what}"
+        );
         // The CRL's own entry: revoked where it covers, unavailable where not.
         let listed = expected.or(Some(DenyReason::Revoked));
-        assert_eq!(reason(&a.decide(Some(&device(0x66, name)))), listed, "{what}, listed");
+        assert_eq!(
+            reason(&a.decide(Some(&device(0x66, name)))),
+            listed,
+            "{what}, listed"
+        );
     }
 }
 

@@ -70,8 +70,7 @@ fn publish(s: &Fixture, sequence: u64, entries: &[String]) {
         .write(true)
         .open(s.path("deny.json"))
         .unwrap();
-    let later = std::time::SystemTime::now()
-        + std::time::Duration::from_secs(u64::try_from(sequence).unwrap_or(0) + 5);
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(sequence + 5);
     f.set_modified(later).unwrap();
 }
 
@@ -103,7 +102,10 @@ async fn the_same_serial_under_another_ca_key_is_allowed() {
     let s = Fixture::new();
     // A key rollover: both CA certificates, one name, two keys, two CRLs.
     let next = s.ca.next_key();
-    s.write("truststore.pem", format!("{}{}", s.ca.pem(), next.pem()).as_bytes());
+    s.write(
+        "truststore.pem",
+        format!("{}{}", s.ca.pem(), next.pem()).as_bytes(),
+    );
     s.write("next.crl", &next.crl().der());
     s.write("devices.crl", &s.ca.crl().der());
     s.write("deny.json", &list(1, &[by_serial(&s.ca, "0a")]));
@@ -244,10 +246,16 @@ async fn a_malformed_list_never_replaces_the_last_good_one() {
             .write(true)
             .open(s.path("deny.json"))
             .unwrap();
-        f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(10 + i as u64))
-            .unwrap();
+        f.set_modified(
+            std::time::SystemTime::now() + std::time::Duration::from_secs(10 + i as u64),
+        )
+        .unwrap();
         s.clock.advance(10);
-        assert_eq!(reason(&a, &device).await, Some(DenyReason::DenyListed), "{i}");
+        assert_eq!(
+            reason(&a, &device).await,
+            Some(DenyReason::DenyListed),
+            "{i}"
+        );
         let status = a.deny_list_status().unwrap();
         assert!(
             matches!(status.last_error, Some(Error::DenyListMalformed(_))),
@@ -305,7 +313,10 @@ async fn the_last_good_list_is_used_until_max_age_then_every_request_is_denied()
     );
     let status = a.deny_list_status().unwrap();
     assert!(!status.in_force);
-    assert!(matches!(status.last_error, Some(Error::Fetch { .. })), "{status:?}");
+    assert!(
+        matches!(status.last_error, Some(Error::Fetch { .. })),
+        "{status:?}"
+    );
     // The source comes back: the next request to find it due loads it.
     s.write("deny.json", &list(2, &[]));
     s.clock.advance(10);
@@ -447,7 +458,10 @@ async fn a_fingerprint_entry_also_denies_the_ecdsa_twin_of_the_certificate() {
     // listing the twin's fingerprint denies the original.
     let other = s.ca.leaf(&[8]).pem();
     let other_twin = malleate_ecdsa(&certificate_der(Some(&other)).unwrap());
-    assert_eq!(reason(&a, &pem_block("CERTIFICATE", &other_twin)).await, None);
+    assert_eq!(
+        reason(&a, &pem_block("CERTIFICATE", &other_twin)).await,
+        None
+    );
     publish(
         &s,
         2,
@@ -479,9 +493,20 @@ async fn a_different_list_with_the_same_sequence_is_refused() {
         Some(Error::DenyListSequenceReused { sequence: 5 })
     );
     // The same entries under the same sequence, written again, are fine.
-    s.write("deny.json", format!(" {}", String::from_utf8(list(5, &[by_fingerprint(&device)])).unwrap()).as_bytes());
-    let f = std::fs::File::options().write(true).open(s.path("deny.json")).unwrap();
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
+    s.write(
+        "deny.json",
+        format!(
+            " {}",
+            String::from_utf8(list(5, &[by_fingerprint(&device)])).unwrap()
+        )
+        .as_bytes(),
+    );
+    let f = std::fs::File::options()
+        .write(true)
+        .open(s.path("deny.json"))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+        .unwrap();
     s.clock.advance(10);
     assert_eq!(reason(&a, &device).await, Some(DenyReason::DenyListed));
     assert_eq!(a.deny_list_status().unwrap().last_error, None);
@@ -500,7 +525,10 @@ async fn a_path_deeper_than_the_bound_is_refused_not_half_checked() {
             .subordinate(ORG, &format!("Level {i} CA"), &[0x60 + i]);
         chain.push(next);
     }
-    let issuing = chain.last().unwrap().subordinate(ORG, "Devices CA", &[0x51]);
+    let issuing = chain
+        .last()
+        .unwrap()
+        .subordinate(ORG, "Devices CA", &[0x51]);
     let mut bundle: String = chain.iter().map(|c| c.pem().to_owned()).collect();
     bundle.push_str(issuing.pem());
     s.write("truststore.pem", bundle.as_bytes());

@@ -349,8 +349,14 @@ fn openssl_crls_partitioned_by_directory_names_cover_exactly_their_certificates(
     std::fs::write(d.join("index.txt"), "").unwrap();
     std::fs::write(d.join("crlnumber"), "01\n").unwrap();
     let idps = [
-        ("relative", "relativename = rel\n[rel]\nCN = CRL1 of distributionPoint2 CA\n"),
-        ("full", "fullname = dirName:dp\n[dp]\nCN = CRL1 of distributionPoint2 CA\n"),
+        (
+            "relative",
+            "relativename = rel\n[rel]\nCN = CRL1 of distributionPoint2 CA\n",
+        ),
+        (
+            "full",
+            "fullname = dirName:dp\n[dp]\nCN = CRL1 of distributionPoint2 CA\n",
+        ),
     ];
     for (name, idp) in idps {
         std::fs::write(
@@ -398,19 +404,21 @@ fn openssl_crls_partitioned_by_directory_names_cover_exactly_their_certificates(
     let engine = Engine::new(&config, &ts);
     let unavailable = Some(DenyReason::CrlUnavailable);
     for (crl, cert, expected) in [
-        ("relative.pem", "resolved.pem", None), // Valid Test4
-        ("relative.pem", "alone.pem", unavailable), // Invalid Test8
+        ("relative.pem", "resolved.pem", None),      // Valid Test4
+        ("relative.pem", "alone.pem", unavailable),  // Invalid Test8
         ("relative.pem", "no-cdp.pem", unavailable), // Invalid Test9
-        ("full.pem", "alone.pem", None), // Valid Test1
+        ("full.pem", "alone.pem", None),             // Valid Test1
         ("full.pem", "resolved.pem", unavailable),
         ("full.pem", "no-cdp.pem", unavailable),
     ] {
         let pem = std::fs::read(d.join(crl)).unwrap();
         let verified =
-            VerifiedCrl::verify(&pem, &RuleIssuer(&config.issuers()[0]), &ts, now, policy)
-                .unwrap();
+            VerifiedCrl::verify(&pem, &RuleIssuer(&config.issuers()[0]), &ts, now, policy).unwrap();
         assert!(
-            verified.scope().to_string().starts_with("partition dirName:"),
+            verified
+                .scope()
+                .to_string()
+                .starts_with("partition dirName:"),
             "{crl}: {}",
             verified.scope()
         );
@@ -447,7 +455,13 @@ async fn openssl_root_crl_revoking_the_issuing_ca_denies_its_device_ca_revoked()
     let mut req = vec!["req", "-newkey"];
     req.extend_from_slice(&p256);
     req.extend_from_slice(&[
-        "-nodes", "-keyout", "sub.key", "-out", "sub.csr", "-subj", "/CN=Revoked subCA",
+        "-nodes",
+        "-keyout",
+        "sub.key",
+        "-out",
+        "sub.csr",
+        "-subj",
+        "/CN=Revoked subCA",
     ]);
     openssl(&root, &req);
     std::fs::write(
@@ -458,12 +472,31 @@ async fn openssl_root_crl_revoking_the_issuing_ca_denies_its_device_ca_revoked()
     openssl(
         &root,
         &[
-            "x509", "-req", "-in", "sub.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial",
-            "0x0a", "-days", "10", "-sha256", "-extfile", "sub.ext", "-out", "sub.pem",
+            "x509",
+            "-req",
+            "-in",
+            "sub.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "0x0a",
+            "-days",
+            "10",
+            "-sha256",
+            "-extfile",
+            "sub.ext",
+            "-out",
+            "sub.pem",
         ],
     );
     openssl_ca(&root, "ca.cnf", &["-gencrl", "-out", "before.pem"]);
-    openssl_ca(&root, "ca.cnf", &["-revoke", "sub.pem", "-crl_reason", "keyCompromise"]);
+    openssl_ca(
+        &root,
+        "ca.cnf",
+        &["-revoke", "sub.pem", "-crl_reason", "keyCompromise"],
+    );
     openssl_ca(&root, "ca.cnf", &["-gencrl", "-out", "after.pem"]);
     // The intermediate's own CA directory: its CRL, and the device.
     std::fs::copy(root.join("sub.pem"), sub.join("ca.pem")).unwrap();

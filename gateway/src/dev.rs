@@ -400,7 +400,10 @@ mod tests {
         );
         assert!(stack.deny_list.exists(), "an empty deny list is made");
         let config = std::fs::read_to_string(&stack.authorizer_config).unwrap();
-        assert!(config.contains("\"deny_list_refresh_seconds\": 1"), "{config}");
+        assert!(
+            config.contains("\"deny_list_refresh_seconds\": 1"),
+            "{config}"
+        );
         assert!(fresh.contains("-w ' %{http_code}\\n'"), "{fresh}");
         assert!(fresh.contains("/nope"), "{fresh}");
         assert!(

@@ -212,7 +212,7 @@ fn main() {
         json!({"version": 1, "sequence": 42, "entries": [
             {"issuer_spki_sha256": key, "serial": "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a10",
              "not_after": "2027-06-01T00:00:00Z", "added": "2026-12-06T10:00:00Z",
-             "reason": "keyCompromise", "note": "lost tablet \u2603"},
+             "reason": "keyCompromise", "note": "lost tablet ☃"},
             {"fingerprint": "CD".repeat(32)},
             {"issuer_spki_sha256": key, "serial": "1"},
             {"issuer_spki_sha256": key, "serial": "000a", "reason": "cACompromise"}]}),

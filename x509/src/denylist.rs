@@ -241,7 +241,9 @@ impl SerialKey {
     /// (no entry can name such a serial).
     fn of(normalized: &[u8]) -> Option<Self> {
         let mut octets = [0u8; MAX_SERIAL_OCTETS];
-        octets.get_mut(..normalized.len())?.copy_from_slice(normalized);
+        octets
+            .get_mut(..normalized.len())?
+            .copy_from_slice(normalized);
         Some(Self {
             len: u8::try_from(normalized.len()).ok()?,
             octets,
@@ -260,7 +262,9 @@ impl SerialKey {
         }
         let mut raw = [0u8; MAX_SERIAL_OCTETS];
         decode_hex(digits, &mut raw)?;
-        Self::of(crate::serial::normalize(raw.get(..digits.len().div_ceil(2))?))
+        Self::of(crate::serial::normalize(
+            raw.get(..digits.len().div_ceil(2))?,
+        ))
     }
 }
 
@@ -286,6 +290,10 @@ fn malformed(index: usize, what: impl fmt::Display) -> Error {
 /// The value of each hex digit (either case), and [`NOT_HEX`] for every
 /// other octet: a table lookup per digit, since loading a 100,000-entry list
 /// decodes millions of them.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of range fails the build, never a request"
+)]
 const HEX_VALUES: [u8; 256] = {
     let mut table = [NOT_HEX; 256];
     let mut i = 0;
@@ -367,9 +375,8 @@ impl RawEntry<'_> {
         let reason = self
             .reason
             .map(|r| {
-                Reason::parse(r).ok_or_else(|| {
-                    malformed(index, "reason must be an RFC 5280 CRLReason name")
-                })
+                Reason::parse(r)
+                    .ok_or_else(|| malformed(index, "reason must be an RFC 5280 CRLReason name"))
             })
             .transpose()?;
         if self
@@ -555,7 +562,11 @@ impl Document {
             // Strings only: serializing cannot fail.
             out.push_str(&serde_json::to_string(&raw).unwrap_or_default());
         }
-        out.push_str(if self.entries.is_empty() { "]}\n" } else { "\n]}\n" });
+        out.push_str(if self.entries.is_empty() {
+            "]}\n"
+        } else {
+            "\n]}\n"
+        });
         out
     }
 
@@ -589,7 +600,8 @@ impl DenyList {
         let mut list = Self::default();
         // Entries take about 90 octets or more each: room for the common
         // case (fingerprints) without rehashing as the set grows.
-        list.fingerprints.reserve((bytes.len() / 90).min(MAX_ENTRIES));
+        list.fingerprints
+            .reserve((bytes.len() / 90).min(MAX_ENTRIES));
         list.sequence = read_document(bytes, &mut |v: Valid| list.insert(v.target))?;
         Ok(list)
     }

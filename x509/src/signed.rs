@@ -465,9 +465,7 @@ pub fn ecdsa_twin(signed: &SignedData<'_>, key: KeyAlgorithm) -> Option<Vec<u8>>
     }
     // n − s, big-endian, over the order's width.
     let mut padded = vec![0u8; order.len()];
-    padded
-        .get_mut(order.len() - s.len()..)?
-        .copy_from_slice(s);
+    padded.get_mut(order.len() - s.len()..)?.copy_from_slice(s);
     let mut twin_s = vec![0u8; order.len()];
     let mut borrow = 0u8;
     for ((out, &n), &x) in twin_s.iter_mut().zip(order).zip(&padded).rev() {

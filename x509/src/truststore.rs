@@ -365,9 +365,10 @@ impl TrustStore {
     /// checked.
     #[must_use]
     pub fn path_too_deep(&self, issuer_der: &[u8], signer: KeyId) -> bool {
-        self.cas.iter().zip(&self.too_deep).any(|(ca, &deep)| {
-            deep && ca.subject_raw == issuer_der && ca.key_id() == Some(signer)
-        })
+        self.cas
+            .iter()
+            .zip(&self.too_deep)
+            .any(|(ca, &deep)| deep && ca.subject_raw == issuer_der && ca.key_id() == Some(signer))
     }
 
     /// The algorithm of the truststore key with id `id`, if one has it.

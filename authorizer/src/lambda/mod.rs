@@ -34,7 +34,6 @@ use mtls_x509::crl::{Coverage, CrlIngest, CrlPurpose, IssuerExpectation};
 use mtls_x509::decision::{
     CaRuleIssuer, Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
 };
-use mtls_x509::truststore::CaCert;
 use mtls_x509::error::{Error, Result, bounded};
 use mtls_x509::metrics::{
     Cause, CrlInUse, CrlRecord, DecisionRecord, Namespace, RefreshOutcome, RequestIds,
@@ -42,6 +41,7 @@ use mtls_x509::metrics::{
 };
 use mtls_x509::source::{Fetched, SourceUri, Validator};
 use mtls_x509::time::{Clock, UnixTime};
+use mtls_x509::truststore::CaCert;
 use mtls_x509::truststore::TrustStore;
 
 mod deny_list;
@@ -50,8 +50,8 @@ mod refresh;
 mod state;
 mod telemetry;
 
-pub use events::{EventKind, HttpApiResponse};
 use deny_list::{DenyListCache, DenyListRefresher};
+pub use events::{EventKind, HttpApiResponse};
 use refresh::*;
 use state::*;
 pub use state::{CrlStatus, DenyListStatus, Outcome};

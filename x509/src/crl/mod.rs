@@ -557,7 +557,8 @@ fn full_name(general_names: &[u8]) -> Result<Vec<DpName>, &'static str> {
                 if !name.content.is_ascii() {
                     return Err("a URI that is not IA5String");
                 }
-                let uri = std::str::from_utf8(name.content).map_err(|_| "a URI that is not text")?;
+                let uri =
+                    std::str::from_utf8(name.content).map_err(|_| "a URI that is not text")?;
                 names.push(DpName::Uri(uri.to_owned()));
             }
             // directoryName [4] Name (explicit: Name is a CHOICE)

@@ -24,9 +24,9 @@ use aws_lc_rs::digest;
 
 use super::index::IndexBuilder;
 use super::{
-    CertificateKinds, CrlExtensions, CrlIdentity, CrlPurpose, CrlScope, CrlTimePolicy, EntryFault, IssuerExpectation,
-    MAX_ENTRY_BYTES, VerifiedCrl, check_fresh, crl_der, describe_name, read_crl_extensions,
-    time_of, unsupported,
+    CertificateKinds, CrlExtensions, CrlIdentity, CrlPurpose, CrlScope, CrlTimePolicy, EntryFault,
+    IssuerExpectation, MAX_ENTRY_BYTES, VerifiedCrl, check_fresh, crl_der, describe_name,
+    read_crl_extensions, time_of, unsupported,
 };
 use crate::der::{self, Reader, Tlv};
 use crate::error::{Error, Result, bounded};

@@ -15,7 +15,9 @@ fn key() -> KeyId {
 
 #[test]
 fn an_issuer_serial_entry_lists_that_serial_under_that_key_only() {
-    let text = doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "00Ab12"}}"#));
+    let text = doc(&format!(
+        r#"{{"issuer_spki_sha256": "{KEY}", "serial": "00Ab12"}}"#
+    ));
     let list = DenyList::from_json(text.as_bytes()).unwrap_or_default();
     assert_eq!(list.len(), 1);
     assert_eq!(list.sequence(), 7);
@@ -48,7 +50,9 @@ fn every_malformed_document_is_refused_whole() {
         r#"{"version": 1, "sequence": -1, "entries": []}"#.to_owned(),
         r#"{"version": 1, "sequence": 1, "entries": [], "extra": 1}"#.to_owned(),
         // entries
-        doc(&format!(r#"{good}, {{"fingerprint": "{FP}", "colour": "red"}}"#)),
+        doc(&format!(
+            r#"{good}, {{"fingerprint": "{FP}", "colour": "red"}}"#
+        )),
         doc(r#"{}"#),
         doc(&format!(r#"{{"fingerprint": "{FP}", "serial": "01"}}"#)),
         doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}"}}"#)),
@@ -56,18 +60,35 @@ fn every_malformed_document_is_refused_whole() {
         doc(&format!(r#"{{"fingerprint": "{}"}}"#, &FP[..62])),
         doc(&format!(r#"{{"fingerprint": "{}zz"}}"#, &FP[..62])),
         doc(&format!(r#"{{"fingerprint": "{FP}00"}}"#)),
-        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": ""}}"#)),
-        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "0x01"}}"#)),
-        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "01:02"}}"#)),
+        doc(&format!(
+            r#"{{"issuer_spki_sha256": "{KEY}", "serial": ""}}"#
+        )),
+        doc(&format!(
+            r#"{{"issuer_spki_sha256": "{KEY}", "serial": "0x01"}}"#
+        )),
+        doc(&format!(
+            r#"{{"issuer_spki_sha256": "{KEY}", "serial": "01:02"}}"#
+        )),
         doc(&format!(
             r#"{{"issuer_spki_sha256": "{KEY}", "serial": "{}"}}"#,
             "1".repeat(65)
         )),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "reason": "removeFromCRL"}}"#)),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "reason": "KeyCompromise"}}"#)),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "not_after": "2027-06-01"}}"#)),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "added": "2027-02-30T00:00:00Z"}}"#)),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "note": "{}"}}"#, "n".repeat(257))),
+        doc(&format!(
+            r#"{{"fingerprint": "{FP}", "reason": "removeFromCRL"}}"#
+        )),
+        doc(&format!(
+            r#"{{"fingerprint": "{FP}", "reason": "KeyCompromise"}}"#
+        )),
+        doc(&format!(
+            r#"{{"fingerprint": "{FP}", "not_after": "2027-06-01"}}"#
+        )),
+        doc(&format!(
+            r#"{{"fingerprint": "{FP}", "added": "2027-02-30T00:00:00Z"}}"#
+        )),
+        doc(&format!(
+            r#"{{"fingerprint": "{FP}", "note": "{}"}}"#,
+            "n".repeat(257)
+        )),
         doc(&format!(r#"{{"fingerprint": "{FP}", "note": "a\u0007b"}}"#)),
         doc(&format!(r#"{{"fingerprint": "{FP}", "note": 5}}"#)),
     ];
@@ -120,7 +141,10 @@ fn a_document_written_reads_back_the_same() {
     ));
     let parsed = Document::from_json(text.as_bytes()).unwrap_or_else(|_| Document::empty());
     assert_eq!(parsed.entries.len(), 2);
-    assert_eq!(parsed.entries.first().and_then(|e| e.reason), Some(Reason::CaCompromise));
+    assert_eq!(
+        parsed.entries.first().and_then(|e| e.reason),
+        Some(Reason::CaCompromise)
+    );
     let written = parsed.to_json();
     assert_eq!(Document::from_json(written.as_bytes()), Ok(parsed.clone()));
     // One entry per line, so two versions diff by entry.
@@ -132,14 +156,21 @@ fn a_document_written_reads_back_the_same() {
 #[test]
 fn duplicate_entries_count_once() {
     let one = format!(r#"{{"fingerprint": "{FP}"}}"#);
-    let text = doc(&[one.as_str(), &one, &one.to_uppercase().replace("FINGERPRINT", "fingerprint")].join(","));
+    let text = doc(&[
+        one.as_str(),
+        &one,
+        &one.to_uppercase().replace("FINGERPRINT", "fingerprint"),
+    ]
+    .join(","));
     assert_eq!(DenyList::from_json(text.as_bytes()).map(|l| l.len()), Ok(1));
 }
 
 #[test]
 fn serials_match_however_their_hex_is_padded_or_cased() {
     let entry = |serial: &str| {
-        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}", "serial": "{serial}"}}"#))
+        doc(&format!(
+            r#"{{"issuer_spki_sha256": "{KEY}", "serial": "{serial}"}}"#
+        ))
     };
     for (written, presented) in [
         ("1", &[0x01][..]),
@@ -154,7 +185,8 @@ fn serials_match_however_their_hex_is_padded_or_cased() {
             list.lists_serial(key(), &Serial::from_integer_bytes(presented)),
             "{written}"
         );
-        let doc = Document::from_json(entry(written).as_bytes()).unwrap_or_else(|_| Document::empty());
+        let doc =
+            Document::from_json(entry(written).as_bytes()).unwrap_or_else(|_| Document::empty());
         assert_eq!(DenyList::from_document(&doc), list, "{written}");
     }
     // 32 octets is the most a serial entry may name; a longer serial is

@@ -398,6 +398,6 @@ mod records;
 mod tests;
 
 pub use records::{
-    CrlInUse, CrlRecord, DecisionRecord, DenyListInUse, DenyListRecord, RefreshOutcome,
-    RequestIds, TruststoreRecord, request_id,
+    CrlInUse, CrlRecord, DecisionRecord, DenyListInUse, DenyListRecord, RefreshOutcome, RequestIds,
+    TruststoreRecord, request_id,
 };

@@ -394,7 +394,9 @@ impl DenyListRecord<'_> {
             cause: cause.map(Cause::as_str),
             sequence: self.in_use.map(|l| l.sequence),
             entries: self.in_use.map(|l| l.entries),
-            age: self.in_use.map(|l| self.time.seconds_since(l.confirmed).max(0)),
+            age: self
+                .in_use
+                .map(|l| self.time.seconds_since(l.confirmed).max(0)),
             refresh_failures,
             rejected,
         };

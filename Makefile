@@ -11,7 +11,7 @@ export PATH := $(VENV)/bin:$(PATH)
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-.PHONY: help run reset test setup fetch package bench bench-lambda fuzz fuzz-build deny
+.PHONY: help run reset test setup fetch package bench bench-deny-list bench-lambda fuzz fuzz-build deny
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
 # protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
@@ -105,5 +105,10 @@ bench: ## decision latency, CRL load time, api-handler cold start (release build
 # memory_mb / 1769 of one core and a memory limit, CRLs over loopback HTTP and moto's S3.
 # Needs root and cgroup v1 (it says so and exits cleanly without them); not part of
 # `make test`. BENCH_RUNS, BENCH_SHAPES, BENCH_ENTRIES, BENCH_BIG_ENTRIES: see the bench.
+# The deny list's and CA revocation's cost, side by side with the same stack without them: a warm
+# decision for a device under root -> issuing CA, and the cold start with a 100,000-entry list.
+bench-deny-list: ## warm decision and cold start with a 100,000-entry deny list and CA revocation
+	cargo bench --locked -p authorizer --bench deny_list
+
 bench-lambda: $(VENV)/.installed ## the release authorizer in Lambda's CPU and memory shape (root, cgroup v1)
 	cargo bench --locked -p authorizer --bench lambda_shape

@@ -353,6 +353,11 @@ pub struct CrlEvidence {
     uri: String,
     crl: VerifiedCrl,
     held: HashSet<Serial>,
+    /// Whether every truststore CA with the CRL's signing key has the CRL's
+    /// issuer name. Serials are unique per issuer name (RFC 5280 §4.1.2.2),
+    /// and an entry names a key, not a name: where two names share the key,
+    /// the CRL of one says nothing of the other's serial.
+    one_name_for_the_key: bool,
 }
 
 /// Accepts a CRL from any truststore CA: the verification still requires
@@ -389,10 +394,14 @@ impl CrlEvidence {
         let crl = VerifiedCrl::verify(bytes, &AnyTruststoreCa, truststore, now, policy)
             .map_err(|e| refused(e.to_string()))?;
         let held = held_serials(bytes).map_err(refused)?;
+        let one_name_for_the_key = truststore
+            .cas_with_key(crl.signer())
+            .all(|ca| ca.subject_der() == crl.issuer_der());
         Ok(Self {
             uri: uri.to_owned(),
             crl,
             held,
+            one_name_for_the_key,
         })
     }
 
@@ -416,16 +425,22 @@ impl CrlEvidence {
         serial: &Serial,
         now: UnixTime,
     ) -> bool {
+        // Only a complete CRL: a partition speaks for the certificates whose
+        // distribution points name it, and the entry does not say which
+        // those are (the authorizer would not apply it to the others).
         self.crl.signer() == issuer_key
+            && self.one_name_for_the_key
+            && *self.crl.scope() == mtls_x509::crl::CrlScope::Complete
             && now <= self.crl.next_update()
             && self.crl.is_revoked(serial)
             && !self.held.contains(serial)
     }
 }
 
-/// The serials a (verified) CRL lists with the reason certificateHold
-/// (RFC 5280 §5.3.1): a hold can be released, and the device is then
-/// allowed again, so a held serial never prunes an entry.
+/// The serials a (verified) CRL lists with the reason certificateHold or
+/// removeFromCRL (RFC 5280 §5.3.1): a hold can be released (and
+/// removeFromCRL says it was), and the device is then allowed again, so such
+/// a serial never prunes an entry.
 fn held_serials(bytes: &[u8]) -> std::result::Result<HashSet<Serial>, String> {
     let der = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
         mtls_x509::pem::find(bytes.trim_ascii_start(), mtls_x509::pem::X509_CRL)
@@ -438,7 +453,12 @@ fn held_serials(bytes: &[u8]) -> std::result::Result<HashSet<Serial>, String> {
         .map_err(|e| format!("cannot read its entries' reasons: {e}"))?;
     Ok(crl
         .iter_revoked_certificates()
-        .filter(|r| matches!(r.reason_code(), Some((_, ReasonCode::CertificateHold))))
+        .filter(|r| {
+            matches!(
+                r.reason_code(),
+                Some((_, ReasonCode::CertificateHold | ReasonCode::RemoveFromCRL))
+            )
+        })
         .map(|r| Serial::from_integer_bytes(r.raw_serial()))
         .collect())
 }

@@ -337,6 +337,14 @@ impl<'a> Extensions<'a> {
                 }
                 ParsedExtension::CRLDistributionPoints(points) => {
                     for point in points.iter() {
+                        // RFC 5280 §6.3.3 (d): a point limited to some
+                        // reasons, or served by another CRL issuer, names a
+                        // CRL that cannot decide the certificate alone; its
+                        // names are left out, so no partition covers it by
+                        // them and crl_from_cdp fetches nothing from them.
+                        if point.reasons.is_some() || point.crl_issuer.is_some() {
+                            continue;
+                        }
                         if let Some(DistributionPointName::FullName(names)) =
                             &point.distribution_point
                         {

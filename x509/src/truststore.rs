@@ -465,6 +465,12 @@ impl TrustStore {
         self.cas.iter().filter(move |ca| ca.subject_raw == name_der)
     }
 
+    /// The CA certificates whose key has id `id` (one CA across renewals,
+    /// or, unusually, CAs of several names sharing a key).
+    pub fn cas_with_key(&self, id: KeyId) -> impl Iterator<Item = &CaCert> + '_ {
+        self.cas.iter().filter(move |ca| ca.key_id() == Some(id))
+    }
+
     /// Whether some CA's subject satisfies `accepts`.
     #[must_use]
     pub fn has_ca_matching(&self, accepts: impl Fn(&Name<'_>) -> bool) -> bool {

@@ -930,7 +930,13 @@ impl VerifiedCrl {
         self.signer
     }
 
-    /// The issuer DN.
+    /// The issuer's name, as DER.
+    #[must_use]
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.issuer_der
+    }
+
+    /// The issuer's DN text.
     #[must_use]
     pub fn issuer_dn(&self) -> &str {
         &self.issuer_dn

@@ -162,3 +162,91 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
     );
     assert_eq!(a.crl_sources(0).remove(0).installs, 2);
 }
+
+/// The deny list as deployed: an object in a versioned bucket, read with
+/// conditional GETs. An unchanged list is a 304 (confirmed, not parsed
+/// again); a new version is enforced by the first request after the
+/// interval; an older version restored as the current one (a rollback to a
+/// lower sequence) is refused; a deleted object keeps the last good list
+/// until max age, then denies.
+#[tokio::test]
+async fn s3_deny_list_is_conditional_enforced_promptly_and_never_rolled_back() {
+    let moto = Moto::start().await;
+    let s3 = client(&moto).await;
+    versioned_bucket(&s3).await;
+    let ca = Ca::new("Temperature Testers, Inc.", "Devices CA");
+    let key = mtls_x509::signed::sha256(&ca.spki_der())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let list = |sequence: u64, serials: &[&str]| {
+        let entries: Vec<String> = serials
+            .iter()
+            .map(|s| format!(r#"{{"issuer_spki_sha256":"{key}","serial":"{s}"}}"#))
+            .collect();
+        format!(
+            r#"{{"version":1,"sequence":{sequence},"entries":[{}]}}"#,
+            entries.join(",")
+        )
+        .into_bytes()
+    };
+    put(&s3, "truststore.pem", ca.pem().as_bytes().to_vec()).await;
+    put(&s3, "crl/devices.crl", ca.crl().der()).await;
+    put(&s3, "deny-list.json", list(1, &[])).await;
+    let config = Config::from_json(&format!(
+        r#"{{"truststore":"s3://{BUCKET}/truststore.pem","issuers":[{{"name":"devices",
+            "match":{{"CN":"Devices CA"}},"crl":"s3://{BUCKET}/crl/devices.crl"}}],
+            "deny_list":"s3://{BUCKET}/deny-list.json","deny_list_refresh_seconds":10,
+            "deny_list_max_age_seconds":60}}"#
+    ))
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
+    let a = Box::pin(Authorizer::start_with(
+        config,
+        fetcher(&moto, 1 << 20).await,
+        clock.clone(),
+        HttpApiResponse::Simple,
+    ))
+    .await
+    .unwrap();
+    let device = ca.leaf(&[0x42]).pem();
+    // Boxed: the decision's future is large in a debug build, and this test
+    // holds several at once on the test thread's stack.
+    let decide = || async { Box::pin(a.decide(Some(&device))).await.decision.reason() };
+    assert_eq!(decide().await, None);
+
+    clock.advance(10); // unchanged: a 304
+    assert_eq!(decide().await, None);
+    let status = a.deny_list_status().unwrap();
+    assert_eq!((status.installs, status.last_error), (1, None));
+
+    put(&s3, "deny-list.json", list(2, &["42"])).await;
+    clock.advance(10);
+    assert_eq!(decide().await, Some(DenyReason::DenyListed));
+
+    // Version 1 restored as the current object: refused, the entry stays.
+    put(&s3, "deny-list.json", list(1, &[])).await;
+    clock.advance(10);
+    assert_eq!(decide().await, Some(DenyReason::DenyListed));
+    assert!(matches!(
+        a.deny_list_status().unwrap().last_error,
+        Some(Error::DenyListRollback {
+            cached: 2,
+            offered: 1
+        })
+    ));
+
+    // Deleted: the last good list stays until 60 s after its last
+    // confirmation, then every request is denied.
+    s3.delete_object()
+        .bucket(BUCKET)
+        .key("deny-list.json")
+        .send()
+        .await
+        .unwrap();
+    clock.advance(10);
+    assert_eq!(decide().await, Some(DenyReason::DenyListed));
+    a.settle().await;
+    clock.advance(50);
+    assert_eq!(decide().await, Some(DenyReason::DenyListUnavailable));
+}

@@ -448,6 +448,13 @@ impl Authorizer {
     /// once verified. Otherwise there is nothing to answer with, and the
     /// returned future, which the request awaits, refreshes at full speed
     /// (joining a refresh already running, if any).
+    /// Keeps a refresh running behind the requests, for [`Authorizer::settle`].
+    fn track(&self, task: tokio::task::JoinHandle<()>) {
+        let mut running = lock(&self.background);
+        running.retain(|t| !t.is_finished());
+        running.push(task);
+    }
+
     fn crl_due(&self, slot: &CrlSlot, now: UnixTime) -> bool {
         slot.read(|s| s.is_due(now, self.schedule_for_crls()))
     }
@@ -472,9 +479,7 @@ impl Authorizer {
                 let _single_flight = single_flight;
                 refresher.run(&rule, purpose, &slot, truststore, pace).await;
             });
-            let mut running = lock(&self.background);
-            running.retain(|t| !t.is_finished());
-            running.push(task);
+            self.track(task);
             return None;
         }
         let slot = Arc::clone(slot);
@@ -579,9 +584,7 @@ impl Authorizer {
         let ((), behind) =
             futures_util::future::join(self.refresh_truststore(now), deny_list).await;
         if let Some(task) = behind {
-            let mut running = lock(&self.background);
-            running.retain(|t| !t.is_finished());
-            running.push(task);
+            self.track(task);
         }
         let Some(truststore) = self.truststore.current() else {
             let deny = Decision::deny(

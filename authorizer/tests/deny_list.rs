@@ -12,7 +12,7 @@ mod common;
 
 use authorizer::lambda::Authorizer;
 use common::{Fixture, ORG, reason};
-use mtls_tests::pki::{Ca, pem_block, tlv};
+use mtls_tests::pki::{Ca, ecdsa_p256_twin, pem_block};
 use mtls_x509::config::Config;
 use mtls_x509::decision::{DenyReason, certificate_der};
 use mtls_x509::error::Error;
@@ -362,83 +362,6 @@ fn deny_list_settings_are_validated() {
     }
 }
 
-// DER surgery for the ECDSA twin, written independently of the code under test.
-fn split(der: &[u8]) -> (u8, &[u8], &[u8], &[u8]) {
-    let tag = der[0];
-    let (len, header) = if der[1] < 0x80 {
-        (usize::from(der[1]), 2)
-    } else {
-        let n = usize::from(der[1] & 0x7f);
-        let len = der[2..2 + n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, 2 + n)
-    };
-    (
-        tag,
-        &der[header..header + len],
-        &der[..header + len],
-        &der[header + len..],
-    )
-}
-
-fn be_sub(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let mut d = i16::from(a[i]) - i16::from(b[i]) - borrow;
-        if d < 0 {
-            d += 256;
-            borrow = 1;
-        } else {
-            borrow = 0;
-        }
-        out[i] = d as u8;
-    }
-    out
-}
-
-fn der_uint(mag: &[u8]) -> Vec<u8> {
-    let start = mag.iter().position(|b| *b != 0).unwrap_or(mag.len() - 1);
-    let mut v = Vec::new();
-    if mag[start] & 0x80 != 0 {
-        v.push(0);
-    }
-    v.extend_from_slice(&mag[start..]);
-    tlv(0x02, &v)
-}
-
-/// The same certificate (same TBS, so same serial, key, everything) with its
-/// ECDSA P-256 signature (r, s) replaced by (r, n - s): also valid.
-fn malleate_ecdsa(der: &[u8]) -> Vec<u8> {
-    const N: [u8; 32] = [
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
-        0x25, 0x51,
-    ];
-    let (_, outer, _, _) = split(der);
-    let (_, _, tbs_raw, rest) = split(outer);
-    let (_, _, alg_raw, rest) = split(rest);
-    let (tag, bits, _, _) = split(rest);
-    assert_eq!(tag, 0x03);
-    assert_eq!(bits[0], 0);
-    let (_, sig, _, _) = split(&bits[1..]);
-    let (_, r, r_raw, rest) = split(sig);
-    let _ = r;
-    let (_, s, _, _) = split(rest);
-    let s_mag: Vec<u8> = s.iter().copied().skip_while(|b| *b == 0).collect();
-    let mut s32 = [0u8; 32];
-    s32[32 - s_mag.len()..].copy_from_slice(&s_mag);
-    let s2 = be_sub(&N, &s32);
-    let new_sig = tlv(0x30, &[r_raw.to_vec(), der_uint(&s2)].concat());
-    let mut new_bits = vec![0u8];
-    new_bits.extend(new_sig);
-    tlv(
-        0x30,
-        &[tbs_raw.to_vec(), alg_raw.to_vec(), tlv(0x03, &new_bits)].concat(),
-    )
-}
-
 #[tokio::test]
 async fn a_fingerprint_entry_also_denies_the_ecdsa_twin_of_the_certificate() {
     // Whoever holds a stolen certificate can swap its signature (r, s) for
@@ -448,7 +371,7 @@ async fn a_fingerprint_entry_also_denies_the_ecdsa_twin_of_the_certificate() {
     let der = certificate_der(Some(&stolen)).unwrap();
     let a = started(&s, &[by_fingerprint(&stolen)]).await;
     assert_eq!(reason(&a, &stolen).await, Some(DenyReason::DenyListed));
-    let twin = malleate_ecdsa(&der);
+    let twin = ecdsa_p256_twin(&der);
     assert_ne!(twin, der);
     assert_eq!(
         reason(&a, &pem_block("CERTIFICATE", &twin)).await,
@@ -457,7 +380,7 @@ async fn a_fingerprint_entry_also_denies_the_ecdsa_twin_of_the_certificate() {
     // The twin of a device that is not listed verifies and is allowed, and
     // listing the twin's fingerprint denies the original.
     let other = s.ca.leaf(&[8]).pem();
-    let other_twin = malleate_ecdsa(&certificate_der(Some(&other)).unwrap());
+    let other_twin = ecdsa_p256_twin(&certificate_der(Some(&other)).unwrap());
     assert_eq!(
         reason(&a, &pem_block("CERTIFICATE", &other_twin)).await,
         None

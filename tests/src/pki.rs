@@ -647,6 +647,57 @@ fn elements(content: &[u8]) -> Vec<(u8, &[u8])> {
     out
 }
 
+/// The same certificate with its ECDSA P-256 signature (r, s) replaced by
+/// (r, n − s): the same signed part, as valid, with another fingerprint. What
+/// whoever holds a signed certificate can make without any key. Written
+/// apart from the authorizer's own `ecdsa_twin`, which tests check it against.
+pub fn ecdsa_p256_twin(der: &[u8]) -> Vec<u8> {
+    const N: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
+        0x25, 0x51,
+    ];
+    let raw = |whole: &'_ [u8], rest: &[u8]| whole[..whole.len() - rest.len()].to_vec();
+    let (_, outer, _) = split_tlv(der);
+    let (_, _, after_tbs) = split_tlv(outer);
+    let tbs = raw(outer, after_tbs);
+    let (_, _, after_alg) = split_tlv(after_tbs);
+    let alg = raw(after_tbs, after_alg);
+    let (tag, bits, _) = split_tlv(after_alg);
+    assert_eq!(
+        (tag, bits[0]),
+        (0x03, 0),
+        "a BIT STRING with no unused bits"
+    );
+    let (_, sig, _) = split_tlv(&bits[1..]);
+    let (_, _, after_r) = split_tlv(sig);
+    let r = raw(sig, after_r);
+    let (_, s, _) = split_tlv(after_r);
+    let s: Vec<u8> = s.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut padded = [0u8; 32];
+    padded[32 - s.len()..].copy_from_slice(&s);
+    // n - s, big-endian.
+    let mut twin = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let mut d = i16::from(N[i]) - i16::from(padded[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        twin[i] = u8::try_from(d).unwrap();
+    }
+    let start = twin.iter().position(|b| *b != 0).unwrap_or(31);
+    let mut s_content = Vec::new();
+    if twin[start] & 0x80 != 0 {
+        s_content.push(0);
+    }
+    s_content.extend_from_slice(&twin[start..]);
+    let mut new_bits = vec![0u8];
+    new_bits.extend(tlv(0x30, &[r, tlv(0x02, &s_content)].concat()));
+    tlv(0x30, &[tbs, alg, tlv(0x03, &new_bits)].concat())
+}
+
 fn split_tlv(der: &[u8]) -> (u8, &[u8], &[u8]) {
     let tag = der[0];
     let (len, header) = if der[1] < 0x80 {

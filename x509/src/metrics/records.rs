@@ -132,6 +132,28 @@ pub enum RefreshOutcome {
 }
 
 impl RefreshOutcome {
+    /// For a refresh that installed nothing new: its cause, and a count of
+    /// one under `failures` (the source could not be read) or `rejected`
+    /// (it served something refused), whose metric is added to `metrics`.
+    fn counted(
+        self,
+        metrics: &mut Vec<Metric>,
+        failures: Metric,
+        rejected: Metric,
+    ) -> (Option<Cause>, Option<u8>, Option<u8>) {
+        match self {
+            Self::Failed(c) if c.is_refresh_failure() => {
+                metrics.push(failures);
+                (Some(c), Some(1), None)
+            }
+            Self::Failed(c) => {
+                metrics.push(rejected);
+                (Some(c), None, Some(1))
+            }
+            Self::Installed | Self::Unchanged => (None, None, None),
+        }
+    }
+
     pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Installed => "installed",
@@ -222,21 +244,11 @@ impl CrlRecord<'_> {
         if load_ms.is_some() {
             metrics.push(Metric::CrlLoadMs);
         }
-        let cause = match self.outcome {
-            RefreshOutcome::Failed(c) => Some(c),
-            _ => None,
-        };
-        let (refresh_failures, rejected) = match cause {
-            Some(c) if c.is_refresh_failure() => {
-                metrics.push(Metric::CrlRefreshFailures);
-                (Some(1), None)
-            }
-            Some(_) => {
-                metrics.push(Metric::CrlRejected);
-                (None, Some(1))
-            }
-            None => (None, None),
-        };
+        let (cause, refresh_failures, rejected) = self.outcome.counted(
+            &mut metrics,
+            Metric::CrlRefreshFailures,
+            Metric::CrlRejected,
+        );
         let line = CrlLine {
             aws: Aws::new(namespace, self.time.0.saturating_mul(1000), &metrics),
             timestamp: self.time.to_string(),
@@ -369,21 +381,11 @@ impl DenyListRecord<'_> {
         if self.in_use.is_some() {
             metrics.extend([Metric::DenyListEntries, Metric::DenyListAgeSeconds]);
         }
-        let cause = match self.outcome {
-            RefreshOutcome::Failed(c) => Some(c),
-            _ => None,
-        };
-        let (refresh_failures, rejected) = match cause {
-            Some(c) if c.is_refresh_failure() => {
-                metrics.push(Metric::DenyListRefreshFailures);
-                (Some(1), None)
-            }
-            Some(_) => {
-                metrics.push(Metric::DenyListRejected);
-                (None, Some(1))
-            }
-            None => (None, None),
-        };
+        let (cause, refresh_failures, rejected) = self.outcome.counted(
+            &mut metrics,
+            Metric::DenyListRefreshFailures,
+            Metric::DenyListRejected,
+        );
         let line = DenyListLine {
             aws: Aws::new(namespace, self.time.0.saturating_mul(1000), &metrics),
             timestamp: self.time.to_string(),

@@ -91,3 +91,58 @@ fn dotted_oids_read_like_the_rfcs() {
     assert_eq!(dotted(oid::P521), "1.3.132.0.35");
     assert_eq!(dotted(oid::RSA_PSS), "1.2.840.113549.1.1.10");
 }
+
+#[test]
+fn an_ecdsa_twin_is_the_other_valid_signature_of_the_same_signed_part() {
+    use mtls_tests::pki::{Ca, ecdsa_p256_twin};
+    let ca = Ca::new("Twins", "Twin CA");
+    let ca_der = crate::cert::pem_to_der(ca.pem()).unwrap_or_default();
+    let ca_cert = crate::cert::ClientCert::from_der(&ca_der).ok();
+    let ca_key = ca_cert
+        .as_ref()
+        .and_then(|c| PublicKey::from_spki(c.x509().public_key().raw).ok());
+    let Some(ca_key) = ca_key else {
+        panic!("the CA's key")
+    };
+    for serial in 1..=20u8 {
+        let der = crate::cert::pem_to_der(&ca.leaf(&[serial]).pem()).unwrap_or_default();
+        let signed = SignedData::certificate(&der).unwrap_or_else(|_| panic!("{serial}"));
+        let twin = ecdsa_twin(&signed, KeyAlgorithm::EcP256).unwrap_or_default();
+        // The same as an independent construction, valid under the CA's key,
+        // and its own twin is the original.
+        assert_eq!(twin, ecdsa_p256_twin(&der), "{serial}");
+        let twin_signed = SignedData::certificate(&twin).unwrap_or_else(|_| panic!("{serial}"));
+        assert!(ca_key.verify(&twin_signed).is_ok(), "{serial}");
+        assert_eq!(twin_signed.tbs, signed.tbs);
+        assert_eq!(
+            ecdsa_twin(&twin_signed, KeyAlgorithm::EcP256),
+            Some(der.clone())
+        );
+        assert_eq!(ecdsa_twin(&signed, KeyAlgorithm::Rsa { bits: 2048 }), None);
+    }
+}
+
+#[test]
+fn a_p384_ecdsa_twin_verifies_and_is_its_own_inverse() {
+    use mtls_tests::pki::Ca;
+    let ca = Ca::with_algorithm("Twins", "P-384 CA", &rcgen::PKCS_ECDSA_P384_SHA384);
+    let ca_der = crate::cert::pem_to_der(ca.pem()).unwrap_or_default();
+    let Some(ca_key) = crate::cert::ClientCert::from_der(&ca_der)
+        .ok()
+        .and_then(|c| PublicKey::from_spki(c.x509().public_key().raw).ok())
+    else {
+        panic!("the CA's key")
+    };
+    for serial in 1..=10u8 {
+        let der = crate::cert::pem_to_der(&ca.leaf(&[serial]).pem()).unwrap_or_default();
+        let signed = SignedData::certificate(&der).unwrap_or_else(|_| panic!("{serial}"));
+        let twin = ecdsa_twin(&signed, KeyAlgorithm::EcP384).unwrap_or_default();
+        assert_ne!(twin, der);
+        let twin_signed = SignedData::certificate(&twin).unwrap_or_else(|_| panic!("{serial}"));
+        assert!(ca_key.verify(&twin_signed).is_ok(), "{serial}");
+        assert_eq!(
+            ecdsa_twin(&twin_signed, KeyAlgorithm::EcP384),
+            Some(der.clone())
+        );
+    }
+}

@@ -15,7 +15,7 @@ use crate::error::{Error, bounded};
 use crate::name::{Name, attribute_values};
 use crate::signed::KeyId;
 use crate::time::UnixTime;
-use crate::truststore::{CaCert, ChainLink, IssuerSignature, TrustStore};
+use crate::truststore::{CaCert, CaFacts, IssuerSignature, TrustStore};
 
 /// Why a request was denied. The `snake_case` form is the `reason` context value
 /// and log field; it is part of the public interface.
@@ -216,6 +216,40 @@ impl<'c, 'p> Matched<'c, 'p> {
     #[must_use]
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+}
+
+/// One check of CA revocation: a CA above the certificate, one of the CAs
+/// that signed it, and that parent's `ca_revocation` entry.
+#[derive(Clone, Copy, Debug)]
+pub struct CaCheck<'s> {
+    /// The CA checked.
+    pub ca: &'s CaCert,
+    /// What its parent's CRL checks of it.
+    pub facts: &'s CaFacts,
+    /// The parent whose CRL speaks for it.
+    pub parent: &'s CaCert,
+    /// The parent's key, which must have signed that CRL.
+    pub parent_key: KeyId,
+    /// The parent's `ca_revocation` entry (its index).
+    pub entry: usize,
+}
+
+/// What CA revocation checks for one certificate ([`Engine::ca_plan`]).
+#[derive(Debug, Default)]
+pub struct CaPlan<'s> {
+    /// Each CA against each parent with a `ca_revocation` entry.
+    pub checks: Vec<CaCheck<'s>>,
+    /// Why some CA of the path cannot be covered, when that denies
+    /// (`crl_unavailable`).
+    uncovered: Option<String>,
+}
+
+impl CaPlan<'_> {
+    /// Whether there is nothing to check.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty() && self.uncovered.is_none()
     }
 }
 
@@ -523,18 +557,9 @@ impl<'p> Engine<'p> {
         })
     }
 
-    /// The CAs above a matched certificate, on every path the truststore
-    /// offers (see [`TrustStore::chain_above`]).
-    #[must_use]
-    pub fn chain_of(&self, matched: &Matched<'_, '_>) -> Vec<ChainLink<'p>> {
-        self.truststore
-            .chain_above(matched.cert.issuer_der(), matched.signer)
-    }
-
     /// The `ca_revocation` entry (its index) whose CRLs speak for the CA
     /// certificates `parent` issued: the first whose `match` accepts its name.
-    #[must_use]
-    pub fn ca_rule_for(&self, parent: &CaCert) -> Option<usize> {
+    fn ca_rule_for(&self, parent: &CaCert) -> Option<usize> {
         let name = Name::from_der(parent.subject_der()).ok()?;
         self.config
             .ca_revocation
@@ -542,14 +567,72 @@ impl<'p> Engine<'p> {
             .position(|rule| issuer_name_matches(rule, &name))
     }
 
-    /// CA revocation (RFC 5280 §6.1.3 (a)(3) and §6.3.3, for each CA of
-    /// the path): every CA above the certificate that is not a trust anchor
-    /// is checked against the CRLs of each parent that has a
-    /// `ca_revocation` entry. `crls_of(entry, ca)` gives the CRLs loaded
-    /// for that entry and CA. Listed on any of them: `ca_revoked` (a CA
-    /// revoked on any path is revoked). A parent with an entry but no
-    /// usable CRL that covers the CA: `crl_unavailable`. A parent without
-    /// an entry: `crl_unavailable` only under `ca_revocation_required`.
+    /// What CA revocation must check for a matched certificate (RFC 5280
+    /// §6.1.3 (a)(3), for each CA of the path), worked out once per request:
+    /// every CA above it on any path the truststore offers that is not a
+    /// trust anchor, against each parent that has a `ca_revocation` entry.
+    /// The caller refreshes the CRLs of these checks, then runs them with
+    /// [`Engine::check_ca_revocation`]. Empty when no entry is configured.
+    #[must_use]
+    pub fn ca_plan(&self, matched: &Matched<'_, '_>) -> CaPlan<'p> {
+        let mut plan = CaPlan::default();
+        if self.config.ca_revocation.is_empty() {
+            return plan;
+        }
+        let required = self.config.ca_revocation_coverage == CaRevocationCoverage::Required;
+        let links = self
+            .truststore
+            .chain_above(matched.cert.issuer_der(), matched.signer);
+        for link in links.iter().filter(|l| !l.is_anchor()) {
+            let ca = link.ca;
+            if link.parents().next().is_none() && required {
+                plan.uncovered.get_or_insert_with(|| {
+                    format!(
+                        "no truststore CA signed the CA `{}`, so no CRL can cover it (ca_revocation_required)",
+                        bounded(ca.subject_dn())
+                    )
+                });
+            }
+            for parent in link.parents() {
+                let Some(entry) = self.ca_rule_for(parent) else {
+                    if required {
+                        plan.uncovered.get_or_insert_with(|| {
+                            format!(
+                                "no ca_revocation entry matches `{}`, which issued the CA `{}` (ca_revocation_required)",
+                                bounded(parent.subject_dn()),
+                                bounded(ca.subject_dn())
+                            )
+                        });
+                    }
+                    continue;
+                };
+                match (ca.facts(), parent.key_id()) {
+                    (Some(facts), Some(parent_key)) => plan.checks.push(CaCheck {
+                        ca,
+                        facts,
+                        parent,
+                        parent_key,
+                        entry,
+                    }),
+                    _ => {
+                        plan.uncovered.get_or_insert_with(|| {
+                            format!(
+                                "the CA `{}` cannot be checked against its parent's CRL",
+                                bounded(ca.subject_dn())
+                            )
+                        });
+                    }
+                }
+            }
+        }
+        plan
+    }
+
+    /// Runs a [`CaPlan`]: `crls_of(check)` gives the CRLs loaded for the
+    /// check's entry and CA. A CA listed on any covering CRL is `ca_revoked`
+    /// (a CA revoked on any path is revoked); otherwise a CA the plan could
+    /// not cover, or a check with no usable covering CRL, is
+    /// `crl_unavailable`.
     #[expect(
         clippy::result_large_err,
         reason = "the Err is a Deny decision, the outcome callers pass on; boxing it would only add an allocation"
@@ -557,70 +640,49 @@ impl<'p> Engine<'p> {
     pub fn check_ca_revocation(
         &self,
         identity: &Identity,
-        links: &[ChainLink<'_>],
-        crls_of: impl Fn(usize, &CaCert) -> Vec<std::sync::Arc<crate::cache::CrlSet>>,
+        plan: &CaPlan<'_>,
+        crls_of: impl Fn(&CaCheck<'_>) -> Vec<std::sync::Arc<crate::cache::CrlSet>>,
         now: UnixTime,
     ) -> Result<(), Decision> {
-        let required = self.config.ca_revocation_coverage == CaRevocationCoverage::Required;
         let grace = self.config.crl_grace_seconds;
-        let unavailable = |what: String| Decision::deny(DenyReason::CrlUnavailable, identity, what);
-        for link in links.iter().filter(|l| !l.is_anchor()) {
-            let ca = link.ca;
-            if link.parents().next().is_none() && required {
-                return Err(unavailable(format!(
-                    "no truststore CA signed the CA `{}`, so no CRL can cover it (ca_revocation_required)",
-                    bounded(ca.subject_dn())
-                )));
-            }
-            for parent in link.parents() {
-                let Some(entry) = self.ca_rule_for(parent) else {
-                    if required {
-                        return Err(unavailable(format!(
-                            "no ca_revocation entry matches `{}`, which issued the CA `{}` (ca_revocation_required)",
-                            bounded(parent.subject_dn()),
-                            bounded(ca.subject_dn())
-                        )));
-                    }
+        let mut unusable: Option<&CaCheck<'_>> = None;
+        for check in &plan.checks {
+            let sets = crls_of(check);
+            let mut usable = false;
+            for crl in sets.iter().flat_map(|set| set.iter()) {
+                if crl.covers_ca(check.facts, check.parent_key) != Coverage::Covers {
                     continue;
-                };
-                let (Some(facts), Some(parent_key)) = (ca.facts(), parent.key_id()) else {
-                    return Err(unavailable(format!(
-                        "the CA `{}` cannot be checked against its parent's CRL",
-                        bounded(ca.subject_dn())
-                    )));
-                };
-                let sets = crls_of(entry, ca);
-                let mut usable = false;
-                for crl in sets.iter().flat_map(|set| set.iter()) {
-                    if crl.covers_ca(facts, parent_key) != Coverage::Covers {
-                        continue;
-                    }
-                    if crl.is_revoked(ca.serial()) {
-                        return Err(Decision::deny(
-                            DenyReason::CaRevoked,
-                            identity,
-                            format!(
-                                "the CA `{}` above the certificate is listed on its parent's CRL",
-                                bounded(ca.subject_dn())
-                            ),
-                        ));
-                    }
-                    usable |= crl.check_usable(now, grace).is_ok();
                 }
-                if !usable {
-                    return Err(unavailable(format!(
-                        "no usable CRL of `{}` covers the CA `{}` (ca_revocation entry `{}`)",
-                        bounded(parent.subject_dn()),
-                        bounded(ca.subject_dn()),
-                        self.config
-                            .ca_revocation
-                            .get(entry)
-                            .map_or("", |r| r.name.as_str())
-                    )));
+                if crl.is_revoked(check.ca.serial()) {
+                    return Err(Decision::deny(
+                        DenyReason::CaRevoked,
+                        identity,
+                        format!(
+                            "the CA `{}` above the certificate is listed on its parent's CRL",
+                            bounded(check.ca.subject_dn())
+                        ),
+                    ));
                 }
+                usable |= crl.check_usable(now, grace).is_ok();
+            }
+            if !usable {
+                unusable.get_or_insert(check);
             }
         }
-        Ok(())
+        let detail = match (&plan.uncovered, unusable) {
+            (Some(why), _) => why.clone(),
+            (None, Some(check)) => format!(
+                "no usable CRL of `{}` covers the CA `{}` (ca_revocation entry `{}`)",
+                bounded(check.parent.subject_dn()),
+                bounded(check.ca.subject_dn()),
+                self.config
+                    .ca_revocation
+                    .get(check.entry)
+                    .map_or("", |r| r.name.as_str())
+            ),
+            (None, None) => return Ok(()),
+        };
+        Err(Decision::deny(DenyReason::CrlUnavailable, identity, detail))
     }
 
     /// The revocation step (RFC 5280 §6.3.3), over the CRLs loaded for the

@@ -32,7 +32,8 @@ use mtls_x509::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocatio
 use mtls_x509::context::AuthorizerContext;
 use mtls_x509::crl::{Coverage, CrlIngest, CrlPurpose, IssuerExpectation};
 use mtls_x509::decision::{
-    CaRuleIssuer, Decision, DenyReason, Engine, Identity, Matched, RuleIssuer, certificate_der,
+    CaCheck, CaRuleIssuer, Decision, DenyReason, Engine, Identity, Matched, RuleIssuer,
+    certificate_der,
 };
 use mtls_x509::error::{Error, Result, bounded};
 use mtls_x509::metrics::{
@@ -41,7 +42,6 @@ use mtls_x509::metrics::{
 };
 use mtls_x509::source::{Fetched, SourceUri, Validator};
 use mtls_x509::time::{Clock, UnixTime};
-use mtls_x509::truststore::CaCert;
 use mtls_x509::truststore::TrustStore;
 
 mod deny_list;
@@ -630,36 +630,23 @@ impl Authorizer {
         // CA revocation: the CAs above the certificate, each against the
         // CRLs of its parents' ca_revocation entries, refreshed beside the
         // certificate's own.
-        let links = if self.ca_issuers.is_empty() {
-            Vec::new()
-        } else {
-            engine.chain_of(&matched)
-        };
-        for link in links.iter().filter(|l| !l.is_anchor()) {
-            let Some(facts) = link.ca.facts() else {
+        let plan = engine.ca_plan(&matched);
+        for check in &plan.checks {
+            let Some(issuer) = self.ca_issuers.get(check.entry) else {
                 continue;
             };
-            for parent in link.parents() {
-                let (Some(entry), Some(parent_key)) = (engine.ca_rule_for(parent), parent.key_id())
-                else {
-                    continue;
-                };
-                let Some(issuer) = self.ca_issuers.get(entry) else {
-                    continue;
-                };
-                let slots = Self::slots_for(issuer, &facts.crl_uris).unwrap_or_default();
-                for slot in slots.iter().filter(|s| self.crl_due(s, now)) {
-                    let in_force = slot.read(|s| {
-                        s.current().is_some_and(|set| {
-                            set.iter().any(|c| {
-                                c.check_usable(now, grace).is_ok()
-                                    && c.covers_ca(facts, parent_key) == Coverage::Covers
-                            })
+            let slots = Self::slots_for(issuer, &check.facts.crl_uris).unwrap_or_default();
+            for slot in slots.iter().filter(|s| self.crl_due(s, now)) {
+                let in_force = slot.read(|s| {
+                    s.current().is_some_and(|set| {
+                        set.iter().any(|c| {
+                            c.check_usable(now, grace).is_ok()
+                                && c.covers_ca(check.facts, check.parent_key) == Coverage::Covers
                         })
-                    });
-                    if let Some(wait) = self.refresh_due_crl(issuer, slot, in_force) {
-                        waits.push(Box::pin(wait));
-                    }
+                    })
+                });
+                if let Some(wait) = self.refresh_due_crl(issuer, slot, in_force) {
+                    waits.push(Box::pin(wait));
                 }
             }
         }
@@ -668,14 +655,14 @@ impl Authorizer {
         }
         // The CA step needs the identity after the leaf step consumed the
         // match; cloned only when there is a CA step.
-        let identity = (!links.is_empty()).then(|| matched.identity().clone());
+        let identity = (!plan.is_empty()).then(|| matched.identity().clone());
         let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
         let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));
         let answer = engine.check_revocation(matched, crls, now, || unavailable_detail(&sources));
         let decision = match (answer.decision, identity) {
             (Decision::Allow(id), Some(identity)) => {
-                let crls_of = |entry, ca: &CaCert| self.ca_crls(entry, ca);
-                match engine.check_ca_revocation(&identity, &links, crls_of, now) {
+                let crls_of = |check: &CaCheck<'_>| self.ca_crls(check);
+                match engine.check_ca_revocation(&identity, &plan, crls_of, now) {
                     Ok(()) => Decision::Allow(id),
                     Err(deny) => deny,
                 }
@@ -688,12 +675,12 @@ impl Authorizer {
         }
     }
 
-    /// The CRLs loaded for `ca_revocation` entry `entry` that may cover `ca`.
-    fn ca_crls(&self, entry: usize, ca: &CaCert) -> Vec<Arc<CrlSet>> {
-        let (Some(issuer), Some(facts)) = (self.ca_issuers.get(entry), ca.facts()) else {
+    /// The CRLs loaded for a CA revocation check's entry that may cover its CA.
+    fn ca_crls(&self, check: &CaCheck<'_>) -> Vec<Arc<CrlSet>> {
+        let Some(issuer) = self.ca_issuers.get(check.entry) else {
             return Vec::new();
         };
-        Self::slots_for(issuer, &facts.crl_uris)
+        Self::slots_for(issuer, &check.facts.crl_uris)
             .unwrap_or_default()
             .iter()
             .filter_map(|slot| slot.current())

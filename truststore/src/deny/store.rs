@@ -192,6 +192,40 @@ fn parse(bytes: &[u8], uri: &ListUri) -> Result<Document> {
 
 /// The edited document with its new sequence, as JSON, checked by the
 /// same parser the authorizer uses: a list it would refuse is never written.
+/// An edit applied to the list as read: nothing to write, or the text of
+/// the next version and what to report once it is written.
+enum Applied<T> {
+    Keep(Updated<T>),
+    Write { text: String, done: Updated<T> },
+}
+
+/// Applies `edit` to a copy of `old`, for both stores.
+fn apply<T>(
+    old: &Document,
+    edit: &mut impl FnMut(&mut Document) -> Result<Edit<T>>,
+    uri: &ListUri,
+) -> Result<Applied<T>> {
+    let mut edited = old.clone();
+    match edit(&mut edited)? {
+        Edit::Keep(value) => Ok(Applied::Keep(Updated {
+            value,
+            sequence: old.sequence,
+            written: false,
+        })),
+        Edit::Write(value) => {
+            let text = next_version(old, edited, uri)?;
+            Ok(Applied::Write {
+                text,
+                done: Updated {
+                    value,
+                    sequence: old.sequence.saturating_add(1),
+                    written: true,
+                },
+            })
+        }
+    }
+}
+
 fn next_version(old: &Document, mut edited: Document, uri: &ListUri) -> Result<String> {
     edited.sequence = old
         .sequence
@@ -248,27 +282,14 @@ fn update_file<T>(
         .map_err(Error::io(&lock_path))?;
     lock.lock().map_err(Error::io(&lock_path))?;
     let old = read_file(path, uri)?;
-    let mut edited = old.clone();
-    let value = match edit(&mut edited)? {
-        Edit::Keep(value) => {
-            return Ok(Updated {
-                value,
-                sequence: old.sequence,
-                written: false,
-            });
-        }
-        Edit::Write(value) => value,
+    let (text, done) = match apply(&old, &mut edit, uri)? {
+        Applied::Keep(kept) => return Ok(kept),
+        Applied::Write { text, done } => (text, done),
     };
-    let sequence = old.sequence.saturating_add(1);
-    let text = next_version(&old, edited, uri)?;
     replace_file(path, text.as_bytes())?;
     // Closing the file releases the lock; say so where it happens.
     drop(lock);
-    Ok(Updated {
-        value,
-        sequence,
-        written: true,
-    })
+    Ok(done)
 }
 
 /// Writes `bytes` beside `path`, syncs, and renames it over `path`, then
@@ -315,30 +336,15 @@ async fn update_s3<T>(
             Some(t) => (parse(&t.bytes, uri)?, Precondition::Matches(&t.etag)),
             None => (Document::empty(), Precondition::Absent),
         };
-        let mut edited = old.clone();
-        let value = match edit(&mut edited)? {
-            Edit::Keep(value) => {
-                return Ok(Updated {
-                    value,
-                    sequence: old.sequence,
-                    written: false,
-                });
-            }
-            Edit::Write(value) => value,
+        let (text, done) = match apply(&old, &mut edit, uri)? {
+            Applied::Keep(kept) => return Ok(kept),
+            Applied::Write { text, done } => (text, done),
         };
-        let sequence = old.sequence.saturating_add(1);
-        let text = next_version(&old, edited, uri)?;
         match store
             .put_if(bucket, key, text.as_bytes(), CONTENT_TYPE, precondition)
             .await?
         {
-            ConditionalPut::Written => {
-                return Ok(Updated {
-                    value,
-                    sequence,
-                    written: true,
-                });
-            }
+            ConditionalPut::Written => return Ok(done),
             ConditionalPut::Conflict if attempt < MAX_ATTEMPTS => {
                 tokio::time::sleep(backoff(attempt, random_u64())).await;
             }

@@ -8,7 +8,7 @@ use authorizer::lambda::{
     Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, Invocation, Stdout, Telemetry, load_config,
 };
 use lambda_runtime::{LambdaEvent, service_fn};
-use mtls_x509::config::{Config, PolicyResource, Revocation};
+use mtls_x509::config::{Config, DeltaPolicy, OcspResponders, PolicyResource, Revocation};
 use mtls_x509::metrics::{Metric, Namespace};
 use mtls_x509::time::SystemClock;
 use serde_json::Value;
@@ -168,9 +168,30 @@ fn summary(config: &Config) -> String {
                     config.max_cdp_crls_per_issuer()
                 )
             }
+            Revocation::OcspOnly => "no CRL".to_owned(),
             Revocation::NotChecked => "no revocation check".to_owned(),
         };
-        out.push_str(&format!("\n  {}: {revocation}", issuer.name()));
+        let delta = match issuer.delta() {
+            DeltaPolicy::Apply => "",
+            DeltaPolicy::Configured => "; every base CRL is read with its delta CRL",
+            DeltaPolicy::Ignore => "; delta CRLs ignored",
+        };
+        let ocsp = issuer.ocsp().map_or(String::new(), |o| {
+            let from = match o.responders() {
+                OcspResponders::Fixed(uri) => uri.to_string(),
+                OcspResponders::FromAia(policy) => {
+                    let list: Vec<&str> = policy.prefixes().iter().map(|p| p.prefix()).collect();
+                    format!("the certificates' AIA under {}", list.join(", "))
+                }
+            };
+            format!(
+                "; OCSP from {from} (cached up to {} s, timeout {} ms, at most {} answers)",
+                o.cache_seconds(),
+                o.timeout_ms(),
+                o.max_entries()
+            )
+        });
+        out.push_str(&format!("\n  {}: {revocation}{delta}{ocsp}", issuer.name()));
     }
     out
 }

@@ -535,3 +535,120 @@ async fn openssl_root_crl_revoking_the_issuing_ca_denies_its_device_ca_revoked()
         assert_eq!(decision.reason(), expected, "{anchor_crl}: {decision:?}");
     }
 }
+
+/// An Active Directory Certificate Services-shaped pair, made by `openssl
+/// ca`: a base CRL whose Freshest CRL extension names the delta, and a
+/// delta CRL (critical DeltaCRLIndicator) from a separate database holding
+/// only what changed since the base: one new revocation, and a hold
+/// released with `removeFromCRL` (RFC 5280 §5.2.4, §5.3.1).
+#[test]
+fn openssl_base_and_delta_crl_pair_is_applied_like_ad_cs_publishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    self_signed_ca(
+        d,
+        &["rsa:2048"],
+        "-sha256",
+        "/O=Temperature Testers, Inc./CN=AD CS Shaped CA",
+    );
+    let delta_uri = "http://pki.example.test/CertEnroll/devices+.crl";
+    std::fs::write(
+        d.join("base.cnf"),
+        format!("{CA_CNF}freshestCRL = URI:{delta_uri}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("delta.cnf"),
+        CA_CNF
+            .replace("database = index.txt", "database = delta.txt")
+            .replace(
+                "[crl_ext]",
+                "[crl_ext]\ndeltaCRL = critical, DER:02:02:10:00",
+            ),
+    )
+    .unwrap();
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("delta.txt"), "").unwrap();
+    std::fs::write(d.join("crlnumber"), "1000\n").unwrap();
+    for (name, serial) in [
+        ("on-base", "0x7a01"),
+        ("on-delta", "0x7a02"),
+        ("held", "0x7a03"),
+        ("good", "0x7a04"),
+    ] {
+        issue(d, name, serial, &RSA_SHA256_LEAF);
+    }
+    // The base: one revocation and one hold, number 1000.
+    openssl_ca(
+        d,
+        "base.cnf",
+        &["-revoke", "on-base.pem", "-crl_reason", "keyCompromise"],
+    );
+    openssl_ca(
+        d,
+        "base.cnf",
+        &["-revoke", "held.pem", "-crl_hold", "holdInstructionReject"],
+    );
+    openssl_ca(d, "base.cnf", &["-gencrl", "-out", "base.pem"]);
+    // The delta, number 1001 on base 1000: what changed since.
+    openssl_ca(
+        d,
+        "delta.cnf",
+        &["-revoke", "on-delta.pem", "-crl_reason", "keyCompromise"],
+    );
+    openssl_ca(
+        d,
+        "delta.cnf",
+        &["-revoke", "held.pem", "-crl_reason", "removeFromCRL"],
+    );
+    openssl_ca(d, "delta.cnf", &["-gencrl", "-out", "delta.pem"]);
+
+    let config = Config::from_json(
+        r#"{"truststore":"file:///t","issuers":[{"name":"adcs","match":{"CN":"AD CS Shaped CA"},"crl":"file:///base.crl","delta_crl":"file:///delta.crl"}]}"#,
+    )
+    .unwrap();
+    let ts = TrustStore::from_pem(&std::fs::read(d.join("ca.pem")).unwrap()).unwrap();
+    let now = UnixTime::now();
+    let policy = CrlTimePolicy {
+        clock_skew_seconds: 60,
+        grace_seconds: 0,
+    };
+    let verify = |f: &str| {
+        VerifiedCrl::verify(
+            &std::fs::read(d.join(f)).unwrap(),
+            &RuleIssuer(&config.issuers()[0]),
+            &ts,
+            now,
+            policy,
+        )
+        .unwrap()
+    };
+    let (base, delta) = (verify("base.pem"), verify("delta.pem"));
+    assert_eq!(base.freshest(), [delta_uri.to_owned()]);
+    assert!(delta.is_delta() && delta.applies_to(&base), "{delta:?}");
+    let engine = Engine::new(&config, &ts);
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    let decide = |name: &str, crls: &[&VerifiedCrl]| {
+        common::core_decide(
+            &engine,
+            &read(&format!("{name}.pem")),
+            now,
+            crls.iter().copied(),
+        )
+    };
+    let pair = [&base, &delta];
+    assert_eq!(decide("on-base", &pair).reason(), Some(DenyReason::Revoked));
+    assert_eq!(
+        decide("on-delta", &pair).reason(),
+        Some(DenyReason::Revoked)
+    );
+    let held = decide("held", &pair);
+    assert!(held.is_allow(), "released by removeFromCRL: {held:?}");
+    assert!(decide("good", &pair).is_allow());
+    // The base alone: never a silent Allow for what only the delta knows.
+    assert_eq!(
+        decide("on-delta", &[&base]).reason(),
+        Some(DenyReason::CrlUnavailable)
+    );
+    assert_eq!(decide("held", &[&base]).reason(), Some(DenyReason::Revoked));
+}

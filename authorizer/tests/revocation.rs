@@ -19,7 +19,9 @@ mod common;
 use std::time::Instant;
 
 use common::{Fixture, ORG, reason};
-use mtls_tests::pki::{self, Ca, raw_entry, raw_extension, reason_code, tlv};
+use mtls_tests::pki::{
+    self, Ca, delta_crl_indicator, freshest_crl, raw_entry, raw_extension, reason_code, tlv,
+};
 use mtls_x509::config::Config;
 use mtls_x509::crl::{Coverage, CrlIngest, CrlScope, CrlTimePolicy, VerifiedCrl};
 use mtls_x509::decision::{Decision, DenyReason, Engine, RuleIssuer};
@@ -44,8 +46,13 @@ struct World {
 
 impl World {
     fn of(cas: &[&Ca]) -> Self {
+        Self::with_entry(cas, "")
+    }
+
+    /// [`World::of`], with `extra` JSON members added to the issuer entry.
+    fn with_entry(cas: &[&Ca], extra: &str) -> Self {
         let config = Config::from_json(&format!(
-            r#"{{"truststore":"file:///unused","issuers":[{{"name":"devices","match":{{"O":"{ORG}"}},"crl":"file:///unused"}}],"crl_grace_seconds":3600}}"#
+            r#"{{"truststore":"file:///unused","issuers":[{{"name":"devices","match":{{"O":"{ORG}"}},"crl":"file:///unused"{extra}}}],"crl_grace_seconds":3600}}"#
         ))
         .unwrap();
         let bundle: String = cas.iter().map(|c| c.pem()).collect();
@@ -198,6 +205,241 @@ fn each_partition_decides_its_own_certificates_when_all_are_loaded() {
     assert_eq!(
         w.reason(&ca.leaf(&[0x33]).cdp(P3).pem(), &both),
         Some(DenyReason::CrlUnavailable)
+    );
+}
+
+// --- Delta CRLs (RFC 5280 §5.2.4, §5.2.6, §6.3.3) ---
+
+const DELTA: &str = "http://crl.example.test/crl/devices-delta.crl";
+const HOLD: u8 = 6;
+const REMOVE_FROM_CRL: u8 = 8;
+
+/// A base CRL number 10 naming [`DELTA`] in its Freshest CRL extension,
+/// with `entries` (whole entries, see [`raw_entry`]).
+fn base_naming_delta(ca: &Ca, entries: &[Vec<u8>]) -> Vec<u8> {
+    ca.crl()
+        .number(10)
+        .der_with(Some(entries), &[freshest_crl(&[DELTA])])
+}
+
+#[test]
+fn certificate_revoked_only_on_the_delta_crl_is_denied() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    let base = w
+        .verify(&base_naming_delta(&ca, &[raw_entry(&[0x11], &[])]))
+        .unwrap();
+    assert_eq!(base.freshest(), [DELTA.to_owned()]);
+    let delta = w
+        .verify(
+            &ca.crl()
+                .number(11)
+                .delta_der(10, &[raw_entry(&[0x22], &[])]),
+        )
+        .unwrap();
+    assert!(delta.is_delta() && delta.applies_to(&base));
+    let pair = [&base, &delta];
+    let on_delta = w.decide(&ca.leaf(&[0x22]).pem(), &pair);
+    assert_eq!(on_delta.reason(), Some(DenyReason::Revoked), "{on_delta:?}");
+    assert!(detail(&on_delta).contains("delta"), "{on_delta:?}");
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x11]).pem(), &pair),
+        Some(DenyReason::Revoked),
+        "the base's own entries still count"
+    );
+    assert_eq!(w.reason(&ca.leaf(&[0x33]).pem(), &pair), None);
+    // The delta alone is not a CRL: the base must be there too.
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x33]).pem(), &[&delta]),
+        Some(DenyReason::CrlUnavailable)
+    );
+}
+
+#[test]
+fn remove_from_crl_on_the_delta_allows_a_held_certificate() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    let held = raw_entry(&[0x44], &[reason_code(HOLD)]);
+    let base = w.verify(&base_naming_delta(&ca, &[held])).unwrap();
+    let removed = raw_entry(&[0x44], &[reason_code(REMOVE_FROM_CRL)]);
+    let delta = w
+        .verify(&ca.crl().number(11).delta_der(10, &[removed]))
+        .unwrap();
+    let leaf = ca.leaf(&[0x44]).pem();
+    assert_eq!(
+        w.reason(&leaf, &[&base, &delta]),
+        None,
+        "released from hold"
+    );
+    // Without the delta, the hold stands.
+    assert_eq!(w.reason(&leaf, &[&base]), Some(DenyReason::Revoked));
+    // A removeFromCRL entry on a complete CRL has no meaning there, and
+    // counts as revoked (fail closed).
+    let odd = w
+        .verify(
+            &ca.crl()
+                .number(12)
+                .der_with_raw_entries(&[raw_entry(&[0x44], &[reason_code(REMOVE_FROM_CRL)])]),
+        )
+        .unwrap();
+    assert_eq!(w.reason(&leaf, &[&odd]), Some(DenyReason::Revoked));
+}
+
+#[test]
+fn delta_whose_base_number_is_newer_than_the_loaded_base_is_not_applied() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    let held = raw_entry(&[0x44], &[reason_code(HOLD)]);
+    let base = w.verify(&base_naming_delta(&ca, &[held])).unwrap();
+    // A delta on base 12: the loaded base (10) lacks what base 12 holds.
+    let removed = raw_entry(&[0x44], &[reason_code(REMOVE_FROM_CRL)]);
+    let newer = w
+        .verify(&ca.crl().number(13).delta_der(12, &[removed]))
+        .unwrap();
+    assert!(!newer.applies_to(&base));
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x44]).pem(), &[&base, &newer]),
+        Some(DenyReason::Revoked),
+        "the removal is not applied to another base"
+    );
+    let unlisted = w.decide(&ca.leaf(&[0x55]).pem(), &[&base, &newer]);
+    assert_eq!(unlisted.reason(), Some(DenyReason::CrlUnavailable));
+    assert!(detail(&unlisted).contains("delta"), "{unlisted:?}");
+}
+
+#[test]
+fn base_naming_a_delta_is_never_used_alone() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    let base = w.verify(&base_naming_delta(&ca, &[])).unwrap();
+    let alone = w.decide(&ca.leaf(&[0x55]).pem(), &[&base]);
+    assert_eq!(alone.reason(), Some(DenyReason::CrlUnavailable));
+    assert!(detail(&alone).contains("needs a delta CRL"), "{alone:?}");
+}
+
+#[test]
+fn a_newer_base_stands_alone_while_the_delta_it_supersedes_is_fresh() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    // Base 12 was published after delta 11 (on base 10): it includes it.
+    let base = w
+        .verify(
+            &ca.crl()
+                .number(12)
+                .der_with(None, &[freshest_crl(&[DELTA])]),
+        )
+        .unwrap();
+    let old_delta = w
+        .verify(
+            &ca.crl()
+                .number(11)
+                .delta_der(10, &[raw_entry(&[0x22], &[])]),
+        )
+        .unwrap();
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x55]).pem(), &[&base, &old_delta]),
+        None
+    );
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x22]).pem(), &[&base, &old_delta]),
+        Some(DenyReason::Revoked),
+        "a listing on any delta of the CA is a listing"
+    );
+}
+
+#[test]
+fn configured_delta_crl_makes_every_base_need_a_delta() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::with_entry(&[&ca], r#","delta_crl":"file:///unused-delta""#);
+    // This base names no delta, but the entry configures one.
+    let base = w.verify(&ca.crl().number(10).der()).unwrap();
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x55]).pem(), &[&base]),
+        Some(DenyReason::CrlUnavailable)
+    );
+    let delta = w.verify(&ca.crl().number(11).delta_der(10, &[])).unwrap();
+    assert_eq!(w.reason(&ca.leaf(&[0x55]).pem(), &[&base, &delta]), None);
+}
+
+#[test]
+fn delta_ignore_reads_the_base_alone_but_a_delta_listing_still_revokes() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::with_entry(&[&ca], r#","delta":"ignore""#);
+    let base = w.verify(&base_naming_delta(&ca, &[])).unwrap();
+    assert_eq!(w.reason(&ca.leaf(&[0x55]).pem(), &[&base]), None);
+    let delta = w
+        .verify(
+            &ca.crl()
+                .number(11)
+                .delta_der(10, &[raw_entry(&[0x22], &[])]),
+        )
+        .unwrap();
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x22]).pem(), &[&base, &delta]),
+        Some(DenyReason::Revoked)
+    );
+}
+
+#[test]
+fn stale_delta_makes_the_pair_unavailable_after_grace() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    let base = w.verify(&base_naming_delta(&ca, &[])).unwrap();
+    let t = pki::now();
+    let (issued, due) = (t - time::Duration::hours(30), t - time::Duration::hours(6));
+    let stale = ca.crl().number(11).times(issued, due).delta_der(10, &[]);
+    // Past nextUpdate + grace (1 h) by now: it does not even verify...
+    assert!(matches!(w.verify(&stale), Err(Error::CrlExpired { .. })));
+    // ...and one verified while fresh is no longer usable now.
+    let then = UnixTime(pki::unix(issued) + 60);
+    let policy = CrlTimePolicy {
+        clock_skew_seconds: 60,
+        grace_seconds: 3600,
+    };
+    let old = VerifiedCrl::verify(
+        &stale,
+        &RuleIssuer(&w.config.issuers()[0]),
+        &w.truststore,
+        then,
+        policy,
+    )
+    .unwrap();
+    let d = w.decide(&ca.leaf(&[0x55]).pem(), &[&base, &old]);
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+    assert!(detail(&d).contains("nextUpdate"), "{d:?}");
+}
+
+#[test]
+fn malformed_delta_crls_are_refused() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    // §5.2.4: its own number must be above its BaseCRLNumber.
+    let not_above = ca.crl().number(10).delta_der(10, &[]);
+    assert!(matches!(w.verify(&not_above), Err(Error::CrlMalformed(_))));
+    // §5.2.6: a delta never names a further delta.
+    let naming = ca.crl().number(11).der_with(
+        Some(&[]),
+        &[delta_crl_indicator(10), freshest_crl(&[DELTA])],
+    );
+    assert!(matches!(w.verify(&naming), Err(Error::CrlMalformed(_))));
+}
+
+#[test]
+fn deltas_are_their_own_sequence_for_rollback() {
+    use mtls_x509::cache::RollbackGuard;
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    let mut guard = RollbackGuard::new(std::num::NonZeroUsize::new(8).unwrap());
+    let delta12 = w.verify(&ca.crl().number(12).delta_der(10, &[])).unwrap();
+    let base10 = w.verify(&base_naming_delta(&ca, &[])).unwrap();
+    let delta11 = w.verify(&ca.crl().number(11).delta_der(10, &[])).unwrap();
+    assert_ne!(delta12.identity(), base10.identity());
+    assert_eq!(delta12.base_sequence(), base10.identity());
+    guard.admit(&delta12).unwrap();
+    guard.admit(&base10).unwrap();
+    assert!(
+        matches!(guard.admit(&delta11), Err(Error::CrlRollback { .. })),
+        "an older delta is a rollback of the delta sequence"
     );
 }
 

@@ -458,50 +458,60 @@ impl Crl<'_> {
     /// rcgen does not produce: other entry extensions, over-long serials. The
     /// other fields come from rcgen's CRL for the same parameters.
     pub fn der_with_raw_entries(&self, entries: &[Vec<u8>]) -> Vec<u8> {
-        let mut params = self.params();
-        params.revoked_certs.clear();
-        let base = params.signed_by(&self.ca.issuer()).unwrap().der().to_vec();
-        let outer = der_elements(&base);
-        let [(0x30, tbs_content), (0x30, algorithm), _] = outer[..] else {
-            panic!("unexpected CRL envelope from rcgen");
-        };
-        let algorithm = tlv(0x30, algorithm);
-        // version, signature, issuer, thisUpdate, nextUpdate, then the
-        // (empty) revoked list and/or [0] extensions.
-        let fields = elements(tbs_content);
-        let mut tbs_content = Vec::new();
-        for (tag, content) in &fields[..5] {
-            tbs_content.extend(tlv(*tag, content));
-        }
-        tbs_content.extend(tlv(0x30, &entries.concat()));
-        for (tag, content) in &fields[5..] {
-            if *tag != 0x30 {
-                tbs_content.extend(tlv(*tag, content));
-            }
-        }
-        let tbs = tlv(0x30, &tbs_content);
-        let signature = rcgen::SigningKey::sign(&self.ca.key, &tbs).unwrap();
-        let mut bits = vec![0u8];
-        bits.extend(signature);
-        tlv(0x30, &[tbs, algorithm, tlv(0x03, &bits)].concat())
+        self.der_with(Some(entries), &[])
     }
     /// Signs, with this CA's key, this CRL with `extra` (whole `Extension`s,
     /// see [`raw_extension`]) appended to its crlExtensions.
     pub fn der_with_extra_extensions(&self, extra: &[Vec<u8>]) -> Vec<u8> {
-        let base = self.der();
+        self.der_with(None, extra)
+    }
+    /// A delta CRL (RFC 5280 §5.2.4) on base CRL number `base`, with this
+    /// CRL's number, times and issuer, whose entries are exactly `entries`
+    /// (see [`raw_entry`], [`reason_code`]; reason 8 is `removeFromCRL`).
+    pub fn delta_der(&self, base: u64, entries: &[Vec<u8>]) -> Vec<u8> {
+        self.der_with(Some(entries), &[delta_crl_indicator(base)])
+    }
+    /// Signs, with this CA's key, this CRL with its `revokedCertificates`
+    /// replaced by `entries` (when given) and `extra` appended to its
+    /// crlExtensions.
+    pub fn der_with(&self, entries: Option<&[Vec<u8>]>, extra: &[Vec<u8>]) -> Vec<u8> {
+        let mut params = self.params();
+        if entries.is_some() {
+            params.revoked_certs.clear();
+        }
+        let base = params.signed_by(&self.ca.issuer()).unwrap().der().to_vec();
         let [(0x30, tbs), (0x30, algorithm), _] = der_elements(&base)[..] else {
             panic!("unexpected CRL envelope from rcgen");
         };
+        // version, signature, issuer, thisUpdate, nextUpdate, then the
+        // revoked list (absent when empty) and/or [0] extensions.
+        let fields = elements(tbs);
         let mut content = Vec::new();
-        for (tag, field) in elements(tbs) {
-            if tag == 0xa0 {
+        for (tag, field) in &fields[..5] {
+            content.extend(tlv(*tag, field));
+        }
+        let mut rest = &fields[5..];
+        match (entries, rest.first()) {
+            (Some(list), Some((0x30, _))) => {
+                content.extend(tlv(0x30, &list.concat()));
+                rest = &rest[1..];
+            }
+            (Some(list), _) => content.extend(tlv(0x30, &list.concat())),
+            (None, Some((0x30, list))) => {
+                content.extend(tlv(0x30, list));
+                rest = &rest[1..];
+            }
+            (None, _) => {}
+        }
+        for (tag, field) in rest {
+            if *tag == 0xa0 {
                 let [(0x30, exts)] = elements(field)[..] else {
                     panic!("crlExtensions is one SEQUENCE");
                 };
                 let all = [exts.to_vec(), extra.concat()].concat();
                 content.extend(tlv(0xa0, &tlv(0x30, &all)));
             } else {
-                content.extend(tlv(tag, field));
+                content.extend(tlv(*tag, field));
             }
         }
         let tbs = tlv(0x30, &content);
@@ -743,4 +753,34 @@ pub fn raw_extension(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
 /// The reasonCode entry extension (RFC 5280 §5.3.1) with `reason`.
 pub fn reason_code(reason: u8) -> Vec<u8> {
     raw_extension(&[0x55, 0x1d, 0x15], false, &tlv(0x0a, &[reason]))
+}
+
+/// The DeltaCRLIndicator CRL extension (RFC 5280 §5.2.4), critical, on base
+/// CRL number `base`.
+pub fn delta_crl_indicator(base: u64) -> Vec<u8> {
+    raw_extension(&[0x55, 0x1d, 0x1b], true, &tlv(0x02, &integer_bytes(base)))
+}
+
+/// The Freshest CRL extension (RFC 5280 §5.2.6) naming delta CRL `uris`,
+/// one distribution point each.
+pub fn freshest_crl(uris: &[&str]) -> Vec<u8> {
+    let points: Vec<u8> = uris
+        .iter()
+        .flat_map(|u| {
+            let names = tlv(0xa0, &tlv(0x86, u.as_bytes()));
+            tlv(0x30, &tlv(0xa0, &names))
+        })
+        .collect();
+    raw_extension(&[0x55, 0x1d, 0x2e], false, &tlv(0x30, &points))
+}
+
+/// The minimal DER INTEGER content of `n`.
+fn integer_bytes(n: u64) -> Vec<u8> {
+    let bytes = n.to_be_bytes();
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(7);
+    let mut out = bytes[first..].to_vec();
+    if out[0] & 0x80 != 0 {
+        out.insert(0, 0);
+    }
+    out
 }

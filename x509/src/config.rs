@@ -14,11 +14,13 @@ use crate::source::SourceUri;
 mod policy;
 mod revocation;
 
+pub use crate::crl::DeltaPolicy;
 pub use policy::{AttributeMatch, DnsPattern, EkuPolicy, PolicyResource, SubjectRule, UriPattern};
 pub use revocation::{
-    CdpPolicy, CdpPrefix, CdpSource, MAX_CDP_PREFIXES, MAX_CDP_SUFFIX, MAX_CRL_SOURCES, Revocation,
+    CdpPolicy, CdpPrefix, CdpSource, MAX_CDP_PREFIXES, MAX_CDP_SUFFIX, MAX_CRL_SOURCES, OcspHash,
+    OcspPolicy, OcspResponders, Revocation,
 };
-use revocation::{cdp_policy, crl_sources};
+use revocation::{RawOcsp, cdp_policy, crl_sources, ocsp_policy};
 
 /// One value or a list of acceptable values.
 #[derive(Clone, Debug, Deserialize)]
@@ -82,6 +84,10 @@ struct RawCaRevocation {
     crl: Option<OneOrMany>,
     #[serde(default)]
     crl_from_cdp: Option<Vec<RawCdpPrefix>>,
+    #[serde(default)]
+    delta_crl: Option<OneOrMany>,
+    #[serde(default)]
+    delta: Option<DeltaMode>,
 }
 
 /// Whether every CA below the trust anchor must be checked against a CRL of
@@ -139,9 +145,23 @@ struct RawIssuer {
     #[serde(default)]
     crl_from_cdp: Option<Vec<RawCdpPrefix>>,
     #[serde(default)]
+    delta_crl: Option<OneOrMany>,
+    #[serde(default)]
+    delta: Option<DeltaMode>,
+    #[serde(default)]
+    ocsp: Option<RawOcsp>,
+    #[serde(default)]
     revocation: Option<RevocationMode>,
     #[serde(default)]
     subject: Option<RawSubject>,
+}
+
+/// `delta`: whether delta CRLs are applied (the default) or ignored.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum DeltaMode {
+    Apply,
+    Ignore,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,8 +201,12 @@ pub struct IssuerRule {
     pub(crate) issuer: AttributeMatch,
     /// Subject constraints.
     pub(crate) subject: SubjectRule,
-    /// Revocation checking.
+    /// Revocation checking by CRLs.
     pub(crate) revocation: Revocation,
+    /// How delta CRLs are read.
+    pub(crate) delta: DeltaPolicy,
+    /// Revocation checking by OCSP, beside or instead of CRLs.
+    pub(crate) ocsp: Option<OcspPolicy>,
 }
 
 /// The validated configuration.
@@ -417,6 +441,9 @@ impl Config {
                 match_: entry.match_,
                 crl: entry.crl,
                 crl_from_cdp: entry.crl_from_cdp,
+                delta_crl: entry.delta_crl,
+                delta: entry.delta,
+                ocsp: None,
                 revocation: None,
                 subject: None,
             })
@@ -528,6 +555,18 @@ impl IssuerRule {
         &self.revocation
     }
 
+    /// How delta CRLs are read (`delta`, `delta_crl`).
+    #[must_use]
+    pub fn delta(&self) -> DeltaPolicy {
+        self.delta
+    }
+
+    /// OCSP, when configured (`ocsp`).
+    #[must_use]
+    pub fn ocsp(&self) -> Option<&OcspPolicy> {
+        self.ocsp.as_ref()
+    }
+
     fn from_raw(raw: RawIssuer) -> Result<Self> {
         let name = raw.name.trim().to_owned();
         if name.is_empty() {
@@ -552,14 +591,20 @@ impl IssuerRule {
                 ctx("match")
             )));
         }
+        let ocsp = raw.ocsp.map(|o| ocsp_policy(&ctx("ocsp"), o)).transpose()?;
         let revocation = match (raw.revocation, raw.crl, raw.crl_from_cdp) {
-            (Some(RevocationMode::None), None, None) => Revocation::NotChecked,
+            (Some(RevocationMode::None), None, None)
+                if ocsp.is_none() && raw.delta_crl.is_none() =>
+            {
+                Revocation::NotChecked
+            }
             (Some(RevocationMode::None), _, _) => {
                 return Err(Error::Config(format!(
-                    "{}: `revocation: none` contradicts the `crl` or `crl_from_cdp` it also sets",
+                    "{}: `revocation: none` contradicts the `crl`, `crl_from_cdp`, `delta_crl` or `ocsp` it also sets",
                     ctx("crl")
                 )));
             }
+            (None, None, None) if ocsp.is_some() => Revocation::OcspOnly,
             (_, Some(_), Some(_)) => {
                 return Err(Error::Config(format!(
                     "{}: set `crl` or `crl_from_cdp`, not both",
@@ -572,10 +617,54 @@ impl IssuerRule {
             }
             (_, None, None) => {
                 return Err(Error::Config(format!(
-                    "{}: a CRL is required; set `crl` (a URI or a list), `crl_from_cdp`, or `\"revocation\": \"none\"` to knowingly skip revocation checks",
+                    "{}: a CRL or OCSP is required; set `crl` (a URI or a list), `crl_from_cdp`, `ocsp`, or `\"revocation\": \"none\"` to knowingly skip revocation checks",
                     ctx("crl")
                 )));
             }
+        };
+        let delta = match (raw.delta, raw.delta_crl, &revocation) {
+            (Some(DeltaMode::Ignore), Some(_), _) => {
+                return Err(Error::Config(format!(
+                    "{}: `delta: ignore` contradicts the `delta_crl` it also sets",
+                    ctx("delta_crl")
+                )));
+            }
+            (
+                _,
+                Some(_),
+                Revocation::FromCdp(_) | Revocation::OcspOnly | Revocation::NotChecked,
+            ) => {
+                return Err(Error::Config(format!(
+                    "{}: `delta_crl` goes beside `crl`; with `crl_from_cdp`, delta CRLs are found through each base CRL's Freshest CRL extension, within the same prefixes",
+                    ctx("delta_crl")
+                )));
+            }
+            (_, Some(uris), Revocation::Crls(bases)) => {
+                let deltas = crl_sources(&ctx("delta_crl"), uris)?;
+                if let Some(both) = deltas.iter().find(|d| bases.contains(d)) {
+                    return Err(Error::Config(format!(
+                        "{}: `{both}` is also a `crl` source",
+                        ctx("delta_crl")
+                    )));
+                }
+                let mut all = bases.clone();
+                all.extend(deltas);
+                if all.len() > MAX_CRL_SOURCES {
+                    return Err(Error::Config(format!(
+                        "{}: {} sources with `crl`; at most {}",
+                        ctx("delta_crl"),
+                        all.len(),
+                        MAX_CRL_SOURCES
+                    )));
+                }
+                (DeltaPolicy::Configured, Some(Revocation::Crls(all)))
+            }
+            (Some(DeltaMode::Ignore), None, _) => (DeltaPolicy::Ignore, None),
+            (_, None, _) => (DeltaPolicy::Apply, None),
+        };
+        let (delta, revocation) = match delta {
+            (policy, Some(with_deltas)) => (policy, with_deltas),
+            (policy, None) => (policy, revocation),
         };
         let subject = match raw.subject {
             None => SubjectRule::default(),
@@ -607,6 +696,8 @@ impl IssuerRule {
             issuer,
             subject,
             revocation,
+            delta,
+            ocsp,
         })
     }
 }

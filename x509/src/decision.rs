@@ -9,7 +9,7 @@ use crate::cert::{CertificateRole, ClientAuthUsage, ClientCert, pem_to_der};
 use crate::config::{
     AttributeMatch, CaRevocationCoverage, Config, EkuPolicy, IssuerRule, Revocation, SubjectRule,
 };
-use crate::crl::{Coverage, VerifiedCrl};
+use crate::crl::{DeltaPolicy, Lookup, NotDecided, VerifiedCrl};
 use crate::denylist::{DenyList, DenyListView};
 use crate::error::{Error, bounded};
 use crate::name::{Name, attribute_values};
@@ -648,12 +648,21 @@ impl<'p> Engine<'p> {
         let mut unusable: Option<&CaCheck<'_>> = None;
         for check in &plan.checks {
             let sets = crls_of(check);
-            let mut usable = false;
-            for crl in sets.iter().flat_map(|set| set.iter()) {
-                if crl.covers_ca(check.facts, check.parent_key) != Coverage::Covers {
-                    continue;
-                }
-                if crl.is_revoked(check.ca.serial()) {
+            let delta = self
+                .config
+                .ca_revocation
+                .get(check.entry)
+                .map_or(DeltaPolicy::Apply, |r| r.delta);
+            let found = crate::crl::lookup(
+                sets.iter().flat_map(|set| set.iter().map(AsRef::as_ref)),
+                |crl| crl.covers_ca(check.facts, check.parent_key),
+                check.ca.serial(),
+                now,
+                grace,
+                delta,
+            );
+            match found {
+                Lookup::Revoked(_) => {
                     return Err(Decision::deny(
                         DenyReason::CaRevoked,
                         identity,
@@ -663,10 +672,10 @@ impl<'p> Engine<'p> {
                         ),
                     ));
                 }
-                usable |= crl.check_usable(now, grace).is_ok();
-            }
-            if !usable {
-                unusable.get_or_insert(check);
+                Lookup::NotRevoked(_) => {}
+                Lookup::Unavailable(_) => {
+                    unusable.get_or_insert(check);
+                }
             }
         }
         let detail = match (&plan.uncovered, unusable) {
@@ -713,51 +722,36 @@ impl<'p> Engine<'p> {
             decision,
             crl_this_update: crl.map(VerifiedCrl::this_update),
         };
-        if rule.revocation == Revocation::NotChecked {
+        if matches!(
+            rule.revocation,
+            Revocation::NotChecked | Revocation::OcspOnly
+        ) {
             return answer(Decision::Allow(identity), None);
         }
-        let grace = self.config.crl_grace_seconds;
-        let mut usable: Option<&VerifiedCrl> = None;
-        let mut stale: Option<Error> = None;
-        let mut miss: Option<Coverage> = None;
-        for crl in crls {
-            match crl.covers(&cert, signer) {
-                Coverage::Covers => {}
-                other => {
-                    miss = Some(other);
-                    continue;
-                }
-            }
-            if crl.is_revoked(cert.serial()) {
+        let found = crate::crl::lookup(
+            crls,
+            |crl| crl.covers(&cert, signer),
+            cert.serial(),
+            now,
+            self.config.crl_grace_seconds,
+            rule.delta,
+        );
+        let detail = match found {
+            Lookup::Revoked(crl) => {
                 let deny = Decision::deny(
                     DenyReason::Revoked,
                     &identity,
-                    "serial is listed on the issuer's CRL",
+                    if crl.is_delta() {
+                        "serial is listed on the issuer's delta CRL"
+                    } else {
+                        "serial is listed on the issuer's CRL"
+                    },
                 );
                 return answer(deny, Some(crl));
             }
-            match crl.check_usable(now, grace) {
-                Ok(()) if usable.is_none_or(|u| u.this_update() < crl.this_update()) => {
-                    usable = Some(crl);
-                }
-                Ok(()) => {}
-                Err(e) => stale = Some(e),
-            }
-        }
-        if let Some(crl) = usable {
-            return answer(Decision::Allow(identity), Some(crl));
-        }
-        let detail = match (stale, miss) {
-            (Some(e), _) => e.to_string(),
-            (None, Some(miss)) => format!(
-                "no loaded CRL covers this certificate (one skipped because {}); {}",
-                miss.explain(),
-                bounded(&unavailable())
-            ),
-            (None, None) => format!(
-                "no CRL covering this certificate is loaded; {}",
-                bounded(&unavailable())
-            ),
+            Lookup::NotRevoked(crl) => return answer(Decision::Allow(identity), Some(crl)),
+            Lookup::Unavailable(NotDecided::Stale(e)) => e.to_string(),
+            Lookup::Unavailable(why) => format!("{why}; {}", bounded(&unavailable())),
         };
         answer(
             Decision::deny(DenyReason::CrlUnavailable, &identity, detail),

@@ -28,7 +28,7 @@ use mtls_x509::cache::{
     CrlSet, Expiring, MAX_CRL_SEQUENCES, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard,
     Schedule, Slot,
 };
-use mtls_x509::config::{CdpSource, Config, IssuerRule, PolicyResource, Revocation};
+use mtls_x509::config::{CdpSource, Config, DeltaPolicy, IssuerRule, PolicyResource, Revocation};
 use mtls_x509::context::AuthorizerContext;
 use mtls_x509::crl::{Coverage, CrlIngest, CrlPurpose, IssuerExpectation};
 use mtls_x509::decision::{
@@ -541,22 +541,7 @@ impl Authorizer {
                     continue;
                 }
             };
-            let mut lru = lock(lru);
-            let slot = match lru.get(&source) {
-                Some(slot) => Arc::clone(slot),
-                None => {
-                    let slot = Arc::new(Cached::new(source.clone()));
-                    if let Some((evicted, _)) = lru.push(source, Arc::clone(&slot)) {
-                        tracing::info!(
-                            event = "crl_evicted",
-                            issuer = %issuer.rule.name(),
-                            source = %evicted,
-                            "max_cdp_crls_per_issuer reached: the least recently used CRL was dropped"
-                        );
-                    }
-                    slot
-                }
-            };
+            let slot = Self::cdp_slot(issuer, lru, source);
             if !slots.iter().any(|s| Arc::ptr_eq(s, &slot)) {
                 slots.push(slot);
             }
@@ -567,6 +552,92 @@ impl Authorizer {
             }));
         }
         Ok(slots)
+    }
+
+    /// The slot of `source` in a `crl_from_cdp` entry's LRU, created on
+    /// first use (dropping the least recently used beyond the cap).
+    fn cdp_slot(
+        issuer: &IssuerState,
+        lru: &Mutex<LruCache<SourceUri, CrlSlot>>,
+        source: SourceUri,
+    ) -> CrlSlot {
+        let mut lru = lock(lru);
+        if let Some(slot) = lru.get(&source) {
+            return Arc::clone(slot);
+        }
+        let slot = Arc::new(Cached::new(source.clone()));
+        if let Some((evicted, _)) = lru.push(source, Arc::clone(&slot)) {
+            tracing::info!(
+                event = "crl_evicted",
+                issuer = %issuer.rule.name(),
+                source = %evicted,
+                "max_cdp_crls_per_issuer reached: the least recently used CRL was dropped"
+            );
+        }
+        slot
+    }
+
+    /// The delta CRL sources that the base CRLs loaded in `slots` name in
+    /// their Freshest CRL extension (RFC 5280 §5.2.6), for a `crl_from_cdp`
+    /// entry: within its prefixes only, like every distribution point. A
+    /// URI outside them is never fetched, and its base then has no delta
+    /// (`crl_unavailable`). A `crl` entry's deltas are its `delta_crl`
+    /// sources, already among its slots; `delta: ignore` fetches none.
+    fn delta_slots(issuer: &IssuerState, slots: &[CrlSlot]) -> Vec<CrlSlot> {
+        let (IssuerCrls::FromCdp(lru), Revocation::FromCdp(policy)) =
+            (&issuer.crls, issuer.rule.revocation())
+        else {
+            return Vec::new();
+        };
+        if issuer.rule.delta() == DeltaPolicy::Ignore {
+            return Vec::new();
+        }
+        let mut uris: Vec<String> = Vec::new();
+        for set in slots.iter().filter_map(|s| s.current()) {
+            for crl in set.iter().filter(|c| !c.is_delta()) {
+                for uri in crl.freshest() {
+                    if !uris.contains(uri) {
+                        uris.push(uri.clone());
+                    }
+                }
+            }
+        }
+        let mut out: Vec<CrlSlot> = Vec::new();
+        for uri in uris {
+            let CdpSource::Fetch(source) = policy.source_for(&uri) else {
+                continue;
+            };
+            let slot = Self::cdp_slot(issuer, lru, source);
+            if !slots.iter().chain(&out).any(|s| Arc::ptr_eq(s, &slot)) {
+                out.push(slot);
+            }
+        }
+        out
+    }
+
+    /// Queues the refreshes of the due slots among `slots` of `issuer`: in
+    /// the background when a usable CRL among them covers the certificate
+    /// (`covers`), else as a wait for the request.
+    fn queue_refreshes<'s>(
+        &'s self,
+        issuer: &IssuerState,
+        slots: &[CrlSlot],
+        covers: impl Fn(&mtls_x509::VerifiedCrl) -> bool,
+        now: UnixTime,
+        waits: &mut Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send + 's>>>,
+    ) {
+        let grace = self.config.crl_grace_seconds();
+        for slot in slots.iter().filter(|s| self.crl_due(s, now)) {
+            let in_force = slot.read(|s| {
+                s.current().is_some_and(|set| {
+                    set.iter()
+                        .any(|c| c.check_usable(now, grace).is_ok() && covers(c))
+                })
+            });
+            if let Some(wait) = self.refresh_due_crl(issuer, slot, in_force) {
+                waits.push(Box::pin(wait));
+            }
+        }
     }
 
     /// Decides one request's certificate.
@@ -610,48 +681,60 @@ impl Authorizer {
                 return Outcome::plain(deny);
             }
         };
-        let grace = self.config.crl_grace_seconds();
         let mut waits: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>> = Vec::new();
-        if let Some(issuer) = self.issuers.get(matched.rule_index()) {
-            for slot in sources.iter().filter(|s| self.crl_due(s, now)) {
-                let in_force = slot.read(|s| {
-                    s.current().is_some_and(|set| {
-                        set.iter().any(|c| {
-                            c.check_usable(now, grace).is_ok()
-                                && c.covers(matched.cert(), matched.signer()) == Coverage::Covers
-                        })
-                    })
-                });
-                if let Some(wait) = self.refresh_due_crl(issuer, slot, in_force) {
-                    waits.push(Box::pin(wait));
-                }
-            }
+        let issuer = self.issuers.get(matched.rule_index());
+        let covers_leaf = |c: &mtls_x509::VerifiedCrl| {
+            c.covers(matched.cert(), matched.signer()) == Coverage::Covers
+        };
+        if let Some(issuer) = issuer {
+            self.queue_refreshes(issuer, &sources, covers_leaf, now, &mut waits);
+            let known = Self::delta_slots(issuer, &sources);
+            self.queue_refreshes(issuer, &known, covers_leaf, now, &mut waits);
         }
         // CA revocation: the CAs above the certificate, each against the
         // CRLs of its parents' ca_revocation entries, refreshed beside the
         // certificate's own.
         let plan = engine.ca_plan(&matched);
         for check in &plan.checks {
-            let Some(issuer) = self.ca_issuers.get(check.entry) else {
+            let Some(ca_issuer) = self.ca_issuers.get(check.entry) else {
                 continue;
             };
-            let slots = Self::slots_for(issuer, &check.facts.crl_uris).unwrap_or_default();
-            for slot in slots.iter().filter(|s| self.crl_due(s, now)) {
-                let in_force = slot.read(|s| {
-                    s.current().is_some_and(|set| {
-                        set.iter().any(|c| {
-                            c.check_usable(now, grace).is_ok()
-                                && c.covers_ca(check.facts, check.parent_key) == Coverage::Covers
-                        })
-                    })
-                });
-                if let Some(wait) = self.refresh_due_crl(issuer, slot, in_force) {
-                    waits.push(Box::pin(wait));
-                }
-            }
+            let slots = Self::slots_for(ca_issuer, &check.facts.crl_uris).unwrap_or_default();
+            let covers_ca = |c: &mtls_x509::VerifiedCrl| {
+                c.covers_ca(check.facts, check.parent_key) == Coverage::Covers
+            };
+            self.queue_refreshes(ca_issuer, &slots, covers_ca, now, &mut waits);
+            let known = Self::delta_slots(ca_issuer, &slots);
+            self.queue_refreshes(ca_issuer, &known, covers_ca, now, &mut waits);
         }
         if !waits.is_empty() {
             futures_util::future::join_all(waits).await;
+            // Bases loaded just now may name deltas not yet known: those
+            // load before the answer, once (on a CRL's first load).
+            let mut later: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>> =
+                Vec::new();
+            if let Some(issuer) = issuer {
+                let deltas = Self::delta_slots(issuer, &sources);
+                self.queue_refreshes(issuer, &deltas, covers_leaf, now, &mut later);
+            }
+            for check in &plan.checks {
+                if let Some(ca_issuer) = self.ca_issuers.get(check.entry) {
+                    let slots =
+                        Self::slots_for(ca_issuer, &check.facts.crl_uris).unwrap_or_default();
+                    let deltas = Self::delta_slots(ca_issuer, &slots);
+                    let covers_ca = |c: &mtls_x509::VerifiedCrl| {
+                        c.covers_ca(check.facts, check.parent_key) == Coverage::Covers
+                    };
+                    self.queue_refreshes(ca_issuer, &deltas, covers_ca, now, &mut later);
+                }
+            }
+            if !later.is_empty() {
+                futures_util::future::join_all(later).await;
+            }
+        }
+        let mut sources = sources;
+        if let Some(issuer) = issuer {
+            sources.extend(Self::delta_slots(issuer, &sources));
         }
         // The CA step needs the identity after the leaf step consumed the
         // match; cloned only when there is a CA step.
@@ -680,11 +763,9 @@ impl Authorizer {
         let Some(issuer) = self.ca_issuers.get(check.entry) else {
             return Vec::new();
         };
-        Self::slots_for(issuer, &check.facts.crl_uris)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|slot| slot.current())
-            .collect()
+        let mut slots = Self::slots_for(issuer, &check.facts.crl_uris).unwrap_or_default();
+        slots.extend(Self::delta_slots(issuer, &slots));
+        slots.iter().filter_map(|slot| slot.current()).collect()
     }
 
     /// Handles one Lambda event: never fails, never panics on input. Anything

@@ -105,7 +105,7 @@ pub(super) enum IssuerCrls {
 impl IssuerCrls {
     pub(super) fn for_rule(revocation: &Revocation, max_cdp: NonZeroUsize) -> Self {
         match revocation {
-            Revocation::NotChecked => Self::NotChecked,
+            Revocation::NotChecked | Revocation::OcspOnly => Self::NotChecked,
             Revocation::Crls(uris) => Self::Fixed(
                 uris.iter()
                     .map(|u| Arc::new(Cached::new(u.clone())))

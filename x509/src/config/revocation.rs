@@ -2,7 +2,9 @@
 //! through the certificates' distribution points within allowed prefixes
 //! (RFC 5280 §4.2.1.13), or explicitly none.
 
-use super::{OneOrMany, RawCdpPrefix};
+use serde::Deserialize;
+
+use super::{OneOrMany, RawCdpPrefix, bounded};
 use crate::error::{Error, Result};
 use crate::source::SourceUri;
 
@@ -16,6 +18,9 @@ pub enum Revocation {
     /// Find each certificate's CRL from its cRLDistributionPoints
     /// (`crl_from_cdp`), within these prefixes only.
     FromCdp(CdpPolicy),
+    /// No CRL: the entry checks revocation by OCSP alone (`ocsp` without
+    /// `crl` or `crl_from_cdp`).
+    OcspOnly,
     /// Explicitly opted out (`"revocation": "none"`).
     NotChecked,
 }
@@ -81,6 +86,18 @@ impl CdpPolicy {
     /// The first prefix that `uri` starts with decides.
     #[must_use]
     pub fn source_for(&self, uri: &str) -> CdpSource {
+        self.map(uri, false)
+    }
+
+    /// Where to send an OCSP request for a certificate whose AIA names
+    /// `uri` (`responders_from_aia`): as [`CdpPolicy::source_for`], except
+    /// that the URI may be the prefix itself, as responder URIs usually are.
+    #[must_use]
+    pub fn responder_for(&self, uri: &str) -> CdpSource {
+        self.map(uri, true)
+    }
+
+    fn map(&self, uri: &str, may_be_prefix: bool) -> CdpSource {
         let Some((p, rest)) = self
             .prefixes
             .iter()
@@ -88,7 +105,7 @@ impl CdpPolicy {
         else {
             return CdpSource::NotAllowed;
         };
-        if !is_plain_path(rest) {
+        if !(is_plain_path(rest) || (may_be_prefix && rest.is_empty())) {
             return CdpSource::Unsafe;
         }
         let target = match &p.fetch {
@@ -173,4 +190,161 @@ pub(super) fn cdp_policy(what: &str, raw: Vec<RawCdpPrefix>) -> Result<CdpPolicy
         prefixes.push(CdpPrefix { prefix, fetch });
     }
     Ok(CdpPolicy { prefixes })
+}
+
+/// `ocsp`: where an issuer entry's OCSP answers come from, and how long they
+/// are kept (RFC 6960, with RFC 5019's profile).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OcspPolicy {
+    pub(crate) responders: OcspResponders,
+    pub(crate) cache_seconds: i64,
+    pub(crate) timeout_ms: u64,
+    pub(crate) max_entries: usize,
+    pub(crate) retry_seconds: i64,
+    pub(crate) hash: OcspHash,
+}
+
+/// Which responder answers for a certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OcspResponders {
+    /// Always this one (`responder`).
+    Fixed(SourceUri),
+    /// The certificate's authorityInfoAccess OCSP URI, only within these
+    /// prefixes (`responders_from_aia`): the `crl_from_cdp` rule, so a
+    /// certificate cannot make the authorizer connect anywhere else.
+    FromAia(CdpPolicy),
+}
+
+/// The hash of the CertID (RFC 6960 §4.1.1): SHA-256, or SHA-1 for
+/// responders that only know it (RFC 5019 §2.1.1 names SHA-1).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OcspHash {
+    /// SHA-256.
+    #[default]
+    Sha256,
+    /// SHA-1.
+    Sha1,
+}
+
+impl OcspPolicy {
+    /// Where answers come from.
+    #[must_use]
+    pub fn responders(&self) -> &OcspResponders {
+        &self.responders
+    }
+
+    /// `cache_seconds`: an answer is used until the earlier of its
+    /// `nextUpdate` and this long after it was fetched.
+    #[must_use]
+    pub fn cache_seconds(&self) -> i64 {
+        self.cache_seconds
+    }
+
+    /// `timeout_ms`: the whole exchange with the responder.
+    #[must_use]
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms
+    }
+
+    /// `max_entries`: the answers kept, least recently used dropped first.
+    #[must_use]
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
+    /// `retry_seconds`: a failure is remembered this long, so a dead
+    /// responder gets at most one request per serial per period.
+    #[must_use]
+    pub fn retry_seconds(&self) -> i64 {
+        self.retry_seconds
+    }
+
+    /// `hash`: the CertID hash.
+    #[must_use]
+    pub fn hash(&self) -> OcspHash {
+        self.hash
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOcsp {
+    #[serde(default)]
+    responder: Option<String>,
+    #[serde(default)]
+    responders_from_aia: Option<Vec<RawCdpPrefix>>,
+    #[serde(default = "ocsp_defaults::cache_seconds")]
+    cache_seconds: i64,
+    #[serde(default = "ocsp_defaults::timeout_ms")]
+    timeout_ms: i64,
+    #[serde(default = "ocsp_defaults::max_entries")]
+    max_entries: i64,
+    #[serde(default = "ocsp_defaults::retry_seconds")]
+    retry_seconds: i64,
+    #[serde(default)]
+    hash: OcspHash,
+}
+
+mod ocsp_defaults {
+    pub fn cache_seconds() -> i64 {
+        300
+    }
+    pub fn timeout_ms() -> i64 {
+        2000
+    }
+    pub fn max_entries() -> i64 {
+        10_000
+    }
+    pub fn retry_seconds() -> i64 {
+        30
+    }
+}
+
+/// `ocsp`: one responder, or responders from the certificates' AIA within
+/// allowed prefixes; bounded cache and timing.
+pub(super) fn ocsp_policy(what: &str, raw: RawOcsp) -> Result<OcspPolicy> {
+    let responders = match (raw.responder, raw.responders_from_aia) {
+        (Some(uri), None) => {
+            let source =
+                SourceUri::parse(&uri).map_err(|e| Error::Config(format!("{what}: {e}")))?;
+            if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+                return Err(Error::Config(format!(
+                    "{what}: responder `{}` must be an http:// or https:// URI",
+                    crate::error::bounded(&uri)
+                )));
+            }
+            OcspResponders::Fixed(source)
+        }
+        (None, Some(prefixes)) => {
+            let policy = cdp_policy(&format!("{what} responders_from_aia"), prefixes)?;
+            if policy
+                .prefixes()
+                .iter()
+                .filter_map(CdpPrefix::fetch)
+                .any(|f| !(f.starts_with("http://") || f.starts_with("https://")))
+            {
+                return Err(Error::Config(format!(
+                    "{what}: responders_from_aia `fetch` must be an http:// or https:// URI"
+                )));
+            }
+            OcspResponders::FromAia(policy)
+        }
+        _ => {
+            return Err(Error::Config(format!(
+                "{what}: set `responder` or `responders_from_aia`, exactly one"
+            )));
+        }
+    };
+    Ok(OcspPolicy {
+        responders,
+        cache_seconds: bounded("ocsp.cache_seconds", raw.cache_seconds, 1, 86_400)?,
+        timeout_ms: bounded("ocsp.timeout_ms", raw.timeout_ms, 50, 30_000)?.unsigned_abs(),
+        max_entries: bounded("ocsp.max_entries", raw.max_entries, 1, 1_000_000)?
+            .unsigned_abs()
+            .try_into()
+            .unwrap_or(usize::MAX),
+        retry_seconds: bounded("ocsp.retry_seconds", raw.retry_seconds, 1, 3600)?,
+        hash: raw.hash,
+    })
 }

@@ -36,9 +36,11 @@ use crate::time::UnixTime;
 use crate::truststore::TrustStore;
 
 mod index;
+mod lookup;
 mod stream;
 
 pub use index::RevokedSet;
+pub use lookup::{DeltaPolicy, Lookup, NotDecided, lookup};
 pub use stream::{CrlIngest, MAX_HEAD_BYTES, MAX_TAIL_BYTES};
 
 /// CRL extensions we understand (RFC 5280 §5.2) and so may accept when critical.
@@ -47,6 +49,7 @@ const OID_ISSUER_ALT_NAME: &str = "2.5.29.18";
 const OID_CRL_NUMBER: &str = "2.5.29.20";
 const OID_DELTA_CRL_INDICATOR: &str = "2.5.29.27";
 const OID_ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
+const OID_FRESHEST_CRL: &str = "2.5.29.46";
 
 /// The most `crlExtensions` a CRL may carry. RFC 5280 §5.2 defines seven.
 pub const MAX_CRL_EXTENSIONS: usize = 16;
@@ -58,6 +61,8 @@ pub const MAX_ENTRY_BYTES: usize = 1024;
 pub const MAX_ENTRY_EXTENSIONS: usize = 8;
 /// The most distribution point URIs an issuingDistributionPoint may name.
 pub const MAX_SCOPE_URIS: usize = 16;
+/// The most delta CRL URIs a Freshest CRL extension may name.
+pub const MAX_FRESHEST_URIS: usize = 8;
 /// A name longer than this is described by its size in errors, never decoded.
 const MAX_DESCRIBED_NAME_BYTES: usize = 1024;
 
@@ -226,6 +231,14 @@ impl CrlIdentity {
     fn of(issuer_der: &[u8], signer: KeyId, idp_der: &[u8]) -> Self {
         Self(sha256_of_parts(&[issuer_der, signer.as_bytes(), idp_der]))
     }
+
+    /// The identity of the delta CRLs of sequence `base`: a sequence of its
+    /// own, so their numbers are judged against each other for rollback and
+    /// never against the base's (RFC 5280 §5.2.4: deltas and bases share a
+    /// number space, but a delta is not a newer base).
+    fn delta_of(base: Self) -> Self {
+        Self(sha256_of_parts(&[b"delta", &base.0]))
+    }
 }
 
 impl fmt::Debug for CrlIdentity {
@@ -340,7 +353,43 @@ pub struct VerifiedCrl {
     this_update: UnixTime,
     next_update: UnixTime,
     number: Option<CrlNumber>,
+    /// A complete CRL, or a delta on a base (RFC 5280 §5.2.4).
+    kind: CrlKind,
+    /// The sequence of complete CRLs it belongs to, or, for a delta, the
+    /// sequence of the bases it applies to.
+    base_sequence: CrlIdentity,
+    /// The delta CRL URIs of its Freshest CRL extension (§5.2.6).
+    freshest: Vec<String>,
+    /// Every entry except those with reason `removeFromCRL`.
     revoked: RevokedSet,
+    /// The entries with reason `removeFromCRL` (§5.3.1). In a delta they
+    /// take a held certificate off its base; in a complete CRL, where they
+    /// have no meaning, they count as revoked (fail closed).
+    removed: RevokedSet,
+}
+
+/// Whether a CRL is complete or a delta (RFC 5280 §5.2.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CrlKind {
+    /// A complete CRL for its scope: a base for deltas, or a CRL alone.
+    Complete,
+    /// A delta CRL: the changes since the base CRL numbered `base` (its
+    /// DeltaCRLIndicator).
+    Delta {
+        /// The BaseCRLNumber.
+        base: CrlNumber,
+    },
+}
+
+/// What a delta CRL says about one serial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeltaListing {
+    /// Listed with a reason other than `removeFromCRL`: revoked (or held).
+    Revoked,
+    /// Listed with `removeFromCRL`: no longer revoked by its base.
+    Removed,
+    /// Not listed: the base decides.
+    NotListed,
 }
 
 /// Decodes a PEM `X509 CRL` block, or passes DER through.
@@ -369,6 +418,10 @@ struct CrlExtensions {
     /// The issuingDistributionPoint's extnValue, which names the scope in
     /// [`CrlIdentity`].
     idp_der: Vec<u8>,
+    /// The DeltaCRLIndicator's BaseCRLNumber, for a delta CRL.
+    delta_base: Option<CrlNumber>,
+    /// The Freshest CRL extension's URIs.
+    freshest: Vec<String>,
 }
 
 /// RFC 5280 §5.2: reject CRLs we cannot interpret completely, and read what
@@ -401,10 +454,14 @@ fn read_crl_extensions(list: &[u8], issuer_der: &[u8]) -> Result<CrlExtensions> 
             (_, ParsedExtension::ParseError { error }) => {
                 return Err(Error::CrlMalformed(format!("extension {oid}: {error}")));
             }
-            // §5.2.4: a delta CRL only lists changes since a base CRL, so using
-            // it alone would un-revoke everything else.
+            // §5.2.4: a delta CRL only lists changes since a base CRL. It is
+            // marked as one here, and is only ever read beside its base
+            // (`crl::lookup`), never alone.
             (OID_DELTA_CRL_INDICATOR, _) => {
-                return Err(unsupported("delta CRLs; publish a complete CRL"));
+                out.delta_base = Some(read_base_crl_number(ext.value)?);
+            }
+            (OID_FRESHEST_CRL, _) => {
+                out.freshest = read_freshest(ext.value)?;
             }
             (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
                 let (scope, kinds) = scope_of(idp, read_idp(ext.value, issuer_der)?)?;
@@ -428,6 +485,54 @@ fn read_crl_extensions(list: &[u8], issuer_der: &[u8]) -> Result<CrlExtensions> 
         }
     }
     Ok(out)
+}
+
+/// §5.2.4: `BaseCRLNumber ::= CRLNumber`, a non-negative INTEGER.
+fn read_base_crl_number(value: &[u8]) -> Result<CrlNumber> {
+    let mut r = Reader::new(value);
+    let n = r
+        .expect(der::INTEGER, "BaseCRLNumber")
+        .map_err(|m| Error::CrlMalformed(m.to_string()))?;
+    if !r.is_empty() || n.content.is_empty() || n.content.first().is_some_and(|b| b & 0x80 != 0) {
+        return Err(Error::CrlMalformed(
+            "BaseCRLNumber: not a non-negative INTEGER".into(),
+        ));
+    }
+    Ok(CrlNumber(Serial::from_integer_bytes(n.content)))
+}
+
+/// §5.2.6: the Freshest CRL extension has the syntax of
+/// cRLDistributionPoints. Only `fullName` URIs of points without `reasons`
+/// or `cRLIssuer` name a delta we could use; other points are skipped, so
+/// a base that names only those needs a configured `delta_crl`.
+fn read_freshest(value: &[u8]) -> Result<Vec<String>> {
+    use x509_parser::extensions::CRLDistributionPoints;
+    use x509_parser::prelude::FromDer;
+    let (rest, points) = CRLDistributionPoints::from_der(value)
+        .map_err(|_| Error::CrlMalformed("Freshest CRL: not DistributionPoints".into()))?;
+    if !rest.is_empty() {
+        return Err(Error::CrlMalformed("Freshest CRL: trailing data".into()));
+    }
+    let mut uris = Vec::new();
+    for point in points.iter() {
+        if point.reasons.is_some() || point.crl_issuer.is_some() {
+            continue;
+        }
+        let Some(DistributionPointName::FullName(names)) = &point.distribution_point else {
+            continue;
+        };
+        for name in names {
+            if let GeneralName::URI(u) = name {
+                if uris.len() == MAX_FRESHEST_URIS {
+                    return Err(Error::CrlMalformed(format!(
+                        "Freshest CRL: more than {MAX_FRESHEST_URIS} URIs"
+                    )));
+                }
+                uris.push((*u).to_owned());
+            }
+        }
+    }
+    Ok(uris)
 }
 
 /// Which `DistributionPointName` an issuingDistributionPoint carries.
@@ -719,9 +824,21 @@ fn malformed(what: &'static str, problem: &'static str) -> EntryFault {
     EntryFault::Malformed(der::Malformed { what, problem })
 }
 
+/// What one revoked entry says (RFC 5280 §5.3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntryKind {
+    /// Revoked, or on hold: any reason but `removeFromCRL`, or none.
+    Listed,
+    /// Reason `removeFromCRL` (8): meaningful in a delta CRL only.
+    RemoveFromCrl,
+}
+
+/// The CRLReason value `removeFromCRL`.
+const REASON_REMOVE_FROM_CRL: u8 = 8;
+
 /// RFC 5280 §5.3: the extensions of one revoked entry.
 #[inline]
-fn check_entry_extensions(content: &[u8]) -> std::result::Result<(), EntryFault> {
+fn check_entry_extensions(content: &[u8]) -> std::result::Result<EntryKind, EntryFault> {
     let mut exts = Reader::new(content);
     if exts.is_empty() {
         return Err(malformed("crlEntryExtensions", "empty"));
@@ -729,6 +846,7 @@ fn check_entry_extensions(content: &[u8]) -> std::result::Result<(), EntryFault>
     // Bit per known extension, to refuse duplicates (§4.2).
     let mut seen = 0u8;
     let mut count = 0usize;
+    let mut kind = EntryKind::Listed;
     while !exts.is_empty() {
         count += 1;
         if count > MAX_ENTRY_EXTENSIONS {
@@ -768,8 +886,11 @@ fn check_entry_extensions(content: &[u8]) -> std::result::Result<(), EntryFault>
         if value_tag == der::ENUMERATED && !matches!(v.content, [r] if *r <= 10 && *r != 7) {
             return Err(malformed("reasonCode", "not a CRLReason value"));
         }
+        if value_tag == der::ENUMERATED && v.content == [REASON_REMOVE_FROM_CRL] {
+            kind = EntryKind::RemoveFromCrl;
+        }
     }
-    Ok(())
+    Ok(kind)
 }
 
 /// A `Time` (RFC 5280 §4.1.2.5) from its whole encoding.
@@ -787,8 +908,10 @@ impl VerifiedCrl {
     /// distribution-point partition, see [`CrlScope`]), not from the future,
     /// and not past `nextUpdate` plus the grace period. Every entry is kept,
     /// whatever its reason code: `certificateHold` is revoked while listed,
-    /// and `removeFromCRL` belongs only in the delta CRLs we refuse (§5.3.1),
-    /// so seeing it in a base CRL is no reason to allow.
+    /// and `removeFromCRL` belongs only in delta CRLs (§5.3.1), so seeing
+    /// it in a complete CRL is no reason to allow. A delta CRL (§5.2.4)
+    /// verifies by the same rules and is marked as one ([`CrlKind`]); it is
+    /// only ever read beside its base ([`lookup`]).
     ///
     /// This is [`CrlIngest`] fed the whole body at once: the same single pass
     /// as a streamed download, so the two can never disagree.
@@ -884,10 +1007,65 @@ impl VerifiedCrl {
         self.kinds
     }
 
-    /// Whether the CRL lists `serial`.
+    /// Whether the CRL lists `serial`, with any reason. For a delta CRL,
+    /// read it beside its base with [`VerifiedCrl::delta_listing`] instead
+    /// (or through [`lookup`]).
     #[must_use]
     pub fn is_revoked(&self, serial: &Serial) -> bool {
-        self.revoked.contains(serial)
+        self.revoked.contains(serial) || self.removed.contains(serial)
+    }
+
+    /// Complete, or a delta on which base.
+    #[must_use]
+    pub fn kind(&self) -> &CrlKind {
+        &self.kind
+    }
+
+    /// Whether this is a delta CRL.
+    #[must_use]
+    pub fn is_delta(&self) -> bool {
+        matches!(self.kind, CrlKind::Delta { .. })
+    }
+
+    /// The delta CRL URIs its Freshest CRL extension names (RFC 5280 §5.2.6).
+    #[must_use]
+    pub fn freshest(&self) -> &[String] {
+        &self.freshest
+    }
+
+    /// The sequence of complete CRLs it belongs to, or applies to as a delta.
+    #[must_use]
+    pub fn base_sequence(&self) -> CrlIdentity {
+        self.base_sequence
+    }
+
+    /// What this CRL, read as a delta, says about `serial` (RFC 5280
+    /// §5.2.4, §5.3.1). An entry with another reason wins over a
+    /// `removeFromCRL` one for the same serial.
+    #[must_use]
+    pub fn delta_listing(&self, serial: &Serial) -> DeltaListing {
+        if self.revoked.contains(serial) {
+            DeltaListing::Revoked
+        } else if self.removed.contains(serial) {
+            DeltaListing::Removed
+        } else {
+            DeltaListing::NotListed
+        }
+    }
+
+    /// Whether this delta CRL applies to `base` (RFC 5280 §5.2.4, §6.3.3
+    /// (c)): the same issuer, key and scope; a BaseCRLNumber at most the
+    /// base's CRL number; and a CRL number above it. A base without a CRL
+    /// number takes no delta.
+    #[must_use]
+    pub fn applies_to(&self, base: &Self) -> bool {
+        let (CrlKind::Delta { base: from }, CrlKind::Complete) = (&self.kind, &base.kind) else {
+            return false;
+        };
+        let (Some(number), Some(base_number)) = (&self.number, &base.number) else {
+            return false;
+        };
+        self.base_sequence == base.identity && from <= base_number && number > base_number
     }
 
     /// Whether the CRL may still be relied on at `now`.

@@ -24,9 +24,9 @@ use aws_lc_rs::digest;
 
 use super::index::IndexBuilder;
 use super::{
-    CertificateKinds, CrlExtensions, CrlIdentity, CrlPurpose, CrlScope, CrlTimePolicy, EntryFault,
-    IssuerExpectation, MAX_ENTRY_BYTES, VerifiedCrl, check_fresh, crl_der, describe_name,
-    read_crl_extensions, time_of, unsupported,
+    CertificateKinds, CrlExtensions, CrlIdentity, CrlKind, CrlPurpose, CrlScope, CrlTimePolicy,
+    EntryFault, IssuerExpectation, MAX_ENTRY_BYTES, VerifiedCrl, check_fresh, crl_der,
+    describe_name, read_crl_extensions, time_of, unsupported,
 };
 use crate::der::{self, Reader, Tlv};
 use crate::error::{Error, Result, bounded};
@@ -99,6 +99,8 @@ struct Head {
     next_update: Option<Vec<u8>>,
     digest: Option<digest::Context>,
     index: IndexBuilder,
+    /// The `removeFromCRL` entries (see [`VerifiedCrl`]).
+    removed: IndexBuilder,
 }
 
 /// A CRL being read from a stream. See the module docs.
@@ -452,6 +454,7 @@ impl<'a> CrlIngest<'a> {
             next_update: next_update.map(|t| t.raw.to_vec()),
             digest,
             index: IndexBuilder::new(),
+            removed: IndexBuilder::new(),
         });
         self.phase = phase;
         Ok(Some(pos))
@@ -506,7 +509,7 @@ impl<'a> CrlIngest<'a> {
             return Err(Error::CrlMalformed("entries before the header".into()));
         };
         let list = data.get(..left.min(data.len())).unwrap_or_default();
-        let used = walk_entries(list, left, &mut head.index)?;
+        let used = walk_entries(list, left, &mut head.index, &mut head.removed)?;
         if let Some(d) = head.digest.as_mut() {
             d.update(list.get(..used).unwrap_or_default());
         }
@@ -668,7 +671,28 @@ impl<'a> CrlIngest<'a> {
             scope,
             kinds,
             idp_der,
+            delta_base,
+            freshest,
         } = read_crl_extensions(extensions, &head.issuer)?;
+        let kind = match delta_base {
+            None => CrlKind::Complete,
+            Some(base) => {
+                // §5.2.4: a delta carries its own CRL number, above the
+                // base's, or it could never be matched to a base.
+                if !number.as_ref().is_some_and(|n| *n > base) {
+                    return Err(Error::CrlMalformed(
+                        "a delta CRL without a CRL number above its BaseCRLNumber".into(),
+                    ));
+                }
+                // §5.2.6: Freshest CRL must not appear in a delta.
+                if !freshest.is_empty() {
+                    return Err(Error::CrlMalformed(
+                        "a delta CRL with a Freshest CRL extension".into(),
+                    ));
+                }
+                CrlKind::Delta { base }
+            }
+        };
         let purpose = match self.trust {
             Trust::Verify { expected, .. } => expected.purpose(),
             #[cfg(feature = "fuzzing")]
@@ -692,8 +716,16 @@ impl<'a> CrlIngest<'a> {
         }
         let next_update = next_update.ok_or(Error::CrlMissingNextUpdate)?;
         check_fresh(next_update, now, policy.grace_seconds)?;
+        let base_sequence = CrlIdentity::of(&head.issuer, signer, &idp_der);
         Ok(VerifiedCrl {
-            identity: CrlIdentity::of(&head.issuer, signer, &idp_der),
+            identity: match kind {
+                CrlKind::Complete => base_sequence,
+                CrlKind::Delta { .. } => CrlIdentity::delta_of(base_sequence),
+            },
+            base_sequence,
+            kind,
+            freshest,
+            removed: head.removed.finish(),
             fingerprint: sha256_of_parts(&[&head.issuer, algorithm.raw, signature]),
             issuer_der: head.issuer,
             issuer_dn: head.issuer_dn,

@@ -3,7 +3,10 @@
 //! fast path for the entry shapes nearly every CA writes.
 
 use super::super::index::IndexBuilder;
-use super::super::{EntryFault, MAX_ENTRY_BYTES, check_entry_extensions, malformed};
+use super::super::{
+    EntryFault, EntryKind, MAX_ENTRY_BYTES, REASON_REMOVE_FROM_CRL, check_entry_extensions,
+    malformed,
+};
 use super::entry_error;
 use crate::der::{self, Reader};
 use crate::error::Result;
@@ -15,7 +18,7 @@ use crate::serial::normalize;
 /// It accepts a subset of what [`check_entry`]'s full walk accepts, with
 /// the same serial, so it only saves the walk; anything else takes it.
 #[inline]
-pub(super) fn common_entry(content: &[u8]) -> Option<&[u8]> {
+pub(super) fn common_entry(content: &[u8]) -> Option<(&[u8], EntryKind)> {
     let [der::INTEGER, n @ 1..=0x7f, rest @ ..] = content else {
         return None;
     };
@@ -26,7 +29,7 @@ pub(super) fn common_entry(content: &[u8]) -> Option<&[u8]> {
         _ => return None,
     };
     match rest {
-        [] => Some(serial),
+        [] => Some((serial, EntryKind::Listed)),
         // SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED r } } }
         [
             0x30,
@@ -43,23 +46,30 @@ pub(super) fn common_entry(content: &[u8]) -> Option<&[u8]> {
             0x0a,
             0x01,
             reason,
-        ] if *reason <= 10 && *reason != 7 => Some(serial),
+        ] if *reason <= 10 && *reason != 7 => Some((
+            serial,
+            if *reason == REASON_REMOVE_FROM_CRL {
+                EntryKind::RemoveFromCrl
+            } else {
+                EntryKind::Listed
+            },
+        )),
         _ => None,
     }
 }
 
 /// RFC 5280 §5.1.2.6: one revoked entry's fields, checked completely.
-/// Returns the serial's content octets.
+/// Returns the serial's content octets, and what the entry says.
 #[inline]
-pub(super) fn check_entry(content: &[u8]) -> std::result::Result<&[u8], EntryFault> {
+pub(super) fn check_entry(content: &[u8]) -> std::result::Result<(&[u8], EntryKind), EntryFault> {
     match common_entry(content) {
-        Some(serial) => Ok(serial),
+        Some(found) => Ok(found),
         None => full_entry(content),
     }
 }
 
 /// [`check_entry`] by the full walk: every field and extension read.
-pub(super) fn full_entry(content: &[u8]) -> std::result::Result<&[u8], EntryFault> {
+pub(super) fn full_entry(content: &[u8]) -> std::result::Result<(&[u8], EntryKind), EntryFault> {
     let mut fields = Reader::new(content);
     let serial = fields.expect(der::INTEGER, "userCertificate")?;
     if serial.content.is_empty() {
@@ -71,24 +81,30 @@ pub(super) fn full_entry(content: &[u8]) -> std::result::Result<&[u8], EntryFaul
     if date.tag != der::UTC_TIME && date.tag != der::GENERALIZED_TIME {
         return Err(malformed("revocationDate", "not a Time"));
     }
-    if let Some(exts) = fields.optional(der::SEQUENCE, "crlEntryExtensions")? {
-        check_entry_extensions(exts.content)?;
-    }
+    let kind = match fields.optional(der::SEQUENCE, "crlEntryExtensions")? {
+        Some(exts) => check_entry_extensions(exts.content)?,
+        None => EntryKind::Listed,
+    };
     if !fields.is_empty() {
         return Err(malformed("entry", "unexpected data after its fields"));
     }
-    Ok(serial.content)
+    Ok((serial.content, kind))
 }
 
-/// Walks the complete entries at the start of `list` into `index`, and
-/// returns the octets they take. `left` is what remains of the whole list
+/// Walks the complete entries at the start of `list` into `index` (or, for
+/// `removeFromCRL` entries, into `removed`), and returns the octets they take. `left` is what remains of the whole list
 /// (`list` may hold less, having not all arrived): an entry running past it
 /// is malformed, one running past `list` waits for more.
-pub(super) fn walk_entries(list: &[u8], left: usize, index: &mut IndexBuilder) -> Result<usize> {
+pub(super) fn walk_entries(
+    list: &[u8],
+    left: usize,
+    index: &mut IndexBuilder,
+    removed: &mut IndexBuilder,
+) -> Result<usize> {
     let mut used = 0;
     loop {
         let rest = list.get(used..).unwrap_or_default();
-        let at = index.len();
+        let at = index.len() + removed.len();
         let h = match der::header(rest) {
             Ok(Some(h)) => h,
             Ok(None) => return Ok(used),
@@ -118,8 +134,10 @@ pub(super) fn walk_entries(list: &[u8], left: usize, index: &mut IndexBuilder) -
             return Ok(used);
         };
         let content = raw.get(h.header_len..).unwrap_or_default();
-        let serial = check_entry(content).map_err(|f| entry_error(f, at))?;
-        index.push_normalized(normalize(serial));
+        match check_entry(content).map_err(|f| entry_error(f, at))? {
+            (serial, EntryKind::Listed) => index.push_normalized(normalize(serial)),
+            (serial, EntryKind::RemoveFromCrl) => removed.push_normalized(normalize(serial)),
+        }
         used += h.total();
     }
 }
@@ -129,12 +147,17 @@ pub(super) fn walk_entries(list: &[u8], left: usize, index: &mut IndexBuilder) -
 #[cfg(test)]
 pub(in crate::crl) fn index_list(list: &[u8]) -> Result<super::super::RevokedSet> {
     let mut index = IndexBuilder::new();
-    let used = walk_entries(list, list.len(), &mut index)?;
+    let mut removed = IndexBuilder::new();
+    let used = walk_entries(list, list.len(), &mut index, &mut removed)?;
     if used != list.len() {
         return Err(entry_error(
             malformed("entry", "length exceeds the data"),
             index.len(),
         ));
+    }
+    // The unit tests see every entry, as a complete CRL counts them.
+    for serial in removed.finish().iter() {
+        index.push_normalized(normalize(serial.as_bytes()));
     }
     Ok(index.finish())
 }

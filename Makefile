@@ -11,7 +11,7 @@ export PATH := $(VENV)/bin:$(PATH)
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-.PHONY: help run reset test setup fetch package bench bench-deny-list bench-lambda fuzz fuzz-build deny
+.PHONY: help run reset test setup fetch package bench bench-deny-list bench-ocsp bench-lambda fuzz fuzz-build deny
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
 # protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
@@ -109,6 +109,9 @@ bench: ## decision latency, CRL load time, api-handler cold start (release build
 # decision for a device under root -> issuing CA, and the cold start with a 100,000-entry list.
 bench-deny-list: ## warm decision and cold start with a 100,000-entry deny list and CA revocation
 	cargo bench --locked -p authorizer --bench deny_list
+
+bench-ocsp: ## warm and first decisions with OCSP beside a CRL, against a loopback openssl-made responder
+	cargo bench --locked -p authorizer --bench ocsp
 
 bench-lambda: $(VENV)/.installed ## the release authorizer in Lambda's CPU and memory shape (root, cgroup v1)
 	cargo bench --locked -p authorizer --bench lambda_shape

@@ -193,6 +193,7 @@ fn main() {
             crl_age_seconds: Some(70),
             detail: None,
             ids: black_box(&ids),
+            ocsp: None,
         };
         black_box(record.to_line(&namespace));
     });

@@ -538,6 +538,123 @@ fn internal_v4(ip: std::net::Ipv4Addr) -> bool {
     ip.is_loopback() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
 }
 
+/// Why an exchange with an OCSP responder gave no response to verify.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OcspFetchError {
+    /// The whole exchange took longer than `timeout_ms`.
+    #[error("the OCSP responder did not answer within {ms} ms")]
+    Timeout {
+        /// The deadline.
+        ms: u64,
+    },
+    /// The connection or the HTTP exchange failed.
+    #[error("the OCSP responder could not be reached: {0}")]
+    Http(String),
+    /// An HTTP status other than 200.
+    #[error("the OCSP responder answered HTTP {0}")]
+    Status(u16),
+    /// A body larger than the cap (announced or received).
+    #[error("the OCSP responder's answer is larger than {limit} octets")]
+    TooLarge {
+        /// The cap.
+        limit: usize,
+    },
+}
+
+impl OcspFetchError {
+    /// A short label for the `ocsp_metrics` line.
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Timeout { .. } => "timeout",
+            Self::Http(_) => "fetch",
+            Self::Status(_) => "http_status",
+            Self::TooLarge { .. } => "too_large",
+        }
+    }
+}
+
+/// One OCSP exchange's request (RFC 6960 Appendix A.1).
+#[derive(Clone, Debug)]
+pub struct OcspRequest<'a> {
+    /// The responder.
+    pub responder: &'a url::Url,
+    /// The DER `OCSPRequest`.
+    pub der: &'a [u8],
+    /// Its GET form (base64, URL-escaped), sent as a GET when the whole URL
+    /// is at most 255 octets (RFC 5019 §5), which lets responders and CDNs
+    /// cache the answer; otherwise the request is POSTed.
+    pub get_path: &'a str,
+    /// The whole exchange's deadline.
+    pub timeout: Duration,
+    /// The largest response accepted.
+    pub max_bytes: usize,
+}
+
+impl Fetcher {
+    /// Asks an OCSP responder, within the request's deadline and size cap.
+    /// Redirects follow the CRL fetches' rule (HTTPS to HTTPS only, never
+    /// to an internal address).
+    pub async fn ocsp(
+        &self,
+        request: &OcspRequest<'_>,
+    ) -> std::result::Result<Vec<u8>, OcspFetchError> {
+        let timeout = request.timeout;
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        tokio::time::timeout(timeout, self.ocsp_exchange(request))
+            .await
+            .unwrap_or(Err(OcspFetchError::Timeout { ms }))
+    }
+
+    async fn ocsp_exchange(
+        &self,
+        request: &OcspRequest<'_>,
+    ) -> std::result::Result<Vec<u8>, OcspFetchError> {
+        let http = |e: reqwest::Error| OcspFetchError::Http(bounded(&describe_reqwest(&e)));
+        let base = request.responder.as_str();
+        let get_url = if base.ends_with('/') {
+            format!("{base}{}", request.get_path)
+        } else {
+            format!("{base}/{}", request.get_path)
+        };
+        let builder = if get_url.len() <= mtls_x509::ocsp::MAX_GET_URL_BYTES {
+            self.http.get(get_url)
+        } else {
+            self.http
+                .post(request.responder.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/ocsp-request")
+                .body(request.der.to_vec())
+        };
+        let mut resp = builder
+            .header(reqwest::header::ACCEPT, "application/ocsp-response")
+            .timeout(request.timeout)
+            .send()
+            .await
+            .map_err(http)?;
+        let status = resp.status();
+        if status != reqwest::StatusCode::OK {
+            return Err(OcspFetchError::Status(status.as_u16()));
+        }
+        let too_large = OcspFetchError::TooLarge {
+            limit: request.max_bytes,
+        };
+        let mut body = Vec::new();
+        if let Some(len) = resp.content_length() {
+            if usize::try_from(len).map_or(true, |l| l > request.max_bytes) {
+                return Err(too_large);
+            }
+            body.reserve(usize::try_from(len).unwrap_or(0));
+        }
+        while let Some(chunk) = resp.chunk().await.map_err(http)? {
+            if body.len() + chunk.len() > request.max_bytes {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
 /// reqwest's Display hides the cause ("error sending request"); include it.
 fn describe_reqwest(e: &reqwest::Error) -> String {
     let mut out = e.to_string();

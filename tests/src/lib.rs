@@ -1,7 +1,8 @@
 //! Test support shared by the workspace's tests: real certificates and CRLs
 //! made at test time, realistic API Gateway authorizer events, a Lambda Runtime
 //! API host that drives built binaries, a scriptable HTTP server, a local S3
-//! and DynamoDB (`moto_server`), and PKIs made by pyca/cryptography.
+//! and DynamoDB (`moto_server`), PKIs made by pyca/cryptography, and OCSP
+//! responses made by `openssl ocsp` and pyca/cryptography.
 //! Everything listens on 127.0.0.1 only and stops on drop.
 //!
 //! Test support may panic: a failed set-up is a failed test.
@@ -18,6 +19,8 @@ pub mod events;
 pub mod http_server;
 pub mod measure;
 pub mod moto;
+pub mod ocsp;
+pub mod ocsp_server;
 pub mod pki;
 pub mod pyca;
 pub mod runtime_api;

@@ -25,6 +25,10 @@ pub const MAX_EXTENSIONS: usize = 32;
 pub const MAX_NAME_ATTRIBUTES: usize = 64;
 /// The most CRL distribution point URIs read from it.
 pub const MAX_CDP_URIS: usize = 16;
+/// The most OCSP responder URIs an authorityInfoAccess may name.
+pub const MAX_OCSP_URIS: usize = 8;
+/// `id-ad-ocsp` (RFC 5280 §4.2.2.1, RFC 6960), as DER content octets.
+const ID_AD_OCSP: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
 
 /// Extensions the authorizer recognises and processes (RFC 5280 §4.2), so
 /// may accept when critical, by OID content octets (compared as bytes: no
@@ -95,6 +99,7 @@ pub struct ClientCert<'a> {
     authority_key_id: Option<&'a [u8]>,
     crl_uris: Vec<&'a str>,
     crl_directory_names: Vec<&'a [u8]>,
+    ocsp_uris: Vec<&'a str>,
 }
 
 impl<'a> ClientCert<'a> {
@@ -148,7 +153,16 @@ impl<'a> ClientCert<'a> {
             authority_key_id: facts.authority_key_id,
             crl_uris: facts.crl_uris,
             crl_directory_names: facts.crl_directory_names,
+            ocsp_uris: facts.ocsp_uris,
         })
+    }
+
+    /// The OCSP responder URIs of its authorityInfoAccess (RFC 5280
+    /// §4.2.2.1), for `responders_from_aia`: only ever fetched within the
+    /// configured prefixes.
+    #[must_use]
+    pub fn ocsp_uris(&self) -> &[&'a str] {
+        &self.ocsp_uris
     }
 
     /// The parsed certificate, for the core's own checks: x509-parser's
@@ -289,6 +303,7 @@ struct Extensions<'a> {
     authority_key_id: Option<&'a [u8]>,
     crl_uris: Vec<&'a str>,
     crl_directory_names: Vec<&'a [u8]>,
+    ocsp_uris: Vec<&'a str>,
 }
 
 impl<'a> Extensions<'a> {
@@ -306,6 +321,7 @@ impl<'a> Extensions<'a> {
             authority_key_id: None,
             crl_uris: Vec::new(),
             crl_directory_names: Vec::new(),
+            ocsp_uris: Vec::new(),
         };
         for (i, ext) in extensions.iter().enumerate() {
             let oid = ext.oid.as_bytes();
@@ -334,6 +350,21 @@ impl<'a> Extensions<'a> {
                 }
                 ParsedExtension::AuthorityKeyIdentifier(aki) => {
                     facts.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0);
+                }
+                ParsedExtension::AuthorityInfoAccess(aia) => {
+                    for access in aia.iter() {
+                        if access.access_method.as_bytes() != ID_AD_OCSP {
+                            continue;
+                        }
+                        if let GeneralName::URI(uri) = access.access_location {
+                            if facts.ocsp_uris.len() == MAX_OCSP_URIS {
+                                return Err(format!(
+                                    "more than {MAX_OCSP_URIS} OCSP responder URIs"
+                                ));
+                            }
+                            facts.ocsp_uris.push(uri);
+                        }
+                    }
                 }
                 ParsedExtension::CRLDistributionPoints(points) => {
                     for point in points.iter() {

@@ -46,13 +46,17 @@ pub enum DenyReason {
     /// No verified, fresh CRL for the issuer (or, with `ca_revocation`, for a
     /// CA of the path) is available.
     CrlUnavailable,
+    /// The issuer entry checks OCSP, and no verified, fresh `good` answer
+    /// came: the responder failed, timed out, answered `unknown`, or its
+    /// answer did not verify.
+    OcspUnavailable,
     /// The authorizer could not evaluate the request.
     InternalError,
 }
 
 impl DenyReason {
     /// Every reason code, in the order docs/troubleshooting.md lists them.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::MissingCertificate,
         Self::MalformedCertificate,
         Self::IssuerNotAllowed,
@@ -64,6 +68,7 @@ impl DenyReason {
         Self::Revoked,
         Self::CaRevoked,
         Self::CrlUnavailable,
+        Self::OcspUnavailable,
         Self::InternalError,
     ];
 
@@ -82,6 +87,7 @@ impl DenyReason {
             Self::Revoked => "revoked",
             Self::CaRevoked => "ca_revoked",
             Self::CrlUnavailable => "crl_unavailable",
+            Self::OcspUnavailable => "ocsp_unavailable",
             Self::InternalError => "internal_error",
         }
     }
@@ -90,6 +96,40 @@ impl DenyReason {
 impl fmt::Display for DenyReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The OCSP step (RFC 6960 §2.2), after the CRLs allowed: a verified answer
+/// still usable at `now` decides (`good` allows, `revoked` is `revoked`,
+/// `unknown` is `ocsp_unavailable`); anything else (`failure`, a short
+/// reason) is `ocsp_unavailable`. Never an Allow without a fresh `good`.
+#[must_use]
+pub fn ocsp_decision(
+    identity: Identity,
+    answer: Result<&crate::ocsp::VerifiedOcsp, &str>,
+    now: UnixTime,
+    clock_skew_seconds: i64,
+) -> Decision {
+    use crate::ocsp::CertStatus;
+    let answer = match answer {
+        Ok(a) => a,
+        Err(why) => return Decision::deny(DenyReason::OcspUnavailable, &identity, bounded(why)),
+    };
+    if let Err(e) = answer.check_usable(now, clock_skew_seconds) {
+        return Decision::deny(DenyReason::OcspUnavailable, &identity, e.to_string());
+    }
+    match answer.status() {
+        CertStatus::Good => Decision::Allow(identity),
+        CertStatus::Revoked { .. } => Decision::deny(
+            DenyReason::Revoked,
+            &identity,
+            "the issuer's OCSP responder says the certificate is revoked",
+        ),
+        CertStatus::Unknown => Decision::deny(
+            DenyReason::OcspUnavailable,
+            &identity,
+            "the issuer's OCSP responder does not know the certificate (unknown)",
+        ),
     }
 }
 

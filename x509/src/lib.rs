@@ -18,6 +18,8 @@
 //! - [`cert`], [`name`], [`serial`], [`truststore`]: certificates, DNs, serials
 //!   and the CA bundle.
 //! - [`crl`]: CRL parsing and verification (RFC 5280 §5, §6.3).
+//! - [`ocsp`]: OCSP requests and the verification of responses (RFC 6960,
+//!   in the profile of RFC 5019).
 //! - [`config`], [`decision`]: the policy document and the decision engine.
 //! - [`denylist`]: the operator deny list's document and its index.
 //! - [`context`]: the authorizer context, the contract between the
@@ -36,6 +38,7 @@ pub mod der;
 pub mod error;
 pub mod metrics;
 pub mod name;
+pub mod ocsp;
 pub mod pem;
 pub mod serial;
 pub mod signed;

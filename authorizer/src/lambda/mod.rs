@@ -46,6 +46,7 @@ use mtls_x509::truststore::TrustStore;
 
 mod deny_list;
 mod events;
+mod ocsp;
 mod refresh;
 mod state;
 mod telemetry;
@@ -72,6 +73,8 @@ pub struct Authorizer {
     /// One per `ca_revocation` entry, in order.
     ca_issuers: Vec<IssuerState>,
     refresher: CrlRefresher,
+    /// What OCSP exchanges need.
+    ocsp_asker: ocsp::OcspAsker,
     /// The operator deny list, when one is configured.
     deny_list: Option<DenyListCache>,
     deny_list_refresher: DenyListRefresher,
@@ -208,6 +211,12 @@ impl Authorizer {
                 clock: Arc::clone(&clock),
                 rollback: Arc::new(Mutex::new(rollback)),
                 telemetry: telemetry.clone(),
+            },
+            ocsp_asker: ocsp::OcspAsker {
+                fetcher: Arc::clone(&fetcher),
+                clock: Arc::clone(&clock),
+                telemetry: telemetry.clone(),
+                clock_skew_seconds: config.clock_skew_seconds(),
             },
             telemetry,
             config,
@@ -739,10 +748,49 @@ impl Authorizer {
         // The CA step needs the identity after the leaf step consumed the
         // match; cloned only when there is a CA step.
         let identity = (!plan.is_empty()).then(|| matched.identity().clone());
+        // The OCSP step needs the certificate and its issuing key after the
+        // CRL step consumed the match.
+        let ocsp_step = issuer.and_then(|i| {
+            i.ocsp.as_ref().map(|state| {
+                let cert = matched.cert();
+                let asked = ocsp::Asked {
+                    issuer: Arc::clone(&state.issuer),
+                    ca: matched.signer(),
+                    serial: cert.serial().clone(),
+                    aia: if state.reads_aia() {
+                        cert.ocsp_uris().iter().map(|u| (*u).to_owned()).collect()
+                    } else {
+                        Vec::new()
+                    },
+                };
+                (Arc::clone(state), asked)
+            })
+        });
         let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
         let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));
         let answer = engine.check_revocation(matched, crls, now, || unavailable_detail(&sources));
-        let decision = match (answer.decision, identity) {
+        let mut ocsp_used = None;
+        let decision = match answer.decision {
+            Decision::Allow(id) => match ocsp_step {
+                None => Decision::Allow(id),
+                Some((state, asked)) => {
+                    let outcome = state
+                        .answer(&self.ocsp_asker, &truststore, &asked, |task| {
+                            self.track(task);
+                        })
+                        .await;
+                    ocsp_used = outcome.used;
+                    mtls_x509::decision::ocsp_decision(
+                        id,
+                        outcome.answer.as_deref().map_err(String::as_str),
+                        self.clock.now(),
+                        self.config.clock_skew_seconds(),
+                    )
+                }
+            },
+            other => other,
+        };
+        let decision = match (decision, identity) {
             (Decision::Allow(id), Some(identity)) => {
                 let crls_of = |check: &CaCheck<'_>| self.ca_crls(check);
                 match engine.check_ca_revocation(&identity, &plan, crls_of, now) {
@@ -755,6 +803,7 @@ impl Authorizer {
         Outcome {
             decision,
             crl_age_seconds: answer.crl_this_update.map(|t| now.seconds_since(t)),
+            ocsp: ocsp_used,
         }
     }
 
@@ -823,6 +872,7 @@ impl Authorizer {
             crl_age_seconds: outcome.crl_age_seconds,
             detail,
             ids,
+            ocsp: outcome.ocsp,
         }
         .to_line(&self.telemetry.namespace);
         self.telemetry.emit(&line);

@@ -53,6 +53,8 @@ pub struct Outcome {
     pub decision: Decision,
     /// Seconds since the deciding CRL's `thisUpdate`, when a CRL decided.
     pub crl_age_seconds: Option<i64>,
+    /// Whether an OCSP answer was used, and from where.
+    pub ocsp: Option<mtls_x509::metrics::OcspUse>,
 }
 
 impl Outcome {
@@ -60,6 +62,7 @@ impl Outcome {
         Self {
             decision,
             crl_age_seconds: None,
+            ocsp: None,
         }
     }
 }
@@ -77,6 +80,8 @@ pub(super) struct IssuerState {
     /// Client certificates (an issuer entry) or CA certificates (a
     /// `ca_revocation` entry).
     pub(super) purpose: CrlPurpose,
+    /// Its OCSP cache, when the entry configures `ocsp`.
+    pub(super) ocsp: Option<Arc<ocsp::OcspState>>,
 }
 
 impl IssuerState {
@@ -85,6 +90,9 @@ impl IssuerState {
             rule: Arc::new(rule.clone()),
             crls: IssuerCrls::for_rule(rule.revocation(), max_cdp),
             purpose,
+            ocsp: rule
+                .ocsp()
+                .map(|p| Arc::new(ocsp::OcspState::new(rule.name(), p))),
         }
     }
 }

@@ -63,6 +63,10 @@ impl Telemetry {
     pub(super) fn crl(&self, record: &CrlRecord<'_>) {
         self.emit(&record.to_line(&self.namespace));
     }
+
+    pub(super) fn ocsp(&self, record: &mtls_x509::metrics::OcspRecord<'_>) {
+        self.emit(&record.to_line(&self.namespace));
+    }
 }
 
 /// What the Lambda runtime says about one invocation.

@@ -37,7 +37,7 @@ fn err_of(json: &str) -> String {
 #[test]
 fn issuer_without_crl_is_a_configuration_error() {
     let e = err_of(r#"{"truststore":"file:///t.pem","issuers":[{"name":"a","match":{"CN":"x"}}]}"#);
-    assert!(e.contains("a CRL is required"), "{e}");
+    assert!(e.contains("a CRL or OCSP is required"), "{e}");
 }
 
 #[test]
@@ -296,4 +296,152 @@ fn issuer_names_fit_a_metric_dimension() {
     assert!(Config::from_json(&named(&"d".repeat(MAX_ISSUER_NAME))).is_ok());
     assert!(err_of(&named(&"d".repeat(MAX_ISSUER_NAME + 1))).contains("metric dimension"));
     assert!(err_of(&named("devices\nprod")).contains("metric dimension"));
+}
+
+fn rule_with(members: &str) -> std::result::Result<IssuerRule, String> {
+    Config::from_json(&format!(
+        r#"{{"truststore":"file:///t.pem","issuers":[{{"name":"a","match":{{"CN":"x"}}{members}}}]}}"#
+    ))
+    .map(|c| c.issuers[0].clone())
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn delta_crl_beside_crl_makes_every_base_need_a_delta() {
+    let rule = rule_with(r#","crl":"s3://pki/base.crl","delta_crl":"s3://pki/delta.crl""#).unwrap();
+    assert_eq!(rule.delta(), DeltaPolicy::Configured);
+    let Revocation::Crls(all) = rule.revocation() else {
+        panic!("{rule:?}");
+    };
+    assert_eq!(all.len(), 2, "bases then deltas, each a slot");
+    assert_eq!(
+        rule_with(r#","crl":"s3://pki/base.crl""#).unwrap().delta(),
+        DeltaPolicy::Apply
+    );
+    assert_eq!(
+        rule_with(r#","crl":"s3://pki/base.crl","delta":"ignore""#)
+            .unwrap()
+            .delta(),
+        DeltaPolicy::Ignore
+    );
+}
+
+#[test]
+fn contradictory_delta_settings_are_refused() {
+    for (members, want) in [
+        (
+            r#","crl":"s3://p/b.crl","delta_crl":"s3://p/d.crl","delta":"ignore""#,
+            "contradicts",
+        ),
+        (
+            r#","crl_from_cdp":[{"prefix":"http://crl.example.com/"}],"delta_crl":"s3://p/d.crl""#,
+            "Freshest CRL",
+        ),
+        (
+            r#","crl":"s3://p/b.crl","delta_crl":"s3://p/b.crl""#,
+            "also a `crl` source",
+        ),
+        (
+            r#","revocation":"none","delta_crl":"s3://p/d.crl""#,
+            "contradicts",
+        ),
+        (
+            r#","crl":"s3://p/b.crl","delta":"sometimes""#,
+            "unknown variant",
+        ),
+    ] {
+        let e = rule_with(members).unwrap_err();
+        assert!(e.contains(want), "{members}: {e}");
+    }
+}
+
+#[test]
+fn ocsp_alone_or_beside_a_crl_parses_with_bounded_defaults() {
+    let alone = rule_with(r#","ocsp":{"responder":"http://ocsp.example.com/"}"#).unwrap();
+    assert_eq!(alone.revocation(), &Revocation::OcspOnly);
+    let ocsp = alone.ocsp().unwrap();
+    assert_eq!(
+        (
+            ocsp.cache_seconds(),
+            ocsp.timeout_ms(),
+            ocsp.max_entries(),
+            ocsp.retry_seconds()
+        ),
+        (300, 2000, 10_000, 30)
+    );
+    assert_eq!(ocsp.hash(), OcspHash::Sha256);
+    let beside = rule_with(
+        r#","crl":"s3://p/b.crl","ocsp":{"responders_from_aia":[{"prefix":"http://ocsp.example.com/"}],"hash":"sha1"}"#,
+    )
+    .unwrap();
+    assert!(matches!(beside.revocation(), Revocation::Crls(_)));
+    assert_eq!(beside.ocsp().map(OcspPolicy::hash), Some(OcspHash::Sha1));
+}
+
+#[test]
+fn ocsp_settings_out_of_bounds_or_ambiguous_are_refused() {
+    for (ocsp, want) in [
+        (r#"{}"#, "exactly one"),
+        (
+            r#"{"responder":"http://a.example/","responders_from_aia":[{"prefix":"http://a.example/"}]}"#,
+            "exactly one",
+        ),
+        (r#"{"responder":"s3://bucket/ocsp"}"#, "http://"),
+        (
+            r#"{"responder":"http://a.example/","timeout_ms":10}"#,
+            "timeout_ms",
+        ),
+        (
+            r#"{"responder":"http://a.example/","max_entries":0}"#,
+            "max_entries",
+        ),
+        (
+            r#"{"responder":"http://a.example/","cache_seconds":0}"#,
+            "cache_seconds",
+        ),
+        (
+            r#"{"responder":"http://a.example/","nonce":true}"#,
+            "unknown field",
+        ),
+        (
+            r#"{"responders_from_aia":[{"prefix":"http://a.example"}]}"#,
+            "ending in `/`",
+        ),
+        (
+            r#"{"responders_from_aia":[{"prefix":"http://a.example/","fetch":"s3://b/"}]}"#,
+            "http://",
+        ),
+    ] {
+        let e = rule_with(&format!(r#","ocsp":{ocsp}"#)).unwrap_err();
+        assert!(e.contains(want), "{ocsp}: {e}");
+    }
+    let e =
+        rule_with(r#","revocation":"none","ocsp":{"responder":"http://a.example/"}"#).unwrap_err();
+    assert!(e.contains("contradicts"), "{e}");
+}
+
+#[test]
+fn an_aia_responder_may_be_its_prefix_but_a_cdp_may_not() {
+    let rule =
+        rule_with(r#","ocsp":{"responders_from_aia":[{"prefix":"http://ocsp.example.com/"}]}"#)
+            .unwrap();
+    let Some(OcspResponders::FromAia(policy)) = rule.ocsp().map(OcspPolicy::responders) else {
+        panic!("{rule:?}");
+    };
+    assert!(matches!(
+        policy.responder_for("http://ocsp.example.com/"),
+        CdpSource::Fetch(_)
+    ));
+    assert_eq!(
+        policy.source_for("http://ocsp.example.com/"),
+        CdpSource::Unsafe
+    );
+    assert_eq!(
+        policy.responder_for("http://ocsp.example.com.evil.test/"),
+        CdpSource::NotAllowed
+    );
+    assert_eq!(
+        policy.responder_for("http://ocsp.example.com/../x"),
+        CdpSource::Unsafe
+    );
 }

@@ -679,7 +679,7 @@ impl<'a> CrlIngest<'a> {
             Some(base) => {
                 // §5.2.4: a delta carries its own CRL number, above the
                 // base's, or it could never be matched to a base.
-                if !number.as_ref().is_some_and(|n| *n > base) {
+                if number.as_ref().is_none_or(|n| *n <= base) {
                     return Err(Error::CrlMalformed(
                         "a delta CRL without a CRL number above its BaseCRLNumber".into(),
                     ));

@@ -108,6 +108,15 @@ pub enum Metric {
     DenyListRefreshFailures,
     /// A deny list that was read and refused (`cause` parse or rollback).
     DenyListRejected,
+    /// One exchange with an OCSP responder, by `result`: `good`, `revoked`,
+    /// `unknown`, or `error` (no verified answer: network, status, size,
+    /// signature, signer, CertID or time).
+    OcspRequests,
+    /// One exchange with an OCSP responder, from the request to the
+    /// verified answer or the failure.
+    OcspLatency,
+    /// A decision that used a cached OCSP answer, with no exchange.
+    OcspCacheHits,
 }
 
 /// A dimension key.
@@ -121,6 +130,8 @@ pub enum Dimension {
     Reason,
     /// A [`Cause`].
     Cause,
+    /// An OCSP exchange's [`OcspResult`].
+    Result,
 }
 
 impl Dimension {
@@ -132,6 +143,7 @@ impl Dimension {
             Self::Decision => "decision",
             Self::Reason => "reason",
             Self::Cause => "cause",
+            Self::Result => "result",
         }
     }
 }
@@ -150,10 +162,11 @@ const NO_DIMENSION: &[&[&str]] = &[&[]];
 const CRL_GAUGE_SETS: &[&[&str]] = &[&[], &["issuer"]];
 const CRL_CAUSE_SETS: &[&[&str]] = &[&[], &["issuer", "cause"]];
 const DENY_LIST_CAUSE_SETS: &[&[&str]] = &[&[], &["cause"]];
+const OCSP_RESULT_SETS: &[&[&str]] = &[&["result"], &["issuer", "result"]];
 
 impl Metric {
     /// The catalogue, in the order docs/monitoring.md lists it.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 16] = [
         Self::Decisions,
         Self::DecisionLatency,
         Self::CrlAgeSeconds,
@@ -167,6 +180,9 @@ impl Metric {
         Self::DenyListAgeSeconds,
         Self::DenyListRefreshFailures,
         Self::DenyListRejected,
+        Self::OcspRequests,
+        Self::OcspLatency,
+        Self::OcspCacheHits,
     ];
 
     /// The metric's name.
@@ -186,6 +202,9 @@ impl Metric {
             Self::DenyListAgeSeconds => "DenyListAgeSeconds",
             Self::DenyListRefreshFailures => "DenyListRefreshFailures",
             Self::DenyListRejected => "DenyListRejected",
+            Self::OcspRequests => "OcspRequests",
+            Self::OcspLatency => "OcspLatency",
+            Self::OcspCacheHits => "OcspCacheHits",
         }
     }
 
@@ -199,8 +218,10 @@ impl Metric {
             | Self::CrlRejected
             | Self::DenyListEntries
             | Self::DenyListRefreshFailures
-            | Self::DenyListRejected => Unit::Count,
-            Self::DecisionLatency | Self::CrlLoadMs => Unit::Milliseconds,
+            | Self::DenyListRejected
+            | Self::OcspRequests
+            | Self::OcspCacheHits => Unit::Count,
+            Self::DecisionLatency | Self::CrlLoadMs | Self::OcspLatency => Unit::Milliseconds,
             Self::CrlAgeSeconds
             | Self::CrlSecondsToNextUpdate
             | Self::TruststoreSecondsToFirstExpiry
@@ -218,6 +239,8 @@ impl Metric {
             | Self::DenyListEntries
             | Self::DenyListAgeSeconds => NO_DIMENSION,
             Self::DenyListRefreshFailures | Self::DenyListRejected => DENY_LIST_CAUSE_SETS,
+            Self::OcspRequests => OCSP_RESULT_SETS,
+            Self::OcspLatency | Self::OcspCacheHits => CRL_GAUGE_SETS,
             Self::CrlAgeSeconds
             | Self::CrlSecondsToNextUpdate
             | Self::CrlEntries
@@ -250,8 +273,38 @@ impl Metric {
                 "decision": ["allow", "deny"],
                 "reason": reason_values,
                 "cause": Cause::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                "result": OcspResult::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             },
         })
+    }
+}
+
+/// What one exchange with an OCSP responder gave: a bounded `result` dimension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OcspResult {
+    /// A verified `good`.
+    Good,
+    /// A verified `revoked`.
+    Revoked,
+    /// A verified `unknown`.
+    Unknown,
+    /// No verified answer.
+    Error,
+}
+
+impl OcspResult {
+    /// Every result.
+    pub const ALL: [Self; 4] = [Self::Good, Self::Revoked, Self::Unknown, Self::Error];
+
+    /// The dimension value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::Revoked => "revoked",
+            Self::Unknown => "unknown",
+            Self::Error => "error",
+        }
     }
 }
 
@@ -398,6 +451,6 @@ mod records;
 mod tests;
 
 pub use records::{
-    CrlInUse, CrlRecord, DecisionRecord, DenyListInUse, DenyListRecord, RefreshOutcome, RequestIds,
-    TruststoreRecord, request_id,
+    CrlInUse, CrlRecord, DecisionRecord, DenyListInUse, DenyListRecord, OcspRecord, OcspUse,
+    RefreshOutcome, RequestIds, TruststoreRecord, request_id,
 };

@@ -58,6 +58,17 @@ pub struct DecisionRecord<'a> {
     pub detail: Option<&'a str>,
     /// Where the request came from.
     pub ids: &'a RequestIds,
+    /// Whether an OCSP answer was used, and from where.
+    pub ocsp: Option<OcspUse>,
+}
+
+/// How a decision got its OCSP answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OcspUse {
+    /// From the cache, with no exchange (`OcspCacheHits`).
+    Cached,
+    /// From an exchange during the request (its own `ocsp_metrics` line).
+    Fetched,
 }
 
 #[derive(Serialize)]
@@ -81,6 +92,8 @@ pub(super) struct DecisionLine<'a> {
     pub(super) crl_age_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) detail: Option<&'a str>,
+    #[serde(rename = "OcspCacheHits", skip_serializing_if = "Option::is_none")]
+    pub(super) ocsp_cache_hits: Option<u8>,
     #[serde(flatten)]
     pub(super) ids: &'a RequestIds,
 }
@@ -90,12 +103,18 @@ impl DecisionRecord<'_> {
     /// decision log and the `Decisions` and `DecisionLatency` metrics.
     #[must_use]
     pub fn to_line(&self, namespace: &Namespace) -> String {
+        let cached = self.ocsp == Some(OcspUse::Cached);
+        let metrics: &[Metric] = if cached {
+            &[
+                Metric::Decisions,
+                Metric::DecisionLatency,
+                Metric::OcspCacheHits,
+            ]
+        } else {
+            &[Metric::Decisions, Metric::DecisionLatency]
+        };
         let line = DecisionLine {
-            aws: Aws::new(
-                namespace,
-                self.time.0.saturating_mul(1000),
-                &[Metric::Decisions, Metric::DecisionLatency],
-            ),
+            aws: Aws::new(namespace, self.time.0.saturating_mul(1000), metrics),
             timestamp: self.time.to_string(),
             level: "INFO",
             event: "decision",
@@ -114,6 +133,7 @@ impl DecisionRecord<'_> {
             fingerprint: self.fingerprint,
             crl_age_seconds: self.crl_age_seconds,
             detail: self.detail,
+            ocsp_cache_hits: cached.then_some(1),
             ids: self.ids,
         };
         to_json(&line)
@@ -401,6 +421,74 @@ impl DenyListRecord<'_> {
                 .map(|l| self.time.seconds_since(l.confirmed).max(0)),
             refresh_failures,
             rejected,
+        };
+        to_json(&line)
+    }
+}
+
+/// One exchange with an OCSP responder, as its own EMF line.
+#[derive(Debug)]
+pub struct OcspRecord<'a> {
+    /// When the exchange ended.
+    pub time: crate::time::UnixTime,
+    /// The issuer entry's name.
+    pub issuer: &'a str,
+    /// The responder, as logged.
+    pub responder: &'a str,
+    /// The certificate's serial (hex): a property, never a dimension.
+    pub serial: &'a str,
+    /// What it gave.
+    pub result: OcspResult,
+    /// Why it failed, for `error`: a short label (`fetch`, `timeout`,
+    /// `status`, `signature`, `signer`, `certid`, `stale`...).
+    pub error: Option<&'static str>,
+    /// The exchange's duration.
+    pub latency_ms: f64,
+}
+
+#[derive(Serialize)]
+pub(super) struct OcspLine<'a> {
+    #[serde(rename = "_aws")]
+    pub(super) aws: Aws<'a>,
+    pub(super) timestamp: String,
+    pub(super) level: &'static str,
+    pub(super) event: &'static str,
+    pub(super) issuer: &'a str,
+    pub(super) responder: &'a str,
+    pub(super) serial: &'a str,
+    pub(super) result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) error: Option<&'static str>,
+    #[serde(rename = "OcspRequests")]
+    pub(super) requests: u8,
+    #[serde(rename = "OcspLatency")]
+    pub(super) latency_ms: f64,
+}
+
+impl OcspRecord<'_> {
+    /// The line: `OcspRequests` by result, and `OcspLatency`.
+    #[must_use]
+    pub fn to_line(&self, namespace: &Namespace) -> String {
+        let line = OcspLine {
+            aws: Aws::new(
+                namespace,
+                self.time.0.saturating_mul(1000),
+                &[Metric::OcspRequests, Metric::OcspLatency],
+            ),
+            timestamp: self.time.to_string(),
+            level: if self.result == OcspResult::Error {
+                "WARN"
+            } else {
+                "INFO"
+            },
+            event: "ocsp_metrics",
+            issuer: self.issuer,
+            responder: self.responder,
+            serial: self.serial,
+            result: self.result.as_str(),
+            error: self.error,
+            requests: 1,
+            latency_ms: round3(self.latency_ms),
         };
         to_json(&line)
     }

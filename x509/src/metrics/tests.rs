@@ -74,7 +74,48 @@ fn decision<'a>(ids: &'a RequestIds, allowed: bool, subject: &'a str) -> Decisio
         crl_age_seconds: Some(60),
         detail: (!allowed).then_some("serial 0a1b is on the CRL"),
         ids,
+        ocsp: None,
     }
+}
+
+#[test]
+fn ocsp_exchange_and_cache_hit_lines_publish_their_metrics() {
+    let line = OcspRecord {
+        time: NOW,
+        issuer: "devices",
+        responder: "http://ocsp.example.test/",
+        serial: "0a1b",
+        result: OcspResult::Error,
+        error: Some("timeout"),
+        latency_ms: 2000.4,
+    }
+    .to_line(&Namespace::default());
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["event"], "ocsp_metrics");
+    assert_eq!(v["result"], "error");
+    assert_eq!(v["OcspRequests"], 1);
+    let names: Vec<&str> = v["_aws"]["CloudWatchMetrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["Metrics"].as_array().unwrap())
+        .filter_map(|m| m["Name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"OcspRequests") && names.contains(&"OcspLatency"),
+        "{line}"
+    );
+
+    let ids = ids();
+    let mut record = decision(&ids, true, "CN=a");
+    let plain: Value = serde_json::from_str(&record.to_line(&Namespace::default())).unwrap();
+    assert!(plain.get("OcspCacheHits").is_none());
+    record.ocsp = Some(OcspUse::Cached);
+    let hit: Value = serde_json::from_str(&record.to_line(&Namespace::default())).unwrap();
+    assert_eq!(hit["OcspCacheHits"], 1);
+    record.ocsp = Some(OcspUse::Fetched);
+    let fetched: Value = serde_json::from_str(&record.to_line(&Namespace::default())).unwrap();
+    assert!(fetched.get("OcspCacheHits").is_none());
 }
 
 #[test]

@@ -1,0 +1,274 @@
+//! OCSP through the process-wide state (`Authorizer::decide`), against a
+//! loopback responder whose answers `openssl ocsp` makes (an implementation
+//! independent of ours), with an injected clock: good, revoked and unknown;
+//! delegated and foreign signers; stale, oversized and `tryLater` answers;
+//! caching, single flight and the retry period; and `responders_from_aia`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authorizer::fetch::Fetcher;
+use authorizer::lambda::{Authorizer, HttpApiResponse, Outcome};
+use mtls_tests::ocsp::{GOOD_SERIAL, OcspPki, REVOKED_SERIAL, Signer, UNKNOWN_SERIAL};
+use mtls_tests::ocsp_server::{Mode, OcspServer, leaf_pem};
+use mtls_x509::config::Config;
+use mtls_x509::decision::DenyReason;
+use mtls_x509::metrics::OcspUse;
+use mtls_x509::time::{ManualClock, UnixTime};
+
+struct World {
+    pki: Arc<OcspPki>,
+    server: OcspServer,
+    clock: Arc<ManualClock>,
+}
+
+impl World {
+    async fn new() -> Self {
+        let pki = Arc::new(OcspPki::new());
+        let server = OcspServer::start(Arc::clone(&pki)).await;
+        Self {
+            pki,
+            server,
+            clock: Arc::new(ManualClock::new(UnixTime::now())),
+        }
+    }
+
+    /// An authorizer whose one issuer entry checks OCSP alone, with `ocsp`
+    /// as its `ocsp` member.
+    async fn authorizer(&self, ocsp: &str) -> Authorizer {
+        std::fs::write(
+            self.pki.path().join("truststore.pem"),
+            self.pki.pem(Signer::Ca),
+        )
+        .unwrap();
+        let config = Config::from_json(&format!(
+            r#"{{"truststore":"file://{}/truststore.pem","issuers":[{{"name":"ocsp-devices","match":{{"CN":"Issuing CA"}},"ocsp":{ocsp}}}]}}"#,
+            self.pki.path().display()
+        ))
+        .unwrap();
+        let fetcher = Fetcher::new(Authorizer::fetch_limits(&config)).unwrap();
+        Authorizer::start_with(config, fetcher, self.clock.clone(), HttpApiResponse::Simple)
+            .await
+            .unwrap()
+    }
+
+    fn fixed(&self, extra: &str) -> String {
+        format!(r#"{{"responder":"{}"{extra}}}"#, self.server.url())
+    }
+
+    fn leaf(&self, name: &str, serial: &[u8]) -> String {
+        leaf_pem(&self.pki, name, serial, None)
+    }
+}
+
+async fn decide(a: &Authorizer, pem: &str) -> Outcome {
+    let outcome = a.decide(Some(pem)).await;
+    a.settle().await;
+    outcome
+}
+
+#[tokio::test]
+async fn openssl_responder_answers_good_revoked_and_unknown_right() {
+    let w = World::new().await;
+    let a = w.authorizer(&w.fixed("")).await;
+    let good = decide(&a, &w.leaf("good", &GOOD_SERIAL)).await;
+    assert!(good.decision.is_allow(), "{good:?}");
+    assert_eq!(good.ocsp, Some(OcspUse::Fetched));
+    let revoked = decide(&a, &w.leaf("revoked", &REVOKED_SERIAL)).await;
+    assert_eq!(
+        revoked.decision.reason(),
+        Some(DenyReason::Revoked),
+        "{revoked:?}"
+    );
+    let unknown = decide(&a, &w.leaf("unknown", &UNKNOWN_SERIAL)).await;
+    assert_eq!(
+        unknown.decision.reason(),
+        Some(DenyReason::OcspUnavailable),
+        "{unknown:?}"
+    );
+    assert_eq!(w.server.requests(), 3);
+    // RFC 5019 §5: a request this small goes as a GET, which caches.
+    assert_eq!(w.server.gets(), 3);
+    // Answers are cached per serial: no second exchange.
+    let again = decide(&a, &w.leaf("good-again", &GOOD_SERIAL)).await;
+    assert!(again.decision.is_allow());
+    assert_eq!(again.ocsp, Some(OcspUse::Cached));
+    assert_eq!(w.server.requests(), 3);
+}
+
+#[tokio::test]
+async fn the_issuing_ca_and_its_delegated_responder_may_sign_and_no_one_else() {
+    let w = World::new().await;
+    let pem = w.leaf("device", &GOOD_SERIAL);
+    for (signer, allowed) in [
+        (Signer::Ca, true),
+        (Signer::Responder, true),
+        (Signer::ResponderWithoutEku, false),
+        (Signer::CaResponder, false),
+        (Signer::OtherCa, false),
+        (Signer::OtherCaResponder, false),
+        (Signer::Impostor, false),
+        (Signer::ImpostorResponder, false),
+    ] {
+        w.server
+            .set_mode(Mode::Openssl(signer, vec!["-ndays".into(), "1".into()]));
+        // A fresh cache each time.
+        let a = w.authorizer(&w.fixed("")).await;
+        let d = decide(&a, &pem).await.decision;
+        if allowed {
+            assert!(d.is_allow(), "{signer:?}: {d:?}");
+        } else {
+            assert_eq!(
+                d.reason(),
+                Some(DenyReason::OcspUnavailable),
+                "{signer:?}: {d:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn stale_answer_is_refused_and_asked_again() {
+    let w = World::new().await;
+    let a = w.authorizer(&w.fixed(r#","cache_seconds":60"#)).await;
+    let pem = w.leaf("device", &GOOD_SERIAL);
+    assert!(decide(&a, &pem).await.decision.is_allow());
+    // Three days on, the answer's nextUpdate (a day) has passed, and the
+    // responder (memoized) serves it again: refused.
+    w.clock.advance(3 * 86_400);
+    let d = decide(&a, &pem).await;
+    assert_eq!(
+        d.decision.reason(),
+        Some(DenyReason::OcspUnavailable),
+        "{d:?}"
+    );
+    assert_eq!(
+        w.server.requests(),
+        2,
+        "a stale answer is not used; it is asked again"
+    );
+}
+
+#[tokio::test]
+async fn try_later_oversized_and_http_errors_are_ocsp_unavailable() {
+    let w = World::new().await;
+    let pem = w.leaf("device", &GOOD_SERIAL);
+    // OCSPResponse { responseStatus tryLater(3) }.
+    let try_later = vec![0x30, 0x03, 0x0a, 0x01, 0x03];
+    for mode in [
+        Mode::Bytes(try_later),
+        Mode::Bytes(vec![0x30; mtls_x509::ocsp::MAX_RESPONSE_BYTES + 1]),
+        Mode::Bytes(b"<html>not OCSP</html>".to_vec()),
+        Mode::Status(503),
+    ] {
+        w.server.set_mode(mode.clone());
+        let a = w.authorizer(&w.fixed("")).await;
+        let d = decide(&a, &pem).await.decision;
+        assert_eq!(
+            d.reason(),
+            Some(DenyReason::OcspUnavailable),
+            "{mode:?}: {d:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn dead_responder_gets_one_request_per_serial_per_retry_period_and_no_request_waits_longer() {
+    let w = World::new().await;
+    w.server.set_mode(Mode::Stall(Duration::from_secs(10)));
+    let a = Arc::new(
+        w.authorizer(&w.fixed(r#","timeout_ms":300,"retry_seconds":30"#))
+            .await,
+    );
+    let pem = w.leaf("device", &GOOD_SERIAL);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (a, pem) = (Arc::clone(&a), pem.clone());
+            tokio::spawn(async move {
+                let t = Instant::now();
+                let d = Box::pin(a.decide(Some(&pem))).await.decision;
+                (d, t.elapsed())
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (d, took) = t.await.unwrap();
+        assert_eq!(d.reason(), Some(DenyReason::OcspUnavailable), "{d:?}");
+        assert!(took < Duration::from_millis(300 + 250), "waited {took:?}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(w.server.requests(), 1, "one exchange for eight requests");
+    // Within the retry period: denied at once, without asking.
+    let t = Instant::now();
+    let d = decide(&a, &pem).await.decision;
+    assert_eq!(d.reason(), Some(DenyReason::OcspUnavailable));
+    assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
+    assert_eq!(w.server.requests(), 1);
+    // After it, one more try.
+    w.clock.advance(31);
+    w.server.set_mode(Mode::Openssl(
+        Signer::Responder,
+        vec!["-ndays".into(), "1".into()],
+    ));
+    assert!(decide(&a, &pem).await.decision.is_allow());
+    assert_eq!(w.server.requests(), 2);
+}
+
+#[tokio::test]
+async fn due_answer_is_used_while_one_refresh_runs_behind_the_request() {
+    let w = World::new().await;
+    let a = w.authorizer(&w.fixed(r#","cache_seconds":60"#)).await;
+    let pem = w.leaf("device", &GOOD_SERIAL);
+    assert!(decide(&a, &pem).await.decision.is_allow());
+    // Past cache_seconds, within nextUpdate: answered from the cache at
+    // once, and refreshed behind.
+    w.clock.advance(120);
+    w.server.set_mode(Mode::Stall(Duration::from_millis(400)));
+    let t = Instant::now();
+    let d = a.decide(Some(&pem)).await;
+    assert!(d.decision.is_allow());
+    assert_eq!(d.ocsp, Some(OcspUse::Cached));
+    assert!(
+        t.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
+    a.settle().await;
+    assert_eq!(w.server.requests(), 2);
+}
+
+#[tokio::test]
+async fn aia_responder_outside_the_prefixes_is_never_asked() {
+    let w = World::new().await;
+    let allowed = format!("{}allowed/", w.server.url());
+    let a = w
+        .authorizer(&format!(
+            r#"{{"responders_from_aia":[{{"prefix":"{allowed}"}}]}}"#
+        ))
+        .await;
+    let outside = leaf_pem(
+        &w.pki,
+        "outside",
+        &GOOD_SERIAL,
+        Some(&format!("{}elsewhere/", w.server.url())),
+    );
+    let d = decide(&a, &outside).await.decision;
+    assert_eq!(d.reason(), Some(DenyReason::OcspUnavailable), "{d:?}");
+    let none = leaf_pem(&w.pki, "no-aia", &GOOD_SERIAL, None);
+    assert_eq!(
+        decide(&a, &none).await.decision.reason(),
+        Some(DenyReason::OcspUnavailable)
+    );
+    assert_eq!(w.server.requests(), 0, "never fetched");
+    let inside = leaf_pem(&w.pki, "inside", &GOOD_SERIAL, Some(&allowed));
+    let d = decide(&a, &inside).await.decision;
+    assert!(d.is_allow(), "{d:?}");
+    assert_eq!(w.server.requests(), 1);
+}

@@ -61,14 +61,19 @@ locals {
   truststore_uri = "s3://${aws_s3_bucket.truststore.id}/${var.truststore_key}"
   schema_file    = coalesce(var.reading_schema_file, "${path.module}/../../api-handler/schema/temperature.json")
 
-  # Every CRL URI the authorizer is given (`crl` or `crls`), and every S3
-  # prefix that `crl_from_cdp` maps certificates' distribution points to:
-  # the issuers' CRLs and the CA CRLs (ARLs) of ca_revocation.
+  # Every CRL URI the authorizer is given (`crl` or `crls`, and the delta
+  # CRLs of `delta_crl` or `delta_crls`), and every S3 prefix that
+  # `crl_from_cdp` maps certificates' distribution points to (their delta
+  # CRLs, named by each base's Freshest CRL extension, map through the same
+  # prefixes): the issuers' CRLs and the CA CRLs (ARLs) of ca_revocation.
   crl_sources = concat(
-    [for i in var.issuers : { crl = i.crl, crls = i.crls, crl_from_cdp = i.crl_from_cdp }],
-    [for c in var.ca_revocation : { crl = c.crl, crls = c.crls, crl_from_cdp = c.crl_from_cdp }],
+    [for i in var.issuers : { crl = i.crl, crls = i.crls, delta_crl = i.delta_crl, delta_crls = i.delta_crls, crl_from_cdp = i.crl_from_cdp }],
+    [for c in var.ca_revocation : { crl = c.crl, crls = c.crls, delta_crl = c.delta_crl, delta_crls = c.delta_crls, crl_from_cdp = c.crl_from_cdp }],
   )
-  crl_uris = flatten([for i in local.crl_sources : concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls)])
+  crl_uris = flatten([for i in local.crl_sources : concat(
+    i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls,
+    i.delta_crl == null ? [] : [i.delta_crl], i.delta_crls == null ? [] : i.delta_crls,
+  )])
   cdp_fetch_bases = flatten([
     for i in local.crl_sources : [for p in(i.crl_from_cdp == null ? [] : i.crl_from_cdp) : p.fetch if p.fetch != null]
   ])
@@ -99,6 +104,23 @@ locals {
         i.crl_from_cdp == null ? {} : { crl_from_cdp = [
           for p in i.crl_from_cdp : p.fetch == null ? { prefix = p.prefix } : { prefix = p.prefix, fetch = p.fetch }
         ] },
+        # Delta CRLs (RFC 5280 §5.2.4): `delta_crls` is rendered as the
+        # authorizer's `delta_crl` list; "apply", the default, is left out.
+        i.delta_crl == null ? {} : { delta_crl = i.delta_crl },
+        i.delta_crls == null ? {} : { delta_crl = i.delta_crls },
+        i.delta == "ignore" ? { delta = "ignore" } : {},
+        # OCSP (docs/ocsp.md), beside the CRLs or alone: the keys set, nulls left out.
+        i.ocsp == null ? {} : { ocsp = { for k, v in {
+          responder = i.ocsp.responder
+          responders_from_aia = i.ocsp.responders_from_aia == null ? null : [
+            for p in i.ocsp.responders_from_aia : p.fetch == null ? { prefix = p.prefix } : { prefix = p.prefix, fetch = p.fetch }
+          ]
+          cache_seconds = i.ocsp.cache_seconds
+          timeout_ms    = i.ocsp.timeout_ms
+          max_entries   = i.ocsp.max_entries
+          retry_seconds = i.ocsp.retry_seconds
+          hash          = i.ocsp.hash
+        } : k => v if v != null } },
         i.revocation == "none" ? { revocation = "none" } : {},
         i.subject == null ? {} : { subject = i.subject },
       )
@@ -122,6 +144,9 @@ locals {
         c.crl_from_cdp == null ? {} : { crl_from_cdp = [
           for p in c.crl_from_cdp : p.fetch == null ? { prefix = p.prefix } : { prefix = p.prefix, fetch = p.fetch }
         ] },
+        c.delta_crl == null ? {} : { delta_crl = c.delta_crl },
+        c.delta_crls == null ? {} : { delta_crl = c.delta_crls },
+        c.delta == "ignore" ? { delta = "ignore" } : {},
       )
     ]
     ca_revocation_required = var.ca_revocation_required
@@ -431,7 +456,7 @@ resource "aws_lambda_function" "authorizer" {
   #checkov:skip=CKV_AWS_50:X-Ray needs xray:PutTraceSegments on "*", which would break the no-wildcard-resource rule of this role; the JSON decision log is the trace.
   #checkov:skip=CKV_AWS_115:Reserved concurrency would throttle API Gateway's authorizer calls; size the account's concurrency instead.
   #checkov:skip=CKV_AWS_116:API Gateway invokes it synchronously; a dead-letter queue never receives anything.
-  #checkov:skip=CKV_AWS_117:It reads S3 (and optionally HTTPS CRLs) only; a VPC would add NAT cost and cold-start latency for no isolation gain.
+  #checkov:skip=CKV_AWS_117:It reads S3 (and optionally HTTPS CRLs and OCSP responders) only; a VPC would add NAT cost and cold-start latency for no isolation gain.
   #checkov:skip=CKV_AWS_173:The environment holds no secret: only the public policy configuration.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile, which is the caller's choice; the zip's hash is pinned by source_code_hash.
   function_name    = "${var.name}-authorizer"

@@ -35,7 +35,7 @@ resource "aws_cloudwatch_metric_alarm" "crl_stale" {
 
 resource "aws_cloudwatch_metric_alarm" "crl_refresh_failing" {
   alarm_name          = "${var.name}-crl-refresh-failing"
-  alarm_description   = "CRL refreshes have failed or been rejected for ${var.alarm_crl_refresh_failure_periods} consecutive 5-minute periods; the last good CRL stays in use until nextUpdate + grace. The crl_metrics lines' cause (fetch, too_large, signature, scope, rollback, expired, parse) says what to fix. ${local.runbook}"
+  alarm_description   = "CRL refreshes have failed or been rejected, or OCSP exchanges have failed, in each of ${var.alarm_crl_refresh_failure_periods} consecutive 5-minute periods. The last good CRL stays in use until nextUpdate + grace, and a cached OCSP answer until its nextUpdate; a certificate without one is denied ocsp_unavailable. The crl_metrics lines' cause (fetch, too_large, signature, scope, rollback, expired, parse) and the ocsp_metrics lines' error (fetch, timeout, http_status, status, signature, signer, certid, stale, ...) say what to fix. ${local.runbook}"
   evaluation_periods  = var.alarm_crl_refresh_failure_periods
   datapoints_to_alarm = var.alarm_crl_refresh_failure_periods
   threshold           = 1
@@ -47,8 +47,8 @@ resource "aws_cloudwatch_metric_alarm" "crl_refresh_failing" {
 
   metric_query {
     id          = "problems"
-    expression  = "FILL(failures, 0) + FILL(rejected, 0)"
-    label       = "Failed or rejected CRL refreshes"
+    expression  = "FILL(failures, 0) + FILL(rejected, 0) + FILL(ocsperrors, 0)"
+    label       = "Failed or rejected CRL refreshes, and failed OCSP exchanges"
     return_data = true
   }
 
@@ -67,6 +67,19 @@ resource "aws_cloudwatch_metric_alarm" "crl_refresh_failing" {
     metric {
       namespace   = local.metrics_namespace
       metric_name = "CrlRejected"
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  # An exchange with an OCSP responder that gave no verified answer. None are
+  # written without `ocsp`, and FILL makes the missing series 0.
+  metric_query {
+    id = "ocsperrors"
+    metric {
+      namespace   = local.metrics_namespace
+      metric_name = "OcspRequests"
+      dimensions  = { result = "error" }
       stat        = "Sum"
       period      = 300
     }
@@ -170,7 +183,7 @@ resource "aws_cloudwatch_metric_alarm" "deny_list_unavailable" {
 
 resource "aws_cloudwatch_metric_alarm" "authorizer_slow" {
   alarm_name          = "${var.name}-authorizer-slow"
-  alarm_description   = "The authorizer's p99 duration has been above ${var.alarm_authorizer_p99_ms} ms for 15 minutes: requests are waiting for CRL loads (no usable CRL), or the function needs more memory (CPU). Compare DecisionLatency and CrlLoadMs. ${local.runbook}"
+  alarm_description   = "The authorizer's p99 duration has been above ${var.alarm_authorizer_p99_ms} ms for 15 minutes: requests are waiting for CRL loads (no usable CRL) or OCSP exchanges, or the function needs more memory (CPU). Compare DecisionLatency, CrlLoadMs and OcspLatency. ${local.runbook}"
   namespace           = "AWS/Lambda"
   metric_name         = "Duration"
   dimensions          = { FunctionName = aws_lambda_function.authorizer.function_name }
@@ -309,7 +322,32 @@ locals {
       ]
     },
   ]
-  all_dashboard_widgets = concat(local.dashboard_widgets, [for w in local.deny_list_widgets : w if local.deny_list])
+  # With OCSP on any issuer: the exchanges by result beside the answers
+  # served from the cache, and how long the exchanges take.
+  ocsp = anytrue([for i in var.issuers : i.ocsp != null])
+  ocsp_widgets = [
+    {
+      title   = "OCSP exchanges by result, and cache hits (per 5 min)"
+      stacked = false
+      metrics = [
+        [{ expression = "SEARCH('{\"${local.ns}\",result} MetricName=\"OcspRequests\"', 'Sum', 300)", id = "ocspresults", label = "" }],
+        [local.ns, "OcspCacheHits", { stat = "Sum", label = "cache hits" }],
+      ]
+    },
+    {
+      title   = "OCSP exchange latency p50 / p99 (ms)"
+      stacked = false
+      metrics = [
+        [local.ns, "OcspLatency", { stat = "p50" }],
+        [local.ns, "OcspLatency", { stat = "p99" }],
+      ]
+    },
+  ]
+  all_dashboard_widgets = concat(
+    local.dashboard_widgets,
+    [for w in local.deny_list_widgets : w if local.deny_list],
+    [for w in local.ocsp_widgets : w if local.ocsp],
+  )
 }
 
 resource "aws_cloudwatch_dashboard" "this" {

@@ -138,7 +138,13 @@ variable "backend_timeout_ms" {
 }
 
 variable "issuers" {
-  description = "Issuer entries of the authorizer's policy, tried in order. `match` holds issuer DN attributes that must all match. Revocation takes one of: `crl`, one s3:// or https:// URI; `crls`, several (the partitions of one CA, or one CRL per key across a key rollover); `crl_from_cdp`, prefixes of the certificates' CRL distribution point URIs with an optional s3:// or https:// `fetch` base they map to (AWS Private CA's partitioned CRLs); or revocation = \"none\", knowingly. `subject` holds optional client certificate constraints, as in the authorizer's configuration."
+  description = <<-EOT
+    Issuer entries of the authorizer's policy, tried in order (docs/configuration.md). `match` holds issuer DN attributes that must all match. `subject` holds optional client certificate constraints, as in the authorizer's configuration.
+    CRLs take one of: `crl`, one s3:// or https:// URI; `crls`, several (the partitions of one CA, or one CRL per key across a key rollover); `crl_from_cdp`, prefixes of the certificates' CRL distribution point URIs with an optional s3:// or https:// `fetch` base they map to (AWS Private CA's partitioned CRLs).
+    Delta CRLs (RFC 5280 §5.2.4), beside `crl` or `crls` only: `delta_crl` (one URI) or `delta_crls` (several), which every base CRL of the entry is then read with. With `crl_from_cdp`, deltas are found through each base CRL's Freshest CRL extension, within the same prefixes. `delta` = "ignore" reads base CRLs alone: a device revoked since the last base stays allowed until the next one.
+    `ocsp` asks the CA's OCSP responder (docs/ocsp.md), beside the CRLs (both must say good) or alone: `responder`, one http:// or https:// URI, or `responders_from_aia`, prefixes of the certificates' OCSP URIs with an optional http(s) `fetch` base; `cache_seconds` (1 to 86400), `timeout_ms` (50 to 30000), `max_entries` (1 to 1000000), `retry_seconds` (1 to 3600), `hash` ("sha256" or "sha1"). The function needs a network path to the responder.
+    One of `crl`, `crls`, `crl_from_cdp` and `ocsp` is required, unless revocation = "none" (knowingly, and then none of them).
+  EOT
   type = list(object({
     name  = string
     match = map(string)
@@ -148,6 +154,21 @@ variable "issuers" {
       prefix = string
       fetch  = optional(string)
     })))
+    delta_crl  = optional(string)
+    delta_crls = optional(list(string))
+    delta      = optional(string, "apply")
+    ocsp = optional(object({
+      responder = optional(string)
+      responders_from_aia = optional(list(object({
+        prefix = string
+        fetch  = optional(string)
+      })))
+      cache_seconds = optional(number, 300)
+      timeout_ms    = optional(number, 2000)
+      max_entries   = optional(number, 10000)
+      retry_seconds = optional(number, 30)
+      hash          = optional(string, "sha256")
+    }))
     revocation = optional(string, "crl")
     subject    = optional(any)
   }))
@@ -162,14 +183,23 @@ variable "issuers" {
       i.crl == null ? "" : "crl",
       i.crls == null ? "" : "crls",
       i.crl_from_cdp == null ? "" : "crl_from_cdp",
-    ])) == (i.revocation == "none" ? 0 : 1)])
-    error_message = "Every issuer sets exactly one of crl, crls and crl_from_cdp, unless it sets revocation = \"none\" knowingly (and then none of them)."
+    ])) <= 1])
+    error_message = "An issuer sets at most one of crl, crls and crl_from_cdp."
   }
 
   validation {
-    condition = alltrue([for u in flatten([for i in var.issuers : concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls)]) :
+    condition = alltrue([for i in var.issuers : i.revocation == "none" ? (
+      i.crl == null && i.crls == null && i.crl_from_cdp == null && i.ocsp == null && i.delta_crl == null && i.delta_crls == null
+      ) : (
+      i.crl != null || i.crls != null || i.crl_from_cdp != null || i.ocsp != null
+    )])
+    error_message = "Every issuer sets one of crl, crls, crl_from_cdp and ocsp (ocsp may also go beside a CRL), unless it sets revocation = \"none\" knowingly (and then none of them, nor delta_crl)."
+  }
+
+  validation {
+    condition = alltrue([for u in flatten([for i in var.issuers : concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls, i.delta_crl == null ? [] : [i.delta_crl], i.delta_crls == null ? [] : i.delta_crls)]) :
     can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://.+)$", u))])
-    error_message = "crl and crls take \"s3://bucket/key\" or \"https://…\" URIs."
+    error_message = "crl, crls, delta_crl and delta_crls take \"s3://bucket/key\" or \"https://…\" URIs."
   }
 
   validation {
@@ -185,8 +215,56 @@ variable "issuers" {
   }
 
   validation {
+    condition = alltrue([for i in var.issuers : (i.delta_crl == null && i.delta_crls == null) ? true : (
+      (i.crl != null || i.crls != null) && !(i.delta_crl != null && i.delta_crls != null) && i.delta != "ignore"
+      && (i.delta_crls == null ? true : length(i.delta_crls) > 0)
+    )])
+    error_message = "delta_crl or delta_crls (one of them, not empty) goes beside crl or crls, and not with delta = \"ignore\"; with crl_from_cdp, delta CRLs are found through each base CRL's Freshest CRL extension."
+  }
+
+  validation {
+    condition = alltrue([for i in var.issuers : (i.delta_crl == null && i.delta_crls == null) ? true : (
+      length(concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls, i.delta_crl == null ? [] : [i.delta_crl], i.delta_crls == null ? [] : i.delta_crls))
+      == length(distinct(concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls, i.delta_crl == null ? [] : [i.delta_crl], i.delta_crls == null ? [] : i.delta_crls)))
+      && length(concat(i.crl == null ? [] : [i.crl], i.crls == null ? [] : i.crls, i.delta_crl == null ? [] : [i.delta_crl], i.delta_crls == null ? [] : i.delta_crls)) <= 64
+    )])
+    error_message = "The base and delta CRL URIs of an issuer are distinct (a delta is not also a base), and at most 64 in all."
+  }
+
+  validation {
+    condition     = alltrue([for i in var.issuers : contains(["apply", "ignore"], i.delta)])
+    error_message = "delta must be \"apply\" (the default) or \"ignore\"."
+  }
+
+  validation {
+    condition     = alltrue([for i in var.issuers : i.ocsp == null ? true : (i.ocsp.responder == null) != (i.ocsp.responders_from_aia == null)])
+    error_message = "ocsp sets exactly one of responder and responders_from_aia."
+  }
+
+  validation {
+    condition = alltrue([for i in var.issuers : i.ocsp == null ? true : (
+      (i.ocsp.responder == null ? true : can(regex("^https?://[^/?#]+(/.*)?$", i.ocsp.responder)))
+      && (i.ocsp.responders_from_aia == null ? true : length(i.ocsp.responders_from_aia) > 0 && length(i.ocsp.responders_from_aia) <= 16 && alltrue([
+        for p in i.ocsp.responders_from_aia : can(regex("^https?://[^/]+/(.*/)?$", p.prefix)) && (p.fetch == null ? true : can(regex("^https?://[^/]+/(.*/)?$", p.fetch)))
+      ]))
+    )])
+    error_message = "ocsp.responder is an http:// or https:// URI; ocsp.responders_from_aia lists 1 to 16 prefixes, each an http:// or https:// URI with a host, ending in \"/\", with an optional http(s) fetch base ending in \"/\"."
+  }
+
+  validation {
+    condition = alltrue([for i in var.issuers : i.ocsp == null ? true : (
+      i.ocsp.cache_seconds >= 1 && i.ocsp.cache_seconds <= 86400 && floor(i.ocsp.cache_seconds) == i.ocsp.cache_seconds
+      && i.ocsp.timeout_ms >= 50 && i.ocsp.timeout_ms <= 30000 && floor(i.ocsp.timeout_ms) == i.ocsp.timeout_ms
+      && i.ocsp.max_entries >= 1 && i.ocsp.max_entries <= 1000000 && floor(i.ocsp.max_entries) == i.ocsp.max_entries
+      && i.ocsp.retry_seconds >= 1 && i.ocsp.retry_seconds <= 3600 && floor(i.ocsp.retry_seconds) == i.ocsp.retry_seconds
+      && contains(["sha256", "sha1"], i.ocsp.hash)
+    )])
+    error_message = "ocsp takes whole numbers: cache_seconds 1 to 86400, timeout_ms 50 to 30000, max_entries 1 to 1000000, retry_seconds 1 to 3600; and hash \"sha256\" (the default) or \"sha1\"."
+  }
+
+  validation {
     condition     = alltrue([for i in var.issuers : contains(["crl", "none"], i.revocation)])
-    error_message = "revocation must be \"crl\" or \"none\"."
+    error_message = "revocation must be \"crl\" (check revocation, the default) or \"none\"."
   }
 
   validation {
@@ -264,7 +342,7 @@ variable "deny_list" {
 }
 
 variable "ca_revocation" {
-  description = "CA revocation (docs/revoking.md): CAs that issue CA certificates (a root, say), and their CRLs (ARLs). Each CA certificate on a client's path that a matched CA issued is checked against them, verified with that CA's key from the truststore; a revoked one denies the client `ca_revoked`. `match` holds the CA's DN attributes, as in issuers. The CRLs take one of: `crl`, one s3:// or https:// URI; `crls`, several; `crl_from_cdp`, as in issuers. The authorizer's role may read the s3:// objects named, and the objects under each s3:// fetch base."
+  description = "CA revocation (docs/revoking.md): CAs that issue CA certificates (a root, say), and their CRLs (ARLs). Each CA certificate on a client's path that a matched CA issued is checked against them, verified with that CA's key from the truststore; a revoked one denies the client `ca_revoked`. `match` holds the CA's DN attributes, as in issuers. The CRLs take one of: `crl`, one s3:// or https:// URI; `crls`, several; `crl_from_cdp`, as in issuers. Delta CRLs as in issuers: `delta_crl` or `delta_crls` beside `crl` or `crls`, and `delta` = \"apply\" (the default) or \"ignore\". The authorizer's role may read the s3:// objects named, and the objects under each s3:// fetch base."
   type = list(object({
     name  = string
     match = map(string)
@@ -274,6 +352,9 @@ variable "ca_revocation" {
       prefix = string
       fetch  = optional(string)
     })))
+    delta_crl  = optional(string)
+    delta_crls = optional(list(string))
+    delta      = optional(string, "apply")
   }))
   default = []
 
@@ -292,9 +373,9 @@ variable "ca_revocation" {
   }
 
   validation {
-    condition = alltrue([for u in flatten([for c in var.ca_revocation : concat(c.crl == null ? [] : [c.crl], c.crls == null ? [] : c.crls)]) :
+    condition = alltrue([for u in flatten([for c in var.ca_revocation : concat(c.crl == null ? [] : [c.crl], c.crls == null ? [] : c.crls, c.delta_crl == null ? [] : [c.delta_crl], c.delta_crls == null ? [] : c.delta_crls)]) :
     can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://.+)$", u))])
-    error_message = "ca_revocation crl and crls take \"s3://bucket/key\" or \"https://…\" URIs."
+    error_message = "ca_revocation crl, crls, delta_crl and delta_crls take \"s3://bucket/key\" or \"https://…\" URIs."
   }
 
   validation {
@@ -307,6 +388,22 @@ variable "ca_revocation" {
       can(regex("^https?://[^/]+/(.*/)?$", p.prefix)) &&
     (p.fetch == null ? true : can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?|https://.+/)$", p.fetch)))])
     error_message = "ca_revocation crl_from_cdp prefixes are http:// or https:// URIs with a host, ending in \"/\"; a fetch base is an s3://bucket/… or https://… URI ending in \"/\"."
+  }
+
+  validation {
+    condition = alltrue([for c in var.ca_revocation : (c.delta_crl == null && c.delta_crls == null) ? true : (
+      (c.crl != null || c.crls != null) && !(c.delta_crl != null && c.delta_crls != null) && c.delta != "ignore"
+      && (c.delta_crls == null ? true : length(c.delta_crls) > 0)
+      && length(concat(c.crl == null ? [] : [c.crl], c.crls == null ? [] : c.crls, c.delta_crl == null ? [] : [c.delta_crl], c.delta_crls == null ? [] : c.delta_crls))
+      == length(distinct(concat(c.crl == null ? [] : [c.crl], c.crls == null ? [] : c.crls, c.delta_crl == null ? [] : [c.delta_crl], c.delta_crls == null ? [] : c.delta_crls)))
+      && length(concat(c.crl == null ? [] : [c.crl], c.crls == null ? [] : c.crls, c.delta_crl == null ? [] : [c.delta_crl], c.delta_crls == null ? [] : c.delta_crls)) <= 64
+    )])
+    error_message = "ca_revocation delta_crl or delta_crls (one of them) goes beside crl or crls, not with delta = \"ignore\", with URIs distinct from the base CRLs', 64 in all at most."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.ca_revocation : contains(["apply", "ignore"], c.delta)])
+    error_message = "ca_revocation delta must be \"apply\" (the default) or \"ignore\"."
   }
 
   validation {
@@ -471,7 +568,7 @@ variable "alarm_crl_stale_seconds" {
 }
 
 variable "alarm_crl_refresh_failure_periods" {
-  description = "The CRL-refresh-failing alarm fires after this many consecutive 5-minute periods with a failed or rejected refresh."
+  description = "The CRL-refresh-failing alarm fires after this many consecutive 5-minute periods with a failed or rejected CRL refresh, or a failed OCSP exchange."
   type        = number
   default     = 3
 

@@ -309,6 +309,54 @@ class ModuleWiring(unittest.TestCase):
             self.assertEqual(val(alarms[name]["count"]), "${local.deny_list ? 1 : 0}", name)
         self.assertEqual(val(alarms["deny_list_stale"]["statistic"]), "Maximum")
 
+    def test_delta_crls_and_ocsp_reach_the_config_and_delta_crls_the_read_policy(self):
+        issuer = val(self.vars["issuers"]["type"])
+        for key in ("delta_crl", "delta_crls", "delta", "ocsp"):
+            self.assertIn(key, json.dumps(issuer), key)
+        ocsp_keys = ("responder", "responders_from_aia", "cache_seconds", "timeout_ms", "max_entries",
+                     "retry_seconds", "hash")
+        for key in ocsp_keys:
+            self.assertIn(key, json.dumps(issuer), key)
+        for key in ("delta_crl", "delta_crls", "delta"):
+            self.assertIn(key, json.dumps(val(self.vars["ca_revocation"]["type"])), key)
+        text = " ".join(module_text().split())
+        # `delta_crls` is rendered as the authorizer's `delta_crl` list; "apply",
+        # the default, and OCSP's null keys are left out.
+        for fragment in ("i.delta_crls == null ? {} : { delta_crl = i.delta_crls }",
+                         "c.delta_crls == null ? {} : { delta_crl = c.delta_crls }",
+                         'i.delta == "ignore" ? { delta = "ignore" } : {}',
+                         'c.delta == "ignore" ? { delta = "ignore" } : {}',
+                         "i.ocsp == null ? {} : { ocsp = { for k, v in {",
+                         "} : k => v if v != null } }"):
+            self.assertIn(fragment, text)
+        for key in ocsp_keys:
+            self.assertRegex(text, rf"{key} += i\.ocsp\.{key}|{key} = i\.ocsp\.{key} == null", key)
+        # The role reads the S3 delta CRLs as it reads the bases.
+        uris = json.dumps(self.locals()["crl_uris"])
+        self.assertIn("i.delta_crl", uris)
+        self.assertIn("i.delta_crls", uris)
+        sources = json.dumps(self.locals()["crl_sources"])
+        for key in ("i.delta_crl", "i.delta_crls", "c.delta_crl", "c.delta_crls"):
+            self.assertIn(key, sources, key)
+        # Every number and choice the authorizer bounds is validated here too.
+        validations = json.dumps(self.vars["issuers"]["validation"])
+        for bound in ("86400", "30000", "1000000", "3600", "sha1", "responders_from_aia", '\\"ignore\\"'):
+            self.assertIn(bound, validations, bound)
+
+    def test_ocsp_widgets_exist_only_with_ocsp_and_its_errors_fire_the_refresh_alarm(self):
+        locs = self.locals()
+        # python-hcl2 renders the null literal as None.
+        self.assertRegex(val(locs["ocsp"]), r"^\$\{anytrue\(\[for i in var.issuers : i.ocsp != (null|None)\]\)\}$")
+        self.assertIn("if local.ocsp", json.dumps(locs["all_dashboard_widgets"]))
+        failing = resources(self.main, "aws_cloudwatch_metric_alarm")["crl_refresh_failing"]
+        queries = {val(q["id"]): q for q in failing["metric_query"]}
+        self.assertEqual(val(queries["problems"]["expression"]),
+                         "FILL(failures, 0) + FILL(rejected, 0) + FILL(ocsperrors, 0)")
+        ocsp = val(queries["ocsperrors"]["metric"])
+        self.assertEqual(val(ocsp["metric_name"]), "OcspRequests")
+        self.assertEqual(val(ocsp["dimensions"]), {"result": "error"})
+        self.assertIn("OCSP", val(failing["alarm_description"]))
+
     def test_ca_revocation_crls_are_read_like_the_issuers_crls(self):
         self.assertEqual(val(self.vars["ca_revocation"]["default"]), [])
         self.assertIs(val(self.vars["ca_revocation_required"]["default"]), False)
@@ -592,7 +640,8 @@ class ModuleWiring(unittest.TestCase):
                 for k, value in (val(m.get("dimensions", {})) or {}).items():
                     self.assertIn(value, catalogue["dimension_values"][k], name)
         self.assertEqual(seen, {"CrlSecondsToNextUpdate", "CrlRefreshFailures", "CrlRejected",
-                                "TruststoreSecondsToFirstExpiry", "Decisions", "DenyListAgeSeconds"})
+                                "TruststoreSecondsToFirstExpiry", "Decisions", "DenyListAgeSeconds",
+                                "OcspRequests"})
         text = (MODULE / "monitoring.tf").read_text()
         searched = set(re.findall(r'MetricName=\\"(\w+)\\"', text))
         direct = set(re.findall(r'\[local\.ns, "(\w+)"', text))
@@ -612,7 +661,8 @@ class ModuleWiring(unittest.TestCase):
         text = (MODULE / "monitoring.tf").read_text()
         for title in ["Decisions by reason", "Allow rate", "CRL seconds to nextUpdate", "CRL entries",
                       "CRL refresh failures", "Authorizer duration p50 / p99", "API 4xx / 5xx",
-                      "API latency", "Authorizer cold starts", "Deny list age", "Deny list refresh failures"]:
+                      "API latency", "Authorizer cold starts", "Deny list age", "Deny list refresh failures",
+                      "OCSP exchanges by result", "OCSP exchange latency"]:
             self.assertRegex(text, r'title\s+=\s+"' + re.escape(title), title)
 
     def test_access_logs_carry_the_request_ids_the_decision_lines_carry(self):
@@ -698,6 +748,8 @@ class MonitoringDocs(unittest.TestCase):
             self.assertIn(f"| `{metric['name']}` | {metric['unit']} |", section, metric["name"])
         for cause in catalogue["dimension_values"]["cause"]:
             self.assertIn(f"`{cause}`", section, cause)
+        for result in catalogue["dimension_values"].get("result", []):
+            self.assertIn(f"`{result}`", section, result)
         alarms = resources(load_module(), "aws_cloudwatch_metric_alarm")
         for name, alarm in alarms.items():
             suffix = val(alarm["alarm_name"]).replace("${var.name}", "<name>")

@@ -20,14 +20,26 @@ def _val(x):
     return x
 
 
-def _type(t):
-    t = _val(t)
-    text = t if isinstance(t, str) else json.dumps(t)
-    text = re.sub(r"^\$\{(.*)\}$", r"\1", text, flags=re.S)
-    # python-hcl2 renders object types as Python dicts: back to HCL.
-    text = re.sub(r"'(\w+)': '\$\{(.*?)\}'", r"\1 = \2", text)
-    text = text.replace("', '", ", ").replace(", ", ", ")
-    return re.sub(r"\s+", " ", text)
+def _source_types(text):
+    """Each variable's `type` expression as written in variables.tf, on one line. python-hcl2
+    renders object types as Python dicts, and nested ones as escaped strings of dicts; the source
+    is what terraform-docs prints."""
+    out = {}
+    for m in re.finditer(r'^variable "(\w+)" \{\n', text, re.M):
+        t = re.compile(r"^  type\s*=\s*", re.M).search(text, m.end())
+        if t is None:
+            continue
+        depth, i = 0, t.end()
+        while i < len(text) and not (depth == 0 and text[i] == "\n"):
+            depth += {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}.get(text[i], 0)
+            i += 1
+        lines = [line.strip() for line in text[t.end():i].splitlines()]
+        one = ""
+        for line in (line for line in lines if line and not line.startswith("#")):
+            joined = not one or one.endswith(("(", "{", "[")) or line.startswith((")", "}", "]"))
+            one += line if joined else ", " + line
+        out[m.group(1)] = re.sub(r" {2,}", " ", one)
+    return out
 
 
 def _default(v):
@@ -44,15 +56,17 @@ def _cell(s):
 
 
 def render():
+    source = (MODULE / "variables.tf").read_text(encoding="utf-8")
     with open(MODULE / "variables.tf", encoding="utf-8") as f:
         variables = {k: v for block in hcl2.load(f).get("variable", []) for k, v in block.items()}
+    types = _source_types(source)
     with open(MODULE / "outputs.tf", encoding="utf-8") as f:
         outputs = {k: v for block in hcl2.load(f).get("output", []) for k, v in block.items()}
     lines = ["## Inputs", "", "| Name | Description | Type | Default | Required |", "|---|---|---|---|:---:|"]
     for name, v in variables.items():
         required = "yes" if "default" not in v else "no"
         lines.append(
-            f"| {name} | {_cell(_val(v['description']))} | `{_cell(_type(v['type']))}` | {_cell(_default(v))} | {required} |"
+            f"| {name} | {_cell(_val(v['description']))} | `{_cell(types[name])}` | {_cell(_default(v))} | {required} |"
         )
     lines += ["", "## Outputs", "", "| Name | Description |", "|---|---|"]
     for name, o in outputs.items():

@@ -15,7 +15,10 @@
 use std::path::{Path, PathBuf};
 
 use mtls_tests::events;
-use mtls_tests::pki::{Ca, pem_block, raw_entry, raw_extension, reason_code, serial20, tlv};
+use mtls_tests::ocsp::{GOOD_SERIAL, OcspPki, REVOKED_SERIAL, Signer, UNKNOWN_SERIAL};
+use mtls_tests::pki::{
+    Ca, freshest_crl, pem_block, raw_entry, raw_extension, reason_code, serial20, tlv,
+};
 use serde_json::json;
 
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
@@ -112,6 +115,22 @@ fn main() {
             ca.crl().der_with_extra_extensions(&[private]),
         ),
         ("unsigned.der", ca.crl().unsigned_with_extensions(3)),
+        (
+            "base-naming-delta.der",
+            ca.crl()
+                .number(10)
+                .der_with(None, &[freshest_crl(&["http://crl.example.test/d.crl"])]),
+        ),
+        (
+            "delta.der",
+            ca.crl().number(11).delta_der(
+                10,
+                &[
+                    raw_entry(&[0x44], &[reason_code(8)]),
+                    raw_entry(&[0x45], &[reason_code(6)]),
+                ],
+            ),
+        ),
     ];
     for (name, bytes) in &crls {
         write(&dir, "crl", name, bytes);
@@ -124,6 +143,29 @@ fn main() {
             &[&[3u8, 0, 1, 2][..], &bytes[..]].concat(),
         );
     }
+
+    // OCSP responses by `openssl ocsp`: good, revoked and unknown, signed by
+    // the CA (no certificates) and by a delegated responder (with its
+    // certificate), by name and by key hash.
+    let ocsp = OcspPki::new();
+    for (serial, status) in [
+        (&GOOD_SERIAL[..], "good"),
+        (&REVOKED_SERIAL[..], "revoked"),
+        (&UNKNOWN_SERIAL[..], "unknown"),
+    ] {
+        let request = ocsp.openssl_request(serial, "sha256");
+        for (signer, who) in [(Signer::Ca, "ca"), (Signer::Responder, "responder")] {
+            for (args, how) in [(&["-ndays", "1"][..], "name"), (&["-resp_key_id"][..], "key")] {
+                write(
+                    &dir,
+                    "ocsp",
+                    &format!("{status}-{who}-{how}.der"),
+                    &ocsp.respond(&request, signer, args),
+                );
+            }
+        }
+    }
+    write(&dir, "ocsp", "try-later.der", &[0x30, 0x03, 0x0a, 0x01, 0x03]);
 
     // Client certificates, PEM and DER.
     let leaves = [

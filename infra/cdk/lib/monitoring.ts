@@ -20,7 +20,7 @@ export interface AlarmThresholds {
 
   /**
    * The CRL-refresh-failing alarm fires after this many consecutive 5-minute periods with a
-   * failed or rejected refresh.
+   * failed or rejected CRL refresh, or a failed OCSP exchange.
    *
    * @default 3
    */
@@ -69,6 +69,8 @@ export interface MtlsMonitoringProps {
   readonly alarmActions: cloudwatch.IAlarmAction[];
   /** With a deny list: its maxAge, for the deny-list alarms and widgets. @default - no deny list */
   readonly denyListMaxAge?: Duration;
+  /** Whether an issuer asks an OCSP responder, for the OCSP widgets. @default false */
+  readonly ocsp?: boolean;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -106,11 +108,17 @@ export class MtlsMonitoring extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.MISSING,
         }),
       alarm('CrlRefreshFailingAlarm',
-        `CRL refreshes have failed or been rejected for ${failurePeriods} consecutive 5-minute periods; the last good CRL stays in use until nextUpdate + grace. The crl_metrics lines' cause (fetch, too_large, signature, scope, rollback, expired, parse) says what to fix.`, {
+        `CRL refreshes have failed or been rejected, or OCSP exchanges have failed, in each of ${failurePeriods} consecutive 5-minute periods. The last good CRL stays in use until nextUpdate + grace, and a cached OCSP answer until its nextUpdate; a certificate without one is denied ocsp_unavailable. The crl_metrics lines' cause (fetch, too_large, signature, scope, rollback, expired, parse) and the ocsp_metrics lines' error (fetch, timeout, http_status, status, signature, signer, certid, stale, ...) say what to fix.`, {
           metric: new cloudwatch.MathExpression({
-            expression: 'FILL(failures, 0) + FILL(rejected, 0)',
-            usingMetrics: { failures: emf('CrlRefreshFailures', 'Sum'), rejected: emf('CrlRejected', 'Sum') },
-            label: 'Failed or rejected CRL refreshes',
+            // OCSP exchanges that gave no verified answer. None are written without
+            // OCSP, and FILL makes the missing series 0.
+            expression: 'FILL(failures, 0) + FILL(rejected, 0) + FILL(ocsperrors, 0)',
+            usingMetrics: {
+              failures: emf('CrlRefreshFailures', 'Sum'),
+              rejected: emf('CrlRejected', 'Sum'),
+              ocsperrors: emf('OcspRequests', 'Sum', { result: 'error' }),
+            },
+            label: 'Failed or rejected CRL refreshes, and failed OCSP exchanges',
             period: FIVE_MINUTES,
           }),
           threshold: 1,
@@ -144,7 +152,7 @@ export class MtlsMonitoring extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
       alarm('AuthorizerSlowAlarm',
-        `The authorizer's p99 duration has been above ${p99Ms} ms for 15 minutes: requests are waiting for CRL loads (no usable CRL), or the function needs more memory (CPU). Compare DecisionLatency and CrlLoadMs.`, {
+        `The authorizer's p99 duration has been above ${p99Ms} ms for 15 minutes: requests are waiting for CRL loads (no usable CRL) or OCSP exchanges, or the function needs more memory (CPU). Compare DecisionLatency, CrlLoadMs and OcspLatency.`, {
           metric: props.authorizer.metricDuration({ period: FIVE_MINUTES, statistic: 'p99' }),
           threshold: p99Ms,
           evaluationPeriods: 3,
@@ -262,6 +270,17 @@ export class MtlsMonitoring extends Construct {
           search('cause', 'DenyListRefreshFailures', 'Sum'),
           search('cause', 'DenyListRejected', 'Sum'),
         ], true),
+      );
+    }
+    if (props.ocsp) {
+      // The exchanges by result beside the answers served from the cache, and how long the
+      // exchanges take.
+      this.dashboard.addWidgets(
+        graph('OCSP exchanges by result, and cache hits (per 5 min)', [
+          search('result', 'OcspRequests', 'Sum'),
+          emf('OcspCacheHits', 'Sum').with({ label: 'cache hits' }),
+        ]),
+        graph('OCSP exchange latency p50 / p99 (ms)', [emf('OcspLatency', 'p50'), emf('OcspLatency', 'p99')]),
       );
     }
     this.dashboard.addWidgets(

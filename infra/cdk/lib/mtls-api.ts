@@ -36,7 +36,7 @@ export { ROUTES } from './front';
 /**
  * Mutual TLS for API Gateway, with revocation: a regional custom domain that
  * requires client certificates from a versioned truststore, a REQUEST Lambda
- * authorizer that checks each certificate against its issuer's CRL, and the
+ * authorizer that checks each certificate against its issuer's CRL (or OCSP responder), and the
  * api-handler behind it. The same architecture as the Terraform module in
  * `infra/terraform`.
  */
@@ -123,8 +123,10 @@ export class MtlsApi extends Construct {
 
     // The authorizer ------------------------------------------------------------
 
-    // Exactly the S3 CRLs named, and the objects under each S3 fetch base: the
-    // issuers' CRLs and the CA CRLs (ARLs) of caRevocation.
+    // Exactly the S3 CRLs named (bases and deltas), and the objects under each
+    // S3 fetch base (deltas found through a base's Freshest CRL extension map
+    // through the same prefixes): the issuers' CRLs and the CA CRLs (ARLs) of
+    // caRevocation. OCSP responders are asked over HTTP and need no grant.
     const s3Arn = (u: string) => `arn:${Aws.PARTITION}:s3:::${u.slice('s3://'.length)}`;
     const crlSources = [...props.issuers, ...(props.caRevocation ?? [])];
     const crlObjects = [
@@ -248,6 +250,7 @@ export class MtlsApi extends Construct {
       dashboard: props.dashboard ?? true,
       alarmActions: props.alarmActions ?? [],
       denyListMaxAge: denyListOptions?.maxAge,
+      ocsp: props.issuers.some((i) => i.ocsp !== undefined),
     });
 
     this.explainCheckovSkips(key === undefined, api.restStage);
@@ -275,7 +278,7 @@ export class MtlsApi extends Construct {
     const functionSkips = [
       { id: 'CKV_AWS_115', comment: 'Reserved concurrency would throttle API Gateway calls; size the account concurrency instead.' },
       { id: 'CKV_AWS_116', comment: 'Invoked synchronously (by API Gateway or CloudFormation); a dead-letter queue never receives anything.' },
-      { id: 'CKV_AWS_117', comment: 'Talks to S3, DynamoDB or HTTPS CRLs only; a VPC would add NAT cost and cold-start latency for no isolation gain.' },
+      { id: 'CKV_AWS_117', comment: 'Talks to S3, DynamoDB, HTTPS CRLs or OCSP responders only; a VPC would add NAT cost and cold-start latency for no isolation gain.' },
       { id: 'CKV_AWS_173', comment: 'The environment holds no secret: public policy configuration, a table name, a number of days.' },
     ];
     for (const c of this.node.findAll()) {

@@ -22,10 +22,102 @@ export enum ApiType {
 
 /** How the authorizer treats revocation for one issuer. */
 export enum Revocation {
-  /** Check the serial against the issuer's CRL; deny when it cannot be had. */
+  /**
+   * Check the serial against the issuer's CRLs, its OCSP responder, or both; deny when the
+   * answer cannot be had.
+   */
   CRL = 'crl',
-  /** No revocation check, for issuers that publish no CRL. Say so knowingly. */
+  /** No revocation check, for issuers that publish no CRL and run no responder. Say so knowingly. */
   NONE = 'none',
+}
+
+/** How an entry reads delta CRLs (RFC 5280 §5.2.4). */
+export enum DeltaCrls {
+  /**
+   * Read each base CRL with its delta: a base that names a delta (Freshest CRL), or every base
+   * of an entry with `deltaCrl` or `deltaCrls`, is never read alone.
+   */
+  APPLY = 'apply',
+  /**
+   * Read base CRLs alone, and fetch no delta. A device revoked since the last base stays
+   * allowed until the next base (a week, with AD CS's defaults). Say so knowingly.
+   */
+  IGNORE = 'ignore',
+}
+
+/** The hash of the CertID in OCSP requests (RFC 6960 §4.1.1). */
+export enum OcspHash {
+  /** SHA-256. */
+  SHA256 = 'sha256',
+  /** SHA-1, for responders that only index SHA-1 CertIDs (RFC 5019's profile). */
+  SHA1 = 'sha1',
+}
+
+/**
+ * One family of OCSP responder URIs for `respondersFromAia`: certificates whose
+ * authorityInfoAccess OCSP URI starts with `prefix` are asked there, or at `fetch` plus the
+ * rest of the URI.
+ */
+export interface OcspResponderPrefix {
+  /** An `http://` or `https://` URI with a host, ending in `/`. */
+  readonly prefix: string;
+  /**
+   * Where those responders are asked instead: an `http://` or `https://` base ending in `/`.
+   *
+   * @default - the certificate's OCSP URI itself
+   */
+  readonly fetch?: string;
+}
+
+/**
+ * OCSP for one issuer (RFC 6960, in RFC 5019's profile; docs/ocsp.md). The authorizer function
+ * needs a network path to the responder: the construct's function runs outside a VPC, so it
+ * reaches responders on the internet.
+ */
+export interface OcspOptions {
+  /**
+   * The responder every certificate of the issuer is asked about: `http://` or `https://`.
+   * Set exactly one of `responder` and `respondersFromAia`.
+   *
+   * @default - none
+   */
+  readonly responder?: string;
+  /**
+   * Ask the responder each certificate names in its authorityInfoAccess, within these
+   * prefixes only: a certificate cannot make the authorizer connect anywhere else.
+   *
+   * @default - none
+   */
+  readonly respondersFromAia?: OcspResponderPrefix[];
+  /**
+   * A good answer is used until the earlier of its nextUpdate and this long after it was
+   * fetched; past this but within nextUpdate, it is still used while one refresh runs behind
+   * the requests. 1 s to 1 day.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly cache?: Duration;
+  /**
+   * The whole exchange with the responder. A request waits at most this long for it. 50 ms to 30 s.
+   *
+   * @default Duration.seconds(2)
+   */
+  readonly timeout?: Duration;
+  /**
+   * The answers kept per issuer, least recently used dropped first. 1 to 1,000,000.
+   *
+   * @default 10000
+   */
+  readonly maxEntries?: number;
+  /**
+   * A failed exchange is remembered this long: requests for that serial are denied
+   * `ocsp_unavailable` without asking again. 1 s to 1 h.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly retry?: Duration;
+  /** @default OcspHash.SHA256 */
+  readonly hash?: OcspHash;
 }
 
 /**
@@ -58,8 +150,8 @@ export interface IssuerPolicy {
    * Where the issuer publishes its CRL: `s3://bucket/key` or `https://…`.
    * The authorizer role may read exactly the `s3://` objects named here.
    *
-   * Set exactly one of `crl`, `crls` and `crlFromCdp` unless `revocation` is
-   * `Revocation.NONE`.
+   * Set at most one of `crl`, `crls` and `crlFromCdp`, and one of them or `ocsp`, unless
+   * `revocation` is `Revocation.NONE`.
    *
    * @default - none
    */
@@ -79,6 +171,29 @@ export interface IssuerPolicy {
    * @default - none
    */
   readonly crlFromCdp?: CdpPrefix[];
+  /**
+   * The delta CRL beside `crl` or `crls`, `s3://` or `https://`: every base CRL of the entry is
+   * then read with a delta. With `crlFromCdp`, deltas are found through each base CRL's Freshest
+   * CRL extension instead. Set at most one of `deltaCrl` and `deltaCrls`.
+   *
+   * @default - none
+   */
+  readonly deltaCrl?: string;
+  /**
+   * Several delta CRLs beside `crl` or `crls` (one per base across a key rollover).
+   *
+   * @default - none
+   */
+  readonly deltaCrls?: string[];
+  /** @default DeltaCrls.APPLY */
+  readonly delta?: DeltaCrls;
+  /**
+   * Ask the issuer's OCSP responder too (both the CRLs and OCSP must say good), or instead of
+   * CRLs when the entry sets none.
+   *
+   * @default - no OCSP
+   */
+  readonly ocsp?: OcspOptions;
   /** @default Revocation.CRL */
   readonly revocation?: Revocation;
   /**
@@ -159,6 +274,20 @@ export interface CaRevocationPolicy {
    * @default - none
    */
   readonly crlFromCdp?: CdpPrefix[];
+  /**
+   * The delta CRL beside `crl` or `crls`, as in an issuer entry.
+   *
+   * @default - none
+   */
+  readonly deltaCrl?: string;
+  /**
+   * Several delta CRLs beside `crl` or `crls`.
+   *
+   * @default - none
+   */
+  readonly deltaCrls?: string[];
+  /** @default DeltaCrls.APPLY */
+  readonly delta?: DeltaCrls;
 }
 
 /** Properties of {@link MtlsApi}. */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 
 import { Duration, Token } from 'aws-cdk-lib';
 
-import { CdpPrefix, MtlsApiProps, Revocation } from './props';
+import { CdpPrefix, DeltaCrls, MtlsApiProps, OcspHash, OcspOptions, Revocation } from './props';
 
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/;
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -14,20 +14,33 @@ const CRL_URI = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+|https:\/\/.+)$/;
 const CDP_PREFIX = /^https?:\/\/[^/]+\/(.*\/)?$/;
 /** A crlFromCdp fetch base: an S3 prefix or an HTTPS base, ending in "/". */
 const CDP_FETCH = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?|https:\/\/.+\/)$/;
+/** An OCSP responder: http or https (OCSP answers are signed, and usually served over plain HTTP). */
+const OCSP_RESPONDER = /^https?:\/\/[^/?#]+(\/.*)?$/;
 
 /** An S3 object key: no leading "/", the characters S3 documents as safe. */
 const OBJECT_KEY = /^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}$/;
 
-/** What an issuer entry and a CA revocation entry share: where their CRLs are. */
+/** What an issuer entry and a CA revocation entry share: where their CRLs are, and how deltas are read. */
 interface CrlSources {
   readonly crl?: string;
   readonly crls?: string[];
   readonly crlFromCdp?: CdpPrefix[];
+  readonly deltaCrl?: string;
+  readonly deltaCrls?: string[];
+  readonly delta?: DeltaCrls;
 }
 
-/** Every CRL URI an issuer or CA revocation entry names, through `crl` or `crls`. */
+/** Every CRL URI an issuer or CA revocation entry names: its base CRLs (`crl`, `crls`) and delta CRLs (`deltaCrl`, `deltaCrls`). */
 export function crlUris(i: CrlSources): string[] {
+  return [...baseCrlUris(i), ...deltaCrlUris(i)];
+}
+
+function baseCrlUris(i: CrlSources): string[] {
   return [...(i.crl !== undefined ? [i.crl] : []), ...(i.crls ?? [])];
+}
+
+function deltaCrlUris(i: CrlSources): string[] {
+  return [...(i.deltaCrl !== undefined ? [i.deltaCrl] : []), ...(i.deltaCrls ?? [])];
 }
 
 /** The deny list's settings, with their defaults. */
@@ -42,14 +55,36 @@ export function denyListSettings(props: MtlsApiProps): { key: string; create: bo
   };
 }
 
-/** `crl` (one URI or a list) and `crl_from_cdp`, as the authorizer's configuration names them. */
+/** A prefix list as the authorizer's configuration takes it: `fetch` only when set. */
+function prefixes(list: { prefix: string; fetch?: string }[]): { prefix: string; fetch?: string }[] {
+  return list.map((p) => (p.fetch !== undefined ? { prefix: p.prefix, fetch: p.fetch } : { prefix: p.prefix }));
+}
+
+/**
+ * `crl` (one URI or a list), `crl_from_cdp`, `delta_crl` (one URI or a list) and `delta`, as the
+ * authorizer's configuration names them. `delta: "apply"`, the default, is left out.
+ */
 function crlFields(i: CrlSources): Record<string, unknown> {
   return {
     ...(i.crl !== undefined ? { crl: i.crl } : {}),
     ...(i.crls !== undefined ? { crl: i.crls } : {}),
-    ...(i.crlFromCdp !== undefined
-      ? { crl_from_cdp: i.crlFromCdp.map((p) => (p.fetch !== undefined ? { prefix: p.prefix, fetch: p.fetch } : { prefix: p.prefix })) }
-      : {}),
+    ...(i.crlFromCdp !== undefined ? { crl_from_cdp: prefixes(i.crlFromCdp) } : {}),
+    ...(i.deltaCrl !== undefined ? { delta_crl: i.deltaCrl } : {}),
+    ...(i.deltaCrls !== undefined ? { delta_crl: i.deltaCrls } : {}),
+    ...(i.delta === DeltaCrls.IGNORE ? { delta: 'ignore' } : {}),
+  };
+}
+
+/** The OCSP settings with their defaults, as the authorizer's configuration names them. */
+function ocspFields(o: OcspOptions): Record<string, unknown> {
+  return {
+    ...(o.responder !== undefined ? { responder: o.responder } : {}),
+    ...(o.respondersFromAia !== undefined ? { responders_from_aia: prefixes(o.respondersFromAia) } : {}),
+    cache_seconds: (o.cache ?? Duration.minutes(5)).toSeconds(),
+    timeout_ms: (o.timeout ?? Duration.seconds(2)).toMilliseconds(),
+    max_entries: o.maxEntries ?? 10000,
+    retry_seconds: (o.retry ?? Duration.seconds(30)).toSeconds(),
+    hash: o.hash ?? OcspHash.SHA256,
   };
 }
 
@@ -66,6 +101,7 @@ export function authorizerConfig(props: MtlsApiProps, truststoreUri: string, ttl
       name: i.name,
       match: i.match,
       ...crlFields(i),
+      ...(i.ocsp !== undefined ? { ocsp: ocspFields(i.ocsp) } : {}),
       ...(i.revocation === Revocation.NONE ? { revocation: 'none' } : {}),
       ...(i.subject !== undefined ? { subject: i.subject } : {}),
     })),
@@ -96,6 +132,24 @@ function validateCrlSources(what: string, i: CrlSources): void {
       throw new Error(`${what} needs crl URIs "s3://bucket/key" or "https://…", not "${uri}"`);
     }
   }
+  const deltas = deltaCrlUris(i);
+  if (i.deltaCrl !== undefined || i.deltaCrls !== undefined) {
+    if (i.crl === undefined && i.crls === undefined) {
+      throw new Error(
+        `${what}: deltaCrl and deltaCrls go beside crl or crls; with crlFromCdp, delta CRLs are found through each base CRL's Freshest CRL extension`,
+      );
+    }
+    if (i.deltaCrl !== undefined && i.deltaCrls !== undefined) {
+      throw new Error(`${what}: set deltaCrl or deltaCrls, not both`);
+    }
+    if (i.delta === DeltaCrls.IGNORE) {
+      throw new Error(`${what}: delta: DeltaCrls.IGNORE contradicts the delta CRLs it also sets`);
+    }
+    const all = [...baseCrlUris(i), ...deltas];
+    if (deltas.length === 0 || new Set(all).size !== all.length || all.length > 64) {
+      throw new Error(`${what}: deltaCrls lists 1 or more URIs, none of them also a base CRL, and 64 CRLs in all at most`);
+    }
+  }
   if (i.crls !== undefined && (i.crls.length === 0 || i.crls.length > 64 || new Set(i.crls).size !== i.crls.length)) {
     throw new Error(`${what}: crls lists 1 to 64 distinct URIs`);
   }
@@ -112,6 +166,35 @@ function validateCrlSources(what: string, i: CrlSources): void {
   }
 }
 
+/** Refuse OCSP settings that the authorizer would refuse: `what` names the entry in the message. */
+function validateOcsp(what: string, o: OcspOptions): void {
+  if ((o.responder === undefined) === (o.respondersFromAia === undefined)) {
+    throw new Error(`${what}: ocsp needs responder or respondersFromAia, exactly one`);
+  }
+  if (o.responder !== undefined && !OCSP_RESPONDER.test(o.responder)) {
+    throw new Error(`${what}: ocsp.responder must be an http:// or https:// URI, not "${o.responder}"`);
+  }
+  if (o.respondersFromAia !== undefined && (o.respondersFromAia.length === 0 || o.respondersFromAia.length > 16)) {
+    throw new Error(`${what}: ocsp.respondersFromAia lists 1 to 16 prefixes`);
+  }
+  for (const p of o.respondersFromAia ?? []) {
+    if (!CDP_PREFIX.test(p.prefix)) {
+      throw new Error(`${what}: ocsp.respondersFromAia prefix must be an http:// or https:// URI with a host, ending in "/", not "${p.prefix}"`);
+    }
+    if (p.fetch !== undefined && !CDP_PREFIX.test(p.fetch)) {
+      throw new Error(`${what}: ocsp.respondersFromAia fetch must be an http:// or https:// base ending in "/", not "${p.fetch}"`);
+    }
+  }
+  const whole = (name: string, v: number, lo: number, hi: number) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) {
+      throw new Error(`${what}: ${name} must be a whole number from ${lo} to ${hi}, not ${v}`);
+    }
+  };
+  if (o.cache) whole('ocsp.cache (seconds)', o.cache.toSeconds(), 1, 86400);
+  if (o.timeout) whole('ocsp.timeout (milliseconds)', o.timeout.toMilliseconds(), 50, 30000);
+  if (o.maxEntries !== undefined) whole('ocsp.maxEntries', o.maxEntries, 1, 1000000);
+  if (o.retry) whole('ocsp.retry (seconds)', o.retry.toSeconds(), 1, 3600);
+}
 
 /** Refuse bad input at synth time, with a message that says what to fix. */
 export function validate(props: MtlsApiProps): void {
@@ -148,15 +231,16 @@ export function validate(props: MtlsApiProps): void {
     }
     const revocation = i.revocation ?? Revocation.CRL;
     const sources = [i.crl, i.crls, i.crlFromCdp].filter((x) => x !== undefined).length;
-    if (revocation === Revocation.NONE && sources > 0) {
-      throw new Error(`issuer "${i.name}": revocation: Revocation.NONE contradicts the CRLs it also sets`);
+    if (revocation === Revocation.NONE && (sources > 0 || i.ocsp !== undefined || i.deltaCrl !== undefined || i.deltaCrls !== undefined)) {
+      throw new Error(`issuer "${i.name}": revocation: Revocation.NONE contradicts the CRLs or OCSP it also sets`);
     }
-    if (revocation === Revocation.CRL && sources !== 1) {
+    if (revocation === Revocation.CRL && (sources > 1 || (sources === 0 && i.ocsp === undefined))) {
       throw new Error(
-        `issuer "${i.name}" needs crl: "s3://bucket/key" or "https://…", crls: [...], or crlFromCdp: [...] (exactly one; or revocation: Revocation.NONE, knowingly)`,
+        `issuer "${i.name}" needs crl: "s3://bucket/key" or "https://…", crls: [...], or crlFromCdp: [...] (exactly one), ocsp: {...}, or both a CRL and ocsp (or revocation: Revocation.NONE, knowingly)`,
       );
     }
     validateCrlSources(`issuer "${i.name}"`, i);
+    if (i.ocsp !== undefined) validateOcsp(`issuer "${i.name}"`, i.ocsp);
   }
   const caNames = new Set<string>();
   for (const c of props.caRevocation ?? []) {

@@ -24,9 +24,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   ApiType,
   Backend,
+  DeltaCrls,
   EMPTY_DENY_LIST,
   MtlsApi,
   MtlsApiProps,
+  OcspHash,
   ROUTES,
   Revocation,
   TEMPS_TABLE_LAYOUT,
@@ -393,6 +395,79 @@ describe('optional parts', () => {
     assert.doesNotMatch(text, /pca-crls\/\*/);
   });
 
+  it('delta_crls_and_ocsp_reach_the_config_and_delta_crls_the_read_policy', () => {
+    const { template } = synth({
+      issuers: [
+        {
+          name: 'ad-cs',
+          match: { CN: 'Corp Issuing CA' },
+          crl: 's3://pki-bucket/corp.crl',
+          deltaCrl: 's3://pki-bucket/corp+.crl',
+          ocsp: { responder: 'http://ocsp.corp.example.com/ocsp', cache: Duration.minutes(10) },
+        },
+        {
+          name: 'partner',
+          match: { O: 'Partner' },
+          ocsp: {
+            respondersFromAia: [{ prefix: 'http://ocsp.partner.example/' }, { prefix: 'http://ocsp2.partner.example/', fetch: 'https://proxy.example.com/p2/' }],
+            timeout: Duration.millis(1500),
+            maxEntries: 500,
+            retry: Duration.minutes(1),
+            hash: OcspHash.SHA1,
+          },
+        },
+        {
+          name: 'private-ca',
+          match: { CN: 'PCA' },
+          crlFromCdp: [{ prefix: 'http://crl.example.com/crl/', fetch: 's3://pca-crls/crl/' }],
+          delta: DeltaCrls.IGNORE,
+        },
+      ],
+      caRevocation: [{ name: 'root', match: { CN: 'Root' }, crls: ['s3://pki-bucket/root.crl'], deltaCrls: ['s3://pki-bucket/root+.crl'] }],
+    });
+    const config = authorizerConfig(template);
+    assert.deepEqual(config.issuers, [
+      {
+        name: 'ad-cs',
+        match: { CN: 'Corp Issuing CA' },
+        crl: 's3://pki-bucket/corp.crl',
+        delta_crl: 's3://pki-bucket/corp+.crl',
+        ocsp: { responder: 'http://ocsp.corp.example.com/ocsp', cache_seconds: 600, timeout_ms: 2000, max_entries: 10000, retry_seconds: 30, hash: 'sha256' },
+      },
+      {
+        name: 'partner',
+        match: { O: 'Partner' },
+        ocsp: {
+          responders_from_aia: [{ prefix: 'http://ocsp.partner.example/' }, { prefix: 'http://ocsp2.partner.example/', fetch: 'https://proxy.example.com/p2/' }],
+          cache_seconds: 300,
+          timeout_ms: 1500,
+          max_entries: 500,
+          retry_seconds: 60,
+          hash: 'sha1',
+        },
+      },
+      {
+        name: 'private-ca',
+        match: { CN: 'PCA' },
+        crl_from_cdp: [{ prefix: 'http://crl.example.com/crl/', fetch: 's3://pca-crls/crl/' }],
+        delta: 'ignore',
+      },
+    ]);
+    assert.deepEqual(config.ca_revocation, [
+      { name: 'root', match: { CN: 'Root' }, crl: ['s3://pki-bucket/root.crl'], delta_crl: ['s3://pki-bucket/root+.crl'] },
+    ]);
+    const text = JSON.stringify(roleStatements(template, 'Authorizer'));
+    assert.match(text, /pki-bucket\/corp\+\.crl/);
+    assert.match(text, /pki-bucket\/root\+\.crl/);
+    // OCSP needs no grant: the responders are asked over HTTP.
+    assert.doesNotMatch(text, /ocsp/);
+    // With OCSP, the dashboard shows the exchanges, their latency and the cache hits.
+    const body = dashboardBody(template);
+    for (const what of ['OCSP exchanges by result', 'OCSP exchange latency', 'OcspRequests', 'OcspLatency', 'OcspCacheHits']) {
+      assert.ok(body.includes(what), what);
+    }
+  });
+
   it('an_issuer_without_revocation_is_rendered_knowingly', () => {
     const { template } = synth({
       issuers: [{ name: 'lab', match: { O: 'Lab' }, revocation: Revocation.NONE }],
@@ -422,6 +497,43 @@ describe('bad input is refused at synth time', () => {
       issuers: [{ name: 'x', match: { CN: 'X' }, crl: 'https://x/crl', revocation: Revocation.NONE }],
     }, /contradicts/],
     ['max_cdp_crls_of_zero', { maxCdpCrlsPerIssuer: 0 }, /maxCdpCrlsPerIssuer/],
+    ['issuer_with_ocsp_and_revocation_none', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, revocation: Revocation.NONE, ocsp: { responder: 'http://ocsp.example.com/' } }],
+    }, /contradicts/],
+    ['delta_crl_without_a_base_crl', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crlFromCdp: [{ prefix: 'http://crl.example.com/' }], deltaCrl: 'https://x/delta.crl' }],
+    }, /beside crl or crls/],
+    ['delta_crl_with_delta_ignore', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crl: 'https://x/crl', deltaCrl: 'https://x/delta.crl', delta: DeltaCrls.IGNORE }],
+    }, /contradicts/],
+    ['delta_crl_that_is_also_a_base', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crls: ['https://x/crl', 'https://y/crl'], deltaCrls: ['https://y/crl'] }],
+    }, /none of them also a base/],
+    ['delta_crl_over_http', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, crl: 'https://x/crl', deltaCrl: 'http://x/delta.crl' }],
+    }, /crl URIs/],
+    ['ocsp_with_two_responder_sources', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, ocsp: { responder: 'http://ocsp.example.com/', respondersFromAia: [{ prefix: 'http://ocsp.example.com/' }] } }],
+    }, /exactly one/],
+    ['ocsp_without_a_responder', { issuers: [{ name: 'x', match: { CN: 'X' }, ocsp: {} }] }, /exactly one/],
+    ['ocsp_responder_that_is_not_http', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, ocsp: { responder: 's3://bucket/ocsp' } }],
+    }, /ocsp.responder/],
+    ['ocsp_aia_prefix_not_ending_at_a_path', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, ocsp: { respondersFromAia: [{ prefix: 'http://ocsp.example.com' }] } }],
+    }, /respondersFromAia prefix/],
+    ['ocsp_timeout_under_50_ms', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, ocsp: { responder: 'http://ocsp.example.com/', timeout: Duration.millis(10) } }],
+    }, /ocsp.timeout/],
+    ['ocsp_cache_over_a_day', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, ocsp: { responder: 'http://ocsp.example.com/', cache: Duration.days(2) } }],
+    }, /ocsp.cache/],
+    ['ocsp_max_entries_of_zero', {
+      issuers: [{ name: 'x', match: { CN: 'X' }, ocsp: { responder: 'http://ocsp.example.com/', maxEntries: 0 } }],
+    }, /ocsp.maxEntries/],
+    ['ca_revocation_delta_crl_without_a_base_crl', {
+      caRevocation: [{ name: 'root', match: { CN: 'Root' }, crlFromCdp: [{ prefix: 'http://crl.example.com/' }], deltaCrl: 's3://pki-bucket/root+.crl' }],
+    }, /beside crl or crls/],
     ['duplicate_issuer_names', {
       issuers: [
         { name: 'x', match: { CN: 'X' }, crl: 'https://x/crl' },
@@ -518,7 +630,9 @@ for (const apiType of [ApiType.REST, ApiType.HTTP]) {
       const used = emfMetricsUsed(template, namespace);
       assert.deepEqual(new Set(used.map((u) => u.name)), new Set([
         'CrlSecondsToNextUpdate', 'CrlRefreshFailures', 'CrlRejected', 'TruststoreSecondsToFirstExpiry', 'Decisions',
+        'OcspRequests',
       ]));
+      assert.deepEqual(used.filter((u) => u.name === 'OcspRequests').map((u) => u.dims), [{ result: 'error' }]);
       for (const u of used) {
         const m = byName.get(u.name);
         assert.ok(m, u.name);
@@ -535,7 +649,12 @@ for (const apiType of [ApiType.REST, ApiType.HTTP]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TruststoreSecondsToFirstExpiry', Threshold: 30 * 86400 });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Decisions', Dimensions: [{ Name: 'reason', Value: 'revoked' }], Threshold: 20 });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 1000, EvaluationPeriods: 3 });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { EvaluationPeriods: 3, DatapointsToAlarm: 3, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failures, 0) + FILL(rejected, 0)' })]) });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        AlarmDescription: Match.stringLikeRegexp('OCSP exchanges have failed'),
+        Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failures, 0) + FILL(rejected, 0) + FILL(ocsperrors, 0)' })]),
+      });
     });
 
     it('the_dashboard_shows_every_widget_on_emitted_metrics', () => {
@@ -549,6 +668,8 @@ for (const apiType of [ApiType.REST, ApiType.HTTP]) {
       assert.ok(searched.length >= 5);
       for (const n of searched) assert.ok(names.has(n), n);
       assert.ok(body.includes(apiType === ApiType.REST ? '5XXError' : '"5xx"'));
+      // No issuer asks an OCSP responder: no OCSP widgets.
+      assert.ok(!body.includes('OcspLatency'), 'no OCSP widgets without OCSP');
     });
   });
 }

@@ -519,3 +519,149 @@ run "ca_revocation_without_a_crl_is_refused" {
 
   expect_failures = [var.ca_revocation]
 }
+
+run "delta_crls_and_ocsp_reach_the_config_and_the_read_policy" {
+  command = plan
+
+  variables {
+    issuers = [
+      {
+        name      = "ad-cs"
+        match     = { CN = "Corp Issuing CA" }
+        crl       = "s3://pki-bucket/corp.crl"
+        delta_crl = "s3://pki-bucket/corp+.crl"
+        ocsp      = { responder = "http://ocsp.corp.example.com/ocsp", cache_seconds = 600 }
+      },
+      {
+        name  = "partner"
+        match = { O = "Partner" }
+        ocsp  = { responders_from_aia = [{ prefix = "http://ocsp.partner.example/" }], hash = "sha1" }
+      },
+      {
+        name         = "private-ca"
+        match        = { CN = "PCA" }
+        crl_from_cdp = [{ prefix = "http://crl.example.com/crl/", fetch = "s3://pca-crls/crl/" }]
+        delta        = "ignore"
+      },
+    ]
+    ca_revocation = [
+      { name = "root", match = { CN = "Root" }, crls = ["s3://pki-bucket/root.crl"], delta_crls = ["s3://pki-bucket/root+.crl"] },
+    ]
+  }
+
+  assert {
+    condition = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).issuers == [
+      {
+        name      = "ad-cs"
+        match     = { CN = "Corp Issuing CA" }
+        crl       = "s3://pki-bucket/corp.crl"
+        delta_crl = "s3://pki-bucket/corp+.crl"
+        ocsp      = { responder = "http://ocsp.corp.example.com/ocsp", cache_seconds = 600, timeout_ms = 2000, max_entries = 10000, retry_seconds = 30, hash = "sha256" }
+      },
+      {
+        name  = "partner"
+        match = { O = "Partner" }
+        ocsp  = { responders_from_aia = [{ prefix = "http://ocsp.partner.example/" }], cache_seconds = 300, timeout_ms = 2000, max_entries = 10000, retry_seconds = 30, hash = "sha1" }
+      },
+      {
+        name         = "private-ca"
+        match        = { CN = "PCA" }
+        crl_from_cdp = [{ prefix = "http://crl.example.com/crl/", fetch = "s3://pca-crls/crl/" }]
+        delta        = "ignore"
+      },
+    ]
+    error_message = "delta_crl, delta and ocsp are rendered as the authorizer takes them: an OCSP-only issuer has no crl, and delta \"apply\" (the default) is left out."
+  }
+
+  assert {
+    condition = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).ca_revocation == [
+      { name = "root", match = { CN = "Root" }, crl = ["s3://pki-bucket/root.crl"], delta_crl = ["s3://pki-bucket/root+.crl"] },
+    ]
+    error_message = "ca_revocation's delta_crls is rendered as a delta_crl list."
+  }
+
+  assert {
+    condition = alltrue([for arn in ["arn:aws:s3:::pki-bucket/corp+.crl", "arn:aws:s3:::pki-bucket/root+.crl"] :
+      anytrue([for st in data.aws_iam_policy_document.authorizer.statement : contains(tolist(st.resources), arn)])
+    ])
+    error_message = "The authorizer may read the S3 delta CRLs."
+  }
+
+  assert {
+    condition     = strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "OcspRequests") && strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "OcspLatency") && strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "OcspCacheHits")
+    error_message = "With OCSP, the dashboard shows the exchanges by result, their latency and the cache hits."
+  }
+}
+
+run "ocsp_errors_count_as_refresh_failures_and_no_ocsp_widgets_by_default" {
+  command = plan
+
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.crl_refresh_failing.metric_query :
+      try(q.metric[0].metric_name, "") == "OcspRequests" && try(q.metric[0].dimensions.result, "") == "error"
+    ])
+    error_message = "The refresh-failing alarm counts OCSP exchanges that gave no verified answer."
+  }
+
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.crl_refresh_failing.metric_query :
+      q.return_data == true && q.expression == "FILL(failures, 0) + FILL(rejected, 0) + FILL(ocsperrors, 0)"
+    ])
+    error_message = "The alarm sums CRL refresh failures, CRL rejections and OCSP errors."
+  }
+
+  assert {
+    condition     = !strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "OcspLatency")
+    error_message = "Without OCSP, the dashboard has no OCSP widgets."
+  }
+}
+
+run "delta_crl_beside_crl_from_cdp_is_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, crl_from_cdp = [{ prefix = "http://crl.example.com/" }], delta_crl = "s3://pki-bucket/x+.crl" }]
+  }
+
+  expect_failures = [var.issuers]
+}
+
+run "delta_ignore_with_a_delta_crl_is_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, crl = "s3://pki-bucket/x.crl", delta_crl = "s3://pki-bucket/x+.crl", delta = "ignore" }]
+  }
+
+  expect_failures = [var.issuers]
+}
+
+run "ocsp_with_two_responder_sources_is_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, ocsp = { responder = "http://ocsp.example.com/", responders_from_aia = [{ prefix = "http://ocsp.example.com/" }] } }]
+  }
+
+  expect_failures = [var.issuers]
+}
+
+run "ocsp_cache_seconds_out_of_range_is_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, ocsp = { responder = "http://ocsp.example.com/", cache_seconds = 0 } }]
+  }
+
+  expect_failures = [var.issuers]
+}
+
+run "revocation_none_with_ocsp_is_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, revocation = "none", ocsp = { responder = "http://ocsp.example.com/" } }]
+  }
+
+  expect_failures = [var.issuers]
+}

@@ -98,6 +98,17 @@ impl CdpPolicy {
     }
 
     fn map(&self, uri: &str, may_be_prefix: bool) -> CdpSource {
+        // A responder URI is often the bare host (`http://ocsp.example.com`),
+        // which is the prefix `http://ocsp.example.com/` without its slash.
+        if may_be_prefix
+            && let Some(p) = self
+                .prefixes
+                .iter()
+                .find(|p| p.prefix.strip_suffix('/') == Some(uri))
+        {
+            let target = p.fetch.clone().unwrap_or_else(|| p.prefix.clone());
+            return SourceUri::parse(&target).map_or(CdpSource::Unsafe, CdpSource::Fetch);
+        }
         let Some((p, rest)) = self
             .prefixes
             .iter()

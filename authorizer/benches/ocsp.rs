@@ -22,7 +22,6 @@
     clippy::print_stdout
 )]
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,37 +29,10 @@ use authorizer::fetch::Fetcher;
 use authorizer::lambda::{Authorizer, HttpApiResponse};
 use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::ocsp::{OcspPki, Signer};
-use mtls_tests::ocsp_server::{OcspServer, leaf_pem};
+use mtls_tests::ocsp_server::{OcspServer, leaf_pem, openssl_crl};
 use mtls_x509::config::Config;
 use mtls_x509::metrics::OcspUse;
 use mtls_x509::time::{ManualClock, UnixTime};
-
-/// A CRL of the PKI's CA, by `openssl ca -gencrl`, listing nothing.
-fn openssl_crl(pki: &OcspPki) -> String {
-    let dir = pki.path();
-    std::fs::write(
-        dir.join("crl.cnf"),
-        "[ca]\ndefault_ca = d\n[d]\ndatabase = crl-index.txt\ncrlnumber = crlnumber\n\
-         default_md = sha256\ndefault_crl_days = 1\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("crl-index.txt"), "").unwrap();
-    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args([
-            "ca", "-config", "crl.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-gencrl", "-out",
-            "crl.pem",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!("file://{}", dir.join("crl.pem").display())
-}
 
 fn config(pki: &OcspPki, revocation: &str) -> Config {
     Config::from_json(&format!(
@@ -91,7 +63,7 @@ fn main() {
     let pki = Arc::new(OcspPki::new());
     std::fs::write(pki.path().join("truststore.pem"), pki.pem(Signer::Ca)).unwrap();
     let server = rt.block_on(OcspServer::start(Arc::clone(&pki)));
-    let crl = openssl_crl(&pki);
+    let crl = openssl_crl(&pki, "bench-crl", &[]);
     let clock = Arc::new(ManualClock::new(UnixTime::now()));
     let with_crl = format!(r#","crl":"{crl}""#);
     let with_ocsp = format!(r#","ocsp":{{"responder":"{}"}}"#, server.url());

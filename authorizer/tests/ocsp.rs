@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use authorizer::fetch::Fetcher;
 use authorizer::lambda::{Authorizer, HttpApiResponse, Outcome};
 use mtls_tests::ocsp::{GOOD_SERIAL, OcspPki, REVOKED_SERIAL, Signer, UNKNOWN_SERIAL};
-use mtls_tests::ocsp_server::{Mode, OcspServer, leaf_pem};
+use mtls_tests::ocsp_server::{Mode, OcspServer, leaf_pem, openssl_crl};
 use mtls_x509::config::Config;
 use mtls_x509::decision::DenyReason;
 use mtls_x509::metrics::OcspUse;
@@ -42,13 +42,18 @@ impl World {
     /// An authorizer whose one issuer entry checks OCSP alone, with `ocsp`
     /// as its `ocsp` member.
     async fn authorizer(&self, ocsp: &str) -> Authorizer {
+        self.authorizer_with(&format!(r#","ocsp":{ocsp}"#)).await
+    }
+
+    /// An authorizer whose one issuer entry has these revocation members.
+    async fn authorizer_with(&self, members: &str) -> Authorizer {
         std::fs::write(
             self.pki.path().join("truststore.pem"),
             self.pki.pem(Signer::Ca),
         )
         .unwrap();
         let config = Config::from_json(&format!(
-            r#"{{"truststore":"file://{}/truststore.pem","issuers":[{{"name":"ocsp-devices","match":{{"CN":"Issuing CA"}},"ocsp":{ocsp}}}]}}"#,
+            r#"{{"truststore":"file://{}/truststore.pem","issuers":[{{"name":"ocsp-devices","match":{{"CN":"Issuing CA"}}{members}}}]}}"#,
             self.pki.path().display()
         ))
         .unwrap();
@@ -271,4 +276,66 @@ async fn aia_responder_outside_the_prefixes_is_never_asked() {
     let d = decide(&a, &inside).await.decision;
     assert!(d.is_allow(), "{d:?}");
     assert_eq!(w.server.requests(), 1);
+}
+
+#[tokio::test]
+async fn with_a_crl_and_ocsp_both_must_say_good_and_either_revokes() {
+    let w = World::new().await;
+    // The CRL lists the good serial; the responder lists the revoked one.
+    let crl = openssl_crl(&w.pki, "both", &[&GOOD_SERIAL]);
+    let ocsp = w.fixed("");
+    let a = w
+        .authorizer_with(&format!(r#","crl":"{crl}","ocsp":{ocsp}"#))
+        .await;
+    let on_crl = decide(&a, &w.leaf("on-crl", &GOOD_SERIAL)).await;
+    assert_eq!(
+        on_crl.decision.reason(),
+        Some(DenyReason::Revoked),
+        "{on_crl:?}"
+    );
+    let on_ocsp = decide(&a, &w.leaf("on-ocsp", &REVOKED_SERIAL)).await;
+    assert_eq!(
+        on_ocsp.decision.reason(),
+        Some(DenyReason::Revoked),
+        "{on_ocsp:?}"
+    );
+    // Not on the CRL, and good at the responder: allowed only then.
+    let clean = openssl_crl(&w.pki, "clean", &[]);
+    let a = w
+        .authorizer_with(&format!(r#","crl":"{clean}","ocsp":{ocsp}"#))
+        .await;
+    assert!(
+        decide(&a, &w.leaf("good", &GOOD_SERIAL))
+            .await
+            .decision
+            .is_allow()
+    );
+    // A good CRL and a failing responder: denied.
+    w.server.set_mode(Mode::Status(500));
+    let a = w
+        .authorizer_with(&format!(r#","crl":"{clean}","ocsp":{ocsp}"#))
+        .await;
+    assert_eq!(
+        decide(&a, &w.leaf("good-2", &GOOD_SERIAL))
+            .await
+            .decision
+            .reason(),
+        Some(DenyReason::OcspUnavailable)
+    );
+    // A good responder and no CRL: denied.
+    w.server.set_mode(Mode::Openssl(
+        Signer::Responder,
+        vec!["-ndays".into(), "1".into()],
+    ));
+    let missing = format!("file://{}/missing.crl", w.pki.path().display());
+    let a = w
+        .authorizer_with(&format!(r#","crl":"{missing}","ocsp":{ocsp}"#))
+        .await;
+    assert_eq!(
+        decide(&a, &w.leaf("good-3", &GOOD_SERIAL))
+            .await
+            .decision
+            .reason(),
+        Some(DenyReason::CrlUnavailable)
+    );
 }

@@ -250,3 +250,51 @@ pub fn leaf_pem(pki: &OcspPki, name: &str, serial: &[u8], aia: Option<&str>) -> 
     ]);
     std::fs::read_to_string(dir.join(pem)).unwrap()
 }
+
+/// A CRL of `pki`'s issuing CA, `<name>.pem`, made by `openssl ca -gencrl`
+/// (a day's validity), listing `revoked`; returns its `file://` URI.
+pub fn openssl_crl(pki: &OcspPki, name: &str, revoked: &[&[u8]]) -> String {
+    let dir = pki.path();
+    let index = format!("{name}-index.txt");
+    std::fs::write(
+        dir.join(format!("{name}.cnf")),
+        format!(
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = {index}\ncrlnumber = {name}-number\n\
+             default_md = sha256\ndefault_crl_days = 1\n"
+        ),
+    )
+    .unwrap();
+    let lines: String = revoked
+        .iter()
+        .map(|s| {
+            let hex: String = s.iter().map(|b| format!("{b:02X}")).collect();
+            format!(
+                "R\t361231000000Z\t250101000000Z,keyCompromise\t{hex}\tunknown\t/CN=crl-{hex}\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.join(&index), lines).unwrap();
+    std::fs::write(dir.join(format!("{name}-number")), "01\n").unwrap();
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args([
+            "ca",
+            "-config",
+            &format!("{name}.cnf"),
+            "-keyfile",
+            "ca.key",
+            "-cert",
+            "ca.pem",
+            "-gencrl",
+            "-out",
+            &format!("{name}.pem"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("file://{}", dir.join(format!("{name}.pem")).display())
+}

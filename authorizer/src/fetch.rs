@@ -186,6 +186,10 @@ pub struct Limits {
 #[derive(Debug)]
 pub struct Fetcher {
     http: reqwest::Client,
+    /// The OCSP client, built on first use: it follows no redirect, so a
+    /// responder within `responders_from_aia` cannot send the authorizer
+    /// anywhere else.
+    ocsp_http: OnceCell<reqwest::Client>,
     s3: OnceCell<aws_sdk_s3::Client>,
     limits: Limits,
 }
@@ -218,6 +222,7 @@ impl Fetcher {
             })?;
         Ok(Self {
             http,
+            ocsp_http: OnceCell::new(),
             s3: OnceCell::new(),
             limits,
         })
@@ -593,8 +598,8 @@ pub struct OcspRequest<'a> {
 
 impl Fetcher {
     /// Asks an OCSP responder, within the request's deadline and size cap.
-    /// Redirects follow the CRL fetches' rule (HTTPS to HTTPS only, never
-    /// to an internal address).
+    /// A redirect is an error (RFC 5019 has none): the responder's answer
+    /// must come from the responder the configuration allows.
     pub async fn ocsp(
         &self,
         request: &OcspRequest<'_>,
@@ -611,6 +616,16 @@ impl Fetcher {
         request: &OcspRequest<'_>,
     ) -> std::result::Result<Vec<u8>, OcspFetchError> {
         let http = |e: reqwest::Error| OcspFetchError::Http(bounded(&describe_reqwest(&e)));
+        let client = self
+            .ocsp_http
+            .get_or_try_init(|| async {
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("mtls-authorizer/", env!("CARGO_PKG_VERSION")))
+                    .build()
+            })
+            .await
+            .map_err(http)?;
         let base = request.responder.as_str();
         let get_url = if base.ends_with('/') {
             format!("{base}{}", request.get_path)
@@ -618,9 +633,9 @@ impl Fetcher {
             format!("{base}/{}", request.get_path)
         };
         let builder = if get_url.len() <= mtls_x509::ocsp::MAX_GET_URL_BYTES {
-            self.http.get(get_url)
+            client.get(get_url)
         } else {
-            self.http
+            client
                 .post(request.responder.clone())
                 .header(reqwest::header::CONTENT_TYPE, "application/ocsp-request")
                 .body(request.der.to_vec())

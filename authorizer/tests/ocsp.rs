@@ -339,3 +339,144 @@ async fn with_a_crl_and_ocsp_both_must_say_good_and_either_revokes() {
         Some(DenyReason::CrlUnavailable)
     );
 }
+
+/// Runs `openssl args` in `dir`.
+fn openssl_in(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn same_key_under_another_ca_name_is_asked_and_cached_under_its_own_name() {
+    let w = World::new().await;
+    let dir = w.pki.path();
+    // A second CA certificate for the issuing CA's key, under another name
+    // (the truststore allows CAs of several names to share a key). Its
+    // devices have serials of their own: the responder, which answers for
+    // `Issuing CA`, does not know them.
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-out",
+            "renamed.pem",
+            "-days",
+            "30",
+            "-sha256",
+            "-subj",
+            "/O=OCSP Testers/CN=Renamed CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "renamed-leaf.key",
+            "-out",
+            "renamed-leaf.csr",
+            "-subj",
+            "/O=OCSP Testers/CN=renamed-device",
+        ],
+    );
+    std::fs::write(
+        dir.join("renamed-leaf.ext"),
+        "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    let serial: String = GOOD_SERIAL.iter().map(|b| format!("{b:02X}")).collect();
+    openssl_in(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "renamed-leaf.csr",
+            "-CA",
+            "renamed.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            &format!("0x{serial}"),
+            "-days",
+            "10",
+            "-sha256",
+            "-extfile",
+            "renamed-leaf.ext",
+            "-out",
+            "renamed-leaf.pem",
+        ],
+    );
+    let renamed_leaf = std::fs::read_to_string(dir.join("renamed-leaf.pem")).unwrap();
+    let renamed_ca = std::fs::read_to_string(dir.join("renamed.pem")).unwrap();
+    std::fs::write(
+        dir.join("truststore.pem"),
+        format!("{}{renamed_ca}", w.pki.pem(Signer::Ca)),
+    )
+    .unwrap();
+    let start = || async {
+        let config = Config::from_json(&format!(
+            r#"{{"truststore":"file://{}/truststore.pem","issuers":[{{"name":"ocsp-devices","match":{{"O":"OCSP Testers"}},"ocsp":{}}}]}}"#,
+            dir.display(),
+            w.fixed("")
+        ))
+        .unwrap();
+        let fetcher = Fetcher::new(Authorizer::fetch_limits(&config)).unwrap();
+        Authorizer::start_with(config, fetcher, w.clock.clone(), HttpApiResponse::Simple)
+            .await
+            .unwrap()
+    };
+    // Asked first: the CertID must name the renamed CA, which the
+    // responder does not answer for, never `Issuing CA`'s serial of the
+    // same number (another device, good).
+    let a = start().await;
+    let d = decide(&a, &renamed_leaf).await;
+    assert_eq!(
+        d.decision.reason(),
+        Some(DenyReason::OcspUnavailable),
+        "answered with another CA name's status: {d:?}"
+    );
+    // Asked after `Issuing CA`'s device of the same serial: its cached
+    // `good` is not this device's answer either.
+    let a = start().await;
+    let issuing_leaf = w.leaf("issuing-device", &GOOD_SERIAL);
+    assert!(decide(&a, &issuing_leaf).await.decision.is_allow());
+    let d = decide(&a, &renamed_leaf).await;
+    assert_eq!(
+        d.decision.reason(),
+        Some(DenyReason::OcspUnavailable),
+        "the cached answer of another CA name was used: {d:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_responder_redirect_is_not_followed() {
+    let w = World::new().await;
+    let elsewhere = OcspServer::start(Arc::clone(&w.pki)).await;
+    w.server.set_mode(Mode::Redirect(elsewhere.url()));
+    let a = w.authorizer(&w.fixed("")).await;
+    let d = decide(&a, &w.leaf("device", &GOOD_SERIAL)).await.decision;
+    assert_eq!(d.reason(), Some(DenyReason::OcspUnavailable), "{d:?}");
+    assert_eq!(elsewhere.requests(), 0, "the redirect went nowhere");
+}

@@ -443,6 +443,222 @@ fn deltas_are_their_own_sequence_for_rollback() {
     );
 }
 
+// --- Attacks on delta CRLs (review) ---
+
+/// The Freshest CRL extension with one distribution point, `point` being
+/// the content of its DistributionPoint SEQUENCE.
+fn freshest_with_point(point: &[u8]) -> Vec<u8> {
+    raw_extension(&[0x55, 0x1d, 0x2e], false, &tlv(0x30, &tlv(0x30, point)))
+}
+
+#[test]
+fn base_whose_freshest_crl_names_no_usable_uri_is_still_never_read_alone() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    // The CA announces delta CRLs, but at points we cannot fetch: a
+    // directoryName (an LDAP entry), a reason-partitioned URI point, a URI
+    // point with a cRLIssuer. Each is still the CA saying that the base is
+    // not the whole story: reading it alone would allow a device revoked
+    // since, which only the delta lists.
+    let dir_name = tlv(
+        0x30,
+        &tlv(
+            0x31,
+            &tlv(
+                0x30,
+                &[tlv(0x06, &[0x55, 0x04, 0x03]), tlv(0x0c, b"deltas")].concat(),
+            ),
+        ),
+    );
+    let uri = tlv(0x86, DELTA.as_bytes());
+    let points = [
+        tlv(0xa0, &tlv(0xa0, &tlv(0xa4, &dir_name))),
+        [tlv(0xa0, &tlv(0xa0, &uri)), tlv(0x81, &[0x07, 0x80])].concat(),
+        [
+            tlv(0xa0, &tlv(0xa0, &uri)),
+            tlv(0xa2, &tlv(0xa4, &dir_name)),
+        ]
+        .concat(),
+    ];
+    for point in points {
+        let base = w
+            .verify(
+                &ca.crl()
+                    .number(10)
+                    .der_with(Some(&[]), &[freshest_with_point(&point)]),
+            )
+            .unwrap();
+        let d = w.decide(&ca.leaf(&[0x55]).pem(), &[&base]);
+        assert_eq!(
+            d.reason(),
+            Some(DenyReason::CrlUnavailable),
+            "a base whose Freshest CRL names {} was read alone: {d:?}",
+            hex::encode(&point)
+        );
+        // And a delta never carries the extension, whatever it names.
+        let naming = ca.crl().number(11).der_with(
+            Some(&[]),
+            &[delta_crl_indicator(10), freshest_with_point(&point)],
+        );
+        assert!(matches!(w.verify(&naming), Err(Error::CrlMalformed(_))));
+    }
+}
+
+#[test]
+fn base_stands_alone_only_while_no_loaded_delta_names_a_newer_base() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let w = World::of(&[&ca]);
+    // The CA published base 12, then base 13 (revoking 0x66) and delta 14
+    // on base 13. A source replays base 12 and the old delta 11 (both
+    // still within nextUpdate), beside the genuine delta 14 from another
+    // source. Delta 14 proves that base 12 is not the newest base: what
+    // base 13 lists is on no loaded CRL, so base 12 must not decide.
+    let base12 = w
+        .verify(
+            &ca.crl()
+                .number(12)
+                .der_with(Some(&[]), &[freshest_crl(&[DELTA])]),
+        )
+        .unwrap();
+    let delta11 = w.verify(&ca.crl().number(11).delta_der(10, &[])).unwrap();
+    let delta14 = w.verify(&ca.crl().number(14).delta_der(13, &[])).unwrap();
+    let revoked_in_13 = ca.leaf(&[0x66]).pem();
+    assert_eq!(
+        w.reason(&revoked_in_13, &[&base12, &delta11]),
+        None,
+        "alone, the superseded delta lets base 12 stand (its promise holds)"
+    );
+    let d = w.decide(&revoked_in_13, &[&base12, &delta11, &delta14]);
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+    // The same with a delta that applies to base 12: delta 13 (on 12) is
+    // not the current delta when delta 14 (on 13) is loaded (RFC 5280
+    // §6.3.3 (c) reads the base with the current delta).
+    let delta13 = w.verify(&ca.crl().number(13).delta_der(12, &[])).unwrap();
+    assert_eq!(w.reason(&revoked_in_13, &[&base12, &delta13]), None);
+    let d = w.decide(&revoked_in_13, &[&base12, &delta13, &delta14]);
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+    // A listing on base 12 still revokes, whatever else is loaded.
+    let listed = w
+        .verify(
+            &ca.crl()
+                .number(12)
+                .der_with(Some(&[raw_entry(&[0x77], &[])]), &[freshest_crl(&[DELTA])]),
+        )
+        .unwrap();
+    assert_eq!(
+        w.reason(&ca.leaf(&[0x77]).pem(), &[&listed, &delta11, &delta14]),
+        Some(DenyReason::Revoked)
+    );
+    // And once base 13 is loaded, it and delta 14 decide.
+    let base13 = w
+        .verify(
+            &ca.crl()
+                .number(13)
+                .der_with(Some(&[raw_entry(&[0x66], &[])]), &[freshest_crl(&[DELTA])]),
+        )
+        .unwrap();
+    assert_eq!(
+        w.reason(&revoked_in_13, &[&base12, &delta11, &delta14, &base13]),
+        Some(DenyReason::Revoked)
+    );
+    assert_eq!(
+        w.reason(
+            &ca.leaf(&[0x55]).pem(),
+            &[&base12, &delta11, &delta14, &base13]
+        ),
+        None
+    );
+}
+
+#[test]
+fn only_a_superseded_delta_of_the_same_sequence_lets_a_base_stand_alone() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let other_key = ca.next_key();
+    let other_ca = Ca::new(ORG, "Other Delta CA");
+    let w = World::of(&[&ca, &other_key, &other_ca]);
+    let base = w
+        .verify(
+            &ca.crl()
+                .number(12)
+                .der_with(Some(&[]), &[freshest_crl(&[DELTA])]),
+        )
+        .unwrap();
+    let leaf = ca.leaf(&[0x55]).pem();
+    // Fresh deltas numbered below the base, but of another key, another
+    // CA, or another scope: none is a promise about this base's sequence.
+    for der in [
+        other_key.crl().number(11).delta_der(10, &[]),
+        other_ca.crl().number(11).delta_der(10, &[]),
+        ca.crl().number(11).partition(&[P1]).delta_der(10, &[]),
+    ] {
+        let delta = w.verify(&der).unwrap();
+        assert_eq!(
+            w.reason(&leaf, &[&base, &delta]),
+            Some(DenyReason::CrlUnavailable)
+        );
+    }
+}
+
+#[test]
+fn remove_from_crl_is_applied_only_by_a_delta_of_the_exact_base_sequence() {
+    let ca = Ca::new(ORG, "Delta CA");
+    let other_key = ca.next_key();
+    let other_ca = Ca::new(ORG, "Other Delta CA");
+    let w = World::of(&[&ca, &other_key, &other_ca]);
+    let held = raw_entry(&[0x44], &[reason_code(HOLD)]);
+    let base = w.verify(&base_naming_delta(&ca, &[held])).unwrap();
+    let removed = [raw_entry(&[0x44], &[reason_code(REMOVE_FROM_CRL)])];
+    let leaf = ca.leaf(&[0x44]).pem();
+    // A delta of another key of the same CA name, of another CA, of
+    // another scope (a partition, or an IDP of other bytes), or one that
+    // does not cover the base's number: none releases the hold.
+    let candidates = [
+        other_key.crl().number(11).delta_der(10, &removed),
+        other_ca.crl().number(11).delta_der(10, &removed),
+        ca.crl().number(11).partition(&[P1]).delta_der(10, &removed),
+        ca.crl()
+            .number(11)
+            .user_certs_only()
+            .delta_der(10, &removed),
+        ca.crl().number(12).delta_der(11, &removed),
+    ];
+    for (i, der) in candidates.iter().enumerate() {
+        let delta = w.verify(der).unwrap();
+        assert_eq!(
+            w.reason(&leaf, &[&base, &delta]),
+            Some(DenyReason::Revoked),
+            "candidate {i} released a hold it does not speak for"
+        );
+    }
+    // A genuine delta releases it, and a second, older one of the sequence
+    // that does not list it does not undo that (the newest applies).
+    let genuine = w
+        .verify(&ca.crl().number(12).delta_der(10, &removed))
+        .unwrap();
+    let older = w.verify(&ca.crl().number(11).delta_der(10, &[])).unwrap();
+    assert_eq!(w.reason(&leaf, &[&base, &older, &genuine]), None);
+    // A release replayed beside a delta on a later base (12, which may hold
+    // the device again) is not the current word: the hold stands.
+    let later = w.verify(&ca.crl().number(13).delta_der(12, &[])).unwrap();
+    assert_eq!(
+        w.reason(&leaf, &[&base, &genuine, &later]),
+        Some(DenyReason::Revoked),
+        "an old release applied although a later base exists"
+    );
+    // But a listing with another reason on any covering delta revokes.
+    let relisted = w
+        .verify(
+            &ca.crl()
+                .number(13)
+                .delta_der(10, &[raw_entry(&[0x44], &[reason_code(1)])]),
+        )
+        .unwrap();
+    assert_eq!(
+        w.reason(&leaf, &[&base, &genuine, &relisted]),
+        Some(DenyReason::Revoked)
+    );
+}
+
 // --- Key rollover (RFC 5280 §6.3.3 (f)) ---
 
 #[test]
@@ -971,6 +1187,79 @@ async fn crl_from_cdp_loads_partitions_lazily_and_never_fetches_outside_its_pref
     let d = a.decide(Some(&s.ca.leaf(&[0x45]).pem())).await.decision;
     assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable));
     assert!(detail(&d).contains("names no CRL distribution point"));
+}
+
+#[tokio::test]
+async fn crl_from_cdp_fetches_freshest_deltas_only_within_its_prefixes() {
+    let s = Fixture::new();
+    std::fs::create_dir_all(s.path("crl")).unwrap();
+    let inside = "http://crl.example.test/crl/delta.crl";
+    let outside = [
+        "http://169.254.169.254/latest/meta-data/delta.crl",
+        "http://crl.example.test/crl/../truststore.pem",
+        "http://crl.example.test/other/delta.crl",
+    ];
+    let mut named = outside.to_vec();
+    named.push(inside);
+    s.write(
+        "crl/base.crl",
+        &s.ca
+            .crl()
+            .number(10)
+            .der_with(Some(&[]), &[freshest_crl(&named)]),
+    );
+    s.write(
+        "crl/delta.crl",
+        &s.ca
+            .crl()
+            .number(11)
+            .delta_der(10, &[raw_entry(&[0x22], &[])]),
+    );
+    // A second base of the CA, naming its deltas only outside the prefixes.
+    s.write(
+        "crl/base2.crl",
+        &s.ca
+            .crl()
+            .number(10)
+            .der_with(Some(&[]), &[freshest_crl(&outside)]),
+    );
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},
+            "crl_from_cdp":[{{"prefix":"http://crl.example.test/crl/","fetch":"{}/"}}]}}"#,
+        s.file_uri("crl")
+    );
+    let a = s.start(s.config(&entry, "")).await;
+    let cdp = "http://crl.example.test/crl/base.crl";
+    assert_eq!(
+        reason(&a, &s.ca.leaf(&[0x22]).cdp(cdp).pem()).await,
+        Some(DenyReason::Revoked),
+        "the delta the base names is fetched before the answer"
+    );
+    assert_eq!(reason(&a, &s.ca.leaf(&[0x33]).cdp(cdp).pem()).await, None);
+    let sources: Vec<String> = a.crl_sources(0).iter().map(|c| c.source.clone()).collect();
+    assert_eq!(sources.len(), 2, "{sources:?}");
+    assert!(
+        sources
+            .iter()
+            .all(|u| u.ends_with("/crl/base.crl") || u.ends_with("/crl/delta.crl")),
+        "{sources:?}"
+    );
+    let d = a
+        .decide(Some(
+            &s.ca
+                .leaf(&[0x33])
+                .cdp("http://crl.example.test/crl/base2.crl")
+                .pem(),
+        ))
+        .await
+        .decision;
+    assert_eq!(d.reason(), Some(DenyReason::CrlUnavailable), "{d:?}");
+    let sources: Vec<String> = a.crl_sources(0).iter().map(|c| c.source.clone()).collect();
+    assert_eq!(
+        sources.len(),
+        3,
+        "never a slot outside the prefixes: {sources:?}"
+    );
 }
 
 #[tokio::test]

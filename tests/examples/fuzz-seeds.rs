@@ -155,7 +155,10 @@ fn main() {
     ] {
         let request = ocsp.openssl_request(serial, "sha256");
         for (signer, who) in [(Signer::Ca, "ca"), (Signer::Responder, "responder")] {
-            for (args, how) in [(&["-ndays", "1"][..], "name"), (&["-resp_key_id"][..], "key")] {
+            for (args, how) in [
+                (&["-ndays", "1"][..], "name"),
+                (&["-resp_key_id"][..], "key"),
+            ] {
                 write(
                     &dir,
                     "ocsp",
@@ -165,7 +168,12 @@ fn main() {
             }
         }
     }
-    write(&dir, "ocsp", "try-later.der", &[0x30, 0x03, 0x0a, 0x01, 0x03]);
+    write(
+        &dir,
+        "ocsp",
+        "try-later.der",
+        &[0x30, 0x03, 0x0a, 0x01, 0x03],
+    );
 
     // Client certificates, PEM and DER.
     let leaves = [

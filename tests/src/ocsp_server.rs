@@ -34,6 +34,8 @@ pub enum Mode {
     Status(u16),
     /// 200 with these bytes.
     Bytes(Vec<u8>),
+    /// 302 Found, to this location.
+    Redirect(String),
 }
 
 /// Answers by (request, signer and arguments).
@@ -105,6 +107,13 @@ async fn answer(
     let (signer, args) = match mode {
         Mode::Status(code) => return plain(StatusCode::from_u16(code).unwrap(), Vec::new()),
         Mode::Bytes(bytes) => return plain(StatusCode::OK, bytes),
+        Mode::Redirect(to) => {
+            return Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, to)
+                .body(Body::empty())
+                .unwrap();
+        }
         Mode::Stall(d) => {
             tokio::time::sleep(d).await;
             (Signer::Responder, vec!["-ndays".to_owned(), "1".to_owned()])

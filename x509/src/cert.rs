@@ -356,12 +356,13 @@ impl<'a> Extensions<'a> {
                         if access.access_method.as_bytes() != ID_AD_OCSP {
                             continue;
                         }
-                        if let GeneralName::URI(uri) = access.access_location {
-                            if facts.ocsp_uris.len() == MAX_OCSP_URIS {
-                                return Err(format!(
-                                    "more than {MAX_OCSP_URIS} OCSP responder URIs"
-                                ));
-                            }
+                        // Only the first few are kept: they are only ever
+                        // candidates for `responders_from_aia`, so the rest
+                        // are never asked, and a certificate with many is no
+                        // reason to refuse it for entries without OCSP.
+                        if let GeneralName::URI(uri) = access.access_location
+                            && facts.ocsp_uris.len() < MAX_OCSP_URIS
+                        {
                             facts.ocsp_uris.push(uri);
                         }
                     }

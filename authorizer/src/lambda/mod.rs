@@ -756,6 +756,7 @@ impl Authorizer {
                 let asked = ocsp::Asked {
                     issuer: Arc::clone(&state.issuer),
                     ca: matched.signer(),
+                    issuer_name: cert.issuer_der().to_vec(),
                     serial: cert.serial().clone(),
                     aia: if state.reads_aia() {
                         cert.ocsp_uris().iter().map(|u| (*u).to_owned()).collect()

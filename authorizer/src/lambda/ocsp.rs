@@ -1,6 +1,7 @@
 //! OCSP for the issuer entries that configure `ocsp` (RFC 6960, with RFC
 //! 5019's profile): the responder is asked over HTTP, the core verifies the
-//! answer (`mtls_x509::ocsp`), and answers are cached per (CA key, serial).
+//! answer (`mtls_x509::ocsp`), and answers are cached per (CA name, CA key,
+//! serial).
 //!
 //! - An answer is fresh until the earlier of its `nextUpdate` and
 //!   `cache_seconds` after it was fetched. Past `cache_seconds` but within
@@ -31,17 +32,31 @@ use mtls_x509::ocsp::{
 use mtls_x509::serial::Serial;
 use mtls_x509::signed::KeyId;
 use mtls_x509::time::{Clock, UnixTime};
-use mtls_x509::truststore::TrustStore;
+use mtls_x509::truststore::{CaCert, TrustStore};
 
 use super::state::lock;
 use super::telemetry::Telemetry;
 
-/// Whose status an entry holds.
+/// Whose status an entry holds. A serial is unique per issuer name (RFC
+/// 5280 §4.1.2.2), and a CertID names the issuer by its name and its key
+/// (RFC 6960 §4.1.1): two CA names sharing a key are two issuers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
+    /// The SHA-256 of the issuer name's DER.
+    issuer_name: [u8; 32],
     /// The key of the CA that issued the certificate.
     ca: KeyId,
     serial: Serial,
+}
+
+/// The truststore CA that issued a certificate: the one with its issuer's
+/// exact name and the key that verified it. Another CA certificate for the
+/// same key under another name is another issuer, whose CertID (its name's
+/// hash) and delegated responders (issued under its name) differ.
+fn issuing_ca<'t>(truststore: &'t TrustStore, ca: KeyId, issuer_name: &[u8]) -> Option<&'t CaCert> {
+    truststore
+        .cas_with_key(ca)
+        .find(|c| c.subject_der() == issuer_name)
 }
 
 /// One serial's cached answer, its last failure, and its single flight.
@@ -113,6 +128,8 @@ pub(super) struct Asked {
     pub(super) issuer: Arc<str>,
     /// The key of the truststore CA that issued it.
     pub(super) ca: KeyId,
+    /// Its issuer name, as DER: with `ca`, which truststore CA issued it.
+    pub(super) issuer_name: Vec<u8>,
     /// Its serial.
     pub(super) serial: Serial,
     /// Its authorityInfoAccess OCSP URIs.
@@ -127,6 +144,7 @@ struct Question {
     der: Vec<u8>,
     get_path: String,
     ca: KeyId,
+    issuer_name: Vec<u8>,
     issuer: String,
 }
 
@@ -212,9 +230,7 @@ impl OcspState {
     /// the prefixes), and its CertID over the issuing CA's name and key.
     fn question(&self, truststore: &TrustStore, asked: &Asked) -> Result<Question, String> {
         let responder = self.responder_for(&asked.aia)?;
-        let ca_cert = truststore
-            .cas_with_key(asked.ca)
-            .next()
+        let ca_cert = issuing_ca(truststore, asked.ca, &asked.issuer_name)
             .ok_or_else(|| "the issuing CA is not in the truststore".to_owned())?;
         let hash = match self.policy.hash() {
             OcspHash::Sha256 => CertIdHash::Sha256,
@@ -227,6 +243,7 @@ impl OcspState {
             responder,
             id,
             ca: asked.ca,
+            issuer_name: asked.issuer_name.clone(),
             issuer: asked.issuer.to_string(),
         })
     }
@@ -251,6 +268,7 @@ impl OcspState {
         };
         let ca = asked.ca;
         let entry = self.entry(Key {
+            issuer_name: mtls_x509::signed::sha256(&asked.issuer_name),
             ca,
             serial: asked.serial.clone(),
         });
@@ -285,7 +303,10 @@ impl OcspState {
                     spawn(tokio::spawn(async move {
                         let _single_flight = single_flight;
                         // The answer or failure is recorded in the entry.
-                        let _recorded = me.ask(&asker, &truststore, &entry, &question).await;
+                        let timeout = Duration::from_millis(me.policy.timeout_ms());
+                        let _recorded = me
+                            .ask(&asker, &truststore, &entry, &question, timeout)
+                            .await;
                     }));
                 }
                 return OcspOutcome {
@@ -298,6 +319,7 @@ impl OcspState {
         }
         // Wait for the exchange in flight, if any, no longer than one.
         let wait = Duration::from_millis(self.policy.timeout_ms());
+        let started = tokio::time::Instant::now();
         let Ok(_single_flight) = tokio::time::timeout(wait, entry.asking.lock()).await else {
             return failed(format!(
                 "another request's OCSP exchange for this serial took longer than {} ms",
@@ -316,19 +338,31 @@ impl OcspState {
             Held::Nothing => {}
         }
         OcspOutcome {
-            answer: self.ask(asker, truststore, &entry, &question).await,
+            // What is left of this request's `timeout_ms`: no request waits
+            // longer, however long it queued behind another's exchange.
+            answer: match wait.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => {
+                    self.ask(asker, truststore, &entry, &question, left).await
+                }
+                _ => Err(format!(
+                    "another request's OCSP exchange for this serial took up to {} ms",
+                    self.policy.timeout_ms()
+                )),
+            },
             used: Some(OcspUse::Fetched),
         }
     }
 
     /// One exchange: asks, verifies, records the answer or the failure, and
-    /// writes the `ocsp_metrics` line. The caller holds the single flight.
+    /// writes the `ocsp_metrics` line, within `timeout`. The caller holds
+    /// the single flight.
     async fn ask(
         &self,
         asker: &OcspAsker,
         truststore: &TrustStore,
         entry: &Entry,
         question: &Question,
+        timeout: Duration,
     ) -> Result<Arc<VerifiedOcsp>, String> {
         let started = std::time::Instant::now();
         let fetched = asker
@@ -337,7 +371,7 @@ impl OcspState {
                 responder: &question.responder,
                 der: &question.der,
                 get_path: &question.get_path,
-                timeout: Duration::from_millis(self.policy.timeout_ms()),
+                timeout,
                 max_bytes: MAX_RESPONSE_BYTES,
             })
             .await;
@@ -348,7 +382,7 @@ impl OcspState {
         };
         let verified: Result<VerifiedOcsp, (&'static str, String)> = match fetched {
             Err(e) => Err((e.label(), e.to_string())),
-            Ok(body) => match truststore.cas_with_key(question.ca).next() {
+            Ok(body) => match issuing_ca(truststore, question.ca, &question.issuer_name) {
                 None => Err(("issuer", "the issuing CA left the truststore".to_owned())),
                 Some(ca) => verify_response(&body, &question.id, ca, now, policy)
                     .map_err(|e| (e.label(), e.to_string())),
@@ -381,10 +415,22 @@ impl OcspState {
         match verified {
             Ok(v) => {
                 // A replayed answer older than the one held is not an update.
+                // A held answer produced in the future (a responder with a
+                // fast clock) does not get to pin itself that way.
                 if let Some((held, _)) = &state.answer
                     && held.produced_at() > v.produced_at()
+                    && held.produced_at() <= now.offset(asker.clock_skew_seconds)
                 {
-                    return Ok(Arc::clone(held));
+                    let held = Arc::clone(held);
+                    if held.check_usable(now, asker.clock_skew_seconds).is_err() {
+                        // Nothing usable came: count it as a failure, so
+                        // the retry period holds for a replaying responder.
+                        let why = "the OCSP responder served an answer older than the one held"
+                            .to_owned();
+                        state.failure = Some((now, why.clone()));
+                        return Err(why);
+                    }
+                    return Ok(held);
                 }
                 let v = Arc::new(v);
                 state.answer = Some((Arc::clone(&v), now));

@@ -8,7 +8,7 @@
 //! device revoked since the base then stays out, or the answer is
 //! `crl_unavailable`, never a silent Allow from the base alone.
 
-use super::{Coverage, CrlNumber, DeltaListing, VerifiedCrl};
+use super::{Coverage, CrlKind, CrlNumber, DeltaListing, VerifiedCrl};
 use crate::error::Error;
 use crate::serial::Serial;
 use crate::time::UnixTime;
@@ -88,6 +88,9 @@ pub enum Lookup<'a> {
 ///   applicable delta, a listing on the base still revokes, and the base
 ///   alone stands only while a delta of its sequence that it supersedes is
 ///   usable (the CA's promise of the next delta has not lapsed).
+/// - A base is outdated when a loaded delta of its sequence names a later
+///   base: it then takes no delta and never stands alone (the later base's
+///   listings are on no loaded CRL), though its own listings still revoke.
 pub fn lookup<'a>(
     crls: impl IntoIterator<Item = &'a VerifiedCrl>,
     covers: impl Fn(&VerifiedCrl) -> Coverage,
@@ -129,7 +132,7 @@ pub fn lookup<'a>(
         let needs_delta = match policy {
             DeltaPolicy::Ignore => false,
             DeltaPolicy::Configured => true,
-            DeltaPolicy::Apply => !base.freshest().is_empty(),
+            DeltaPolicy::Apply => base.names_delta(),
         };
         if !needs_delta {
             if base.is_revoked(serial) {
@@ -138,10 +141,18 @@ pub fn lookup<'a>(
             best.consider(base, None);
             continue;
         }
+        // A loaded delta of this sequence on a later base proves that a
+        // newer base exists, whose listings no loaded CRL holds: this base
+        // is then read with no delta, and stands alone never (RFC 5280
+        // §6.3.3 (c) reads a base with the current delta only).
+        let outdated = deltas.iter().any(|d| {
+            d.base_sequence() == base.identity()
+                && matches!(d.kind(), CrlKind::Delta { base: from } if Some(from) > base.number())
+        });
         let applicable = deltas
             .iter()
             .copied()
-            .filter(|d| d.applies_to(base))
+            .filter(|d| !outdated && d.applies_to(base))
             .max_by(|a, b| a.number().cmp(&b.number()));
         match applicable {
             Some(delta) => {
@@ -157,11 +168,12 @@ pub fn lookup<'a>(
                 if base.is_revoked(serial) {
                     return Lookup::Revoked(base);
                 }
-                let superseded = deltas.iter().any(|d| {
-                    d.base_sequence() == base.identity()
-                        && d.number().is_some_and(|n| Some(n) <= base.number())
-                        && d.check_usable(now, grace_seconds).is_ok()
-                });
+                let superseded = !outdated
+                    && deltas.iter().any(|d| {
+                        d.base_sequence() == base.identity()
+                            && d.number().is_some_and(|n| Some(n) <= base.number())
+                            && d.check_usable(now, grace_seconds).is_ok()
+                    });
                 if superseded {
                     best.consider(base, None);
                 } else if !matches!(best.not_decided, Some(NotDecided::Stale(_))) {

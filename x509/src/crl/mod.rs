@@ -360,6 +360,10 @@ pub struct VerifiedCrl {
     base_sequence: CrlIdentity,
     /// The delta CRL URIs of its Freshest CRL extension (§5.2.6).
     freshest: Vec<String>,
+    /// Whether it carries a Freshest CRL extension at all, even one naming
+    /// no URI we could fetch: the CA publishes deltas for it, so it is
+    /// never read alone.
+    names_delta: bool,
     /// Every entry except those with reason `removeFromCRL`.
     revoked: RevokedSet,
     /// The entries with reason `removeFromCRL` (§5.3.1). In a delta they
@@ -422,6 +426,8 @@ struct CrlExtensions {
     delta_base: Option<CrlNumber>,
     /// The Freshest CRL extension's URIs.
     freshest: Vec<String>,
+    /// Whether the Freshest CRL extension is present, whatever it names.
+    names_delta: bool,
 }
 
 /// RFC 5280 §5.2: reject CRLs we cannot interpret completely, and read what
@@ -462,6 +468,7 @@ fn read_crl_extensions(list: &[u8], issuer_der: &[u8]) -> Result<CrlExtensions> 
             }
             (OID_FRESHEST_CRL, _) => {
                 out.freshest = read_freshest(ext.value)?;
+                out.names_delta = true;
             }
             (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
                 let (scope, kinds) = scope_of(idp, read_idp(ext.value, issuer_der)?)?;
@@ -503,8 +510,10 @@ fn read_base_crl_number(value: &[u8]) -> Result<CrlNumber> {
 
 /// §5.2.6: the Freshest CRL extension has the syntax of
 /// cRLDistributionPoints. Only `fullName` URIs of points without `reasons`
-/// or `cRLIssuer` name a delta we could use; other points are skipped, so
-/// a base that names only those needs a configured `delta_crl`.
+/// or `cRLIssuer` name a delta we could use; other points are skipped. The
+/// base still names a delta ([`VerifiedCrl::names_delta`]), so it is never
+/// read alone: without a delta loaded from a configured `delta_crl`, it is
+/// `crl_unavailable`.
 fn read_freshest(value: &[u8]) -> Result<Vec<String>> {
     use x509_parser::extensions::CRLDistributionPoints;
     use x509_parser::prelude::FromDer;
@@ -1031,6 +1040,14 @@ impl VerifiedCrl {
     #[must_use]
     pub fn freshest(&self) -> &[String] {
         &self.freshest
+    }
+
+    /// Whether it carries a Freshest CRL extension (RFC 5280 §5.2.6), even
+    /// one whose points name no URI we could fetch ([`VerifiedCrl::freshest`]
+    /// empty): the CA publishes delta CRLs for it.
+    #[must_use]
+    pub fn names_delta(&self) -> bool {
+        self.names_delta
     }
 
     /// The sequence of complete CRLs it belongs to, or applies to as a delta.

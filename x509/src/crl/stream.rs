@@ -673,6 +673,7 @@ impl<'a> CrlIngest<'a> {
             idp_der,
             delta_base,
             freshest,
+            names_delta,
         } = read_crl_extensions(extensions, &head.issuer)?;
         let kind = match delta_base {
             None => CrlKind::Complete,
@@ -684,8 +685,9 @@ impl<'a> CrlIngest<'a> {
                         "a delta CRL without a CRL number above its BaseCRLNumber".into(),
                     ));
                 }
-                // §5.2.6: Freshest CRL must not appear in a delta.
-                if !freshest.is_empty() {
+                // §5.2.6: Freshest CRL must not appear in a delta, whatever
+                // its points name.
+                if names_delta {
                     return Err(Error::CrlMalformed(
                         "a delta CRL with a Freshest CRL extension".into(),
                     ));
@@ -725,6 +727,7 @@ impl<'a> CrlIngest<'a> {
             base_sequence,
             kind,
             freshest,
+            names_delta,
             removed: head.removed.finish(),
             fingerprint: sha256_of_parts(&[&head.issuer, algorithm.raw, signature]),
             issuer_der: head.issuer,

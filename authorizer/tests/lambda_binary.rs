@@ -324,7 +324,7 @@ async fn binary_refuses_to_start_with_an_invalid_configuration() {
     let api = RuntimeApi::start().await;
     let config = r#"{"truststore":"file:///nonexistent.pem","issuers":[{"name":"devices","match":{"CN":"x"}}]}"#;
     let logs = failed_start(&api, &[("AUTHORIZER_CONFIG", config)]).await;
-    assert!(logs.contains("a CRL is required"), "{logs}");
+    assert!(logs.contains("a CRL or OCSP is required"), "{logs}");
 
     let logs = failed_start(&api, &[]).await;
     assert!(logs.contains("AUTHORIZER_CONFIG is not set"), "{logs}");

@@ -11,16 +11,19 @@ export PATH := $(VENV)/bin:$(PATH)
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-.PHONY: help run reset test setup fetch package bench bench-deny-list bench-ocsp bench-lambda fuzz fuzz-build deny
+.PHONY: help run reset test setup fetch package bench bench-deny-list bench-ocsp bench-routes bench-lambda fuzz fuzz-build deny schemathesis
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
-# protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks; and
-# pyca/cryptography, an independent maker of certificates and CRLs for the interop tests.
+# protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks;
+# pyca/cryptography, an independent maker of certificates and CRLs for the interop tests; and for
+# the API's contract (api-handler/openapi.yaml): PyYAML (scripts/openapi_contract.py),
+# openapi-spec-validator, and Schemathesis, which tests the running stack against it.
 # moto is pinned below 5.2: 5.2 answers GetBucketVersioning with a <GetBucketVersioningResponse>
 # root instead of S3's <VersioningConfiguration>, which the Rust SDK (correctly) refuses to parse.
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4' 'cfn-lint>=1,<2' 'cryptography>=42'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<5.2' 'python-hcl2>=8,<9' 'checkov>=3,<4' 'cfn-lint>=1,<2' 'cryptography>=42' \
+	    'pyyaml>=6' 'openapi-spec-validator>=0.7,<0.10' 'schemathesis>=4.32,<5'
 	touch $@
 
 # cargo-lambda (build, watch, invoke) and zig (its cross linker), from PyPI, for `make package`
@@ -60,15 +63,25 @@ package: $(VENV)/.cargo-lambda ## both functions as Lambda zips (arm64 where it 
 reset: ## remove the local stack (.local/): new PKIs, no readings, nothing revoked
 	cargo run --locked --quiet -p gateway -- reset --dir .local
 
-# The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included).
-test: setup ## the full test suite: fmt, clippy, rustdoc, cargo deny, infra checks, every test (what CI runs)
+# The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included),
+# the API's contract (api-handler/openapi.yaml) validated, and Schemathesis against the stack.
+test: setup ## the full test suite: fmt, clippy, rustdoc, cargo deny, infra checks, every test, Schemathesis (what CI runs)
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
 	$(MAKE) deny
+	$(VENV)/bin/openapi-spec-validator api-handler/openapi.yaml
 	infra/check
 	cargo test --locked --workspace
+	$(MAKE) schemathesis
 	$(MAKE) fuzz-build
+
+# Schemathesis, a property-based API tester, against `gateway dev` as a REST API and as an HTTP
+# API, with api-handler/openapi.yaml and the good device's certificate: positive and negative
+# data from a fixed seed, a bounded number of examples, loopback only. Stopped after 15 minutes
+# whatever happens (a run takes well under a minute once the binaries are built).
+schemathesis: $(VENV)/.installed ## Schemathesis against the local stack (REST and HTTP API) with api-handler/openapi.yaml
+	timeout 900 scripts/schemathesis
 
 # Every crate Cargo.lock names, for every platform. cargo deny reads `cargo metadata` for all
 # targets (Windows and UEFI crates too), and no Linux build downloads those, so its --offline run
@@ -112,6 +125,9 @@ bench-deny-list: ## warm decision and cold start with a 100,000-entry deny list 
 
 bench-ocsp: ## warm and first decisions with OCSP beside a CRL, against a loopback openssl-made responder
 	cargo bench --locked -p authorizer --bench ocsp
+
+bench-routes: ## warm decision with 20 per-route rules beside none, under each policy scope
+	cargo bench --locked -p authorizer --bench routes
 
 bench-lambda: $(VENV)/.installed ## the release authorizer in Lambda's CPU and memory shape (root, cgroup v1)
 	cargo bench --locked -p authorizer --bench lambda_shape

@@ -6,11 +6,13 @@
 //!   events and writes their responses;
 //! - [`identity`] turns the authorizer context into an [`identity::Identity`]
 //!   and the stable key readings are stored under;
-//! - [`reading`] validates bodies against `schema/temperature.json`;
+//! - [`reading`] validates bodies against `schema/temperature.json`, the
+//!   request schema of the API's contract (`openapi.yaml`), generated from it;
 //! - [`store`] keeps readings in DynamoDB or, locally, in SQLite;
 //! - [`app`] routes requests and writes one JSON access-log line for each.
 //!
-//! See docs/api-handler.md for routes, status codes and examples.
+//! The contract is `api-handler/openapi.yaml` (OpenAPI 3.0): every route, body
+//! and answer. See docs/api-handler.md for routes, status codes and examples.
 
 pub mod app;
 pub mod error;

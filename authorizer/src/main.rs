@@ -191,7 +191,14 @@ fn summary(config: &Config) -> String {
                 o.max_entries()
             )
         });
-        out.push_str(&format!("\n  {}: {revocation}{delta}{ocsp}", issuer.name()));
+        let routes = issuer.routes().map_or(String::new(), |r| {
+            let list: Vec<String> = r.iter().map(ToString::to_string).collect();
+            format!("; routes {}", list.join(", "))
+        });
+        out.push_str(&format!(
+            "\n  {}: {revocation}{delta}{ocsp}{routes}",
+            issuer.name()
+        ));
     }
     out
 }

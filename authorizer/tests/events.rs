@@ -174,3 +174,128 @@ async fn http_api_payload_1_0_event_gets_an_iam_policy() {
     assert_eq!(statement(&resp)["Effect"], "Deny");
     assert_eq!(resp["context"]["reason"], "revoked");
 }
+
+// --- Per-route certificate rules (`routes`) ---
+
+const STAGE: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test";
+
+/// The `devices` entry, allowed `POST /temps` and `GET /whoami` only.
+async fn with_routes(s: &Fixture, extra: &str, http: HttpApiResponse) -> Authorizer {
+    s.write("devices.crl", &s.ca.crl().revoke(&serial20(0x10)).der());
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":"{}","routes":[{{"method":"POST","path":"/temps"}},{{"method":"GET","path":"/whoami"}}]}}"#,
+        s.file_uri("devices.crl")
+    );
+    s.start_for(s.config(&entry, extra), http).await
+}
+
+fn rest_to(pem: &str, method: &str, path: &str) -> Value {
+    let mut event = events::rest(Some(pem));
+    event["methodArn"] = json!(format!("{STAGE}/{method}{path}"));
+    event
+}
+
+fn resources(resp: &Value) -> Vec<(String, String)> {
+    resp["policyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|st| {
+            let effect = st["Effect"].as_str().unwrap().to_owned();
+            st["Resource"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |r| (effect.clone(), r.as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn routes_allow_only_the_listed_methods_and_paths() {
+    let s = Fixture::new();
+    let a = with_routes(&s, "", HttpApiResponse::Simple).await;
+    let pem = s.ca.leaf(&[1]).pem();
+    for (method, path, allowed) in [
+        ("POST", "/temps", true),
+        ("GET", "/whoami", true),
+        ("GET", "/temps", false),
+        ("POST", "/temps/1", false),
+        ("DELETE", "/whoami", false),
+    ] {
+        let resp = a.handle(&rest_to(&pem, method, path)).await;
+        let arn = format!("{STAGE}/{method}{path}");
+        if allowed {
+            assert_eq!(
+                resources(&resp),
+                [("Allow".to_owned(), arn)],
+                "{method} {path}"
+            );
+        } else {
+            assert_eq!(
+                resources(&resp),
+                [("Deny".to_owned(), arn)],
+                "{method} {path}"
+            );
+            assert_eq!(resp["context"]["reason"], "route_not_allowed");
+        }
+    }
+    // Without an event, no route is known: refused.
+    let d = a.decide(Some(&pem)).await.decision;
+    assert_eq!(d.reason(), Some(mtls_x509::DenyReason::RouteNotAllowed));
+}
+
+#[tokio::test]
+async fn http_api_simple_responses_use_the_requests_route() {
+    let s = Fixture::new();
+    let a = with_routes(&s, "", HttpApiResponse::Simple).await;
+    let pem = s.ca.leaf(&[1]).pem();
+    let mut event = events::http_v2(Some(&pem));
+    event["routeArn"] =
+        json!("arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/POST/temps");
+    assert_eq!(a.handle(&event).await["isAuthorized"], true);
+    event["routeArn"] =
+        json!("arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/temps");
+    let deny = a.handle(&event).await;
+    assert_eq!(deny["isAuthorized"], false);
+    assert_eq!(deny["context"]["reason"], "route_not_allowed");
+}
+
+#[tokio::test]
+async fn stage_policy_allows_exactly_the_entrys_routes_whichever_route_asked() {
+    let s = Fixture::new();
+    let a = with_routes(&s, r#","policy_resource":"stage""#, HttpApiResponse::Simple).await;
+    let pem = s.ca.leaf(&[1]).pem();
+    let expected = vec![
+        ("Allow".to_owned(), format!("{STAGE}/POST/temps")),
+        ("Allow".to_owned(), format!("{STAGE}/GET/whoami")),
+    ];
+    // One policy, cached by API Gateway for this certificate, must be right
+    // for every route: the same statements whether the first request was an
+    // allowed route or a refused one.
+    let allowed = a.handle(&rest_to(&pem, "POST", "/temps")).await;
+    assert_eq!(resources(&allowed), expected);
+    assert_eq!(
+        allowed["policyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "one statement naming every route"
+    );
+    let refused = a.handle(&rest_to(&pem, "GET", "/temps")).await;
+    assert_eq!(resources(&refused), expected);
+    assert_eq!(refused["context"]["reason"], "route_not_allowed");
+    // A certificate that is not good gets no route at all.
+    let revoked = a
+        .handle(&rest_to(
+            &s.ca.leaf(&serial20(0x10)).pem(),
+            "POST",
+            "/temps",
+        ))
+        .await;
+    assert_eq!(
+        resources(&revoked),
+        [("Deny".to_owned(), format!("{STAGE}/*"))]
+    );
+}

@@ -477,3 +477,69 @@ async fn local_run_shows_emf_metrics_and_a_summary_every_n_requests() {
         "{functions}"
     );
 }
+
+/// The dev stack with per-route rules: the devices CA may `POST /temps` and
+/// `GET /whoami`; an `ops` entry for the second CA may also `GET /temps`. A
+/// stage-wide policy, cached by the gateway for an hour.
+async fn routed_stack() -> common::Running {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = dev::prepare(&tmp.path().join(".local"), time::OffsetDateTime::now_utc()).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&stack.authorizer_config).unwrap()).unwrap();
+    config["issuers"][0]["routes"] = serde_json::json!([
+        {"method": "POST", "path": "/temps"},
+        {"method": "GET", "path": "/whoami"}
+    ]);
+    let ops_crl = format!("file://{}", stack.other.join("crl.der").display());
+    config["issuers"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "name": "ops",
+            "match": {"CN": "Someone Else Issuing CA"},
+            "crl": ops_crl,
+            "routes": [{"method": "*", "path": "/temps"}, {"method": "GET", "path": "/whoami"}]
+        }));
+    config["policy_resource"] = serde_json::json!("stage");
+    let path = tmp.path().join("authorizer-routes.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let authorizer = common::bin_dir().join("authorizer");
+    common::serve_stack_with(
+        tmp,
+        stack,
+        &path,
+        &authorizer,
+        &["--authorizer-cache-ttl", "3600"],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_is_refused_the_route_only_ops_may_use_and_one_cached_policy_is_right_for_each() {
+    let run = routed_stack().await;
+    let device = client(&run.stack.devices, "good");
+    let ops = client(&run.stack.other, "wrong-issuer");
+    let reading = format!(r#"{{"temperature": 20.5, "time": "{}"}}"#, now_rfc3339());
+    // The first request caches the device's stage-wide policy: its routes.
+    let posted = curl(&run, Some(&device), "POST", "/temps", Some(&reading)).await;
+    assert_eq!(posted.status, 201, "{posted:?}");
+    // The same cached policy then allows its other route...
+    assert_eq!(whoami_as(&run, &device).await.status, 200);
+    // ...and refuses the route only ops may use.
+    let read = curl(&run, Some(&device), "GET", "/temps", None).await;
+    assert_eq!(read.status, 403, "{read:?}");
+    // The ops certificate reads.
+    let ops_read = curl(&run, Some(&ops), "GET", "/temps", None).await;
+    assert_eq!(ops_read.status, 200, "{ops_read:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_route_asked_first_still_caches_a_policy_right_for_the_others() {
+    let run = routed_stack().await;
+    let device = client(&run.stack.devices, "good");
+    let read = curl(&run, Some(&device), "GET", "/temps", None).await;
+    assert_eq!(read.status, 403, "{read:?}");
+    assert_eq!(read.json()["reason"], "route_not_allowed", "{read:?}");
+    // Cached from that refusal: the device's allowed routes still pass.
+    assert_eq!(whoami_as(&run, &device).await.status, 200);
+}

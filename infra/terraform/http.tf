@@ -30,8 +30,18 @@ resource "aws_apigatewayv2_authorizer" "this" {
   enable_simple_responses           = true
   authorizer_result_ttl_in_seconds  = var.authorizer_result_ttl_seconds
   # Same rule as the REST authorizer: no cache key unless caching, and then
-  # the certificate, never a header the client chooses.
+  # the certificate, never a header the client chooses; with per-route
+  # rules, and the route key (main.tf, local.identity_sources).
   identity_sources = var.authorizer_result_ttl_seconds > 0 ? local.identity_sources : null
+
+  lifecycle {
+    # A simple response answers for the route that was asked: cached under a
+    # key without the route, one route's `true` would answer for another.
+    precondition {
+      condition     = !(local.per_route_rules && var.authorizer_result_ttl_seconds > 0) || (local.api_handler && contains(local.identity_sources, "$context.routeKey"))
+      error_message = "An issuer lists routes, and the HTTP API caches authorizer results: the cache key must include the route. With the api-handler, leave authorizer_identity_sources null (the certificate and $context.routeKey) or add \"$context.routeKey\" to it. With an HTTP backend (one $default route, the same route key for every path), set authorizer_result_ttl_seconds = 0, or use api_type = \"rest\"."
+    }
+  }
 }
 
 resource "aws_apigatewayv2_integration" "api_handler" {

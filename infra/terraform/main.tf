@@ -54,9 +54,18 @@ locals {
   # RFC 5280 §4.1.2.2). A header would let one client replay another's
   # cached Allow.
   cache_key_fields = ["serialNumber", "issuerDN"]
-  identity_sources = coalesce(var.authorizer_identity_sources, [
+  identity_sources = coalesce(var.authorizer_identity_sources, concat([
     for f in local.cache_key_fields : "${local.http ? "$" : ""}context.identity.clientCert.${f}"
-  ])
+  ], local.http && local.per_route_rules ? ["$context.routeKey"] : []))
+
+  # Per-route rules (an issuer's `routes`). A REST API's cached policy lists
+  # the entry's routes (policy_resource "stage"), so it is right for every
+  # route. An HTTP API caches the simple response, true or false for the
+  # route that was asked, so its cache key must name the route: the route
+  # key, which names one exact path per api-handler route. The HTTP
+  # backend's one `$default` route has one route key for every path, so
+  # there an HTTP API cannot cache per-route decisions at all (http.tf).
+  per_route_rules = anytrue([for i in var.issuers : i.routes != null])
 
   truststore_uri = "s3://${aws_s3_bucket.truststore.id}/${var.truststore_key}"
   schema_file    = coalesce(var.reading_schema_file, "${path.module}/../../api-handler/schema/temperature.json")
@@ -123,13 +132,16 @@ locals {
         } : k => v if v != null } },
         i.revocation == "none" ? { revocation = "none" } : {},
         i.subject == null ? {} : { subject = i.subject },
+        # Per-route rules (docs/configuration.md#per-route-rules), as given.
+        i.routes == null ? {} : { routes = [for r in i.routes : { method = r.method, path = r.path }] },
       )
     ]
     crl_refresh_seconds     = var.crl_refresh_seconds
     crl_grace_seconds       = var.crl_grace_seconds
     max_cdp_crls_per_issuer = var.max_cdp_crls_per_issuer
     # A cached policy is reused for every route of the caller, so with a
-    # cache it must cover the stage, not the one method that was called.
+    # cache it must cover the stage, not the one method that was called:
+    # every route, or with `routes`, one statement per rule of the entry.
     # (REST only: HTTP APIs get a simple {"isAuthorized"} response.)
     policy_resource = var.authorizer_result_ttl_seconds > 0 ? "stage" : "method"
     # The deny list and CA revocation (docs/revoking.md).
@@ -152,6 +164,8 @@ locals {
     ca_revocation_required = var.ca_revocation_required
   } : k => v if v != null }
 
+  # The api-handler's routes: the operations of api-handler/openapi.yaml, the API's contract
+  # (infra/tests/test_openapi.py fails when they differ).
   routes = {
     "GET /temps"  = { path = "temps", method = "GET" }
     "POST /temps" = { path = "temps", method = "POST" }

@@ -144,6 +144,7 @@ variable "issuers" {
     Delta CRLs (RFC 5280 §5.2.4), beside `crl` or `crls` only: `delta_crl` (one URI) or `delta_crls` (several), which every base CRL of the entry is then read with. With `crl_from_cdp`, deltas are found through each base CRL's Freshest CRL extension, within the same prefixes. `delta` = "ignore" reads base CRLs alone: a device revoked since the last base stays allowed until the next one.
     `ocsp` asks the CA's OCSP responder (docs/ocsp.md), beside the CRLs (both must say good) or alone: `responder`, one http:// or https:// URI, or `responders_from_aia`, prefixes of the certificates' OCSP URIs with an optional http(s) `fetch` base; `cache_seconds` (1 to 86400), `timeout_ms` (50 to 30000), `max_entries` (1 to 1000000), `retry_seconds` (1 to 3600), `hash` ("sha256" or "sha1"). The function needs a network path to the responder.
     One of `crl`, `crls`, `crl_from_cdp` and `ocsp` is required, unless revocation = "none" (knowingly, and then none of them).
+    `routes` (docs/configuration.md#per-route-rules): the only routes this issuer's certificates may call, 1 to 64 `{ method, path }`. `method` is GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or "*" (every method); `path` is exact ("/temps"), or ends in "/*" for every path below it ("/admin/*", not "/admin" itself; "/*" is every path), made of plain segments (letters, digits, -._~). No two rules may overlap. A request to another route is denied `route_not_allowed`. Without `routes`, every route is allowed. With an HTTP API and authorizer_result_ttl_seconds > 0, the cache key must include the route: see authorizer_identity_sources.
   EOT
   type = list(object({
     name  = string
@@ -171,6 +172,10 @@ variable "issuers" {
     }))
     revocation = optional(string, "crl")
     subject    = optional(any)
+    routes = optional(list(object({
+      method = string
+      path   = string
+    })))
   }))
 
   validation {
@@ -270,6 +275,46 @@ variable "issuers" {
   validation {
     condition     = length(distinct([for i in var.issuers : i.name])) == length(var.issuers)
     error_message = "Issuer names must be unique."
+  }
+
+  # Per-route rules, as the authorizer reads them (x509/src/config/routes.rs):
+  # it refuses the same at cold start, and `authorizer --check-config` too.
+  validation {
+    condition     = alltrue([for i in var.issuers : i.routes == null ? true : length(i.routes) >= 1 && length(i.routes) <= 64])
+    error_message = "routes lists 1 to 64 rules, or is left out to allow every route."
+  }
+
+  validation {
+    condition = alltrue([for r in flatten([for i in var.issuers : i.routes == null ? [] : i.routes]) :
+    contains(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"], r.method)])
+    error_message = "A route's method is one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (upper case) or \"*\" for every method."
+  }
+
+  validation {
+    condition = alltrue([for r in flatten([for i in var.issuers : i.routes == null ? [] : i.routes]) :
+      can(regex("^(/|/\\*|(/[A-Za-z0-9._~-]+)+(/\\*)?)$", r.path)) && !can(regex("(^|/)[.]{1,2}(/|$)", r.path)) && length(r.path) <= 256
+    ])
+    error_message = "A route's path starts with \"/\", is at most 256 characters of plain segments (letters, digits, -._~; no \".\" or \"..\" segment, no empty one), and ends in \"/*\" only to name every path below it: \"/temps\", \"/admin/*\", \"/*\"."
+  }
+
+  # Two rules overlap when some request matches both: their methods are the
+  # same or one is "*", and their paths are the same, or one is a prefix
+  # ("/admin/*") that covers the other path or prefix. Each route is listed once.
+  validation {
+    condition = alltrue([for i in var.issuers : i.routes == null ? true : alltrue(flatten([
+      for a, ra in i.routes : [
+        for b, rb in i.routes : a >= b || !(
+          (ra.method == rb.method || ra.method == "*" || rb.method == "*") && (
+            endswith(ra.path, "/*") && endswith(rb.path, "/*")
+            ? startswith(trimsuffix(ra.path, "*"), trimsuffix(rb.path, "*")) || startswith(trimsuffix(rb.path, "*"), trimsuffix(ra.path, "*"))
+            : endswith(ra.path, "/*") ? startswith(rb.path, trimsuffix(ra.path, "*"))
+            : endswith(rb.path, "/*") ? startswith(ra.path, trimsuffix(rb.path, "*"))
+            : ra.path == rb.path
+          )
+        )
+      ]
+    ]))])
+    error_message = "Two routes of an issuer overlap: the same path with the same method (or \"*\"), or a path below a \"/*\" prefix of another rule with a compatible method. List each route once."
   }
 }
 
@@ -430,7 +475,7 @@ variable "authorizer_result_ttl_seconds" {
 }
 
 variable "authorizer_identity_sources" {
-  description = "Cache key of the authorizer when authorizer_result_ttl_seconds > 0, in the syntax of api_type (REST: context.…, method.request.header.…; HTTP: $context.…, $request.header.…). null (the default) keys by the client certificate's serial number and issuer DN. A header or query string is chosen by the client: one client could then replay another's cached Allow and identity."
+  description = "Cache key of the authorizer when authorizer_result_ttl_seconds > 0, in the syntax of api_type (REST: context.…, method.request.header.…; HTTP: $context.…, $request.header.…). null (the default) keys by the client certificate's serial number and issuer DN, and, on an HTTP API where an issuer lists `routes`, by $context.routeKey too: an HTTP API caches the answer for one route, so a key without the route would serve one route's Allow to another (the plan refuses it, and refuses caching with `routes` behind an HTTP backend's single $default route). A header or query string is chosen by the client: one client could then replay another's cached Allow and identity."
   type        = list(string)
   default     = null
 

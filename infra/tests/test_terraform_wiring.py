@@ -681,6 +681,216 @@ class ModuleWiring(unittest.TestCase):
             self.assertIn("type", v, name)
 
 
+# The authorizer's configuration as main.tf renders it: from `authorizer_config =` to the end of
+# its `{ for k, v in { … } : k => v if v != null }`. It reads variables and two locals (the
+# truststore's and the deny list's S3 URIs, which name the bucket Terraform creates), so Terraform
+# can evaluate it beside variables.tf, with those two stood in, without a provider.
+AUTHORIZER_CONFIG_LOCAL = re.compile(r"\n(  authorizer_config = \{ for k, v in \{\n.*?\n  \} : k => v if v != null \}\n)", re.S)
+# The `issuers` variable, with its validations, as variables.tf declares it.
+ISSUERS_VARIABLE = re.compile(r'^variable "issuers" \{\n.*?^\}\n', re.S | re.M)
+STAND_IN_BUCKET = "example-truststore-bucket"
+
+
+def terraform_env():
+    env = dict(os.environ)
+    if env.get("TF_CLI_CONFIG_FILE") and not os.path.exists(env["TF_CLI_CONFIG_FILE"]):
+        del env["TF_CLI_CONFIG_FILE"]
+    return env
+
+
+def terraform_rendered_config(tfvars):
+    """AUTHORIZER_CONFIG as the module renders it for `tfvars` (a dict of variable values), with
+    the bucket name stood in, or None when no terraform is installed."""
+    tf = shutil.which("terraform")
+    if tf is None:
+        return None
+    found = AUTHORIZER_CONFIG_LOCAL.search((MODULE / "main.tf").read_text())
+    if found is None:
+        raise AssertionError("main.tf: no `authorizer_config = { for k, v in {` … `} : k => v if v != null }` local")
+    with tempfile.TemporaryDirectory() as tmp:
+        module = pathlib.Path(tmp)
+        shutil.copy(MODULE / "variables.tf", module / "variables.tf")
+        (module / "main.tf").write_text(
+            "locals {\n"
+            f'  truststore_uri = "s3://{STAND_IN_BUCKET}/${{var.truststore_key}}"\n'
+            f'  deny_list_uri  = var.deny_list == null ? null : "s3://{STAND_IN_BUCKET}/${{var.deny_list.key}}"\n'
+            + found.group(1) + "}\n")
+        (module / "test.tfvars.json").write_text(json.dumps(tfvars))
+        run = subprocess.run(
+            [tf, "console", "-no-color", "-var-file=test.tfvars.json"], cwd=module, env=terraform_env(),
+            capture_output=True, text=True, timeout=120, input="jsonencode(local.authorizer_config)\n",
+        )
+    if run.returncode != 0:
+        raise AssertionError(f"terraform console failed: {run.stderr}")
+    return json.loads(json.loads(run.stdout))
+
+
+def terraform_accepts_issuers(issuers):
+    """(True, "") when variables.tf's `issuers` validations accept `issuers`, else (False, the
+    message); None when no terraform is installed. A `terraform plan` of that variable alone."""
+    tf = shutil.which("terraform")
+    if tf is None:
+        return None
+    block = ISSUERS_VARIABLE.search((MODULE / "variables.tf").read_text()).group(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        module = pathlib.Path(tmp)
+        (module / "main.tf").write_text(block)
+        (module / "test.tfvars.json").write_text(json.dumps({"issuers": issuers}))
+        run = subprocess.run(
+            [tf, "plan", "-input=false", "-no-color", "-var-file=test.tfvars.json"], cwd=module, env=terraform_env(),
+            capture_output=True, text=True, timeout=120,
+        )
+    if run.returncode == 0:
+        return True, ""
+    if "Invalid value for variable" not in run.stderr:
+        raise AssertionError(f"terraform plan failed for another reason: {run.stderr}")
+    return False, run.stderr
+
+
+def authorizer_bin(test):
+    """The authorizer binary for --check-config: AUTHORIZER_BIN (infra/check builds it and sets
+    it), or the debug build when there is one; the test is skipped, and says so, without either."""
+    path = os.environ.get("AUTHORIZER_BIN")
+    if path is None:
+        path = str(ROOT / "target" / "debug" / "authorizer")
+        if not os.path.exists(path):
+            test.skipTest("no authorizer binary: set AUTHORIZER_BIN, or cargo build -p authorizer")
+    test.assertTrue(os.path.exists(path), f"AUTHORIZER_BIN {path} does not exist")
+    return path
+
+
+def check_config(binary, config):
+    """(valid, output) of `authorizer --check-config` on `config`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        file = pathlib.Path(tmp) / "authorizer.json"
+        file.write_text(json.dumps(config))
+        run = subprocess.run([binary, "--check-config", str(file)], capture_output=True, text=True, timeout=60,
+                             env={"PATH": os.environ.get("PATH", "")})
+    if run.returncode not in (0, 1):
+        raise AssertionError(f"--check-config exited {run.returncode}: {run.stderr}")
+    return run.returncode == 0, run.stdout + run.stderr
+
+
+# Required inputs, and two issuers with per-route rules: devices may write readings and ask who
+# they are; ops may call anything.
+BASE_TFVARS = {
+    "domain_name": "api.example.com",
+    "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "truststore_file": "truststore.pem",
+    "authorizer_zip": "bootstrap.zip",
+}
+ROUTED_ISSUERS = [
+    {"name": "devices", "match": {"CN": "Devices CA"}, "crl": "s3://pki-bucket/devices.crl",
+     "routes": [{"method": "POST", "path": "/temps"}, {"method": "GET", "path": "/whoami"}]},
+    {"name": "ops", "match": {"CN": "Ops CA"}, "crl": "s3://pki-bucket/ops.crl",
+     "routes": [{"method": "*", "path": "/*"}]},
+]
+
+# Route lists on both sides of every rule of x509/src/config/routes.rs: the methods, the path's
+# shape and length, the count, and each kind of overlap.
+ROUTE_LISTS = [
+    [{"method": "POST", "path": "/temps"}, {"method": "GET", "path": "/temps"}, {"method": "GET", "path": "/whoami"}],
+    [{"method": "*", "path": "/*"}],
+    [{"method": "GET", "path": "/"}, {"method": "GET", "path": "/admin"}, {"method": "GET", "path": "/admin/*"}],
+    [{"method": "*", "path": "/a/*"}, {"method": "*", "path": "/ab/*"}, {"method": "HEAD", "path": "/x.y/~z_-"},
+     {"method": "OPTIONS", "path": "/..."}, {"method": "PATCH", "path": "/p"}, {"method": "PUT", "path": "/p"},
+     {"method": "DELETE", "path": "/p"}],
+    [{"method": "GET", "path": "/*"}, {"method": "POST", "path": "/*"}],
+    [{"method": "GET", "path": "/" + "a" * 255}],
+    [{"method": "GET", "path": f"/r{n}"} for n in range(64)],
+    [{"method": "GET", "path": f"/r{n}"} for n in range(65)],
+    [],
+    [{"method": "get", "path": "/temps"}],
+    [{"method": "FETCH", "path": "/temps"}],
+    [{"method": "GET", "path": "temps"}],
+    [{"method": "GET", "path": "/temps/"}],
+    [{"method": "GET", "path": "/temps/*/x"}],
+    [{"method": "GET", "path": "/a/../b"}],
+    [{"method": "GET", "path": "/a/./b"}],
+    [{"method": "GET", "path": "/a//b"}],
+    [{"method": "GET", "path": "/a*"}],
+    [{"method": "GET", "path": "/a%2e"}],
+    [{"method": "GET", "path": "/" + "a" * 256}],
+    [{"method": "GET", "path": "/temps"}, {"method": "GET", "path": "/temps"}],
+    [{"method": "GET", "path": "/temps"}, {"method": "*", "path": "/temps"}],
+    [{"method": "*", "path": "/admin/*"}, {"method": "GET", "path": "/admin/users"}],
+    [{"method": "GET", "path": "/admin/users/*"}, {"method": "GET", "path": "/admin/*"}],
+    [{"method": "GET", "path": "/"}, {"method": "GET", "path": "/*"}],
+    [{"method": "PUT", "path": "/*"}, {"method": "*", "path": "/a/*"}],
+]
+
+
+class PerRouteRules(unittest.TestCase):
+    """An issuer's `routes` (docs/configuration.md#per-route-rules): validated as the authorizer
+    validates them, rendered as it reads them, and cached only under a key that names the route."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.main = load_module()
+        cls.vars = variables(load("variables.tf"))
+
+    def test_routes_are_typed_validated_and_rendered_as_given(self):
+        issuer = json.dumps(val(self.vars["issuers"]["type"]))
+        self.assertIn("routes", issuer)
+        text = " ".join(module_text().split())
+        self.assertIn("i.routes == null ? {} : { routes = [for r in i.routes : { method = r.method, path = r.path }] }", text)
+        validations = json.dumps(self.vars["issuers"]["validation"])
+        for bound in ("<= 64", "<= 256", "OPTIONS", "startswith", "endswith", "trimsuffix"):
+            self.assertIn(bound, validations, bound)
+
+    def test_an_http_api_cache_names_the_route_and_refuses_a_key_without_it(self):
+        locs = {}
+        for block in self.main["locals"]:
+            locs.update(block)
+        self.assertRegex(val(locs["per_route_rules"]), r"^\$\{anytrue\(\[for i in var.issuers : i.routes != (null|None)\]\)\}$")
+        # python-hcl2 renders the list ["$context.routeKey"] with single quotes.
+        sources = " ".join(val(locs["identity_sources"]).split())
+        self.assertRegex(sources, r"local.http && local.per_route_rules \? \[['\"]\$context.routeKey['\"]\] : \[\]\)\)\}$")
+        auth = resources(self.main, "aws_apigatewayv2_authorizer")["this"]
+        self.assertIn("precondition", json.dumps(auth["lifecycle"]))
+        # python-hcl2 drops the parentheses, so the source is read as written.
+        self.assertIn(
+            'condition     = !(local.per_route_rules && var.authorizer_result_ttl_seconds > 0) '
+            '|| (local.api_handler && contains(local.identity_sources, "$context.routeKey"))',
+            (MODULE / "http.tf").read_text(),
+        )
+
+    def test_terraform_refuses_exactly_the_route_lists_the_authorizer_refuses(self):
+        binary = authorizer_bin(self)
+        if shutil.which("terraform") is None:
+            self.skipTest("terraform is not installed")
+        for routes in ROUTE_LISTS:
+            issuers = [{"name": "devices", "match": {"CN": "Devices CA"}, "revocation": "none", "routes": routes}]
+            accepted, message = terraform_accepts_issuers(issuers)
+            valid, out = check_config(binary, {"truststore": f"s3://{STAND_IN_BUCKET}/truststore.pem", "issuers": issuers})
+            self.assertEqual(accepted, valid, f"{json.dumps(routes)[:200]}: terraform {message or 'accepts'}; authorizer {out}")
+
+    def test_the_rendered_configuration_passes_the_authorizers_check(self):
+        binary = authorizer_bin(self)
+        everything = {
+            **BASE_TFVARS,
+            "authorizer_result_ttl_seconds": 60,
+            "issuers": ROUTED_ISSUERS + [
+                {"name": "corp", "match": {"CN": "Corp Issuing CA"}, "crl": "s3://pki-bucket/corp.crl",
+                 "delta_crl": "s3://pki-bucket/corp+.crl", "ocsp": {"responder": "http://ocsp.corp.example.com/ocsp"},
+                 "routes": [{"method": "GET", "path": "/temps"}, {"method": "*", "path": "/admin/*"}]},
+                {"name": "private-ca", "match": {"CN": "PCA"},
+                 "crl_from_cdp": [{"prefix": "http://crl.example.com/crl/", "fetch": "s3://pca-crls/crl/"}], "delta": "ignore"},
+            ],
+            "deny_list": {},
+            "ca_revocation": [{"name": "root", "match": {"CN": "Root"}, "crls": ["s3://pki-bucket/root.crl"]}],
+        }
+        for tfvars in ({**BASE_TFVARS, "issuers": ROUTED_ISSUERS}, everything):
+            config = terraform_rendered_config(tfvars)
+            if config is None:
+                self.skipTest("terraform is not installed")
+            self.assertEqual([i.get("routes") for i in config["issuers"]], [i.get("routes") for i in tfvars["issuers"]])
+            self.assertEqual(config["policy_resource"], "stage" if tfvars.get("authorizer_result_ttl_seconds") else "method")
+            valid, out = check_config(binary, config)
+            self.assertTrue(valid, out)
+            self.assertRegex(out, r"^valid: truststore s3://example-truststore-bucket/truststore.pem, \d+ issuer\(s\)")
+
+
 class ModuleReadme(unittest.TestCase):
     def test_inputs_and_outputs_tables_are_current(self):
         import importlib.util

@@ -13,6 +13,7 @@ use crate::source::SourceUri;
 
 mod policy;
 mod revocation;
+mod routes;
 
 pub use crate::crl::DeltaPolicy;
 pub use policy::{AttributeMatch, DnsPattern, EkuPolicy, PolicyResource, SubjectRule, UriPattern};
@@ -21,6 +22,8 @@ pub use revocation::{
     OcspPolicy, OcspResponders, Revocation,
 };
 use revocation::{RawOcsp, cdp_policy, crl_sources, ocsp_policy};
+use routes::RawRoute;
+pub use routes::{MAX_ROUTES, RequestRoute, Route, RouteMethod, RoutePath, Routes};
 
 /// One value or a list of acceptable values.
 #[derive(Clone, Debug, Deserialize)]
@@ -154,6 +157,8 @@ struct RawIssuer {
     revocation: Option<RevocationMode>,
     #[serde(default)]
     subject: Option<RawSubject>,
+    #[serde(default)]
+    routes: Option<Vec<RawRoute>>,
 }
 
 /// `delta`: whether delta CRLs are applied (the default) or ignored.
@@ -207,6 +212,8 @@ pub struct IssuerRule {
     pub(crate) delta: DeltaPolicy,
     /// Revocation checking by OCSP, beside or instead of CRLs.
     pub(crate) ocsp: Option<OcspPolicy>,
+    /// The routes its certificates may call; `None`: every route.
+    pub(crate) routes: Option<Routes>,
 }
 
 /// The validated configuration.
@@ -446,6 +453,7 @@ impl Config {
                 ocsp: None,
                 revocation: None,
                 subject: None,
+                routes: None,
             })
             .map_err(|e| match e {
                 Error::Config(m) => Error::Config(format!("ca_revocation: {m}")),
@@ -565,6 +573,12 @@ impl IssuerRule {
     #[must_use]
     pub fn ocsp(&self) -> Option<&OcspPolicy> {
         self.ocsp.as_ref()
+    }
+
+    /// The routes its certificates may call (`routes`); `None`: every route.
+    #[must_use]
+    pub fn routes(&self) -> Option<&Routes> {
+        self.routes.as_ref()
     }
 
     fn from_raw(raw: RawIssuer) -> Result<Self> {
@@ -691,6 +705,10 @@ impl IssuerRule {
                 eku: s.eku,
             },
         };
+        let routes = raw
+            .routes
+            .map(|r| routes::routes(&ctx("routes"), r))
+            .transpose()?;
         Ok(Self {
             name,
             issuer,
@@ -698,6 +716,7 @@ impl IssuerRule {
             revocation,
             delta,
             ocsp,
+            routes,
         })
     }
 }

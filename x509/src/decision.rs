@@ -50,13 +50,16 @@ pub enum DenyReason {
     /// came: the responder failed, timed out, answered `unknown`, or its
     /// answer did not verify.
     OcspUnavailable,
+    /// The certificate is good, and its issuer entry's `routes` do not
+    /// include the method and path it calls.
+    RouteNotAllowed,
     /// The authorizer could not evaluate the request.
     InternalError,
 }
 
 impl DenyReason {
     /// Every reason code, in the order docs/troubleshooting.md lists them.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::MissingCertificate,
         Self::MalformedCertificate,
         Self::IssuerNotAllowed,
@@ -69,6 +72,7 @@ impl DenyReason {
         Self::CaRevoked,
         Self::CrlUnavailable,
         Self::OcspUnavailable,
+        Self::RouteNotAllowed,
         Self::InternalError,
     ];
 
@@ -88,6 +92,7 @@ impl DenyReason {
             Self::CaRevoked => "ca_revoked",
             Self::CrlUnavailable => "crl_unavailable",
             Self::OcspUnavailable => "ocsp_unavailable",
+            Self::RouteNotAllowed => "route_not_allowed",
             Self::InternalError => "internal_error",
         }
     }
@@ -129,6 +134,34 @@ pub fn ocsp_decision(
             DenyReason::OcspUnavailable,
             &identity,
             "the issuer's OCSP responder does not know the certificate (unknown)",
+        ),
+    }
+}
+
+/// The route step, last, for an entry with `routes`: the Allow stands only
+/// if a rule covers the invoked method and path. An unknown route (no ARN)
+/// is refused.
+#[must_use]
+pub fn route_decision(
+    identity: Identity,
+    routes: &crate::config::Routes,
+    route: Option<crate::config::RequestRoute<'_>>,
+) -> Decision {
+    match route {
+        Some(r) if routes.allows(&r) => Decision::Allow(identity),
+        Some(r) => Decision::deny(
+            DenyReason::RouteNotAllowed,
+            &identity,
+            format!(
+                "the issuer entry's routes do not include {} {}",
+                bounded(r.method),
+                bounded(r.path)
+            ),
+        ),
+        None => Decision::deny(
+            DenyReason::RouteNotAllowed,
+            &identity,
+            "the issuer entry lists routes, and the event names no method ARN",
         ),
     }
 }

@@ -72,6 +72,17 @@ impl EventKind {
         )
     }
 
+    /// The method and path being invoked, from `methodArn` or `routeArn`.
+    #[must_use]
+    pub fn request_route(&self) -> Option<RequestRoute<'_>> {
+        match self {
+            Self::Rest { method_arn: arn } | Self::HttpV2 { route_arn: arn } => {
+                arn.as_deref().and_then(RequestRoute::from_arn)
+            }
+            Self::Unknown => None,
+        }
+    }
+
     /// The `clientCertPem` at the place this event format keeps it.
     #[must_use]
     pub fn client_cert_pem<'e>(&self, event: &'e Value) -> Option<&'e str> {
@@ -83,13 +94,18 @@ impl EventKind {
         event.pointer(pointer).and_then(Value::as_str)
     }
 
-    /// The response API Gateway expects for this event format.
+    /// The response API Gateway expects for this event format. `routes`
+    /// are the matched entry's, if it lists any: with a stage-wide policy,
+    /// the policy then allows exactly those routes, for an Allow and for a
+    /// `route_not_allowed` Deny alike, so the policy API Gateway caches for
+    /// this identity is right for every route it calls.
     #[must_use]
     pub fn response(
         &self,
         decision: &Decision,
         scope: PolicyResource,
         http: HttpApiResponse,
+        routes: Option<&Routes>,
     ) -> Value {
         let context = context_of(decision);
         let principal = principal_of(decision.identity());
@@ -106,8 +122,7 @@ impl EventKind {
             Self::Rest { method_arn } => {
                 let mut r = ApiGatewayCustomAuthorizerResponse::<Map<String, Value>>::default();
                 r.principal_id = Some(principal);
-                r.policy_document =
-                    policy(decision.is_allow(), resource(method_arn.as_deref(), scope));
+                r.policy_document = policy_for(decision, method_arn.as_deref(), scope, routes);
                 r.context = context;
                 to_value(serde_json::to_value(r))
             }
@@ -122,8 +137,7 @@ impl EventKind {
                 HttpApiResponse::Iam => {
                     let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Map<String, Value>>::default();
                     r.principal_id = Some(principal);
-                    r.policy_document =
-                        policy(decision.is_allow(), resource(route_arn.as_deref(), scope));
+                    r.policy_document = policy_for(decision, route_arn.as_deref(), scope, routes);
                     r.context = context;
                     to_value(serde_json::to_value(r))
                 }
@@ -145,7 +159,53 @@ pub(super) fn deny_everything_response() -> Value {
     })
 }
 
-pub(super) fn policy(allow: bool, resource: String) -> ApiGatewayCustomAuthorizerPolicy {
+/// The IAM policy for `decision` on the invoked `arn`. With a stage-wide
+/// policy and per-route rules, an Allow on every rule's ARN pattern,
+/// whether this request's route was allowed or not (see
+/// [`EventKind::response`]); otherwise one statement on [`resource`].
+fn policy_for(
+    decision: &Decision,
+    arn: Option<&str>,
+    scope: PolicyResource,
+    routes: Option<&Routes>,
+) -> ApiGatewayCustomAuthorizerPolicy {
+    let route_policy = matches!(decision, Decision::Allow(_))
+        || decision.reason() == Some(DenyReason::RouteNotAllowed);
+    match (scope, routes, arn.and_then(stage_prefix)) {
+        (PolicyResource::Stage, Some(routes), Some(stage)) if route_policy => {
+            // One Allow statement whose resources are the routes' ARN
+            // patterns: the same grant as a statement per route, at a
+            // fraction of the allocations (a policy is built per request).
+            let mut st = statement(true, String::new());
+            st.resource = routes
+                .arn_patterns()
+                .iter()
+                .map(|p| {
+                    let mut arn = String::with_capacity(stage.len() + 1 + p.len());
+                    arn.push_str(stage);
+                    arn.push('/');
+                    arn.push_str(p);
+                    arn
+                })
+                .collect();
+            let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
+            doc.version = Some("2012-10-17".to_owned());
+            doc.statement = vec![st];
+            doc
+        }
+        _ => policy(decision.is_allow(), resource(arn, scope)),
+    }
+}
+
+/// `arn:aws:execute-api:region:account:api-id/stage` of an invoked ARN.
+fn stage_prefix(arn: &str) -> Option<&str> {
+    let first = arn.find('/')?;
+    let second = first + 1 + arn.get(first + 1..)?.find('/')?;
+    let prefix = arn.get(..second)?;
+    (second > first + 1).then_some(prefix)
+}
+
+fn statement(allow: bool, resource: String) -> IamPolicyStatement {
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".to_owned()];
     statement.effect = if allow {
@@ -154,6 +214,11 @@ pub(super) fn policy(allow: bool, resource: String) -> ApiGatewayCustomAuthorize
         IamPolicyEffect::Deny
     };
     statement.resource = vec![resource];
+    statement
+}
+
+pub(super) fn policy(allow: bool, resource: String) -> ApiGatewayCustomAuthorizerPolicy {
+    let statement = statement(allow, resource);
     let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
     doc.version = Some("2012-10-17".to_owned());
     doc.statement = vec![statement];

@@ -28,7 +28,9 @@ use mtls_x509::cache::{
     CrlSet, Expiring, MAX_CRL_SEQUENCES, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard,
     Schedule, Slot,
 };
-use mtls_x509::config::{CdpSource, Config, DeltaPolicy, IssuerRule, PolicyResource, Revocation};
+use mtls_x509::config::{
+    CdpSource, Config, DeltaPolicy, IssuerRule, PolicyResource, RequestRoute, Revocation, Routes,
+};
 use mtls_x509::context::AuthorizerContext;
 use mtls_x509::crl::{Coverage, CrlIngest, CrlPurpose, IssuerExpectation};
 use mtls_x509::decision::{
@@ -649,8 +651,18 @@ impl Authorizer {
         }
     }
 
-    /// Decides one request's certificate.
+    /// Decides one request's certificate, for no route in particular: an
+    /// entry with `routes` then denies it (`route_not_allowed`).
     pub async fn decide(&self, client_cert_pem: Option<&str>) -> Outcome {
+        self.decide_for(client_cert_pem, None).await
+    }
+
+    /// Decides one request's certificate for the route it invokes.
+    pub async fn decide_for(
+        &self,
+        client_cert_pem: Option<&str>,
+        route: Option<RequestRoute<'_>>,
+    ) -> Outcome {
         let now = self.clock.now();
         let der = match certificate_der(client_cert_pem) {
             Ok(der) => der,
@@ -683,6 +695,7 @@ impl Authorizer {
             Ok(m) => m,
             Err(deny) => return Outcome::plain(deny),
         };
+        let matched_rule = matched.rule_index();
         let sources = match self.sources_for(&matched) {
             Ok(sources) => sources,
             Err(why) => {
@@ -770,6 +783,7 @@ impl Authorizer {
         let sets: Vec<Arc<CrlSet>> = sources.iter().filter_map(|s| s.current()).collect();
         let crls = sets.iter().flat_map(|set| set.iter().map(Arc::as_ref));
         let answer = engine.check_revocation(matched, crls, now, || unavailable_detail(&sources));
+        let rule_index = matched_rule;
         let mut ocsp_used = None;
         let decision = match answer.decision {
             Decision::Allow(id) => match ocsp_step {
@@ -801,10 +815,25 @@ impl Authorizer {
             }
             (other, _) => other,
         };
+        // Last, once the certificate is good for every route it may call:
+        // the route it calls now (the policy answered for a refusal still
+        // allows the others).
+        let routes = self
+            .config
+            .issuers()
+            .get(rule_index)
+            .and_then(IssuerRule::routes);
+        let decision = match (decision, routes) {
+            (Decision::Allow(id), Some(routes)) => {
+                mtls_x509::decision::route_decision(id, routes, route)
+            }
+            (other, _) => other,
+        };
         Outcome {
             decision,
             crl_age_seconds: answer.crl_this_update.map(|t| now.seconds_since(t)),
             ocsp: ocsp_used,
+            rule: Some(rule_index),
         }
     }
 
@@ -835,12 +864,20 @@ impl Authorizer {
                 &Identity::default(),
                 "unrecognized event: expected a REST or HTTP API REQUEST authorizer event",
             )),
-            _ => self.decide(kind.client_cert_pem(event)).await,
+            _ => {
+                self.decide_for(kind.client_cert_pem(event), kind.request_route())
+                    .await
+            }
         };
+        let routes = outcome
+            .rule
+            .and_then(|i| self.config.issuers().get(i))
+            .and_then(IssuerRule::routes);
         let response = kind.response(
             &outcome.decision,
             self.config.policy_resource(),
             self.http_api_response,
+            routes,
         );
         let (api_request_id, api_extended_request_id) = EventKind::api_request_ids(event);
         let ids = RequestIds {

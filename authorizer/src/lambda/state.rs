@@ -55,6 +55,8 @@ pub struct Outcome {
     pub crl_age_seconds: Option<i64>,
     /// Whether an OCSP answer was used, and from where.
     pub ocsp: Option<mtls_x509::metrics::OcspUse>,
+    /// The matched issuer entry's index, once one matched.
+    pub rule: Option<usize>,
 }
 
 impl Outcome {
@@ -63,6 +65,7 @@ impl Outcome {
             decision,
             crl_age_seconds: None,
             ocsp: None,
+            rule: None,
         }
     }
 }

@@ -11,7 +11,11 @@ import {
 import { Backend } from './backend';
 import { MtlsMonitoringProps } from './monitoring';
 
-/** The api-handler's routes, served by both API types. */
+/**
+ * The api-handler's routes, served by both API types: the operations of
+ * api-handler/openapi.yaml, the API's contract (infra/tests/test_openapi.py
+ * fails when they differ).
+ */
 export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   { method: 'GET', path: 'temps' },
   { method: 'POST', path: 'temps' },
@@ -52,8 +56,10 @@ export interface FrontProps {
   readonly accessLogGroup: logs.ILogGroup;
   readonly authorizer: lambda.IFunction;
   readonly resultsCacheTtl: Duration;
-  /** The cache key when caching. @default - the certificate, CACHE_KEY_FIELDS */
+  /** The cache key when caching. @default - the certificate, CACHE_KEY_FIELDS (and the HTTP API's route key with `perRouteRules`) */
   readonly identitySources?: string[];
+  /** An issuer lists `routes`: an HTTP API's default cache key then names the route too. */
+  readonly perRouteRules: boolean;
   /** The api-handler, when it is the backend. */
   readonly apiHandler?: lambda.IFunction;
   readonly backend: Backend;

@@ -31,7 +31,9 @@ export function httpFront(scope: Construct, props: FrontProps): Front {
   });
 
   // Payload 2.0 carries the certificate in requestContext.authentication;
-  // the authorizer answers {"isAuthorized", "context"} to it.
+  // the authorizer answers {"isAuthorized", "context"} to it. That answer is
+  // for the route that was asked: with per-route rules, the cache key names
+  // the route too (validate.ts refuses a key without it).
   const ttl = props.resultsCacheTtl;
   const authorizer = new apigwv2Auth.HttpLambdaAuthorizer('mtls', props.authorizer, {
     authorizerName: 'mtls',
@@ -39,7 +41,10 @@ export function httpFront(scope: Construct, props: FrontProps): Front {
     resultsCacheTtl: ttl,
     identitySource:
       ttl.toSeconds() > 0
-        ? (props.identitySources ?? CACHE_KEY_FIELDS.map((f) => `$context.identity.clientCert.${f}`))
+        ? (props.identitySources ?? [
+            ...CACHE_KEY_FIELDS.map((f) => `$context.identity.clientCert.${f}`),
+            ...(props.perRouteRules ? ['$context.routeKey'] : []),
+          ])
         : [],
   });
   if (props.apiHandler) {

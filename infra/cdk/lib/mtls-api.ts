@@ -24,7 +24,7 @@ import { restFront } from './rest-front';
 import { RustFunction, writeOwnLogs } from './rust-function';
 import { TruststoreBucket } from './truststore-bucket';
 import { ApiType, MtlsApiProps, TEMPS_TABLE_LAYOUT } from './props';
-import { authorizerConfig, crlUris, denyListSettings, validate } from './validate';
+import { authorizerConfig, crlUris, denyListSettings, perRouteRules, validate } from './validate';
 
 export * from './props';
 
@@ -222,6 +222,7 @@ export class MtlsApi extends Construct {
       authorizer: this.authorizer,
       resultsCacheTtl: ttl,
       identitySources: props.authorizerIdentitySources,
+      perRouteRules: perRouteRules(props),
       apiHandler: this.apiHandler,
       backend: this.backend,
       readingSchemaFile: props.readingSchemaFile,

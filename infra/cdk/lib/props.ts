@@ -137,6 +137,22 @@ export interface CdpPrefix {
   readonly fetch?: string;
 }
 
+/**
+ * One per-route rule of an issuer entry (docs/configuration.md#per-route-rules): a method and a
+ * path its certificates may call.
+ */
+export interface RouteRule {
+  /** `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD` or `OPTIONS` (upper case), or `*` for every method. */
+  readonly method: string;
+  /**
+   * An exact path, `/temps`, or a prefix ending in `/*` for every path below it: `/admin/*` is
+   * `/admin/` and anything after it, not `/admin` itself, and `/*` is every path. It starts with
+   * `/` and is at most 256 characters of plain segments: letters, digits and `-._~`, no `.` or
+   * `..` segment, no empty one.
+   */
+  readonly path: string;
+}
+
 /** One issuer entry of the authorizer's policy. */
 export interface IssuerPolicy {
   /** Name of the entry, in logs and the `issuer` context key. Unique. */
@@ -203,6 +219,18 @@ export interface IssuerPolicy {
    * @default - none
    */
   readonly subject?: Record<string, unknown>;
+  /**
+   * The only routes this issuer's certificates may call: 1 to 64 rules, no two overlapping (the
+   * same path with the same method or `*`, or a path below another rule's `/*` prefix with a
+   * compatible method). A request to another route is denied `route_not_allowed`, once the
+   * certificate is otherwise good. With a REST API and an authorizer cache, the cached policy
+   * allows exactly these routes. With an HTTP API and a cache, the cache key must name the route
+   * (`$context.routeKey`, added to the default key), and an HTTP backend's single `$default`
+   * route cannot be cached per route at all: the constructor refuses both.
+   *
+   * @default - every route
+   */
+  readonly routes?: RouteRule[];
 }
 
 /**
@@ -385,7 +413,8 @@ export interface MtlsApiProps {
    * JSON Schema (draft 4) of `POST /temps` bodies, installed as the REST
    * API's request validator model.
    *
-   * @default - the api-handler's own `api-handler/schema/temperature.json`
+   * @default - the api-handler's own `api-handler/schema/temperature.json`,
+   * generated from the API's contract, `api-handler/openapi.yaml`
    */
   readonly readingSchemaFile?: string;
 
@@ -416,9 +445,11 @@ export interface MtlsApiProps {
   /**
    * The cache key when `authorizerResultTtl` is not zero, in the syntax of
    * `apiType`. A header or query string is chosen by the client, so one client
-   * could replay another's cached Allow and identity.
+   * could replay another's cached Allow and identity. On an HTTP API where an
+   * issuer lists `routes`, it must include `$context.routeKey`: the cached
+   * answer is for one route.
    *
-   * @default - the client certificate's serial number and issuer DN
+   * @default - the client certificate's serial number and issuer DN, and `$context.routeKey` on an HTTP API where an issuer lists `routes`
    */
   readonly authorizerIdentitySources?: string[];
 

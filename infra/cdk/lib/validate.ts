@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 
 import { Duration, Token } from 'aws-cdk-lib';
 
-import { CdpPrefix, DeltaCrls, MtlsApiProps, OcspHash, OcspOptions, Revocation } from './props';
+import { ApiType, CdpPrefix, DeltaCrls, MtlsApiProps, OcspHash, OcspOptions, Revocation, RouteRule } from './props';
 
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/;
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -16,6 +16,16 @@ const CDP_PREFIX = /^https?:\/\/[^/]+\/(.*\/)?$/;
 const CDP_FETCH = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?|https:\/\/.+\/)$/;
 /** An OCSP responder: http or https (OCSP answers are signed, and usually served over plain HTTP). */
 const OCSP_RESPONDER = /^https?:\/\/[^/?#]+(\/.*)?$/;
+
+/** The methods a route rule may name, as the authorizer lists them (x509/src/config/routes.rs), and `*`. */
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*'];
+/** A route rule's path: `/`, `/*`, or plain segments with an optional `/*` for every path below. */
+const ROUTE_PATH = /^(\/|\/\*|(\/[A-Za-z0-9._~-]+)+(\/\*)?)$/;
+/** A `.` or `..` segment, which a router would resolve into another path. */
+const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
+/** The most rules one issuer may list, and the longest path, as the authorizer bounds them. */
+const MAX_ROUTES = 64;
+const MAX_ROUTE_PATH = 256;
 
 /** An S3 object key: no leading "/", the characters S3 documents as safe. */
 const OBJECT_KEY = /^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}$/;
@@ -41,6 +51,11 @@ function baseCrlUris(i: CrlSources): string[] {
 
 function deltaCrlUris(i: CrlSources): string[] {
   return [...(i.deltaCrl !== undefined ? [i.deltaCrl] : []), ...(i.deltaCrls ?? [])];
+}
+
+/** Whether an issuer lists `routes` (per-route rules). */
+export function perRouteRules(props: MtlsApiProps): boolean {
+  return props.issuers.some((i) => i.routes !== undefined);
 }
 
 /** The deny list's settings, with their defaults. */
@@ -104,12 +119,14 @@ export function authorizerConfig(props: MtlsApiProps, truststoreUri: string, ttl
       ...(i.ocsp !== undefined ? { ocsp: ocspFields(i.ocsp) } : {}),
       ...(i.revocation === Revocation.NONE ? { revocation: 'none' } : {}),
       ...(i.subject !== undefined ? { subject: i.subject } : {}),
+      ...(i.routes !== undefined ? { routes: i.routes.map((r) => ({ method: r.method, path: r.path })) } : {}),
     })),
     crl_refresh_seconds: (props.crlRefresh ?? Duration.minutes(5)).toSeconds(),
     crl_grace_seconds: (props.crlGrace ?? Duration.hours(1)).toSeconds(),
     max_cdp_crls_per_issuer: props.maxCdpCrlsPerIssuer ?? 64,
     // A cached policy is reused for every route of the caller, so with a
-    // cache it must cover the stage, not the one method that was called.
+    // cache it must cover the stage, not the one method that was called:
+    // every route, or with `routes`, one statement per rule of the entry.
     policy_resource: ttl.toSeconds() > 0 ? 'stage' : 'method',
     // The deny list and CA revocation (docs/revoking.md). Keys of what is not
     // configured are left out: the configuration is strict.
@@ -196,6 +213,48 @@ function validateOcsp(what: string, o: OcspOptions): void {
   if (o.retry) whole('ocsp.retry (seconds)', o.retry.toSeconds(), 1, 3600);
 }
 
+/**
+ * Whether some request matches both rules: their methods are the same or one is `*`, and their
+ * paths are the same, or one is a `/*` prefix that covers the other path or prefix.
+ */
+function routesOverlap(a: RouteRule, b: RouteRule): boolean {
+  const methods = a.method === b.method || a.method === '*' || b.method === '*';
+  const prefix = (r: RouteRule) => (r.path.endsWith('/*') ? r.path.slice(0, -1) : undefined);
+  const [pa, pb] = [prefix(a), prefix(b)];
+  const paths =
+    pa !== undefined && pb !== undefined
+      ? pa.startsWith(pb) || pb.startsWith(pa)
+      : pa !== undefined
+        ? b.path.startsWith(pa)
+        : pb !== undefined
+          ? a.path.startsWith(pb)
+          : a.path === b.path;
+  return methods && paths;
+}
+
+/** Refuse per-route rules that the authorizer would refuse at cold start: `what` names the entry. */
+function validateRoutes(what: string, routes: RouteRule[]): void {
+  if (routes.length === 0 || routes.length > MAX_ROUTES) {
+    throw new Error(`${what}: list 1 to ${MAX_ROUTES} routes, or leave routes out to allow every route`);
+  }
+  const seen: RouteRule[] = [];
+  for (const r of routes) {
+    if (!ROUTE_METHODS.includes(r.method)) {
+      throw new Error(`${what}: route method "${r.method}" is not one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (upper case) or "*"`);
+    }
+    if (!ROUTE_PATH.test(r.path) || DOT_SEGMENT.test(r.path) || r.path.length > MAX_ROUTE_PATH) {
+      throw new Error(
+        `${what}: route path "${r.path}" must start with "/", be at most ${MAX_ROUTE_PATH} characters of plain segments (letters, digits, -._~; no "." or ".." segment, no empty one), and end in "/*" only to name every path below it`,
+      );
+    }
+    const other = seen.find((o) => routesOverlap(o, r));
+    if (other !== undefined) {
+      throw new Error(`${what}: route "${r.method} ${r.path}" overlaps "${other.method} ${other.path}"; list each route once`);
+    }
+    seen.push(r);
+  }
+}
+
 /** Refuse bad input at synth time, with a message that says what to fix. */
 export function validate(props: MtlsApiProps): void {
   const known = (s: string) => !Token.isUnresolved(s);
@@ -241,6 +300,7 @@ export function validate(props: MtlsApiProps): void {
     }
     validateCrlSources(`issuer "${i.name}"`, i);
     if (i.ocsp !== undefined) validateOcsp(`issuer "${i.name}"`, i.ocsp);
+    if (i.routes !== undefined) validateRoutes(`issuer "${i.name}"`, i.routes);
   }
   const caNames = new Set<string>();
   for (const c of props.caRevocation ?? []) {
@@ -297,6 +357,22 @@ export function validate(props: MtlsApiProps): void {
     throw new Error(`stageName may hold letters, digits and underscores, not "${props.stageName}"`);
   }
   const apiHandler = props.backend === undefined || props.backend.isApiHandler;
+  // An HTTP API caches the simple response for the route that was asked: with per-route rules,
+  // a cache key without the route would serve one route's Allow to another. The api-handler's
+  // routes are exact paths, so the route key names the route; an HTTP backend's single
+  // `$default` route has one route key for every path.
+  if (perRouteRules(props) && props.apiType === ApiType.HTTP && seconds(props.authorizerResultTtl) > 0) {
+    if (!apiHandler) {
+      throw new Error(
+        'an issuer lists routes, and the HTTP API caches authorizer results behind an HTTP backend, whose one $default route has the same route key for every path: set authorizerResultTtl to 0, or use ApiType.REST',
+      );
+    }
+    if (props.authorizerIdentitySources !== undefined && !props.authorizerIdentitySources.includes('$context.routeKey')) {
+      throw new Error(
+        'an issuer lists routes, and the HTTP API caches authorizer results: add "$context.routeKey" to authorizerIdentitySources (or omit it for the certificate and the route key), or one route\'s cached Allow answers for another',
+      );
+    }
+  }
   if (apiHandler && props.apiHandlerZip === undefined) {
     throw new Error('apiHandlerZip is required when the backend is the api-handler (the default)');
   }

@@ -4,6 +4,7 @@
 // Why about 680 lines: one named assertion per invariant, for both API types and the options,
 // sharing the synthesized stacks; they are grouped by describe() blocks.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,7 +34,9 @@ import {
   Revocation,
   TEMPS_TABLE_LAYOUT,
   underscoreSpellings,
+  RouteRule,
 } from '../lib/mtls-api';
+import { authorizerConfig as renderConfig, validate } from '../lib/validate';
 import { CONFIGS, FIXTURE, logicalIds } from './logical-ids';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -85,6 +88,25 @@ function only<T>(record: Record<string, T>): T {
 }
 
 type Resource = { Properties: Record<string, any>; Metadata?: Record<string, any> };
+
+/** Two issuers with per-route rules: devices may write readings and ask who they are; ops, anything. */
+const ROUTED_ISSUERS = [
+  {
+    name: 'devices',
+    match: { CN: 'Devices CA' },
+    crl: 's3://pki-bucket/devices.crl',
+    routes: [
+      { method: 'POST', path: '/temps' },
+      { method: 'GET', path: '/whoami' },
+    ],
+  },
+  { name: 'ops', match: { CN: 'Ops CA' }, crl: 's3://pki-bucket/ops.crl', routes: [{ method: '*', path: '/*' }] },
+];
+
+/** One issuer with these routes. */
+function routed(routes: RouteRule[]): MtlsApiProps['issuers'] {
+  return [{ name: 'devices', match: { CN: 'Devices CA' }, crl: 's3://pki-bucket/devices.crl', routes }];
+}
 
 function authorizerConfig(template: Template): Record<string, any> {
   const fns = template.findResources('AWS::Lambda::Function', {
@@ -312,6 +334,37 @@ describe('authorizer result caching', () => {
       IdentitySource: ['$context.identity.clientCert.serialNumber', '$context.identity.clientCert.issuerDN'],
     });
   });
+
+  it('an_http_api_cache_with_per_route_rules_is_keyed_by_the_route_too', () => {
+    // A simple response answers for the route that was asked: one route's `true` must not
+    // answer for another.
+    const { template } = synth({ apiType: ApiType.HTTP, authorizerResultTtl: Duration.seconds(60), issuers: ROUTED_ISSUERS });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerResultTtlInSeconds: 60,
+      IdentitySource: ['$context.identity.clientCert.serialNumber', '$context.identity.clientCert.issuerDN', '$context.routeKey'],
+    });
+    const own = synth({
+      apiType: ApiType.HTTP,
+      authorizerResultTtl: Duration.seconds(60),
+      issuers: ROUTED_ISSUERS,
+      authorizerIdentitySources: ['$context.identity.clientCert.serialNumber', '$context.routeKey'],
+    });
+    own.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      IdentitySource: ['$context.identity.clientCert.serialNumber', '$context.routeKey'],
+    });
+  });
+
+  it('a_rest_cache_with_per_route_rules_keeps_the_certificate_key_and_a_stage_wide_policy', () => {
+    // The REST authorizer answers with a policy that lists every rule of the entry, so the one
+    // cached policy is right for every route (authorizer/src/lambda/events.rs, policy_for).
+    const { template } = synth({ authorizerResultTtl: Duration.seconds(60), issuers: ROUTED_ISSUERS });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      IdentitySource: 'context.identity.clientCert.serialNumber,context.identity.clientCert.issuerDN',
+    });
+    const config = authorizerConfig(template);
+    assert.equal(config.policy_resource, 'stage');
+    assert.deepEqual(config.issuers[0].routes, ROUTED_ISSUERS[0].routes);
+  });
 });
 
 describe('HTTP API (apiType: ApiType.HTTP)', () => {
@@ -468,6 +521,25 @@ describe('optional parts', () => {
     }
   });
 
+  it('per_route_rules_reach_the_config_as_given_and_no_routes_means_every_route', () => {
+    const { template } = synth({ issuers: ROUTED_ISSUERS });
+    const config = authorizerConfig(template);
+    assert.deepEqual(config.issuers, [
+      {
+        name: 'devices',
+        match: { CN: 'Devices CA' },
+        crl: 's3://pki-bucket/devices.crl',
+        routes: [
+          { method: 'POST', path: '/temps' },
+          { method: 'GET', path: '/whoami' },
+        ],
+      },
+      { name: 'ops', match: { CN: 'Ops CA' }, crl: 's3://pki-bucket/ops.crl', routes: [{ method: '*', path: '/*' }] },
+    ]);
+    // Without `routes`, the key is left out: the authorizer then allows every route.
+    assert.ok(!('routes' in authorizerConfig(synth().template).issuers[0]));
+  });
+
   it('an_issuer_without_revocation_is_rendered_knowingly', () => {
     const { template } = synth({
       issuers: [{ name: 'lab', match: { O: 'Lab' }, revocation: Revocation.NONE }],
@@ -563,12 +635,119 @@ describe('bad input is refused at synth time', () => {
         { name: 'root', match: { CN: 'Other Root' }, crl: 's3://pki-bucket/other.arl' },
       ],
     }, /unique/],
+    ['an_empty_route_list', { issuers: routed([]) }, /list 1 to 64 routes/],
+    ['65_routes', { issuers: routed(Array.from({ length: 65 }, (_, n) => ({ method: 'GET', path: `/r${n}` }))) }, /list 1 to 64 routes/],
+    ['a_lower_case_route_method', { issuers: routed([{ method: 'get', path: '/temps' }]) }, /route method "get" is not one of/],
+    ['an_unknown_route_method', { issuers: routed([{ method: 'FETCH', path: '/temps' }]) }, /route method "FETCH"/],
+    ['a_route_path_without_a_leading_slash', { issuers: routed([{ method: 'GET', path: 'temps' }]) }, /route path "temps" must start with/],
+    ['a_route_path_with_a_star_inside', { issuers: routed([{ method: 'GET', path: '/temps/*/x' }]) }, /route path/],
+    ['a_route_path_with_a_dot_dot_segment', { issuers: routed([{ method: 'GET', path: '/a/../b' }]) }, /route path/],
+    ['a_route_path_with_a_star_not_after_a_slash', { issuers: routed([{ method: 'GET', path: '/a*' }]) }, /route path/],
+    ['a_route_path_with_a_trailing_slash', { issuers: routed([{ method: 'GET', path: '/temps/' }]) }, /route path/],
+    ['a_route_path_with_a_percent_escape', { issuers: routed([{ method: 'GET', path: '/a%2fb' }]) }, /route path/],
+    ['a_route_path_over_256_characters', { issuers: routed([{ method: 'GET', path: `/${'a'.repeat(256)}` }]) }, /route path/],
+    ['the_same_route_twice', {
+      issuers: routed([{ method: 'GET', path: '/temps' }, { method: 'GET', path: '/temps' }]),
+    }, /"GET \/temps" overlaps "GET \/temps"/],
+    ['a_method_and_star_on_one_path', {
+      issuers: routed([{ method: 'GET', path: '/temps' }, { method: '*', path: '/temps' }]),
+    }, /overlaps/],
+    ['a_path_below_a_prefix_of_another_rule', {
+      issuers: routed([{ method: '*', path: '/admin/*' }, { method: 'GET', path: '/admin/users' }]),
+    }, /"GET \/admin\/users" overlaps "\* \/admin\/\*"/],
+    ['nested_prefixes', {
+      issuers: routed([{ method: 'GET', path: '/admin/users/*' }, { method: 'GET', path: '/admin/*' }]),
+    }, /overlaps/],
+    ['an_http_api_cache_with_routes_behind_an_http_backend', {
+      apiType: ApiType.HTTP,
+      backend: Backend.http('https://orders.example.com'),
+      apiHandlerZip: undefined,
+      authorizerResultTtl: Duration.seconds(60),
+      issuers: ROUTED_ISSUERS,
+    }, /\$default route has the same route key for every path/],
+    ['an_http_api_cache_with_routes_keyed_without_the_route', {
+      apiType: ApiType.HTTP,
+      authorizerResultTtl: Duration.seconds(60),
+      authorizerIdentitySources: ['$context.identity.clientCert.serialNumber'],
+      issuers: ROUTED_ISSUERS,
+    }, /add "\$context.routeKey" to authorizerIdentitySources/],
   ];
   for (const [name, overrides, message] of cases) {
     it(`${name}_is_refused`, () => {
       assert.throws(() => synth(overrides), message);
     });
   }
+});
+
+describe('per-route rules, as the authorizer reads them (--check-config)', () => {
+  // The authorizer binary: AUTHORIZER_BIN (infra/check builds it and sets it), or the debug
+  // build when there is one. Without either, these skip and say so.
+  const bin = process.env.AUTHORIZER_BIN ?? path.join(ROOT, 'target', 'debug', 'authorizer');
+  const skip = process.env.AUTHORIZER_BIN === undefined && !fs.existsSync(bin) ? 'no authorizer binary: set AUTHORIZER_BIN, or cargo build -p authorizer' : false;
+
+  /** The authorizer's verdict on the configuration the construct renders from `props`. */
+  function checkConfig(p: MtlsApiProps): { ok: boolean; out: string } {
+    assert.ok(fs.existsSync(bin), `AUTHORIZER_BIN ${bin} does not exist`);
+    const config = renderConfig(p, 's3://example-truststore-bucket/truststore.pem', p.authorizerResultTtl ?? Duration.seconds(0));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-cdk-config-')), 'authorizer.json');
+    SCRATCH.push(path.dirname(file));
+    fs.writeFileSync(file, JSON.stringify(config));
+    const run = spawnSync(bin, ['--check-config', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    assert.ok(run.status === 0 || run.status === 1, `--check-config exited ${run.status}: ${run.stderr}`);
+    return { ok: run.status === 0, out: run.stdout + run.stderr };
+  }
+
+  it('the_rendered_configuration_with_routes_passes_the_authorizers_check', { skip }, () => {
+    for (const ttl of [Duration.seconds(0), Duration.seconds(60)]) {
+      const verdict = checkConfig(props({ issuers: ROUTED_ISSUERS, authorizerResultTtl: ttl }));
+      assert.ok(verdict.ok, verdict.out);
+      assert.match(verdict.out, /^valid: /);
+      assert.match(verdict.out, ttl.toSeconds() > 0 ? /policy resource stage/ : /policy resource method/);
+    }
+  });
+
+  it('the_construct_refuses_exactly_the_route_lists_the_authorizer_refuses', { skip }, () => {
+    const lists: RouteRule[][] = [
+      [{ method: 'POST', path: '/temps' }, { method: 'GET', path: '/temps' }, { method: 'GET', path: '/whoami' }],
+      [{ method: '*', path: '/*' }],
+      [{ method: 'GET', path: '/' }, { method: 'GET', path: '/admin' }, { method: 'GET', path: '/admin/*' }],
+      [{ method: '*', path: '/a/*' }, { method: '*', path: '/ab/*' }, { method: 'HEAD', path: '/x.y/~z_-' }, { method: 'OPTIONS', path: '/...' }],
+      [{ method: 'GET', path: '/*' }, { method: 'POST', path: '/*' }],
+      [{ method: 'GET', path: `/${'a'.repeat(255)}` }],
+      Array.from({ length: 64 }, (_, n) => ({ method: 'GET', path: `/r${n}` })),
+      Array.from({ length: 65 }, (_, n) => ({ method: 'GET', path: `/r${n}` })),
+      [],
+      [{ method: 'get', path: '/temps' }],
+      [{ method: 'FETCH', path: '/temps' }],
+      [{ method: 'GET', path: 'temps' }],
+      [{ method: 'GET', path: '/temps/' }],
+      [{ method: 'GET', path: '/temps/*/x' }],
+      [{ method: 'GET', path: '/a/../b' }],
+      [{ method: 'GET', path: '/a/./b' }],
+      [{ method: 'GET', path: '/a//b' }],
+      [{ method: 'GET', path: '/a*' }],
+      [{ method: 'GET', path: '/a%2e' }],
+      [{ method: 'GET', path: `/${'a'.repeat(256)}` }],
+      [{ method: 'GET', path: '/temps' }, { method: 'GET', path: '/temps' }],
+      [{ method: 'GET', path: '/temps' }, { method: '*', path: '/temps' }],
+      [{ method: '*', path: '/admin/*' }, { method: 'GET', path: '/admin/users' }],
+      [{ method: 'GET', path: '/admin/users/*' }, { method: 'GET', path: '/admin/*' }],
+      [{ method: 'GET', path: '/' }, { method: 'GET', path: '/*' }],
+      [{ method: 'PUT', path: '/*' }, { method: '*', path: '/a/*' }],
+    ];
+    for (const routes of lists) {
+      const p = props({ issuers: routed(routes) });
+      let refused: string | undefined;
+      try {
+        validate(p);
+      } catch (e) {
+        refused = (e as Error).message;
+      }
+      const verdict = checkConfig(p);
+      const what = JSON.stringify(routes).slice(0, 200);
+      assert.equal(refused === undefined, verdict.ok, `${what}: construct ${refused ?? 'accepts'}; authorizer ${verdict.out}`);
+    }
+  });
 });
 
 /** The metrics the authorizer emits (`authorizer --print-metrics`, kept in step by a Rust test). */

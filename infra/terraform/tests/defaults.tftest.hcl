@@ -665,3 +665,109 @@ run "revocation_none_with_ocsp_is_refused" {
 
   expect_failures = [var.issuers]
 }
+
+run "routes_reach_the_config_as_given" {
+  command = plan
+
+  variables {
+    issuers = [
+      {
+        name   = "devices"
+        match  = { CN = "Devices CA" }
+        crl    = "s3://pki-bucket/devices.crl"
+        routes = [{ method = "POST", path = "/temps" }, { method = "GET", path = "/whoami" }]
+      },
+      {
+        name   = "ops"
+        match  = { CN = "Ops CA" }
+        crl    = "s3://pki-bucket/ops.crl"
+        routes = [{ method = "*", path = "/*" }]
+      },
+    ]
+    authorizer_result_ttl_seconds = 60
+  }
+
+  assert {
+    condition = [for i in jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).issuers : i.routes] == [
+      [{ method = "POST", path = "/temps" }, { method = "GET", path = "/whoami" }],
+      [{ method = "*", path = "/*" }],
+    ]
+    error_message = "routes are rendered as the authorizer reads them."
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.authorizer.environment[0].variables.AUTHORIZER_CONFIG).policy_resource == "stage" && aws_api_gateway_authorizer.this[0].identity_source == "context.identity.clientCert.serialNumber,context.identity.clientCert.issuerDN"
+    error_message = "A REST cache keeps the certificate key: the stage-wide policy lists every rule, so it is right for every route."
+  }
+}
+
+run "an_http_api_cache_with_routes_is_keyed_by_the_route_too" {
+  command = plan
+
+  variables {
+    api_type                      = "http"
+    authorizer_result_ttl_seconds = 60
+    issuers                       = [{ name = "devices", match = { CN = "Devices CA" }, crl = "s3://pki-bucket/devices.crl", routes = [{ method = "POST", path = "/temps" }] }]
+  }
+
+  assert {
+    condition     = contains(tolist(aws_apigatewayv2_authorizer.this[0].identity_sources), "$context.routeKey") && length(aws_apigatewayv2_authorizer.this[0].identity_sources) == 3
+    error_message = "An HTTP API caches the answer for one route: with routes, its cache key names the route."
+  }
+}
+
+run "an_http_api_cache_key_without_the_route_is_refused" {
+  command = plan
+
+  variables {
+    api_type                      = "http"
+    authorizer_result_ttl_seconds = 60
+    authorizer_identity_sources   = ["$context.identity.clientCert.serialNumber"]
+    issuers                       = [{ name = "devices", match = { CN = "Devices CA" }, crl = "s3://pki-bucket/devices.crl", routes = [{ method = "POST", path = "/temps" }] }]
+  }
+
+  expect_failures = [aws_apigatewayv2_authorizer.this]
+}
+
+run "an_http_api_cache_with_routes_behind_an_http_backend_is_refused" {
+  command = plan
+
+  variables {
+    api_type                      = "http"
+    backend                       = "https://orders.example.com"
+    authorizer_result_ttl_seconds = 60
+    issuers                       = [{ name = "devices", match = { CN = "Devices CA" }, crl = "s3://pki-bucket/devices.crl", routes = [{ method = "POST", path = "/temps" }] }]
+  }
+
+  expect_failures = [aws_apigatewayv2_authorizer.this]
+}
+
+run "overlapping_routes_are_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, crl = "s3://pki-bucket/x.crl", routes = [{ method = "*", path = "/admin/*" }, { method = "GET", path = "/admin/users" }] }]
+  }
+
+  expect_failures = [var.issuers]
+}
+
+run "a_lower_case_route_method_is_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, crl = "s3://pki-bucket/x.crl", routes = [{ method = "get", path = "/temps" }] }]
+  }
+
+  expect_failures = [var.issuers]
+}
+
+run "a_route_path_with_a_dot_dot_segment_is_refused" {
+  command = plan
+
+  variables {
+    issuers = [{ name = "x", match = { CN = "X" }, crl = "s3://pki-bucket/x.crl", routes = [{ method = "GET", path = "/temps/../admin" }] }]
+  }
+
+  expect_failures = [var.issuers]
+}

@@ -36,6 +36,9 @@ pub struct Stack {
     pub devices: PathBuf,
     /// A PKI whose CA is in the truststore but not in the policy.
     pub other: PathBuf,
+    /// The operators' PKI: its CA's entry (`operators`) may only read
+    /// (`GET /temps`, `GET /whoami`), to show per-route rules.
+    pub ops: PathBuf,
     /// The combined truststore.
     pub truststore: PathBuf,
     /// The authorizer configuration.
@@ -69,9 +72,10 @@ fn issue(p: &Pki, name: &str, serial: Option<&str>, now: OffsetDateTime) -> Resu
 /// What a stack directory may hold: everything [`prepare`] and the gateway
 /// write, and nothing else, so [`reset`] never deletes a directory that is
 /// not a stack.
-const STACK_ENTRIES: [&str; 5] = [
+const STACK_ENTRIES: [&str; 6] = [
     "pki",
     "pki-other",
+    "pki-ops",
     "truststore.pem",
     "api-handler",
     "gateway",
@@ -139,6 +143,7 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
     let stack = Stack {
         devices: dir.join("pki"),
         other: dir.join("pki-other"),
+        ops: dir.join("pki-ops"),
         truststore: dir.join("truststore.pem"),
         authorizer_config: dir.join("pki").join(pki::files::AUTHORIZER_CONFIG),
         deny_list: dir.join("pki").join(DENY_LIST_FILE),
@@ -187,9 +192,19 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
             .map_err(setup("second PKI"))?;
     }
     issue(&other, "wrong-issuer", None, now)?;
-    if !stack.truststore.exists() {
+    let ops = Pki::at(&stack.ops);
+    // A stack made before the operators' PKI gains it, and its CA joins the
+    // truststore.
+    let new_ops = !ops.path(pki::files::STATE).exists();
+    if new_ops {
+        ops.init(&init("Temperature Testers", OPS_CA_CN), now)
+            .map_err(setup("operators' PKI"))?;
+    }
+    issue(&ops, "operator", None, now)?;
+    with_operators(&stack)?;
+    if new_ops || !stack.truststore.exists() {
         let mut certs = Vec::new();
-        for p in [&devices, &other] {
+        for p in [&devices, &other, &ops] {
             let path = p.path(pki::files::TRUSTSTORE);
             let bytes = std::fs::read(&path).map_err(|source| Error::Io {
                 path: path.clone(),
@@ -207,6 +222,50 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
         )?;
     }
     Ok(stack)
+}
+
+/// The operators' CA's common name.
+pub const OPS_CA_CN: &str = "Temperature Testers Operators CA";
+
+/// Gives the authorizer configuration an `operators` entry for the
+/// operators' CA, with per-route rules: its certificates may read
+/// (`GET /temps`, `GET /whoami`) and not write.
+fn with_operators(stack: &Stack) -> Result<()> {
+    let path = &stack.authorizer_config;
+    let io = |source| Error::Io {
+        path: path.clone(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let mut config: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Setup(format!("{}: {e}", path.display())))?;
+    let Some(issuers) = config
+        .get_mut("issuers")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return Err(Error::Setup(format!("{}: no issuers", path.display())));
+    };
+    if issuers.iter().any(|i| i["name"] == "operators") {
+        return Ok(());
+    }
+    let crl = format!(
+        "file://{}",
+        Pki::at(&stack.ops).path(pki::files::CRL_DER).display()
+    );
+    issuers.push(serde_json::json!({
+        "name": "operators",
+        "match": {"O": "Temperature Testers", "CN": OPS_CA_CN},
+        "crl": crl,
+        "routes": [
+            {"method": "GET", "path": "/temps"},
+            {"method": "GET", "path": "/whoami"}
+        ]
+    }));
+    let text = serde_json::to_string_pretty(&config)
+        .map_err(|e| Error::Setup(format!("{}: {e}", path.display())))?;
+    mtls_x509::config::Config::from_json(&text)
+        .map_err(|e| Error::Setup(format!("{}: {e}", path.display())))?;
+    std::fs::write(path, text + "\n").map_err(io)
 }
 
 /// Gives the stack an operator deny list: an empty one if there is none
@@ -339,12 +398,16 @@ pub fn curl_commands(stack: &Stack, base: &str, front: Front<'_>) -> String {
         "{good_note}{post}\ncurl --cacert {ca} {good} {status} {base}/temps\ncurl --cacert {ca} {good} {status} {base}/whoami\n\n\
          # a revoked device: {}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
          # a device of a CA the truststore has but the policy does not allow: {}\ncurl --cacert {ca} {} {status} {base}/whoami\n\n\
+         # an operator may read (GET /temps, GET /whoami) but not write: its POST answers {}\n\
+         curl --cacert {ca} {} {status} -X POST -H 'content-type: application/json' -d '{{}}' {base}/temps\n\n\
          {no_route}\
          # no client certificate: refused in the TLS handshake\ncurl --cacert {ca} {base}/whoami\n{revoke_step}",
         front.deny("revoked"),
         client(&stack.devices, "revoked"),
         front.deny("issuer_not_allowed"),
         client(&stack.other, "wrong-issuer"),
+        front.deny("route_not_allowed"),
+        client(&stack.ops, "operator"),
     )
 }
 
@@ -406,6 +469,18 @@ mod tests {
         );
         assert!(fresh.contains("-w ' %{http_code}\\n'"), "{fresh}");
         assert!(fresh.contains("/nope"), "{fresh}");
+        assert!(
+            fresh.contains(r#"403 {"message":"Forbidden","reason":"route_not_allowed"}"#),
+            "{fresh}"
+        );
+        assert!(fresh.contains("pki-ops/clients/operator.pem"), "{fresh}");
+        let config = mtls_x509::config::Config::from_json(&config).unwrap();
+        let operators = config
+            .issuers()
+            .iter()
+            .find(|i| i.name() == "operators")
+            .unwrap();
+        assert_eq!(operators.routes().map(|r| r.iter().count()), Some(2));
         assert!(
             fresh.contains(r#"403 {"message":"Forbidden","reason":"revoked"}"#),
             "{fresh}"

@@ -543,3 +543,20 @@ async fn a_refused_route_asked_first_still_caches_a_policy_right_for_the_others(
     // Cached from that refusal: the device's allowed routes still pass.
     assert_eq!(whoami_as(&run, &device).await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_stacks_operator_may_read_and_is_refused_a_write_route_not_allowed() {
+    let run = dev_stack(&[]).await;
+    let operator = client(&run.stack.ops, "operator");
+    assert_eq!(whoami_as(&run, &operator).await.status, 200);
+    assert_eq!(
+        curl(&run, Some(&operator), "GET", "/temps", None)
+            .await
+            .status,
+        200
+    );
+    let reading = format!(r#"{{"temperature": 20.5, "time": "{}"}}"#, now_rfc3339());
+    let write = curl(&run, Some(&operator), "POST", "/temps", Some(&reading)).await;
+    assert_eq!(write.status, 403, "{write:?}");
+    assert_eq!(write.json()["reason"], "route_not_allowed", "{write:?}");
+}

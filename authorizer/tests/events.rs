@@ -299,3 +299,77 @@ async fn stage_policy_allows_exactly_the_entrys_routes_whichever_route_asked() {
         [("Deny".to_owned(), format!("{STAGE}/*"))]
     );
 }
+
+/// IAM resource matching, as API Gateway applies a policy to the invoked
+/// ARN: `*` any run of characters (`/` included), `?` one.
+fn iam_glob(pattern: &[u8], text: &[u8]) -> bool {
+    match (pattern.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            iam_glob(&pattern[1..], text) || (!text.is_empty() && iam_glob(pattern, &text[1..]))
+        }
+        (Some(p), Some(t)) if *p == b'?' || p == t => iam_glob(&pattern[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+/// Whether API Gateway lets `arn` through on this authorizer response's
+/// policy: an explicit Deny wins, then an Allow.
+fn policy_allows(resp: &Value, arn: &str) -> bool {
+    let mut allowed = false;
+    for (effect, resource) in resources(resp) {
+        if iam_glob(resource.as_bytes(), arn.as_bytes()) {
+            if effect == "Deny" {
+                return false;
+            }
+            allowed = true;
+        }
+    }
+    allowed
+}
+
+#[tokio::test]
+async fn a_stage_policy_never_allows_a_route_the_authorizer_refuses_asked_first_or_cached() {
+    let s = Fixture::new();
+    s.write("devices.crl", &s.ca.crl().der());
+    let entry = format!(
+        r#"{{"name":"devices","match":{{"CN":"Devices CA"}},"crl":"{}","routes":[{{"method":"*","path":"/whoami"}},{{"method":"GET","path":"/admin/*"}}]}}"#,
+        s.file_uri("devices.crl")
+    );
+    let a = s
+        .start_for(
+            s.config(&entry, r#","policy_resource":"stage""#),
+            HttpApiResponse::Simple,
+        )
+        .await;
+    let pem = s.ca.leaf(&[1]).pem();
+    let requests = [
+        ("GET", "/whoami"),
+        ("DELETE", "/whoami"),
+        ("GET", "/admin/users"),
+        // `*/whoami` in IAM matches any path ending in `/whoami`.
+        ("DELETE", "/temps/whoami"),
+        ("POST", "/admin/users/7/whoami"),
+        // Paths the authorizer refuses as not plain, below an allowed prefix.
+        ("GET", "/admin//users"),
+        ("GET", "/admin/../temps"),
+        ("GET", "/admin/%2e%2e/temps"),
+        ("GET", "/admin/x/.."),
+    ];
+    let mut cached = None;
+    for (method, path) in requests {
+        let resp = a.handle(&rest_to(&pem, method, path)).await;
+        let arn = format!("{STAGE}/{method}{path}");
+        let allowed = resp["context"]["reason"].is_null();
+        // The answer to this request: API Gateway allows it only if the
+        // authorizer did.
+        assert_eq!(policy_allows(&resp, &arn), allowed, "{method} {path} asked");
+        // Any earlier answer, cached for the certificate, says the same.
+        let first = cached.get_or_insert_with(|| resp.clone());
+        assert_eq!(
+            policy_allows(first, &arn),
+            allowed,
+            "{method} {path} cached"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 #![no_main]
 //! Arbitrary JSON events: detection, extraction and response shaping.
-use authorizer::lambda::{EventKind, HttpApiResponse};
+use authorizer::lambda::{EventKind, HttpApiResponse, RoutePolicies};
 use libfuzzer_sys::fuzz_target;
 use mtls_x509::config::PolicyResource;
 use mtls_x509::decision::{Decision, DenyReason, Identity};
@@ -11,10 +11,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let kind = EventKind::detect(&event);
     let _ = kind.client_cert_pem(&event);
+    let _ = kind.request_route();
+    let policies = RoutePolicies::default();
     let deny = Decision::deny(DenyReason::InternalError, &Identity::default(), "fuzz");
     for scope in [PolicyResource::Method, PolicyResource::Stage] {
         for http in [HttpApiResponse::Simple, HttpApiResponse::Iam] {
-            let _ = kind.response(&deny, scope, http);
+            let _ = kind.response(&deny, scope, http, None, &policies);
         }
     }
 });

@@ -105,7 +105,8 @@ impl EventKind {
         decision: &Decision,
         scope: PolicyResource,
         http: HttpApiResponse,
-        routes: Option<&Routes>,
+        routes: Option<(usize, &Routes)>,
+        policies: &RoutePolicies,
     ) -> Value {
         let context = context_of(decision);
         let principal = principal_of(decision.identity());
@@ -122,9 +123,13 @@ impl EventKind {
             Self::Rest { method_arn } => {
                 let mut r = ApiGatewayCustomAuthorizerResponse::<Map<String, Value>>::default();
                 r.principal_id = Some(principal);
-                r.policy_document = policy_for(decision, method_arn.as_deref(), scope, routes);
+                let arn = method_arn.as_deref();
+                let cached = route_policy(decision, arn, scope, routes, policies);
+                if cached.is_none() {
+                    r.policy_document = policy(decision.is_allow(), resource(arn, scope));
+                }
                 r.context = context;
-                to_value(serde_json::to_value(r))
+                with_policy(to_value(serde_json::to_value(r)), cached)
             }
             Self::HttpV2 { route_arn } => match http {
                 HttpApiResponse::Simple => {
@@ -137,9 +142,13 @@ impl EventKind {
                 HttpApiResponse::Iam => {
                     let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Map<String, Value>>::default();
                     r.principal_id = Some(principal);
-                    r.policy_document = policy_for(decision, route_arn.as_deref(), scope, routes);
+                    let arn = route_arn.as_deref();
+                    let cached = route_policy(decision, arn, scope, routes, policies);
+                    if cached.is_none() {
+                        r.policy_document = policy(decision.is_allow(), resource(arn, scope));
+                    }
                     r.context = context;
-                    to_value(serde_json::to_value(r))
+                    with_policy(to_value(serde_json::to_value(r)), cached)
                 }
             },
             Self::Unknown => deny_everything_response(),
@@ -159,42 +168,82 @@ pub(super) fn deny_everything_response() -> Value {
     })
 }
 
-/// The IAM policy for `decision` on the invoked `arn`. With a stage-wide
-/// policy and per-route rules, an Allow on every rule's ARN pattern,
-/// whether this request's route was allowed or not (see
-/// [`EventKind::response`]); otherwise one statement on [`resource`].
-fn policy_for(
+/// Stage-wide route policies already rendered, by (issuer entry, stage ARN
+/// prefix), for [`EventKind::response`]. A deployment has one stage or a few, so each entry's policy is
+/// built once and cloned per request. Bounded: the oldest goes first.
+#[derive(Debug, Default)]
+pub struct RoutePolicies(Mutex<Vec<(usize, String, Value)>>);
+
+/// The most rendered policies kept.
+const MAX_ROUTE_POLICIES: usize = 32;
+
+impl RoutePolicies {
+    fn get_or_make(&self, rule: usize, stage: &str, make: impl FnOnce() -> Value) -> Value {
+        let mut held = lock(&self.0);
+        if let Some((_, _, v)) = held.iter().find(|(r, s, _)| *r == rule && s == stage) {
+            return v.clone();
+        }
+        let v = make();
+        if held.len() >= MAX_ROUTE_POLICIES {
+            held.remove(0);
+        }
+        held.push((rule, stage.to_owned(), v.clone()));
+        v
+    }
+}
+
+/// For an entry with `routes` under a stage-wide policy, and an Allow or a
+/// `route_not_allowed`, the policy document: an `Allow` on every rule's ARN
+/// patterns, and, when a rule is a prefix, a `Deny` on the paths that are
+/// not plain. It is the same whether this request's route was allowed or
+/// not (see [`EventKind::response`]). `None`: the usual one statement on
+/// [`resource`].
+fn route_policy(
     decision: &Decision,
     arn: Option<&str>,
     scope: PolicyResource,
-    routes: Option<&Routes>,
-) -> ApiGatewayCustomAuthorizerPolicy {
-    let route_policy = matches!(decision, Decision::Allow(_))
+    routes: Option<(usize, &Routes)>,
+    policies: &RoutePolicies,
+) -> Option<Value> {
+    let applies = matches!(decision, Decision::Allow(_))
         || decision.reason() == Some(DenyReason::RouteNotAllowed);
-    match (scope, routes, arn.and_then(stage_prefix)) {
-        (PolicyResource::Stage, Some(routes), Some(stage)) if route_policy => {
-            // One Allow statement whose resources are the routes' ARN
-            // patterns: the same grant as a statement per route, at a
-            // fraction of the allocations (a policy is built per request).
-            let mut st = statement(true, String::new());
-            st.resource = routes
-                .arn_patterns()
-                .iter()
-                .map(|p| {
-                    let mut arn = String::with_capacity(stage.len() + 1 + p.len());
-                    arn.push_str(stage);
-                    arn.push('/');
-                    arn.push_str(p);
-                    arn
-                })
-                .collect();
-            let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
-            doc.version = Some("2012-10-17".to_owned());
-            doc.statement = vec![st];
-            doc
-        }
-        _ => policy(decision.is_allow(), resource(arn, scope)),
+    let (PolicyResource::Stage, Some((rule, routes)), Some(stage)) =
+        (scope, routes, arn.and_then(stage_prefix))
+    else {
+        return None;
+    };
+    if !applies {
+        return None;
     }
+    Some(policies.get_or_make(rule, stage, || {
+        let on_stage = |patterns: &[String]| -> Vec<String> {
+            patterns.iter().map(|p| format!("{stage}/{p}")).collect()
+        };
+        let mut allow = statement(true, String::new());
+        allow.resource = on_stage(routes.arn_patterns());
+        let mut statements = vec![allow];
+        let deny = routes.deny_arn_patterns();
+        if !deny.is_empty() {
+            let mut st = statement(false, String::new());
+            st.resource = on_stage(deny);
+            statements.push(st);
+        }
+        let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
+        doc.version = Some("2012-10-17".to_owned());
+        doc.statement = statements;
+        serde_json::to_value(doc).unwrap_or(Value::Null)
+    }))
+}
+
+/// `response` with its `policyDocument` replaced by `policy`, when given.
+fn with_policy(mut response: Value, policy: Option<Value>) -> Value {
+    if let (Some(policy), Some(fields)) = (policy, response.as_object_mut()) {
+        if policy.is_null() {
+            return deny_everything_response();
+        }
+        fields.insert("policyDocument".to_owned(), policy);
+    }
+    response
 }
 
 /// `arn:aws:execute-api:region:account:api-id/stage` of an invoked ARN.

@@ -54,7 +54,7 @@ mod state;
 mod telemetry;
 
 use deny_list::{DenyListCache, DenyListRefresher};
-pub use events::{EventKind, HttpApiResponse};
+pub use events::{EventKind, HttpApiResponse, RoutePolicies};
 use refresh::*;
 use state::*;
 pub use state::{CrlStatus, DenyListStatus, Outcome};
@@ -77,6 +77,8 @@ pub struct Authorizer {
     refresher: CrlRefresher,
     /// What OCSP exchanges need.
     ocsp_asker: ocsp::OcspAsker,
+    /// Stage-wide route policies, rendered once per entry and stage.
+    route_policies: RoutePolicies,
     /// The operator deny list, when one is configured.
     deny_list: Option<DenyListCache>,
     deny_list_refresher: DenyListRefresher,
@@ -214,6 +216,7 @@ impl Authorizer {
                 rollback: Arc::new(Mutex::new(rollback)),
                 telemetry: telemetry.clone(),
             },
+            route_policies: RoutePolicies::default(),
             ocsp_asker: ocsp::OcspAsker {
                 fetcher: Arc::clone(&fetcher),
                 clock: Arc::clone(&clock),
@@ -869,15 +872,19 @@ impl Authorizer {
                     .await
             }
         };
-        let routes = outcome
-            .rule
-            .and_then(|i| self.config.issuers().get(i))
-            .and_then(IssuerRule::routes);
+        let routes = outcome.rule.and_then(|i| {
+            self.config
+                .issuers()
+                .get(i)
+                .and_then(IssuerRule::routes)
+                .map(|r| (i, r))
+        });
         let response = kind.response(
             &outcome.decision,
             self.config.policy_resource(),
             self.http_api_response,
             routes,
+            &self.route_policies,
         );
         let (api_request_id, api_extended_request_id) = EventKind::api_request_ids(event);
         let ids = RequestIds {

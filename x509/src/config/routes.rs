@@ -20,6 +20,15 @@ pub const MAX_ROUTE_PATH: usize = 256;
 /// The methods API Gateway routes, in the order errors list them.
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
+/// ARN patterns (after `api-id/stage/`) that match every request path that
+/// is not plain: an empty segment, a `.` or `..` segment, a `%`, `;` or `\`. IAM's
+/// `*` matches any characters, so a prefix rule's `GET/admin/*` also
+/// matches `GET/admin/../x`; a Deny on these keeps a stage-wide policy from
+/// allowing what the authorizer refuses.
+const NOT_PLAIN_ARN_PATTERNS: [&str; 8] = [
+    "*//*", "*/./*", "*/../*", "*/.", "*/..", "*%*", "*;*", "*\\*",
+];
+
 /// A rule's method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouteMethod {
@@ -85,18 +94,23 @@ impl Route {
             }
     }
 
-    /// The ARN pattern after `api-id/stage/`, for an IAM policy statement:
-    /// `POST/temps`, `*/admin/*`.
+    /// The ARN patterns after `api-id/stage/`, for an IAM policy statement:
+    /// `POST/temps`, `GET/admin/*`. A rule for every method (`*`) names each
+    /// method: in IAM a leading `*` matches `/` too, so `*/temps` would also
+    /// match `GET/admin/temps`.
     #[must_use]
-    pub fn arn_pattern(&self) -> String {
-        let method = match self.method {
-            RouteMethod::Any => "*",
-            RouteMethod::Only(m) => m,
+    pub fn arn_patterns(&self) -> Vec<String> {
+        let methods: &[&str] = match &self.method {
+            RouteMethod::Any => &METHODS,
+            RouteMethod::Only(m) => std::slice::from_ref(m),
         };
-        match &self.path {
-            RoutePath::Exact(p) => format!("{method}{p}"),
-            RoutePath::Below(prefix) => format!("{method}{prefix}*"),
-        }
+        methods
+            .iter()
+            .map(|method| match &self.path {
+                RoutePath::Exact(p) => format!("{method}{p}"),
+                RoutePath::Below(prefix) => format!("{method}{prefix}*"),
+            })
+            .collect()
     }
 
     /// Whether some request could match both rules.
@@ -134,8 +148,10 @@ impl std::fmt::Display for Route {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routes {
     rules: Vec<Route>,
-    /// Each rule's [`Route::arn_pattern`], made once.
+    /// Every rule's [`Route::arn_patterns`], made once.
     patterns: Vec<String>,
+    /// [`NOT_PLAIN_ARN_PATTERNS`] when a rule is a prefix, else none.
+    deny_patterns: Vec<String>,
 }
 
 impl Routes {
@@ -151,25 +167,40 @@ impl Routes {
         self.rules.iter()
     }
 
-    /// Every rule's ARN pattern (after `api-id/stage/`), in order.
+    /// Every rule's ARN patterns (after `api-id/stage/`), in order: what a
+    /// stage-wide policy allows.
     #[must_use]
     pub fn arn_patterns(&self) -> &[String] {
         &self.patterns
     }
+
+    /// The ARN patterns (after `api-id/stage/`) a stage-wide policy must
+    /// deny beside [`Routes::arn_patterns`], so that it allows exactly what
+    /// [`Routes::allows`] allows: the paths that are not plain, when a rule
+    /// is a prefix (an exact rule's pattern matches only itself). Empty
+    /// otherwise.
+    #[must_use]
+    pub fn deny_arn_patterns(&self) -> &[String] {
+        &self.deny_patterns
+    }
 }
 
-/// A request path made of plain segments: no empty, `.` or `..` segment
-/// (other than a trailing `/`), and no `%` escape.
+/// A request path made of plain segments: `/`, or segments with no empty,
+/// `.` or `..` one (a trailing `/` aside), and no `%` escape.
 fn is_plain_request_path(path: &str) -> bool {
+    if path == "/" {
+        return true;
+    }
     let Some(rest) = path.strip_prefix('/') else {
         return false;
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
-    !path.contains('%')
-        && (rest.is_empty()
-            || rest
-                .split('/')
-                .all(|s| !s.is_empty() && s != "." && s != ".."))
+    // `;` and `\` are refused too: some backends read `..;` or `\` as a
+    // path step (Tomcat, Spring, Windows servers) and would route elsewhere.
+    !path.contains(['%', ';', '\\'])
+        && rest
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,10 +243,16 @@ pub(super) fn routes(what: &str, raw: Vec<RawRoute>) -> Result<Routes> {
         }
         out.push(route);
     }
-    let patterns = out.iter().map(Route::arn_pattern).collect();
+    let patterns = out.iter().flat_map(Route::arn_patterns).collect();
+    let deny_patterns = if out.iter().any(|r| matches!(r.path, RoutePath::Below(_))) {
+        NOT_PLAIN_ARN_PATTERNS.map(str::to_owned).to_vec()
+    } else {
+        Vec::new()
+    };
     Ok(Routes {
         rules: out,
         patterns,
+        deny_patterns,
     })
 }
 
@@ -308,10 +345,18 @@ mod tests {
             "/temps/./x",
             "/temps//x",
             "/temps/%2e%2e/admin",
+            "/temps/..;/admin",
+            "/temps/x;y",
+            "/temps\\..\\admin",
             "temps/x",
         ] {
             assert!(!r.allows(&req("GET", path)), "{path}");
         }
+        let root = parse(r#"[{"method":"*","path":"/*"}]"#).unwrap();
+        for path in ["//", "/./", "/x//"] {
+            assert!(!root.allows(&req("GET", path)), "{path}");
+        }
+        assert!(root.allows(&req("GET", "/")));
         assert!(
             r.allows(&req("GET", "/temps/x/")),
             "a trailing slash is plain"
@@ -384,8 +429,83 @@ mod tests {
     fn arn_patterns_name_each_rule_for_an_iam_policy() {
         let r = parse(r#"[{"method":"POST","path":"/temps"},{"method":"*","path":"/admin/*"}]"#)
             .unwrap();
-        let patterns: Vec<String> = r.iter().map(Route::arn_pattern).collect();
-        assert_eq!(patterns, ["POST/temps", "*/admin/*"]);
+        assert_eq!(
+            r.arn_patterns(),
+            [
+                "POST/temps",
+                "GET/admin/*",
+                "POST/admin/*",
+                "PUT/admin/*",
+                "PATCH/admin/*",
+                "DELETE/admin/*",
+                "HEAD/admin/*",
+                "OPTIONS/admin/*"
+            ]
+        );
+        assert_eq!(r.deny_arn_patterns(), NOT_PLAIN_ARN_PATTERNS);
+        let exact = parse(r#"[{"method":"*","path":"/temps"}]"#).unwrap();
+        assert_eq!(exact.arn_patterns().len(), METHODS.len());
+        assert!(
+            exact.deny_arn_patterns().is_empty(),
+            "exact patterns match only themselves"
+        );
+    }
+
+    /// IAM resource matching, as API Gateway applies a policy to the
+    /// invoked ARN: `*` any run of characters (`/` included), `?` one.
+    fn iam_glob(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.first(), text.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                iam_glob(&pattern[1..], text) || (!text.is_empty() && iam_glob(pattern, &text[1..]))
+            }
+            (Some(p), Some(t)) if *p == b'?' || p == t => iam_glob(&pattern[1..], &text[1..]),
+            _ => false,
+        }
+    }
+
+    /// What a stage-wide policy made of `r`'s patterns says about an ARN
+    /// whose part after `api-id/stage/` is `rest`: an explicit Deny wins.
+    fn policy_allows(r: &Routes, rest: &str) -> bool {
+        let hit = |ps: &[String]| ps.iter().any(|p| iam_glob(p.as_bytes(), rest.as_bytes()));
+        hit(r.arn_patterns()) && !hit(r.deny_arn_patterns())
+    }
+
+    #[test]
+    fn the_policy_patterns_allow_exactly_what_the_rules_allow() {
+        let r = parse(
+            r#"[{"method":"*","path":"/whoami"},{"method":"GET","path":"/admin/*"},{"method":"*","path":"/pub/*"}]"#,
+        )
+        .unwrap();
+        for (method, path) in [
+            ("GET", "/whoami"),
+            ("DELETE", "/whoami"),
+            ("GET", "/admin/whoami"),
+            ("DELETE", "/admin/users/7/whoami"),
+            ("POST", "/temps/whoami"),
+            ("GET", "/admin/x"),
+            ("GET", "/admin/"),
+            ("POST", "/admin/x"),
+            ("DELETE", "/admin/pub/x"),
+            ("GET", "/x/pub/y"),
+            ("PUT", "/pub/y/"),
+            ("GET", "/admin//x"),
+            ("GET", "/admin/../temps"),
+            ("GET", "/admin/x/.."),
+            ("GET", "/admin/./x"),
+            ("GET", "/admin/x/."),
+            ("GET", "/admin/%2e%2e/temps"),
+            ("PUT", "/pub/../admin/x"),
+            ("GET", "//"),
+            ("GET", "/"),
+        ] {
+            let rest = format!("{method}{path}");
+            assert_eq!(
+                policy_allows(&r, &rest),
+                r.allows(&req(method, path)),
+                "{method} {path}"
+            );
+        }
     }
 
     #[test]

@@ -711,10 +711,13 @@ impl Authorizer {
         let covers_leaf = |c: &mtls_x509::VerifiedCrl| {
             c.covers(matched.cert(), matched.signer()) == Coverage::Covers
         };
+        // The leaf's delta CRL sources, found once (again only if a base
+        // loaded during this request).
+        let mut deltas = Vec::new();
         if let Some(issuer) = issuer {
             self.queue_refreshes(issuer, &sources, covers_leaf, now, &mut waits);
-            let known = Self::delta_slots(issuer, &sources);
-            self.queue_refreshes(issuer, &known, covers_leaf, now, &mut waits);
+            deltas = Self::delta_slots(issuer, &sources);
+            self.queue_refreshes(issuer, &deltas, covers_leaf, now, &mut waits);
         }
         // CA revocation: the CAs above the certificate, each against the
         // CRLs of its parents' ca_revocation entries, refreshed beside the
@@ -739,7 +742,7 @@ impl Authorizer {
             let mut later: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>> =
                 Vec::new();
             if let Some(issuer) = issuer {
-                let deltas = Self::delta_slots(issuer, &sources);
+                deltas = Self::delta_slots(issuer, &sources);
                 self.queue_refreshes(issuer, &deltas, covers_leaf, now, &mut later);
             }
             for check in &plan.checks {
@@ -758,9 +761,7 @@ impl Authorizer {
             }
         }
         let mut sources = sources;
-        if let Some(issuer) = issuer {
-            sources.extend(Self::delta_slots(issuer, &sources));
-        }
+        sources.extend(deltas);
         // The CA step needs the identity after the leaf step consumed the
         // match; cloned only when there is a CA step.
         let identity = (!plan.is_empty()).then(|| matched.identity().clone());

@@ -83,7 +83,8 @@ pub enum Outcome {
         warnings: Vec<String>,
     },
     /// API Gateway reported warnings and the new version was kept, as asked
-    /// (or because there was nothing to roll back to).
+    /// (or because there was nothing to roll back to, or it was pinned
+    /// already: then `from` is `to`).
     KeptWithWarnings {
         /// The version before.
         from: Option<String>,
@@ -210,10 +211,23 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<DomainState> {
     progress.update(&format!("pinning truststore version {version} on {domain}"));
-    with_backoff("UpdateDomainName", pacing, progress, || {
+    let set = with_backoff("UpdateDomainName", pacing, progress, || {
         domains.set_version(domain, uri, version)
     })
-    .await?;
+    .await;
+    if let Err(e) = set {
+        // An update whose answer was lost (a 5xx, a dropped connection) may
+        // have been made all the same; its retry then finds the domain
+        // updating and is refused. The domain, not the error, says which.
+        match state(domains, domain, pacing, progress).await {
+            Ok(s) if s.truststore_version.as_deref() == Some(version) => {
+                progress.note(&format!(
+                    "{e}; {domain} pins {version} all the same: the update was made"
+                ));
+            }
+            _ => return Err(e),
+        }
+    }
     wait_available(domains, domain, Some(version), pacing, progress).await
 }
 
@@ -262,6 +276,17 @@ pub async fn rotate(
     }
     let from = before.truststore_version.clone();
     if from.as_deref() == Some(version) {
+        // Pinned already, perhaps by a rotation killed before it read API
+        // Gateway's verdict: that verdict is still due, and the version
+        // before is no longer known, so the warnings are reported, not
+        // taken for "nothing to do".
+        if !before.warnings.is_empty() {
+            return Ok(Outcome::KeptWithWarnings {
+                from,
+                to: version.to_owned(),
+                warnings: before.warnings,
+            });
+        }
         return Ok(Outcome::AlreadyCurrent {
             version: version.to_owned(),
         });

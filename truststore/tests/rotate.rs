@@ -363,6 +363,24 @@ async fn pinned_version_is_left_alone() {
     gw.with(|g| assert!(g.patches().is_empty()));
 }
 
+#[tokio::test]
+async fn pinned_version_with_warnings_is_reported_not_called_current() {
+    // As a rotation killed between its update and its rollback leaves it.
+    let (gw, domains) = setup(ApiKind::Rest, Some("v2")).await;
+    gw.with(|g| g.warnings = vec!["Certificate chain is incomplete".into()]);
+    let out = to(&domains, "v2", OnWarnings::RollBack).await.unwrap();
+    assert_eq!(
+        out,
+        Outcome::KeptWithWarnings {
+            from: Some("v2".into()),
+            to: "v2".into(),
+            warnings: vec!["Certificate chain is incomplete".into()]
+        }
+    );
+    assert!(out.warned());
+    gw.with(|g| assert!(g.patches().is_empty()));
+}
+
 /// Runs the CLI against moto (S3) and the scripted API Gateway.
 async fn cli(
     dir: PathBuf,

@@ -105,7 +105,7 @@ impl Args {
                     from.as_deref().unwrap_or("none")
                 );
             }
-            Outcome::KeptWithWarnings { to, warnings, .. } => {
+            Outcome::KeptWithWarnings { from, to, warnings } => {
                 for w in warnings {
                     eprintln!("truststoreWarning: {w}");
                 }
@@ -113,6 +113,11 @@ impl Args {
                     "{d} uses truststore version {to}, with {} warning(s): some clients may fail",
                     warnings.len()
                 );
+                if from.as_deref() == Some(to.as_str()) {
+                    println!(
+                        "It was pinned already (by an interrupted rotate?); fix the bundle, or `truststore rollback` pins the version before it"
+                    );
+                }
             }
         }
         Ok(if outcome.warned() {

@@ -191,6 +191,7 @@ fn main() {
             subject: "O=Temperature Testers,CN=device-1",
             fingerprint: "24809030cc364d2a4c29b0d7d8ef0bb37a29d46b20050eaee355f24ce22d27b7",
             crl_age_seconds: Some(70),
+            refresh_wait_ms: None,
             detail: None,
             ids: black_box(&ids),
             ocsp: None,

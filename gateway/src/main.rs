@@ -13,7 +13,7 @@ use gateway::apigw::{Api, Flavor};
 use gateway::backend::LookAlikeHeaders;
 use gateway::server::{self, Backend, CacheConfig, Gateway};
 use gateway::{Error, dev, tls};
-use mtls_lambda_host::Function;
+use mtls_lambda_host::{Function, Lifecycle};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,6 +64,11 @@ struct Common {
     /// Processes per function (concurrent invocations).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     instances: u16,
+    /// What a function's processes do between invocations: keep running, or be frozen
+    /// (SIGSTOP) until their next invocation, as Lambda freezes an execution environment
+    /// (background refreshes then stall between requests, as they do on AWS).
+    #[arg(long, value_enum, default_value_t = Between::Run)]
+    between_invocations: Between,
     /// REQUEST authorizer result cache TTL in seconds (0: off, as the module's default).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
     authorizer_cache_ttl: u64,
@@ -99,6 +104,12 @@ struct Common {
     /// Print a summary (decisions by reason, latency p50/p99) every this many requests; 0: never.
     #[arg(long, default_value_t = gateway::summary::DEFAULT_EVERY)]
     summary_every: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Between {
+    Run,
+    Freeze,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -240,20 +251,31 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
             message: e.to_string(),
         }
     };
-    let authorizer = Function::start(
+    let lifecycle = match common.between_invocations {
+        Between::Run => Lifecycle::Warm,
+        Between::Freeze => Lifecycle::Freeze,
+    };
+    let authorizer = Function::start_with(
         "authorizer",
         plan.authorizer,
         plan.authorizer_env,
         instances,
+        lifecycle,
     )
     .await
     .map_err(spawn_err("authorizer"))?;
     let handler = match http_backend {
         Some(_) => None,
         None => Some(
-            Function::start("api-handler", plan.api_handler, plan.handler_env, instances)
-                .await
-                .map_err(spawn_err("api-handler"))?,
+            Function::start_with(
+                "api-handler",
+                plan.api_handler,
+                plan.handler_env,
+                instances,
+                lifecycle,
+            )
+            .await
+            .map_err(spawn_err("api-handler"))?,
         ),
     };
     let mut functions = vec![("authorizer", &authorizer)];
@@ -261,15 +283,12 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         functions.push(("api-handler", h));
     }
     for (name, f) in functions {
-        if f.api.ready(Duration::from_secs(30)).await.is_none() {
+        if !f.ready(Duration::from_secs(30)).await {
             return Err(Error::Function {
                 name: name.to_owned(),
                 message: format!(
                     "did not start within 30 s{}",
-                    f.api
-                        .init_error()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default()
+                    f.init_error().map(|e| format!(": {e}")).unwrap_or_default()
                 ),
             });
         }

@@ -240,11 +240,7 @@ impl Gateway {
             return Ok(v);
         }
         let started = Instant::now();
-        let out = self
-            .authorizer
-            .api
-            .invoke(make_event(), INVOKE_TIMEOUT)
-            .await;
+        let out = self.authorizer.invoke(make_event(), INVOKE_TIMEOUT).await;
         log.authorizer_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
         if let (Ok(v), Some(cached), Some(key)) = (&out, &self.cached, key) {
             cached.put(key, v.clone(), Instant::now());
@@ -312,7 +308,7 @@ impl Gateway {
                     Backend::Lambda(function) => {
                         let event = flavor
                             .proxy_event(&self.api, req, &resource, cert, &principal, &context);
-                        match function.api.invoke(event, INVOKE_TIMEOUT).await {
+                        match function.invoke(event, INVOKE_TIMEOUT).await {
                             Ok(r) => flavor.proxy_answer(&r),
                             Err(e) => {
                                 tracing::error!(event = "integration_failed", error = %e);

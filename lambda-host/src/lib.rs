@@ -226,6 +226,16 @@ impl RuntimeApi {
         .ok()
     }
 
+    /// Forgets the process that polled this host: its pending invocations fail
+    /// with `why` now (rather than at their timeout), and the next process's
+    /// first poll ends its init phase again.
+    fn restart(&self, why: &str) {
+        for (_, tx) in lock(&self.host.pending).drain() {
+            let _ = tx.send(Err(why.to_owned()));
+        }
+        *lock(&self.host.first_poll.0) = None;
+    }
+
     /// What the function reported to `/runtime/init/error`, if anything.
     #[must_use]
     pub fn init_error(&self) -> Option<String> {
@@ -239,11 +249,105 @@ impl Drop for RuntimeApi {
     }
 }
 
-/// A function: its Runtime API host and supervised processes.
+/// What a function's processes do between invocations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// They keep running, so background work (a CRL refresh) goes on between
+    /// requests.
+    #[default]
+    Warm,
+    /// Each process is stopped (SIGSTOP) once it has answered and continued
+    /// (SIGCONT) when its next invocation is routed to it, as Lambda freezes an
+    /// execution environment: background work stalls between invocations and
+    /// timers fire late, all at once, after a thaw.
+    Freeze,
+}
+
+/// One execution environment: its own Runtime API host, so an invocation
+/// goes to the process it was routed to (a frozen process still holds a
+/// pending `/next` request, and a shared queue would hand it the event).
+#[derive(Debug)]
+struct Instance {
+    label: String,
+    api: RuntimeApi,
+    /// The running process, if any.
+    pid: Mutex<Option<u32>>,
+    /// Whether the process is stopped by us.
+    frozen: std::sync::atomic::AtomicBool,
+    /// Counts the process's starts: an invocation hands the instance back to the
+    /// idle pool only if the process it ran on is still the current one.
+    generation: AtomicU64,
+}
+
+impl Instance {
+    fn signal(&self, signal: rustix::process::Signal) -> bool {
+        let pid = *lock(&self.pid);
+        pid.and_then(|p| i32::try_from(p).ok())
+            .and_then(rustix::process::Pid::from_raw)
+            .is_some_and(|pid| rustix::process::kill_process(pid, signal).is_ok())
+    }
+
+    fn thaw(&self) {
+        if self.frozen.swap(false, Ordering::SeqCst) {
+            self.signal(rustix::process::Signal::CONT);
+        }
+    }
+
+    fn freeze(&self) {
+        if !self.frozen.swap(true, Ordering::SeqCst) {
+            self.signal(rustix::process::Signal::STOP);
+        }
+    }
+
+    /// SIGKILL, as Lambda recycles an environment; the supervisor starts a new
+    /// process (a cold start) and puts the instance back in the pool once it
+    /// asks for work.
+    fn kill(&self) {
+        self.signal(rustix::process::Signal::KILL);
+        self.frozen.store(false, Ordering::SeqCst);
+    }
+}
+
+/// What happened to a function's processes, for reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LifecycleCounts {
+    /// Processes started (the first start of each instance included).
+    pub cold_starts: u64,
+    /// Processes killed by [`Function::recycle_idle`].
+    pub recycled: u64,
+    /// Processes killed because an invocation outlived its timeout.
+    pub timed_out: u64,
+    /// Times a process was frozen after answering.
+    pub freezes: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    cold_starts: AtomicU64,
+    recycled: AtomicU64,
+    timed_out: AtomicU64,
+    freezes: AtomicU64,
+}
+
+/// A process of a function: its label (`name#index`) and pid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Process {
+    /// `name#index`.
+    pub label: String,
+    /// The operating system's process id.
+    pub pid: u32,
+}
+
+/// A function: execution environments (each a process with its own Runtime
+/// API host), one invocation per environment at a time, as on Lambda.
 #[derive(Debug)]
 pub struct Function {
-    /// The host its processes poll.
-    pub api: RuntimeApi,
+    name: String,
+    instances: Vec<Arc<Instance>>,
+    idle_tx: mpsc::UnboundedSender<usize>,
+    idle_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<usize>>,
+    lifecycle: Lifecycle,
+    counters: Arc<Counters>,
     supervisors: Vec<JoinHandle<()>>,
 }
 
@@ -252,44 +356,242 @@ impl Drop for Function {
         for s in &self.supervisors {
             s.abort();
         }
+        // A stopped process does not die of SIGKILL's delivery to a frozen
+        // group any later, but a continued one is reaped sooner.
+        for i in &self.instances {
+            i.kill();
+        }
     }
 }
 
 impl Function {
-    /// Starts `instances` processes of `binary` against a new host. A process
-    /// that exits is started again after a second, as Lambda would start a
-    /// new execution environment. Their output goes to stderr, each line
-    /// prefixed with the function's name.
+    /// Starts `instances` processes of `binary`, each against a host of its
+    /// own, with [`Lifecycle::Warm`].
     ///
     /// # Errors
-    /// The host cannot start.
+    /// A host cannot start.
     pub async fn start(
         name: &str,
         binary: PathBuf,
         env: Vec<(String, String)>,
         instances: usize,
     ) -> std::io::Result<Self> {
-        let api = RuntimeApi::start(name).await?;
+        Self::start_with(name, binary, env, instances, Lifecycle::Warm).await
+    }
+
+    /// Starts `instances` processes of `binary`. A process that exits is
+    /// started again after a second, as Lambda would start a new execution
+    /// environment. Their output goes to stderr, each line prefixed with
+    /// `name#index`.
+    ///
+    /// # Errors
+    /// A host cannot start.
+    pub async fn start_with(
+        name: &str,
+        binary: PathBuf,
+        env: Vec<(String, String)>,
+        instances: usize,
+        lifecycle: Lifecycle,
+    ) -> std::io::Result<Self> {
+        let (idle_tx, idle_rx) = mpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let mut all = Vec::new();
         let mut supervisors = Vec::new();
-        for i in 0..instances.max(1) {
-            let mut cmd = api.command(&binary, &env);
-            let label = format!("{name}#{i}");
+        for index in 0..instances.max(1) {
+            let instance = Arc::new(Instance {
+                label: format!("{name}#{index}"),
+                api: RuntimeApi::start(name).await?,
+                pid: Mutex::new(None),
+                frozen: std::sync::atomic::AtomicBool::new(false),
+                generation: AtomicU64::new(0),
+            });
+            let mut cmd = instance.api.command(&binary, &env);
+            let (me, idle, counters) = (Arc::clone(&instance), idle_tx.clone(), counters.clone());
             supervisors.push(tokio::spawn(async move {
                 loop {
                     match cmd.spawn() {
                         Ok(child) => {
-                            let status = forward_output(&label, child).await;
-                            tracing::warn!(event = "function_exited", function = %label, status = %status);
+                            counters.cold_starts.fetch_add(1, Ordering::SeqCst);
+                            *lock(&me.pid) = child.id();
+                            me.generation.fetch_add(1, Ordering::SeqCst);
+                            me.frozen.store(false, Ordering::SeqCst);
+                            let ready = me.api.host.first_poll.clone();
+                            let pool = idle.clone();
+                            // Into the pool once it asks for work (its init is done).
+                            let waiter = tokio::spawn(async move {
+                                let (first, notify) = &*ready;
+                                loop {
+                                    let notified = notify.notified();
+                                    if lock(first).is_some() {
+                                        let _ = pool.send(index);
+                                        return;
+                                    }
+                                    notified.await;
+                                }
+                            });
+                            let status = forward_output(&me.label, child).await;
+                            waiter.abort();
+                            *lock(&me.pid) = None;
+                            me.api.restart("the function's process exited");
+                            tracing::warn!(event = "function_exited", function = %me.label, status = %status);
                         }
                         Err(e) => {
-                            tracing::error!(event = "function_spawn_failed", function = %label, error = %e);
+                            tracing::error!(event = "function_spawn_failed", function = %me.label, error = %e);
                         }
                     }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }));
+            all.push(instance);
         }
-        Ok(Self { api, supervisors })
+        Ok(Self {
+            name: name.to_owned(),
+            instances: all,
+            idle_tx,
+            idle_rx: tokio::sync::Mutex::new(idle_rx),
+            lifecycle,
+            counters,
+            supervisors,
+        })
+    }
+
+    /// Waits until every process has asked for its first event, at most
+    /// `timeout`; `false` if one did not.
+    pub async fn ready(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        for i in &self.instances {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if i.api.ready(left).await.is_none() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// What a process reported to `/runtime/init/error`, if any did.
+    #[must_use]
+    pub fn init_error(&self) -> Option<String> {
+        self.instances.iter().find_map(|i| i.api.init_error())
+    }
+
+    /// Takes an idle instance: one that is ready and runs no invocation.
+    async fn take(&self, timeout: Duration) -> Option<usize> {
+        let mut rx = tokio::time::timeout(timeout, self.idle_rx.lock())
+            .await
+            .ok()?;
+        loop {
+            let index = tokio::time::timeout(timeout, rx.recv()).await.ok()??;
+            // One whose process died while idle went back to its supervisor.
+            if self
+                .instances
+                .get(index)
+                .is_some_and(|i| lock(&i.pid).is_some())
+            {
+                return Some(index);
+            }
+        }
+    }
+
+    /// Invokes the function with `event` on an idle instance (waiting for
+    /// one); waits at most `timeout` for its answer. An instance that does not
+    /// answer in time is killed and started again, as Lambda ends an
+    /// invocation that outlives the function's timeout.
+    ///
+    /// # Errors
+    /// No instance was free in time, the function reported an error, answered
+    /// with something that is not JSON, or did not answer in time.
+    pub async fn invoke(&self, event: Value, timeout: Duration) -> Result<Value, String> {
+        let started = Instant::now();
+        let index = self
+            .take(timeout)
+            .await
+            .ok_or_else(|| format!("{}: no instance was free within {timeout:?}", self.name))?;
+        let Some(instance) = self.instances.get(index) else {
+            return Err("no such instance".into());
+        };
+        let generation = instance.generation.load(Ordering::SeqCst);
+        instance.thaw();
+        let left = timeout.saturating_sub(started.elapsed());
+        let out = instance.api.invoke(event, left).await;
+        let same = instance.generation.load(Ordering::SeqCst) == generation
+            && lock(&instance.pid).is_some();
+        match &out {
+            Err(e) if e.starts_with("no answer within") && same => {
+                self.counters.timed_out.fetch_add(1, Ordering::SeqCst);
+                instance.kill();
+            }
+            _ if same => {
+                if self.lifecycle == Lifecycle::Freeze {
+                    self.counters.freezes.fetch_add(1, Ordering::SeqCst);
+                    instance.freeze();
+                }
+                let _ = self.idle_tx.send(index);
+            }
+            // The process died during the invocation: its supervisor puts the
+            // instance back once a new one is ready.
+            _ => {}
+        }
+        out
+    }
+
+    /// Kills one idle process at random (`pick` chooses among the idle ones,
+    /// by position), as Lambda recycles an environment without warning; its
+    /// instance returns after a cold start. Instance 0 is never chosen, so one
+    /// process lives for the whole run (and its growth can be measured).
+    /// Returns the label of the process killed, if one was idle.
+    pub async fn recycle_idle(&self, pick: impl FnOnce(usize) -> usize) -> Option<String> {
+        let mut rx = self.idle_rx.lock().await;
+        let mut idle = Vec::new();
+        while let Ok(i) = rx.try_recv() {
+            idle.push(i);
+        }
+        let candidates: Vec<usize> = idle.iter().copied().filter(|&i| i != 0).collect();
+        let chosen = (!candidates.is_empty())
+            .then(|| {
+                candidates
+                    .get(pick(candidates.len()) % candidates.len())
+                    .copied()
+            })
+            .flatten();
+        let mut killed = None;
+        for i in idle {
+            if Some(i) == chosen
+                && let Some(instance) = self.instances.get(i)
+            {
+                self.counters.recycled.fetch_add(1, Ordering::SeqCst);
+                instance.kill();
+                killed = Some(instance.label.clone());
+            } else {
+                let _ = self.idle_tx.send(i);
+            }
+        }
+        killed
+    }
+
+    /// The running processes.
+    #[must_use]
+    pub fn processes(&self) -> Vec<Process> {
+        self.instances
+            .iter()
+            .filter_map(|i| {
+                lock(&i.pid).map(|pid| Process {
+                    label: i.label.clone(),
+                    pid,
+                })
+            })
+            .collect()
+    }
+
+    /// Cold starts, recycles, timeouts and freezes so far.
+    #[must_use]
+    pub fn counts(&self) -> LifecycleCounts {
+        let c = &self.counters;
+        LifecycleCounts {
+            cold_starts: c.cold_starts.load(Ordering::SeqCst),
+            recycled: c.recycled.load(Ordering::SeqCst),
+            timed_out: c.timed_out.load(Ordering::SeqCst),
+            freezes: c.freezes.load(Ordering::SeqCst),
+        }
     }
 }
 

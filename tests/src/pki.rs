@@ -250,6 +250,16 @@ impl Leaf<'_> {
         self.not_after = not_after;
         self
     }
+    /// Signs it; returns the certificate and its private key (PKCS #8), as PEM:
+    /// what a TLS client presents.
+    pub fn pem_with_key(self) -> (String, String) {
+        let ca = self.ca;
+        let params = self.params();
+        let key = KeyPair::generate().unwrap();
+        let pem = params.signed_by(&key, &ca.issuer()).unwrap().pem();
+        (pem, key.serialize_pem())
+    }
+
     /// Signs it; returns the PEM.
     pub fn pem(self) -> String {
         let ca = self.ca;

@@ -676,8 +676,10 @@ impl Authorizer {
             list.refresh_for_request(&self.deny_list_refresher, now)
                 .await
         };
+        let waiting = std::time::Instant::now();
         let ((), behind) =
             futures_util::future::join(self.refresh_truststore(now), deny_list).await;
+        let mut refresh_wait = waiting.elapsed();
         if let Some(task) = behind {
             self.track(task);
         }
@@ -687,7 +689,7 @@ impl Authorizer {
                 &Identity::default(),
                 "truststore not loaded",
             );
-            return Outcome::plain(deny);
+            return Outcome::plain(deny).waited(refresh_wait);
         };
         let deny_list = self
             .deny_list
@@ -696,14 +698,14 @@ impl Authorizer {
         let engine = Engine::new(&self.config, &truststore).with_deny_list(deny_list.as_deref());
         let matched = match engine.check_certificate(&der, now) {
             Ok(m) => m,
-            Err(deny) => return Outcome::plain(deny),
+            Err(deny) => return Outcome::plain(deny).waited(refresh_wait),
         };
         let matched_rule = matched.rule_index();
         let sources = match self.sources_for(&matched) {
             Ok(sources) => sources,
             Err(why) => {
                 let deny = Decision::deny(DenyReason::CrlUnavailable, matched.identity(), why);
-                return Outcome::plain(deny);
+                return Outcome::plain(deny).waited(refresh_wait);
             }
         };
         let mut waits: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>> = Vec::new();
@@ -736,6 +738,7 @@ impl Authorizer {
             self.queue_refreshes(ca_issuer, &known, covers_ca, now, &mut waits);
         }
         if !waits.is_empty() {
+            let waiting = std::time::Instant::now();
             futures_util::future::join_all(waits).await;
             // Bases loaded just now may name deltas not yet known: those
             // load before the answer, once (on a CRL's first load).
@@ -759,6 +762,7 @@ impl Authorizer {
             if !later.is_empty() {
                 futures_util::future::join_all(later).await;
             }
+            refresh_wait += waiting.elapsed();
         }
         let mut sources = sources;
         sources.extend(deltas);
@@ -793,11 +797,15 @@ impl Authorizer {
             Decision::Allow(id) => match ocsp_step {
                 None => Decision::Allow(id),
                 Some((state, asked)) => {
+                    let waiting = std::time::Instant::now();
                     let outcome = state
                         .answer(&self.ocsp_asker, &truststore, &asked, |task| {
                             self.track(task);
                         })
                         .await;
+                    if outcome.used == Some(mtls_x509::metrics::OcspUse::Fetched) {
+                        refresh_wait += waiting.elapsed();
+                    }
                     ocsp_used = outcome.used;
                     mtls_x509::decision::ocsp_decision(
                         id,
@@ -838,6 +846,7 @@ impl Authorizer {
             crl_age_seconds: answer.crl_this_update.map(|t| now.seconds_since(t)),
             ocsp: ocsp_used,
             rule: Some(rule_index),
+            refresh_wait,
         }
     }
 
@@ -916,6 +925,9 @@ impl Authorizer {
             subject: &id.subject_dn,
             fingerprint: &id.fingerprint_sha256,
             crl_age_seconds: outcome.crl_age_seconds,
+            // Under 0.1 ms nothing was fetched: only the check that none was due.
+            refresh_wait_ms: (outcome.refresh_wait >= Duration::from_micros(100))
+                .then_some(outcome.refresh_wait.as_secs_f64() * 1e3),
             detail,
             ids,
             ocsp: outcome.ocsp,

@@ -57,6 +57,10 @@ pub struct Outcome {
     pub ocsp: Option<mtls_x509::metrics::OcspUse>,
     /// The matched issuer entry's index, once one matched.
     pub rule: Option<usize>,
+    /// How long the request waited for refreshes it found due (the deny list's
+    /// conditional GET, a truststore re-check, a CRL past `nextUpdate`, an OCSP
+    /// exchange): the part of its latency that is the sources', not the decision's.
+    pub refresh_wait: Duration,
 }
 
 impl Outcome {
@@ -66,6 +70,14 @@ impl Outcome {
             crl_age_seconds: None,
             ocsp: None,
             rule: None,
+            refresh_wait: Duration::ZERO,
+        }
+    }
+
+    pub(super) fn waited(self, refresh_wait: Duration) -> Self {
+        Self {
+            refresh_wait,
+            ..self
         }
     }
 }

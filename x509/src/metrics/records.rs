@@ -54,6 +54,10 @@ pub struct DecisionRecord<'a> {
     pub fingerprint: &'a str,
     /// Seconds since the deciding CRL's `thisUpdate`.
     pub crl_age_seconds: Option<i64>,
+    /// How much of `latency_ms` the request spent waiting for refreshes it
+    /// found due (deny list, truststore, a CRL past `nextUpdate`, an OCSP
+    /// exchange), when it waited at all.
+    pub refresh_wait_ms: Option<f64>,
     /// Why a Deny was decided, for people.
     pub detail: Option<&'a str>,
     /// Where the request came from.
@@ -90,6 +94,8 @@ pub(super) struct DecisionLine<'a> {
     pub(super) fingerprint: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) crl_age_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) refresh_wait_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) detail: Option<&'a str>,
     #[serde(rename = "OcspCacheHits", skip_serializing_if = "Option::is_none")]
@@ -132,6 +138,7 @@ impl DecisionRecord<'_> {
             subject: self.subject,
             fingerprint: self.fingerprint,
             crl_age_seconds: self.crl_age_seconds,
+            refresh_wait_ms: self.refresh_wait_ms.map(round3),
             detail: self.detail,
             ocsp_cache_hits: cached.then_some(1),
             ids: self.ids,

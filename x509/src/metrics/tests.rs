@@ -72,6 +72,7 @@ fn decision<'a>(ids: &'a RequestIds, allowed: bool, subject: &'a str) -> Decisio
         subject,
         fingerprint: "ab12",
         crl_age_seconds: Some(60),
+        refresh_wait_ms: Some(4.25),
         detail: (!allowed).then_some("serial 0a1b is on the CRL"),
         ids,
         ocsp: None,
@@ -396,4 +397,15 @@ fn the_catalogue_lists_every_metric_once_with_every_reason_code() {
             .len(),
         DenyReason::ALL.len() + 1
     );
+}
+
+#[test]
+fn decision_line_says_how_long_the_request_waited_for_refreshes_only_when_it_did() {
+    let ids = ids();
+    let mut record = decision(&ids, true, "CN=a");
+    let waited: Value = serde_json::from_str(&record.to_line(&Namespace::default())).unwrap();
+    assert_eq!(waited["refresh_wait_ms"], 4.25);
+    record.refresh_wait_ms = None;
+    let quiet: Value = serde_json::from_str(&record.to_line(&Namespace::default())).unwrap();
+    assert!(quiet.get("refresh_wait_ms").is_none(), "{quiet}");
 }

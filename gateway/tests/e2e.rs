@@ -560,3 +560,77 @@ async fn dev_stacks_operator_may_read_and_is_refused_a_write_route_not_allowed()
     assert_eq!(write.status, 403, "{write:?}");
     assert_eq!(write.json()["reason"], "route_not_allowed", "{write:?}");
 }
+
+/// The state letter of a process (`R`, `S`, `T` for stopped), from /proc.
+fn process_state(pid: u32) -> Option<char> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("State:"))
+        .and_then(|v| v.trim().chars().next())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_environment_is_stopped_between_invocations_and_a_recycled_one_cold_starts() {
+    use mtls_lambda_host::{Function, Lifecycle};
+    let data = tempfile::tempdir().unwrap();
+    let env = vec![(
+        "TEMPS_DATA_DIR".to_owned(),
+        data.path().display().to_string(),
+    )];
+    let f = Function::start_with(
+        "api-handler",
+        common::bin_dir().join("api-handler"),
+        env,
+        2,
+        Lifecycle::Freeze,
+    )
+    .await
+    .unwrap();
+    assert!(f.ready(Duration::from_secs(30)).await, "{:?}", f.init_error());
+    let before = f.processes();
+    assert_eq!(before.len(), 2);
+    // Two invocations: each environment answers one and is frozen after it
+    // (an idle environment is handed out before a busy one could be).
+    for _ in 0..2 {
+        let answer = f
+            .invoke(serde_json::json!({"not": "an event"}), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(answer.is_object(), "{answer}");
+    }
+    for p in &before {
+        assert_eq!(process_state(p.pid), Some('T'), "{} is not stopped", p.label);
+    }
+    // Thawed for the next one, which it answers, then frozen again.
+    let answer = f
+        .invoke(serde_json::json!({}), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(answer.is_object(), "{answer}");
+    assert_eq!(f.counts().freezes, 3);
+    // Instance 0 is never recycled; instance 1 is, and comes back as a new process.
+    let killed = f.recycle_idle(|_| 0).await;
+    assert_eq!(killed.as_deref(), Some("api-handler#1"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let new_pid = loop {
+        let now = f.processes();
+        if let Some(p) = now.iter().find(|p| p.label == "api-handler#1")
+            && Some(p.pid) != before.iter().find(|b| b.label == p.label).map(|b| b.pid)
+            && f.starts().iter().filter(|s| s.ready.is_some()).count() == 3
+        {
+            break p.pid;
+        }
+        assert!(Instant::now() < deadline, "no cold start after the recycle");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_ne!(process_state(new_pid), Some('T'));
+    let counts = f.counts();
+    assert_eq!((counts.recycled, counts.cold_starts), (1, 3));
+    // Both environments still answer.
+    for _ in 0..2 {
+        f.invoke(serde_json::json!({}), Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+}

@@ -24,6 +24,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
+type Queue = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>>;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -32,7 +33,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Clone)]
 struct Host {
     name: String,
-    queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>>,
+    /// The events for the process, replaced when a new process starts: a dead
+    /// process's `/next` request may still be waiting on the old queue (hyper
+    /// does not notice that its client went away while the handler runs), and
+    /// it would take the next event with it.
+    queue: Arc<Mutex<Queue>>,
     pending: Pending,
     init_error: Arc<Mutex<Option<String>>>,
     /// When the function first asked for an event: the end of its init phase.
@@ -47,7 +52,8 @@ async fn next(State(host): State<Host>) -> Response {
             host.first_poll.1.notify_waiters();
         }
     }
-    let Some((id, event)) = host.queue.lock().await.recv().await else {
+    let queue = Arc::clone(&lock(&host.queue));
+    let Some((id, event)) = queue.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };
     let deadline = std::time::SystemTime::now()
@@ -102,7 +108,7 @@ async fn init_error(State(host): State<Host>, body: Bytes) -> StatusCode {
 #[derive(Debug)]
 pub struct RuntimeApi {
     addr: SocketAddr,
-    tx: mpsc::UnboundedSender<(String, Value)>,
+    tx: Mutex<mpsc::UnboundedSender<(String, Value)>>,
     host: Host,
     counter: AtomicU64,
     task: JoinHandle<()>,
@@ -123,7 +129,7 @@ impl RuntimeApi {
         let (tx, rx) = mpsc::unbounded_channel();
         let host = Host {
             name: name.to_owned(),
-            queue: Arc::new(tokio::sync::Mutex::new(rx)),
+            queue: Arc::new(Mutex::new(Arc::new(tokio::sync::Mutex::new(rx)))),
             pending: Arc::default(),
             init_error: Arc::default(),
             first_poll: Arc::default(),
@@ -144,7 +150,7 @@ impl RuntimeApi {
         });
         Ok(Self {
             addr,
-            tx,
+            tx: Mutex::new(tx),
             host,
             counter: AtomicU64::new(0),
             task,
@@ -195,7 +201,8 @@ impl RuntimeApi {
         let id = format!("req-{}", self.counter.fetch_add(1, Ordering::SeqCst));
         let (tx, rx) = oneshot::channel();
         lock(&self.host.pending).insert(id.clone(), tx);
-        if let Err(e) = self.tx.send((id.clone(), event)) {
+        let sent = lock(&self.tx).send((id.clone(), event));
+        if let Err(e) = sent {
             lock(&self.host.pending).remove(&id);
             return Err(e.to_string());
         }
@@ -234,6 +241,11 @@ impl RuntimeApi {
             let _ = tx.send(Err(why.to_owned()));
         }
         *lock(&self.host.first_poll.0) = None;
+        // A new queue: the old sender dropped, a stale `/next` handler gets
+        // `None` and answers 410 to nobody.
+        let (tx, rx) = mpsc::unbounded_channel();
+        *lock(&self.host.queue) = Arc::new(tokio::sync::Mutex::new(rx));
+        *lock(&self.tx) = tx;
     }
 
     /// What the function reported to `/runtime/init/error`, if anything.
@@ -277,6 +289,22 @@ struct Instance {
     /// Counts the process's starts: an invocation hands the instance back to the
     /// idle pool only if the process it ran on is still the current one.
     generation: AtomicU64,
+    /// Every process started: when, and when it first asked for work.
+    starts: Mutex<Vec<Start>>,
+}
+
+/// One process of a function: when it was started and when its init ended
+/// (it first asked for an event), if it did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Start {
+    /// `name#index`.
+    pub label: String,
+    /// The operating system's process id.
+    pub pid: u32,
+    /// When it was started.
+    pub spawned: Instant,
+    /// When it first asked for an event; `None` while (or if never) ready.
+    pub ready: Option<Instant>,
 }
 
 impl Instance {
@@ -404,6 +432,7 @@ impl Function {
                 pid: Mutex::new(None),
                 frozen: std::sync::atomic::AtomicBool::new(false),
                 generation: AtomicU64::new(0),
+                starts: Mutex::new(Vec::new()),
             });
             let mut cmd = instance.api.command(&binary, &env);
             let (me, idle, counters) = (Arc::clone(&instance), idle_tx.clone(), counters.clone());
@@ -415,14 +444,23 @@ impl Function {
                             *lock(&me.pid) = child.id();
                             me.generation.fetch_add(1, Ordering::SeqCst);
                             me.frozen.store(false, Ordering::SeqCst);
-                            let ready = me.api.host.first_poll.clone();
+                            lock(&me.starts).push(Start {
+                                label: me.label.clone(),
+                                pid: child.id().unwrap_or_default(),
+                                spawned: Instant::now(),
+                                ready: None,
+                            });
                             let pool = idle.clone();
+                            let this = Arc::clone(&me);
                             // Into the pool once it asks for work (its init is done).
                             let waiter = tokio::spawn(async move {
-                                let (first, notify) = &*ready;
+                                let (first, notify) = &*this.api.host.first_poll;
                                 loop {
                                     let notified = notify.notified();
-                                    if lock(first).is_some() {
+                                    if let Some(at) = *lock(first) {
+                                        if let Some(s) = lock(&this.starts).last_mut() {
+                                            s.ready = Some(at);
+                                        }
                                         let _ = pool.send(index);
                                         return;
                                     }
@@ -579,6 +617,15 @@ impl Function {
                     pid,
                 })
             })
+            .collect()
+    }
+
+    /// Every process started so far, oldest first within each instance.
+    #[must_use]
+    pub fn starts(&self) -> Vec<Start> {
+        self.instances
+            .iter()
+            .flat_map(|i| lock(&i.starts).clone())
             .collect()
     }
 

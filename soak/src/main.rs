@@ -175,14 +175,23 @@ async fn good_worker(run: Arc<Run>, seed: u64) {
     }
 }
 
-/// A device that must always be denied: asks who it is, on a kept connection.
-async fn denied_worker(run: Arc<Run>, kind: Kind, device: Device, seed: u64) {
+/// A device asking who it is, on a kept connection (a new one each time for
+/// the untrusted device, whose handshakes fail).
+async fn device_worker(run: Arc<Run>, kind: Kind, device: Device, seed: u64) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let fresh_each_time = kind == Kind::Untrusted;
     let mut client = None;
     while run.live() {
         if client.is_none() || fresh_each_time {
-            client = Client::new(run.addr, &run.server_ca, &device).ok();
+            client = Client::new(run.addr, &run.server_ca, &device)
+                .ok()
+                .map(|c| {
+                    if fresh_each_time {
+                        c.refused_within(Duration::from_secs(12))
+                    } else {
+                        c
+                    }
+                });
         }
         let Some(c) = client.as_mut() else { return };
         let start = since(run.start);
@@ -566,12 +575,13 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
     ];
     let sampler = tokio::spawn(report::sample(gateway.clone(), start, stop.clone()));
     let mut workers = vec![
-        tokio::spawn(good_worker(run.clone(), seed ^ 0x10)),
-        tokio::spawn(late_worker(run.clone(), seed ^ 0x11)),
-        tokio::spawn(late_worker(run.clone(), seed ^ 0x12)),
-        tokio::spawn(garbage_worker(run.clone(), template, seed ^ 0x13)),
+        ("readings", tokio::spawn(good_worker(run.clone(), seed ^ 0x10))),
+        ("late#1", tokio::spawn(late_worker(run.clone(), seed ^ 0x11))),
+        ("late#2", tokio::spawn(late_worker(run.clone(), seed ^ 0x12))),
+        ("garbage", tokio::spawn(garbage_worker(run.clone(), template, seed ^ 0x13))),
     ];
     for (i, (kind, device)) in [
+        (Kind::Good, &world.good),
         (Kind::CrlRevoked, &world.crl_revoked),
         (Kind::DenyListed, &world.deny_listed),
         (Kind::CaRevoked, &world.ca_revoked),
@@ -581,12 +591,15 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
     .into_iter()
     .enumerate()
     {
-        workers.push(tokio::spawn(denied_worker(
-            run.clone(),
-            kind,
-            device.clone(),
-            seed ^ (0x20 + i as u64),
-        )));
+        workers.push((
+            kind.as_str(),
+            tokio::spawn(device_worker(
+                run.clone(),
+                kind,
+                device.clone(),
+                seed ^ (0x20 + i as u64),
+            )),
+        ));
     }
     let progress = {
         let run = run.clone();
@@ -606,14 +619,21 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
             }
         })
     };
-    for w in workers {
-        let _ = w.await;
+    // Every request is bounded (35 s), so the workers end soon after the deadline.
+    tokio::time::sleep_until(run.deadline.into()).await;
+    for (name, w) in workers {
+        let abort = w.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(60), w).await.is_err() {
+            println!("soak: the {name} client did not stop 60 s after the deadline");
+            abort.abort();
+        }
     }
     stop.store(true, Ordering::SeqCst);
     progress.abort();
-    for t in tasks.drain(..) {
-        // A lane ends at its next check; none holds a fault longer than 15 s.
-        let _ = tokio::time::timeout(Duration::from_secs(30), t).await;
+    // A lane ends at its next check; none holds a fault longer than 15 s.
+    let lanes = futures_util::future::join_all(tasks.drain(..));
+    if tokio::time::timeout(Duration::from_secs(30), lanes).await.is_err() {
+        println!("soak: a fault lane did not stop within 30 s");
     }
     // The readings are read from moto directly; nothing else is asked any more.
     faults.clear("dynamodb");
@@ -631,6 +651,14 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
         ),
     ];
     let (crl_bodies, crl_304) = crl.counts();
+    let mut events = timeline.snapshot();
+    let at = |i: Instant| i.saturating_duration_since(start).as_secs_f64();
+    events.starts = gateway
+        .authorizer
+        .starts()
+        .into_iter()
+        .filter_map(|s| Some((s.label, at(s.spawned), at(s.ready?))))
+        .collect();
     let requests =
         std::mem::take(&mut *run.requests.lock().unwrap_or_else(PoisonError::into_inner));
     let acknowledged = std::mem::take(
@@ -644,7 +672,7 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
         seconds: args.seconds,
         elapsed: traffic_start.elapsed().as_secs_f64(),
         requests,
-        events: timeline.snapshot(),
+        events,
         acknowledged,
         stored,
         readback_misses: run.readback_misses.load(Ordering::SeqCst),

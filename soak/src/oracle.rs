@@ -86,6 +86,8 @@ pub enum Source {
 pub struct Episode {
     pub source: Source,
     pub kind: &'static str,
+    /// What it hit: a source, or the process recycled (`authorizer#2`).
+    pub target: String,
     pub start: f64,
     pub end: f64,
 }
@@ -161,6 +163,8 @@ pub struct Events {
     pub devices_crls: Vec<(f64, f64)>,
     /// Faults by kind (every injection, episodes and publications alike).
     pub injected: BTreeMap<&'static str, u64>,
+    /// Authorizer processes: (label, started, ready), seconds since the start.
+    pub starts: Vec<(String, f64, f64)>,
 }
 
 impl Timeline {
@@ -202,6 +206,9 @@ impl Timeline {
 pub struct Oracle {
     pub events: Events,
     pub timing: Timing,
+    /// Which authorizer process decided each request (by API request id),
+    /// from the decision lines.
+    pub deciders: HashMap<String, String>,
 }
 
 impl Oracle {
@@ -215,24 +222,84 @@ impl Oracle {
             .any(|e| e.source == source && e.start <= to && e.end + after >= from)
     }
 
-    /// The newest devices CRL was past `nextUpdate` + grace at some point of
-    /// `[from, to]`, or less than `after_fault` before (the CA stopped
-    /// publishing, and an instance may not have re-checked yet since it
-    /// resumed): `crl_unavailable` is due.
-    fn devices_crl_stale(&self, from: f64, to: f64) -> bool {
+    /// Until when a process may be without a usable CRL after an `anchor`
+    /// (from, to) during which it had none: the source faults that follow
+    /// keep it without one while each starts before the previous one's
+    /// after-effects end (a refresh needs the source healthy for a moment).
+    fn chained_until(&self, anchor: (f64, f64), sources: &[Source]) -> f64 {
+        let after = self.timing.after_fault();
+        let mut episodes: Vec<&Episode> = self
+            .events
+            .episodes
+            .iter()
+            .filter(|e| sources.contains(&e.source))
+            .collect();
+        episodes.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let mut until = anchor.1 + after;
+        for e in episodes {
+            if e.start <= until && e.end + after >= anchor.0 {
+                until = until.max(e.end + after);
+            }
+        }
+        until
+    }
+
+    /// The spans during which the devices CA's newest CRL was past
+    /// `nextUpdate` + grace (it stopped publishing): (stale from, next
+    /// publication). A second of slack for the refresh's own time
+    /// (`nextUpdate` is recorded a second early already, for whole seconds).
+    fn stale_spans(&self) -> Vec<(f64, f64)> {
         let crls = &self.events.devices_crls;
-        let from = from - self.timing.after_fault();
-        // A second of slack for the refresh's own time (`nextUpdate` is
-        // recorded a second early already, for the CRL's whole seconds).
-        let stale_from = |next: f64| next + self.timing.crl_grace - 1.0;
-        if crls.first().is_none_or(|(at, _)| *at > from) {
+        crls.iter()
+            .enumerate()
+            .filter_map(|(i, (_, next))| {
+                let stale = next + self.timing.crl_grace - 1.0;
+                let until = crls.get(i + 1).map_or(f64::INFINITY, |(at, _)| *at);
+                (stale < until).then_some((stale, until))
+            })
+            .collect()
+    }
+
+    /// `crl_unavailable` is due for a device in good standing only when no
+    /// usable CRL can be in hand (docs/configuration.md, "Revocation latency"):
+    /// - the CA stopped publishing (its newest CRL is past `nextUpdate` +
+    ///   grace), until a refresh after it resumed could succeed;
+    /// - or the deciding process started while a CRL source failed, until a
+    ///   refresh since could succeed.
+    ///
+    /// A process that holds a usable CRL keeps it through any fault ("a failure
+    /// never removes the current CRL"): a fault alone explains nothing.
+    fn crl_unavailable_explained(&self, r: &Request) -> bool {
+        let both = [Source::DevicesCrl, Source::RootCrl];
+        let stale = self.stale_spans().into_iter().any(|span| {
+            r.end >= span.0 && r.start <= self.chained_until(span, &[Source::DevicesCrl])
+        });
+        if stale {
             return true;
         }
-        crls.iter().enumerate().any(|(i, (_, next))| {
-            let stale = stale_from(*next);
-            let until = crls.get(i + 1).map_or(f64::INFINITY, |(at, _)| *at);
-            stale < until && stale <= to && until >= from
-        })
+        let Some(process) = r.request_id.as_ref().and_then(|id| self.deciders.get(id)) else {
+            // Not joined to its decision line: judged by the faults alone.
+            return self.trouble(Source::DevicesCrl, r.start, r.end)
+                || self.trouble(Source::RootCrl, r.start, r.end);
+        };
+        // The process's own start: spawned, then its init (which loads the
+        // CRLs) until it first asked for work; the latest start ready before
+        // the request (an init that failed is started again).
+        let Some((_, spawned, ready)) = self
+            .events
+            .starts
+            .iter()
+            .filter(|(label, _, ready)| label == process && *ready <= r.start)
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+        else {
+            return false;
+        };
+        // Only if a fault touched its init: otherwise it loaded the CRLs.
+        let after = self.timing.after_fault();
+        let touched = self.events.episodes.iter().any(|e| {
+            both.contains(&e.source) && e.start <= *ready && e.end + after >= *spawned
+        });
+        touched && r.start <= self.chained_until((*spawned, *ready), &both)
     }
 
     pub fn judge(&self, r: &Request) -> Verdict {
@@ -274,11 +341,7 @@ impl Oracle {
             Answer::Allowed { .. } => Verdict::Right,
             Answer::Denied { reason } => {
                 let explained = match reason.as_str() {
-                    "crl_unavailable" => {
-                        self.trouble(Source::DevicesCrl, r.start, r.end)
-                            || self.trouble(Source::RootCrl, r.start, r.end)
-                            || self.devices_crl_stale(r.start, r.end)
-                    }
+                    "crl_unavailable" => self.crl_unavailable_explained(r),
                     "deny_list_unavailable" => self.trouble(Source::DenyList, r.start, r.end),
                     _ => false,
                 };

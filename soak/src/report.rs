@@ -107,6 +107,44 @@ pub struct Report {
     warm_up: f64,
 }
 
+/// What the authorizer's decision lines say, by API request id.
+struct DecisionLines {
+    /// The process that decided (`authorizer#2`).
+    process: HashMap<String, String>,
+    /// How long the request waited for refreshes, when it did.
+    waited: HashMap<String, f64>,
+}
+
+impl DecisionLines {
+    fn read(log: &std::path::Path) -> Self {
+        let mut out = Self {
+            process: HashMap::new(),
+            waited: HashMap::new(),
+        };
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        for line in text.lines().filter(|l| l.contains("\"decision\"")) {
+            // `[authorizer#2] {…}`: the host's prefix, then the line.
+            let Some((label, json)) = line
+                .strip_prefix('[')
+                .and_then(|l| l.split_once("] "))
+            else {
+                continue;
+            };
+            let Ok(v) = serde_json::from_str::<Value>(json) else {
+                continue;
+            };
+            let Some(id) = v["api_request_id"].as_str() else {
+                continue;
+            };
+            out.process.insert(id.to_owned(), label.to_owned());
+            if let Some(ms) = v["refresh_wait_ms"].as_f64() {
+                out.waited.insert(id.to_owned(), ms);
+            }
+        }
+        out
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -117,9 +155,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 impl Report {
     pub fn build(inputs: Inputs) -> Self {
+        let lines = DecisionLines::read(&inputs.log);
         let oracle = Oracle {
             events: inputs.events.clone(),
             timing: TIMING,
+            deciders: lines.process,
         };
         let verdicts = inputs.requests.iter().map(|r| oracle.judge(r)).collect();
         let mut stored: HashMap<i64, u64> = HashMap::new();
@@ -158,22 +198,9 @@ impl Report {
                 })
             })
             .collect();
-        let waited = std::fs::read_to_string(&inputs.log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains("\"refresh_wait_ms\""))
-            .filter_map(|l| {
-                let json = l.get(l.find('{')?..)?;
-                let v: Value = serde_json::from_str(json).ok()?;
-                Some((
-                    v["api_request_id"].as_str()?.to_owned(),
-                    v["refresh_wait_ms"].as_f64()?,
-                ))
-            })
-            .collect();
         Self {
             inputs,
-            waited,
+            waited: lines.waited,
             verdicts,
             lost,
             duplicated,
@@ -360,7 +387,7 @@ impl Report {
             .episodes
             .iter()
             .filter(|e| e.start <= r.end + 1.0 && e.end + after >= r.start)
-            .map(|e| json!({"kind": e.kind, "start": e.start, "end": e.end}))
+            .map(|e| json!({"kind": e.kind, "target": e.target, "start": e.start, "end": e.end}))
             .collect();
         let crls: Vec<Value> = self
             .inputs
@@ -374,18 +401,33 @@ impl Report {
             .late
             .and_then(|i| self.inputs.events.revoked.get(&i))
             .map(|(began, done)| json!({"began": began, "done": done}));
+        // Its own decision line (by the gateway's request id), or the device's
+        // last three.
         let serial = self.serial_of(r);
-        let lines: Vec<String> = std::fs::read_to_string(&self.inputs.log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| {
-                l.contains("\"decision\"")
-                    && serial.as_ref().is_some_and(|s| l.contains(s.as_str()))
+        let log = std::fs::read_to_string(&self.inputs.log).unwrap_or_default();
+        let own: Vec<String> = r
+            .request_id
+            .as_ref()
+            .map(|id| {
+                log.lines()
+                    .filter(|l| l.contains(id.as_str()))
+                    .map(|l| l.chars().take(1500).collect())
+                    .collect()
             })
-            .rev()
-            .take(3)
-            .map(|l| l.chars().take(1200).collect())
-            .collect();
+            .unwrap_or_default();
+        let lines: Vec<String> = if own.is_empty() {
+            log.lines()
+                .filter(|l| {
+                    l.contains("\"decision\"")
+                        && serial.as_ref().is_some_and(|s| l.contains(s.as_str()))
+                })
+                .rev()
+                .take(3)
+                .map(|l| l.chars().take(1500).collect())
+                .collect()
+        } else {
+            own
+        };
         Some(json!({
             "verdict": v.as_str(),
             "kind": r.kind.as_str(),
@@ -393,6 +435,7 @@ impl Report {
             "request": format!("{} {}", r.method, r.path),
             "start": r.start,
             "end": r.end,
+            "request_id": r.request_id,
             "answer": format!("{:?}", r.answer).chars().take(400).collect::<String>(),
             "faults_around": around,
             "devices_crls_around": crls,
@@ -447,6 +490,10 @@ impl Report {
             "crl_bodies_served": i.crl_bodies,
             "latency": self.latency(),
             "max_latency_s": self.max_latency_s(),
+            "slowest": self.inputs.requests.iter().max_by(|a, b| (a.end - a.start).total_cmp(&(b.end - b.start))).map(|r| json!({
+                "kind": r.kind.as_str(), "request": format!("{} {}", r.method, r.path), "start": r.start,
+                "seconds": r.end - r.start, "answer": format!("{:?}", r.answer).chars().take(300).collect::<String>(),
+            })),
             "warm_up_s": self.warm_up,
             "growth": self.growth.iter().map(|g| json!({
                 "process": g.label, "pid": g.pid, "from_s": g.from, "to_s": g.to,

@@ -155,6 +155,7 @@ impl Controller {
         self.timeline.episode(Episode {
             source,
             kind,
+            target: target.to_owned(),
             start,
             end: self.now(),
         });
@@ -216,6 +217,7 @@ impl Controller {
                         self.timeline.episode(Episode {
                             source: Source::CrlPublication,
                             kind,
+                            target: DEVICES_CRL.to_owned(),
                             start,
                             end: self.now(),
                         });
@@ -308,6 +310,7 @@ impl Controller {
                         self.timeline.episode(Episode {
                             source,
                             kind,
+                            target: DENY_KEY.to_owned(),
                             start,
                             end: self.now(),
                         });
@@ -393,10 +396,11 @@ impl Controller {
             authorizer_next = !authorizer_next;
             let at = self.now();
             let mut pick = rng.fork();
-            if function.recycle_idle(|n| pick.usize(..n)).await.is_some() {
+            if let Some(label) = function.recycle_idle(|n| pick.usize(..n)).await {
                 self.timeline.episode(Episode {
                     source: Source::Lifecycle,
                     kind,
+                    target: label,
                     start: at,
                     end: at,
                 });

@@ -172,3 +172,30 @@ async fn binary_refuses_a_bad_retention_setting_at_cold_start() {
     .await;
     assert!(error.contains("TEMPS_RETENTION_DAYS"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_processes_opening_one_new_local_store_at_once_all_start() {
+    // The local gateway starts every instance at once, and each opens the
+    // store: one that found it locked while another switched it to WAL failed
+    // its init ("database is locked") and was started again (found by the soak).
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let env = vec![(
+            "TEMPS_DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        )];
+        let f = mtls_lambda_host::Function::start("api-handler", binary().to_owned(), env, 6)
+            .await
+            .unwrap();
+        assert!(
+            f.ready(Duration::from_secs(30)).await,
+            "{:?}",
+            f.init_error()
+        );
+        assert_eq!(
+            f.counts().cold_starts,
+            6,
+            "an init failed and was started again"
+        );
+    }
+}

@@ -587,20 +587,32 @@ async fn frozen_environment_is_stopped_between_invocations_and_a_recycled_one_co
     )
     .await
     .unwrap();
-    assert!(f.ready(Duration::from_secs(30)).await, "{:?}", f.init_error());
+    assert!(
+        f.ready(Duration::from_secs(30)).await,
+        "{:?}",
+        f.init_error()
+    );
     let before = f.processes();
     assert_eq!(before.len(), 2);
     // Two invocations: each environment answers one and is frozen after it
     // (an idle environment is handed out before a busy one could be).
     for _ in 0..2 {
         let answer = f
-            .invoke(serde_json::json!({"not": "an event"}), Duration::from_secs(10))
+            .invoke(
+                serde_json::json!({"not": "an event"}),
+                Duration::from_secs(10),
+            )
             .await
             .unwrap();
         assert!(answer.is_object(), "{answer}");
     }
+    // SIGSTOP takes effect a moment after it is sent.
     for p in &before {
-        assert_eq!(process_state(p.pid), Some('T'), "{} is not stopped", p.label);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while process_state(p.pid) != Some('T') {
+            assert!(Instant::now() < deadline, "{} is not stopped", p.label);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     // Thawed for the next one, which it answers, then frozen again.
     let answer = f

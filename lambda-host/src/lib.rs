@@ -458,10 +458,12 @@ impl Function {
                                 loop {
                                     let notified = notify.notified();
                                     if let Some(at) = *lock(first) {
+                                        // In the pool before it counts as ready, so
+                                        // that `ready()` means "can be invoked".
+                                        let _ = pool.send(index);
                                         if let Some(s) = lock(&this.starts).last_mut() {
                                             s.ready = Some(at);
                                         }
-                                        let _ = pool.send(index);
                                         return;
                                     }
                                     notified.await;
@@ -497,13 +499,19 @@ impl Function {
     /// `timeout`; `false` if one did not.
     pub async fn ready(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        for i in &self.instances {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if i.api.ready(left).await.is_none() {
+        loop {
+            let all = self
+                .instances
+                .iter()
+                .all(|i| lock(&i.starts).last().is_some_and(|s| s.ready.is_some()));
+            if all {
+                return true;
+            }
+            if Instant::now() >= deadline {
                 return false;
             }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        true
     }
 
     /// What a process reported to `/runtime/init/error`, if any did.

@@ -575,10 +575,22 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
     ];
     let sampler = tokio::spawn(report::sample(gateway.clone(), start, stop.clone()));
     let mut workers = vec![
-        ("readings", tokio::spawn(good_worker(run.clone(), seed ^ 0x10))),
-        ("late#1", tokio::spawn(late_worker(run.clone(), seed ^ 0x11))),
-        ("late#2", tokio::spawn(late_worker(run.clone(), seed ^ 0x12))),
-        ("garbage", tokio::spawn(garbage_worker(run.clone(), template, seed ^ 0x13))),
+        (
+            "readings",
+            tokio::spawn(good_worker(run.clone(), seed ^ 0x10)),
+        ),
+        (
+            "late#1",
+            tokio::spawn(late_worker(run.clone(), seed ^ 0x11)),
+        ),
+        (
+            "late#2",
+            tokio::spawn(late_worker(run.clone(), seed ^ 0x12)),
+        ),
+        (
+            "garbage",
+            tokio::spawn(garbage_worker(run.clone(), template, seed ^ 0x13)),
+        ),
     ];
     for (i, (kind, device)) in [
         (Kind::Good, &world.good),
@@ -623,7 +635,10 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
     tokio::time::sleep_until(run.deadline.into()).await;
     for (name, w) in workers {
         let abort = w.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(60), w).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(60), w)
+            .await
+            .is_err()
+        {
             println!("soak: the {name} client did not stop 60 s after the deadline");
             abort.abort();
         }
@@ -632,7 +647,10 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
     progress.abort();
     // A lane ends at its next check; none holds a fault longer than 15 s.
     let lanes = futures_util::future::join_all(tasks.drain(..));
-    if tokio::time::timeout(Duration::from_secs(30), lanes).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(30), lanes)
+        .await
+        .is_err()
+    {
         println!("soak: a fault lane did not stop within 30 s");
     }
     // The readings are read from moto directly; nothing else is asked any more.

@@ -296,9 +296,10 @@ impl Oracle {
         };
         // Only if a fault touched its init: otherwise it loaded the CRLs.
         let after = self.timing.after_fault();
-        let touched = self.events.episodes.iter().any(|e| {
-            both.contains(&e.source) && e.start <= *ready && e.end + after >= *spawned
-        });
+        let touched =
+            self.events.episodes.iter().any(|e| {
+                both.contains(&e.source) && e.start <= *ready && e.end + after >= *spawned
+            });
         touched && r.start <= self.chained_until((*spawned, *ready), &both)
     }
 

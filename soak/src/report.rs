@@ -124,9 +124,7 @@ impl DecisionLines {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         for line in text.lines().filter(|l| l.contains("\"decision\"")) {
             // `[authorizer#2] {…}`: the host's prefix, then the line.
-            let Some((label, json)) = line
-                .strip_prefix('[')
-                .and_then(|l| l.split_once("] "))
+            let Some((label, json)) = line.strip_prefix('[').and_then(|l| l.split_once("] "))
             else {
                 continue;
             };

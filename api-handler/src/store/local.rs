@@ -41,7 +41,19 @@ impl LocalStore {
             ))
         })?;
         let conn = Connection::open(&path).map_err(fail)?;
-        migrate(&conn).map_err(fail)?;
+        // Some of SQLite's lock conflicts at open (switching a new file to WAL,
+        // its recovery) fail at once rather than wait for the busy timeout:
+        // several processes opening one new store retry them, for at most 5 s.
+        let mut attempts = 0;
+        loop {
+            match migrate(&conn) {
+                Err(e) if is_busy(&e) && attempts < 100 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other.map_err(fail)?,
+            }
+        }
         conn.execute(
             "DELETE FROM readings WHERE expires_at <= ?1",
             params![now.unix_timestamp()],
@@ -79,11 +91,35 @@ impl LocalStore {
     }
 }
 
+/// SQLite's "database is busy" or "locked": another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    // The busy timeout first: several handler processes (the local gateway's
+    // instances) open a new store at once, and switching it to WAL takes a
+    // lock that the others must wait for rather than fail on ("database is
+    // locked" at init, found by the soak).
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // WAL lets a second process (a test, `sqlite3` by hand) read while the
     // handler writes; the busy timeout rides out its brief locks.
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // One process migrates; the others wait, then find it done.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let migrated = migrate_schema(conn);
+    conn.execute_batch(if migrated.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    })?;
+    migrated
+}
+
+fn migrate_schema(conn: &Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version < 1 {
         conn.execute_batch(

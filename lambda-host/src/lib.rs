@@ -237,15 +237,16 @@ impl RuntimeApi {
     /// with `why` now (rather than at their timeout), and the next process's
     /// first poll ends its init phase again.
     fn restart(&self, why: &str) {
+        // A new queue first: the old sender dropped, a stale `/next` handler
+        // gets `None` and answers 410 to nobody, and an invocation sent from
+        // now on waits for the next process instead of being lost.
+        let (tx, rx) = mpsc::unbounded_channel();
+        *lock(&self.host.queue) = Arc::new(tokio::sync::Mutex::new(rx));
+        *lock(&self.tx) = tx;
         for (_, tx) in lock(&self.host.pending).drain() {
             let _ = tx.send(Err(why.to_owned()));
         }
         *lock(&self.host.first_poll.0) = None;
-        // A new queue: the old sender dropped, a stale `/next` handler gets
-        // `None` and answers 410 to nobody.
-        let (tx, rx) = mpsc::unbounded_channel();
-        *lock(&self.host.queue) = Arc::new(tokio::sync::Mutex::new(rx));
-        *lock(&self.tx) = tx;
     }
 
     /// What the function reported to `/runtime/init/error`, if anything.
@@ -336,6 +337,22 @@ impl Instance {
     }
 }
 
+/// An instance handed an invocation: killed if the invocation is abandoned
+/// before its answer (the process may still be working on it, and must not
+/// be handed another).
+struct Busy<'a> {
+    instance: &'a Instance,
+    done: bool,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.instance.kill();
+        }
+    }
+}
+
 /// What happened to a function's processes, for reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LifecycleCounts {
@@ -372,8 +389,10 @@ pub struct Process {
 pub struct Function {
     name: String,
     instances: Vec<Arc<Instance>>,
-    idle_tx: mpsc::UnboundedSender<usize>,
-    idle_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<usize>>,
+    /// Idle instances, as (index, generation): an entry whose process has
+    /// been replaced since is stale and dropped.
+    idle_tx: mpsc::UnboundedSender<(usize, u64)>,
+    idle_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<(usize, u64)>>,
     lifecycle: Lifecycle,
     counters: Arc<Counters>,
     supervisors: Vec<JoinHandle<()>>,
@@ -452,6 +471,7 @@ impl Function {
                             });
                             let pool = idle.clone();
                             let this = Arc::clone(&me);
+                            let generation = me.generation.load(Ordering::SeqCst);
                             // Into the pool once it asks for work (its init is done).
                             let waiter = tokio::spawn(async move {
                                 let (first, notify) = &*this.api.host.first_poll;
@@ -460,7 +480,7 @@ impl Function {
                                     if let Some(at) = *lock(first) {
                                         // In the pool before it counts as ready, so
                                         // that `ready()` means "can be invoked".
-                                        let _ = pool.send(index);
+                                        let _ = pool.send((index, generation));
                                         if let Some(s) = lock(&this.starts).last_mut() {
                                             s.ready = Some(at);
                                         }
@@ -520,45 +540,59 @@ impl Function {
         self.instances.iter().find_map(|i| i.api.init_error())
     }
 
-    /// Takes an idle instance: one that is ready and runs no invocation.
-    async fn take(&self, timeout: Duration) -> Option<usize> {
-        let mut rx = tokio::time::timeout(timeout, self.idle_rx.lock())
+    /// Takes an idle instance, one that is ready and runs no invocation, by
+    /// `deadline`: its index and the generation of its process.
+    async fn take(&self, deadline: tokio::time::Instant) -> Option<(usize, u64)> {
+        let mut rx = tokio::time::timeout_at(deadline, self.idle_rx.lock())
             .await
             .ok()?;
         loop {
-            let index = tokio::time::timeout(timeout, rx.recv()).await.ok()??;
-            // One whose process died while idle went back to its supervisor.
-            if self
-                .instances
-                .get(index)
-                .is_some_and(|i| lock(&i.pid).is_some())
-            {
-                return Some(index);
+            let (index, generation) = tokio::time::timeout_at(deadline, rx.recv()).await.ok()??;
+            // An entry of a process that has died or been replaced since is stale:
+            // its supervisor puts the instance back once a new one is ready.
+            if self.instances.get(index).is_some_and(|i| {
+                lock(&i.pid).is_some() && i.generation.load(Ordering::SeqCst) == generation
+            }) {
+                return Some((index, generation));
             }
         }
     }
 
     /// Invokes the function with `event` on an idle instance (waiting for
-    /// one); waits at most `timeout` for its answer. An instance that does not
-    /// answer in time is killed and started again, as Lambda ends an
-    /// invocation that outlives the function's timeout.
+    /// one); waits at most `timeout` in all for its answer. An instance that
+    /// does not answer in time is killed and started again, as Lambda ends an
+    /// invocation that outlives the function's timeout; so is one whose
+    /// invocation is abandoned (this future dropped), which may still be
+    /// working on it.
     ///
     /// # Errors
     /// No instance was free in time, the function reported an error, answered
     /// with something that is not JSON, or did not answer in time.
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Result<Value, String> {
-        let started = Instant::now();
-        let index = self
-            .take(timeout)
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (index, generation) = self
+            .take(deadline)
             .await
             .ok_or_else(|| format!("{}: no instance was free within {timeout:?}", self.name))?;
         let Some(instance) = self.instances.get(index) else {
             return Err("no such instance".into());
         };
-        let generation = instance.generation.load(Ordering::SeqCst);
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            let _ = self.idle_tx.send((index, generation));
+            return Err(format!(
+                "{}: no instance was free within {timeout:?}",
+                self.name
+            ));
+        }
+        // Kills the process if this future is dropped before the answer.
+        let mut guard = Busy {
+            instance,
+            done: false,
+        };
         instance.thaw();
-        let left = timeout.saturating_sub(started.elapsed());
         let out = instance.api.invoke(event, left).await;
+        guard.done = true;
         let same = instance.generation.load(Ordering::SeqCst) == generation
             && lock(&instance.pid).is_some();
         match &out {
@@ -571,7 +605,7 @@ impl Function {
                     self.counters.freezes.fetch_add(1, Ordering::SeqCst);
                     instance.freeze();
                 }
-                let _ = self.idle_tx.send(index);
+                let _ = self.idle_tx.send((index, generation));
             }
             // The process died during the invocation: its supervisor puts the
             // instance back once a new one is ready.
@@ -588,10 +622,10 @@ impl Function {
     pub async fn recycle_idle(&self, pick: impl FnOnce(usize) -> usize) -> Option<String> {
         let mut rx = self.idle_rx.lock().await;
         let mut idle = Vec::new();
-        while let Ok(i) = rx.try_recv() {
-            idle.push(i);
+        while let Ok(entry) = rx.try_recv() {
+            idle.push(entry);
         }
-        let candidates: Vec<usize> = idle.iter().copied().filter(|&i| i != 0).collect();
+        let candidates: Vec<usize> = idle.iter().map(|(i, _)| *i).filter(|&i| i != 0).collect();
         let chosen = (!candidates.is_empty())
             .then(|| {
                 candidates
@@ -600,15 +634,16 @@ impl Function {
             })
             .flatten();
         let mut killed = None;
-        for i in idle {
+        for (i, generation) in idle {
             if Some(i) == chosen
+                && killed.is_none()
                 && let Some(instance) = self.instances.get(i)
             {
                 self.counters.recycled.fetch_add(1, Ordering::SeqCst);
                 instance.kill();
                 killed = Some(instance.label.clone());
             } else {
-                let _ = self.idle_tx.send(i);
+                let _ = self.idle_tx.send((i, generation));
             }
         }
         killed

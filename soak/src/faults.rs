@@ -340,7 +340,14 @@ async fn proxy(
     let mut forward = Request::builder()
         .method(parts.method.clone())
         .uri(parts.uri.clone());
+    // A truncated or trickled body needs a body: a conditional GET of an
+    // unchanged object would be a 304, and the fault would do nothing.
+    let reshaped = matches!(fault, Some(Fault::Truncate | Fault::Trickle { .. }));
     for (k, v) in &parts.headers {
+        if reshaped && (k == hyper::header::IF_NONE_MATCH || k == hyper::header::IF_MODIFIED_SINCE)
+        {
+            continue;
+        }
         forward = forward.header(k, v);
     }
     let forward = forward

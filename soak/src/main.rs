@@ -259,6 +259,10 @@ async fn garbage_worker(run: Arc<Run>, template: serde_json::Value, seed: u64) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let world = &run.world;
     let impostor = world.impostor.leaf(&world.good.serial).pem();
+    let method_arn = template["methodArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let good_pem = template["requestContext"]["identity"]["clientCert"]["clientCertPem"]
         .as_str()
         .unwrap_or_default()
@@ -325,21 +329,20 @@ async fn garbage_worker(run: Arc<Run>, template: serde_json::Value, seed: u64) {
             .invoke(event, Duration::from_secs(10))
             .await
         {
-            Ok(v) => {
-                let allows = v["policyDocument"]["Statement"]
-                    .as_array()
-                    .is_some_and(|s| s.iter().any(|s| s["Effect"] == "Allow"));
-                if allows {
-                    Answer::Allowed {
-                        status: 200,
-                        body: v.to_string(),
-                    }
-                } else {
-                    Answer::Denied {
-                        reason: v["context"]["reason"].as_str().unwrap_or("none").to_owned(),
-                    }
-                }
-            }
+            // Read as API Gateway reads it (the policy against the method ARN).
+            Ok(v) => match Flavor::Rest.evaluate(&v, &method_arn) {
+                gateway::apigw::Verdict::Allow { .. } => Answer::Allowed {
+                    status: 200,
+                    body: v.to_string(),
+                },
+                gateway::apigw::Verdict::Deny { reason } => Answer::Denied {
+                    reason: reason.unwrap_or_else(|| "none".to_owned()),
+                },
+                gateway::apigw::Verdict::Invalid(why) => Answer::Gateway {
+                    status: 500,
+                    body: why,
+                },
+            },
             Err(e) => Answer::Gateway {
                 status: 500,
                 body: e.chars().take(200).collect(),
@@ -485,7 +488,13 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
         s3: s3.clone(),
         gateway: std::sync::OnceLock::new(),
         start,
+        start_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default()
+            - start.elapsed().as_secs_f64(),
         stop: stop.clone(),
+        deny_writes: tokio::sync::Mutex::new(()),
         short_episodes: args.seconds <= 120,
         resume_publishing: Mutex::new(Instant::now()),
     });
@@ -700,6 +709,7 @@ async fn soak(args: Args, seed: u64) -> Result<report::Report, String> {
         crl_304,
         log: args.out.join("functions.log"),
         world: world.clone(),
+        start_unix: controller.start_unix,
     }))
 }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use crate::clients::Answer;
-use crate::world::Timing;
+use crate::world::{Revocation, Timing};
 
 /// Who sent a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,6 +124,8 @@ pub enum Verdict {
     Unexplained5xx,
     /// No answer, where one was due.
     Unanswered,
+    /// A certificate from outside the truststore got past the handshake.
+    HandshakeAccepted,
 }
 
 impl Verdict {
@@ -137,15 +139,40 @@ impl Verdict {
             Self::WrongDeny => "wrong_deny",
             Self::Unexplained5xx => "unexplained_5xx",
             Self::Unanswered => "unanswered",
+            Self::HandshakeAccepted => "handshake_accepted",
         }
     }
 
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            Self::WrongAllow | Self::WrongDeny | Self::Unexplained5xx | Self::Unanswered
+            Self::WrongAllow
+                | Self::WrongDeny
+                | Self::Unexplained5xx
+                | Self::Unanswered
+                | Self::HandshakeAccepted
         )
     }
+}
+
+/// One devices CRL the CA published.
+#[derive(Clone, Copy, Debug)]
+pub struct Published {
+    pub at: f64,
+    pub next_update: f64,
+    /// Late devices revoked when it was made (those of them revoked on the
+    /// CRL path are listed).
+    pub late_revoked: usize,
+}
+
+/// What a process's log says it loaded: when, from which source, and the
+/// CRL's `nextUpdate`; seconds since the start.
+#[derive(Clone, Debug)]
+pub struct Load {
+    pub process: String,
+    pub at: f64,
+    pub source: String,
+    pub next_update: f64,
 }
 
 /// What the schedule did, in order.
@@ -159,8 +186,9 @@ pub struct Events {
     pub episodes: Vec<Episode>,
     /// Late device → (when its revocation began, when both sources had it).
     pub revoked: HashMap<usize, (f64, f64)>,
-    /// Devices CRLs published: (when, its nextUpdate), seconds since the start.
-    pub devices_crls: Vec<(f64, f64)>,
+    /// Devices CRLs published: when, its exact `nextUpdate`, and how many
+    /// late devices had been revoked when it was made; seconds since the start.
+    pub devices_crls: Vec<Published>,
     /// Faults by kind (every injection, episodes and publications alike).
     pub injected: BTreeMap<&'static str, u64>,
     /// Authorizer processes: (label, started, ready), seconds since the start.
@@ -192,8 +220,8 @@ impl Timeline {
         }
     }
 
-    pub fn devices_crl(&self, at: f64, next_update: f64) {
-        self.lock().devices_crls.push((at, next_update));
+    pub fn devices_crl(&self, p: Published) {
+        self.lock().devices_crls.push(p);
     }
 
     pub fn snapshot(&self) -> Events {
@@ -207,8 +235,10 @@ pub struct Oracle {
     pub events: Events,
     pub timing: Timing,
     /// Which authorizer process decided each request (by API request id),
-    /// from the decision lines.
-    pub deciders: HashMap<String, String>,
+    /// and whether it allowed, from the decision lines.
+    pub deciders: HashMap<String, (String, bool)>,
+    /// Every CRL each process loaded (`crl_loaded` lines), in order.
+    pub loads: Vec<Load>,
 }
 
 impl Oracle {
@@ -246,92 +276,178 @@ impl Oracle {
 
     /// The spans during which the devices CA's newest CRL was past
     /// `nextUpdate` + grace (it stopped publishing): (stale from, next
-    /// publication). A second of slack for the refresh's own time
-    /// (`nextUpdate` is recorded a second early already, for whole seconds).
+    /// publication).
     fn stale_spans(&self) -> Vec<(f64, f64)> {
         let crls = &self.events.devices_crls;
         crls.iter()
             .enumerate()
-            .filter_map(|(i, (_, next))| {
-                let stale = next + self.timing.crl_grace - 1.0;
-                let until = crls.get(i + 1).map_or(f64::INFINITY, |(at, _)| *at);
+            .filter_map(|(i, p)| {
+                let stale = p.next_update + self.timing.crl_grace;
+                let until = crls.get(i + 1).map_or(f64::INFINITY, |n| n.at);
                 (stale < until).then_some((stale, until))
             })
             .collect()
     }
 
-    /// `crl_unavailable` is due for a device in good standing only when no
-    /// usable CRL can be in hand (docs/configuration.md, "Revocation latency"):
-    /// - the CA stopped publishing (its newest CRL is past `nextUpdate` +
-    ///   grace), until a refresh after it resumed could succeed;
-    /// - or the deciding process started while a CRL source failed, until a
-    ///   refresh since could succeed.
-    ///
-    /// A process that holds a usable CRL keeps it through any fault ("a failure
-    /// never removes the current CRL"): a fault alone explains nothing.
-    fn crl_unavailable_explained(&self, r: &Request) -> bool {
-        let both = [Source::DevicesCrl, Source::RootCrl];
-        let stale = self.stale_spans().into_iter().any(|span| {
-            r.end >= span.0 && r.start <= self.chained_until(span, &[Source::DevicesCrl])
-        });
-        if stale {
-            return true;
-        }
-        let Some(process) = r.request_id.as_ref().and_then(|id| self.deciders.get(id)) else {
-            // Not joined to its decision line: judged by the faults alone.
-            return self.trouble(Source::DevicesCrl, r.start, r.end)
-                || self.trouble(Source::RootCrl, r.start, r.end);
-        };
-        // The process's own start: spawned, then its init (which loads the
-        // CRLs) until it first asked for work; the latest start ready before
-        // the request (an init that failed is started again).
-        let Some((_, spawned, ready)) = self
-            .events
+    /// The spawn time of the process `label` ran as at `t`.
+    fn spawned(&self, label: &str, t: f64) -> f64 {
+        self.events
             .starts
             .iter()
-            .filter(|(label, _, ready)| label == process && *ready <= r.start)
-            .max_by(|a, b| a.2.total_cmp(&b.2))
-        else {
+            .filter(|(l, spawned, _)| l == label && *spawned <= t)
+            .map(|(_, spawned, _)| *spawned)
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+
+    /// Until when the CRL that `process` held at `t` (the latest it loaded
+    /// from a source ending in `source`, since it started) was usable:
+    /// `nextUpdate` + grace; `None` if it held none.
+    fn held_until(&self, process: &str, source: &str, t: f64) -> Option<f64> {
+        let spawned = self.spawned(process, t);
+        self.loads
+            .iter()
+            .rfind(|l| {
+                l.process == process && l.source.ends_with(source) && l.at >= spawned && l.at <= t
+            })
+            .map(|l| l.next_update + self.timing.crl_grace)
+    }
+
+    /// `crl_unavailable` is due for a device in good standing only when the
+    /// deciding process holds no usable CRL (docs/configuration.md,
+    /// "Revocation latency": a failure never removes the current CRL, and a
+    /// CRL is usable until `nextUpdate` + grace) and could not have fetched one:
+    /// - by the process's own log, its devices (or root) CRL was missing or
+    ///   past grace at the end of the request;
+    /// - and that source failed, or the CA had stopped publishing, within the
+    ///   last `nextUpdate` − `thisUpdate` + grace + 2 s (the CRL it held was
+    ///   that old at most before it expired).
+    ///
+    /// Not joined to a decision line: the CA stopped publishing (chained
+    /// through the CRL faults that follow), or a CRL fault was in force.
+    fn crl_unavailable_explained(&self, r: &Request) -> bool {
+        let t = &self.timing;
+        let lookback = t.crl_validity + t.crl_grace + 2.0;
+        let stale = || {
+            self.stale_spans().into_iter().any(|span| {
+                r.end >= span.0 && r.start <= self.chained_until(span, &[Source::DevicesCrl])
+            })
+        };
+        let Some((process, _)) = r.request_id.as_ref().and_then(|id| self.deciders.get(id)) else {
+            return stale()
+                || self.trouble(Source::DevicesCrl, r.start, r.end)
+                || self.trouble(Source::RootCrl, r.start, r.end);
+        };
+        let expired = |source: &str| {
+            self.held_until(process, source, r.end)
+                .is_none_or(|until| until <= r.end + 1.0)
+        };
+        let failed = |sources: &[Source]| {
+            self.events.episodes.iter().any(|e| {
+                sources.contains(&e.source) && e.start <= r.end && e.end >= r.start - lookback
+            })
+        };
+        (expired("/devices.crl")
+            && (failed(&[Source::DevicesCrl, Source::CrlPublication]) || stale()))
+            || (expired("/root.crl") && failed(&[Source::RootCrl]))
+    }
+
+    /// An Allow decided while the deciding process held no usable devices or
+    /// root CRL (by its own log) is a fail-open: wrong, whatever the window.
+    fn allowed_without_a_usable_crl(&self, r: &Request) -> bool {
+        let Some((process, _)) = r.request_id.as_ref().and_then(|id| self.deciders.get(id)) else {
             return false;
         };
-        // Only if a fault touched its init: otherwise it loaded the CRLs.
-        let after = self.timing.after_fault();
-        let touched =
-            self.events.episodes.iter().any(|e| {
-                both.contains(&e.source) && e.start <= *ready && e.end + after >= *spawned
-            });
-        touched && r.start <= self.chained_until((*spawned, *ready), &both)
+        // A second of slack for the log's and the CRL's clocks.
+        ["/devices.crl", "/root.crl"].iter().any(|source| {
+            self.held_until(process, source, r.end)
+                .is_none_or(|until| until + 1.0 < r.start)
+        })
+    }
+
+    /// Until when a late device revoked on the CRL path may be allowed: the
+    /// newest CRL that does not list it is usable until its `nextUpdate` +
+    /// grace (a process may hold it, or be served it again by a rollback).
+    fn crl_window_end(&self, late: usize) -> f64 {
+        self.events
+            .devices_crls
+            .iter()
+            .filter(|p| p.late_revoked <= late)
+            .map(|p| p.next_update + self.timing.crl_grace + 1.0)
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+
+    /// Until when a late device revoked on the deny-list path may be allowed:
+    /// no request is decided with a list fetched longer ago than
+    /// `deny_list_refresh_seconds` while the source answers (+1 s: ages are
+    /// whole seconds; + the fetch's timeout), or than
+    /// `deny_list_max_age_seconds` while it fails.
+    fn deny_window_end(&self, done: f64, r: &Request) -> f64 {
+        let t = &self.timing;
+        let failing = self.events.episodes.iter().any(|e| {
+            e.source == Source::DenyList
+                && e.end >= done - t.deny_max_age - 1.0
+                && e.start <= r.start
+        });
+        let age = if failing {
+            t.deny_max_age
+        } else {
+            t.deny_refresh
+        };
+        done + age + 1.0 + t.fetch_timeout + 0.5
     }
 
     pub fn judge(&self, r: &Request) -> Verdict {
-        let t = &self.timing;
+        // The decision line, when there is one, says what the authorizer decided,
+        // whatever became of the request after it.
+        let decided_allow = r
+            .request_id
+            .as_ref()
+            .and_then(|id| self.deciders.get(id))
+            .is_some_and(|(_, allowed)| *allowed);
+        let allowed = r.answer.is_allow() || decided_allow;
         if r.kind == Kind::Untrusted {
             return match &r.answer {
                 Answer::Unanswered(_) => Verdict::Right,
-                a if a.is_allow() => Verdict::WrongAllow,
-                _ => Verdict::Right,
+                _ if allowed => Verdict::WrongAllow,
+                _ => Verdict::HandshakeAccepted,
             };
         }
         if r.kind.always_denied() {
             return match &r.answer {
+                _ if allowed => Verdict::WrongAllow,
                 Answer::Denied { .. } => Verdict::Right,
-                a if a.is_allow() => Verdict::WrongAllow,
                 Answer::Unanswered(_) => Verdict::Unanswered,
                 _ => Verdict::Unexplained5xx,
             };
         }
-        // Good, or a late device: revoked from `done` on (both sources have it).
-        let revocation = r.late.and_then(|i| self.events.revoked.get(&i).copied());
-        if let Some((began, done)) = revocation {
-            // The deny list decides last: no request is decided with a list older
-            // than deny_list_max_age_seconds (the request waits for its refresh).
-            // One second of slack for the write's own time and clocks.
-            let window_end = done + t.deny_max_age.max(t.deny_refresh) + 1.0;
+        if allowed && self.allowed_without_a_usable_crl(r) {
+            return Verdict::WrongAllow;
+        }
+        // Good, or a late device, revoked from `began` on by its path.
+        if let Some(late) = r.late
+            && let Some((began, done)) = self.events.revoked.get(&late).copied()
+        {
+            let path = Revocation::of(late);
+            let crl_end = if path.on_crl() {
+                self.crl_window_end(late)
+            } else {
+                f64::INFINITY
+            };
+            let deny_end = if path.on_deny_list() {
+                self.deny_window_end(done, r)
+            } else {
+                f64::INFINITY
+            };
+            // An Allow needs every path to miss it: it is possible only while
+            // both windows are open.
+            let window_end = crl_end.min(deny_end);
             match &r.answer {
-                a if a.is_allow() && r.start >= window_end => return Verdict::WrongAllow,
-                a if a.is_allow() && r.start >= began => return Verdict::AllowInWindow,
+                _ if allowed && r.start >= window_end => return Verdict::WrongAllow,
+                _ if allowed && r.start >= began => return Verdict::AllowInWindow,
                 Answer::Denied { reason }
-                    if r.end >= began && (reason == "revoked" || reason == "deny_listed") =>
+                    if r.end >= began
+                        && ((reason == "revoked" && path.on_crl())
+                            || (reason == "deny_listed" && path.on_deny_list())) =>
                 {
                     return Verdict::Right;
                 }

@@ -13,7 +13,7 @@ use gateway::server::{Backend, Gateway};
 use mtls_lambda_host::LifecycleCounts;
 use serde_json::{Value, json};
 
-use crate::oracle::{Events, Kind, Oracle, Request, Source, Verdict};
+use crate::oracle::{Events, Kind, Load, Oracle, Request, Source, Verdict};
 use crate::world::{TIMING, World};
 
 /// One process at one moment.
@@ -81,6 +81,8 @@ pub struct Inputs {
     pub crl_304: u64,
     pub log: PathBuf,
     pub world: Arc<World>,
+    /// The run's start as Unix seconds (log times are wall-clock).
+    pub start_unix: f64,
 }
 
 /// Growth of one long-lived process after warm-up.
@@ -107,22 +109,38 @@ pub struct Report {
     warm_up: f64,
 }
 
-/// What the authorizer's decision lines say, by API request id.
+/// What the authorizer's log says: decisions by API request id, and the CRLs
+/// each process loaded.
 struct DecisionLines {
-    /// The process that decided (`authorizer#2`).
-    process: HashMap<String, String>,
+    /// The process that decided (`authorizer#2`), and whether it allowed.
+    process: HashMap<String, (String, bool)>,
     /// How long the request waited for refreshes, when it did.
     waited: HashMap<String, f64>,
+    /// `crl_loaded` lines, in order.
+    loads: Vec<Load>,
+}
+
+/// RFC 3339 as seconds since the run's start.
+fn relative(rfc3339: &str, start_unix: f64) -> Option<f64> {
+    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    Some(t.unix_timestamp_nanos() as f64 / 1e9 - start_unix)
 }
 
 impl DecisionLines {
-    fn read(log: &std::path::Path) -> Self {
+    fn read(log: &std::path::Path, start_unix: f64) -> Self {
         let mut out = Self {
             process: HashMap::new(),
             waited: HashMap::new(),
+            loads: Vec::new(),
         };
         let text = std::fs::read_to_string(log).unwrap_or_default();
-        for line in text.lines().filter(|l| l.contains("\"decision\"")) {
+        for line in text.lines() {
+            let decision = line.contains("\"event\":\"decision\"");
+            let loaded = line.contains("\"event\":\"crl_loaded\"");
+            if !decision && !loaded {
+                continue;
+            }
             // `[authorizer#2] {…}`: the host's prefix, then the line.
             let Some((label, json)) = line.strip_prefix('[').and_then(|l| l.split_once("] "))
             else {
@@ -131,10 +149,32 @@ impl DecisionLines {
             let Ok(v) = serde_json::from_str::<Value>(json) else {
                 continue;
             };
+            if loaded {
+                let (Some(at), Some(next_update), Some(source)) = (
+                    v["timestamp"]
+                        .as_str()
+                        .and_then(|t| relative(t, start_unix)),
+                    v["next_update"]
+                        .as_str()
+                        .and_then(|t| relative(t, start_unix)),
+                    v["source"].as_str(),
+                ) else {
+                    continue;
+                };
+                out.loads.push(Load {
+                    process: label.to_owned(),
+                    at,
+                    source: source.to_owned(),
+                    next_update,
+                });
+                continue;
+            }
             let Some(id) = v["api_request_id"].as_str() else {
                 continue;
             };
-            out.process.insert(id.to_owned(), label.to_owned());
+            let allowed = v["decision"] == "allow";
+            out.process
+                .insert(id.to_owned(), (label.to_owned(), allowed));
             if let Some(ms) = v["refresh_wait_ms"].as_f64() {
                 out.waited.insert(id.to_owned(), ms);
             }
@@ -153,11 +193,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 impl Report {
     pub fn build(inputs: Inputs) -> Self {
-        let lines = DecisionLines::read(&inputs.log);
+        let lines = DecisionLines::read(&inputs.log, inputs.start_unix);
         let oracle = Oracle {
             events: inputs.events.clone(),
             timing: TIMING,
             deciders: lines.process,
+            loads: lines.loads,
         };
         let verdicts = inputs.requests.iter().map(|r| oracle.judge(r)).collect();
         let mut stored: HashMap<i64, u64> = HashMap::new();
@@ -282,11 +323,17 @@ impl Report {
             Verdict::WrongDeny,
             Verdict::Unexplained5xx,
             Verdict::Unanswered,
+            Verdict::HandshakeAccepted,
         ] {
             let n = self.count(v);
             if n > 0 {
                 out.push(format!("{n} {}", v.as_str()));
             }
+        }
+        if let Some(n) = self.inputs.events.injected.get("revocation_write_failed") {
+            out.push(format!(
+                "{n} revocations could not be written (the oracle's windows need them)"
+            ));
         }
         if self.lost > 0 {
             out.push(format!("{} acknowledged readings missing", self.lost));
@@ -392,8 +439,8 @@ impl Report {
             .events
             .devices_crls
             .iter()
-            .filter(|(at, _)| *at <= r.end && *at + 20.0 >= r.start)
-            .map(|(at, next)| json!({"published": at, "next_update": next}))
+            .filter(|p| p.at <= r.end && p.at + 20.0 >= r.start)
+            .map(|p| json!({"published": p.at, "next_update": p.next_update, "late_revoked": p.late_revoked}))
             .collect();
         let revocation = r
             .late
@@ -471,6 +518,7 @@ impl Report {
                 "wrong_deny": self.count(Verdict::WrongDeny),
                 "unexplained_5xx": self.count(Verdict::Unexplained5xx),
                 "unanswered": self.count(Verdict::Unanswered),
+                "handshake_accepted": self.count(Verdict::HandshakeAccepted),
                 "allow_in_window": self.count(Verdict::AllowInWindow),
                 "deny_in_window": self.count(Verdict::DenyInWindow),
                 "store_failed_in_window": self.count(Verdict::StoreFailedInWindow),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::faults::{CrlServer, Fault, Faults};
-use crate::oracle::{Episode, Source, Timeline};
+use crate::oracle::{Episode, Published, Source, Timeline};
 use crate::world::{TIMING, World};
 
 pub const BUCKET: &str = "soak";
@@ -32,7 +32,12 @@ pub struct Controller {
     /// Set once the functions are up (the lifecycle lane recycles them).
     pub gateway: std::sync::OnceLock<Arc<gateway::server::Gateway>>,
     pub start: Instant,
+    /// `start` as Unix seconds.
+    pub start_unix: f64,
     pub stop: Arc<AtomicBool>,
+    /// Every write of the deny list, computed and put under it: a restore
+    /// must never land after a newer list.
+    pub deny_writes: tokio::sync::Mutex<()>,
     /// Episodes last `short_episodes` (1–2 s) or 1.5–3.5 s.
     pub short_episodes: bool,
     /// When the devices CA publishes again (a stale-CRL fault moves it).
@@ -48,6 +53,11 @@ impl std::fmt::Debug for Controller {
 impl Controller {
     fn now(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
+    }
+
+    /// Unix seconds as seconds since the start.
+    fn relative(&self, unix: i64) -> f64 {
+        unix as f64 - self.start_unix
     }
 
     fn running(&self) -> bool {
@@ -76,13 +86,16 @@ impl Controller {
         if paused {
             return;
         }
+        let (der, next_update, late_revoked) = self.world.next_devices_crl();
         let at = self.now();
-        self.crl.publish(DEVICES_CRL, self.world.next_devices_crl());
+        self.crl.publish(DEVICES_CRL, der);
         self.crl
             .publish(REVOKED_CA_CRL, self.world.revoked_ca_crl());
-        // nextUpdate is in whole seconds: recorded a second early.
-        self.timeline
-            .devices_crl(at, at + TIMING.crl_validity - 1.0);
+        self.timeline.devices_crl(Published {
+            at,
+            next_update: self.relative(next_update),
+            late_revoked,
+        });
         self.timeline.count("new_crl");
     }
 
@@ -120,13 +133,15 @@ impl Controller {
             };
             self.timeline.revoking(i, self.now());
             self.publish_devices();
-            if self
-                .put(DENY_KEY, self.world.next_deny_list())
-                .await
-                .is_ok()
-            {
+            let written = {
+                let _writing = self.deny_writes.lock().await;
+                self.put(DENY_KEY, self.world.next_deny_list()).await
+            };
+            if written.is_ok() {
                 self.timeline.revoked(i, self.now());
                 self.timeline.count("revocation");
+            } else {
+                self.timeline.count("revocation_write_failed");
             }
         }
     }
@@ -207,7 +222,7 @@ impl Controller {
                             .snapshot()
                             .devices_crls
                             .last()
-                            .map_or(start, |(at, _)| *at);
+                            .map_or(start, |p| p.at);
                         let resume = self.start + secs(last + gap);
                         *self
                             .resume_publishing
@@ -298,15 +313,21 @@ impl Controller {
                 let fault = match kind {
                     "deny_list_removed" => {
                         let start = self.now();
-                        let _ = self
-                            .s3
-                            .delete_object()
-                            .bucket(BUCKET)
-                            .key(DENY_KEY)
-                            .send()
-                            .await;
+                        {
+                            let _writing = self.deny_writes.lock().await;
+                            let _ = self
+                                .s3
+                                .delete_object()
+                                .bucket(BUCKET)
+                                .key(DENY_KEY)
+                                .send()
+                                .await;
+                        }
                         tokio::time::sleep(self.episode_length(&mut rng)).await;
-                        let _ = self.put(DENY_KEY, self.world.current_deny_list()).await;
+                        {
+                            let _writing = self.deny_writes.lock().await;
+                            let _ = self.put(DENY_KEY, self.world.current_deny_list()).await;
+                        }
                         self.timeline.episode(Episode {
                             source,
                             kind,

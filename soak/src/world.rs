@@ -53,6 +53,37 @@ impl Timing {
     }
 }
 
+/// How the operator revokes a late device: the three paths have different
+/// documented windows, and a path must not hide behind another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// On the CA's next CRL and on the deny list.
+    Both,
+    /// On the CA's next CRL only.
+    CrlOnly,
+    /// On the deny list only.
+    DenyListOnly,
+}
+
+impl Revocation {
+    /// The path of late device `i`: the three in turn.
+    pub fn of(i: usize) -> Self {
+        match i % 3 {
+            0 => Self::Both,
+            1 => Self::CrlOnly,
+            _ => Self::DenyListOnly,
+        }
+    }
+
+    pub fn on_crl(self) -> bool {
+        self != Self::DenyListOnly
+    }
+
+    pub fn on_deny_list(self) -> bool {
+        self != Self::CrlOnly
+    }
+}
+
 /// A client: its certificate chain and key, as PEM, and its serial.
 #[derive(Clone, Debug)]
 pub struct Device {
@@ -173,22 +204,27 @@ impl World {
 
     /// Signs the next devices CRL: the CRL-revoked device and every late
     /// device revoked so far, `nextUpdate` `crl_validity` ahead.
-    pub fn next_devices_crl(&self) -> Vec<u8> {
+    /// Also returns its exact `nextUpdate` (Unix seconds: the CRL's times are
+    /// whole seconds) and how many late devices were revoked when it was made.
+    pub fn next_devices_crl(&self) -> (Vec<u8>, i64, usize) {
         let mut st = self.lock();
         st.crl_number += 1;
-        let t = now();
+        let t = now().replace_nanosecond(0).unwrap_or_else(|_| now());
+        let next_update = t + seconds(TIMING.crl_validity);
         let mut crl = self
             .devices_ca
             .crl()
             .number(st.crl_number)
-            .times(t - Duration::seconds(1), t + seconds(TIMING.crl_validity))
+            .times(t - Duration::seconds(1), next_update)
             .revoke(&self.crl_revoked.serial);
-        for d in self.late.iter().take(st.late_revoked) {
-            crl = crl.revoke(&d.serial);
+        for (i, d) in self.late.iter().enumerate().take(st.late_revoked) {
+            if Revocation::of(i).on_crl() {
+                crl = crl.revoke(&d.serial);
+            }
         }
         let der = crl.der();
         st.history.push(der.clone());
-        der
+        (der, next_update.unix_timestamp(), st.late_revoked)
     }
 
     /// The Revoked CA's own CRL: it lists nothing (its device is refused for
@@ -216,12 +252,22 @@ impl World {
     }
 
     /// An early devices CRL (signed, genuine, lower number): a rollback.
+    /// Mostly one of the last few (still within `nextUpdate`: what a replay
+    /// would serve), at times any earlier one.
     pub fn rollback_crl(&self, pick: usize) -> Option<Vec<u8>> {
         let st = self.lock();
-        let older = st.history.len().saturating_sub(2);
-        (older > 0)
-            .then(|| st.history.get(pick % older).cloned())
-            .flatten()
+        let older = st.history.len().saturating_sub(1);
+        if older == 0 {
+            return None;
+        }
+        let back = if pick.is_multiple_of(4) {
+            1 + pick / 4 % older
+        } else {
+            1 + pick % 3
+        };
+        st.history
+            .get(older.saturating_sub(back.min(older)))
+            .cloned()
     }
 
     /// A CRL with the devices CA's name signed by another key, listing nothing.
@@ -260,9 +306,12 @@ impl World {
         let mut st = self.lock();
         st.deny_sequence += 1;
         let mut entries = vec![serde_json::json!({"fingerprint": self.deny_listed.fingerprint})];
-        for d in self.late.iter().take(st.late_revoked) {
-            entries
-                .push(serde_json::json!({"fingerprint": d.fingerprint, "reason": "keyCompromise"}));
+        for (i, d) in self.late.iter().enumerate().take(st.late_revoked) {
+            if Revocation::of(i).on_deny_list() {
+                entries.push(
+                    serde_json::json!({"fingerprint": d.fingerprint, "reason": "keyCompromise"}),
+                );
+            }
         }
         serde_json::json!({"version": 1, "sequence": st.deny_sequence, "entries": entries})
             .to_string()

@@ -110,13 +110,13 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // One process migrates; the others wait, then find it done.
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let migrated = migrate_schema(conn);
-    conn.execute_batch(if migrated.is_ok() {
-        "COMMIT"
-    } else {
-        "ROLLBACK"
-    })?;
-    migrated
+    let done = migrate_schema(conn).and_then(|()| conn.execute_batch("COMMIT"));
+    if done.is_err() {
+        // A failed step or COMMIT leaves the transaction open: closed here, so
+        // that a retry starts clean.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    done
 }
 
 fn migrate_schema(conn: &Connection) -> rusqlite::Result<()> {

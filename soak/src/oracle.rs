@@ -289,27 +289,57 @@ impl Oracle {
             .collect()
     }
 
-    /// The spawn time of the process `label` ran as at `t`.
-    fn spawned(&self, label: &str, t: f64) -> f64 {
-        self.events
+    /// The processes that ran as `label` during `[from, to]` and may have
+    /// decided a request then: the one running at `from`, and any started
+    /// before `to` (a process recycled while a request waited for an idle
+    /// one, or after it decided). Each as (spawned, the next one's spawn).
+    fn candidates(&self, label: &str, from: f64, to: f64) -> Vec<(f64, f64)> {
+        let mut spawns: Vec<f64> = self
+            .events
             .starts
             .iter()
-            .filter(|(l, spawned, _)| l == label && *spawned <= t)
+            .filter(|(l, _, _)| l == label)
             .map(|(_, spawned, _)| *spawned)
-            .fold(f64::NEG_INFINITY, f64::max)
+            .collect();
+        spawns.sort_by(f64::total_cmp);
+        let running = spawns
+            .iter()
+            .copied()
+            .filter(|s| *s <= from)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut out: Vec<(f64, f64)> = Vec::new();
+        for (i, s) in spawns.iter().enumerate() {
+            if *s >= running && *s <= to {
+                let next = spawns.get(i + 1).copied().unwrap_or(f64::INFINITY);
+                out.push((*s, next));
+            }
+        }
+        if out.is_empty() {
+            out.push((running, f64::INFINITY));
+        }
+        out
     }
 
-    /// Until when the CRL that `process` held at `t` (the latest it loaded
-    /// from a source ending in `source`, since it started) was usable:
-    /// `nextUpdate` + grace; `None` if it held none.
-    fn held_until(&self, process: &str, source: &str, t: f64) -> Option<f64> {
-        let spawned = self.spawned(process, t);
-        self.loads
-            .iter()
-            .rfind(|l| {
-                l.process == process && l.source.ends_with(source) && l.at >= spawned && l.at <= t
+    /// For each process that may have decided a request of `[from, to]` as
+    /// `label`: until when the CRL it held at `to` (the latest it loaded from
+    /// a source ending in `source`) was usable, `nextUpdate` + grace; `None`
+    /// where it held none.
+    fn held_until(&self, label: &str, source: &str, from: f64, to: f64) -> Vec<Option<f64>> {
+        self.candidates(label, from, to)
+            .into_iter()
+            .map(|(spawned, replaced)| {
+                self.loads
+                    .iter()
+                    .rfind(|l| {
+                        l.process == label
+                            && l.source.ends_with(source)
+                            && l.at >= spawned
+                            && l.at < replaced
+                            && l.at <= to
+                    })
+                    .map(|l| l.next_update + self.timing.crl_grace)
             })
-            .map(|l| l.next_update + self.timing.crl_grace)
+            .collect()
     }
 
     /// `crl_unavailable` is due for a device in good standing only when the
@@ -337,9 +367,11 @@ impl Oracle {
                 || self.trouble(Source::DevicesCrl, r.start, r.end)
                 || self.trouble(Source::RootCrl, r.start, r.end);
         };
+        // Any process that may have decided it held none.
         let expired = |source: &str| {
-            self.held_until(process, source, r.end)
-                .is_none_or(|until| until <= r.end + 1.0)
+            self.held_until(process, source, r.start, r.end)
+                .into_iter()
+                .any(|held| held.is_none_or(|until| until <= r.end + 1.0))
         };
         let failed = |sources: &[Source]| {
             self.events.episodes.iter().any(|e| {
@@ -357,10 +389,12 @@ impl Oracle {
         let Some((process, _)) = r.request_id.as_ref().and_then(|id| self.deciders.get(id)) else {
             return false;
         };
-        // A second of slack for the log's and the CRL's clocks.
+        // Every process that may have decided it held none; a second of slack
+        // for the log's and the CRL's clocks.
         ["/devices.crl", "/root.crl"].iter().any(|source| {
-            self.held_until(process, source, r.end)
-                .is_none_or(|until| until + 1.0 < r.start)
+            self.held_until(process, source, r.start, r.end)
+                .into_iter()
+                .all(|held| held.is_none_or(|until| until + 1.0 < r.start))
         })
     }
 

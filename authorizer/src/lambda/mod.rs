@@ -803,7 +803,9 @@ impl Authorizer {
                             self.track(task);
                         })
                         .await;
-                    if outcome.used == Some(mtls_x509::metrics::OcspUse::Fetched) {
+                    // An exchange, whether it succeeded or not (a cached answer, or
+                    // a failure remembered from an earlier one, waited for nothing).
+                    if outcome.used != Some(mtls_x509::metrics::OcspUse::Cached) {
                         refresh_wait += waiting.elapsed();
                     }
                     ocsp_used = outcome.used;

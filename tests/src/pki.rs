@@ -1,7 +1,7 @@
 //! A throwaway PKI made with rcgen: CAs, client certificates and CRLs with
 //! real signatures, chosen serials and chosen times.
 //!
-//! Why about 640 lines: it is test support, one builder per kind of object
+//! Why one module: it is test support, one builder per kind of object
 //! (CA, leaf, CRL, raw CRL entries), each with the knobs the scenarios need;
 //! splitting them would scatter one small API.
 

@@ -6,7 +6,7 @@
 //! disk (mode 0600). Production CAs (AWS Private CA, your own) issue and
 //! publish their own CRLs.
 //!
-//! About 600 lines: initialising the PKI and its files are here; issuing is
+//! Initialising the PKI and its files are here; issuing is
 //! `pki/issue.rs`, revoking and the CRL `pki/crl.rs`.
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@
 //! Everything else (SHA-1, MD5, Ed25519, P-521, RSA under 2048 bits, other
 //! PSS parameters) is refused by name. Signatures are checked with aws-lc-rs.
 //!
-//! Why one file of about 650 lines: it is the single home of the allowlist,
+//! Why one file: it is the single home of the allowlist,
 //! on purpose (see above). Splitting the algorithm table from the key and
 //! signature checks would make two places to update for one algorithm.
 

@@ -6,7 +6,7 @@
 //! - `state`: one `IssuerState` per issuer entry, and what a decision reports;
 //! - [`telemetry`](Telemetry): where the EMF lines go.
 //!
-//! Why about 620 lines: `Authorizer` is the process-wide state, and its
+//! Why one module: `Authorizer` is the process-wide state, and its
 //! cold start, its CRL-source selection and the one decision path
 //! (`Authorizer::decide`) share its fields; the event formats, refresh,
 //! per-issuer state and telemetry are already the submodules above.

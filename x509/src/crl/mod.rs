@@ -12,7 +12,7 @@
 //! Whoever controls a CRL's URL (often plain HTTP) gets no further than that
 //! without the CA's key.
 //!
-//! Why one file of about 670 lines: verification, scope ([`CrlScope`],
+//! Why one file: verification, scope ([`CrlScope`],
 //! [`Coverage`]) and the extension rules of RFC 5280 §5.2 and §5.3 are one
 //! contract, the one [`VerifiedCrl`] stands for; the streaming reader and
 //! the index are `stream.rs` and `index.rs`.

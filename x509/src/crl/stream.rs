@@ -15,7 +15,7 @@
 //! real CRL is, is refused from its first few hundred octets, without
 //! downloading the rest.
 //!
-//! Why one file of about 700 lines: [`CrlIngest`] is one state machine over
+//! Why one file: [`CrlIngest`] is one state machine over
 //! the CRL's fields in their order, and the order of the checks (cheap ones
 //! first, the signature before anything is used) is what a reviewer must be
 //! able to read in one place. The entry walker is `stream/entries.rs`.

@@ -9,23 +9,22 @@
 //! `BENCH_COLD_RUNS` (cold starts, default 20), `BENCH_DENY_ENTRIES`
 //! (default 100000).
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
+    clippy::print_stdout,
+    reason = "a benchmark that cannot set up panics"
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[expect(dead_code, reason = "a benchmark uses part of the tests' fixtures")]
+#[path = "../tests/it/common.rs"]
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::{Fixture, ORG};
+use mtls_policy::config::Config;
 use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::pki::{Ca, random_serials};
-use mtls_x509::config::Config;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -107,7 +106,7 @@ fn main() {
     let parse = (0..cold_runs)
         .map(|_| {
             let t = Instant::now();
-            let parsed = mtls_x509::denylist::DenyList::from_json(&list).unwrap();
+            let parsed = mtls_policy::denylist::DenyList::from_json(&list).unwrap();
             let took = t.elapsed();
             assert_eq!(parsed.len(), entries);
             took

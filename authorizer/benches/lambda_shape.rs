@@ -22,30 +22,29 @@
 //! (default 1000000), `BENCH_BIG_ENTRIES` (default 2000000, 0 to skip),
 //! `AUTHORIZER_BIN` (another build of the binary, to compare).
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
     clippy::print_stdout,
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
-    clippy::cast_precision_loss
+    clippy::cast_precision_loss,
+    reason = "a benchmark that cannot set up panics"
 )]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mtls_policy::config::Config;
+use mtls_policy::decision::RuleIssuer;
 use mtls_tests::events;
 use mtls_tests::http_server::HttpServer;
 use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::moto::{Moto, create_bucket};
 use mtls_tests::pki::{self, Ca, random_serials};
 use mtls_tests::runtime_api::RuntimeApi;
-use mtls_x509::config::Config;
 use mtls_x509::crl::{CrlIngest, CrlTimePolicy, VerifiedCrl};
-use mtls_x509::decision::RuleIssuer;
 use mtls_x509::time::UnixTime;
 use mtls_x509::truststore::TrustStore;
 use serde_json::{Value, json};

@@ -14,12 +14,11 @@
 //! Environment: `BENCH_ITERS` (warm samples, default 20000),
 //! `BENCH_DEVICES` (uncached samples, default 200).
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
-    clippy::print_stdout
+    clippy::print_stdout,
+    reason = "a benchmark that cannot set up panics"
 )]
 
 use std::sync::Arc;
@@ -27,11 +26,11 @@ use std::time::{Duration, Instant};
 
 use authorizer::fetch::Fetcher;
 use authorizer::lambda::{Authorizer, HttpApiResponse};
+use mtls_policy::config::Config;
+use mtls_policy::metrics::OcspUse;
 use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::ocsp::{OcspPki, Signer};
 use mtls_tests::ocsp_server::{OcspServer, leaf_pem, openssl_crl};
-use mtls_x509::config::Config;
-use mtls_x509::metrics::OcspUse;
 use mtls_x509::time::{ManualClock, UnixTime};
 
 fn config(pki: &OcspPki, revocation: &str) -> Config {
@@ -44,7 +43,11 @@ fn config(pki: &OcspPki, revocation: &str) -> Config {
 
 async fn start(config: Config, clock: &Arc<ManualClock>) -> Authorizer {
     let fetcher = Fetcher::new(Authorizer::fetch_limits(&config)).unwrap();
-    Authorizer::start_with(config, fetcher, clock.clone(), HttpApiResponse::Simple)
+    Authorizer::builder(config)
+        .fetcher(fetcher)
+        .clock(clock.clone())
+        .http_api_response(HttpApiResponse::Simple)
+        .start()
         .await
         .unwrap()
 }

@@ -11,15 +11,16 @@
 //! Lambda Runtime API on loopback: peak RSS (`VmHWM`) and RSS (`VmRSS`) of
 //! that process once it is ready for its first event.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
-    clippy::print_stdout
+    clippy::print_stdout,
+    reason = "a benchmark that cannot set up panics"
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[expect(dead_code, reason = "a benchmark uses part of the tests' fixtures")]
+#[path = "../tests/it/common.rs"]
 mod common;
 
 use std::hint::black_box;
@@ -28,14 +29,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authorizer::lambda::{Authorizer, HttpApiResponse};
+use mtls_policy::config::Config;
+use mtls_policy::decision::{Engine, RuleIssuer};
+use mtls_policy::metrics::{DecisionRecord, Namespace, RequestIds};
 use mtls_tests::events;
 use mtls_tests::measure::{env_or, percentile};
 use mtls_tests::pki::{self, Ca, random_serials};
 use mtls_tests::runtime_api::RuntimeApi;
-use mtls_x509::config::Config;
 use mtls_x509::crl::{CrlTimePolicy, VerifiedCrl};
-use mtls_x509::decision::{Engine, RuleIssuer};
-use mtls_x509::metrics::{DecisionRecord, Namespace, RequestIds};
 use mtls_x509::time::{ManualClock, UnixTime};
 use mtls_x509::truststore::TrustStore;
 use serde_json::{Value, json};
@@ -246,11 +247,12 @@ fn main() {
         let first_median = median(first_times);
 
         let authorizer = rt
-            .block_on(Authorizer::start(
-                config.clone(),
-                Arc::new(ManualClock::new(now)),
-                HttpApiResponse::Simple,
-            ))
+            .block_on(
+                Authorizer::builder(config.clone())
+                    .clock(Arc::new(ManualClock::new(now)))
+                    .http_api_response(HttpApiResponse::Simple)
+                    .start(),
+            )
             .unwrap();
         let event = events::rest(Some(&pem));
         let (handle_median, _) = sample(iters, || {

@@ -5,15 +5,15 @@
 //! Run: `make bench-routes` (`cargo bench -p authorizer --bench routes`).
 //! Environment: `BENCH_ITERS` (samples, default 20000).
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
-    clippy::print_stdout
+    clippy::print_stdout,
+    reason = "a benchmark that cannot set up panics"
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[expect(dead_code, reason = "a benchmark uses part of the tests' fixtures")]
+#[path = "../tests/it/common.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -10,9 +10,9 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
+use mtls_policy::source::{Fetched, SourceUri, Validator};
 use mtls_x509::crl::CrlIngest;
 use mtls_x509::error::{Error, Result, bounded};
-use mtls_x509::source::{Fetched, SourceUri, Validator};
 
 /// Where a fetched body goes, chunk by chunk, as it arrives. An error stops
 /// the download: a CRL refused from its first octets is not read further.

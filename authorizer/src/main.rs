@@ -8,9 +8,8 @@ use authorizer::lambda::{
     Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, Invocation, Stdout, Telemetry, load_config,
 };
 use lambda_runtime::{LambdaEvent, service_fn};
-use mtls_x509::config::{Config, DeltaPolicy, OcspResponders, PolicyResource, Revocation};
-use mtls_x509::metrics::{Metric, Namespace};
-use mtls_x509::time::SystemClock;
+use mtls_policy::config::{Config, DeltaPolicy, OcspResponders, PolicyResource, Revocation};
+use mtls_policy::metrics::{Metric, Namespace};
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -65,9 +64,13 @@ async fn main() -> ExitCode {
                 .as_deref(),
         );
         let telemetry = Telemetry::new(namespace, Arc::new(Stdout));
-        Authorizer::start_with_telemetry(config, fetcher, Arc::new(SystemClock), http, telemetry)
+        Authorizer::builder(config)
+            .fetcher(fetcher)
+            .http_api_response(http)
+            .telemetry(telemetry)
+            .background_pace(pace)
+            .start()
             .await
-            .map(|a| a.with_background_pace(pace))
     };
     let authorizer = match started.await {
         Ok(a) => Arc::new(a),

@@ -263,7 +263,7 @@ fn with_operators(stack: &Stack) -> Result<()> {
     }));
     let text = serde_json::to_string_pretty(&config)
         .map_err(|e| Error::Setup(format!("{}: {e}", path.display())))?;
-    mtls_x509::config::Config::from_json(&text)
+    mtls_policy::config::Config::from_json(&text)
         .map_err(|e| Error::Setup(format!("{}: {e}", path.display())))?;
     std::fs::write(path, text + "\n").map_err(io)
 }
@@ -278,7 +278,7 @@ fn with_deny_list(stack: &Stack) -> Result<()> {
         move |source| Error::Io { path, source }
     };
     if !stack.deny_list.exists() {
-        let empty = mtls_x509::denylist::Document::empty().to_json();
+        let empty = mtls_policy::denylist::Document::empty().to_json();
         std::fs::write(&stack.deny_list, empty).map_err(io(&stack.deny_list))?;
     }
     let path = &stack.authorizer_config;
@@ -349,7 +349,7 @@ pub fn curl_commands(stack: &Stack, base: &str, front: Front<'_>) -> String {
         // is refused as deny-listed.
         let listed = std::fs::read(&stack.deny_list)
             .ok()
-            .and_then(|b| mtls_x509::denylist::Document::from_json(&b).ok())
+            .and_then(|b| mtls_policy::denylist::Document::from_json(&b).ok())
             .is_some_and(|d| !d.entries.is_empty());
         (
             format!(
@@ -412,107 +412,4 @@ pub fn curl_commands(stack: &Stack, base: &str, front: Front<'_>) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reset_removes_a_stack_and_refuses_anything_else() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join(".local");
-        let stack = prepare(&dir, OffsetDateTime::now_utc()).unwrap();
-        assert!(stack.truststore.exists());
-        reset(&dir).unwrap();
-        assert!(!dir.exists());
-        // Nothing there: nothing to do.
-        reset(&dir).unwrap();
-
-        let mine = tmp.path().join("mine");
-        std::fs::create_dir_all(mine.join("pki")).unwrap();
-        std::fs::write(mine.join("thesis.tex"), "keep me").unwrap();
-        let err = reset(&mine).unwrap_err().to_string();
-        assert!(err.contains("not part of a development stack"), "{err}");
-        assert!(mine.join("thesis.tex").exists());
-    }
-
-    #[test]
-    fn printed_commands_follow_the_good_devices_state() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join(".local");
-        let now = OffsetDateTime::now_utc();
-        let stack = prepare(&dir, now).unwrap();
-        let rest = Front {
-            flavor: Flavor::Rest,
-            backend: None,
-        };
-        let http_api = Front {
-            flavor: Flavor::Http,
-            backend: None,
-        };
-        let backend = Front {
-            flavor: Flavor::Rest,
-            backend: Some("http://127.0.0.1:9000"),
-        };
-        let fresh = curl_commands(&stack, "https://127.0.0.1:8443", rest);
-        assert!(fresh.contains("# a good device: 201"), "{fresh}");
-        assert!(fresh.contains("pki revoke good"), "{fresh}");
-        assert!(fresh.contains("--now"), "{fresh}");
-        assert!(
-            fresh.contains(r#"403 {"message":"Forbidden","reason":"deny_listed"}"#),
-            "{fresh}"
-        );
-        assert!(stack.deny_list.exists(), "an empty deny list is made");
-        let config = std::fs::read_to_string(&stack.authorizer_config).unwrap();
-        assert!(
-            config.contains("\"deny_list_refresh_seconds\": 1"),
-            "{config}"
-        );
-        assert!(fresh.contains("-w ' %{http_code}\\n'"), "{fresh}");
-        assert!(fresh.contains("/nope"), "{fresh}");
-        assert!(
-            fresh.contains(r#"403 {"message":"Forbidden","reason":"route_not_allowed"}"#),
-            "{fresh}"
-        );
-        assert!(fresh.contains("pki-ops/clients/operator.pem"), "{fresh}");
-        let config = mtls_x509::config::Config::from_json(&config).unwrap();
-        let operators = config
-            .issuers()
-            .iter()
-            .find(|i| i.name() == "operators")
-            .unwrap();
-        assert_eq!(operators.routes().map(|r| r.iter().count()), Some(2));
-        assert!(
-            fresh.contains(r#"403 {"message":"Forbidden","reason":"revoked"}"#),
-            "{fresh}"
-        );
-        let proxied = curl_commands(&stack, "https://127.0.0.1:8443", backend);
-        assert!(
-            proxied.contains("whatever http://127.0.0.1:9000 answers"),
-            "{proxied}"
-        );
-        assert!(
-            !proxied.contains("/nope"),
-            "every path is routed: {proxied}"
-        );
-
-        let devices = Pki::at(&stack.devices);
-        devices.revoke("good", Reason::KeyCompromise, now).unwrap();
-        let after = curl_commands(&stack, "https://127.0.0.1:8443", rest);
-        let http = curl_commands(&stack, "https://127.0.0.1:8443", http_api);
-        assert!(http.contains("404 {\"message\":\"Not Found\"}"), "{http}");
-        assert!(
-            !http.contains("\"reason\""),
-            "an HTTP API's 403 has no reason: {http}"
-        );
-        assert!(
-            !after.contains("below"),
-            "no step below to point to: {after}"
-        );
-        assert!(
-            after.contains("the good device was revoked in an earlier run"),
-            "{after}"
-        );
-        assert!(after.contains("make reset"), "{after}");
-        assert!(!after.contains("pki revoke good"), "{after}");
-    }
-}
+mod tests;

@@ -5,11 +5,10 @@
 //!
 //! `make bench`, or: `cargo build --release -p api-handler && cargo run --release -p mtls-tests --example api-handler-bench -- target/release`
 //! `BENCH_COLD_RUNS` (default 20) and `BENCH_ITERS` (default 2000) set the sample counts.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "a benchmark that cannot set up panics"
 )]
 
 use std::path::PathBuf;

@@ -6,13 +6,17 @@
 //! Everything listens on 127.0.0.1 only and stops on drop.
 //!
 //! Test support may panic: a failed set-up is a failed test.
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test support: a failed set-up is a failed test"
 )]
-#![allow(missing_debug_implementations)]
+#![expect(
+    missing_debug_implementations,
+    reason = "fixtures and servers for tests, never printed"
+)]
 
 pub mod echo_server;
 pub mod events;

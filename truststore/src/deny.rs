@@ -2,16 +2,16 @@
 //! revoke` put in it and take out of it.
 //!
 //! The document itself (its format, limits and the authorizer's index) is
-//! [`mtls_x509::denylist`]. This module names the certificate an operator
+//! [`mtls_policy::denylist`]. This module names the certificate an operator
 //! means ([`Named`]), builds entries, and applies the three edits (add,
 //! remove, prune). It is pure: files and objects are read and written by
 //! [`List`] (`deny/store.rs`), and the time is a parameter.
 
 use std::collections::HashSet;
 
+use mtls_policy::denylist::{Document, Entry, MAX_NOTE_CHARS, MAX_SERIAL_OCTETS, Reason, Target};
 use mtls_x509::TrustStore;
 use mtls_x509::crl::{CrlTimePolicy, IssuerExpectation, VerifiedCrl};
-use mtls_x509::denylist::{Document, Entry, MAX_NOTE_CHARS, MAX_SERIAL_OCTETS, Reason, Target};
 use mtls_x509::error::bounded;
 use mtls_x509::name::Name;
 use mtls_x509::serial::Serial;

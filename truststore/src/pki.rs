@@ -93,8 +93,8 @@ pub enum Reason {
 impl Reason {
     /// The same reason, as the deny list spells it.
     #[must_use]
-    pub fn deny_reason(self) -> mtls_x509::denylist::Reason {
-        use mtls_x509::denylist::Reason as R;
+    pub fn deny_reason(self) -> mtls_policy::denylist::Reason {
+        use mtls_policy::denylist::Reason as R;
         match self {
             Self::Unspecified => R::Unspecified,
             Self::KeyCompromise => R::KeyCompromise,
@@ -531,7 +531,9 @@ impl Pki {
         if !deny.exists() {
             write_file(
                 &deny,
-                mtls_x509::denylist::Document::empty().to_json().as_bytes(),
+                mtls_policy::denylist::Document::empty()
+                    .to_json()
+                    .as_bytes(),
                 false,
             )?;
         }
@@ -565,7 +567,7 @@ impl Pki {
         let text = serde_json::to_string_pretty(&config)
             .map_err(|e| Error::Pki(format!("authorizer config: {e}")))?;
         // The file is only useful if the authorizer accepts it.
-        mtls_x509::config::Config::from_json(&text)
+        mtls_policy::config::Config::from_json(&text)
             .map_err(|e| Error::Pki(format!("the authorizer refuses the generated config: {e}")))?;
         write_file(&self.path(files::AUTHORIZER_CONFIG), text.as_bytes(), false)
     }

@@ -165,8 +165,8 @@ impl<'a> ClientCert<'a> {
         &self.ocsp_uris
     }
 
-    /// The parsed certificate, for the core's own checks: x509-parser's
-    /// types stay inside the crate.
+    /// The parsed certificate, for the signature tests' own comparisons.
+    #[cfg(test)]
     pub(crate) fn x509(&self) -> &X509Certificate<'a> {
         &self.x509
     }

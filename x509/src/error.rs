@@ -5,10 +5,9 @@ use crate::time::UnixTime;
 /// Everything that can go wrong in the authorizer, with enough context to act on.
 ///
 /// Errors never turn into an Allow: the decision layer maps each to a Deny
-/// reason (see [`crate::decision::DenyReason`]), and the CRL cache keeps its
+/// reason (see `mtls_policy::DenyReason`), and the CRL cache keeps its
 /// last good CRL when a candidate fails with any `Crl*` variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The configuration document is invalid. Raised at cold start only.
     #[error("invalid configuration: {0}")]

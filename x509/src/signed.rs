@@ -67,14 +67,14 @@ impl<'a> SignedData<'a> {
     /// whatever the size of the object: it is the cheap first check.
     fn parse(der: &'a [u8], kind: Kind) -> Result<Self, Malformed> {
         let mut top = Reader::new(der);
-        let outer = top.expect(der::SEQUENCE, "the outer SEQUENCE")?;
+        let outer = top.expect_tag(der::SEQUENCE, "the outer SEQUENCE")?;
         if !top.is_empty() {
             return Err(malformed("the object", "trailing data"));
         }
         let mut fields = Reader::new(outer.content);
-        let tbs = fields.expect(der::SEQUENCE, "the signed part")?;
-        let algorithm = fields.expect(der::SEQUENCE, "signatureAlgorithm")?;
-        let signature = fields.expect(der::BIT_STRING, "signatureValue")?;
+        let tbs = fields.expect_tag(der::SEQUENCE, "the signed part")?;
+        let algorithm = fields.expect_tag(der::SEQUENCE, "signatureAlgorithm")?;
+        let signature = fields.expect_tag(der::BIT_STRING, "signatureValue")?;
         if !fields.is_empty() {
             return Err(malformed("the object", "fields after signatureValue"));
         }
@@ -85,13 +85,13 @@ impl<'a> SignedData<'a> {
         match kind {
             Kind::Certificate => {
                 inner.optional(der::CONTEXT_0, "version")?;
-                inner.expect(der::INTEGER, "serialNumber")?;
+                inner.expect_tag(der::INTEGER, "serialNumber")?;
             }
             Kind::CertificateList => {
                 inner.optional(der::INTEGER, "version")?;
             }
         }
-        let inner_algorithm = inner.expect(der::SEQUENCE, "the signature field")?;
+        let inner_algorithm = inner.expect_tag(der::SEQUENCE, "the signature field")?;
         if inner_algorithm.raw != algorithm.raw {
             return Err(malformed(
                 "signatureAlgorithm",
@@ -281,12 +281,12 @@ impl SignatureAlgorithm {
 /// The OID and the parameters (whole encoding, if any) of an AlgorithmIdentifier.
 fn algorithm_parts(der: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
     let mut top = Reader::new(der);
-    let seq = top.expect(der::SEQUENCE, "AlgorithmIdentifier").ok()?;
+    let seq = top.expect_tag(der::SEQUENCE, "AlgorithmIdentifier").ok()?;
     if !top.is_empty() {
         return None;
     }
     let mut fields = Reader::new(seq.content);
-    let oid = fields.expect(der::OID, "algorithm").ok()?;
+    let oid = fields.expect_tag(der::OID, "algorithm").ok()?;
     let params = if fields.is_empty() {
         None
     } else {
@@ -302,9 +302,9 @@ fn algorithm_parts(der: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
 /// (SHA-1, a 20-octet salt) are refused, so all three must be present.
 fn pss_hash(params: &[u8]) -> Option<Hash> {
     let mut top = Reader::new(params);
-    let seq = top.expect(der::SEQUENCE, "RSASSA-PSS-params").ok()?;
+    let seq = top.expect_tag(der::SEQUENCE, "RSASSA-PSS-params").ok()?;
     let mut r = Reader::new(seq.content);
-    let mut field = |tag: u8, what: &'static str| r.expect(tag, what).ok().map(|t| t.content);
+    let mut field = |tag: u8, what: &'static str| r.expect_tag(tag, what).ok().map(|t| t.content);
     let hash = hash_identifier(field(0xa0, "hashAlgorithm")?)?;
     let (mgf_oid, mgf_params) = algorithm_parts(field(0xa1, "maskGenAlgorithm")?)?;
     if mgf_oid != oid::MGF1 || hash_identifier(mgf_params?)? != hash {
@@ -452,10 +452,10 @@ pub fn ecdsa_twin(signed: &SignedData<'_>, key: KeyAlgorithm) -> Option<Vec<u8>>
         KeyAlgorithm::Rsa { .. } => return None,
     };
     let mut top = Reader::new(signed.signature);
-    let sig = top.expect(der::SEQUENCE, "ECDSA-Sig-Value").ok()?;
+    let sig = top.expect_tag(der::SEQUENCE, "ECDSA-Sig-Value").ok()?;
     let mut fields = Reader::new(sig.content);
-    let r = fields.expect(der::INTEGER, "r").ok()?;
-    let s = fields.expect(der::INTEGER, "s").ok()?;
+    let r = fields.expect_tag(der::INTEGER, "r").ok()?;
+    let s = fields.expect_tag(der::INTEGER, "s").ok()?;
     if !top.is_empty() || !fields.is_empty() {
         return None;
     }
@@ -587,14 +587,14 @@ impl PublicKey {
     pub fn from_spki(spki_der: &[u8]) -> Result<Self, UnsupportedKey> {
         let mut top = Reader::new(spki_der);
         let spki = top
-            .expect(der::SEQUENCE, "SubjectPublicKeyInfo")
+            .expect_tag(der::SEQUENCE, "SubjectPublicKeyInfo")
             .map_err(|_| UnsupportedKey::Malformed)?;
         let mut fields = Reader::new(spki.content);
         let algorithm = fields
-            .expect(der::SEQUENCE, "algorithm")
+            .expect_tag(der::SEQUENCE, "algorithm")
             .map_err(|_| UnsupportedKey::Malformed)?;
         let bits = fields
-            .expect(der::BIT_STRING, "subjectPublicKey")
+            .expect_tag(der::BIT_STRING, "subjectPublicKey")
             .map_err(|_| UnsupportedKey::Malformed)?;
         let Some((&0, key)) = bits.content.split_first() else {
             return Err(UnsupportedKey::Malformed);
@@ -686,16 +686,16 @@ impl PublicKey {
 /// The curve OID of `ECParameters` (`namedCurve` only).
 fn curve_oid(params: &[u8]) -> Option<&[u8]> {
     let mut r = Reader::new(params);
-    let oid = r.expect(der::OID, "namedCurve").ok()?;
+    let oid = r.expect_tag(der::OID, "namedCurve").ok()?;
     r.is_empty().then_some(oid.content)
 }
 
 /// The size of an `RSAPublicKey`'s modulus (RFC 8017 §A.1.1), in bits.
 fn rsa_modulus_bits(key: &[u8]) -> Option<u32> {
     let mut top = Reader::new(key);
-    let seq = top.expect(der::SEQUENCE, "RSAPublicKey").ok()?;
+    let seq = top.expect_tag(der::SEQUENCE, "RSAPublicKey").ok()?;
     let modulus = Reader::new(seq.content)
-        .expect(der::INTEGER, "modulus")
+        .expect_tag(der::INTEGER, "modulus")
         .ok()?;
     let magnitude = crate::serial::normalize(modulus.content);
     let first = *magnitude.first()?;

@@ -9,8 +9,8 @@
     reason = "a failed test panics; the lints guard production code"
 )]
 
-mod common;
 mod api;
 mod behaviour;
+mod common;
 mod lambda_binary;
 mod stores;

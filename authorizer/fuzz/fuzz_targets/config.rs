@@ -4,12 +4,12 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use mtls_x509::config::{CdpPolicy, Revocation};
+use mtls_policy::config::{CdpPolicy, Revocation};
 
 fn policy() -> &'static CdpPolicy {
     static POLICY: OnceLock<CdpPolicy> = OnceLock::new();
     POLICY.get_or_init(|| {
-        let config = mtls_x509::Config::from_json(
+        let config = mtls_policy::Config::from_json(
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},
                 "crl_from_cdp":[{"prefix":"http://crl.example.com/crl/","fetch":"s3://b/crl/"},
                                 {"prefix":"https://pki.example.org/"}]}]}"#,
@@ -24,7 +24,7 @@ fn policy() -> &'static CdpPolicy {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = mtls_x509::Config::from_json(text);
+        let _ = mtls_policy::Config::from_json(text);
         for prefix in [
             "http://crl.example.com/crl/",
             "https://pki.example.org/",

@@ -3,7 +3,7 @@
 //! the operators' tool edits must accept and refuse the same bodies, and a
 //! document the tool writes must read back as itself.
 use libfuzzer_sys::fuzz_target;
-use mtls_x509::denylist::{DenyList, Document};
+use mtls_policy::denylist::{DenyList, Document};
 
 fuzz_target!(|data: &[u8]| {
     let index = DenyList::from_json(data);

@@ -2,8 +2,8 @@
 //! Arbitrary JSON events: detection, extraction and response shaping.
 use authorizer::lambda::{EventKind, HttpApiResponse, RoutePolicies};
 use libfuzzer_sys::fuzz_target;
-use mtls_x509::config::PolicyResource;
-use mtls_x509::decision::{Decision, DenyReason, Identity};
+use mtls_policy::config::PolicyResource;
+use mtls_policy::decision::{Decision, DenyReason, Identity};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(data) else {

@@ -1,5 +1,4 @@
 //! Unit tests of the `fetch` module (kept beside it so the module itself stays short).
-#![allow(clippy::unwrap_used)]
 
 use super::*;
 

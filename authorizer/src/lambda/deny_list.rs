@@ -8,10 +8,10 @@
 //! do refreshes run behind the requests, which then use the last good list
 //! until `deny_list_max_age_seconds` after the source last confirmed it.
 
-use mtls_x509::cache::Schedule;
-use mtls_x509::config::DenyListSource;
-use mtls_x509::denylist::DenyList;
-use mtls_x509::metrics::{DenyListInUse, DenyListRecord};
+use mtls_policy::cache::Schedule;
+use mtls_policy::config::DenyListSource;
+use mtls_policy::denylist::DenyList;
+use mtls_policy::metrics::{DenyListInUse, DenyListRecord};
 
 use super::*;
 

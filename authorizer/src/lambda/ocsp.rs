@@ -22,9 +22,9 @@ use std::time::Duration;
 use lru::LruCache;
 
 use crate::fetch::{Fetcher, OcspRequest};
-use mtls_x509::config::{CdpSource, OcspHash, OcspPolicy, OcspResponders};
+use mtls_policy::config::{CdpSource, OcspHash, OcspPolicy, OcspResponders};
+use mtls_policy::metrics::{OcspRecord, OcspResult, OcspUse};
 use mtls_x509::error::bounded;
-use mtls_x509::metrics::{OcspRecord, OcspResult, OcspUse};
 use mtls_x509::ocsp::{
     CertId, CertIdHash, CertStatus, MAX_RESPONSE_BYTES, OcspTimePolicy, VerifiedOcsp, request_der,
     request_get_path, verify_response,
@@ -189,7 +189,7 @@ impl OcspState {
             }
         };
         match uri {
-            mtls_x509::source::SourceUri::Http(url) => Ok(url),
+            mtls_policy::source::SourceUri::Http(url) => Ok(url),
             other => Err(format!("OCSP responder {other} is not an HTTP URI")),
         }
     }

@@ -54,7 +54,7 @@ pub struct Outcome {
     /// Seconds since the deciding CRL's `thisUpdate`, when a CRL decided.
     pub crl_age_seconds: Option<i64>,
     /// Whether an OCSP answer was used, and from where.
-    pub ocsp: Option<mtls_x509::metrics::OcspUse>,
+    pub ocsp: Option<mtls_policy::metrics::OcspUse>,
     /// The matched issuer entry's index, once one matched.
     pub rule: Option<usize>,
     /// How long the request waited for refreshes it found due (the deny list's

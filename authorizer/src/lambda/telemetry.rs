@@ -64,7 +64,7 @@ impl Telemetry {
         self.emit(&record.to_line(&self.namespace));
     }
 
-    pub(super) fn ocsp(&self, record: &mtls_x509::metrics::OcspRecord<'_>) {
+    pub(super) fn ocsp(&self, record: &mtls_policy::metrics::OcspRecord<'_>) {
         self.emit(&record.to_line(&self.namespace));
     }
 }

@@ -5,9 +5,9 @@
 use crate::common;
 
 use common::{Fixture, ORG, reason};
+use mtls_policy::config::Config;
+use mtls_policy::decision::DenyReason;
 use mtls_tests::pki::Ca;
-use mtls_x509::config::Config;
-use mtls_x509::decision::DenyReason;
 use mtls_x509::error::Error;
 
 /// root → issuing CA (`Devices CA`, serial 0x51) → devices; the truststore

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use authorizer::lambda::{Authorizer, HttpApiResponse};
+use mtls_policy::config::Config;
+use mtls_policy::decision::{Decision, DenyReason, Engine, certificate_der};
 use mtls_tests::pki::{self, Ca};
-use mtls_x509::config::Config;
 use mtls_x509::crl::VerifiedCrl;
-use mtls_x509::decision::{Decision, DenyReason, Engine, certificate_der};
 use mtls_x509::time::{ManualClock, UnixTime};
 
 pub const ORG: &str = "Temperature Testers, Inc.";
@@ -69,7 +69,10 @@ impl Fixture {
     }
 
     pub async fn start_for(&self, config: Config, http: HttpApiResponse) -> Authorizer {
-        Authorizer::start(config, self.clock.clone(), http)
+        Authorizer::builder(config)
+            .clock(self.clock.clone())
+            .http_api_response(http)
+            .start()
             .await
             .unwrap()
     }

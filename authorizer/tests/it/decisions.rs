@@ -10,13 +10,13 @@
 use std::sync::Arc;
 
 use authorizer::lambda::{Authorizer, HttpApiResponse};
+use mtls_policy::cache::{RollbackGuard, Slot};
+use mtls_policy::config::Config;
+use mtls_policy::decision::{Decision, DenyReason, RuleIssuer};
+use mtls_policy::source::Validator;
 use mtls_tests::pki::{self, Ca, serial20};
-use mtls_x509::cache::{RollbackGuard, Slot};
-use mtls_x509::config::Config;
 use mtls_x509::crl::{CrlTimePolicy, VerifiedCrl};
-use mtls_x509::decision::{Decision, DenyReason, RuleIssuer};
 use mtls_x509::error::Error;
-use mtls_x509::source::Validator;
 use mtls_x509::time::{ManualClock, UnixTime};
 use mtls_x509::truststore::TrustStore;
 use rcgen::{DnType, ExtendedKeyUsagePurpose};
@@ -111,11 +111,12 @@ impl World {
         let clock = Arc::new(ManualClock::new(at));
         let authorizer = self
             .rt
-            .block_on(Authorizer::start(
-                self.config.clone(),
-                clock.clone(),
-                HttpApiResponse::Simple,
-            ))
+            .block_on(
+                Authorizer::builder(self.config.clone())
+                    .clock(clock.clone())
+                    .http_api_response(HttpApiResponse::Simple)
+                    .start(),
+            )
             .unwrap();
         Running {
             world: self,
@@ -646,7 +647,7 @@ fn crls_partitioned_by_directory_names_cover_exactly_the_certificates_that_name_
         .concat(),
     );
     // The CA's name with the RDN appended, as a relative name resolves.
-    let ca_der = mtls_x509::decision::certificate_der(Some(w.ca.pem())).unwrap();
+    let ca_der = mtls_policy::decision::certificate_der(Some(w.ca.pem())).unwrap();
     let ca = mtls_x509::cert::ClientCert::from_der(&ca_der).unwrap();
     let issuer = ca.subject().as_der().to_vec();
     let issuer_content = &issuer[2..]; // a short name: one length octet

@@ -6,9 +6,9 @@ use crate::common;
 
 use authorizer::lambda::Authorizer;
 use common::{Fixture, ORG, reason};
+use mtls_policy::config::Config;
+use mtls_policy::decision::{DenyReason, certificate_der};
 use mtls_tests::pki::{Ca, ecdsa_p256_twin, pem_block};
-use mtls_x509::config::Config;
-use mtls_x509::decision::{DenyReason, certificate_der};
 use mtls_x509::error::Error;
 use mtls_x509::signed::sha256;
 

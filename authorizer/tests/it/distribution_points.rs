@@ -5,8 +5,8 @@
 use crate::common;
 
 use common::{Fixture, reason};
+use mtls_policy::decision::DenyReason;
 use mtls_tests::pki::tlv;
-use mtls_x509::decision::DenyReason;
 
 const CDP: [u64; 4] = [2, 5, 29, 31];
 

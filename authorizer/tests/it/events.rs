@@ -236,7 +236,7 @@ async fn routes_allow_only_the_listed_methods_and_paths() {
     }
     // Without an event, no route is known: refused.
     let d = a.decide(Some(&pem)).await.decision;
-    assert_eq!(d.reason(), Some(mtls_x509::DenyReason::RouteNotAllowed));
+    assert_eq!(d.reason(), Some(mtls_policy::DenyReason::RouteNotAllowed));
 }
 
 #[tokio::test]

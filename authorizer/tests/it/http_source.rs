@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use authorizer::fetch::{Fetcher, Limits};
 use authorizer::lambda::Authorizer;
 use common::{Fixture, reason};
+use mtls_policy::decision::DenyReason;
+use mtls_policy::source::{Fetched, SourceUri};
 use mtls_tests::http_server::{HttpServer, Mode};
-use mtls_x509::decision::DenyReason;
 use mtls_x509::error::Error;
-use mtls_x509::source::{Fetched, SourceUri};
 
 async fn start(s: &Fixture, crl_url: &str, extra: &str) -> Authorizer {
     s.start(s.config(&s.devices_entry(crl_url), extra)).await

@@ -1,8 +1,6 @@
 //! The built `authorizer` binary, run the way Lambda runs it: a process that
 //! polls the Runtime API, configured only through environment variables.
 
-use crate::common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 

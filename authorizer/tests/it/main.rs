@@ -9,8 +9,8 @@
     reason = "a failed test panics; the lints guard production code"
 )]
 
-mod common;
 mod ca_revocation;
+mod common;
 mod decisions;
 mod deny_list;
 mod distribution_points;

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use authorizer::fetch::Fetcher;
 use authorizer::lambda::{Authorizer, HttpApiResponse, Outcome};
+use mtls_policy::config::Config;
+use mtls_policy::decision::DenyReason;
+use mtls_policy::metrics::OcspUse;
 use mtls_tests::ocsp::{GOOD_SERIAL, OcspPki, REVOKED_SERIAL, Signer, UNKNOWN_SERIAL};
 use mtls_tests::ocsp_server::{Mode, OcspServer, leaf_pem, openssl_crl};
-use mtls_x509::config::Config;
-use mtls_x509::decision::DenyReason;
-use mtls_x509::metrics::OcspUse;
 use mtls_x509::time::{ManualClock, UnixTime};
 
 struct World {
@@ -52,7 +52,11 @@ impl World {
         ))
         .unwrap();
         let fetcher = Fetcher::new(Authorizer::fetch_limits(&config)).unwrap();
-        Authorizer::start_with(config, fetcher, self.clock.clone(), HttpApiResponse::Simple)
+        Authorizer::builder(config)
+            .fetcher(fetcher)
+            .clock(self.clock.clone())
+            .http_api_response(HttpApiResponse::Simple)
+            .start()
             .await
             .unwrap()
     }
@@ -437,7 +441,11 @@ async fn same_key_under_another_ca_name_is_asked_and_cached_under_its_own_name()
         ))
         .unwrap();
         let fetcher = Fetcher::new(Authorizer::fetch_limits(&config)).unwrap();
-        Authorizer::start_with(config, fetcher, w.clock.clone(), HttpApiResponse::Simple)
+        Authorizer::builder(config)
+            .fetcher(fetcher)
+            .clock(w.clock.clone())
+            .http_api_response(HttpApiResponse::Simple)
+            .start()
             .await
             .unwrap()
     };

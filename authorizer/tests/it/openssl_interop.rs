@@ -6,9 +6,9 @@ use crate::common;
 use std::path::Path;
 use std::process::Command;
 
-use mtls_x509::config::Config;
+use mtls_policy::config::Config;
+use mtls_policy::decision::{DenyReason, Engine, RuleIssuer};
 use mtls_x509::crl::{CrlTimePolicy, VerifiedCrl};
-use mtls_x509::decision::{DenyReason, Engine, RuleIssuer};
 use mtls_x509::time::UnixTime;
 use mtls_x509::truststore::TrustStore;
 
@@ -522,7 +522,10 @@ async fn openssl_root_crl_revoking_the_issuing_ca_denies_its_device_ca_revoked()
             root.display()
         ))
         .unwrap();
-        let a = Authorizer::start(config, Arc::new(SystemClock), HttpApiResponse::Simple)
+        let a = Authorizer::builder(config)
+            .clock(Arc::new(SystemClock))
+            .http_api_response(HttpApiResponse::Simple)
+            .start()
             .await
             .unwrap();
         let decision = a.decide(Some(&device)).await.decision;

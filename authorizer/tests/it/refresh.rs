@@ -7,9 +7,9 @@ use std::path::Path;
 
 use authorizer::lambda::{Authorizer, HttpApiResponse};
 use common::{Fixture, ORG, reason};
+use mtls_policy::config::Config;
+use mtls_policy::decision::DenyReason;
 use mtls_tests::pki::{self, Ca};
-use mtls_x509::config::Config;
-use mtls_x509::decision::DenyReason;
 use mtls_x509::error::Error;
 use time::Duration;
 
@@ -228,7 +228,11 @@ async fn cold_start_without_a_readable_truststore_fails() {
     let s = Fixture::new();
     std::fs::write(s.path("truststore.pem"), "not a bundle").unwrap();
     s.write("devices.crl", &s.ca.crl().der());
-    let err = Authorizer::start(devices(&s), s.clock.clone(), HttpApiResponse::Simple).await;
+    let err = Authorizer::builder(devices(&s))
+        .clock(s.clock.clone())
+        .http_api_response(HttpApiResponse::Simple)
+        .start()
+        .await;
     assert!(matches!(err, Err(Error::Truststore(_))), "{err:?}");
 }
 

@@ -13,12 +13,12 @@ use crate::common;
 use std::time::Instant;
 
 use common::{Fixture, ORG, reason};
+use mtls_policy::config::Config;
+use mtls_policy::decision::{Decision, DenyReason, Engine, RuleIssuer};
 use mtls_tests::pki::{
     self, Ca, delta_crl_indicator, freshest_crl, raw_entry, raw_extension, reason_code, tlv,
 };
-use mtls_x509::config::Config;
 use mtls_x509::crl::{Coverage, CrlIngest, CrlScope, CrlTimePolicy, VerifiedCrl};
-use mtls_x509::decision::{Decision, DenyReason, Engine, RuleIssuer};
 use mtls_x509::error::{Error, MAX_ERROR_TEXT};
 use mtls_x509::time::UnixTime;
 use mtls_x509::truststore::TrustStore;
@@ -420,7 +420,7 @@ fn malformed_delta_crls_are_refused() {
 
 #[test]
 fn deltas_are_their_own_sequence_for_rollback() {
-    use mtls_x509::cache::RollbackGuard;
+    use mtls_policy::cache::RollbackGuard;
     let ca = Ca::new(ORG, "Delta CA");
     let w = World::of(&[&ca]);
     let mut guard = RollbackGuard::new(std::num::NonZeroUsize::new(8).unwrap());

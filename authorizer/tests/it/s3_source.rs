@@ -1,7 +1,5 @@
 //! `s3://` sources against `moto_server` on 127.0.0.1, with a versioned bucket.
 
-use crate::common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,12 +7,12 @@ use authorizer::fetch::{Fetcher, Limits};
 use authorizer::lambda::{Authorizer, HttpApiResponse};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::BucketVersioningStatus;
+use mtls_policy::config::Config;
+use mtls_policy::decision::DenyReason;
+use mtls_policy::source::{Fetched, SourceUri};
 use mtls_tests::moto::{self, Moto};
 use mtls_tests::pki::{self, Ca};
-use mtls_x509::config::Config;
-use mtls_x509::decision::DenyReason;
 use mtls_x509::error::Error;
-use mtls_x509::source::{Fetched, SourceUri};
 use mtls_x509::time::{ManualClock, UnixTime};
 
 const BUCKET: &str = "pki-bucket";
@@ -124,14 +122,13 @@ async fn s3_crl_and_truststore_drive_decisions_and_refresh() {
     ))
     .unwrap();
     let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
-    let a = Authorizer::start_with(
-        config,
-        fetcher(&moto, 1 << 20).await,
-        clock.clone(),
-        HttpApiResponse::Simple,
-    )
-    .await
-    .unwrap();
+    let a = Authorizer::builder(config)
+        .fetcher(fetcher(&moto, 1 << 20).await)
+        .clock(clock.clone())
+        .http_api_response(HttpApiResponse::Simple)
+        .start()
+        .await
+        .unwrap();
     let device = ca.leaf(&[0x42]).pem();
     assert_eq!(a.decide(Some(&device)).await.decision.reason(), None);
 
@@ -195,12 +192,13 @@ async fn s3_deny_list_is_conditional_enforced_promptly_and_never_rolled_back() {
     ))
     .unwrap();
     let clock = Arc::new(ManualClock::new(UnixTime(pki::unix(pki::now()))));
-    let a = Box::pin(Authorizer::start_with(
-        config,
-        fetcher(&moto, 1 << 20).await,
-        clock.clone(),
-        HttpApiResponse::Simple,
-    ))
+    let a = Box::pin(
+        Authorizer::builder(config)
+            .fetcher(fetcher(&moto, 1 << 20).await)
+            .clock(clock.clone())
+            .http_api_response(HttpApiResponse::Simple)
+            .start(),
+    )
     .await
     .unwrap();
     let device = ca.leaf(&[0x42]).pem();

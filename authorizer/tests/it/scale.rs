@@ -7,8 +7,8 @@ use crate::common;
 use std::time::Instant;
 
 use common::{Fixture, reason};
+use mtls_policy::decision::DenyReason;
 use mtls_tests::pki::random_serials;
-use mtls_x509::decision::DenyReason;
 
 const ENTRIES: usize = 1_000_000;
 

@@ -10,10 +10,10 @@ use crate::common;
 use std::path::Path;
 use std::process::Command;
 
+use mtls_policy::config::Config;
+use mtls_policy::decision::{DenyReason, Engine, RuleIssuer};
 use mtls_tests::xorshift;
-use mtls_x509::config::Config;
 use mtls_x509::crl::{CrlIngest, CrlTimePolicy, VerifiedCrl};
-use mtls_x509::decision::{DenyReason, Engine, RuleIssuer};
 use mtls_x509::serial::Serial;
 use mtls_x509::time::UnixTime;
 use mtls_x509::truststore::TrustStore;

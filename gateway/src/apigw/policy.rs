@@ -94,7 +94,7 @@ pub fn evaluate(response: &Value, method_arn: &str) -> Verdict {
         Some(_) => return Verdict::Invalid("context is not an object".into()),
     };
     let reason = context
-        .get(mtls_x509::context::keys::REASON)
+        .get(mtls_policy::context::keys::REASON)
         .and_then(Value::as_str)
         .map(str::to_owned);
     let mut allowed = false;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
-use mtls_x509::denylist::Reason;
+use mtls_policy::denylist::Reason;
 use mtls_x509::time::UnixTime;
 use truststore::deny::{self, Edit, EntryOptions};
 use truststore::pca::{self, PrivateCa, Revoked};

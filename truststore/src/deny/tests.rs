@@ -1,8 +1,8 @@
 //! Unit tests of the `deny` module, with CAs, certificates and CRLs made
 //! here by rcgen.
 
+use mtls_policy::denylist::{Document, Entry, Reason, Target};
 use mtls_x509::TrustStore;
-use mtls_x509::denylist::{Document, Entry, Reason, Target};
 use mtls_x509::serial::Serial;
 use mtls_x509::time::UnixTime;
 use rcgen::{

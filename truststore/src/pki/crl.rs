@@ -37,8 +37,8 @@ impl Pki {
         target: &str,
         reason: Reason,
         now: OffsetDateTime,
-    ) -> Result<mtls_x509::denylist::Entry> {
-        use mtls_x509::denylist::{Entry, Target};
+    ) -> Result<mtls_policy::denylist::Entry> {
+        use mtls_policy::denylist::{Entry, Target};
         use mtls_x509::time::UnixTime;
         let state = self.state()?;
         let (serial, name) = resolve(&state, target)?;

@@ -15,8 +15,8 @@ use aws_sdk_acmpca::types::{
     SigningAlgorithm, Validity, ValidityPeriodType,
 };
 use common::{Made, Spec, stderr, stdout, truststore, truststore_command, write};
+use mtls_policy::denylist::{Document, Reason, Target};
 use mtls_tests::moto::Moto;
-use mtls_x509::denylist::{Document, Reason, Target};
 use mtls_x509::serial::Serial;
 use mtls_x509::signed::KeyId;
 

@@ -2,9 +2,9 @@
 //! a CRL that would not deny the device there (a partition that does not
 //! cover it, another CA name sharing the key, a released hold) prunes nothing.
 
+use mtls_policy::denylist::{Document, Entry, Target};
 use mtls_tests::pki::{Ca, raw_entry, reason_code};
 use mtls_x509::TrustStore;
-use mtls_x509::denylist::{Document, Entry, Target};
 use mtls_x509::serial::Serial;
 use mtls_x509::signed::KeyId;
 use mtls_x509::time::UnixTime;

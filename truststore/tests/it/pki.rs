@@ -319,7 +319,7 @@ fn generated_truststore_validates_and_authorizer_accepts_the_config() {
     let out = truststore(d, &["validate", "pki/truststore.pem"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = std::fs::read_to_string(d.join("pki/authorizer.json")).unwrap();
-    mtls_x509::config::Config::from_json(&text).unwrap();
+    mtls_policy::config::Config::from_json(&text).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["issuers"][0]["crl"], "s3://pki-bucket/devices.crl");
     assert_eq!(

@@ -106,10 +106,12 @@ fn radix_sort(records: &mut [Packed]) {
     radix_sort_from(records, 0);
 }
 
-// Indexing here is bounded by construction: octet values (0..=255) index
-// 256-entry arrays, `octet < PACKED_WIDTH` indexes a record, and the bucket
-// bounds are prefix sums of counts that add up to `records.len()`.
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "bounded by construction: octet values (0..=255) index 256-entry arrays, \
+              `octet < PACKED_WIDTH` indexes a record, and the bucket bounds are prefix \
+              sums of counts that add up to `records.len()`"
+)]
 fn radix_sort_from(records: &mut [Packed], mut octet: usize) {
     loop {
         if records.len() <= RADIX_CUTOFF {
@@ -169,8 +171,10 @@ fn radix_sort_from(records: &mut [Packed], mut octet: usize) {
 /// in cache, are sorted there, and the result is copied back in order. An
 /// in-place first pass would instead swap records at random through a
 /// bucket fetched from memory.
-// Indexing is bounded by construction, as in `radix_sort_from`.
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "bounded by construction, as in `radix_sort_from`"
+)]
 fn sort_bucket(records: &mut [Packed], mut octet: usize, scratch: &mut Vec<Packed>) {
     let counts = loop {
         if records.len() <= RADIX_CUTOFF || octet >= PACKED_WIDTH {

@@ -602,10 +602,10 @@ impl<'a> CrlIngest<'a> {
         let extensions = read_extensions_field(tbs_rest, head.v2)?;
         let mut fields = Reader::new(envelope_rest);
         let algorithm = fields
-            .expect(der::SEQUENCE, "signatureAlgorithm")
+            .expect_tag(der::SEQUENCE, "signatureAlgorithm")
             .map_err(bad)?;
         let signature = fields
-            .expect(der::BIT_STRING, "signatureValue")
+            .expect_tag(der::BIT_STRING, "signatureValue")
             .map_err(bad)?;
         if !fields.is_empty() {
             return Err(bad(der::Malformed {
@@ -755,7 +755,7 @@ fn read_extensions_field(bytes: &[u8], v2: bool) -> Result<&[u8]> {
         }
         let mut w = Reader::new(wrapper.content);
         extensions = w
-            .expect(der::SEQUENCE, "crlExtensions")
+            .expect_tag(der::SEQUENCE, "crlExtensions")
             .map_err(bad)?
             .content;
         if !w.is_empty() {

@@ -1,5 +1,4 @@
 //! Unit tests of the `crl` module (kept beside it so the module itself stays short).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use mtls_tests::pki::{raw_extension, reason_code, tlv};
 

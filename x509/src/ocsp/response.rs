@@ -68,12 +68,12 @@ impl<'a> Basic<'a> {
         }
         // OCSPResponse ::= SEQUENCE { responseStatus, responseBytes [0] EXPLICIT OPTIONAL }
         let mut top = Reader::new(der);
-        let response = top.expect(der::SEQUENCE, "OCSPResponse")?;
+        let response = top.expect_tag(der::SEQUENCE, "OCSPResponse")?;
         if !top.is_empty() {
             return Err(malformed("OCSPResponse", "trailing data"));
         }
         let mut fields = Reader::new(response.content);
-        let status = fields.expect(der::ENUMERATED, "responseStatus")?;
+        let status = fields.expect_tag(der::ENUMERATED, "responseStatus")?;
         match status.content {
             [0] => {}
             // §2.3: the other statuses come unsigned and without responseBytes.
@@ -86,7 +86,7 @@ impl<'a> Basic<'a> {
             _ => return Err(malformed("responseStatus", "not one octet")),
         }
         let bytes = one_inside(
-            fields.expect(der::CONTEXT_0, "responseBytes")?,
+            fields.expect_tag(der::CONTEXT_0, "responseBytes")?,
             der::SEQUENCE,
             "ResponseBytes",
         )?;
@@ -95,8 +95,8 @@ impl<'a> Basic<'a> {
         }
         // ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING }
         let mut parts = Reader::new(bytes.content);
-        let kind = parts.expect(der::OID, "responseType")?;
-        let body = parts.expect(der::OCTET_STRING, "response")?;
+        let kind = parts.expect_tag(der::OID, "responseType")?;
+        let body = parts.expect_tag(der::OCTET_STRING, "response")?;
         if !parts.is_empty() {
             return Err(malformed("ResponseBytes", "data after response"));
         }
@@ -106,14 +106,14 @@ impl<'a> Basic<'a> {
         // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm,
         //     signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
         let mut inner = Reader::new(body.content);
-        let basic = inner.expect(der::SEQUENCE, "BasicOCSPResponse")?;
+        let basic = inner.expect_tag(der::SEQUENCE, "BasicOCSPResponse")?;
         if !inner.is_empty() {
             return Err(malformed("response", "data after BasicOCSPResponse"));
         }
         let mut parts = Reader::new(basic.content);
-        let tbs = parts.expect(der::SEQUENCE, "tbsResponseData")?;
-        let algorithm = parts.expect(der::SEQUENCE, "signatureAlgorithm")?;
-        let signature = parts.expect(der::BIT_STRING, "signature")?;
+        let tbs = parts.expect_tag(der::SEQUENCE, "tbsResponseData")?;
+        let algorithm = parts.expect_tag(der::SEQUENCE, "signatureAlgorithm")?;
+        let signature = parts.expect_tag(der::BIT_STRING, "signature")?;
         let certs = parts.optional(der::CONTEXT_0, "certs")?;
         if !parts.is_empty() {
             return Err(malformed("BasicOCSPResponse", "data after certs"));
@@ -166,7 +166,7 @@ impl<'a> Basic<'a> {
 /// The element inside an EXPLICIT tag, which must hold exactly one, of `tag`.
 fn one_inside<'a>(outer: Tlv<'a>, tag: u8, what: &'static str) -> Result<Tlv<'a>, OcspError> {
     let mut r = Reader::new(outer.content);
-    let inner = r.expect(tag, what)?;
+    let inner = r.expect_tag(tag, what)?;
     if !r.is_empty() {
         return Err(malformed(what, "more than one element inside its tag"));
     }
@@ -184,7 +184,7 @@ fn read_certs(explicit: Tlv<'_>) -> Result<Vec<&[u8]>, OcspError> {
         if out.len() == MAX_RESPONSE_CERTS {
             return Err(malformed("certs", "too many certificates"));
         }
-        let cert = r.expect(der::SEQUENCE, "certs: Certificate")?;
+        let cert = r.expect_tag(der::SEQUENCE, "certs: Certificate")?;
         if cert.raw.len() > MAX_RESPONDER_CERT_BYTES {
             return Err(malformed("certs: Certificate", "too large"));
         }
@@ -209,18 +209,18 @@ impl<'a> RawCertId<'a> {
     /// a DER INTEGER.
     fn read(content: &'a [u8]) -> Result<Self, OcspError> {
         let mut r = Reader::new(content);
-        let algorithm = r.expect(der::SEQUENCE, "hashAlgorithm")?;
+        let algorithm = r.expect_tag(der::SEQUENCE, "hashAlgorithm")?;
         let mut a = Reader::new(algorithm.content);
-        let hash_oid = a.expect(der::OID, "hashAlgorithm")?.content;
+        let hash_oid = a.expect_tag(der::OID, "hashAlgorithm")?.content;
         if a.optional(der::NULL, "hashAlgorithm parameters")?
             .is_some_and(|null| !null.content.is_empty())
             || !a.is_empty()
         {
             return Err(malformed("hashAlgorithm", "parameters other than NULL"));
         }
-        let name_hash = r.expect(der::OCTET_STRING, "issuerNameHash")?.content;
-        let key_hash = r.expect(der::OCTET_STRING, "issuerKeyHash")?.content;
-        let serial = r.expect(der::INTEGER, "serialNumber")?.content;
+        let name_hash = r.expect_tag(der::OCTET_STRING, "issuerNameHash")?.content;
+        let key_hash = r.expect_tag(der::OCTET_STRING, "issuerKeyHash")?.content;
+        let serial = r.expect_tag(der::INTEGER, "serialNumber")?.content;
         if !r.is_empty() {
             return Err(malformed("certID", "data after serialNumber"));
         }
@@ -269,7 +269,7 @@ struct Single<'a> {
 impl<'a> Single<'a> {
     fn read(content: &'a [u8]) -> Result<Self, OcspError> {
         let mut r = Reader::new(content);
-        let cert_id = RawCertId::read(r.expect(der::SEQUENCE, "certID")?.content)?;
+        let cert_id = RawCertId::read(r.expect_tag(der::SEQUENCE, "certID")?.content)?;
         let status = r.any().map_err(|problem| Malformed {
             what: "certStatus",
             problem,
@@ -282,7 +282,7 @@ impl<'a> Single<'a> {
                 return Err(malformed("certStatus", "not good, revoked or unknown"));
             }
         };
-        let this_update = generalized_time(r.expect(der::GENERALIZED_TIME, "thisUpdate")?)?;
+        let this_update = generalized_time(r.expect_tag(der::GENERALIZED_TIME, "thisUpdate")?)?;
         let next_update = match r.optional(der::CONTEXT_0, "nextUpdate")? {
             Some(explicit) => Some(generalized_time(one_inside(
                 explicit,
@@ -314,7 +314,7 @@ impl<'a> Single<'a> {
 /// revocationReason [0] EXPLICIT CRLReason OPTIONAL }`, its content.
 fn revoked_info(content: &[u8]) -> Result<(CertStatus, Option<u8>), OcspError> {
     let mut r = Reader::new(content);
-    let revoked_at = generalized_time(r.expect(der::GENERALIZED_TIME, "revocationTime")?)?;
+    let revoked_at = generalized_time(r.expect_tag(der::GENERALIZED_TIME, "revocationTime")?)?;
     let reason = match r.optional(der::CONTEXT_0, "revocationReason")? {
         Some(explicit) => {
             match one_inside(explicit, der::ENUMERATED, "revocationReason")?.content {
@@ -365,16 +365,16 @@ fn check_extensions(
         if seen.len() == MAX_OCSP_EXTENSIONS {
             return Err(malformed(place, "too many extensions"));
         }
-        let ext = r.expect(der::SEQUENCE, place)?;
+        let ext = r.expect_tag(der::SEQUENCE, place)?;
         let mut fields = Reader::new(ext.content);
-        let id = fields.expect(der::OID, "extnID")?.content;
+        let id = fields.expect_tag(der::OID, "extnID")?.content;
         // DER omits a DEFAULT FALSE, so an encoded `critical` must be TRUE.
         let critical = match fields.optional(der::BOOLEAN, "critical")? {
             None => false,
             Some(b) if b.content == [0xff] => true,
             Some(_) => return Err(malformed("critical", "not DER TRUE")),
         };
-        fields.expect(der::OCTET_STRING, "extnValue")?;
+        fields.expect_tag(der::OCTET_STRING, "extnValue")?;
         if !fields.is_empty() {
             return Err(malformed(place, "data after extnValue"));
         }
@@ -407,8 +407,8 @@ pub(super) fn read_answer<'a>(
     mut wanted: impl FnMut(&RawCertId<'a>) -> bool,
 ) -> Result<Answer, OcspError> {
     let mut data = rest;
-    let produced_at = generalized_time(data.expect(der::GENERALIZED_TIME, "producedAt")?)?;
-    let responses = data.expect(der::SEQUENCE, "responses")?;
+    let produced_at = generalized_time(data.expect_tag(der::GENERALIZED_TIME, "producedAt")?)?;
+    let responses = data.expect_tag(der::SEQUENCE, "responses")?;
     if let Some(extensions) = data.optional(tag::CONTEXT_1, "responseExtensions")? {
         check_extensions(extensions, RESPONSE_EXTENSIONS, "responseExtensions")?;
     }
@@ -426,7 +426,7 @@ pub(super) fn read_answer<'a>(
         if count > MAX_SINGLE_RESPONSES {
             return Err(malformed("responses", "too many SingleResponses"));
         }
-        let single = Single::read(list.expect(der::SEQUENCE, "SingleResponse")?.content)?;
+        let single = Single::read(list.expect_tag(der::SEQUENCE, "SingleResponse")?.content)?;
         if wanted(&single.cert_id) {
             if found.is_some() {
                 return Err(OcspError::AmbiguousResponse);

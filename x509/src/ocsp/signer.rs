@@ -109,15 +109,15 @@ impl<'a> CertFields<'a> {
         };
         let mut r = Reader::new(signed.tbs_content);
         r.optional(der::CONTEXT_0, "version")?;
-        r.expect(der::INTEGER, "serialNumber")?;
-        r.expect(der::SEQUENCE, "signature")?;
-        let issuer = r.expect(der::SEQUENCE, "issuer")?;
-        r.expect(der::SEQUENCE, "validity")?;
-        let subject = r.expect(der::SEQUENCE, "subject")?;
-        let spki = r.expect(der::SEQUENCE, "subjectPublicKeyInfo")?;
+        r.expect_tag(der::INTEGER, "serialNumber")?;
+        r.expect_tag(der::SEQUENCE, "signature")?;
+        let issuer = r.expect_tag(der::SEQUENCE, "issuer")?;
+        r.expect_tag(der::SEQUENCE, "validity")?;
+        let subject = r.expect_tag(der::SEQUENCE, "subject")?;
+        let spki = r.expect_tag(der::SEQUENCE, "subjectPublicKeyInfo")?;
         let mut k = Reader::new(spki.content);
-        k.expect(der::SEQUENCE, "subjectPublicKeyInfo algorithm")?;
-        let bits = k.expect(der::BIT_STRING, "subjectPublicKey")?;
+        k.expect_tag(der::SEQUENCE, "subjectPublicKeyInfo algorithm")?;
+        let bits = k.expect_tag(der::BIT_STRING, "subjectPublicKey")?;
         if !k.is_empty() {
             return Err(bad("data after subjectPublicKey"));
         }

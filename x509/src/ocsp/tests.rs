@@ -2,7 +2,6 @@
 //! stays readable). Responses come from `openssl ocsp` and
 //! pyca/cryptography ([`mtls_tests::ocsp`]); hostile variants are theirs,
 //! edited here and re-signed with the same keys.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use mtls_tests::ocsp::{
     GOOD_SERIAL, OcspPki, PycaAnswer, REVOKED_AT, REVOKED_SERIAL, Signer, UNKNOWN_SERIAL,

@@ -1,7 +1,7 @@
 //! `truststore deny add`: block a certificate now.
 
 use clap::Args as ClapArgs;
-use mtls_x509::denylist::Reason;
+use mtls_policy::denylist::Reason;
 use mtls_x509::time::UnixTime;
 use truststore::deny::{self, Edit, EntryOptions};
 use truststore::{Error, Exit};

@@ -129,7 +129,7 @@ pub async fn open(uri: &str) -> Result<List, Error> {
 }
 
 /// The deny list reason names, for help texts and errors.
-pub fn reason_parser(s: &str) -> Result<mtls_x509::denylist::Reason, String> {
+pub fn reason_parser(s: &str) -> Result<mtls_policy::denylist::Reason, String> {
     deny::parse_reason(s).map_err(|e| e.to_string())
 }
 

@@ -1,5 +1,4 @@
 //! Unit tests of the `index` module (kept beside it so the module itself stays short).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use super::*;
 use mtls_tests::xorshift;

@@ -71,7 +71,7 @@ pub(super) fn check_entry(content: &[u8]) -> std::result::Result<(&[u8], EntryKi
 /// [`check_entry`] by the full walk: every field and extension read.
 pub(super) fn full_entry(content: &[u8]) -> std::result::Result<(&[u8], EntryKind), EntryFault> {
     let mut fields = Reader::new(content);
-    let serial = fields.expect(der::INTEGER, "userCertificate")?;
+    let serial = fields.expect_tag(der::INTEGER, "userCertificate")?;
     if serial.content.is_empty() {
         return Err(malformed("userCertificate", "empty INTEGER"));
     }

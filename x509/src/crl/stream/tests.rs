@@ -1,5 +1,4 @@
 //! Unit tests of the `stream` module (kept beside it so the module itself stays short).
-#![allow(clippy::indexing_slicing)]
 
 use super::entries::{common_entry, full_entry};
 

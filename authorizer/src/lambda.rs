@@ -11,37 +11,27 @@
 //! (`Authorizer::decide`) share its fields; the event formats, refresh,
 //! per-issuer state and telemetry are already the submodules above.
 
+use refresh::{Cached, Changed, CrlRefresher};
+use state::{CrlSlot, IssuerCrls, IssuerState, lock};
+
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
-    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
-};
-use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lru::LruCache;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::fetch::{Fetcher, Limits, Pace, Pacer, Streamed};
+use crate::fetch::{Fetcher, Limits, Pace};
 use mtls_policy::cache::{
-    CrlSet, Expiring, MAX_CRL_SEQUENCES, MAX_SEQUENCES_PER_SOURCE, Offered, RollbackGuard,
-    Schedule, Slot,
+    CrlSet, MAX_CRL_SEQUENCES, MAX_SEQUENCES_PER_SOURCE, RollbackGuard, Schedule,
 };
-use mtls_policy::config::{
-    CdpSource, Config, DeltaPolicy, IssuerRule, PolicyResource, RequestRoute, Revocation, Routes,
-};
-use mtls_policy::context::AuthorizerContext;
+use mtls_policy::config::{CdpSource, Config, DeltaPolicy, IssuerRule, RequestRoute, Revocation};
 use mtls_policy::decision::{
-    CaCheck, CaRuleIssuer, Decision, DenyReason, Engine, Identity, Matched, RuleIssuer,
-    certificate_der,
+    CaCheck, Decision, DenyReason, Engine, Identity, Matched, certificate_der,
 };
-use mtls_policy::metrics::{
-    Cause, CrlInUse, CrlRecord, DecisionRecord, Namespace, RefreshOutcome, RequestIds,
-    TruststoreRecord, request_id,
-};
-use mtls_policy::source::{Fetched, SourceUri, Validator};
-use mtls_x509::crl::{Coverage, CrlIngest, CrlPurpose, IssuerExpectation};
+use mtls_policy::metrics::{DecisionRecord, RequestIds, TruststoreRecord, request_id};
+use mtls_policy::source::{Fetched, SourceUri};
+use mtls_x509::crl::{Coverage, CrlPurpose};
 use mtls_x509::error::{Error, Result, bounded};
 use mtls_x509::time::{Clock, SystemClock, UnixTime};
 use mtls_x509::truststore::TrustStore;
@@ -55,8 +45,6 @@ mod telemetry;
 
 use deny_list::{DenyListCache, DenyListRefresher};
 pub use events::{EventKind, HttpApiResponse, RoutePolicies};
-use refresh::*;
-use state::*;
 pub use state::{CrlStatus, DenyListStatus, Outcome};
 pub use telemetry::{Discard, Invocation, LineSink, Stdout, Telemetry};
 

@@ -5,7 +5,7 @@
 //! half-read.
 
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
-use x509_parser::prelude::*;
+use x509_parser::prelude::{FromDer, X509Certificate, X509Extension};
 
 use crate::error::{Error, Result};
 use crate::name::{Name, format_dn};

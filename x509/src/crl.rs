@@ -24,7 +24,7 @@ use x509_parser::der_parser::asn1_rs::Oid;
 use x509_parser::extensions::{
     DistributionPointName, GeneralName, IssuingDistributionPoint, ParsedExtension,
 };
-use x509_parser::prelude::*;
+use x509_parser::prelude::{ASN1Time, FromDer, X509Extension};
 
 use crate::cert::ClientCert;
 use crate::der::{self, Reader};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use x509_parser::prelude::*;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::cert::ClientCert;
 use crate::error::{Error, Result, bounded};

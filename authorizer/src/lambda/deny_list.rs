@@ -8,12 +8,18 @@
 //! do refreshes run behind the requests, which then use the last good list
 //! until `deny_list_max_age_seconds` after the source last confirmed it.
 
+use super::refresh::Cached;
+use super::telemetry::Telemetry;
+use crate::fetch::Fetcher;
+use mtls_policy::metrics::{Cause, RefreshOutcome};
+use mtls_policy::source::Fetched;
+use mtls_x509::time::{Clock, UnixTime};
+use std::sync::Arc;
+
 use mtls_policy::cache::Schedule;
 use mtls_policy::config::DenyListSource;
 use mtls_policy::denylist::DenyList;
 use mtls_policy::metrics::{DenyListInUse, DenyListRecord};
-
-use super::*;
 
 /// The deny list's source and cache.
 #[derive(Debug)]

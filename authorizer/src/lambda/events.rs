@@ -1,7 +1,19 @@
 //! The event formats: REST and HTTP API authorizer events in, IAM policies
 //! and simple responses out, with the authorizer context.
 
-use super::*;
+use super::state::lock;
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use mtls_policy::config::{PolicyResource, RequestRoute, Routes};
+use mtls_policy::context::AuthorizerContext;
+use mtls_policy::decision::{Decision, DenyReason, Identity};
+use mtls_policy::metrics::request_id;
+use mtls_x509::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::sync::Mutex;
 
 /// The response shape for HTTP API (payload 2.0) events, from `HTTP_API_RESPONSE`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

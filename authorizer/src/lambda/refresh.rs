@@ -1,7 +1,19 @@
 //! Refreshing the cached truststore and CRLs: single-flight slots, and the
 //! CRL refresher that streams a source into a verified CRL.
 
-use super::*;
+use super::state::lock;
+use super::telemetry::Telemetry;
+use crate::fetch::{Fetcher, Pace, Pacer, Streamed};
+use mtls_policy::cache::{CrlSet, Expiring, Offered, RollbackGuard, Schedule, Slot};
+use mtls_policy::config::{Config, IssuerRule};
+use mtls_policy::decision::{CaRuleIssuer, RuleIssuer};
+use mtls_policy::metrics::{Cause, CrlInUse, CrlRecord, RefreshOutcome};
+use mtls_policy::source::{Fetched, SourceUri, Validator};
+use mtls_x509::crl::{CrlIngest, CrlPurpose, IssuerExpectation};
+use mtls_x509::error::{Error, Result};
+use mtls_x509::time::{Clock, UnixTime};
+use mtls_x509::truststore::TrustStore;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 /// A cached resource with its source and a single-flight refresh lock.
 #[derive(Debug)]

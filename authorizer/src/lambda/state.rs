@@ -1,6 +1,18 @@
 //! The per-issuer CRL state and what one decision reports.
 
-use super::*;
+use super::ocsp;
+use super::refresh::Cached;
+use lru::LruCache;
+use mtls_policy::cache::CrlSet;
+use mtls_policy::config::{IssuerRule, Revocation};
+use mtls_policy::decision::Decision;
+use mtls_policy::source::SourceUri;
+use mtls_x509::crl::CrlPurpose;
+use mtls_x509::error::Error;
+use mtls_x509::time::UnixTime;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// A snapshot of one CRL source's cache.
 #[derive(Clone, Debug, PartialEq, Eq)]

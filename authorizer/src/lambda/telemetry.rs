@@ -1,6 +1,7 @@
 //! Where the EMF lines go, and the ids of one invocation.
 
-use super::*;
+use mtls_policy::metrics::{CrlRecord, Namespace};
+use std::sync::Arc;
 
 /// Where the EMF lines (decisions, CRL refreshes, the truststore) go.
 pub trait LineSink: Send + Sync + std::fmt::Debug {

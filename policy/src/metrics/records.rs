@@ -1,6 +1,10 @@
 //! The EMF lines themselves: a decision, a CRL refresh, the truststore.
 
-use super::*;
+use serde::Serialize;
+
+use super::{ALLOWED, Aws, Cause, Metric, NO_ISSUER, Namespace, OcspResult};
+use crate::decision::DenyReason;
+use mtls_x509::error::bounded;
 
 /// The request identifiers a decision line carries, so one denied device
 /// can be followed from API Gateway's access log (`requestId`) to the

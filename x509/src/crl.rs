@@ -1184,7 +1184,8 @@ pub mod fuzzing {
     /// issuer and signature checks, so a fuzzer reaches the extension reader,
     /// the entry walker and the index. The body is fed in chunks whose sizes
     /// come from `split` (cycled), so the fuzzer also reaches every place a
-    /// chunk can end. Returns the number of distinct serials.
+    /// chunk can end. Returns the number of distinct serials, never the CRL:
+    /// nothing it makes can reach a decision.
     pub fn parse_unverified(bytes: &[u8], split: &[u8]) -> Result<usize> {
         let mut ingest = CrlIngest::unverified();
         let mut rest = bytes;

@@ -202,10 +202,12 @@ impl<'a> CrlIngest<'a> {
     }
 
     /// Starts reading a CRL without checking its issuer or signature: for
-    /// the fuzz targets only, whose results never decide a request.
+    /// the fuzz hook (`crl::fuzzing`) only. Private to the crate, so no other
+    /// crate can finish it into a [`VerifiedCrl`], even where the `fuzzing`
+    /// feature is unified into a normal build.
     #[cfg(feature = "fuzzing")]
     #[must_use]
-    pub fn unverified() -> CrlIngest<'static> {
+    pub(crate) fn unverified() -> CrlIngest<'static> {
         CrlIngest::with_trust(Trust::Unverified)
     }
 

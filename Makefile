@@ -43,7 +43,10 @@ CARGO_DENY := $(CURDIR)/.tools/bin/cargo-deny
 $(CARGO_DENY):
 	cargo install --locked --quiet cargo-deny@0.20.2 --root $(CURDIR)/.tools --target-dir $(CURDIR)/target/tools
 
-setup: $(VENV)/.installed $(VENV)/.cargo-lambda infra/cdk/node_modules/.installed $(CARGO_DENY) ## install the test tools into the repository (.venv, .tools, node_modules)
+# The downloads (pip, npm) run while cargo-deny compiles: -j, whatever make was called with.
+SETUP_STAMPS := $(VENV)/.installed $(VENV)/.cargo-lambda infra/cdk/node_modules/.installed $(CARGO_DENY)
+setup: ## install the test tools into the repository (.venv, .tools, node_modules)
+	@$(MAKE) --no-print-directory -j4 $(SETUP_STAMPS)
 
 # The whole product locally, no AWS account: a development PKI, a truststore, a file:// CRL, and
 # the real authorizer and api-handler binaries behind an mTLS gateway on https://127.0.0.1:8443.
@@ -71,7 +74,8 @@ test: setup ## the full test suite: fmt, clippy, rustdoc, cargo deny, infra chec
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
 	$(MAKE) deny
 	$(VENV)/bin/openapi-spec-validator api-handler/openapi.yaml
-	infra/check
+	cargo test --locked --workspace --no-run
+	AUTHORIZER_BIN=$(CURDIR)/target/debug/authorizer infra/check
 	cargo test --locked --workspace
 	$(MAKE) soak-short
 	$(MAKE) schemathesis

@@ -14,7 +14,7 @@ use crate::reading::{BodyValidator, Reading, Rejection};
 use crate::store::{NewReading, PutOutcome, Store, Writer};
 
 /// How many readings `GET /temps` returns.
-pub const LATEST_LIMIT: usize = 5;
+pub(crate) const LATEST_LIMIT: usize = 5;
 
 /// How long readings are kept by default (the `TEMPS_RETENTION_DAYS`
 /// variable overrides it).

@@ -68,12 +68,12 @@ pub enum Body {
 /// Why an event is not an API Gateway proxy event.
 #[derive(Debug, thiserror::Error)]
 #[error("not an API Gateway proxy event: {0}")]
-pub struct NotAProxyEvent(String);
+pub(crate) struct NotAProxyEvent(String);
 
 impl Request {
     /// Reads a proxy event of either format; payload 2.0 says so in its
     /// `version` field.
-    pub fn from_event(event: Value) -> Result<Self, NotAProxyEvent> {
+    pub(crate) fn from_event(event: Value) -> Result<Self, NotAProxyEvent> {
         let v2 = event.get("version").and_then(Value::as_str) == Some("2.0");
         // The REST event type has no field for the client certificate, so
         // its validity is read from the raw event, for either format.

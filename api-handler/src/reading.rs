@@ -27,7 +27,7 @@ pub const MAX_BODY_BYTES: usize = 1024;
 
 /// How far ahead of the server's clock a reading's time may be: device clock
 /// skew, not readings from the future.
-pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
+pub(crate) const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
 /// A validated reading.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,7 +55,7 @@ impl ReadingTime {
     /// The storage sort key: RFC 3339 with exactly nine fraction digits, so
     /// that text order is time order and each instant has one spelling.
     #[must_use]
-    pub fn sort_key(&self) -> String {
+    pub(crate) fn sort_key(&self) -> String {
         let t = self.0;
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
@@ -71,7 +71,7 @@ impl ReadingTime {
 
     /// Reads a time written by [`ReadingTime::sort_key`] (or any RFC 3339
     /// UTC time).
-    pub fn from_sort_key(text: &str) -> Result<Self> {
+    pub(crate) fn from_sort_key(text: &str) -> Result<Self> {
         OffsetDateTime::parse(text, &Rfc3339)
             .ok()
             .filter(|t| t.offset() == UtcOffset::UTC)
@@ -105,7 +105,7 @@ impl fmt::Display for ReadingTime {
 /// Why a body was refused: the HTTP status, a stable code, and the offending
 /// field where there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection {
+pub(crate) struct Rejection {
     /// HTTP status.
     pub status: u16,
     /// Stable machine-readable code.
@@ -120,7 +120,7 @@ pub struct Rejection {
 
 /// One schema violation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The field, or `None` for the body as a whole.
     pub field: Option<String>,
     /// What is wrong with it.
@@ -173,7 +173,7 @@ impl Rejection {
 
 /// Validates `POST /temps` bodies. Build once at cold start.
 #[derive(Debug)]
-pub struct BodyValidator {
+pub(crate) struct BodyValidator {
     schema: jsonschema::Validator,
 }
 

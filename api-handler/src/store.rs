@@ -75,7 +75,7 @@ pub enum Writer<'a> {
 
 /// The most pages one filtered read walks (a DynamoDB `Query` applies its
 /// limit before its filter): bounded work whatever a legacy key holds.
-pub const MAX_FILTERED_PAGES: usize = 10;
+pub(crate) const MAX_FILTERED_PAGES: usize = 10;
 
 /// Compares a stored reading with a new one for [`PutOutcome`].
 fn outcome_against(stored: f64, new: f64) -> PutOutcome {

@@ -73,7 +73,7 @@ fn folded(name: &str) -> String {
 /// The identity header that `name` is a look-alike of: not its exact
 /// spelling (in any case), but the same once folded.
 #[must_use]
-pub fn look_alike_of(name: &str) -> Option<&'static str> {
+pub(crate) fn look_alike_of(name: &str) -> Option<&'static str> {
     let exact = name.to_ascii_lowercase();
     let folded = folded(name);
     identity_headers()
@@ -90,7 +90,7 @@ fn is_identity_spelling(name: &str) -> bool {
 }
 
 /// API Gateway's integration timeout (REST; an HTTP API allows 30 s).
-pub const INTEGRATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(29);
+pub(crate) const INTEGRATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(29);
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy sets itself.
 const NOT_FORWARDED: [&str; 10] = [
@@ -111,7 +111,10 @@ const NOT_FORWARDED: [&str; 10] = [
 /// the identity from `context` (a context value that is missing or not a
 /// string leaves that header empty, as API Gateway's mapping does).
 #[must_use]
-pub fn forwarded_headers(req: &Request, context: &Map<String, Value>) -> Vec<(String, String)> {
+pub(crate) fn forwarded_headers(
+    req: &Request,
+    context: &Map<String, Value>,
+) -> Vec<(String, String)> {
     let identity = identity_headers();
     let mut out: Vec<(String, String)> = req
         .headers
@@ -178,7 +181,7 @@ impl HttpBackend {
     /// [`LookAlikeHeaders::Reject`] the request is answered 400 here. With
     /// [`LookAlikeHeaders::Drop`], [`forwarded_headers`] leaves them out.
     #[must_use]
-    pub fn screen(&self, req: &Request) -> Option<Answer> {
+    pub(crate) fn screen(&self, req: &Request) -> Option<Answer> {
         let mut found = false;
         for (name, _) in &req.headers {
             if let Some(of) = look_alike_of(name) {

@@ -22,10 +22,10 @@ pub const REVOKED_SERIAL: &str = "805a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a10";
 pub const REFRESH_SECONDS: u64 = 5;
 /// How often the authorizer re-checks the deny list: "revoke now" acts
 /// within about this long.
-pub const DENY_LIST_REFRESH_SECONDS: u64 = 1;
+pub(crate) const DENY_LIST_REFRESH_SECONDS: u64 = 1;
 /// The deny list's file, in the devices PKI's directory (where
 /// `truststore pki revoke --now` writes by default).
-pub const DENY_LIST_FILE: &str = "deny.json";
+pub(crate) const DENY_LIST_FILE: &str = "deny.json";
 
 /// Where the stack's files are.
 #[derive(Debug, Clone)]
@@ -225,7 +225,7 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
 }
 
 /// The operators' CA's common name.
-pub const OPS_CA_CN: &str = "Temperature Testers Operators CA";
+pub(crate) const OPS_CA_CN: &str = "Temperature Testers Operators CA";
 
 /// Gives the authorizer configuration an `operators` entry for the
 /// operators' CA, with per-route rules: its certificates may read

@@ -166,7 +166,7 @@ const NOT_IN_PROXY_EVENTS: &[&str] = &[
 /// (`{"isAuthorized": bool, "context": {...}}`) or an IAM policy, checked
 /// against the route ARN. Anything else is invalid (API Gateway answers 500).
 #[must_use]
-pub fn evaluate_v2(response: &Value, route_arn: &str) -> Verdict {
+pub(crate) fn evaluate_v2(response: &Value, route_arn: &str) -> Verdict {
     let Some(authorized) = response.get("isAuthorized") else {
         return evaluate(response, route_arn);
     };

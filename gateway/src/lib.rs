@@ -15,7 +15,7 @@ pub mod apigw;
 pub mod backend;
 pub mod dev;
 pub mod error;
-pub mod http_api;
+pub(crate) mod http_api;
 pub mod server;
 pub mod summary;
 pub mod tls;

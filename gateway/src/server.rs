@@ -35,7 +35,7 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's body once its headers are
 /// in: API Gateway's own integration timeout is 29 s (REST) or 30 s (HTTP).
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one write to a client may wait for it to read: a client that
 /// stops reading an answer is disconnected then, instead of holding the
 /// answer (up to [`MAX_BODY_BYTES`]) in memory for as long as it likes.
@@ -273,7 +273,7 @@ impl Gateway {
                 }
                 None => {
                     log.reason = Some("identity_source_missing".to_owned());
-                    return Answer::json(401, &json!({"message": "Unauthorized"}));
+                    return crate::http_api::unauthorized();
                 }
             },
             None => (None, Vec::new()),

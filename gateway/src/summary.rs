@@ -13,7 +13,7 @@ pub const DEFAULT_EVERY: u64 = 100;
 
 /// Counts and latencies since the last summary.
 #[derive(Debug)]
-pub struct Summary {
+pub(crate) struct Summary {
     every: u64,
     by_reason: BTreeMap<String, u64>,
     latency_ms: Vec<f64>,

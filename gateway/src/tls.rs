@@ -138,7 +138,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 ///
 /// # Errors
 /// No usable CA certificate in the bundle, or a rustls configuration error.
-pub fn server_config(
+pub(crate) fn server_config(
     identity: &ServerIdentity,
     truststore_pem: &[u8],
 ) -> Result<(rustls::ServerConfig, usize)> {

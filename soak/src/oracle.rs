@@ -63,7 +63,7 @@ impl Kind {
 
 /// Which part of the world a fault hits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Source {
+pub(crate) enum Source {
     /// The issuers' CRLs (HTTP).
     DevicesCrl,
     /// The devices CA stops publishing for a while (its CRL goes stale); the
@@ -83,7 +83,7 @@ pub enum Source {
 
 /// One fault, from when it was set to when it was cleared (seconds since the start).
 #[derive(Clone, Debug)]
-pub struct Episode {
+pub(crate) struct Episode {
     pub source: Source,
     pub kind: &'static str,
     /// What it hit: a source, or the process recycled (`authorizer#2`).
@@ -143,7 +143,7 @@ impl Verdict {
         }
     }
 
-    pub fn is_failure(self) -> bool {
+    pub(crate) fn is_failure(self) -> bool {
         matches!(
             self,
             Self::WrongAllow
@@ -157,7 +157,7 @@ impl Verdict {
 
 /// One devices CRL the CA published.
 #[derive(Clone, Copy, Debug)]
-pub struct Published {
+pub(crate) struct Published {
     pub at: f64,
     pub next_update: f64,
     /// Late devices revoked when it was made (those of them revoked on the
@@ -168,7 +168,7 @@ pub struct Published {
 /// What a process's log says it loaded: when, from which source, and the
 /// CRL's `nextUpdate`; seconds since the start.
 #[derive(Clone, Debug)]
-pub struct Load {
+pub(crate) struct Load {
     pub process: String,
     pub at: f64,
     pub source: String,
@@ -200,7 +200,7 @@ impl Timeline {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn episode(&self, e: Episode) {
+    pub(crate) fn episode(&self, e: Episode) {
         let mut ev = self.lock();
         *ev.injected.entry(e.kind).or_default() += 1;
         ev.episodes.push(e);
@@ -220,7 +220,7 @@ impl Timeline {
         }
     }
 
-    pub fn devices_crl(&self, p: Published) {
+    pub(crate) fn devices_crl(&self, p: Published) {
         self.lock().devices_crls.push(p);
     }
 
@@ -231,7 +231,7 @@ impl Timeline {
 
 /// Judges requests against a snapshot of the timeline.
 #[derive(Debug)]
-pub struct Oracle {
+pub(crate) struct Oracle {
     pub events: Events,
     pub timing: Timing,
     /// Which authorizer process decided each request (by API request id),
@@ -430,7 +430,7 @@ impl Oracle {
         done + age + 1.0 + t.fetch_timeout + 0.5
     }
 
-    pub fn judge(&self, r: &Request) -> Verdict {
+    pub(crate) fn judge(&self, r: &Request) -> Verdict {
         // The decision line, when there is one, says what the authorizer decided,
         // whatever became of the request after it.
         let decided_allow = r

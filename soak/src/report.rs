@@ -18,7 +18,7 @@ use crate::world::{TIMING, World};
 
 /// One process at one moment.
 #[derive(Clone, Debug)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub at: f64,
     pub label: String,
     pub pid: u32,
@@ -87,7 +87,7 @@ pub struct Inputs {
 
 /// Growth of one long-lived process after warm-up.
 #[derive(Clone, Debug)]
-pub struct Growth {
+pub(crate) struct Growth {
     pub label: String,
     pub pid: u32,
     pub from: f64,

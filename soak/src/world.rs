@@ -12,7 +12,7 @@ use time::Duration;
 /// The authorizer's timing, short so that a minute holds many refreshes. The
 /// oracle's windows are computed from these, as the documentation states them.
 #[derive(Clone, Copy, Debug)]
-pub struct Timing {
+pub(crate) struct Timing {
     pub crl_refresh: f64,
     pub crl_retry: f64,
     pub crl_grace: f64,
@@ -48,7 +48,7 @@ impl Timing {
     /// How long after a source fault ends its effects may still be seen: a
     /// refresh interval, a retry period, a fetch timeout, and 2 s of scheduling
     /// slack on 2 busy cores.
-    pub fn after_fault(&self) -> f64 {
+    pub(crate) fn after_fault(&self) -> f64 {
         self.crl_refresh + self.crl_retry + self.fetch_timeout + 2.0
     }
 }
@@ -79,7 +79,7 @@ impl Revocation {
         self != Self::DenyListOnly
     }
 
-    pub fn on_deny_list(self) -> bool {
+    pub(crate) fn on_deny_list(self) -> bool {
         self != Self::CrlOnly
     }
 }
@@ -138,7 +138,7 @@ impl std::fmt::Debug for World {
 
 /// What the CAs and the operator have published so far.
 #[derive(Debug, Default)]
-pub struct Published {
+pub(crate) struct Published {
     pub crl_number: u64,
     /// Every devices CRL signed, oldest first (for rollbacks).
     pub history: Vec<Vec<u8>>,
@@ -206,7 +206,7 @@ impl World {
     /// device revoked so far, `nextUpdate` `crl_validity` ahead.
     /// Also returns its exact `nextUpdate` (Unix seconds: the CRL's times are
     /// whole seconds) and how many late devices were revoked when it was made.
-    pub fn next_devices_crl(&self) -> (Vec<u8>, i64, usize) {
+    pub(crate) fn next_devices_crl(&self) -> (Vec<u8>, i64, usize) {
         let mut st = self.lock();
         st.crl_number += 1;
         let t = now().replace_nanosecond(0).unwrap_or_else(|_| now());
@@ -229,7 +229,7 @@ impl World {
 
     /// The Revoked CA's own CRL: it lists nothing (its device is refused for
     /// its CA, not for itself).
-    pub fn revoked_ca_crl(&self) -> Vec<u8> {
+    pub(crate) fn revoked_ca_crl(&self) -> Vec<u8> {
         let t = now();
         self.revoked_ca
             .crl()
@@ -239,7 +239,7 @@ impl World {
     }
 
     /// The root's CRL, listing the Revoked CA.
-    pub fn next_root_crl(&self) -> Vec<u8> {
+    pub(crate) fn next_root_crl(&self) -> Vec<u8> {
         let mut st = self.lock();
         st.root_number += 1;
         let t = now();
@@ -254,7 +254,7 @@ impl World {
     /// An early devices CRL (signed, genuine, lower number): a rollback.
     /// Mostly one of the last few (still within `nextUpdate`: what a replay
     /// would serve), at times any earlier one.
-    pub fn rollback_crl(&self, pick: usize) -> Option<Vec<u8>> {
+    pub(crate) fn rollback_crl(&self, pick: usize) -> Option<Vec<u8>> {
         let st = self.lock();
         let older = st.history.len().saturating_sub(1);
         if older == 0 {
@@ -271,7 +271,7 @@ impl World {
     }
 
     /// A CRL with the devices CA's name signed by another key, listing nothing.
-    pub fn forged_crl(&self) -> Vec<u8> {
+    pub(crate) fn forged_crl(&self) -> Vec<u8> {
         let t = now();
         self.impostor
             .crl()
@@ -282,7 +282,7 @@ impl World {
 
     /// A genuine CRL of another issuer, listing nothing, served in the devices
     /// CRL's place.
-    pub fn other_issuer_crl(&self) -> Vec<u8> {
+    pub(crate) fn other_issuer_crl(&self) -> Vec<u8> {
         let t = now();
         self.other_ca
             .crl()
@@ -292,7 +292,7 @@ impl World {
     }
 
     /// Revokes the next late device; returns its index.
-    pub fn revoke_next(&self) -> Option<usize> {
+    pub(crate) fn revoke_next(&self) -> Option<usize> {
         let mut st = self.lock();
         (st.late_revoked < self.late.len()).then(|| {
             st.late_revoked += 1;
@@ -302,7 +302,7 @@ impl World {
 
     /// The deny list now: the deny-listed device and every late device
     /// revoked so far, by fingerprint, with a new sequence.
-    pub fn next_deny_list(&self) -> Vec<u8> {
+    pub(crate) fn next_deny_list(&self) -> Vec<u8> {
         let mut st = self.lock();
         st.deny_sequence += 1;
         let mut entries = vec![serde_json::json!({"fingerprint": self.deny_listed.fingerprint})];
@@ -319,7 +319,7 @@ impl World {
     }
 
     /// The current deny list again, same sequence (a restore after a removal).
-    pub fn current_deny_list(&self) -> Vec<u8> {
+    pub(crate) fn current_deny_list(&self) -> Vec<u8> {
         let mut st = self.lock();
         st.deny_sequence = st.deny_sequence.saturating_sub(1);
         drop(st);

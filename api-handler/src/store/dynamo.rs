@@ -27,7 +27,7 @@ pub const SORT_KEY: &str = "readingTime";
 /// TTL attribute.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 /// The serial of the certificate that wrote the reading.
-pub const SERIAL_ATTRIBUTE: &str = "serialNumber";
+pub(crate) const SERIAL_ATTRIBUTE: &str = "serialNumber";
 
 /// Items a filtered `Query` page reads before its filter: with
 /// [`MAX_FILTERED_PAGES`], at most 1,000 items for one legacy read.

@@ -120,7 +120,7 @@ impl Request {
     /// The query string's pairs, decoded as `application/x-www-form-urlencoded`
     /// (percent escapes, `+` for a space), in order.
     #[must_use]
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {
         url::form_urlencoded::parse(self.query.as_bytes())
             .into_owned()
             .collect()

@@ -6,7 +6,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -53,6 +53,30 @@ pub struct CacheConfig {
     pub identity_sources: Vec<String>,
     /// The most results held; the least recently used is dropped first.
     pub max_entries: usize,
+}
+
+/// The identity sources the cache is keyed by when none are given: the client
+/// certificate fields of `cache_key_fields` in `infra/api-gateway.json`, the
+/// file the Terraform module and the CDK construct read their default cache
+/// key from. The file is embedded, so a bad one is a build-time fact: it
+/// yields no sources, which this module's tests and `gateway` itself refuse.
+static DEFAULT_IDENTITY_SOURCES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let doc: Value =
+        serde_json::from_str(include_str!("../../infra/api-gateway.json")).unwrap_or_default();
+    doc.get("cache_key_fields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|field| format!("context.identity.clientCert.{field}"))
+        .collect()
+});
+
+/// The default identity sources, in a REST API's syntax (the gateway reads an
+/// HTTP API's `$context.…` alike).
+#[must_use]
+pub fn default_identity_sources() -> Vec<String> {
+    DEFAULT_IDENTITY_SOURCES.clone()
 }
 
 /// The default of `--authorizer-cache-max-entries`. Each entry is one
@@ -509,6 +533,45 @@ mod tests {
             identity_sources: Vec::new(),
             max_entries,
         })
+    }
+
+    #[test]
+    fn default_identity_sources_are_the_certificate_fields_of_api_gateway_json() {
+        // The file as it is now, read and mapped here rather than through the embedded copy:
+        // a list written out in the gateway instead would differ from it when the file changes.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/api-gateway.json");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let expected: Vec<String> = doc["cache_key_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("context.identity.clientCert.{}", f.as_str().unwrap()))
+            .collect();
+        assert!(!expected.is_empty(), "{path}: no cache_key_fields");
+        assert_eq!(default_identity_sources(), expected);
+        // Each is a field the gateway reads from the certificate: one it could not read would
+        // answer every request 401 once the cache is on.
+        let mut cert = ClientCert::default();
+        cert.serial_number = Some("0a".into());
+        cert.issuer_dn = Some("CN=Devices CA".into());
+        cert.subject_dn = Some("CN=dev-1".into());
+        cert.client_cert_pem = Some("-----BEGIN CERTIFICATE-----".into());
+        let req = Request {
+            method: "GET".into(),
+            path: "/whoami".into(),
+            query: String::new(),
+            headers: vec![],
+            body: vec![],
+            source_ip: "127.0.0.1".into(),
+            request_id: "r".into(),
+            time: OffsetDateTime::UNIX_EPOCH,
+        };
+        for source in &expected {
+            assert!(
+                Gateway::identity(std::slice::from_ref(source), &req, &cert).is_some(),
+                "{source}"
+            );
+        }
     }
 
     #[test]

@@ -76,10 +76,10 @@ struct Common {
     #[arg(long, default_value_t = server::DEFAULT_CACHE_ENTRIES,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     authorizer_cache_max_entries: u64,
-    /// Identity source for the cache; repeatable [default: context.identity.clientCert.serialNumber
-    /// and context.identity.clientCert.issuerDN]. A header is client-chosen: one client could
+    /// Identity source for the cache; repeatable. A header is client-chosen: one client could
     /// replay another's cached Allow.
-    #[arg(long)]
+    // The default is the deployed stacks' (infra/api-gateway.json), and clap's help shows it.
+    #[arg(long, default_values_t = server::default_identity_sources())]
     identity_source: Vec<String>,
     /// A route as `METHOD /path`; repeatable [default: GET /temps, POST /temps, GET /whoami;
     /// with --backend, every method and path, as the deployed module and construct route it].
@@ -218,6 +218,13 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         .map(gateway::backend::HttpBackend::parse)
         .transpose()?
         .map(|b| b.with_look_alikes(common.look_alike_headers));
+    // No identity source would key every client's answer alike. Only an embedded
+    // infra/api-gateway.json without cache_key_fields gives none (the flag takes a value).
+    if common.authorizer_cache_ttl > 0 && common.identity_source.is_empty() {
+        return Err(Error::Setup(
+            "--authorizer-cache-ttl needs an --identity-source: the built-in infra/api-gateway.json names no cache_key_fields".to_owned(),
+        ));
+    }
     let mut binaries = vec![("authorizer", &plan.authorizer)];
     if http_backend.is_none() {
         binaries.push(("api-handler", &plan.api_handler));
@@ -297,15 +304,7 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         ttl: Duration::from_secs(common.authorizer_cache_ttl),
         max_entries: usize::try_from(common.authorizer_cache_max_entries)
             .unwrap_or(server::DEFAULT_CACHE_ENTRIES as usize),
-        identity_sources: if common.identity_source.is_empty() {
-            // A serial is unique only per issuer (RFC 5280 §4.1.2.2).
-            vec![
-                "context.identity.clientCert.serialNumber".to_owned(),
-                "context.identity.clientCert.issuerDN".to_owned(),
-            ]
-        } else {
-            common.identity_source.clone()
-        },
+        identity_sources: common.identity_source.clone(),
     });
     let api = Api {
         region: "us-east-1".into(),
@@ -494,5 +493,35 @@ async fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Command, Parser as _, server};
+
+    #[test]
+    fn the_identity_source_defaults_to_the_deployed_cache_key_and_a_given_one_replaces_it() {
+        // server::default_identity_sources is infra/api-gateway.json's (its own test says so).
+        let Command::Dev(dev) = Cli::try_parse_from(["gateway", "dev"]).unwrap().command else {
+            panic!("not dev");
+        };
+        assert_eq!(
+            dev.common.identity_source,
+            server::default_identity_sources()
+        );
+        let given = [
+            "gateway",
+            "dev",
+            "--identity-source",
+            "method.request.header.X-Device",
+        ];
+        let Command::Dev(dev) = Cli::try_parse_from(given).unwrap().command else {
+            panic!("not dev");
+        };
+        assert_eq!(
+            dev.common.identity_source,
+            ["method.request.header.X-Device"]
+        );
     }
 }

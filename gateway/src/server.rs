@@ -6,7 +6,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -53,6 +53,30 @@ pub struct CacheConfig {
     pub identity_sources: Vec<String>,
     /// The most results held; the least recently used is dropped first.
     pub max_entries: usize,
+}
+
+/// The identity sources the cache is keyed by when none are given: the client
+/// certificate fields of `cache_key_fields` in `infra/api-gateway.json`, the
+/// file the Terraform module and the CDK construct read their default cache
+/// key from. The file is embedded, so a bad one is a build-time fact: it
+/// yields no sources, which this module's tests and `gateway` itself refuse.
+static DEFAULT_IDENTITY_SOURCES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let doc: Value =
+        serde_json::from_str(include_str!("../../infra/api-gateway.json")).unwrap_or_default();
+    doc.get("cache_key_fields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|field| format!("context.identity.clientCert.{field}"))
+        .collect()
+});
+
+/// The default identity sources, in a REST API's syntax (the gateway reads an
+/// HTTP API's `$context.…` alike).
+#[must_use]
+pub fn default_identity_sources() -> Vec<String> {
+    DEFAULT_IDENTITY_SOURCES.clone()
 }
 
 /// The default of `--authorizer-cache-max-entries`. Each entry is one

@@ -49,11 +49,16 @@ locals {
     { for h in local.identity_header_underscore_spellings : "remove:header.${h.header}" => "''" },
   )
 
+  # Settings the CDK construct renders alike and the local gateway defaults
+  # to, in one file so the three cannot drift: the default cache key and the
+  # access log's fields.
+  api_gateway = jsondecode(file("${path.module}/../api-gateway.json"))
+
   # The authorizer cache key when a TTL is set: by default the client
   # certificate's serial and issuer (a serial is unique only per issuer,
   # RFC 5280 §4.1.2.2). A header would let one client replay another's
   # cached Allow.
-  cache_key_fields = ["serialNumber", "issuerDN"]
+  cache_key_fields = local.api_gateway.cache_key_fields
   identity_sources = coalesce(var.authorizer_identity_sources, concat([
     for f in local.cache_key_fields : "${local.http ? "$" : ""}context.identity.clientCert.${f}"
   ], local.http && local.per_route_rules ? ["$context.routeKey"] : []))
@@ -561,21 +566,9 @@ resource "aws_cloudwatch_log_group" "access" {
 
 locals {
   # The access log of either API type: one JSON object per request, with the
-  # client certificate and the authorizer's reason code.
-  access_log_fields = {
-    requestId         = "$context.requestId"
-    requestTime       = "$context.requestTime"
-    ip                = "$context.identity.sourceIp"
-    httpMethod        = "$context.httpMethod"
-    status            = "$context.status"
-    responseLatency   = "$context.responseLatency"
-    clientCertSerial  = "$context.identity.clientCert.serialNumber"
-    clientCertSubject = "$context.identity.clientCert.subjectDN"
-    clientCertIssuer  = "$context.identity.clientCert.issuerDN"
-    authorizerReason  = "$context.authorizer.reason"
-    authorizerError   = "$context.authorizer.error"
-    errorMessage      = "$context.error.message"
-  }
+  # client certificate and the authorizer's reason code (infra/api-gateway.json;
+  # rest.tf and http.tf add each type's own fields).
+  access_log_fields = local.api_gateway.access_log_fields
 
   # Exactly one of each list is non-empty, by api_type.
   api_id        = one(concat(aws_api_gateway_rest_api.this[*].id, aws_apigatewayv2_api.this[*].id))

@@ -222,7 +222,11 @@ class ModuleWiring(unittest.TestCase):
 
     def test_authorizer_cache_is_keyed_by_the_certificate_by_default(self):
         text = module_text()
-        self.assertIn('cache_key_fields = ["serialNumber", "issuerDN"]', text)
+        # The fields are infra/api-gateway.json's, shared with the CDK construct and the local
+        # gateway; test_api_gateway_json checks what they render to.
+        locs = self.locals()
+        self.assertEqual(val(locs["api_gateway"]), '${jsondecode(file("${path.module}/../api-gateway.json"))}')
+        self.assertEqual(val(locs["cache_key_fields"]), "${local.api_gateway.cache_key_fields}")
         self.assertIn('"${local.http ? "$" : ""}context.identity.clientCert.${f}"', text)
         self.assertIsNone(val(self.vars["authorizer_identity_sources"]["default"]))
         rest = val(resources(self.main, "aws_api_gateway_authorizer")["this"]["identity_source"])
@@ -570,11 +574,10 @@ class ModuleWiring(unittest.TestCase):
         resp = resources(self.main, "aws_api_gateway_gateway_response")["access_denied"]
         self.assertEqual(val(resp["response_type"]), "ACCESS_DENIED")
         self.assertIn("$context.authorizer.reason", json.dumps(resp["response_templates"]))
-        shared = {}
-        for block in self.main["locals"]:
-            shared.update(val(block.get("access_log_fields", [{}])))
-        self.assertEqual(val(shared["clientCertSerial"]), "$context.identity.clientCert.serialNumber")
-        self.assertEqual(val(shared["authorizerReason"]), "$context.authorizer.reason")
+        self.assertEqual(val(self.locals()["access_log_fields"]), "${local.api_gateway.access_log_fields}")
+        shared = json.loads((ROOT / "infra" / "api-gateway.json").read_text())["access_log_fields"]
+        self.assertEqual(shared["clientCertSerial"], "$context.identity.clientCert.serialNumber")
+        self.assertEqual(shared["authorizerReason"], "$context.authorizer.reason")
         for kind in ("aws_api_gateway_stage", "aws_apigatewayv2_stage"):
             fmt = json.dumps(resources(self.main, kind)["this"]["access_log_settings"])
             self.assertIn("merge(local.access_log_fields", fmt, kind)
@@ -666,8 +669,8 @@ class ModuleWiring(unittest.TestCase):
             self.assertRegex(text, r'title\s+=\s+"' + re.escape(title), title)
 
     def test_access_logs_carry_the_request_ids_the_decision_lines_carry(self):
-        main = (MODULE / "main.tf").read_text()
-        self.assertIn('requestId         = "$context.requestId"', main)
+        shared = json.loads((ROOT / "infra" / "api-gateway.json").read_text())["access_log_fields"]
+        self.assertEqual(shared["requestId"], "$context.requestId")
         rest = (MODULE / "rest.tf").read_text()
         self.assertIn('"$context.extendedRequestId"', rest)
 

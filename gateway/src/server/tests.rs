@@ -9,6 +9,45 @@ fn cache(max_entries: usize) -> ResultCache {
 }
 
 #[test]
+fn default_identity_sources_are_the_certificate_fields_of_api_gateway_json() {
+    // The file as it is now, read and mapped here rather than through the embedded copy:
+    // a list written out in the gateway instead would differ from it when the file changes.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/api-gateway.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let expected: Vec<String> = doc["cache_key_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("context.identity.clientCert.{}", f.as_str().unwrap()))
+        .collect();
+    assert!(!expected.is_empty(), "{path}: no cache_key_fields");
+    assert_eq!(default_identity_sources(), expected);
+    // Each is a field the gateway reads from the certificate: one it could not read would
+    // answer every request 401 once the cache is on.
+    let mut cert = ClientCert::default();
+    cert.serial_number = Some("0a".into());
+    cert.issuer_dn = Some("CN=Devices CA".into());
+    cert.subject_dn = Some("CN=dev-1".into());
+    cert.client_cert_pem = Some("-----BEGIN CERTIFICATE-----".into());
+    let req = Request {
+        method: "GET".into(),
+        path: "/whoami".into(),
+        query: String::new(),
+        headers: vec![],
+        body: vec![],
+        source_ip: "127.0.0.1".into(),
+        request_id: "r".into(),
+        time: OffsetDateTime::UNIX_EPOCH,
+    };
+    for source in &expected {
+        assert!(
+            Gateway::identity(std::slice::from_ref(source), &req, &cert).is_some(),
+            "{source}"
+        );
+    }
+}
+
+#[test]
 fn authorizer_cache_holds_at_most_max_entries_and_drops_the_least_recently_used() {
     let c = cache(2);
     let t = Instant::now();

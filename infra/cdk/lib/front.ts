@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 import {
   Duration,
   aws_apigateway as apigw,
@@ -22,27 +25,44 @@ export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   { method: 'GET', path: 'whoami' },
 ];
 
-/** The access log of either API type: the client certificate and the authorizer's reason code. */
-export const ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  ip: '$context.identity.sourceIp',
-  httpMethod: '$context.httpMethod',
-  status: '$context.status',
-  responseLatency: '$context.responseLatency',
-  clientCertSerial: '$context.identity.clientCert.serialNumber',
-  clientCertSubject: '$context.identity.clientCert.subjectDN',
-  clientCertIssuer: '$context.identity.clientCert.issuerDN',
-  authorizerReason: '$context.authorizer.reason',
-  authorizerError: '$context.authorizer.error',
-  errorMessage: '$context.error.message',
-} as const;
+/**
+ * `infra/api-gateway.json`: the settings the Terraform module renders alike
+ * and the local gateway defaults to, read from one file so the three cannot
+ * drift.
+ */
+interface ApiGatewaySettings {
+  readonly cache_key_fields: readonly string[];
+  readonly access_log_fields: Readonly<Record<string, string>>;
+}
+
+function apiGatewaySettings(): ApiGatewaySettings {
+  // dist/lib/front.js → infra/api-gateway.json is three levels up.
+  const file = path.resolve(__dirname, '..', '..', '..', 'api-gateway.json');
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as ApiGatewaySettings;
+  // A file that lost a key must not render a cache key or an access log without its fields
+  // (spreading a missing access_log_fields would drop them silently).
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string');
+  const fields = doc.access_log_fields;
+  if (!strings(doc.cache_key_fields) || typeof fields !== 'object' || fields === null || !strings(Object.values(fields))) {
+    throw new Error(`${file}: cache_key_fields must be a list of strings, access_log_fields an object of strings`);
+  }
+  return doc;
+}
+
+const API_GATEWAY = apiGatewaySettings();
+
+/**
+ * The access log of either API type: the client certificate and the
+ * authorizer's reason code. Each front adds its own fields after these, in
+ * the file's order.
+ */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = API_GATEWAY.access_log_fields;
 
 /**
  * The authorizer cache key by default: the certificate (a serial is unique
  * only per issuer, RFC 5280 §4.1.2.2), never a header the client chooses.
  */
-export const CACHE_KEY_FIELDS = ['serialNumber', 'issuerDN'] as const;
+export const CACHE_KEY_FIELDS: readonly string[] = API_GATEWAY.cache_key_fields;
 
 /** What both API fronts (`restFront`, `httpFront`) take. */
 export interface FrontProps {

@@ -41,6 +41,33 @@ import { CONFIGS, FIXTURE, logicalIds } from './logical-ids';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
+/**
+ * infra/api-gateway.json, read here as the Terraform module and the local gateway read it: the
+ * tests below compare what the construct renders with the file, not with a copy of its values.
+ */
+const API_GATEWAY = JSON.parse(fs.readFileSync(path.join(ROOT, 'infra', 'api-gateway.json'), 'utf8')) as {
+  cache_key_fields: string[];
+  access_log_fields: Record<string, string>;
+};
+
+/** The default cache key, the certificate fields of api-gateway.json, in each API type's syntax. */
+function certificateKey(api: 'rest' | 'http'): string[] {
+  return API_GATEWAY.cache_key_fields.map((f) => `${api === 'http' ? '$' : ''}context.identity.clientCert.${f}`);
+}
+
+/**
+ * A stage's access-log format is api-gateway.json's fields, in the file's order and with its
+ * values, then the stage's `own` fields: exactly the string CloudFormation receives.
+ */
+function assertAccessLogFormat(format: string, own: string[]): void {
+  const fields = JSON.parse(format) as Record<string, string>;
+  const shared = Object.keys(API_GATEWAY.access_log_fields);
+  assert.deepEqual(Object.keys(fields), [...shared, ...own]);
+  for (const name of shared) {
+    assert.equal(fields[name], API_GATEWAY.access_log_fields[name], name);
+  }
+}
+
 /** Every fixture directory, removed when the test process ends (synth reads them until then). */
 const SCRATCH: string[] = [];
 process.once('exit', () => {
@@ -290,6 +317,14 @@ describe('REST API (the default)', () => {
     const format = stage.Properties.AccessLogSetting.Format as string;
     assert.match(format, /\$context\.identity\.clientCert\.serialNumber/);
     assert.match(format, /\$context\.authorizer\.reason/);
+    assertAccessLogFormat(format, [
+      'extendedRequestId',
+      'resourcePath',
+      'authorizerStatus',
+      'authorizerLatency',
+      'integrationStatus',
+      'validationError',
+    ]);
     assert.equal(stage.Properties.MethodSettings[0].CachingEnabled, false);
   });
 
@@ -322,7 +357,7 @@ describe('authorizer result caching', () => {
     const { template } = synth({ authorizerResultTtl: Duration.seconds(60) });
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       AuthorizerResultTtlInSeconds: 60,
-      IdentitySource: 'context.identity.clientCert.serialNumber,context.identity.clientCert.issuerDN',
+      IdentitySource: certificateKey('rest').join(','),
     });
     assert.equal(authorizerConfig(template).policy_resource, 'stage');
   });
@@ -331,7 +366,7 @@ describe('authorizer result caching', () => {
     const { template } = synth({ apiType: ApiType.HTTP, authorizerResultTtl: Duration.seconds(60) });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerResultTtlInSeconds: 60,
-      IdentitySource: ['$context.identity.clientCert.serialNumber', '$context.identity.clientCert.issuerDN'],
+      IdentitySource: certificateKey('http'),
     });
   });
 
@@ -341,7 +376,7 @@ describe('authorizer result caching', () => {
     const { template } = synth({ apiType: ApiType.HTTP, authorizerResultTtl: Duration.seconds(60), issuers: ROUTED_ISSUERS });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerResultTtlInSeconds: 60,
-      IdentitySource: ['$context.identity.clientCert.serialNumber', '$context.identity.clientCert.issuerDN', '$context.routeKey'],
+      IdentitySource: [...certificateKey('http'), '$context.routeKey'],
     });
     const own = synth({
       apiType: ApiType.HTTP,
@@ -359,7 +394,7 @@ describe('authorizer result caching', () => {
     // cached policy is right for every route (authorizer/src/lambda/events.rs, policy_for).
     const { template } = synth({ authorizerResultTtl: Duration.seconds(60), issuers: ROUTED_ISSUERS });
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-      IdentitySource: 'context.identity.clientCert.serialNumber,context.identity.clientCert.issuerDN',
+      IdentitySource: certificateKey('rest').join(','),
     });
     const config = authorizerConfig(template);
     assert.equal(config.policy_resource, 'stage');
@@ -403,6 +438,7 @@ describe('HTTP API (apiType: ApiType.HTTP)', () => {
     const stage = only(template.findResources('AWS::ApiGatewayV2::Stage')) as Resource;
     assert.match(stage.Properties.AccessLogSettings.Format, /\$context\.identity\.clientCert\.serialNumber/);
     assert.match(stage.Properties.AccessLogSettings.Format, /\$context\.authorizer\.reason/);
+    assertAccessLogFormat(stage.Properties.AccessLogSettings.Format, ['routeKey', 'integrationError']);
     assert.equal(stage.Properties.AutoDeploy, true);
   });
 });

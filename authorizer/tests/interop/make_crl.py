@@ -1,5 +1,5 @@
 """Makes one CA, a CRL of N entries and a few client certificates with
-pyca/cryptography, for `authorizer/tests/streaming.rs`. The CA and the
+pyca/cryptography, for `authorizer/tests/it/streaming.rs`. The CA and the
 certificates come from `make_pki.py`'s helpers; the CRL is built here, for
 size.
 

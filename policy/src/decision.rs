@@ -520,12 +520,13 @@ impl<'p> Engine<'p> {
             .map_err(|e| Decision::deny(DenyReason::MalformedCertificate, &none, e.to_string()))?;
         let mut identity = Identity::of(&cert);
 
+        let issuer = cert.issuer();
         let Some((rule_index, rule)) = self
             .config
             .issuers
             .iter()
             .enumerate()
-            .find(|(_, r)| attributes_match(&r.issuer, &cert.issuer()))
+            .find(|(_, r)| attributes_match(&r.issuer, &issuer))
         else {
             return Err(Decision::deny(
                 DenyReason::IssuerNotAllowed,

@@ -3,14 +3,14 @@
 //! dependencies once, where one binary per file linked them once per file.
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failed test panics; the lints guard production code"
 )]
 
-mod common;
+mod boundary;
 mod cargo_lambda;
+mod common;
 mod e2e;
 mod flavors;
 mod identity_headers;

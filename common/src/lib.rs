@@ -1,12 +1,18 @@
 //! What the workspace's binaries share, so that every Lambda logs the same
 //! way and every AWS client uses the same TLS stack.
+//!
+//! The AWS parts (`aws_http_client`, `aws_sdk_config`) are behind the
+//! `aws` feature: the local gateway logs like the Lambdas but calls no AWS
+//! service, and without the feature it builds no AWS SDK.
 
+#[cfg(feature = "aws")]
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use tracing_subscriber::filter::LevelFilter;
 
 /// The HTTPS client for the AWS SDK: rustls with the aws-lc-rs provider (the
 /// crypto library the binaries use for signatures too) and the platform's
 /// root certificates.
+#[cfg(feature = "aws")]
 #[must_use]
 pub fn aws_http_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls;
@@ -19,6 +25,7 @@ pub fn aws_http_client() -> SharedHttpClient {
 
 /// The shared AWS configuration from the environment (region, credentials,
 /// `AWS_ENDPOINT_URL*`), with [`aws_http_client`].
+#[cfg(feature = "aws")]
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(aws_http_client())

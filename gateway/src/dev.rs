@@ -1,14 +1,14 @@
-//! The development stack behind `gateway dev` (and `make run`): two
-//! development PKIs made with `truststore pki`, a combined truststore, a
-//! `file://` CRL refreshed every few seconds, and the authorizer
-//! configuration. Made once; later runs reuse it, in whatever state the
-//! previous run left it (a revoked device stays revoked): [`reset`] starts
-//! over.
+//! The development stack behind `gateway dev` (and `make run`): development
+//! PKIs made with [`mtls_pki::pki`] (the PKI `truststore pki` runs), a
+//! combined truststore, a `file://` CRL refreshed every few seconds, and the
+//! authorizer configuration. Made once; later runs reuse it, in whatever
+//! state the previous run left it (a revoked device stays revoked): [`reset`]
+//! starts over.
 
 use std::path::{Path, PathBuf};
 
+use mtls_pki::pki::{self, InitOptions, IssueOptions, KeyType, Pki, Reason};
 use time::OffsetDateTime;
-use truststore::pki::{self, InitOptions, IssueOptions, KeyType, Pki, Reason};
 
 use crate::apigw::Flavor;
 use crate::error::{Error, Result};
@@ -23,9 +23,6 @@ pub const REFRESH_SECONDS: u64 = 5;
 /// How often the authorizer re-checks the deny list: "revoke now" acts
 /// within about this long.
 pub(crate) const DENY_LIST_REFRESH_SECONDS: u64 = 1;
-/// The deny list's file, in the devices PKI's directory (where
-/// `truststore pki revoke --now` writes by default).
-pub(crate) const DENY_LIST_FILE: &str = "deny.json";
 
 /// Where the stack's files are.
 #[derive(Debug, Clone)]
@@ -51,8 +48,8 @@ pub struct Stack {
     pub gateway: PathBuf,
 }
 
-fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> Error + '_ {
-    move |e| Error::Setup(format!("{what}: {e}"))
+fn setup(what: &'static str) -> impl FnOnce(mtls_pki::Error) -> Error {
+    move |source| Error::Pki { what, source }
 }
 
 fn issue(p: &Pki, name: &str, serial: Option<&str>, now: OffsetDateTime) -> Result<()> {
@@ -146,7 +143,8 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
         ops: dir.join("pki-ops"),
         truststore: dir.join("truststore.pem"),
         authorizer_config: dir.join("pki").join(pki::files::AUTHORIZER_CONFIG),
-        deny_list: dir.join("pki").join(DENY_LIST_FILE),
+        // Where `truststore pki revoke --now` writes by default.
+        deny_list: dir.join("pki").join(pki::files::DENY_LIST),
         data: dir.join("api-handler"),
         gateway: dir.join("gateway"),
         dir,
@@ -211,10 +209,10 @@ pub fn prepare(dir: &Path, now: OffsetDateTime) -> Result<Stack> {
                 source,
             })?;
             let (mut c, _) =
-                truststore::check::read_certificates(&path.display().to_string(), &bytes);
+                mtls_pki::check::read_certificates(&path.display().to_string(), &bytes);
             certs.append(&mut c);
         }
-        std::fs::write(&stack.truststore, truststore::bundle::assemble(&certs)).map_err(
+        std::fs::write(&stack.truststore, mtls_pki::bundle::assemble(&certs)).map_err(
             |source| Error::Io {
                 path: stack.truststore.clone(),
                 source,

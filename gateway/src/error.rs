@@ -24,6 +24,14 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A development PKI of the stack could not be made or used.
+    #[error("{what}: {source}")]
+    Pki {
+        /// What the stack was doing.
+        what: &'static str,
+        /// The cause.
+        source: mtls_pki::Error,
+    },
     /// The development stack could not be prepared.
     #[error("{0}")]
     Setup(String),

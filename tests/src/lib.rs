@@ -2,7 +2,8 @@
 //! made at test time, realistic API Gateway authorizer events, a Lambda Runtime
 //! API host that drives built binaries, a scriptable HTTP server, a local S3
 //! and DynamoDB (`moto_server`), PKIs made by pyca/cryptography, and OCSP
-//! responses made by `openssl ocsp` and pyca/cryptography.
+//! responses made by `openssl ocsp` and pyca/cryptography; and a crate's
+//! dependency tree, for the tests that keep its boundary.
 //! Everything listens on 127.0.0.1 only and stops on drop.
 //!
 //! Test support may panic: a failed set-up is a failed test.
@@ -18,6 +19,7 @@
     reason = "fixtures and servers for tests, never printed"
 )]
 
+pub mod deps;
 pub mod echo_server;
 pub mod events;
 pub mod http_server;

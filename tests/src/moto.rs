@@ -1,5 +1,7 @@
 //! A local AWS (S3, DynamoDB) that speaks the AWS wire protocol: `moto_server` (pip
-//! `moto[server]`) on 127.0.0.1, stopped when dropped.
+//! `moto[server]`) on 127.0.0.1, stopped when dropped. The SDK clients for it
+//! are behind the crate's `aws` feature; the server and the environment a
+//! function binary needs are not.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -93,6 +95,7 @@ impl Moto {
 
     /// AWS configuration for this server, with the workspace's own HTTPS
     /// stack and test credentials; the host's AWS environment is ignored.
+    #[cfg(feature = "aws")]
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .empty_test_environment()
@@ -106,6 +109,7 @@ impl Moto {
 
     /// An S3 client for this server: path-style addressing, since the
     /// server is an IP address and port.
+    #[cfg(feature = "aws")]
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
             .force_path_style(true)
@@ -126,6 +130,7 @@ impl FunctionEnv {
 }
 
 /// Creates `bucket` and, when given, sets its versioning status.
+#[cfg(feature = "aws")]
 pub async fn create_bucket(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
@@ -138,6 +143,7 @@ pub async fn create_bucket(
 }
 
 /// Sets a bucket's versioning status.
+#[cfg(feature = "aws")]
 pub async fn set_versioning(
     s3: &aws_sdk_s3::Client,
     bucket: &str,

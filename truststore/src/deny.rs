@@ -18,8 +18,8 @@ use mtls_x509::serial::Serial;
 use mtls_x509::time::UnixTime;
 use x509_parser::prelude::{CertificateRevocationList, FromDer, ReasonCode};
 
-use crate::cert::{Block, CaCert, read_pem, summarize};
 use crate::error::{Error, Result};
+use mtls_pki::cert::{Block, BundleCert, read_pem, summarize};
 
 mod store;
 
@@ -74,7 +74,7 @@ fn cert_error(file: &str, message: impl Into<String>) -> Error {
 ///
 /// # Errors
 /// [`Error::Certificate`] for an unreadable block, or no certificate at all.
-pub fn read_certificates(file: &str, bytes: &[u8]) -> Result<Vec<CaCert>> {
+pub fn read_certificates(file: &str, bytes: &[u8]) -> Result<Vec<BundleCert>> {
     if !bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
         return summarize(file, bytes)
             .map(|c| vec![c])
@@ -96,12 +96,12 @@ pub fn read_certificates(file: &str, bytes: &[u8]) -> Result<Vec<CaCert>> {
     Ok(certs)
 }
 
-fn serial_of(cert: &CaCert) -> Result<Serial> {
+fn serial_of(cert: &BundleCert) -> Result<Serial> {
     Serial::from_hex(&cert.serial)
         .ok_or_else(|| cert_error(&cert.source, "the certificate has no serial"))
 }
 
-fn not_after_of(cert: &CaCert) -> UnixTime {
+fn not_after_of(cert: &BundleCert) -> UnixTime {
     UnixTime(cert.not_after.unix_timestamp())
 }
 
@@ -114,7 +114,7 @@ fn not_after_of(cert: &CaCert) -> UnixTime {
 ///
 /// # Errors
 /// [`Error::Certificate`] when no CA in `issuer` issued the certificate.
-pub fn by_certificate(cert: &CaCert, issuer: Option<(&str, &[CaCert])>) -> Result<Named> {
+pub fn by_certificate(cert: &BundleCert, issuer: Option<(&str, &[BundleCert])>) -> Result<Named> {
     let fingerprint = Target::Fingerprint(fingerprint_of(cert)?);
     let serial = serial_of(cert)?;
     let not_after = Some(not_after_of(cert));
@@ -126,7 +126,7 @@ pub fn by_certificate(cert: &CaCert, issuer: Option<(&str, &[CaCert])>) -> Resul
             serial: Some(serial),
         });
     };
-    let named: Vec<&CaCert> = cas
+    let named: Vec<&BundleCert> = cas
         .iter()
         .filter(|ca| ca.subject_der == cert.issuer_der)
         .collect();
@@ -165,7 +165,7 @@ pub fn by_certificate(cert: &CaCert, issuer: Option<(&str, &[CaCert])>) -> Resul
     })
 }
 
-fn fingerprint_of(cert: &CaCert) -> Result<[u8; 32]> {
+fn fingerprint_of(cert: &BundleCert) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(&cert.fingerprint, &mut out)
         .map_err(|_| cert_error(&cert.source, "unreadable fingerprint"))?;
@@ -190,7 +190,7 @@ pub fn by_fingerprint(text: &str) -> Result<Named> {
 ///
 /// # Errors
 /// A bad serial, or a file that is not exactly one usable CA certificate.
-pub fn by_serial(text: &str, issuer_file: &str, cas: &[CaCert]) -> Result<Named> {
+pub fn by_serial(text: &str, issuer_file: &str, cas: &[BundleCert]) -> Result<Named> {
     let serial = parse_serial(text)?;
     let [ca] = cas else {
         return Err(cert_error(

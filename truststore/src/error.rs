@@ -77,9 +77,10 @@ pub enum Error {
         /// How long we waited.
         waited_seconds: u64,
     },
-    /// The development PKI could not do what was asked.
-    #[error("pki: {0}")]
-    Pki(String),
+    /// Reading a certificate, or the development PKI, failed
+    /// ([`mtls_pki::Error`] words it).
+    #[error(transparent)]
+    Pki(#[from] mtls_pki::Error),
     /// A certificate or CA file given on the command line is unusable.
     #[error("{file}: {message}")]
     Certificate {
@@ -115,14 +116,6 @@ pub enum Error {
         /// Why it is not used.
         message: String,
     },
-    /// Certificate or CRL generation failed.
-    #[error("pki: {context}: {source}")]
-    Rcgen {
-        /// What was being made.
-        context: String,
-        /// The cause.
-        source: rcgen::Error,
-    },
 }
 
 /// The crate's result type.
@@ -132,11 +125,6 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| Self::Io { path, source }
-    }
-
-    pub(crate) fn rcgen(context: impl Into<String>) -> impl FnOnce(rcgen::Error) -> Self {
-        let context = context.into();
-        move |source| Self::Rcgen { context, source }
     }
 
     /// An AWS call's failure, as [`aws_message`] words it.

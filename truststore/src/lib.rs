@@ -1,7 +1,10 @@
 //! The operators' tool for the API Gateway mutual TLS truststore.
 //!
-//! - [`cert`], [`check`] and [`bundle`] are pure: they read, check, assemble
-//!   and compare CA bundles, with the time as a parameter.
+//! Reading, checking, assembling and comparing CA bundles, and the
+//! development PKI, are [`mtls_pki`]'s: they need no AWS, and the local
+//! gateway uses them without the AWS SDK. This crate adds the AWS side and
+//! the command line.
+//!
 //! - [`s3`] and [`domain`] are the adapters to S3 and API Gateway; [`rotate`]
 //!   drives a rotation through them, and [`status`] reports on a domain.
 //! - [`exit`]: how the command ends. The command line itself (`src/cli/`,
@@ -9,17 +12,12 @@
 //! - [`deny`] edits the operator deny list (`deny/store.rs` reads and
 //!   writes it, on files and S3, without losing a concurrent writer's
 //!   change); [`pca`] revokes a certificate at AWS Private CA.
-//! - [`pki`] is a development PKI, for local runs and tests only.
 
-pub mod bundle;
-pub mod cert;
-pub mod check;
 pub mod deny;
 pub mod domain;
 pub mod error;
 pub mod exit;
 pub mod pca;
-pub mod pki;
 pub mod rotate;
 pub mod s3;
 pub mod status;

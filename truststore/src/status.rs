@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
-use crate::check::Report;
 use crate::domain::DomainState;
 use crate::exit::Exit;
 use crate::s3::Version;
+use mtls_pki::check::Report;
 
 /// A domain's truststore, as `status` prints it (and as its JSON).
 #[derive(Clone, Debug, Serialize)]

@@ -10,8 +10,8 @@ use common::{
     client, curl, dev_stack, now_rfc3339, s_client, serve_stack, truststore_cli, whoami, whoami_as,
 };
 use gateway::dev::{self, GOOD_SERIAL, REFRESH_SECONDS, REVOKED_SERIAL};
+use mtls_pki::pki::{IssueOptions, Pki};
 use mtls_tests::http_server::{HttpServer, Mode};
-use truststore::pki::{IssueOptions, Pki};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn good_device_posts_a_reading_and_reads_it_back() {
@@ -85,12 +85,12 @@ async fn unknown_ca_expired_certificate_and_no_certificate_are_refused_at_the_ha
     let outsider = Pki::at(&outsider_dir);
     outsider
         .init(
-            &truststore::pki::InitOptions {
+            &mtls_pki::pki::InitOptions {
                 org: "Outsider".into(),
                 country: None,
                 root_cn: "Outsider Root".into(),
                 ca_cn: "Outsider CA".into(),
-                key_type: truststore::pki::KeyType::EcdsaP256,
+                key_type: mtls_pki::pki::KeyType::EcdsaP256,
                 root_days: 365,
                 ca_days: 365,
                 issuer_name: "outsider".into(),
@@ -279,7 +279,7 @@ async fn fresh_starts_over_after_the_good_device_was_revoked() {
     let now = time::OffsetDateTime::now_utc();
     let stack = dev::prepare(&dir, now).unwrap();
     Pki::at(&stack.devices)
-        .revoke("good", truststore::pki::Reason::KeyCompromise, now)
+        .revoke("good", mtls_pki::pki::Reason::KeyCompromise, now)
         .unwrap();
     assert!(dev::good_is_revoked(&stack));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))

@@ -6,13 +6,12 @@
 
 use crate::common;
 
-use std::collections::HashMap;
-
 use common::{Running, client, curl, dev_stack, now_rfc3339, whoami_as};
+use mtls_pki::pki::{IssueOptions, Pki};
 use rcgen::string::{BmpString, PrintableString};
 use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
 use serde_json::Value;
-use truststore::pki::{IssueOptions, Pki};
+use time::{Duration, OffsetDateTime};
 
 /// Has the stack's devices CA sign a CSR whose CN is `cn`, as a CA that
 /// copies CSR subjects does; returns the client's `(cert, key)` files.
@@ -34,11 +33,75 @@ fn issue_from_csr(
         csr_pem: Some(csr),
         ..IssueOptions::default()
     };
-    pki.issue(name, &opts, time::OffsetDateTime::now_utc())
-        .unwrap();
+    pki.issue(name, &opts, OffsetDateTime::now_utc()).unwrap();
     let (cert, key_path) = client(&run.stack.devices, name);
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
     (cert, key_path)
+}
+
+/// A reading as an earlier release stored it for the identity `me` (a
+/// `/whoami` answer): under the DN-text key of that release (`dn-sha256:`,
+/// SHA-256 over the issuer and subject DN texts, each length-prefixed; the
+/// api-handler's `Identity::legacy_key`), written straight into the local
+/// store's SQLite file (the api-handler's `store/local.rs`, schema version 1),
+/// so that no code of the current release stores it.
+fn seed_legacy_reading(data: &std::path::Path, me: &Value, temperature: f64, at: OffsetDateTime) {
+    let text = |key: &str| me[key].as_str().unwrap().to_owned();
+    let (subject, issuer, serial) = (text("subjectDn"), text("issuerDn"), text("serialNumber"));
+    let digest = mtls_x509::signed::sha256_of_parts(&[issuer.as_bytes(), subject.as_bytes()]);
+    let legacy = format!("dn-sha256:{}", hex::encode(digest));
+    // The store's sort key: RFC 3339 UTC with nine fraction digits, so that
+    // text order is time order.
+    let sort_key = |t: OffsetDateTime| {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond()
+        )
+    };
+    let now = OffsetDateTime::now_utc();
+    std::fs::create_dir_all(data).unwrap();
+    let db = rusqlite::Connection::open(data.join("temps.sqlite3")).unwrap();
+    // The handler may hold the file open (WAL): wait out its brief locks.
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    db.execute_batch(
+        "CREATE TABLE IF NOT EXISTS readings (
+            identity_key  TEXT NOT NULL,
+            reading_time  TEXT NOT NULL,
+            temperature   REAL NOT NULL,
+            subject_dn    TEXT NOT NULL,
+            issuer_dn     TEXT NOT NULL,
+            serial_number TEXT NOT NULL,
+            received_at   TEXT NOT NULL,
+            expires_at    INTEGER NOT NULL,
+            PRIMARY KEY (identity_key, reading_time)
+        ) WITHOUT ROWID;",
+    )
+    .unwrap();
+    let inserted = db
+        .execute(
+            "INSERT INTO readings (identity_key, reading_time, temperature, subject_dn,
+                 issuer_dn, serial_number, received_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            rusqlite::params![
+                legacy,
+                sort_key(at),
+                temperature,
+                subject,
+                issuer,
+                serial,
+                sort_key(now),
+                (now + Duration::days(30)).unix_timestamp()
+            ],
+        )
+        .unwrap();
+    assert_eq!(inserted, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,32 +121,12 @@ async fn look_alike_subject_names_get_other_identities_and_read_nothing_of_the_r
 
     // A reading the real device stored with an earlier release, under the
     // DN-text key, written the way that release's store wrote it.
-    let context: HashMap<String, Value> = serde_json::from_value(me.clone()).unwrap();
-    let owner = api_handler::identity::Identity::from_context(&context).unwrap();
-    let legacy = owner.legacy_key();
-    let store =
-        api_handler::store::LocalStore::open(&run.stack.data, time::OffsetDateTime::now_utc())
-            .unwrap();
-    let old = api_handler::reading::Reading {
-        temperature: 18.5,
-        time: api_handler::reading::ReadingTime::from_instant(
-            time::OffsetDateTime::now_utc() - time::Duration::days(2),
-        ),
-    };
-    let now = time::OffsetDateTime::now_utc();
-    api_handler::store::Store::put(
-        &store,
-        api_handler::store::NewReading {
-            identity: &owner,
-            key: &legacy,
-            reading: &old,
-            received_at: now,
-            expires_at: now + time::Duration::days(30),
-        },
-    )
-    .await
-    .unwrap();
-    drop(store);
+    seed_legacy_reading(
+        &run.stack.data,
+        &me,
+        18.5,
+        OffsetDateTime::now_utc() - Duration::days(2),
+    );
 
     let body = format!(r#"{{"temperature": 21.5, "time": "{}"}}"#, now_rfc3339());
     let r = curl(&run, Some(&good), "POST", "/temps", Some(&body)).await;

@@ -8,6 +8,7 @@
     reason = "a failed test panics; the lints guard production code"
 )]
 
+mod boundary;
 mod cargo_lambda;
 mod common;
 mod e2e;

@@ -2,7 +2,7 @@
 //! Any bytes as a truststore bundle: PEM splitting, certificate parsing and
 //! every rule, including chain building and signature checks.
 use libfuzzer_sys::fuzz_target;
-use truststore::check::{CheckOptions, check_bundle};
+use mtls_pki::check::{CheckOptions, check_bundle};
 
 fuzz_target!(|data: &[u8]| {
     let opts = CheckOptions {

@@ -1,7 +1,7 @@
 #![no_main]
 //! Any bytes split in two, as two bundles to assemble and compare.
 use libfuzzer_sys::fuzz_target;
-use truststore::{bundle, check::read_certificates};
+use mtls_pki::{bundle, check::read_certificates};
 
 fuzz_target!(|data: &[u8]| {
     let mid = data.len() / 2;

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
-use truststore::check::{self, Report};
-use truststore::{Error, Exit, bundle};
+use mtls_pki::bundle;
+use mtls_pki::check::{self, Report};
+use truststore::{Error, Exit};
 
 use super::{Expiry, Format, print_findings, print_json, read};
 

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
-use truststore::cert::CaCert;
-use truststore::{Error, Exit, bundle, check};
+use mtls_pki::cert::BundleCert;
+use mtls_pki::{bundle, check};
+use truststore::{Error, Exit};
 
 use super::{Format, print_json, read};
 
@@ -20,7 +21,7 @@ pub struct Args {
     exit_code: bool,
 }
 
-fn certs_of(path: &Path) -> Result<Vec<CaCert>, Error> {
+fn certs_of(path: &Path) -> Result<Vec<BundleCert>, Error> {
     let (certs, findings) = check::read_certificates(&path.display().to_string(), &read(path)?);
     if let Some(f) = findings.first() {
         return Err(Error::Usage(format!(

@@ -1,8 +1,9 @@
 //! The `truststore` command line, in cargo-lambda's shape: one module per
 //! command, each an `Args` struct with its own `run()` that returns an
-//! [`Exit`]. The logic lives in the library (`check`, `bundle`, `rotate`,
-//! `status`, `deny`, `pca`, `pki`); these modules parse, call it and print. Shared argument
-//! groups and printing are here.
+//! [`Exit`]. The logic lives in the libraries (this crate's `rotate`,
+//! `status`, `deny` and `pca`; `mtls-pki`'s `check`, `bundle` and `pki`);
+//! these modules parse, call it and print. Shared argument groups and
+//! printing are here.
 
 pub mod build;
 pub mod deny;
@@ -19,8 +20,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
+use mtls_pki::check::{self, CheckOptions, Report, Severity};
 use time::OffsetDateTime;
-use truststore::check::{self, CheckOptions, Report, Severity};
 use truststore::domain::ApiKind;
 use truststore::rotate::{Pacing, Progress};
 use truststore::{Error, Exit};

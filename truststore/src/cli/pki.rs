@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
+use mtls_pki::pki::{self, KeyType, Pki, Reason};
 use time::OffsetDateTime;
 use truststore::deny::{self, Edit};
-use truststore::pki::{self, KeyType, Pki, Reason};
 use truststore::s3::{Store, parse_s3_uri};
 use truststore::{Error, Exit};
 
@@ -37,7 +38,7 @@ pub enum Command {
         #[arg(long)]
         ca_cn: Option<String>,
         /// Key type of the CAs (and the default for clients).
-        #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256)]
+        #[arg(long, value_parser = key_type(), default_value = KeyType::EcdsaP256.name())]
         key_type: KeyType,
         /// Root CA validity, days.
         #[arg(long, default_value_t = 3650)]
@@ -77,7 +78,7 @@ pub enum Command {
         #[arg(long)]
         san: Vec<String>,
         /// Key type [default: the CA's].
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = key_type())]
         key_type: Option<KeyType>,
         /// Validity in days.
         #[arg(long, default_value_t = 365)]
@@ -103,7 +104,7 @@ pub enum Command {
         #[command(flatten)]
         dir: PkiDir,
         /// The CRL reason code.
-        #[arg(long, value_enum, default_value_t = Reason::Unspecified)]
+        #[arg(long, value_parser = reason(), default_value = Reason::Unspecified.name())]
         reason: Reason,
         /// Also add the certificate (the issuing CA's key and its serial) to the deny list
         /// first, so the authorizer denies it within seconds, before any CRL.
@@ -150,6 +151,24 @@ pub enum Command {
         #[arg(long)]
         pem: bool,
     },
+}
+
+/// `--key-type`: the PKI's own names and descriptions ([`KeyType::ALL`]), so
+/// the command line offers exactly the key types the PKI makes, spelled as
+/// `pki.json` spells them.
+fn key_type() -> impl TypedValueParser<Value = KeyType> {
+    PossibleValuesParser::new(
+        KeyType::ALL.map(|k| PossibleValue::new(k.name()).help(k.description())),
+    )
+    .try_map(|name| KeyType::from_name(&name).ok_or_else(|| format!("no key type {name}")))
+}
+
+/// `--reason`: the PKI's own names ([`Reason::ALL`]), as for [`key_type`].
+fn reason() -> impl TypedValueParser<Value = Reason> {
+    PossibleValuesParser::new(
+        Reason::ALL.map(|r| PossibleValue::new(r.name()).help(r.description())),
+    )
+    .try_map(|name| Reason::from_name(&name).ok_or_else(|| format!("no reason {name}")))
 }
 
 impl Command {

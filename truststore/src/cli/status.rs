@@ -1,7 +1,7 @@
 //! `truststore status`: the domain's truststore: pinned version, newer versions, warnings, expiry.
 
 use clap::Args as ClapArgs;
-use truststore::check;
+use mtls_pki::check;
 use truststore::domain::Domains;
 use truststore::rotate::{self, Pacing};
 use truststore::s3::{Store, parse_s3_uri};

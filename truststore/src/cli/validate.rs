@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
-use truststore::check;
+use mtls_pki::check;
 use truststore::{Error, Exit};
 
 use super::{Expiry, Format, print_findings, print_json, read, report_exit};

@@ -43,7 +43,7 @@ impl Ca {
         Issuer::from_params(&self.params, &self.key)
     }
 
-    fn certs(&self) -> Vec<CaCert> {
+    fn certs(&self) -> Vec<BundleCert> {
         read_certificates("ca.pem", self.pem.as_bytes()).unwrap()
     }
 
@@ -52,7 +52,7 @@ impl Ca {
     }
 
     /// A client certificate with [`LEAF_SERIAL`], valid for `days`.
-    fn leaf(&self, days: i64) -> CaCert {
+    fn leaf(&self, days: i64) -> BundleCert {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params
             .distinguished_name

@@ -37,11 +37,11 @@ use axum::response::{IntoResponse, Response};
 use common::apigw::{FakeApiGateway, Gw};
 use common::{chain, pems};
 use hyper_util::rt::TokioIo;
+use mtls_pki::check::{CheckOptions, check_bundle};
 use mtls_policy::denylist::{Document, Entry, Target};
 use mtls_tests::moto::{self, Moto};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use truststore::check::{CheckOptions, check_bundle};
 use truststore::s3::Store;
 
 const DOMAIN: &str = "api.example.test";

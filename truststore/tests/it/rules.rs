@@ -4,8 +4,8 @@
 use crate::common;
 
 use common::{Spec, chain, now, openssl_ca, pems, stderr, stdout, truststore, write};
+use mtls_pki::check::{CheckOptions, Report, Rule, Severity, check_bundle};
 use time::Duration;
-use truststore::check::{CheckOptions, Report, Rule, Severity, check_bundle};
 
 fn opts() -> CheckOptions {
     CheckOptions {

@@ -1,17 +1,31 @@
 //! Reading CA certificates out of PEM input, into owned summaries the rules
 //! work on. Pure: bytes in, values out.
 
-use ::time::OffsetDateTime;
 use mtls_x509::pem;
-use mtls_x509::signed::{self, SignedData, UnsupportedAlgorithm, UnsupportedKey};
+use mtls_x509::signed::{self, KeyAlgorithm, SignedData, UnsupportedAlgorithm, UnsupportedKey};
 use serde::Serialize;
-use x509_parser::prelude::*;
+use time::OffsetDateTime;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
 use x509_parser::signature_algorithm::SignatureAlgorithm;
+use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
+
+use crate::error::{Error, Result};
 
 /// A certificate read from a bundle, with what the rules need to know.
+///
+/// Not [`mtls_x509::truststore::CaCert`], on purpose, and named apart from
+/// it. That one is a CA the authorizer trusts, built only by
+/// [`mtls_x509::TrustStore`] as it loads a bundle, with private fields
+/// reduced to what its checks need. This one is any certificate of a bundle
+/// under review, good or bad (not a CA, expired, a refused key or signature
+/// algorithm), with every field the rules and the reports read. The facts
+/// both need have one source: the key and the signature algorithm are read
+/// with the authorizer's own parsers and allowlist ([`mtls_x509::signed`]),
+/// and the names print in its DN form ([`mtls_x509::name::Name`]).
 #[derive(Clone, Debug)]
-pub struct CaCert {
+pub struct BundleCert {
     /// The DER encoding.
     pub der: Vec<u8>,
     /// Where it came from: `file#block`.
@@ -31,26 +45,26 @@ pub struct CaCert {
     /// Serial number, lowercase hex.
     pub serial: String,
     /// Start of validity.
-    pub not_before: OffsetDateTime,
+    pub(crate) not_before: OffsetDateTime,
     /// End of validity.
     pub not_after: OffsetDateTime,
     /// basicConstraints cA is true (RFC 5280 §4.2.1.9).
     pub is_ca: bool,
     /// The public key.
-    pub key: KeyKind,
+    pub(crate) key: KeyKind,
     /// The signature algorithm.
-    pub signature: SignatureKind,
+    pub(crate) signature: SignatureKind,
     /// The key as the authorizer checks it: on the shared allowlist
     /// ([`mtls_x509::signed`]), or why not.
     pub public_key: Result<signed::PublicKey, UnsupportedKey>,
     /// The signature algorithm as the authorizer checks it.
-    pub algorithm: Result<signed::SignatureAlgorithm, UnsupportedAlgorithm>,
+    pub(crate) algorithm: Result<signed::SignatureAlgorithm, UnsupportedAlgorithm>,
 }
 
-impl CaCert {
+impl BundleCert {
     /// Issued by itself: issuer and subject names are equal (RFC 5280 §3.2).
     #[must_use]
-    pub fn self_issued(&self) -> bool {
+    pub(crate) fn self_issued(&self) -> bool {
         self.subject_der == self.issuer_der
     }
 
@@ -65,10 +79,21 @@ impl CaCert {
     }
 }
 
-/// A public key, as far as API Gateway's key rules care.
+/// A public key, as the reports show it: `"key": {"type": "ec", "curve":
+/// "P-256", "bits": 256}` in `truststore validate --format json`, which
+/// scripts read.
+///
+/// Not [`KeyAlgorithm`], which it extends rather than repeats: a
+/// `KeyAlgorithm` is a key on the authorizer's allowlist, while a bundle
+/// under review may hold any key (RSA 1024, P-521, Ed25519) that a report
+/// must still describe. An accepted key's kind is derived from its
+/// `KeyAlgorithm` (`From`, an exhaustive match); only a refused key is
+/// described from its SubjectPublicKeyInfo here. The test
+/// `every_accepted_key_reads_alike_both_ways` fails when the two readings
+/// of an accepted key differ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum KeyKind {
+pub(crate) enum KeyKind {
     /// RSA with this modulus size.
     Rsa {
         /// Modulus bits.
@@ -88,20 +113,36 @@ pub enum KeyKind {
     },
 }
 
+impl From<KeyAlgorithm> for KeyKind {
+    fn from(key: KeyAlgorithm) -> Self {
+        let ec = |curve: &str, bits| Self::Ec {
+            curve: curve.to_owned(),
+            bits,
+        };
+        match key {
+            KeyAlgorithm::EcP256 => ec("P-256", 256),
+            KeyAlgorithm::EcP384 => ec("P-384", 384),
+            KeyAlgorithm::Rsa { bits } => Self::Rsa {
+                bits: usize::try_from(bits).unwrap_or(usize::MAX),
+            },
+        }
+    }
+}
+
 /// A signature algorithm, with the strength of its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SignatureKind {
+pub(crate) struct SignatureKind {
     /// A readable name, e.g. `sha256WithRSAEncryption`.
-    pub name: String,
+    pub(crate) name: String,
     /// Output bits of its hash; 0 when it has none we accept (MD5, Ed25519, …).
-    pub hash_bits: usize,
+    pub(crate) hash_bits: usize,
 }
 
 /// What one PEM block turned out to be.
 #[derive(Debug)]
 pub enum Block {
     /// A certificate.
-    Cert(Box<CaCert>),
+    Cert(Box<BundleCert>),
     /// Private key material. Only the label is kept.
     PrivateKey {
         /// 1-based block number.
@@ -121,7 +162,7 @@ pub enum Block {
         /// 1-based block number.
         block: usize,
         /// Why. Never includes the block's content.
-        reason: String,
+        reason: Error,
     },
 }
 
@@ -137,7 +178,7 @@ pub fn read_pem(file: &str, bytes: &[u8]) -> Vec<Block> {
             // The error is its kind only: never what it could not decode.
             Err(e) => blocks.push(Block::Unreadable {
                 block: n,
-                reason: e.to_string(),
+                reason: Error::Pem(e),
             }),
         }
     }
@@ -184,27 +225,29 @@ fn classify(file: &str, block: usize, pem: &pem::Block) -> Block {
     }
 }
 
-/// Reads one DER certificate into a [`CaCert`].
+/// Reads one DER certificate into a [`BundleCert`].
 ///
 /// # Errors
-/// A description of why it is not a well-formed certificate.
-pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
-    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+/// Why it is not a well-formed certificate: [`Error::Certificate`],
+/// [`Error::TrailingBytes`], [`Error::Envelope`] or [`Error::Name`].
+pub fn summarize(source: &str, der: &[u8]) -> Result<BundleCert> {
+    let (rest, cert) =
+        X509Certificate::from_der(der).map_err(|source| Error::Certificate { source })?;
     if !rest.is_empty() {
-        return Err("trailing bytes after the certificate".into());
+        return Err(Error::TrailingBytes);
     }
     // The strict envelope (RFC 5280 §4.1, §4.1.1.2): x509-parser is lenient
     // about it, and a certificate it tolerates may still be one API Gateway
     // refuses. The authorizer applies the same check.
-    let envelope =
-        SignedData::certificate(der).map_err(|m| format!("not a DER certificate: {m}"))?;
+    let envelope = SignedData::certificate(der).map_err(|problem| Error::Envelope { problem })?;
     let validity = cert.validity();
     let dn = |der: &[u8]| {
         mtls_x509::name::Name::from_der(der)
             .map(|n| n.to_string())
-            .map_err(|e| e.to_string())
+            .map_err(|source| Error::Name { source })
     };
-    Ok(CaCert {
+    let public_key = signed::PublicKey::from_spki(cert.public_key().raw);
+    Ok(BundleCert {
         der: der.to_vec(),
         source: source.to_owned(),
         subject: dn(cert.subject().as_raw())?,
@@ -216,14 +259,19 @@ pub fn summarize(source: &str, der: &[u8]) -> Result<CaCert, String> {
         not_before: validity.not_before.to_datetime(),
         not_after: validity.not_after.to_datetime(),
         is_ca: cert.is_ca(),
-        key: key_kind(cert.public_key()),
+        key: match &public_key {
+            Ok(accepted) => KeyKind::from(accepted.algorithm()),
+            Err(_) => refused_key_kind(cert.public_key()),
+        },
         signature: signature_kind(&cert.signature_algorithm),
-        public_key: signed::PublicKey::from_spki(cert.public_key().raw),
+        public_key,
         algorithm: signed::SignatureAlgorithm::from_der(envelope.algorithm),
     })
 }
 
-fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> KeyKind {
+/// The kind of a key the allowlist refused, read from its SPKI: the size of
+/// a short RSA modulus, the name of another curve, or the algorithm's OID.
+fn refused_key_kind(spki: &SubjectPublicKeyInfo<'_>) -> KeyKind {
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => KeyKind::Rsa {
             bits: unsigned_bits(rsa.modulus),
@@ -318,6 +366,32 @@ fn signature_kind(alg: &AlgorithmIdentifier<'_>) -> SignatureKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_accepted_key_reads_alike_both_ways() {
+        use rcgen::{KeyPair, PublicKeyData as _, RsaKeySize};
+        // One sample key per variant of the allowlist's KeyAlgorithm. The
+        // match is exhaustive: a variant added there does not compile here
+        // until it has a sample, and then its two readings are compared.
+        let sample = |alg: KeyAlgorithm| match alg {
+            KeyAlgorithm::EcP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+            KeyAlgorithm::EcP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+            KeyAlgorithm::Rsa { .. } => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)
+            }
+        };
+        for alg in [
+            KeyAlgorithm::EcP256,
+            KeyAlgorithm::EcP384,
+            KeyAlgorithm::Rsa { bits: 2048 },
+        ] {
+            let der = sample(alg).unwrap().subject_public_key_info();
+            let accepted = signed::PublicKey::from_spki(&der).unwrap();
+            assert_eq!(accepted.algorithm(), alg);
+            let (_, spki) = SubjectPublicKeyInfo::from_der(&der).unwrap();
+            assert_eq!(refused_key_kind(&spki), KeyKind::from(alg), "{alg}");
+        }
+    }
 
     #[test]
     fn bit_length_ignores_leading_zero_octets() {

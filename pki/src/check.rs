@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::cert::{Block, CaCert, KeyKind, read_pem};
+use crate::cert::{Block, BundleCert, KeyKind, read_pem};
 
 /// API Gateway's limit on the truststore object ("under 1 MB").
-pub const MAX_BUNDLE_BYTES: usize = 1_000_000;
+pub(crate) const MAX_BUNDLE_BYTES: usize = 1_000_000;
 /// API Gateway's limit on chain depth: CA certificates from an issuing CA up
 /// to its root, both included.
-pub const MAX_CHAIN_DEPTH: usize = 4;
+pub(crate) const MAX_CHAIN_DEPTH: usize = 4;
 /// The default expiry warning window.
 pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
 
@@ -40,7 +40,7 @@ pub enum Rule {
     NotACertificate,
     /// No certificate at all.
     Empty,
-    /// Over [`MAX_BUNDLE_BYTES`].
+    /// Over API Gateway's limit on the truststore object (1 MB).
     TooLarge,
     /// basicConstraints cA is not true.
     NotACa,
@@ -52,7 +52,8 @@ pub enum Rule {
     IncompleteChain,
     /// The signature does not verify with the issuer's key.
     BadSignature,
-    /// Deeper than [`MAX_CHAIN_DEPTH`].
+    /// Deeper than API Gateway's limit (4 CA certificates from an issuing CA
+    /// to its root).
     ChainTooDeep,
     /// A hash weaker than SHA-256, or an unsupported signature algorithm.
     WeakSignature,
@@ -69,7 +70,7 @@ pub enum Rule {
 impl Rule {
     /// The rule's severity.
     #[must_use]
-    pub fn severity(self) -> Severity {
+    pub(crate) fn severity(self) -> Severity {
         match self {
             Self::DuplicateCertificate | Self::NotYetValid | Self::ExpiresSoon => Severity::Warning,
             _ => Severity::Error,
@@ -89,7 +90,7 @@ pub struct Finding {
     pub subject: Option<String>,
     /// Its SHA-256 fingerprint.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
     /// What is wrong and what to do.
     pub message: String,
 }
@@ -105,7 +106,7 @@ impl Finding {
         }
     }
 
-    fn about(rule: Rule, cert: &CaCert, message: impl Into<String>) -> Self {
+    fn about(rule: Rule, cert: &BundleCert, message: impl Into<String>) -> Self {
         Self {
             subject: Some(cert.subject.clone()),
             fingerprint: Some(cert.fingerprint.clone()),
@@ -129,13 +130,13 @@ pub struct CertSummary {
     /// Subject DN.
     pub subject: String,
     /// Issuer DN.
-    pub issuer: String,
+    pub(crate) issuer: String,
     /// SHA-256 fingerprint, hex.
     pub fingerprint: String,
     /// Serial, hex.
-    pub serial: String,
+    pub(crate) serial: String,
     /// notBefore, RFC 3339.
-    pub not_before: String,
+    pub(crate) not_before: String,
     /// notAfter, RFC 3339.
     pub not_after: String,
     /// Self-signed root.
@@ -143,11 +144,11 @@ pub struct CertSummary {
     /// CA certificates from this one to its root, when the chain is complete.
     pub depth: Option<usize>,
     /// The key.
-    pub key: KeyKind,
+    pub(crate) key: KeyKind,
     /// The signature algorithm's name.
-    pub signature: String,
+    pub(crate) signature: String,
     /// Where it was read from.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 /// The outcome of checking a bundle.
@@ -182,7 +183,7 @@ impl Report {
 /// Splits PEM input into certificates, plus findings for everything else in
 /// it (keys, other blocks, unreadable blocks).
 #[must_use]
-pub fn read_certificates(file: &str, bytes: &[u8]) -> (Vec<CaCert>, Vec<Finding>) {
+pub fn read_certificates(file: &str, bytes: &[u8]) -> (Vec<BundleCert>, Vec<Finding>) {
     let mut certs = Vec::new();
     let mut findings = Vec::new();
     for block in read_pem(file, bytes) {
@@ -207,7 +208,9 @@ pub fn read_certificates(file: &str, bytes: &[u8]) -> (Vec<CaCert>, Vec<Finding>
     (certs, findings)
 }
 
-/// Checks bundle bytes: everything [`read_certificates`] and [`check_certs`] find.
+/// Checks bundle bytes: everything [`read_certificates`] finds, the size,
+/// and every rule on the certificates read (CA flags, duplicates, chains
+/// and their depth, keys, signature algorithms, validity).
 #[must_use]
 pub fn check_bundle(file: &str, bytes: &[u8], opts: CheckOptions) -> Report {
     let (certs, mut findings) = read_certificates(file, bytes);
@@ -230,7 +233,7 @@ pub fn check_bundle(file: &str, bytes: &[u8], opts: CheckOptions) -> Report {
 
 /// Checks a set of certificates against the rules.
 #[must_use]
-pub fn check_certs(certs: &[CaCert], opts: CheckOptions) -> Report {
+pub(crate) fn check_certs(certs: &[BundleCert], opts: CheckOptions) -> Report {
     let mut findings = Vec::new();
     if certs.is_empty() {
         findings.push(Finding::new(Rule::Empty, "the bundle holds no certificate"));
@@ -241,7 +244,7 @@ pub fn check_certs(certs: &[CaCert], opts: CheckOptions) -> Report {
     // Position of each certificate in `unique`, by fingerprint.
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut reported: HashSet<&str> = HashSet::new();
-    let mut unique: Vec<&CaCert> = Vec::new();
+    let mut unique: Vec<&BundleCert> = Vec::new();
     for c in certs {
         if let Entry::Vacant(e) = index.entry(&c.fingerprint) {
             e.insert(unique.len());
@@ -257,7 +260,7 @@ pub fn check_certs(certs: &[CaCert], opts: CheckOptions) -> Report {
             ));
         }
     }
-    let mut by_subject: BTreeMap<&[u8], Vec<&CaCert>> = BTreeMap::new();
+    let mut by_subject: BTreeMap<&[u8], Vec<&BundleCert>> = BTreeMap::new();
     for c in &unique {
         by_subject.entry(&c.subject_der).or_default().push(c);
     }
@@ -314,7 +317,7 @@ pub fn check_certs(certs: &[CaCert], opts: CheckOptions) -> Report {
 }
 
 /// Rules about one certificate on its own.
-fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
+fn own_rules(c: &BundleCert, opts: CheckOptions) -> Vec<Finding> {
     let mut out = Vec::new();
     if !c.is_ca {
         out.push(Finding::about(
@@ -389,9 +392,9 @@ fn own_rules(c: &CaCert, opts: CheckOptions) -> Vec<Finding> {
 /// For each unique certificate, the index of the certificate that signed it
 /// (itself for a root); `None` when the chain stops there.
 fn issuers(
-    unique: &[&CaCert],
+    unique: &[&BundleCert],
     index: &HashMap<&str, usize>,
-    by_subject: &BTreeMap<&[u8], Vec<&CaCert>>,
+    by_subject: &BTreeMap<&[u8], Vec<&BundleCert>>,
     findings: &mut Vec<Finding>,
 ) -> Vec<Option<usize>> {
     let mut out = Vec::with_capacity(unique.len());
@@ -460,7 +463,7 @@ fn depth(
     d
 }
 
-fn summary(c: &CaCert, depth: Option<usize>) -> CertSummary {
+fn summary(c: &BundleCert, depth: Option<usize>) -> CertSummary {
     CertSummary {
         subject: c.subject.clone(),
         issuer: c.issuer.clone(),
@@ -478,7 +481,7 @@ fn summary(c: &CaCert, depth: Option<usize>) -> CertSummary {
 
 /// RFC 3339 text of a time (UTC).
 #[must_use]
-pub fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
 }

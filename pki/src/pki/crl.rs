@@ -1,6 +1,13 @@
 //! Revoking client certificates and publishing the issuing CA's CRL.
 
-use super::*;
+use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use super::{Pki, Reason, Revocation, State, certificate_der, files, parse_serial, write_file};
+use crate::cert::summarize;
+use crate::check::rfc3339;
+use crate::error::{Error, Result};
 
 impl Pki {
     /// Records a revocation of a client (by name) or any serial (hex). The
@@ -12,7 +19,7 @@ impl Pki {
         let mut state = self.state()?;
         let (serial, name) = resolve(&state, target)?;
         if state.revoked.iter().any(|r| r.serial == serial) {
-            return Err(Error::Pki(format!("serial {serial} is already revoked")));
+            return Err(Error::AlreadyRevoked { serial });
         }
         let r = Revocation {
             serial,
@@ -43,25 +50,21 @@ impl Pki {
         let state = self.state()?;
         let (serial, name) = resolve(&state, target)?;
         let ca_path = self.path(files::CA_CERT);
-        let ca_der =
-            mtls_x509::pem::find(read_text(&ca_path)?.as_bytes(), mtls_x509::pem::CERTIFICATE)
-                .map_err(|e| Error::Pki(format!("{}: {e}", ca_path.display())))?
-                .ok_or_else(|| {
-                    Error::Pki(format!("{}: no CERTIFICATE block", ca_path.display()))
-                })?;
-        let ca = crate::cert::summarize("ca.pem", &ca_der).map_err(Error::Pki)?;
+        let ca_der = certificate_der(&ca_path)?;
+        let ca = summarize(files::CA_CERT, &ca_der).map_err(Error::in_file(&ca_path))?;
         let issuer_key = ca
             .public_key
-            .map_err(|e| Error::Pki(format!("ca.pem: {e}")))?
+            .map_err(|reason| Error::CaKey {
+                path: ca_path,
+                reason,
+            })?
             .id();
-        let serial = mtls_x509::Serial::from_hex(&serial)
-            .ok_or_else(|| Error::Pki(format!("pki.json: serial {serial} is not hex")))?;
+        let Some(serial) = mtls_x509::Serial::from_hex(&serial) else {
+            return Err(Error::StateSerial { serial });
+        };
         let not_after = name
             .and_then(|n| state.clients.get(&n))
-            .and_then(|c| {
-                OffsetDateTime::parse(&c.not_after, &time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
+            .and_then(|c| OffsetDateTime::parse(&c.not_after, &Rfc3339).ok())
             .map(|t| UnixTime(t.unix_timestamp()));
         Ok(Entry {
             target: Target::IssuerSerial { issuer_key, serial },
@@ -83,11 +86,12 @@ impl Pki {
         let number = state.crl_number + 1;
         let mut revoked = Vec::with_capacity(state.revoked.len());
         for r in &state.revoked {
-            let at = OffsetDateTime::parse(
-                &r.revoked_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map_err(|e| Error::Pki(format!("pki.json: revoked_at {}: {e}", r.revoked_at)))?;
+            let at = OffsetDateTime::parse(&r.revoked_at, &Rfc3339).map_err(|source| {
+                Error::RevokedAt {
+                    value: r.revoked_at.clone(),
+                    source,
+                }
+            })?;
             revoked.push(RevokedCertParams {
                 serial_number: SerialNumber::from_slice(&parse_serial(&r.serial)?),
                 revocation_time: at,
@@ -121,10 +125,8 @@ fn resolve(state: &State, target: &str) -> Result<(String, Option<String>)> {
     if let Some(c) = state.clients.get(target) {
         return Ok((c.serial.clone(), Some(c.name.clone())));
     }
-    let bytes = parse_serial(target).map_err(|_| {
-        Error::Pki(format!(
-            "{target} is neither a certificate name of this PKI nor a hex serial"
-        ))
+    let bytes = parse_serial(target).map_err(|_| Error::UnknownTarget {
+        target: target.to_owned(),
     })?;
     let hex = hex::encode(bytes);
     let name = state

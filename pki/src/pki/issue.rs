@@ -1,6 +1,18 @@
 //! Issuing client certificates, from a generated key or a CSR.
 
-use super::*;
+use rcgen::{
+    CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, SerialNumber,
+};
+use time::{Duration, OffsetDateTime};
+
+use super::{
+    Client, IssueOptions, Pki, files, parse_san, parse_serial, random_serial, valid_name,
+    write_file,
+};
+use crate::cert::summarize;
+use crate::check::rfc3339;
+use crate::error::{Error, Result};
 
 impl Pki {
     /// Issues a client certificate named `name` (a new key, or a CSR's).
@@ -11,9 +23,9 @@ impl Pki {
         valid_name(name)?;
         let mut state = self.state()?;
         if state.clients.contains_key(name) {
-            return Err(Error::Pki(format!(
-                "a certificate named {name} exists; revoke it and issue under a new name, or pick another name"
-            )));
+            return Err(Error::NameTaken {
+                name: name.to_owned(),
+            });
         }
         let issuer = self.issuer()?;
         let serial = match &opts.serial_hex {
@@ -22,14 +34,17 @@ impl Pki {
         };
         let serial_text = hex::encode(&serial);
         if state.clients.values().any(|c| c.serial == serial_text) {
-            return Err(Error::Pki(format!("serial {serial_text} is already used")));
+            return Err(Error::SerialTaken {
+                serial: serial_text,
+            });
         }
         let not_before = opts.not_before.unwrap_or(now - Duration::hours(1));
         let not_after = opts.not_after.unwrap_or(now + Duration::days(opts.days));
         if not_after <= not_before {
-            return Err(Error::Usage(
-                "not-after must be later than not-before".into(),
-            ));
+            return Err(Error::Validity {
+                not_before,
+                not_after,
+            });
         }
 
         let (mut params, public, key) = match &opts.csr_pem {
@@ -77,7 +92,8 @@ impl Pki {
             .signed_by(&public, &issuer)
             .map_err(Error::rcgen("client certificate"))?;
 
-        std::fs::create_dir_all(self.dir.join(files::CLIENTS)).map_err(Error::io(&self.dir))?;
+        let clients = self.dir.join(files::CLIENTS);
+        std::fs::create_dir_all(&clients).map_err(Error::io(clients))?;
         if let Some(k) = &key {
             write_file(
                 &self.client_path(name, "key"),
@@ -86,7 +102,8 @@ impl Pki {
             )?;
         }
         write_file(&self.client_path(name, "pem"), cert.pem().as_bytes(), false)?;
-        let summary = crate::cert::summarize(name, cert.der()).map_err(Error::Pki)?;
+        let summary =
+            summarize(name, cert.der()).map_err(Error::in_file(self.client_path(name, "pem")))?;
         let client = Client {
             name: name.to_owned(),
             serial: serial_text,
@@ -122,10 +139,9 @@ impl rcgen::PublicKeyData for SpkiKey {
 /// (RSA, ECDSA P-256 and P-384).
 fn csr_key(pem: &str) -> Result<SpkiKey> {
     use x509_parser::prelude::{FromDer, X509CertificationRequest};
-    let block = mtls_x509::pem::first(pem.as_bytes())
-        .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
+    let block = mtls_x509::pem::first(pem.as_bytes()).map_err(|source| Error::CsrPem { source })?;
     let (_, csr) = X509CertificationRequest::from_der(&block.der)
-        .map_err(|e| Error::Pki(format!("reading the CSR: {e}")))?;
+        .map_err(|source| Error::CsrDer { source })?;
     let spki = &csr.certification_request_info.subject_pki;
     let key_oid = spki.algorithm.algorithm.to_id_string();
     let curve = spki
@@ -138,12 +154,7 @@ fn csr_key(pem: &str) -> Result<SpkiKey> {
         ("1.2.840.113549.1.1.1", _) => &rcgen::PKCS_RSA_SHA256,
         ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => &rcgen::PKCS_ECDSA_P256_SHA256,
         ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => &rcgen::PKCS_ECDSA_P384_SHA384,
-        _ => {
-            return Err(Error::Pki(format!(
-                "the CSR's key ({key_oid}{}) is not one API Gateway accepts: use RSA 2048+ or ECDSA P-256/P-384",
-                curve.map(|c| format!(", curve {c}")).unwrap_or_default()
-            )));
-        }
+        _ => return Err(Error::CsrKey { key_oid, curve }),
     };
     Ok(SpkiKey {
         raw: spki.subject_public_key.data.to_vec(),

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cert::CaCert;
+use crate::cert::BundleCert;
 
 /// Encodes one certificate as PEM: 64-column base64, LF line ends.
 #[must_use]
-pub fn pem(der: &[u8]) -> String {
+pub(crate) fn pem(der: &[u8]) -> String {
     mtls_x509::pem::encode(mtls_x509::pem::CERTIFICATE, der)
 }
 
@@ -17,17 +17,17 @@ pub fn pem(der: &[u8]) -> String {
 /// same set of CAs always gives the same bytes, whatever order and files
 /// they came from, so an unchanged bundle is never uploaded again.
 #[must_use]
-pub fn assemble(certs: &[CaCert]) -> String {
-    let mut unique: BTreeMap<&str, &CaCert> = BTreeMap::new();
+pub fn assemble(certs: &[BundleCert]) -> String {
+    let mut unique: BTreeMap<&str, &BundleCert> = BTreeMap::new();
     for c in certs {
         unique.entry(&c.fingerprint).or_insert(c);
     }
-    let mut ordered: Vec<&CaCert> = unique.into_values().collect();
-    let by_subject: BTreeMap<&[u8], &CaCert> = ordered
+    let mut ordered: Vec<&BundleCert> = unique.into_values().collect();
+    let by_subject: BTreeMap<&[u8], &BundleCert> = ordered
         .iter()
         .map(|c| (c.subject_der.as_slice(), *c))
         .collect();
-    let level = |c: &CaCert| {
+    let level = |c: &BundleCert| {
         // Distance to a root by issuer name; bounded, since names can loop.
         let mut n = 0usize;
         let mut cur = c;
@@ -87,7 +87,7 @@ impl Diff {
     }
 }
 
-fn entry(c: &CaCert) -> DiffEntry {
+fn entry(c: &BundleCert) -> DiffEntry {
     DiffEntry {
         subject: c.subject.clone(),
         fingerprint: c.fingerprint.clone(),
@@ -98,10 +98,12 @@ fn entry(c: &CaCert) -> DiffEntry {
 /// Compares two sets of CAs by fingerprint. A subject that lost one
 /// certificate and gained another is reported as changed.
 #[must_use]
-pub fn diff(old: &[CaCert], new: &[CaCert]) -> Diff {
-    let old_fp: BTreeMap<&str, &CaCert> = old.iter().map(|c| (c.fingerprint.as_str(), c)).collect();
-    let new_fp: BTreeMap<&str, &CaCert> = new.iter().map(|c| (c.fingerprint.as_str(), c)).collect();
-    let mut gone: BTreeMap<&[u8], Vec<&CaCert>> = BTreeMap::new();
+pub fn diff(old: &[BundleCert], new: &[BundleCert]) -> Diff {
+    let old_fp: BTreeMap<&str, &BundleCert> =
+        old.iter().map(|c| (c.fingerprint.as_str(), c)).collect();
+    let new_fp: BTreeMap<&str, &BundleCert> =
+        new.iter().map(|c| (c.fingerprint.as_str(), c)).collect();
+    let mut gone: BTreeMap<&[u8], Vec<&BundleCert>> = BTreeMap::new();
     for (fp, c) in &old_fp {
         if !new_fp.contains_key(fp) {
             gone.entry(&c.subject_der).or_default().push(c);

@@ -1,6 +1,8 @@
 //! A development PKI in a directory: a root, an issuing CA, client
 //! certificates, revocations and CRLs, PKCS#12 export, and the matching
-//! `truststore.pem` and authorizer configuration.
+//! `truststore.pem` and authorizer configuration. The one module of the
+//! crate that does I/O: the files of its directory, and the system's
+//! randomness for serials.
 //!
 //! **For local development and tests only.** Keys are kept unencrypted on
 //! disk (mode 0600). Production CAs (AWS Private CA, your own) issue and
@@ -13,16 +15,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams,
-    CertificateSigningRequestParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SanType,
-    SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, RevocationReason, SanType, SerialNumber,
 };
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::bundle;
-use crate::check::rfc3339;
+use crate::cert::summarize;
 use crate::error::{Error, Result};
 
 mod crl;
@@ -32,7 +32,12 @@ mod issue;
 pub const NOTICE: &str = "development PKI made by `truststore pki`: for local development and tests only. Its keys sit unencrypted on disk; production CAs issue and publish their own CRLs.";
 
 /// Key algorithms the PKI can make. All are accepted by API Gateway.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+///
+/// `pki.json` and the command line spell it as [`KeyType::name`] does, and
+/// [`KeyType::ALL`] lists every one: the `truststore` command line offers them
+/// without this crate depending on clap. A unit test keeps serde's names and
+/// these in step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyType {
     /// ECDSA on P-256 with SHA-256.
@@ -48,6 +53,45 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// Every key type, in the order a command line lists them.
+    pub const ALL: [Self; 5] = [
+        Self::EcdsaP256,
+        Self::EcdsaP384,
+        Self::Rsa2048,
+        Self::Rsa3072,
+        Self::Rsa4096,
+    ];
+
+    /// The name `pki.json` and the command line use.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::EcdsaP256 => "ecdsa-p256",
+            Self::EcdsaP384 => "ecdsa-p384",
+            Self::Rsa2048 => "rsa2048",
+            Self::Rsa3072 => "rsa3072",
+            Self::Rsa4096 => "rsa4096",
+        }
+    }
+
+    /// What it makes, in a few words (a command line's help).
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::EcdsaP256 => "ECDSA on P-256 with SHA-256",
+            Self::EcdsaP384 => "ECDSA on P-384 with SHA-384",
+            Self::Rsa2048 => "RSA 2048 with SHA-256",
+            Self::Rsa3072 => "RSA 3072 with SHA-256",
+            Self::Rsa4096 => "RSA 4096 with SHA-256",
+        }
+    }
+
+    /// The key type named `name` ([`KeyType::name`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     fn generate(self) -> Result<KeyPair> {
         let made = match self {
             Self::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
@@ -67,7 +111,12 @@ impl KeyType {
 }
 
 /// CRL reason codes (RFC 5280 §5.3.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+///
+/// `pki.json` and the command line spell it as [`Reason::name`] does, and
+/// [`Reason::ALL`] lists every one: the `truststore` command line offers them
+/// without this crate depending on clap. A unit test keeps serde's names and
+/// these in step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     /// unspecified (0).
@@ -91,9 +140,61 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason a CRL entry may carry, in code order (RFC 5280 §5.3.1:
+    /// 7 is not used, and removeFromCRL (8) only in delta CRLs).
+    pub const ALL: [Self; 9] = [
+        Self::Unspecified,
+        Self::KeyCompromise,
+        Self::CaCompromise,
+        Self::AffiliationChanged,
+        Self::Superseded,
+        Self::CessationOfOperation,
+        Self::CertificateHold,
+        Self::PrivilegeWithdrawn,
+        Self::AaCompromise,
+    ];
+
+    /// The name `pki.json` and the command line use.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Unspecified => "unspecified",
+            Self::KeyCompromise => "key-compromise",
+            Self::CaCompromise => "ca-compromise",
+            Self::AffiliationChanged => "affiliation-changed",
+            Self::Superseded => "superseded",
+            Self::CessationOfOperation => "cessation-of-operation",
+            Self::CertificateHold => "certificate-hold",
+            Self::PrivilegeWithdrawn => "privilege-withdrawn",
+            Self::AaCompromise => "aa-compromise",
+        }
+    }
+
+    /// The RFC 5280 name and code (a command line's help).
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Unspecified => "unspecified (0)",
+            Self::KeyCompromise => "keyCompromise (1)",
+            Self::CaCompromise => "cACompromise (2)",
+            Self::AffiliationChanged => "affiliationChanged (3)",
+            Self::Superseded => "superseded (4)",
+            Self::CessationOfOperation => "cessationOfOperation (5)",
+            Self::CertificateHold => "certificateHold (6)",
+            Self::PrivilegeWithdrawn => "privilegeWithdrawn (9)",
+            Self::AaCompromise => "aACompromise (10)",
+        }
+    }
+
+    /// The reason named `name` ([`Reason::name`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
     /// The same reason, as the deny list spells it.
     #[must_use]
-    pub fn deny_reason(self) -> mtls_policy::denylist::Reason {
+    pub(crate) fn deny_reason(self) -> mtls_policy::denylist::Reason {
         use mtls_policy::denylist::Reason as R;
         match self {
             Self::Unspecified => R::Unspecified,
@@ -179,13 +280,13 @@ pub struct IssueOptions {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Client {
     /// Its name (file stem under `clients/`).
-    pub name: String,
+    pub(crate) name: String,
     /// Serial, lowercase hex.
     pub serial: String,
     /// Subject DN.
     pub subject: String,
     /// notAfter, RFC 3339.
-    pub not_after: String,
+    pub(crate) not_after: String,
     /// Whether the key was made here (false when a CSR was signed).
     pub has_key: bool,
 }
@@ -198,7 +299,7 @@ pub struct Revocation {
     /// The client's name, when the PKI issued it.
     pub name: Option<String>,
     /// RFC 3339.
-    pub revoked_at: String,
+    pub(crate) revoked_at: String,
     /// The reason.
     pub reason: Reason,
 }
@@ -207,17 +308,17 @@ pub struct Revocation {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct State {
     /// [`NOTICE`].
-    pub notice: String,
+    pub(crate) notice: String,
     /// Key type of the CAs.
-    pub key_type: KeyType,
+    pub(crate) key_type: KeyType,
     /// Organization.
-    pub org: String,
+    pub(crate) org: String,
     /// Issuing CA subject.
     pub ca_subject: String,
     /// The number of the last CRL made (0 before the first).
-    pub crl_number: u64,
+    pub(crate) crl_number: u64,
     /// Issued client certificates, by name.
-    pub clients: BTreeMap<String, Client>,
+    pub(crate) clients: BTreeMap<String, Client>,
     /// Revocations, in order.
     pub revoked: Vec<Revocation>,
 }
@@ -233,13 +334,13 @@ pub mod files {
     /// State.
     pub const STATE: &str = "pki.json";
     /// Root CA certificate.
-    pub const ROOT_CERT: &str = "root.pem";
+    pub(crate) const ROOT_CERT: &str = "root.pem";
     /// Root CA key.
-    pub const ROOT_KEY: &str = "root.key";
+    pub(crate) const ROOT_KEY: &str = "root.key";
     /// Issuing CA certificate.
-    pub const CA_CERT: &str = "ca.pem";
+    pub(crate) const CA_CERT: &str = "ca.pem";
     /// Issuing CA key.
-    pub const CA_KEY: &str = "ca.key";
+    pub(crate) const CA_KEY: &str = "ca.key";
     /// The bundle for API Gateway: issuing CA and root.
     pub const TRUSTSTORE: &str = "truststore.pem";
     /// The latest CRL, DER.
@@ -257,7 +358,7 @@ pub mod files {
 
 fn random_serial() -> Result<Vec<u8>> {
     let mut s = [0u8; 20];
-    getrandom::fill(&mut s).map_err(|e| Error::Pki(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut s).map_err(|source| Error::Randomness { source })?;
     // Positive, and exactly 20 octets (RFC 5280 §4.1.2.2): the longest
     // conforming serial, the case most likely to trip a careless parser.
     if let Some(first) = s.first_mut() {
@@ -300,11 +401,7 @@ fn ca_params(
 }
 
 fn parse_san(s: &str) -> Result<SanType> {
-    let bad = || {
-        Error::Usage(format!(
-            "SAN {s:?}: use dns:NAME, uri:URI, email:ADDRESS or ip:ADDRESS"
-        ))
-    };
+    let bad = || Error::San { san: s.to_owned() };
     let (kind, value) = s.split_once(':').ok_or_else(bad)?;
     let text = |v: &str| v.to_owned().try_into().map_err(|_| bad());
     Ok(match kind {
@@ -326,9 +423,9 @@ fn valid_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Usage(format!(
-            "certificate name {name:?}: use letters, digits, '-', '_' and '.' (it names files)"
-        )))
+        Err(Error::CertificateName {
+            name: name.to_owned(),
+        })
     }
 }
 
@@ -368,8 +465,8 @@ fn file_uri(path: &Path) -> Result<String> {
 /// positive number are kept as written.
 ///
 /// # Errors
-/// [`Error::Usage`] for anything that is not hex.
-pub fn parse_serial(text: &str) -> Result<Vec<u8>> {
+/// [`Error::Serial`] for anything that is not 1 to 20 octets of hex.
+pub(crate) fn parse_serial(text: &str) -> Result<Vec<u8>> {
     let clean: String = text
         .chars()
         .filter(|c| !matches!(c, ':' | ' '))
@@ -383,9 +480,9 @@ pub fn parse_serial(text: &str) -> Result<Vec<u8>> {
     };
     match hex::decode(&padded) {
         Ok(b) if !b.is_empty() && b.len() <= 20 => Ok(b),
-        _ => Err(Error::Usage(format!(
-            "serial {text:?}: give 1 to 20 octets of hex, e.g. 4f:1a:…"
-        ))),
+        _ => Err(Error::Serial {
+            text: text.to_owned(),
+        }),
     }
 }
 
@@ -394,12 +491,6 @@ impl Pki {
     #[must_use]
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
-    }
-
-    /// Its directory.
-    #[must_use]
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// A file in it.
@@ -430,19 +521,18 @@ impl Pki {
     pub fn state(&self) -> Result<State> {
         let path = self.path(files::STATE);
         if !path.exists() {
-            return Err(Error::Pki(format!(
-                "no PKI in {}; make one with `truststore pki init --dir {}`",
-                self.dir.display(),
-                self.dir.display()
-            )));
+            return Err(Error::NoPki {
+                dir: self.dir.clone(),
+            });
         }
-        serde_json::from_str(&read_text(&path)?)
-            .map_err(|e| Error::Pki(format!("{}: {e}", path.display())))
+        serde_json::from_str(&read_text(&path)?).map_err(|source| Error::State { path, source })
     }
 
     fn save(&self, state: &State) -> Result<()> {
-        let text =
-            serde_json::to_string_pretty(state).map_err(|e| Error::Pki(format!("state: {e}")))?;
+        let text = serde_json::to_string_pretty(state).map_err(|source| Error::Encode {
+            what: "state",
+            source,
+        })?;
         write_file(&self.path(files::STATE), text.as_bytes(), false)
     }
 
@@ -460,12 +550,12 @@ impl Pki {
     /// An existing PKI without `force`, or an I/O or generation failure.
     pub fn init(&self, opts: &InitOptions, now: OffsetDateTime) -> Result<State> {
         if self.path(files::STATE).exists() && !opts.force {
-            return Err(Error::Pki(format!(
-                "{} already holds a PKI; use --force to replace it (every issued certificate stops working)",
-                self.dir.display()
-            )));
+            return Err(Error::Exists {
+                dir: self.dir.clone(),
+            });
         }
-        std::fs::create_dir_all(self.dir.join(files::CLIENTS)).map_err(Error::io(&self.dir))?;
+        let clients = self.dir.join(files::CLIENTS);
+        std::fs::create_dir_all(&clients).map_err(Error::io(clients))?;
         let start = now - Duration::hours(1);
         let mut base: Vec<(DnType, &str)> = Vec::new();
         if let Some(c) = &opts.country {
@@ -505,8 +595,10 @@ impl Pki {
         write_file(&self.path(files::CA_CERT), ca.pem().as_bytes(), false)?;
 
         let summaries = [
-            crate::cert::summarize("ca.pem", ca.der()).map_err(Error::Pki)?,
-            crate::cert::summarize("root.pem", root.der()).map_err(Error::Pki)?,
+            summarize(files::CA_CERT, ca.der())
+                .map_err(Error::in_file(self.path(files::CA_CERT)))?,
+            summarize(files::ROOT_CERT, root.der())
+                .map_err(Error::in_file(self.path(files::ROOT_CERT)))?,
         ];
         write_file(
             &self.path(files::TRUSTSTORE),
@@ -564,11 +656,13 @@ impl Pki {
             "crl_retry_seconds": opts.crl_refresh_seconds.clamp(1, 30),
             "truststore_refresh_seconds": opts.crl_refresh_seconds,
         });
-        let text = serde_json::to_string_pretty(&config)
-            .map_err(|e| Error::Pki(format!("authorizer config: {e}")))?;
+        let text = serde_json::to_string_pretty(&config).map_err(|source| Error::Encode {
+            what: "authorizer config",
+            source,
+        })?;
         // The file is only useful if the authorizer accepts it.
         mtls_policy::config::Config::from_json(&text)
-            .map_err(|e| Error::Pki(format!("the authorizer refuses the generated config: {e}")))?;
+            .map_err(|source| Error::ConfigRefused { source })?;
         write_file(&self.path(files::AUTHORIZER_CONFIG), text.as_bytes(), false)
     }
 
@@ -587,23 +681,19 @@ impl Pki {
         let client = state
             .clients
             .get(name)
-            .ok_or_else(|| Error::Pki(format!("no certificate named {name}")))?;
+            .ok_or_else(|| Error::UnknownClient {
+                name: name.to_owned(),
+            })?;
         if !client.has_key {
-            return Err(Error::Pki(format!(
-                "{name} was issued from a CSR: its key is with whoever made the CSR"
-            )));
+            return Err(Error::NoKey {
+                name: name.to_owned(),
+            });
         }
-        let der_of = |path: PathBuf| -> Result<Vec<u8>> {
-            let text = read_text(&path)?;
-            mtls_x509::pem::find(text.as_bytes(), mtls_x509::pem::CERTIFICATE)
-                .map_err(|e| Error::Pki(format!("{}: {e}", path.display())))?
-                .ok_or_else(|| Error::Pki(format!("{}: no CERTIFICATE block", path.display())))
-        };
-        let p12 = |e: p12_keystore::error::Error| Error::Pki(format!("PKCS#12: {e}"));
+        let p12 = |source| Error::Pkcs12 { source };
         let chain = [
-            der_of(self.client_path(name, "pem"))?,
-            der_of(self.path(files::CA_CERT))?,
-            der_of(self.path(files::ROOT_CERT))?,
+            certificate_der(&self.client_path(name, "pem"))?,
+            certificate_der(&self.path(files::CA_CERT))?,
+            certificate_der(&self.path(files::ROOT_CERT))?,
         ]
         .iter()
         .map(|d| Certificate::from_der(d).map_err(p12))
@@ -631,6 +721,16 @@ impl Pki {
     }
 }
 
+/// The DER of the first certificate in the PEM file at `path`.
+fn certificate_der(path: &Path) -> Result<Vec<u8>> {
+    let text = read_text(path)?;
+    mtls_x509::pem::find(text.as_bytes(), mtls_x509::pem::CERTIFICATE)
+        .map_err(|e| Error::in_file(path)(Error::Pem(e)))?
+        .ok_or_else(|| Error::NoCertificate {
+            path: path.to_owned(),
+        })
+}
+
 /// Writes `bytes` to `path` as a CRL publisher must: the directories made,
 /// and the file replaced atomically (written aside, then renamed), so a
 /// reader never sees half a CRL.
@@ -638,16 +738,12 @@ impl Pki {
 /// # Errors
 /// The directory, the write or the rename failed.
 pub fn publish_to_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { path, source }
-    };
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
     }
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    std::fs::write(&tmp, bytes).map_err(Error::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::io(path))
 }
 
 #[cfg(test)]

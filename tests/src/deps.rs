@@ -10,6 +10,16 @@ use std::process::Command;
 /// locked: the tree of `Cargo.lock` as it is, with no network and no change
 /// to the lock file.
 pub fn tree(package: &str) -> Vec<String> {
+    tree_of(package, "normal,dev,build")
+}
+
+/// [`tree`], for what the package itself links (normal dependencies only):
+/// the boundary of a library, whose tests may use anything.
+pub fn normal_tree(package: &str) -> Vec<String> {
+    tree_of(package, "normal")
+}
+
+fn tree_of(package: &str, edges: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
         .args([
             "tree",
@@ -18,7 +28,7 @@ pub fn tree(package: &str) -> Vec<String> {
             "--package",
             package,
             "--edges",
-            "normal,dev,build",
+            edges,
             "--target",
             "all",
             "--prefix",

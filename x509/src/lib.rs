@@ -39,3 +39,6 @@ pub use error::{Error, Result};
 pub use serial::Serial;
 pub use time::UnixTime;
 pub use truststore::TrustStore;
+
+#[cfg(test)]
+mod tests;

@@ -76,7 +76,7 @@ impl Identity {
     /// §4.1.2.2), so a look-alike, a certificate of its own, has another
     /// serial and reads none of them.
     #[must_use]
-    pub(crate) fn legacy_writer(&self) -> Writer<'_> {
+    pub fn legacy_writer(&self) -> Writer<'_> {
         Writer::Certificate(&self.serial_number)
     }
 

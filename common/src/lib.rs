@@ -37,7 +37,7 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
 /// advanced logging controls); `info` when unset or unreadable. A plain level
 /// rather than per-module directives keeps a regex engine out of the binaries.
 #[must_use]
-pub(crate) fn log_level() -> LevelFilter {
+pub fn log_level() -> LevelFilter {
     let configured = std::env::var("RUST_LOG").or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL"));
     parse_level(configured.ok().as_deref())
 }

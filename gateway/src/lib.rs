@@ -1,6 +1,6 @@
 //! A local mutual TLS API Gateway for development and end-to-end tests.
 //!
-//! - [`apigw`] and [`http_api`] are pure: API Gateway's REQUEST authorizer
+//! - [`apigw`] and `http_api` are pure: API Gateway's REQUEST authorizer
 //!   events, policy evaluation, proxy events and proxy responses, for REST
 //!   APIs and HTTP APIs, with time as a parameter. [`backend`] forwards to
 //!   an HTTP backend with the verified identity as headers.

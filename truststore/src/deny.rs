@@ -236,7 +236,7 @@ pub fn by_serial(text: &str, issuer_file: &str, cas: &[BundleCert]) -> Result<Na
 ///
 /// # Errors
 /// [`Error::Usage`] for anything else.
-pub fn parse_fingerprint(text: &str) -> Result<[u8; 32]> {
+pub(crate) fn parse_fingerprint(text: &str) -> Result<[u8; 32]> {
     let trimmed = text.trim();
     let value = match trimmed.split_once('=') {
         Some((label, v)) if label.to_ascii_lowercase().ends_with("fingerprint") => v,

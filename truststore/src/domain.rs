@@ -182,7 +182,7 @@ impl Domains {
     ///
     /// # Errors
     /// The classified service error.
-    pub async fn set_version(
+    pub(crate) async fn set_version(
         &self,
         domain: &str,
         uri: &str,

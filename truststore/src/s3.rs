@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use crate::error::{Error, Result};
 
 /// The user metadata key that records the bundle's SHA-256.
-pub const HASH_METADATA: &str = "sha256";
+pub(crate) const HASH_METADATA: &str = "sha256";
 
 /// An S3 client for truststore objects.
 #[derive(Clone, Debug)]
@@ -278,7 +278,7 @@ impl Store {
 
 /// An object's content, and the ETag that names this version of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tagged {
+pub(crate) struct Tagged {
     /// The content.
     pub bytes: Vec<u8>,
     /// The ETag, as S3 returned it (quotes included).
@@ -287,7 +287,7 @@ pub struct Tagged {
 
 /// What a conditional write may replace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precondition<'a> {
+pub(crate) enum Precondition<'a> {
     /// Only the version with this ETag (`If-Match`).
     Matches(&'a str),
     /// Nothing: the object must not exist yet (`If-None-Match: *`).
@@ -296,7 +296,7 @@ pub enum Precondition<'a> {
 
 /// What a conditional write did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConditionalPut {
+pub(crate) enum ConditionalPut {
     /// The object now holds the new content.
     Written,
     /// Another writer changed (or created, or deleted) the object since it
@@ -310,7 +310,7 @@ impl Store {
     ///
     /// # Errors
     /// The S3 error, or an object that is too large.
-    pub async fn get_tagged(
+    pub(crate) async fn get_tagged(
         &self,
         bucket: &str,
         key: &str,
@@ -361,7 +361,7 @@ impl Store {
     ///
     /// # Errors
     /// An S3 error other than a failed precondition.
-    pub async fn put_if(
+    pub(crate) async fn put_if(
         &self,
         bucket: &str,
         key: &str,

@@ -63,7 +63,7 @@ impl StatusReport {
 /// How many of `versions` (newest first) are newer than `pinned`; `None`
 /// when nothing is pinned or the pinned version is not among them.
 #[must_use]
-pub fn newer_than(pinned: Option<&str>, versions: &[Version]) -> Option<usize> {
+pub(crate) fn newer_than(pinned: Option<&str>, versions: &[Version]) -> Option<usize> {
     let pinned = pinned?;
     versions.iter().position(|v| v.version_id == pinned)
 }

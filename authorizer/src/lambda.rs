@@ -279,10 +279,7 @@ impl Authorizer {
             .truststore
             .read(|s| s.current().is_none().then(|| s.last_error().cloned()))
         {
-            let e = e.unwrap_or_else(|| Error::Truststore("not loaded".into()));
-            return Err(Error::Truststore(format!(
-                "cannot start without the truststore: {e}"
-            )));
+            return Err(e.unwrap_or(Error::TruststoreNotLoaded));
         }
         this.warn_about_issuers_without_ca();
         // Cold start: every fixed CRL at full speed, before the first event.

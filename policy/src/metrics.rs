@@ -289,7 +289,8 @@ impl Cause {
             Error::CrlBadSignature { .. }
             | Error::CrlSignatureAlgorithm(_)
             | Error::CrlIssuerUnknown { .. }
-            | Error::Truststore(_) => Self::Signature,
+            | Error::Truststore(_)
+            | Error::TruststoreNotLoaded => Self::Signature,
             Error::CrlIssuerMismatch { .. } => Self::Scope,
             Error::CrlRollback { .. }
             | Error::CrlSequenceLimit { .. }

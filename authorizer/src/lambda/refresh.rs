@@ -161,7 +161,7 @@ impl CrlRefresher {
     ) -> (RefreshOutcome, Option<f64>) {
         let Some(truststore) = truststore else {
             let now = self.clock.now();
-            let e = Error::Truststore("not loaded".into());
+            let e = Error::TruststoreNotLoaded;
             let cause = Cause::of(&e);
             cached.write(|s| s.fail(now, e));
             return (RefreshOutcome::Failed(cause), None);

@@ -2,6 +2,9 @@
 
 use super::records::MAX_ID;
 use super::*;
+use mtls_x509::error::{CrlMalformed, CrlRollback, CrlUnsupported};
+use mtls_x509::name::DerName;
+use mtls_x509::signed::UnsupportedAlgorithm;
 use mtls_x509::time::UnixTime;
 use serde_json::Value;
 
@@ -278,30 +281,32 @@ fn every_refresh_error_maps_to_its_documented_cause() {
             Cause::TooLarge,
         ),
         (
-            Error::CrlBadSignature { issuer: "i".into() },
+            Error::CrlBadSignature {
+                issuer: DerName::new(b"i"),
+            },
             Cause::Signature,
         ),
         (
-            Error::CrlSignatureAlgorithm("sha1".into()),
+            Error::CrlSignatureAlgorithm(UnsupportedAlgorithm::Named("sha1WithRSAEncryption")),
             Cause::Signature,
         ),
         (
-            Error::CrlIssuerUnknown { issuer: "i".into() },
+            Error::CrlIssuerUnknown {
+                issuer: DerName::new(b"i"),
+            },
             Cause::Signature,
         ),
         (
             Error::CrlIssuerMismatch {
-                expected: "a".into(),
-                crl_issuer: "b".into(),
+                crl_issuer: DerName::new(b"b"),
             },
             Cause::Scope,
         ),
         (
-            Error::CrlRollback {
-                what: "CRL number",
-                cached: "2".into(),
-                offered: "1".into(),
-            },
+            Error::CrlRollback(CrlRollback::ThisUpdate {
+                cached: t,
+                offered: t,
+            }),
             Cause::Rollback,
         ),
         (
@@ -320,8 +325,14 @@ fn every_refresh_error_maps_to_its_documented_cause() {
             Cause::Expired,
         ),
         (Error::CrlMissingNextUpdate, Cause::Expired),
-        (Error::CrlMalformed("x".into()), Cause::Parse),
-        (Error::CrlUnsupported("delta".into()), Cause::Parse),
+        (
+            Error::CrlMalformed(CrlMalformed::EarlierPartRefused),
+            Cause::Parse,
+        ),
+        (
+            Error::CrlUnsupported(CrlUnsupported::IndirectCrl),
+            Cause::Parse,
+        ),
     ];
     for (error, cause) in cases {
         assert_eq!(Cause::of(&error), cause, "{error}");

@@ -130,30 +130,6 @@ pub enum Error {
     /// Being moved to the authorizer.
     #[error("truststore not loaded")]
     TruststoreNotLoaded,
-    /// Being moved to mtls-policy.
-    #[error("invalid configuration: {0}")]
-    Config(String),
-    /// Being moved to mtls-policy.
-    #[error("malformed deny list: {0}")]
-    DenyListMalformed(String),
-    /// Being moved to mtls-policy.
-    #[error(
-        "deny list rollback refused: offered sequence {offered} is lower than {cached}, the list in force"
-    )]
-    DenyListRollback {
-        /// The sequence of the list in force.
-        cached: u64,
-        /// The sequence offered.
-        offered: u64,
-    },
-    /// Being moved to mtls-policy.
-    #[error(
-        "deny list refused: its entries differ from the list in force, and its sequence ({sequence}) does not; raise sequence with every change"
-    )]
-    DenyListSequenceReused {
-        /// The sequence both carry.
-        sequence: u64,
-    },
     /// Being moved to the authorizer.
     #[error("fetching {uri} failed: {reason}")]
     Fetch {
@@ -180,11 +156,6 @@ pub enum Error {
         /// The configured cap in bytes.
         limit: u64,
     },
-    /// Being moved to mtls-policy.
-    #[error(
-        "unsupported source URI `{0}`: use s3://bucket/key[?versionId=...], https://, http:// or file://"
-    )]
-    UnsupportedUri(String),
 }
 
 impl Error {

@@ -15,17 +15,18 @@ use mtls_x509::time::{Clock, UnixTime};
 use mtls_x509::truststore::TrustStore;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-/// A cached resource with its source and a single-flight refresh lock.
+/// A cached resource with its source and a single-flight refresh lock; `E`
+/// is what a failed refresh is recorded as.
 #[derive(Debug)]
-pub(super) struct Cached<T> {
+pub(super) struct Cached<T, E = Error> {
     pub(super) source: SourceUri,
-    pub(super) slot: RwLock<Slot<T>>,
+    pub(super) slot: RwLock<Slot<T, E>>,
     /// Held by whoever refreshes: a request, or a background task (which
     /// owns its guard, hence the `Arc`).
     pub(super) refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
-impl<T: Expiring> Cached<T> {
+impl<T: Expiring, E: From<Error>> Cached<T, E> {
     pub(super) fn new(source: SourceUri) -> Self {
         Self {
             source,
@@ -34,11 +35,11 @@ impl<T: Expiring> Cached<T> {
         }
     }
 
-    pub(super) fn read<R>(&self, f: impl FnOnce(&Slot<T>) -> R) -> R {
+    pub(super) fn read<R>(&self, f: impl FnOnce(&Slot<T, E>) -> R) -> R {
         f(&self.slot.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    pub(super) fn write<R>(&self, f: impl FnOnce(&mut Slot<T>) -> R) -> R {
+    pub(super) fn write<R>(&self, f: impl FnOnce(&mut Slot<T, E>) -> R) -> R {
         f(&mut self.slot.write().unwrap_or_else(PoisonError::into_inner))
     }
 
@@ -83,7 +84,7 @@ impl<T: Expiring> Cached<T> {
                 }))
             }
             Err(e) => {
-                self.write(|s| s.fail(now, e.clone()));
+                self.write(|s| s.fail(now, e.clone().into()));
                 Some(Err(e))
             }
         }

@@ -55,7 +55,7 @@ pub struct DenyListStatus {
     /// How many lists were installed so far.
     pub installs: u64,
     /// The latest refresh failure or refusal, cleared by the next success.
-    pub last_error: Option<Error>,
+    pub last_error: Option<mtls_policy::Error>,
 }
 
 /// The outcome of one request, with what the decision log line needs.

@@ -543,7 +543,7 @@ fn crl_with_a_lower_number_is_rejected_and_the_last_good_stays() {
         .verify(&w.ca.crl().number(7).revoke(&[0x42]).der(), t)
         .unwrap();
     let older = w.verify(&w.ca.crl().number(6).der(), t).unwrap();
-    let mut slot = Slot::default();
+    let mut slot: Slot<_, Error> = Slot::default();
     let mut guard = RollbackGuard::new(std::num::NonZeroUsize::MIN);
     slot.offer_crl(t, Ok(newer), Validator::default(), &mut guard, 3600)
         .unwrap();

@@ -5,12 +5,12 @@ use crate::common;
 
 use std::path::Path;
 
-use authorizer::lambda::{Authorizer, HttpApiResponse};
+use authorizer::lambda::{Authorizer, HttpApiResponse, StartError};
 use common::{Fixture, ORG, reason};
 use mtls_policy::config::Config;
 use mtls_policy::decision::DenyReason;
 use mtls_tests::pki::{self, Ca};
-use mtls_x509::error::Error;
+use mtls_x509::error::{Error, TruststoreProblem};
 use time::Duration;
 
 fn devices(s: &Fixture) -> Config {
@@ -233,7 +233,15 @@ async fn cold_start_without_a_readable_truststore_fails() {
         .http_api_response(HttpApiResponse::Simple)
         .start()
         .await;
-    assert!(matches!(err, Err(Error::Truststore(_))), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Err(StartError::Truststore(Error::Truststore(
+                TruststoreProblem::Empty
+            )))
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -222,7 +222,7 @@ async fn s3_deny_list_is_conditional_enforced_promptly_and_never_rolled_back() {
     assert_eq!(decide().await, Some(DenyReason::DenyListed));
     assert!(matches!(
         a.deny_list_status().unwrap().last_error,
-        Some(Error::DenyListRollback {
+        Some(mtls_policy::Error::DenyListRollback {
             cached: 2,
             offered: 1
         })

@@ -8,7 +8,7 @@ const SCHEDULE: Schedule = Schedule {
 
 #[test]
 fn empty_slot_is_due_and_failures_retry_sooner_than_refreshes() {
-    let mut slot: Slot<TrustStore> = Slot::default();
+    let mut slot: Slot<TrustStore, Error> = Slot::default();
     assert!(slot.is_due(UnixTime(0), SCHEDULE));
     slot.fail(
         UnixTime(0),
@@ -20,7 +20,7 @@ fn empty_slot_is_due_and_failures_retry_sooner_than_refreshes() {
 
 #[test]
 fn a_clock_stepping_back_does_not_postpone_the_refresh() {
-    let mut slot: Slot<TrustStore> = Slot::default();
+    let mut slot: Slot<TrustStore, Error> = Slot::default();
     slot.fail(
         UnixTime(1_000),
         Error::Truststore(mtls_x509::error::TruststoreProblem::Empty),

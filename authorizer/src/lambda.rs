@@ -35,7 +35,7 @@ use mtls_policy::decision::{
 use mtls_policy::metrics::{DecisionRecord, RequestIds, TruststoreRecord, request_id};
 use mtls_policy::source::{Fetched, SourceUri};
 use mtls_x509::crl::{Coverage, CrlPurpose};
-use mtls_x509::error::{Error, bounded};
+use mtls_x509::error::bounded;
 use mtls_x509::time::{Clock, SystemClock, UnixTime};
 use mtls_x509::truststore::TrustStore;
 
@@ -48,7 +48,7 @@ mod state;
 mod telemetry;
 
 use deny_list::{DenyListCache, DenyListRefresher};
-pub use error::StartError;
+pub use error::{CrlRefreshError, DenyListRefreshError, RefreshError, StartError};
 pub use events::{EventKind, HttpApiResponse, RoutePolicies};
 pub use state::{CrlStatus, DenyListStatus, Outcome};
 pub use telemetry::{Discard, Invocation, LineSink, Stdout, Telemetry};
@@ -304,7 +304,7 @@ impl Authorizer {
             .read(|s| s.current().is_none().then(|| s.last_error().cloned()))
         {
             return Err(StartError::Truststore(
-                e.unwrap_or(Error::TruststoreNotLoaded),
+                e.unwrap_or(CrlRefreshError::NoTruststore),
             ));
         }
         this.warn_about_issuers_without_ca();
@@ -438,7 +438,7 @@ impl Authorizer {
             retry_seconds: self.config.crl_retry_seconds(),
         };
         let cached = &self.truststore;
-        let warn = |e: &Error| {
+        let warn = |e: &dyn std::fmt::Display| {
             tracing::warn!(event = "truststore_refresh_failed", source = %cached.source, error = %e,
                 "truststore refresh failed; keeping the last good truststore");
         };
@@ -483,7 +483,7 @@ impl Authorizer {
             }
             Err(e) => {
                 warn(&e);
-                cached.write(|s| s.fail(now, e));
+                cached.write(|s| s.fail(now, e.into()));
             }
         }
     }

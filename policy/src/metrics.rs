@@ -287,13 +287,10 @@ impl RefreshCause for mtls_x509::Error {
     fn cause(&self) -> Cause {
         use mtls_x509::Error as E;
         match self {
-            E::Fetch { .. } | E::FetchTimeout { .. } => Cause::Fetch,
-            E::FetchTooLarge { .. } => Cause::TooLarge,
             E::CrlBadSignature { .. }
             | E::CrlSignatureAlgorithm(_)
             | E::CrlIssuerUnknown { .. }
-            | E::Truststore(_)
-            | E::TruststoreNotLoaded => Cause::Signature,
+            | E::Truststore(_) => Cause::Signature,
             E::CrlIssuerMismatch { .. } => Cause::Scope,
             E::CrlRollback(_) | E::CrlSequenceLimit { .. } => Cause::Rollback,
             E::CrlExpired { .. } | E::CrlNotYetValid { .. } | E::CrlMissingNextUpdate => {

@@ -126,47 +126,6 @@ pub enum Error {
     /// to be complete.
     #[error("unsupported CRL: {0}")]
     CrlUnsupported(CrlUnsupported),
-
-    /// Being moved to the authorizer.
-    #[error("truststore not loaded")]
-    TruststoreNotLoaded,
-    /// Being moved to the authorizer.
-    #[error("fetching {uri} failed: {reason}")]
-    Fetch {
-        /// The source URI (never with credentials).
-        uri: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// Being moved to the authorizer.
-    #[error("fetching {uri} timed out after {seconds}s")]
-    FetchTimeout {
-        /// The source URI.
-        uri: String,
-        /// The configured timeout.
-        seconds: u64,
-    },
-    /// Being moved to the authorizer.
-    #[error(
-        "{uri} is larger than the {limit}-byte limit (raise max_fetch_bytes if this is expected)"
-    )]
-    FetchTooLarge {
-        /// The source URI.
-        uri: String,
-        /// The configured cap in bytes.
-        limit: u64,
-    },
-}
-
-impl Error {
-    /// Being moved to the authorizer.
-    #[must_use]
-    pub fn is_fetch_failure(&self) -> bool {
-        matches!(
-            self,
-            Self::Fetch { .. } | Self::FetchTimeout { .. } | Self::FetchTooLarge { .. }
-        )
-    }
 }
 
 /// The crate's result type.

@@ -1,11 +1,86 @@
-//! The Lambda adapter's errors: why the cold start stops ([`StartError`]).
+//! The Lambda adapter's errors: why a refresh left a cached source as it
+//! was ([`RefreshError`], what the caches record), and why the cold start
+//! stops ([`StartError`]).
 //!
 //! This is the edge where the cores' typed causes meet text from outside (a
 //! URI, an environment variable's value, serde's description of a JSON
 //! failure): such text is cut with [`mtls_x509::error::bounded`].
 
+use crate::fetch::FetchError;
 use mtls_policy::config::ConfigError;
+use mtls_policy::metrics::{Cause, RefreshCause};
 use mtls_policy::source::UnsupportedUri;
+
+/// Why a refresh of a cached source (the truststore, a CRL, the deny list)
+/// did not install a new value: the source could not be read, or what it
+/// served was refused by the core that reads it (`R`: mtls-x509's error for
+/// the truststore and CRLs, mtls-policy's for the deny list). The last good
+/// value stays in use either way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshError<R> {
+    /// The source could not be read: network, status, redirect, file
+    /// system, deadline, size cap.
+    #[error(transparent)]
+    Fetch(FetchError),
+    /// The source served something the core refused.
+    #[error(transparent)]
+    Refused(R),
+    /// No truststore is loaded to verify a CRL against.
+    #[error("the truststore is not loaded")]
+    NoTruststore,
+}
+
+/// What the truststore's and the CRLs' caches record.
+pub type CrlRefreshError = RefreshError<mtls_x509::Error>;
+
+/// What the deny list's cache records.
+pub type DenyListRefreshError = RefreshError<mtls_policy::Error>;
+
+impl<R> From<FetchError> for RefreshError<R> {
+    fn from(e: FetchError) -> Self {
+        Self::Fetch(e)
+    }
+}
+
+impl From<mtls_x509::Error> for CrlRefreshError {
+    fn from(e: mtls_x509::Error) -> Self {
+        Self::Refused(e)
+    }
+}
+
+impl From<mtls_policy::Error> for DenyListRefreshError {
+    fn from(e: mtls_policy::Error) -> Self {
+        Self::Refused(e)
+    }
+}
+
+impl RefreshCause for FetchError {
+    /// `too_large` for the size cap; `fetch` for every other failure to
+    /// read the source; a body the sink refused, as the core classifies it.
+    fn cause(&self) -> Cause {
+        match self {
+            Self::TooLarge { .. } => Cause::TooLarge,
+            Self::Refused(e) => e.cause(),
+            Self::Client { .. }
+            | Self::Source { .. }
+            | Self::Status { .. }
+            | Self::Redirect { .. }
+            | Self::File { .. }
+            | Self::Timeout { .. } => Cause::Fetch,
+        }
+    }
+}
+
+impl<R: RefreshCause> RefreshCause for RefreshError<R> {
+    fn cause(&self) -> Cause {
+        match self {
+            Self::Fetch(e) => e.cause(),
+            Self::Refused(e) => e.cause(),
+            // Nothing to check a signature against.
+            Self::NoTruststore => Cause::Signature,
+        }
+    }
+}
 
 /// Why the authorizer cannot start. The cold start stops with it (an
 /// `init_failed` line), and API Gateway answers 500 meanwhile: never a
@@ -20,7 +95,7 @@ pub enum StartError {
     ConfigUri(UnsupportedUri),
     /// The configuration document could not be fetched.
     #[error("the configuration document: {0}")]
-    ConfigFetch(mtls_x509::Error),
+    ConfigFetch(FetchError),
     /// The configuration document is not UTF-8.
     #[error("{uri} is not UTF-8 JSON")]
     ConfigNotUtf8 {
@@ -56,11 +131,11 @@ pub enum StartError {
     },
     /// The HTTP client could not be built.
     #[error("{0}")]
-    Fetcher(mtls_x509::Error),
+    Fetcher(FetchError),
     /// The truststore could not be loaded: without it no CRL can be
     /// verified and no issuer signature checked.
     #[error("cannot start without the truststore: {0}")]
-    Truststore(mtls_x509::Error),
+    Truststore(CrlRefreshError),
 }
 
 impl From<ConfigError> for StartError {

@@ -4,7 +4,8 @@
 
 use crate::common;
 
-use authorizer::lambda::Authorizer;
+use authorizer::fetch::FetchError;
+use authorizer::lambda::{Authorizer, RefreshError};
 use common::{Fixture, ORG, reason};
 use mtls_policy::Error;
 use mtls_policy::config::{Config, ConfigProblem, JsonCategory, MAX_GRACE_SECONDS};
@@ -214,10 +215,10 @@ async fn a_list_with_a_lower_sequence_is_refused_and_the_last_good_one_stays() {
     assert_eq!(status.sequence, Some(5));
     assert_eq!(
         status.last_error,
-        Some(Error::DenyListRollback {
+        Some(RefreshError::Refused(Error::DenyListRollback {
             cached: 5,
             offered: 4
-        })
+        }))
     );
 }
 
@@ -253,7 +254,10 @@ async fn a_malformed_list_never_replaces_the_last_good_one() {
         );
         let status = a.deny_list_status().unwrap();
         assert!(
-            matches!(status.last_error, Some(Error::DenyListMalformed { .. })),
+            matches!(
+                status.last_error,
+                Some(RefreshError::Refused(Error::DenyListMalformed { .. }))
+            ),
             "{i}: {status:?}"
         );
         assert_eq!(status.sequence, Some(1));
@@ -311,7 +315,10 @@ async fn the_last_good_list_is_used_until_max_age_then_every_request_is_denied()
     assert!(
         matches!(
             status.last_error,
-            Some(Error::X509(mtls_x509::Error::Fetch { .. }))
+            Some(RefreshError::Fetch(FetchError::File {
+                kind: std::io::ErrorKind::NotFound,
+                ..
+            }))
         ),
         "{status:?}"
     );
@@ -447,7 +454,9 @@ async fn a_different_list_with_the_same_sequence_is_refused() {
     assert_eq!(reason(&a, &device).await, Some(DenyReason::DenyListed));
     assert_eq!(
         a.deny_list_status().unwrap().last_error,
-        Some(Error::DenyListSequenceReused { sequence: 5 })
+        Some(RefreshError::Refused(Error::DenyListSequenceReused {
+            sequence: 5
+        }))
     );
     // The same entries under the same sequence, written again, are fine.
     s.write(

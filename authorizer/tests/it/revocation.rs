@@ -12,6 +12,7 @@ use crate::common;
 
 use std::time::Instant;
 
+use authorizer::lambda::RefreshError;
 use common::{Fixture, ORG, reason};
 use mtls_policy::config::Config;
 use mtls_policy::decision::{Decision, DenyReason, Engine, RuleIssuer};
@@ -1080,7 +1081,7 @@ async fn a_source_serving_another_cas_crl_neither_covers_nor_locks_out_the_first
     assert_eq!(reason(&a, &a_good).await, Some(DenyReason::Revoked));
     assert!(matches!(
         a.crl_sources(0)[0].last_error,
-        Some(Error::CrlRollback { .. })
+        Some(RefreshError::Refused(Error::CrlRollback(_)))
     ));
 }
 
@@ -1106,7 +1107,7 @@ async fn rollback_is_judged_per_sequence_across_sources() {
     );
     assert!(matches!(
         a.crl_sources(0)[1].last_error,
-        Some(Error::CrlRollback { .. })
+        Some(RefreshError::Refused(Error::CrlRollback(_)))
     ));
 }
 

@@ -258,30 +258,9 @@ fn rejected_crl_counts_as_rejected_and_a_source_never_loaded_has_no_gauges() {
 }
 
 #[test]
-fn every_refresh_error_maps_to_its_documented_cause() {
+fn every_core_refusal_maps_to_its_documented_cause() {
     let t = UnixTime(0);
     let cases = [
-        (
-            X509::Fetch {
-                uri: "u".into(),
-                reason: "r".into(),
-            },
-            Cause::Fetch,
-        ),
-        (
-            X509::FetchTimeout {
-                uri: "u".into(),
-                seconds: 1,
-            },
-            Cause::Fetch,
-        ),
-        (
-            X509::FetchTooLarge {
-                uri: "u".into(),
-                limit: 1,
-            },
-            Cause::TooLarge,
-        ),
         (
             X509::CrlBadSignature {
                 issuer: DerName::new(b"i"),

@@ -613,3 +613,21 @@ fn an_aia_responder_may_be_its_prefix_but_a_cdp_may_not() {
         CdpSource::Unsafe
     );
 }
+
+#[test]
+fn errors_print_as_a_path_into_the_document_as_the_docs_show() {
+    let routes = r#","revocation":"none","routes":[{"method":"*","path":"/temps"},{"method":"GET","path":"/temps"}]"#;
+    assert_eq!(
+        rule_with(routes).unwrap_err().to_string(),
+        "invalid configuration: issuers[0].routes[1]: it overlaps route 0; list each route once"
+    );
+    let twice = r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"revocation":"none"},{"name":"b","match":{"CN":"y"},"crl":["s3://b/1","s3://b/2","s3://b/1"]}]}"#;
+    assert_eq!(
+        err_of(twice).to_string(),
+        "invalid configuration: issuers[1].crl[2]: listed twice"
+    );
+    assert_eq!(
+        err_of(r#"{"truststore":"file:///t","issuers":[]}"#).to_string(),
+        "invalid configuration: issuers: at least one issuer entry is required"
+    );
+}

@@ -1,6 +1,8 @@
 //! Fetching bytes from `s3://`, `https://`, `http://` and `file://` sources,
 //! conditionally, with a deadline and a size cap. This is the only module
-//! that talks to the network or the file system.
+//! that talks to the network or the file system, so it owns the errors of
+//! doing so ([`FetchError`]); a body the sink refuses as it streams in is
+//! carried as the sink's own typed error ([`FetchError::Refused`]).
 
 use std::future::Future;
 use std::time::{Duration, UNIX_EPOCH};
@@ -12,19 +14,121 @@ use tokio::time::Instant;
 
 use mtls_policy::source::{Fetched, SourceUri, Validator};
 use mtls_x509::crl::CrlIngest;
-use mtls_x509::error::{Error, Result, bounded};
+use mtls_x509::error::bounded;
+
+/// The fetch's result type.
+pub type Result<T, E = FetchError> = std::result::Result<T, E>;
+
+/// Why a fetch gave no body to use. The source's URI is in every variant
+/// that has one (without credentials or query, as [`SourceUri`] prints it),
+/// and text from outside (a server's or the SDK's message) is cut with
+/// [`bounded`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The HTTP client could not be built.
+    #[error("the HTTP client cannot be built: {reason}")]
+    Client {
+        /// What the client library said.
+        reason: String,
+    },
+    /// The source could not be read: the network, TLS, or S3 (a missing
+    /// object, a denied `s3:GetObject`) failed, before or during the body.
+    #[error("fetching {uri} failed: {reason}")]
+    Source {
+        /// The source.
+        uri: String,
+        /// What went wrong, in the client's or the service's words.
+        reason: String,
+    },
+    /// The server answered an HTTP status other than success (or than
+    /// "not modified" to a conditional request).
+    #[error("fetching {uri} failed: HTTP status {}", StatusText(*status))]
+    Status {
+        /// The source.
+        uri: String,
+        /// The status.
+        status: u16,
+    },
+    /// The server redirected somewhere a fetch does not follow.
+    #[error("fetching {uri} failed: {refusal}")]
+    Redirect {
+        /// The source.
+        uri: String,
+        /// Why the redirect was not followed.
+        refusal: RedirectRefusal,
+    },
+    /// The file could not be opened or read.
+    #[error("fetching {uri} failed: {reason}")]
+    File {
+        /// The source.
+        uri: String,
+        /// The kind of failure.
+        kind: std::io::ErrorKind,
+        /// The system's words.
+        reason: String,
+    },
+    /// The fetch did not complete within its deadline.
+    #[error("fetching {uri} timed out after {seconds}s")]
+    Timeout {
+        /// The source.
+        uri: String,
+        /// The configured timeout.
+        seconds: u64,
+    },
+    /// The body exceeds the size cap (announced or received).
+    #[error(
+        "{uri} is larger than the {limit}-byte limit (raise max_fetch_bytes if this is expected)"
+    )]
+    TooLarge {
+        /// The source.
+        uri: String,
+        /// The configured cap in bytes.
+        limit: u64,
+    },
+    /// The sink refused the body as it streamed in (a CRL from the wrong
+    /// issuer, malformed, or too large where no real CRL is): the rest was
+    /// not downloaded.
+    #[error("{0}")]
+    Refused(mtls_x509::Error),
+}
+
+/// An HTTP status with its reason phrase: `503 Service Unavailable`.
+struct StatusText(u16);
+
+impl std::fmt::Display for StatusText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match reqwest::StatusCode::from_u16(self.0) {
+            Ok(status) => write!(f, "{status}"),
+            Err(_) => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// Why a redirect is not followed (see [`redirect_refusal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectRefusal {
+    /// More than [`MAX_REDIRECTS`].
+    #[error("too many redirects")]
+    TooMany,
+    /// From or to plain HTTP.
+    #[error("redirect refused: only HTTPS to HTTPS is followed")]
+    NotHttps,
+    /// To a loopback, link-local or metadata address.
+    #[error("redirect refused: loopback, link-local or metadata address")]
+    Internal,
+}
 
 /// Where a fetched body goes, chunk by chunk, as it arrives. An error stops
 /// the download: a CRL refused from its first octets is not read further.
 pub trait Sink: Send {
     /// Takes the next chunk of the body.
-    fn write(&mut self, chunk: &[u8]) -> Result<()>;
+    fn write(&mut self, chunk: &[u8]) -> Result<(), mtls_x509::Error>;
     /// The announced length of the body (already within the size cap).
     fn announced(&mut self, _len: u64) {}
 }
 
 impl Sink for Vec<u8> {
-    fn write(&mut self, chunk: &[u8]) -> Result<()> {
+    fn write(&mut self, chunk: &[u8]) -> Result<(), mtls_x509::Error> {
         self.extend_from_slice(chunk);
         Ok(())
     }
@@ -37,7 +141,7 @@ impl Sink for Vec<u8> {
 }
 
 impl Sink for CrlIngest<'_> {
-    fn write(&mut self, chunk: &[u8]) -> Result<()> {
+    fn write(&mut self, chunk: &[u8]) -> Result<(), mtls_x509::Error> {
         self.push(chunk)
     }
 }
@@ -145,7 +249,7 @@ impl Deadline {
     async fn within<T>(&self, uri: &SourceUri, step: impl Future<Output = T>) -> Result<T> {
         tokio::time::timeout_at(self.at, step)
             .await
-            .map_err(|_| Error::FetchTimeout {
+            .map_err(|_| FetchError::Timeout {
                 uri: uri.to_string(),
                 seconds: self.seconds,
             })
@@ -154,7 +258,7 @@ impl Deadline {
     /// Feeds `chunk` to `sink`, then rests as the pace asks.
     async fn feed(&mut self, sink: &mut dyn Sink, chunk: &[u8]) -> Result<()> {
         let started = Instant::now();
-        sink.write(chunk)?;
+        sink.write(chunk).map_err(FetchError::Refused)?;
         if self.pacer.pace != Pace::Full {
             let slept = self.pacer.rest(started.elapsed()).await;
             self.at += slept;
@@ -216,9 +320,8 @@ impl Fetcher {
             ))
             .user_agent(concat!("mtls-authorizer/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Fetch {
-                uri: "(http client)".into(),
-                reason: e.to_string(),
+            .map_err(|e| FetchError::Client {
+                reason: bounded(&describe_reqwest(&e)),
             })?;
         Ok(Self {
             http,
@@ -300,8 +403,8 @@ impl Fetcher {
         }
     }
 
-    fn too_large(&self, uri: &SourceUri) -> Error {
-        Error::FetchTooLarge {
+    fn too_large(&self, uri: &SourceUri) -> FetchError {
+        FetchError::TooLarge {
             uri: uri.to_string(),
             limit: self.limits.max_bytes,
         }
@@ -323,9 +426,15 @@ impl Fetcher {
         sink: &mut dyn Sink,
         deadline: &mut Deadline,
     ) -> Result<Streamed> {
-        let fail = |reason: String| Error::Fetch {
-            uri: uri.to_string(),
-            reason: bounded(&reason),
+        let fail = |e: reqwest::Error| match redirect_refused(&e) {
+            Some(refusal) => FetchError::Redirect {
+                uri: uri.to_string(),
+                refusal,
+            },
+            None => FetchError::Source {
+                uri: uri.to_string(),
+                reason: bounded(&describe_reqwest(&e)),
+            },
         };
         let mut req = self.http.get(url.clone());
         if let Some(v) = previous {
@@ -336,16 +445,16 @@ impl Fetcher {
                 req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let mut resp = deadline
-            .within(uri, req.send())
-            .await?
-            .map_err(|e| fail(describe_reqwest(&e)))?;
+        let mut resp = deadline.within(uri, req.send()).await?.map_err(fail)?;
         let status = resp.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
             return Ok(Streamed::NotModified);
         }
         if !status.is_success() {
-            return Err(fail(format!("HTTP status {status}")));
+            return Err(FetchError::Status {
+                uri: uri.to_string(),
+                status: status.as_u16(),
+            });
         }
         if let Some(len) = resp.content_length() {
             self.check_len(uri, len)?;
@@ -363,11 +472,7 @@ impl Fetcher {
             ..Validator::default()
         };
         let mut received = 0u64;
-        while let Some(chunk) = deadline
-            .within(uri, resp.chunk())
-            .await?
-            .map_err(|e| fail(describe_reqwest(&e)))?
-        {
+        while let Some(chunk) = deadline.within(uri, resp.chunk()).await?.map_err(fail)? {
             received += chunk.len() as u64;
             self.check_len(uri, received)?;
             deadline.feed(sink, &chunk).await?;
@@ -402,7 +507,7 @@ impl Fetcher {
         if version_id.is_some() && previous.is_some() {
             return Ok(Streamed::NotModified);
         }
-        let fail = |reason: String| Error::Fetch {
+        let fail = |reason: String| FetchError::Source {
             uri: uri.to_string(),
             reason: bounded(&reason),
         };
@@ -454,8 +559,9 @@ impl Fetcher {
         sink: &mut dyn Sink,
         deadline: &mut Deadline,
     ) -> Result<Streamed> {
-        let fail = |e: std::io::Error| Error::Fetch {
+        let fail = |e: std::io::Error| FetchError::File {
             uri: uri.to_string(),
+            kind: e.kind(),
             reason: bounded(&e.to_string()),
         };
         let mut file = deadline
@@ -511,12 +617,12 @@ pub const MAX_REDIRECTS: usize = 3;
 /// at most [`MAX_REDIRECTS`] times, and never to such an address. A source
 /// served over plain HTTP therefore follows no redirect at all.
 #[must_use]
-pub fn redirect_refusal(to: &url::Url, previous: &[url::Url]) -> Option<&'static str> {
+pub fn redirect_refusal(to: &url::Url, previous: &[url::Url]) -> Option<RedirectRefusal> {
     if previous.len() > MAX_REDIRECTS {
-        return Some("too many redirects");
+        return Some(RedirectRefusal::TooMany);
     }
     if to.scheme() != "https" || previous.iter().any(|u| u.scheme() != "https") {
-        return Some("redirect refused: only HTTPS to HTTPS is followed");
+        return Some(RedirectRefusal::NotHttps);
     }
     let internal = match to.host() {
         None => true,
@@ -534,7 +640,21 @@ pub fn redirect_refusal(to: &url::Url, previous: &[url::Url]) -> Option<&'static
                 || ip.to_ipv4_mapped().is_some_and(internal_v4)
         }
     };
-    internal.then_some("redirect refused: loopback, link-local or metadata address")
+    internal.then_some(RedirectRefusal::Internal)
+}
+
+/// The [`RedirectRefusal`] behind a reqwest error, if a refused redirect is
+/// what ended the request: the redirect policy hands it to reqwest, which
+/// keeps it as a cause.
+fn redirect_refused(e: &reqwest::Error) -> Option<RedirectRefusal> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(refusal) = s.downcast_ref::<RedirectRefusal>() {
+            return Some(*refusal);
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// Loopback, link-local (169.254/16, where the instance and container

@@ -2,6 +2,7 @@
 //! process-wide state (truststore and CRL caches) that lives across invocations.
 //!
 //! - [`events`](EventKind): the REST and HTTP API event formats and the answers;
+//! - [`error`](StartError): why the cold start stops;
 //! - `refresh`: single-flight caches and the CRL refresher;
 //! - `state`: one `IssuerState` per issuer entry, and what a decision reports;
 //! - [`telemetry`](Telemetry): where the EMF lines go.
@@ -25,18 +26,21 @@ use crate::fetch::{Fetcher, Limits, Pace};
 use mtls_policy::cache::{
     CrlSet, MAX_CRL_SEQUENCES, MAX_SEQUENCES_PER_SOURCE, RollbackGuard, Schedule,
 };
-use mtls_policy::config::{CdpSource, Config, DeltaPolicy, IssuerRule, RequestRoute, Revocation};
+use mtls_policy::config::{
+    CdpSource, Config, ConfigProblem, DeltaPolicy, IssuerRule, RequestRoute, Revocation,
+};
 use mtls_policy::decision::{
     CaCheck, Decision, DenyReason, Engine, Identity, Matched, certificate_der,
 };
 use mtls_policy::metrics::{DecisionRecord, RequestIds, TruststoreRecord, request_id};
 use mtls_policy::source::{Fetched, SourceUri};
 use mtls_x509::crl::{Coverage, CrlPurpose};
-use mtls_x509::error::{Error, Result, bounded};
+use mtls_x509::error::bounded;
 use mtls_x509::time::{Clock, SystemClock, UnixTime};
 use mtls_x509::truststore::TrustStore;
 
 mod deny_list;
+mod error;
 mod events;
 mod ocsp;
 mod refresh;
@@ -44,6 +48,7 @@ mod state;
 mod telemetry;
 
 use deny_list::{DenyListCache, DenyListRefresher};
+pub use error::{CrlRefreshError, DenyListRefreshError, RefreshError, StartError};
 pub use events::{EventKind, HttpApiResponse, RoutePolicies};
 pub use state::{CrlStatus, DenyListStatus, Outcome};
 pub use telemetry::{Discard, Invocation, LineSink, Stdout, Telemetry};
@@ -138,7 +143,7 @@ impl AuthorizerBuilder {
     /// verified and no issuer signature checked. A CRL that cannot be loaded
     /// is only logged: the certificates it would cover get `crl_unavailable`
     /// until a later refresh succeeds, while other CRLs keep working.
-    pub async fn start(self) -> Result<Authorizer> {
+    pub async fn start(self) -> Result<Authorizer, StartError> {
         Authorizer::start(self).await
     }
 }
@@ -152,23 +157,42 @@ pub const CONFIG_FETCH_LIMITS: Limits = Limits {
 /// Reads `AUTHORIZER_CONFIG`: inline JSON (starting with `{`), or a
 /// `file://`, `s3://` or `https://` URI of a JSON document, fetched with
 /// `fetcher` (whose clients the authorizer then reuses).
-pub async fn load_config(value: Option<&str>, fetcher: &Fetcher) -> Result<Config> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
-        Error::Config("AUTHORIZER_CONFIG is not set: give inline JSON or a file://, s3:// or https:// URI".into())
-    })?;
+pub async fn load_config(value: Option<&str>, fetcher: &Fetcher) -> Result<Config, StartError> {
+    let value = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or(StartError::ConfigNotSet)?;
     if value.starts_with('{') {
-        return Config::from_json(value);
+        return parse_config(value);
     }
-    let uri =
-        SourceUri::parse(value).map_err(|e| Error::Config(format!("AUTHORIZER_CONFIG: {e}")))?;
-    match fetcher.fetch(&uri, None).await? {
+    let uri = SourceUri::parse(value).map_err(StartError::ConfigUri)?;
+    match fetcher
+        .fetch(&uri, None)
+        .await
+        .map_err(StartError::ConfigFetch)?
+    {
         Fetched::Body { bytes, .. } => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Error::Config(format!("{uri} is not UTF-8 JSON")))?;
-            Config::from_json(&text)
+            let text = String::from_utf8(bytes).map_err(|_| StartError::ConfigNotUtf8 {
+                uri: uri.to_string(),
+            })?;
+            parse_config(&text)
         }
-        Fetched::NotModified => Err(Error::Config(format!("{uri}: unexpected 304"))),
+        Fetched::NotModified => Err(StartError::ConfigNotModified {
+            uri: uri.to_string(),
+        }),
     }
+}
+
+/// [`Config::from_json`], with serde's own words for a document that is not
+/// JSON of the configuration's shape: this edge holds the document, so an
+/// operator learns which field is unknown, not only where.
+fn parse_config(text: &str) -> Result<Config, StartError> {
+    Config::from_json(text).map_err(|error| StartError::Config {
+        error,
+        detail: matches!(error.problem, ConfigProblem::Json { .. })
+            .then(|| mtls_policy::config::json_detail(text))
+            .flatten(),
+    })
 }
 
 impl Authorizer {
@@ -196,7 +220,7 @@ impl Authorizer {
 
     /// Builds the state and loads the truststore and every fixed CRL (see
     /// [`AuthorizerBuilder::start`]).
-    async fn start(b: AuthorizerBuilder) -> Result<Self> {
+    async fn start(b: AuthorizerBuilder) -> Result<Self, StartError> {
         let AuthorizerBuilder {
             config,
             fetcher,
@@ -207,7 +231,7 @@ impl Authorizer {
         } = b;
         let fetcher = match fetcher {
             Some(f) => f.with_limits(Self::fetch_limits(&config)),
-            None => Fetcher::new(Self::fetch_limits(&config))?,
+            None => Fetcher::new(Self::fetch_limits(&config)).map_err(StartError::Fetcher)?,
         };
         let fetcher = fetcher.with_limits(Self::fetch_limits(&config));
         let max_cdp =
@@ -279,10 +303,9 @@ impl Authorizer {
             .truststore
             .read(|s| s.current().is_none().then(|| s.last_error().cloned()))
         {
-            let e = e.unwrap_or_else(|| Error::Truststore("not loaded".into()));
-            return Err(Error::Truststore(format!(
-                "cannot start without the truststore: {e}"
-            )));
+            return Err(StartError::Truststore(
+                e.unwrap_or(CrlRefreshError::NoTruststore),
+            ));
         }
         this.warn_about_issuers_without_ca();
         // Cold start: every fixed CRL at full speed, before the first event.
@@ -415,7 +438,7 @@ impl Authorizer {
             retry_seconds: self.config.crl_retry_seconds(),
         };
         let cached = &self.truststore;
-        let warn = |e: &Error| {
+        let warn = |e: &dyn std::fmt::Display| {
             tracing::warn!(event = "truststore_refresh_failed", source = %cached.source, error = %e,
                 "truststore refresh failed; keeping the last good truststore");
         };
@@ -460,7 +483,7 @@ impl Authorizer {
             }
             Err(e) => {
                 warn(&e);
-                cached.write(|s| s.fail(now, e));
+                cached.write(|s| s.fail(now, e.into()));
             }
         }
     }
@@ -546,7 +569,7 @@ impl Authorizer {
     /// `crl` list, or the sources its distribution points name within
     /// `crl_from_cdp` (created on first use). `Err` explains why there are
     /// none for a certificate that needs one.
-    fn sources_for(&self, matched: &Matched<'_, '_>) -> std::result::Result<Vec<CrlSlot>, String> {
+    fn sources_for(&self, matched: &Matched<'_, '_>) -> Result<Vec<CrlSlot>, String> {
         let Some(issuer) = self.issuers.get(matched.rule_index()) else {
             return Ok(Vec::new());
         };
@@ -559,7 +582,7 @@ impl Authorizer {
     fn slots_for<S: AsRef<str>>(
         issuer: &IssuerState,
         crl_uris: &[S],
-    ) -> std::result::Result<Vec<CrlSlot>, String> {
+    ) -> Result<Vec<CrlSlot>, String> {
         let (IssuerCrls::FromCdp(lru), Revocation::FromCdp(policy)) =
             (&issuer.crls, issuer.rule.revocation())
         else {

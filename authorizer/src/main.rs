@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use authorizer::fetch::{Fetcher, Pace};
 use authorizer::lambda::{
-    Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, Invocation, Stdout, Telemetry, load_config,
+    Authorizer, CONFIG_FETCH_LIMITS, HttpApiResponse, Invocation, StartError, Stdout, Telemetry,
+    load_config,
 };
 use lambda_runtime::{LambdaEvent, service_fn};
 use mtls_policy::config::{Config, DeltaPolicy, OcspResponders, PolicyResource, Revocation};
@@ -49,7 +50,7 @@ async fn main() -> ExitCode {
     // request pays for it. Any configuration error stops here: never a
     // fallback to allowing.
     let started = async {
-        let fetcher = Fetcher::new(CONFIG_FETCH_LIMITS)?;
+        let fetcher = Fetcher::new(CONFIG_FETCH_LIMITS).map_err(StartError::Fetcher)?;
         let config_var = std::env::var("AUTHORIZER_CONFIG").ok();
         let config = load_config(config_var.as_deref(), &fetcher).await?;
         let http =

@@ -160,7 +160,7 @@ pub enum Error {
     #[error("pki: the authorizer refuses the generated config: {source}")]
     ConfigRefused {
         /// The authorizer's reason.
-        source: mtls_x509::Error,
+        source: mtls_policy::config::ConfigError,
     },
     /// The system gave no randomness for a serial.
     #[error("pki: no randomness: {source}")]

@@ -1,6 +1,11 @@
 //! The refresh state of one cached resource (a CRL or the truststore). Pure:
 //! the caller does the fetching and passes the time in.
 //!
+//! A slot records why its last refresh failed, in the error type its owner
+//! chooses (`E`): the core's refusals of a candidate are mtls-x509's and
+//! mtls-policy's, and an edge that fetches adds its own failures, so it
+//! keeps them in a type of its own that either converts into.
+//!
 //! Invariants: a value only ever replaces the current one after it verified;
 //! a failure never removes the current value; an unchanged source (304, same
 //! version) is not downloaded again, and the same content served again (the
@@ -107,9 +112,10 @@ impl Expiring for mtls_x509::truststore::TrustStore {
     }
 }
 
-/// One cached resource and its refresh bookkeeping.
+/// One cached resource and its refresh bookkeeping; `E` is what a failed
+/// refresh is recorded as.
 #[derive(Debug)]
-pub struct Slot<T> {
+pub struct Slot<T, E> {
     current: Option<Arc<T>>,
     validator: Option<Validator>,
     /// What names the current content (see [`Slot::holds`]).
@@ -118,11 +124,11 @@ pub struct Slot<T> {
     /// When the source last confirmed the current value (an install, a 304,
     /// the same content again).
     confirmed: Option<UnixTime>,
-    last_error: Option<Error>,
+    last_error: Option<E>,
     installs: u64,
 }
 
-impl<T> Default for Slot<T> {
+impl<T, E> Default for Slot<T, E> {
     fn default() -> Self {
         Self {
             current: None,
@@ -136,7 +142,7 @@ impl<T> Default for Slot<T> {
     }
 }
 
-impl<T: Expiring> Slot<T> {
+impl<T: Expiring, E> Slot<T, E> {
     /// The value in use, if any has ever verified.
     #[must_use]
     pub fn current(&self) -> Option<&Arc<T>> {
@@ -151,7 +157,7 @@ impl<T: Expiring> Slot<T> {
 
     /// The most recent failure, cleared by the next success.
     #[must_use]
-    pub fn last_error(&self) -> Option<&Error> {
+    pub fn last_error(&self) -> Option<&E> {
         self.last_error.as_ref()
     }
 
@@ -198,7 +204,7 @@ impl<T: Expiring> Slot<T> {
     }
 
     /// The fetch or the verification failed: keep the current value.
-    pub fn fail(&mut self, now: UnixTime, error: Error) {
+    pub fn fail(&mut self, now: UnixTime, error: E) {
         self.last_attempt = Some(now);
         self.last_error = Some(error);
     }
@@ -318,12 +324,13 @@ pub enum Offered {
     Unchanged,
 }
 
-impl Slot<CrlSet> {
+impl<E: From<Error>> Slot<CrlSet, E> {
     /// Offers a verification result. An error, or a CRL older than the
     /// newest of its sequence (a rollback, judged by `guard`), is recorded as
-    /// a failure and the current CRLs stay. The CRL already in use, served
-    /// again, confirms the source. Any other CRL that verifies joins the
-    /// slot's [`CrlSet`], replacing the one of its sequence.
+    /// a failure (as an `E`) and returned, and the current CRLs stay. The
+    /// CRL already in use, served again, confirms the source. Any other CRL
+    /// that verifies joins the slot's [`CrlSet`], replacing the one of its
+    /// sequence.
     pub fn offer_crl(
         &mut self,
         now: UnixTime,
@@ -359,7 +366,7 @@ impl Slot<CrlSet> {
                 Ok(Offered::Installed)
             }
             Err(e) => {
-                self.fail(now, e.clone());
+                self.fail(now, E::from(e.clone()));
                 Err(e)
             }
         }

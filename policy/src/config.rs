@@ -7,9 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
+pub use crate::error::{ConfigError, ConfigProblem, Entry, JsonCategory};
 use crate::source::SourceUri;
 use mtls_x509::crl::CrlTimePolicy;
-use mtls_x509::error::{Error, Result};
+
+/// The configuration's result type.
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 mod policy;
 mod revocation;
@@ -284,14 +287,73 @@ impl DenyListSource {
     }
 }
 
-fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<i64> {
+/// Where a setting is in the document: which entry, if any, and its key.
+/// Errors about it are made here, so each names its place.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Setting {
+    entry: Option<Entry>,
+    name: &'static str,
+}
+
+impl Setting {
+    /// A setting at the top of the document, or from the environment.
+    pub(crate) const fn top(name: &'static str) -> Self {
+        Self { entry: None, name }
+    }
+
+    /// A setting of an `issuers` or `ca_revocation` entry.
+    pub(crate) const fn of(entry: Entry, name: &'static str) -> Self {
+        Self {
+            entry: Some(entry),
+            name,
+        }
+    }
+
+    /// Another setting of the same entry.
+    pub(crate) const fn sibling(self, name: &'static str) -> Self {
+        Self {
+            entry: self.entry,
+            name,
+        }
+    }
+
+    /// The setting breaks `problem`.
+    pub(crate) fn error(self, problem: impl Into<ConfigProblem>) -> ConfigError {
+        ConfigError {
+            entry: self.entry,
+            setting: self.name,
+            item: None,
+            problem: problem.into(),
+        }
+    }
+
+    /// Item `item` of the (list) setting breaks `problem`.
+    pub(crate) fn item_error(self, item: usize, problem: impl Into<ConfigProblem>) -> ConfigError {
+        ConfigError {
+            item: Some(item),
+            ..self.error(problem)
+        }
+    }
+}
+
+fn bounded(setting: Setting, value: i64, min: i64, max: i64) -> Result<i64> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(Error::Config(format!(
-            "{field} = {value} is outside {min}..={max}"
-        )))
+        Err(setting.error(ConfigProblem::OutOfRange { value, min, max }))
     }
+}
+
+/// serde_json's own description of why `text` is not a configuration
+/// document (the unknown field's name, the type it wanted), for an edge that
+/// holds the document and shows a [`ConfigProblem::Json`] to an operator.
+/// `None` when it parses as far as JSON goes. Cut to
+/// [`mtls_x509::error::MAX_ERROR_TEXT`] characters.
+#[must_use]
+pub fn json_detail(text: &str) -> Option<String> {
+    serde_json::from_str::<RawConfig>(text)
+        .err()
+        .map(|e| mtls_x509::error::bounded(&e.to_string()))
 }
 
 /// The most grace we allow: a week. Grace bounds how long a revoked device
@@ -385,56 +447,68 @@ impl Config {
     }
 
     /// Parses and validates a JSON configuration document.
+    ///
+    /// # Errors
+    /// The first setting that breaks a rule. For JSON that does not parse,
+    /// [`ConfigProblem::Json`] says where; [`json_detail`] says more.
     pub fn from_json(text: &str) -> Result<Self> {
-        let raw: RawConfig =
-            serde_json::from_str(text).map_err(|e| Error::Config(format!("JSON: {e}")))?;
+        let raw: RawConfig = serde_json::from_str(text).map_err(|e| ConfigError {
+            entry: None,
+            setting: "",
+            item: None,
+            problem: ConfigProblem::Json {
+                line: e.line(),
+                column: e.column(),
+                category: JsonCategory::of(&e),
+            },
+        })?;
         Self::from_raw(raw)
     }
 
     fn from_raw(raw: RawConfig) -> Result<Self> {
-        let truststore = SourceUri::parse(&raw.truststore)
-            .map_err(|e| Error::Config(format!("truststore: {e}")))?;
+        let truststore =
+            SourceUri::parse(&raw.truststore).map_err(|e| Setting::top("truststore").error(e))?;
         if raw.issuers.is_empty() {
-            return Err(Error::Config(
-                "issuers: at least one issuer entry is required".into(),
-            ));
+            return Err(Setting::top("issuers").error(ConfigProblem::NoIssuer));
         }
         let mut names = BTreeSet::new();
         let mut issuers = Vec::with_capacity(raw.issuers.len());
-        for entry in raw.issuers {
-            let rule = IssuerRule::from_raw(entry)?;
+        for (i, entry) in raw.issuers.into_iter().enumerate() {
+            let rule = IssuerRule::from_raw(entry, Entry::Issuer(i))?;
             if !names.insert(rule.name.clone()) {
-                return Err(Error::Config(format!(
-                    "issuers: duplicate name `{}`",
-                    rule.name
-                )));
+                return Err(
+                    Setting::of(Entry::Issuer(i), "name").error(ConfigProblem::DuplicateName)
+                );
             }
             issuers.push(rule);
         }
         let max_bytes = raw.max_fetch_bytes;
         if !(1024..=1 << 30).contains(&max_bytes) {
-            return Err(Error::Config(format!(
-                "max_fetch_bytes = {max_bytes} is outside 1024..=1073741824"
-            )));
+            return Err(
+                Setting::top("max_fetch_bytes").error(ConfigProblem::OutOfRange {
+                    value: i64::try_from(max_bytes).unwrap_or(i64::MAX),
+                    min: 1024,
+                    max: 1 << 30,
+                }),
+            );
         }
         let deny_list = match raw.deny_list {
             None => None,
             Some(uri) => {
                 let refresh_seconds = bounded(
-                    "deny_list_refresh_seconds",
+                    Setting::top("deny_list_refresh_seconds"),
                     raw.deny_list_refresh_seconds,
                     1,
                     3600,
                 )?;
                 let max_age_seconds = bounded(
-                    "deny_list_max_age_seconds",
+                    Setting::top("deny_list_max_age_seconds"),
                     raw.deny_list_max_age_seconds,
                     refresh_seconds,
                     MAX_GRACE_SECONDS,
                 )?;
                 Some(DenyListSource {
-                    uri: SourceUri::parse(&uri)
-                        .map_err(|e| Error::Config(format!("deny_list: {e}")))?,
+                    uri: SourceUri::parse(&uri).map_err(|e| Setting::top("deny_list").error(e))?,
                     refresh_seconds,
                     max_age_seconds,
                 })
@@ -442,35 +516,32 @@ impl Config {
         };
         let mut ca_names = BTreeSet::new();
         let mut ca_revocation = Vec::with_capacity(raw.ca_revocation.len());
-        for entry in raw.ca_revocation {
-            let rule = IssuerRule::from_raw(RawIssuer {
-                name: entry.name,
-                match_: entry.match_,
-                crl: entry.crl,
-                crl_from_cdp: entry.crl_from_cdp,
-                delta_crl: entry.delta_crl,
-                delta: entry.delta,
-                ocsp: None,
-                revocation: None,
-                subject: None,
-                routes: None,
-            })
-            .map_err(|e| match e {
-                Error::Config(m) => Error::Config(format!("ca_revocation: {m}")),
-                e => e,
-            })?;
+        for (i, entry) in raw.ca_revocation.into_iter().enumerate() {
+            let at = Entry::CaRevocation(i);
+            let rule = IssuerRule::from_raw(
+                RawIssuer {
+                    name: entry.name,
+                    match_: entry.match_,
+                    crl: entry.crl,
+                    crl_from_cdp: entry.crl_from_cdp,
+                    delta_crl: entry.delta_crl,
+                    delta: entry.delta,
+                    ocsp: None,
+                    revocation: None,
+                    subject: None,
+                    routes: None,
+                },
+                at,
+            )?;
             if !ca_names.insert(rule.name.clone()) {
-                return Err(Error::Config(format!(
-                    "ca_revocation: duplicate name `{}`",
-                    rule.name
-                )));
+                return Err(Setting::of(at, "name").error(ConfigProblem::DuplicateName));
             }
             ca_revocation.push(rule);
         }
         if raw.ca_revocation_required && ca_revocation.is_empty() {
-            return Err(Error::Config(
-                "ca_revocation_required is true, and no ca_revocation entry names a CA's CRL: every request with an intermediate CA would be denied".into(),
-            ));
+            return Err(
+                Setting::top("ca_revocation_required").error(ConfigProblem::CaRevocationRequired)
+            );
         }
         Ok(Self {
             ca_revocation,
@@ -483,27 +554,37 @@ impl Config {
             truststore,
             issuers,
             crl_refresh_seconds: bounded(
-                "crl_refresh_seconds",
+                Setting::top("crl_refresh_seconds"),
                 raw.crl_refresh_seconds,
                 1,
                 86_400,
             )?,
             crl_grace_seconds: bounded(
-                "crl_grace_seconds",
+                Setting::top("crl_grace_seconds"),
                 raw.crl_grace_seconds,
                 0,
                 MAX_GRACE_SECONDS,
             )?,
-            crl_retry_seconds: bounded("crl_retry_seconds", raw.crl_retry_seconds, 1, 3600)?,
+            crl_retry_seconds: bounded(
+                Setting::top("crl_retry_seconds"),
+                raw.crl_retry_seconds,
+                1,
+                3600,
+            )?,
             truststore_refresh_seconds: bounded(
-                "truststore_refresh_seconds",
+                Setting::top("truststore_refresh_seconds"),
                 raw.truststore_refresh_seconds,
                 1,
                 86_400,
             )?,
-            clock_skew_seconds: bounded("clock_skew_seconds", raw.clock_skew_seconds, 0, 3600)?,
+            clock_skew_seconds: bounded(
+                Setting::top("clock_skew_seconds"),
+                raw.clock_skew_seconds,
+                0,
+                3600,
+            )?,
             fetch_timeout_seconds: bounded(
-                "fetch_timeout_seconds",
+                Setting::top("fetch_timeout_seconds"),
                 raw.fetch_timeout_seconds,
                 1,
                 60,
@@ -512,7 +593,7 @@ impl Config {
             max_fetch_bytes: max_bytes,
             policy_resource: raw.policy_resource,
             max_cdp_crls_per_issuer: bounded(
-                "max_cdp_crls_per_issuer",
+                Setting::top("max_cdp_crls_per_issuer"),
                 raw.max_cdp_crls_per_issuer,
                 1,
                 10_000,
@@ -581,31 +662,25 @@ impl IssuerRule {
         self.routes.as_ref()
     }
 
-    fn from_raw(raw: RawIssuer) -> Result<Self> {
+    fn from_raw(raw: RawIssuer, entry: Entry) -> Result<Self> {
+        let at = |setting: &'static str| Setting::of(entry, setting);
         let name = raw.name.trim().to_owned();
         if name.is_empty() {
-            return Err(Error::Config(
-                "issuers: every entry needs a non-empty name".into(),
-            ));
+            return Err(at("name").error(ConfigProblem::EmptyName));
         }
         // The name is the `issuer` dimension of every metric: CloudWatch
         // drops a line whose dimension value is over 1,024 characters or
         // holds control characters, so such a name is refused here.
         if name.chars().count() > MAX_ISSUER_NAME || name.chars().any(char::is_control) {
-            return Err(Error::Config(format!(
-                "issuers: the name `{}` must be at most {MAX_ISSUER_NAME} characters, without control characters (it is a metric dimension)",
-                mtls_x509::error::bounded(&name)
-            )));
+            return Err(at("name").error(ConfigProblem::NameNotADimension {
+                max: MAX_ISSUER_NAME,
+            }));
         }
-        let ctx = |part: &str| format!("issuer `{name}` {part}");
-        let issuer = AttributeMatch::parse(&ctx("match"), raw.match_)?;
+        let issuer = AttributeMatch::parse(at("match"), raw.match_)?;
         if issuer.is_empty() {
-            return Err(Error::Config(format!(
-                "{}: name at least one issuer attribute, or every CA would match",
-                ctx("match")
-            )));
+            return Err(at("match").error(ConfigProblem::MatchesEveryCa));
         }
-        let ocsp = raw.ocsp.map(|o| ocsp_policy(&ctx("ocsp"), o)).transpose()?;
+        let ocsp = raw.ocsp.map(|o| ocsp_policy(at("ocsp"), o)).transpose()?;
         let revocation = match (raw.revocation, raw.crl, raw.crl_from_cdp) {
             (Some(RevocationMode::None), None, None)
                 if ocsp.is_none() && raw.delta_crl.is_none() =>
@@ -613,63 +688,43 @@ impl IssuerRule {
                 Revocation::NotChecked
             }
             (Some(RevocationMode::None), _, _) => {
-                return Err(Error::Config(format!(
-                    "{}: `revocation: none` contradicts the `crl`, `crl_from_cdp`, `delta_crl` or `ocsp` it also sets",
-                    ctx("crl")
-                )));
+                return Err(at("revocation").error(ConfigProblem::RevocationNoneContradicts));
             }
             (None, None, None) if ocsp.is_some() => Revocation::OcspOnly,
             (_, Some(_), Some(_)) => {
-                return Err(Error::Config(format!(
-                    "{}: set `crl` or `crl_from_cdp`, not both",
-                    ctx("crl")
-                )));
+                return Err(at("crl_from_cdp").error(ConfigProblem::CrlAndCrlFromCdp));
             }
-            (_, Some(uris), None) => Revocation::Crls(crl_sources(&ctx("crl"), uris)?),
+            (_, Some(uris), None) => Revocation::Crls(crl_sources(at("crl"), uris)?),
             (_, None, Some(prefixes)) => {
-                Revocation::FromCdp(cdp_policy(&ctx("crl_from_cdp"), prefixes)?)
+                Revocation::FromCdp(cdp_policy(at("crl_from_cdp"), prefixes)?)
             }
             (_, None, None) => {
-                return Err(Error::Config(format!(
-                    "{}: a CRL or OCSP is required; set `crl` (a URI or a list), `crl_from_cdp`, `ocsp`, or `\"revocation\": \"none\"` to knowingly skip revocation checks",
-                    ctx("crl")
-                )));
+                return Err(at("crl").error(ConfigProblem::NoRevocation));
             }
         };
         let delta = match (raw.delta, raw.delta_crl, &revocation) {
             (Some(DeltaMode::Ignore), Some(_), _) => {
-                return Err(Error::Config(format!(
-                    "{}: `delta: ignore` contradicts the `delta_crl` it also sets",
-                    ctx("delta_crl")
-                )));
+                return Err(at("delta").error(ConfigProblem::DeltaIgnoreContradicts));
             }
             (
                 _,
                 Some(_),
                 Revocation::FromCdp(_) | Revocation::OcspOnly | Revocation::NotChecked,
             ) => {
-                return Err(Error::Config(format!(
-                    "{}: `delta_crl` goes beside `crl`; with `crl_from_cdp`, delta CRLs are found through each base CRL's Freshest CRL extension, within the same prefixes",
-                    ctx("delta_crl")
-                )));
+                return Err(at("delta_crl").error(ConfigProblem::DeltaCrlWithoutCrl));
             }
             (_, Some(uris), Revocation::Crls(bases)) => {
-                let deltas = crl_sources(&ctx("delta_crl"), uris)?;
-                if let Some(both) = deltas.iter().find(|d| bases.contains(d)) {
-                    return Err(Error::Config(format!(
-                        "{}: `{both}` is also a `crl` source",
-                        ctx("delta_crl")
-                    )));
+                let deltas = crl_sources(at("delta_crl"), uris)?;
+                if let Some(both) = deltas.iter().position(|d| bases.contains(d)) {
+                    return Err(at("delta_crl").item_error(both, ConfigProblem::AlsoACrlSource));
                 }
                 let mut all = bases.clone();
                 all.extend(deltas);
                 if all.len() > MAX_CRL_SOURCES {
-                    return Err(Error::Config(format!(
-                        "{}: {} sources with `crl`; at most {}",
-                        ctx("delta_crl"),
-                        all.len(),
-                        MAX_CRL_SOURCES
-                    )));
+                    return Err(at("delta_crl").error(ConfigProblem::TooMany {
+                        count: all.len(),
+                        max: MAX_CRL_SOURCES,
+                    }));
                 }
                 (DeltaPolicy::Configured, Some(Revocation::Crls(all)))
             }
@@ -683,31 +738,21 @@ impl IssuerRule {
         let subject = match raw.subject {
             None => SubjectRule::default(),
             Some(s) => SubjectRule {
-                attributes: AttributeMatch::parse(&ctx("subject"), s.attributes)?,
+                attributes: AttributeMatch::parse(at("subject"), s.attributes)?,
                 san_dns: s
                     .san_dns
-                    .map(|v| {
-                        nonempty(&ctx("subject.san_dns"), v)?
-                            .iter()
-                            .map(|p| DnsPattern::parse(p))
-                            .collect()
-                    })
+                    .map(|v| patterns(at("subject.san_dns"), v, DnsPattern::parse))
                     .transpose()?,
                 san_uri: s
                     .san_uri
-                    .map(|v| {
-                        nonempty(&ctx("subject.san_uri"), v)?
-                            .iter()
-                            .map(|p| UriPattern::parse(p))
-                            .collect()
-                    })
+                    .map(|v| patterns(at("subject.san_uri"), v, UriPattern::parse))
                     .transpose()?,
                 eku: s.eku,
             },
         };
         let routes = raw
             .routes
-            .map(|r| routes::routes(&ctx("routes"), r))
+            .map(|r| routes::routes(at("routes"), r))
             .transpose()?;
         Ok(Self {
             name,
@@ -721,14 +766,19 @@ impl IssuerRule {
     }
 }
 
-fn nonempty(what: &str, v: Vec<String>) -> Result<Vec<String>> {
-    if v.is_empty() {
-        Err(Error::Config(format!(
-            "{what}: an empty list would refuse everyone; remove it instead"
-        )))
-    } else {
-        Ok(v)
+/// `san_dns`, `san_uri`: a non-empty list of patterns, each as `parse` reads it.
+fn patterns<P>(
+    setting: Setting,
+    list: Vec<String>,
+    parse: impl Fn(&str) -> Result<P, ConfigProblem>,
+) -> Result<Vec<P>> {
+    if list.is_empty() {
+        return Err(setting.error(ConfigProblem::RefusesEveryone));
     }
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| parse(p).map_err(|problem| setting.item_error(i, problem)))
+        .collect()
 }
 
 #[cfg(test)]

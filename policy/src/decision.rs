@@ -330,9 +330,6 @@ impl mtls_x509::crl::IssuerExpectation for RuleIssuer<'_> {
     fn accepts(&self, issuer: &Name<'_>) -> bool {
         issuer_name_matches(self.0, issuer)
     }
-    fn describe(&self) -> String {
-        format!("a CA matching issuer entry `{}`", self.0.name)
-    }
 }
 
 /// A CRL for a `ca_revocation` entry (an ARL): from a CA its `match`
@@ -343,9 +340,6 @@ pub struct CaRuleIssuer<'a>(pub &'a IssuerRule);
 impl mtls_x509::crl::IssuerExpectation for CaRuleIssuer<'_> {
     fn accepts(&self, issuer: &Name<'_>) -> bool {
         issuer_name_matches(self.0, issuer)
-    }
-    fn describe(&self) -> String {
-        format!("a CA matching ca_revocation entry `{}`", self.0.name)
     }
     fn purpose(&self) -> mtls_x509::crl::CrlPurpose {
         mtls_x509::crl::CrlPurpose::CaCertificates

@@ -30,7 +30,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use mtls_x509::error::{Error, Result, bounded};
+use crate::error::{DenyListProblem, Error, JsonCategory, Result};
 use mtls_x509::serial::{Serial, hex_lower};
 use mtls_x509::signed::KeyId;
 use mtls_x509::time::UnixTime;
@@ -283,8 +283,11 @@ struct Valid {
     note: Option<String>,
 }
 
-fn malformed(index: usize, what: impl fmt::Display) -> Error {
-    Error::DenyListMalformed(format!("entry {index}: {what}"))
+fn malformed(index: usize, problem: DenyListProblem) -> Error {
+    Error::DenyListMalformed {
+        entry: Some(index),
+        problem,
+    }
 }
 
 /// The value of each hex digit (either case), and [`NOT_HEX`] for every
@@ -333,21 +336,18 @@ fn decode_hex(digits: &[u8], out: &mut [u8]) -> Option<()> {
 }
 
 /// Exactly 64 hex digits (either case): a SHA-256.
-fn sha256_hex(index: usize, field: &str, text: &str) -> Result<[u8; 32]> {
+fn sha256_hex(index: usize, field: &'static str, text: &str) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
     if text.len() != 64 || decode_hex(text.as_bytes(), &mut out).is_none() {
-        return Err(malformed(
-            index,
-            format_args!("{field} must be 64 hex digits (a SHA-256)"),
-        ));
+        return Err(malformed(index, DenyListProblem::NotSha256 { field }));
     }
     Ok(out)
 }
 
-fn time_field(index: usize, field: &str, text: Option<&str>) -> Result<Option<UnixTime>> {
+fn time_field(index: usize, field: &'static str, text: Option<&str>) -> Result<Option<UnixTime>> {
     text.map(|t| {
         UnixTime::parse_rfc3339(t)
-            .ok_or_else(|| malformed(index, format_args!("{field} must be YYYY-MM-DDTHH:MM:SSZ")))
+            .ok_or_else(|| malformed(index, DenyListProblem::BadTime { field }))
     })
     .transpose()
 }
@@ -360,24 +360,20 @@ impl RawEntry<'_> {
                 SerialKey::from_hex(serial).ok_or_else(|| {
                     malformed(
                         index,
-                        format_args!("serial must be 1 to {} hex digits", 2 * MAX_SERIAL_OCTETS),
+                        DenyListProblem::BadSerial {
+                            max_digits: 2 * MAX_SERIAL_OCTETS,
+                        },
                     )
                 })?,
             ),
             (None, None, Some(fp)) => Parsed::Fingerprint(sha256_hex(index, "fingerprint", fp)?),
             _ => {
-                return Err(malformed(
-                    index,
-                    "name either issuer_spki_sha256 and serial, or fingerprint",
-                ));
+                return Err(malformed(index, DenyListProblem::Target));
             }
         };
         let reason = self
             .reason
-            .map(|r| {
-                Reason::parse(r)
-                    .ok_or_else(|| malformed(index, "reason must be an RFC 5280 CRLReason name"))
-            })
+            .map(|r| Reason::parse(r).ok_or_else(|| malformed(index, DenyListProblem::BadReason)))
             .transpose()?;
         if self
             .note
@@ -386,9 +382,9 @@ impl RawEntry<'_> {
         {
             return Err(malformed(
                 index,
-                format_args!(
-                    "note must be at most {MAX_NOTE_CHARS} characters, without control characters"
-                ),
+                DenyListProblem::BadNote {
+                    max: MAX_NOTE_CHARS,
+                },
             ));
         }
         Ok(Valid {
@@ -414,13 +410,29 @@ enum Field {
 /// as it is read: nothing of the body is kept but what the sink keeps. The
 /// entries are refused at [`MAX_ENTRIES`] + 1. Returns the sequence.
 fn read_document(bytes: &[u8], sink: &mut dyn FnMut(Valid)) -> Result<u64> {
+    /// What a visitor refused, kept whole rather than as serde's text; and
+    /// the entry being read when serde itself refused something.
+    #[derive(Default)]
+    struct Refusal {
+        failed: Option<Error>,
+        entry: Option<usize>,
+    }
     struct Doc<'s> {
         sink: &'s mut dyn FnMut(Valid),
-        failed: &'s mut Option<Error>,
+        refusal: &'s mut Refusal,
     }
     struct Entries<'s> {
         sink: &'s mut dyn FnMut(Valid),
-        failed: &'s mut Option<Error>,
+        refusal: &'s mut Refusal,
+    }
+    /// Keeps `problem` for the caller and stops serde.
+    fn refuse<E: de::Error>(
+        refusal: &mut Refusal,
+        entry: Option<usize>,
+        problem: DenyListProblem,
+    ) -> E {
+        refusal.failed = Some(Error::DenyListMalformed { entry, problem });
+        E::custom("refused")
     }
     impl<'de> Visitor<'de> for Doc<'_> {
         type Value = u64;
@@ -437,20 +449,23 @@ fn read_document(bytes: &[u8], sink: &mut dyn FnMut(Valid)) -> Result<u64> {
                         entries = true;
                         map.next_value_seed(Entries {
                             sink: &mut *self.sink,
-                            failed: &mut *self.failed,
+                            refusal: &mut *self.refusal,
                         })?;
                     }
-                    _ => return Err(de::Error::custom("a field appears twice")),
+                    _ => return Err(refuse(self.refusal, None, DenyListProblem::FieldTwice)),
                 }
             }
             match (version, sequence, entries) {
                 (Some(FORMAT_VERSION), Some(sequence), true) => Ok(sequence),
-                (Some(v), Some(_), true) => Err(de::Error::custom(format_args!(
-                    "version {v} is not supported (this build reads version {FORMAT_VERSION})"
-                ))),
-                _ => Err(de::Error::custom(
-                    "version, sequence and entries are required",
+                (Some(version), Some(_), true) => Err(refuse(
+                    self.refusal,
+                    None,
+                    DenyListProblem::UnsupportedVersion {
+                        version,
+                        supported: FORMAT_VERSION,
+                    },
                 )),
+                _ => Err(refuse(self.refusal, None, DenyListProblem::MissingField)),
             }
         }
     }
@@ -467,37 +482,52 @@ fn read_document(bytes: &[u8], sink: &mut dyn FnMut(Valid)) -> Result<u64> {
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             let mut index = 0;
-            while let Some(entry) = seq.next_element::<RawEntry<'de>>()? {
+            loop {
+                // A refusal of serde's own (an unknown field, a wrong type)
+                // is placed in this entry.
+                self.refusal.entry = Some(index);
+                let Some(entry) = seq.next_element::<RawEntry<'de>>()? else {
+                    break;
+                };
                 if index == MAX_ENTRIES {
-                    return Err(de::Error::custom(format_args!(
-                        "more than {MAX_ENTRIES} entries"
-                    )));
+                    return Err(refuse(
+                        self.refusal,
+                        None,
+                        DenyListProblem::TooManyEntries { max: MAX_ENTRIES },
+                    ));
                 }
                 match entry.validate(index) {
                     Ok(valid) => (self.sink)(valid),
                     Err(e) => {
-                        // Kept whole, rather than as serde's text.
-                        *self.failed = Some(e);
+                        self.refusal.failed = Some(e);
                         return Err(de::Error::custom("entry refused"));
                     }
                 }
                 index += 1;
             }
+            self.refusal.entry = None;
             Ok(())
         }
     }
-    let mut failed = None;
+    let mut refusal = Refusal::default();
     let mut reader = serde_json::Deserializer::from_slice(bytes);
     let read = reader
         .deserialize_map(Doc {
             sink,
-            failed: &mut failed,
+            refusal: &mut refusal,
         })
         .and_then(|sequence| reader.end().map(|()| sequence));
-    match (read, failed) {
+    match (read, refusal.failed) {
         (_, Some(e)) => Err(e),
         (Ok(sequence), None) => Ok(sequence),
-        (Err(e), None) => Err(Error::DenyListMalformed(bounded(&e.to_string()))),
+        (Err(e), None) => Err(Error::DenyListMalformed {
+            entry: refusal.entry,
+            problem: DenyListProblem::Json {
+                line: e.line(),
+                column: e.column(),
+                category: JsonCategory::of(&e),
+            },
+        }),
     }
 }
 

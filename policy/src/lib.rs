@@ -17,15 +17,20 @@
 //!   authorizer, API Gateway, the api-handler and HTTP backends.
 //! - [`cache`], [`source`]: refresh state for fetched resources, without the fetching.
 //! - [`metrics`]: the CloudWatch EMF lines the decisions and refreshes write.
+//! - [`error`]: the crate's one error type, [`Error`]: configuration
+//!   settings that break a rule ([`ConfigError`]), refused deny lists, and
+//!   mtls-x509's refusals.
 
 pub mod cache;
 pub mod config;
 pub mod context;
 pub mod decision;
 pub mod denylist;
+pub mod error;
 mod labels;
 pub mod metrics;
 pub mod source;
 
 pub use config::Config;
 pub use decision::{Decision, DenyReason, Engine, Identity};
+pub use error::{ConfigError, Error, Result};

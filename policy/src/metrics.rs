@@ -20,8 +20,9 @@ use serde::Serialize;
 
 use crate::labels::labelled_enum;
 
+use crate::config::Setting;
 use crate::decision::DenyReason;
-use mtls_x509::error::{Error, Result, bounded};
+use crate::error::{ConfigError, ConfigProblem, Error};
 
 /// The namespace used when `METRICS_NAMESPACE` is unset.
 pub const DEFAULT_NAMESPACE: &str = "MtlsAuthorizer";
@@ -41,17 +42,14 @@ impl Namespace {
     /// CloudWatch accepts 1–255 characters of letters, digits and `.-_/#: `,
     /// and reserves the `AWS/` prefix; anything else would make every metric
     /// of the line silently disappear, so it stops the cold start instead.
-    pub fn from_env_value(value: Option<&str>) -> Result<Self> {
+    pub fn from_env_value(value: Option<&str>) -> Result<Self, ConfigError> {
         let value = value.map(str::trim).unwrap_or_default();
         if value.is_empty() {
             return Ok(Self(DEFAULT_NAMESPACE.to_owned()));
         }
         let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#: ".contains(c);
         if value.len() > 255 || !value.chars().all(allowed) || value.starts_with("AWS/") {
-            return Err(Error::Config(format!(
-                "METRICS_NAMESPACE = `{}`: use 1-255 letters, digits or `.-_/#: `, not starting with `AWS/`",
-                bounded(value)
-            )));
+            return Err(Setting::top("METRICS_NAMESPACE").error(ConfigProblem::BadNamespace));
         }
         Ok(Self(value.to_owned()))
     }
@@ -277,35 +275,51 @@ labelled_enum! {
     }
 }
 
+/// An error a refresh can end with, classified for the `cause` dimension.
+/// The cores' refusals are classified here; an edge that fetches classifies
+/// its own failures (`fetch`, `too_large`) and defers to these for the rest.
+pub trait RefreshCause {
+    /// The cause.
+    fn cause(&self) -> Cause;
+}
+
+impl RefreshCause for mtls_x509::Error {
+    fn cause(&self) -> Cause {
+        use mtls_x509::Error as E;
+        match self {
+            E::CrlBadSignature { .. }
+            | E::CrlSignatureAlgorithm(_)
+            | E::CrlIssuerUnknown { .. }
+            | E::Truststore(_) => Cause::Signature,
+            E::CrlIssuerMismatch { .. } => Cause::Scope,
+            E::CrlRollback(_) | E::CrlSequenceLimit { .. } => Cause::Rollback,
+            E::CrlExpired { .. } | E::CrlNotYetValid { .. } | E::CrlMissingNextUpdate => {
+                Cause::Expired
+            }
+            E::CrlMalformed(_)
+            | E::CrlUnsupported(_)
+            | E::MissingCertificate
+            | E::MalformedCertificate(_)
+            | E::MalformedName(_) => Cause::Parse,
+        }
+    }
+}
+
+impl RefreshCause for Error {
+    fn cause(&self) -> Cause {
+        match self {
+            Self::X509(e) => e.cause(),
+            Self::DenyListRollback { .. } | Self::DenyListSequenceReused { .. } => Cause::Rollback,
+            Self::DenyListMalformed { .. } | Self::Config(_) => Cause::Parse,
+        }
+    }
+}
+
 impl Cause {
     /// The cause of a refresh error.
     #[must_use]
-    pub fn of(error: &Error) -> Self {
-        match error {
-            Error::Fetch { .. } | Error::FetchTimeout { .. } | Error::UnsupportedUri(_) => {
-                Self::Fetch
-            }
-            Error::FetchTooLarge { .. } => Self::TooLarge,
-            Error::CrlBadSignature { .. }
-            | Error::CrlSignatureAlgorithm(_)
-            | Error::CrlIssuerUnknown { .. }
-            | Error::Truststore(_) => Self::Signature,
-            Error::CrlIssuerMismatch { .. } => Self::Scope,
-            Error::CrlRollback { .. }
-            | Error::CrlSequenceLimit { .. }
-            | Error::DenyListRollback { .. }
-            | Error::DenyListSequenceReused { .. } => Self::Rollback,
-            Error::CrlExpired { .. }
-            | Error::CrlNotYetValid { .. }
-            | Error::CrlMissingNextUpdate => Self::Expired,
-            Error::CrlMalformed(_)
-            | Error::DenyListMalformed(_)
-            | Error::CrlUnsupported(_)
-            | Error::Config(_)
-            | Error::MissingCertificate
-            | Error::MalformedCertificate(_)
-            | Error::MalformedName(_) => Self::Parse,
-        }
+    pub fn of<E: RefreshCause + ?Sized>(error: &E) -> Self {
+        error.cause()
     }
 
     /// Whether the cause counts as [`Metric::CrlRefreshFailures`] (the

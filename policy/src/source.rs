@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use mtls_x509::error::{Error, Result};
+pub use crate::error::UnsupportedUri;
 
 /// A parsed source URI.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -26,22 +26,21 @@ pub enum SourceUri {
 
 impl SourceUri {
     /// Parses `s3://`, `https://`, `http://` and `file://` URIs.
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = || Error::UnsupportedUri(text.to_owned());
+    pub fn parse(text: &str) -> Result<Self, UnsupportedUri> {
         if let Some(rest) = text.strip_prefix("s3://") {
             let (path, query) = match rest.split_once('?') {
                 Some((p, q)) => (p, Some(q)),
                 None => (rest, None),
             };
-            let (bucket, key) = path.split_once('/').ok_or_else(bad)?;
+            let (bucket, key) = path.split_once('/').ok_or(UnsupportedUri)?;
             if bucket.is_empty() || key.is_empty() {
-                return Err(bad());
+                return Err(UnsupportedUri);
             }
             let version_id = match query {
                 None => None,
                 Some(q) => match q.strip_prefix("versionId=") {
                     Some(v) if !v.is_empty() && !v.contains('&') => Some(v.to_owned()),
-                    _ => return Err(bad()),
+                    _ => return Err(UnsupportedUri),
                 },
             };
             return Ok(Self::S3 {
@@ -52,18 +51,18 @@ impl SourceUri {
         }
         if let Some(path) = text.strip_prefix("file://") {
             if path.is_empty() {
-                return Err(bad());
+                return Err(UnsupportedUri);
             }
             return Ok(Self::File(PathBuf::from(path)));
         }
         if text.starts_with("https://") || text.starts_with("http://") {
-            let url = url::Url::parse(text).map_err(|_| bad())?;
+            let url = url::Url::parse(text).map_err(|_| UnsupportedUri)?;
             if url.host_str().is_none_or(str::is_empty) {
-                return Err(bad());
+                return Err(UnsupportedUri);
             }
             return Ok(Self::Http(url));
         }
-        Err(bad())
+        Err(UnsupportedUri)
     }
 }
 

@@ -369,9 +369,6 @@ impl IssuerExpectation for AnyTruststoreCa {
     fn accepts(&self, _issuer: &Name<'_>) -> bool {
         true
     }
-    fn describe(&self) -> String {
-        "a CA of the truststore".to_owned()
-    }
 }
 
 impl CrlEvidence {

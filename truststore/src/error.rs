@@ -96,7 +96,7 @@ pub enum Error {
         /// The list's URI.
         list: String,
         /// What the parser refused.
-        source: mtls_x509::Error,
+        source: mtls_policy::Error,
     },
     /// Other writers kept changing the deny list while this one tried.
     #[error(

@@ -7,7 +7,8 @@
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate, X509Extension};
 
-use crate::error::{Error, Result};
+use crate::der::{Malformed, ObjectId};
+use crate::error::{CertificateProblem, Error, Result, nom_problem, parser_problem};
 use crate::name::{Name, format_dn};
 use crate::serial::Serial;
 use crate::signed::SignedData;
@@ -59,13 +60,11 @@ pub fn pem_to_der(pem: &str) -> Result<Vec<u8>> {
         return Err(Error::MissingCertificate);
     }
     if pem.len() > MAX_PEM_CHARS {
-        return Err(Error::MalformedCertificate(format!(
-            "clientCertPem is longer than {MAX_PEM_CHARS} characters"
-        )));
+        return Err(CertificateProblem::PemTooLong { max: MAX_PEM_CHARS }.into());
     }
     crate::pem::find(pem.as_bytes(), crate::pem::CERTIFICATE)
-        .map_err(|e| Error::MalformedCertificate(format!("PEM: {e}")))?
-        .ok_or_else(|| Error::MalformedCertificate("no CERTIFICATE block in clientCertPem".into()))
+        .map_err(CertificateProblem::Pem)?
+        .ok_or(Error::MalformedCertificate(CertificateProblem::NoPemBlock))
 }
 
 /// What the certificate's extended key usage says about client authentication.
@@ -107,25 +106,31 @@ impl<'a> ClientCert<'a> {
     /// positive serial, no duplicated extension, no unrecognised critical
     /// extension, and bounded sizes and counts.
     pub fn from_der(der: &'a [u8]) -> Result<Self> {
-        let bad = |what: String| Err(Error::MalformedCertificate(what));
+        let bad = |problem: CertificateProblem| Err(Error::MalformedCertificate(problem));
         if der.len() > MAX_CERTIFICATE_BYTES {
-            return bad(format!(
-                "{} octets; at most {MAX_CERTIFICATE_BYTES} are accepted",
-                der.len()
-            ));
+            return bad(CertificateProblem::TooLarge {
+                size: der.len(),
+                max: MAX_CERTIFICATE_BYTES,
+            });
         }
-        let signed =
-            SignedData::certificate(der).map_err(|m| Error::MalformedCertificate(m.to_string()))?;
-        let (rest, x509) = X509Certificate::from_der(der)
-            .map_err(|e| Error::MalformedCertificate(e.to_string()))?;
+        let signed = SignedData::certificate(der).map_err(CertificateProblem::Der)?;
+        let (rest, x509) = X509Certificate::from_der(der).map_err(|e| {
+            CertificateProblem::Der(Malformed {
+                what: "certificate",
+                problem: nom_problem(&e),
+            })
+        })?;
         if !rest.is_empty() {
-            return bad("trailing data after the certificate".into());
+            return bad(CertificateProblem::Der(Malformed {
+                what: "certificate",
+                problem: "trailing data after it",
+            }));
         }
         // RFC 5280 §4.1.2.2: a positive INTEGER. An empty or negative one is
         // no serial a CRL could name.
         match x509.raw_serial().first() {
-            None => return bad("the serial number is empty".into()),
-            Some(b) if b & 0x80 != 0 => return bad("the serial number is negative".into()),
+            None => return bad(CertificateProblem::EmptySerial),
+            Some(b) if b & 0x80 != 0 => return bad(CertificateProblem::NegativeSerial),
             Some(_) => {}
         }
         for (what, name) in [("subject", x509.subject()), ("issuer", x509.issuer())] {
@@ -134,15 +139,16 @@ impl<'a> ClientCert<'a> {
             // it can read and would leave trailing octets inside the
             // SEQUENCE out of `as_raw()`.
             if !crate::name::is_whole_element(name.as_raw()) {
-                return bad(format!("the {what} name has octets after its last RDN"));
+                return bad(CertificateProblem::NameTrailingOctets { name: what });
             }
             if name.iter_attributes().nth(MAX_NAME_ATTRIBUTES).is_some() {
-                return bad(format!(
-                    "the {what} name has more than {MAX_NAME_ATTRIBUTES} attributes"
-                ));
+                return bad(CertificateProblem::TooManyNameAttributes {
+                    name: what,
+                    max: MAX_NAME_ATTRIBUTES,
+                });
             }
         }
-        let facts = Extensions::read(x509.extensions()).map_err(Error::MalformedCertificate)?;
+        let facts = Extensions::read(x509.extensions())?;
         let serial = Serial::from_integer_bytes(x509.raw_serial());
         Ok(Self {
             x509,
@@ -268,10 +274,13 @@ impl<'a> ClientCert<'a> {
     pub fn san_dns_and_uris(&self) -> Result<(Vec<&'a str>, Vec<&'a str>)> {
         let mut dns = Vec::new();
         let mut uris = Vec::new();
-        let san = self
-            .x509
-            .subject_alternative_name()
-            .map_err(|e| Error::MalformedCertificate(format!("subjectAltName: {e}")))?;
+        let san =
+            self.x509
+                .subject_alternative_name()
+                .map_err(|e| CertificateProblem::BadExtension {
+                    extension: "subjectAltName",
+                    problem: parser_problem(&e),
+                })?;
         for name in san.iter().flat_map(|s| s.value.general_names.iter()) {
             match name {
                 GeneralName::DNSName(d) => dns.push(*d),
@@ -287,7 +296,10 @@ impl<'a> ClientCert<'a> {
         let eku = self
             .x509
             .extended_key_usage()
-            .map_err(|e| Error::MalformedCertificate(format!("extendedKeyUsage: {e}")))?;
+            .map_err(|e| CertificateProblem::BadExtension {
+                extension: "extendedKeyUsage",
+                problem: parser_problem(&e),
+            })?;
         Ok(match eku {
             None => ClientAuthUsage::Unrestricted,
             Some(e) if e.value.client_auth => ClientAuthUsage::Listed,
@@ -309,12 +321,12 @@ struct Extensions<'a> {
 impl<'a> Extensions<'a> {
     /// RFC 5280 §4.2: at most one instance of each extension; every critical
     /// extension recognised; every recognised one well-formed.
-    fn read(extensions: &[X509Extension<'a>]) -> std::result::Result<Self, String> {
+    fn read(extensions: &[X509Extension<'a>]) -> std::result::Result<Self, CertificateProblem> {
         if extensions.len() > MAX_EXTENSIONS {
-            return Err(format!(
-                "{} extensions; at most {MAX_EXTENSIONS} are accepted",
-                extensions.len()
-            ));
+            return Err(CertificateProblem::TooManyExtensions {
+                count: extensions.len(),
+                max: MAX_EXTENSIONS,
+            });
         }
         let mut facts = Self {
             role: CertificateRole::EndEntity,
@@ -326,24 +338,25 @@ impl<'a> Extensions<'a> {
         for (i, ext) in extensions.iter().enumerate() {
             let oid = ext.oid.as_bytes();
             if extensions.iter().take(i).any(|e| e.oid == ext.oid) {
-                return Err(format!(
-                    "extension {} appears twice",
-                    ext.oid.to_id_string()
-                ));
+                return Err(CertificateProblem::DuplicateExtension {
+                    oid: ObjectId::new(oid),
+                });
             }
             let name = RECOGNISED.iter().find(|(o, _)| *o == oid).map(|(_, n)| *n);
             let Some(name) = name else {
                 if ext.critical {
-                    return Err(format!(
-                        "unrecognised critical extension {}",
-                        ext.oid.to_id_string()
-                    ));
+                    return Err(CertificateProblem::UnrecognisedCriticalExtension {
+                        oid: ObjectId::new(oid),
+                    });
                 }
                 continue;
             };
             match ext.parsed_extension() {
-                ParsedExtension::ParseError { error } => {
-                    return Err(format!("{name}: {error}"));
+                ParsedExtension::ParseError { .. } => {
+                    return Err(CertificateProblem::BadExtension {
+                        extension: name,
+                        problem: "cannot be parsed",
+                    });
                 }
                 ParsedExtension::BasicConstraints(bc) if bc.ca => {
                     facts.role = CertificateRole::Ca;
@@ -392,9 +405,9 @@ impl<'a> Extensions<'a> {
                         }
                     }
                     if facts.crl_uris.len() + facts.crl_directory_names.len() > MAX_CDP_URIS {
-                        return Err(format!(
-                            "more than {MAX_CDP_URIS} CRL distribution point URIs"
-                        ));
+                        return Err(CertificateProblem::TooManyDistributionPoints {
+                            max: MAX_CDP_URIS,
+                        });
                     }
                 }
                 _ => {}

@@ -27,9 +27,9 @@ use x509_parser::extensions::{
 use x509_parser::prelude::{ASN1Time, FromDer, X509Extension};
 
 use crate::cert::ClientCert;
-use crate::der::{self, Reader};
-use crate::error::{Error, Result, bounded};
-use crate::name::Name;
+use crate::der::{self, Malformed, ObjectId, Reader};
+use crate::error::{CrlMalformed, CrlRollback, CrlUnsupported, Error, Result, bounded};
+use crate::name::{DerName, Name};
 use crate::serial::Serial;
 use crate::signed::{KeyId, sha256_of_parts};
 use crate::time::UnixTime;
@@ -63,8 +63,6 @@ pub const MAX_ENTRY_EXTENSIONS: usize = 8;
 pub const MAX_SCOPE_URIS: usize = 16;
 /// The most delta CRL URIs a Freshest CRL extension may name.
 pub const MAX_FRESHEST_URIS: usize = 8;
-/// A name longer than this is described by its size in errors, never decoded.
-const MAX_DESCRIBED_NAME_BYTES: usize = 1024;
 
 /// Which issuer a CRL must come from. A policy entry can match more than one
 /// CA name, so the CRL is checked against the entry when it is loaded, and
@@ -73,8 +71,6 @@ const MAX_DESCRIBED_NAME_BYTES: usize = 1024;
 pub trait IssuerExpectation {
     /// Whether a CRL from `issuer` is acceptable.
     fn accepts(&self, issuer: &Name<'_>) -> bool;
-    /// A description of the expected issuer, for errors.
-    fn describe(&self) -> String;
     /// What the CRL is loaded to check: client certificates (the default),
     /// or CA certificates (`ca_revocation`).
     fn purpose(&self) -> CrlPurpose {
@@ -115,21 +111,6 @@ impl IssuerExpectation for ExactIssuer<'_> {
     fn accepts(&self, issuer: &Name<'_>) -> bool {
         issuer.as_der() == self.0
     }
-    fn describe(&self) -> String {
-        describe_name(self.0)
-    }
-}
-
-/// A name for an error message: its DN text (bounded) when it is small and
-/// parses, else its size. A hostile CRL can carry a name of megabytes.
-fn describe_name(der: &[u8]) -> String {
-    if der.len() > MAX_DESCRIBED_NAME_BYTES {
-        return format!("a {}-octet name", der.len());
-    }
-    Name::from_der(der).map_or_else(
-        |_| format!("an unreadable {}-octet name", der.len()),
-        |n| bounded(&n.to_string()),
-    )
 }
 
 /// Time rules applied to CRLs.
@@ -150,6 +131,13 @@ impl CrlNumber {
     #[must_use]
     pub fn to_hex(&self) -> String {
         self.0.to_hex()
+    }
+}
+
+impl fmt::Display for CrlNumber {
+    /// Lowercase hex, as [`CrlNumber::to_hex`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_hex())
     }
 }
 
@@ -195,7 +183,7 @@ impl fmt::Display for DpName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Uri(u) => f.write_str(u),
-            Self::Directory(der) => write!(f, "dirName:{}", describe_name(der)),
+            Self::Directory(der) => write!(f, "dirName:{}", DerName::new(der)),
         }
     }
 }
@@ -277,20 +265,20 @@ impl CrlPosition {
     pub fn check_not_older_than(&self, cached: &Self) -> Result<()> {
         if let (Some(offered), Some(have)) = (&self.number, &cached.number) {
             if offered < have {
-                return Err(Error::CrlRollback {
-                    what: "CRL number",
-                    cached: have.to_hex(),
-                    offered: offered.to_hex(),
-                });
+                return Err(CrlRollback::Number {
+                    cached: have.clone(),
+                    offered: offered.clone(),
+                }
+                .into());
             }
             return Ok(());
         }
         if self.this_update < cached.this_update {
-            return Err(Error::CrlRollback {
-                what: "thisUpdate",
-                cached: cached.this_update.to_string(),
-                offered: self.this_update.to_string(),
-            });
+            return Err(CrlRollback::ThisUpdate {
+                cached: cached.this_update,
+                offered: self.this_update,
+            }
+            .into());
         }
         Ok(())
     }
@@ -403,13 +391,14 @@ fn crl_der(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
     crate::pem::find(trimmed, crate::pem::X509_CRL)
-        .map_err(|e| Error::CrlMalformed(format!("PEM: {e}")))?
+        .map_err(CrlMalformed::Pem)?
         .map(std::borrow::Cow::Owned)
-        .ok_or_else(|| Error::CrlMalformed("no `X509 CRL` PEM block".into()))
+        .ok_or(Error::CrlMalformed(CrlMalformed::NoPemBlock))
 }
 
-fn unsupported(what: impl Into<String>) -> Error {
-    Error::CrlUnsupported(what.into())
+/// A [`CrlMalformed::Der`] error.
+fn bad_der(what: &'static str, problem: &'static str) -> Error {
+    Error::CrlMalformed(CrlMalformed::Der(Malformed { what, problem }))
 }
 
 /// What the `crlExtensions` say (RFC 5280 §5.2), once each was checked.
@@ -438,27 +427,31 @@ fn read_crl_extensions(list: &[u8], issuer_der: &[u8]) -> Result<CrlExtensions> 
     let mut exts = Reader::new(list);
     while !exts.is_empty() {
         if seen.len() == MAX_CRL_EXTENSIONS {
-            return Err(Error::CrlMalformed(format!(
-                "more than {MAX_CRL_EXTENSIONS} crlExtensions"
-            )));
+            return Err(CrlMalformed::TooMany {
+                what: "crlExtensions",
+                max: MAX_CRL_EXTENSIONS,
+            }
+            .into());
         }
         let raw = exts
             .expect_tag(der::SEQUENCE, "extension")
-            .map_err(|m| Error::CrlMalformed(m.to_string()))?;
+            .map_err(CrlMalformed::Der)?;
         let (_, ext) = X509Extension::from_der(raw.raw)
-            .map_err(|e| Error::CrlMalformed(format!("extension: {e}")))?;
+            .map_err(|e| bad_der("extension", crate::error::nom_problem(&e)))?;
+        let id = ObjectId::new(ext.oid.as_bytes());
         // §4.2 (applied to CRLs by §5.2): at most one instance of each extension.
         if seen.contains(&ext.oid) {
-            return Err(Error::CrlMalformed(format!(
-                "extension {} appears twice",
-                ext.oid.to_id_string()
-            )));
+            return Err(CrlMalformed::DuplicateExtension { oid: id }.into());
         }
         seen.push(ext.oid.clone());
         let oid = ext.oid.to_id_string();
         match (oid.as_str(), ext.parsed_extension()) {
-            (_, ParsedExtension::ParseError { error }) => {
-                return Err(Error::CrlMalformed(format!("extension {oid}: {error}")));
+            (_, ParsedExtension::ParseError { .. }) => {
+                return Err(CrlMalformed::Extension {
+                    oid: id,
+                    problem: "cannot be parsed",
+                }
+                .into());
             }
             // §5.2.4: a delta CRL only lists changes since a base CRL. It is
             // marked as one here, and is only ever read beside its base
@@ -484,9 +477,7 @@ fn read_crl_extensions(list: &[u8], issuer_der: &[u8]) -> Result<CrlExtensions> 
             }
             (OID_ISSUER_ALT_NAME, _) => {}
             (_, _) if ext.critical => {
-                return Err(unsupported(format!(
-                    "unrecognized critical extension {oid}"
-                )));
+                return Err(CrlUnsupported::CriticalExtension { oid: id }.into());
             }
             _ => {}
         }
@@ -499,11 +490,9 @@ fn read_base_crl_number(value: &[u8]) -> Result<CrlNumber> {
     let mut r = Reader::new(value);
     let n = r
         .expect_tag(der::INTEGER, "BaseCRLNumber")
-        .map_err(|m| Error::CrlMalformed(m.to_string()))?;
+        .map_err(CrlMalformed::Der)?;
     if !r.is_empty() || n.content.is_empty() || n.content.first().is_some_and(|b| b & 0x80 != 0) {
-        return Err(Error::CrlMalformed(
-            "BaseCRLNumber: not a non-negative INTEGER".into(),
-        ));
+        return Err(bad_der("BaseCRLNumber", "not a non-negative INTEGER"));
     }
     Ok(CrlNumber(Serial::from_integer_bytes(n.content)))
 }
@@ -518,9 +507,9 @@ fn read_freshest(value: &[u8]) -> Result<Vec<String>> {
     use x509_parser::extensions::CRLDistributionPoints;
     use x509_parser::prelude::FromDer;
     let (rest, points) = CRLDistributionPoints::from_der(value)
-        .map_err(|_| Error::CrlMalformed("Freshest CRL: not DistributionPoints".into()))?;
+        .map_err(|_| bad_der("Freshest CRL", "not DistributionPoints"))?;
     if !rest.is_empty() {
-        return Err(Error::CrlMalformed("Freshest CRL: trailing data".into()));
+        return Err(bad_der("Freshest CRL", "trailing data"));
     }
     let mut uris = Vec::new();
     for point in points.iter() {
@@ -533,9 +522,11 @@ fn read_freshest(value: &[u8]) -> Result<Vec<String>> {
         for name in names {
             if let GeneralName::URI(u) = name {
                 if uris.len() == MAX_FRESHEST_URIS {
-                    return Err(Error::CrlMalformed(format!(
-                        "Freshest CRL: more than {MAX_FRESHEST_URIS} URIs"
-                    )));
+                    return Err(CrlMalformed::TooMany {
+                        what: "Freshest CRL URIs",
+                        max: MAX_FRESHEST_URIS,
+                    }
+                    .into());
                 }
                 uris.push((*u).to_owned());
             }
@@ -584,11 +575,11 @@ struct IdpReading {
 /// (a CHOICE) holding exactly one non-empty `fullName [0]` or
 /// `nameRelativeToCRLIssuer [1]`, and nothing unknown or left over.
 fn read_idp(ext_value: &[u8], issuer_der: &[u8]) -> Result<IdpReading> {
-    let bad = |problem: &str| Error::CrlMalformed(format!("issuingDistributionPoint: {problem}"));
+    let bad = |problem: &'static str| bad_der("issuingDistributionPoint", problem);
     let mut outer = Reader::new(ext_value);
     let idp = outer
         .expect_tag(der::SEQUENCE, "issuingDistributionPoint")
-        .map_err(|m| Error::CrlMalformed(m.to_string()))?;
+        .map_err(CrlMalformed::Der)?;
     if !outer.is_empty() {
         return Err(bad("data after the SEQUENCE"));
     }
@@ -725,10 +716,10 @@ fn scope_of(
     ours: IdpReading,
 ) -> Result<(CrlScope, CertificateKinds)> {
     if ours.indirect_crl {
-        return Err(unsupported("indirect CRLs"));
+        return Err(CrlUnsupported::IndirectCrl.into());
     }
     if ours.only_attribute_certs {
-        return Err(unsupported("a CRL scoped to attribute certificates"));
+        return Err(CrlUnsupported::AttributeCertificates.into());
     }
     // §5.2.5: at most one of the three may be TRUE.
     let kinds = match (ours.only_user_certs, ours.only_ca_certs) {
@@ -736,14 +727,14 @@ fn scope_of(
         (true, false) => CertificateKinds::EndEntities,
         (false, true) => CertificateKinds::Cas,
         (true, true) => {
-            return Err(Error::CrlMalformed(
-                "issuingDistributionPoint: onlyContainsUserCerts and onlyContainsCACerts both set"
-                    .into(),
+            return Err(bad_der(
+                "issuingDistributionPoint",
+                "onlyContainsUserCerts and onlyContainsCACerts both set",
             ));
         }
     };
     if ours.only_some_reasons {
-        return Err(unsupported("a CRL partitioned by reason (onlySomeReasons)"));
+        return Err(CrlUnsupported::ReasonPartition.into());
     }
     let theirs = IdpReading {
         names: ours.names.clone(),
@@ -771,9 +762,7 @@ fn scope_of(
         _ => theirs,
     };
     if theirs != ours {
-        return Err(Error::CrlMalformed(
-            "issuingDistributionPoint: read two ways".into(),
-        ));
+        return Err(bad_der("issuingDistributionPoint", "read two ways"));
     }
     // For a fullName, x509-parser's URIs and directoryNames must be ours.
     if let Some(DistributionPointName::FullName(names)) = &idp.distribution_point {
@@ -786,9 +775,7 @@ fn scope_of(
             })
             .collect();
         if theirs != ours.names {
-            return Err(Error::CrlMalformed(
-                "issuingDistributionPoint: names read two ways".into(),
-            ));
+            return Err(bad_der("issuingDistributionPoint", "names read two ways"));
         }
     }
     // The kinds are kept beside the scope: VerifiedCrl::covers refuses a
@@ -797,9 +784,7 @@ fn scope_of(
         DistributionPointForm::Absent => CrlScope::Complete,
         DistributionPointForm::FullName | DistributionPointForm::RelativeToIssuer => {
             if ours.names.is_empty() {
-                return Err(unsupported(
-                    "a distribution point named by neither a URI nor a directoryName",
-                ));
+                return Err(CrlUnsupported::DistributionPointNames.into());
             }
             CrlScope::DistributionPoint(ours.names)
         }
@@ -814,23 +799,23 @@ const ENTRY_HOLD_INSTRUCTION: &[u8] = &[0x55, 0x1d, 0x17];
 const ENTRY_INVALIDITY_DATE: &[u8] = &[0x55, 0x1d, 0x18];
 const ENTRY_CERTIFICATE_ISSUER: &[u8] = &[0x55, 0x1d, 0x1d];
 
-/// Why a revoked entry was refused; allocation-free, like [`der::Malformed`].
+/// Why a revoked entry was refused; allocation-free, like [`Malformed`].
 #[derive(Clone, Copy, Debug)]
 enum EntryFault {
-    Malformed(der::Malformed),
+    Malformed(Malformed),
     /// §5.3.3: entries for other issuers make this an indirect CRL.
     Indirect,
     UnknownCritical,
 }
 
-impl From<der::Malformed> for EntryFault {
-    fn from(m: der::Malformed) -> Self {
+impl From<Malformed> for EntryFault {
+    fn from(m: Malformed) -> Self {
         Self::Malformed(m)
     }
 }
 
 fn malformed(what: &'static str, problem: &'static str) -> EntryFault {
-    EntryFault::Malformed(der::Malformed { what, problem })
+    EntryFault::Malformed(Malformed { what, problem })
 }
 
 /// What one revoked entry says (RFC 5280 §5.3.1).
@@ -903,10 +888,10 @@ fn check_entry_extensions(content: &[u8]) -> std::result::Result<EntryKind, Entr
 }
 
 /// A `Time` (RFC 5280 §4.1.2.5) from its whole encoding.
-fn time_of(raw: &[u8], what: &str) -> Result<UnixTime> {
+fn time_of(raw: &[u8], what: &'static str) -> Result<UnixTime> {
     ASN1Time::from_der(raw)
         .map(|(_, t)| UnixTime::from_asn1(t))
-        .map_err(|e| Error::CrlMalformed(format!("{what}: {e}")))
+        .map_err(|e| bad_der(what, crate::error::nom_problem(&e)))
 }
 
 impl VerifiedCrl {

@@ -53,9 +53,69 @@ impl std::fmt::Display for Malformed {
     }
 }
 
-impl From<Malformed> for String {
-    fn from(m: Malformed) -> Self {
-        m.to_string()
+impl std::error::Error for Malformed {}
+
+/// An object identifier an error names (an extension or an algorithm we
+/// refuse), as its DER content octets: Copy and allocation-free. Only the
+/// first [`ObjectId::MAX_OCTETS`] octets are kept, which is more than any
+/// OID of the RFCs takes; it prints in dotted form (X.690 §8.19).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObjectId {
+    len: u8,
+    octets: [u8; ObjectId::MAX_OCTETS],
+}
+
+impl ObjectId {
+    /// The most content octets kept.
+    pub const MAX_OCTETS: usize = 32;
+
+    /// The OID whose content octets are `content` (cut at [`Self::MAX_OCTETS`]).
+    #[must_use]
+    pub fn new(content: &[u8]) -> Self {
+        let mut octets = [0u8; Self::MAX_OCTETS];
+        let kept = content.len().min(Self::MAX_OCTETS);
+        for (to, from) in octets.iter_mut().zip(content) {
+            *to = *from;
+        }
+        Self {
+            len: u8::try_from(kept).unwrap_or(u8::MAX),
+            octets,
+        }
+    }
+
+    /// The content octets kept.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.octets.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for ObjectId {
+    /// The dotted form: `2.5.29.20`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut acc: u64 = 0;
+        let mut first = true;
+        for &b in self.as_bytes() {
+            acc = (acc << 7) | u64::from(b & 0x7f);
+            if b & 0x80 == 0 {
+                if first {
+                    // X.690 §8.19.4: the first subidentifier holds two arcs.
+                    let arc = (acc / 40).min(2);
+                    write!(f, "{arc}.{}", acc - arc * 40)?;
+                    first = false;
+                } else {
+                    write!(f, ".{acc}")?;
+                }
+                acc = 0;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObjectId({self})")
     }
 }
 

@@ -5,7 +5,8 @@ use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
-use crate::error::{Error, Result};
+use crate::der::Malformed;
+use crate::error::{Error, Result, bounded, parser_problem};
 
 /// Short names we print and accept, with their OIDs (RFC 4514 §3 and common use).
 const SHORT_NAMES: &[(&str, &str)] = &[
@@ -60,9 +61,12 @@ impl<'a> Name<'a> {
     pub fn from_der(der: &'a [u8]) -> Result<Self> {
         match X509Name::from_der(der) {
             Ok(([], name)) if is_whole_element(name.as_raw()) => Ok(Self(name)),
-            Ok(([], _)) => Err(Error::MalformedName("octets after the last RDN".into())),
-            Ok(_) => Err(Error::MalformedName("trailing data after the name".into())),
-            Err(e) => Err(Error::MalformedName(e.to_string())),
+            Ok(([], _)) => Err(malformed("octets after the last RDN")),
+            Ok(_) => Err(malformed("trailing data after the name")),
+            Err(x509_parser::nom::Err::Incomplete(_)) => Err(malformed("truncated")),
+            Err(x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e)) => {
+                Err(malformed(parser_problem(&e)))
+            }
         }
     }
 
@@ -81,6 +85,66 @@ impl<'a> Name<'a> {
     #[must_use]
     pub fn attribute_values(&self, key: &AttrKey) -> Vec<String> {
         attribute_values(&self.0, key)
+    }
+}
+
+fn malformed(problem: &'static str) -> Error {
+    Error::MalformedName(Malformed {
+        what: "Name",
+        problem,
+    })
+}
+
+/// A name longer than this is described by its size in errors, never decoded.
+const MAX_DESCRIBED_NAME_BYTES: usize = 1024;
+
+/// A distinguished name as an error carries it: the DER of a CRL's or a
+/// CA's name, owned, compared as DER, and printed as bounded DN text. A
+/// name over 1 KiB (a hostile CRL can carry one of megabytes) is kept as
+/// its size alone and never decoded.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DerName {
+    /// The DER, or nothing for a name too large to keep.
+    der: Box<[u8]>,
+    /// The DER's size.
+    len: usize,
+}
+
+impl DerName {
+    /// The name whose DER is `der`.
+    #[must_use]
+    pub fn new(der: &[u8]) -> Self {
+        Self {
+            der: if der.len() > MAX_DESCRIBED_NAME_BYTES {
+                Box::default()
+            } else {
+                der.into()
+            },
+            len: der.len(),
+        }
+    }
+
+    /// The DER, when it was small enough to keep.
+    #[must_use]
+    pub fn der(&self) -> Option<&[u8]> {
+        (self.len <= MAX_DESCRIBED_NAME_BYTES).then_some(&*self.der)
+    }
+}
+
+impl fmt::Display for DerName {
+    /// The DN text (bounded) when the name is small and parses, else its size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.der().map(Name::from_der) {
+            None => write!(f, "a {}-octet name", self.len),
+            Some(Ok(name)) => f.write_str(&bounded(&name.to_string())),
+            Some(Err(_)) => write!(f, "an unreadable {}-octet name", self.len),
+        }
+    }
+}
+
+impl fmt::Debug for DerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DerName({self})")
     }
 }
 
@@ -146,14 +210,15 @@ fn oid_der(dotted: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A policy key that is neither a short name a policy may use nor a dotted OID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown attribute: use C, ST, L, O, OU, CN or a dotted OID such as 2.5.4.5")]
+pub struct UnknownAttribute;
+
 impl AttrKey {
     /// Parses a policy key: one of `C`, `ST`, `L`, `O`, `OU`, `CN`, or a dotted OID such as `2.5.4.5`.
-    pub fn parse(key: &str) -> Result<Self> {
-        let unknown = || {
-            Error::Config(format!(
-                "unknown attribute `{key}`: use C, ST, L, O, OU, CN or a dotted OID such as 2.5.4.5"
-            ))
-        };
+    pub fn parse(key: &str) -> Result<Self, UnknownAttribute> {
+        let unknown = || UnknownAttribute;
         let dotted = match SHORT_NAMES
             .iter()
             .find(|(n, _)| POLICY_NAMES.contains(n) && *n == key)

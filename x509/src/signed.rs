@@ -25,7 +25,7 @@ use std::fmt;
 use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self as lc, UnparsedPublicKey, VerificationAlgorithm};
 
-use crate::der::{self, Malformed, Reader};
+use crate::der::{self, Malformed, ObjectId, Reader};
 
 /// The parts of a signed object (RFC 5280 §4.1 `Certificate`, §5.1
 /// `CertificateList`): `SEQUENCE { tbs, signatureAlgorithm, signatureValue }`.
@@ -182,19 +182,43 @@ impl Hash {
     }
 }
 
-/// Why a signature algorithm is not accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnsupportedAlgorithm(pub String);
+/// Why a signature algorithm is not accepted: which algorithm, or which
+/// parameters, without quoting the object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnsupportedAlgorithm {
+    /// The AlgorithmIdentifier is not one in DER.
+    Malformed,
+    /// ECDSA with parameters (RFC 5758 §3.2 says absent).
+    EcdsaWithParameters,
+    /// PKCS #1 v1.5 with parameters other than NULL (RFC 4055 §5).
+    RsaParametersNotNull,
+    /// RSASSA-PSS with parameters outside the allowlist (RFC 4055 §3.1).
+    PssParameters,
+    /// A known algorithm that is refused: SHA-1, MD5, SHA-224, Ed25519.
+    Named(&'static str),
+    /// Any other algorithm, by its OID.
+    Other(ObjectId),
+}
 
 impl fmt::Display for UnsupportedAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} is not accepted; sign with SHA-256, SHA-384 or SHA-512 and RSA (PKCS #1 v1.5 or PSS) or ECDSA",
-            self.0
+        match self {
+            Self::Malformed => f.write_str("a malformed AlgorithmIdentifier"),
+            Self::EcdsaWithParameters => f.write_str("ECDSA with parameters"),
+            Self::RsaParametersNotNull => {
+                f.write_str("RSA PKCS #1 v1.5 with parameters other than NULL")
+            }
+            Self::PssParameters => f.write_str("RSASSA-PSS with these parameters"),
+            Self::Named(name) => f.write_str(name),
+            Self::Other(oid) => write!(f, "algorithm {oid}"),
+        }?;
+        f.write_str(
+            " is not accepted; sign with SHA-256, SHA-384 or SHA-512 and RSA (PKCS #1 v1.5 or PSS) or ECDSA",
         )
     }
 }
+
+impl std::error::Error for UnsupportedAlgorithm {}
 
 impl SignatureAlgorithm {
     /// Identifies the whole DER of an `AlgorithmIdentifier`, or says why it is
@@ -203,19 +227,18 @@ impl SignatureAlgorithm {
     /// for PSS, a hash from the list, MGF1 with the same hash, a salt as long
     /// as the hash and the default trailer (RFC 4055 §3.1).
     pub fn from_der(algorithm_identifier: &[u8]) -> Result<Self, UnsupportedAlgorithm> {
-        let (oid, params) = algorithm_parts(algorithm_identifier)
-            .ok_or_else(|| UnsupportedAlgorithm("a malformed AlgorithmIdentifier".into()))?;
-        let refuse = |why: &str| Err(UnsupportedAlgorithm(why.to_owned()));
+        let (oid, params) =
+            algorithm_parts(algorithm_identifier).ok_or(UnsupportedAlgorithm::Malformed)?;
         let null_or_absent = matches!(params, None | Some([0x05, 0x00]));
         match oid {
             oid::ECDSA_SHA256 | oid::ECDSA_SHA384 | oid::ECDSA_SHA512 if params.is_some() => {
-                refuse("ECDSA with parameters")
+                Err(UnsupportedAlgorithm::EcdsaWithParameters)
             }
             oid::ECDSA_SHA256 => Ok(Self::EcdsaSha256),
             oid::ECDSA_SHA384 => Ok(Self::EcdsaSha384),
             oid::ECDSA_SHA512 => Ok(Self::EcdsaSha512),
             oid::RSA_SHA256 | oid::RSA_SHA384 | oid::RSA_SHA512 if !null_or_absent => {
-                refuse("RSA PKCS #1 v1.5 with parameters other than NULL")
+                Err(UnsupportedAlgorithm::RsaParametersNotNull)
             }
             oid::RSA_SHA256 => Ok(Self::RsaPkcs1Sha256),
             oid::RSA_SHA384 => Ok(Self::RsaPkcs1Sha384),
@@ -224,9 +247,9 @@ impl SignatureAlgorithm {
                 Some(Hash::Sha256) => Ok(Self::RsaPssSha256),
                 Some(Hash::Sha384) => Ok(Self::RsaPssSha384),
                 Some(Hash::Sha512) => Ok(Self::RsaPssSha512),
-                None => refuse("RSASSA-PSS with these parameters"),
+                None => Err(UnsupportedAlgorithm::PssParameters),
             },
-            other => Err(UnsupportedAlgorithm(algorithm_name(other))),
+            other => Err(refused_algorithm(other)),
         }
     }
 
@@ -324,8 +347,8 @@ fn hash_identifier(der: &[u8]) -> Option<Hash> {
         .flatten()
 }
 
-/// A readable name for a refused algorithm OID.
-fn algorithm_name(oid: &[u8]) -> String {
+/// A refused algorithm OID, by name where it has a well-known one.
+fn refused_algorithm(oid: &[u8]) -> UnsupportedAlgorithm {
     const KNOWN: &[(&[u8], &str)] = &[
         (
             &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05],
@@ -350,32 +373,9 @@ fn algorithm_name(oid: &[u8]) -> String {
         (oid::ED25519, "Ed25519"),
     ];
     KNOWN.iter().find(|(o, _)| *o == oid).map_or_else(
-        || format!("algorithm {}", dotted(oid)),
-        |(_, n)| (*n).to_owned(),
+        || UnsupportedAlgorithm::Other(ObjectId::new(oid)),
+        |(_, n)| UnsupportedAlgorithm::Named(n),
     )
-}
-
-/// The dotted form of an OID's content octets (X.690 §8.19), for messages.
-fn dotted(oid: &[u8]) -> String {
-    let mut arcs: Vec<u64> = Vec::new();
-    let mut acc: u64 = 0;
-    for &b in oid.iter().take(32) {
-        acc = (acc << 7) | u64::from(b & 0x7f);
-        if b & 0x80 == 0 {
-            if arcs.is_empty() {
-                let first = (acc / 40).min(2);
-                arcs.push(first);
-                arcs.push(acc - first * 40);
-            } else {
-                arcs.push(acc);
-            }
-            acc = 0;
-        }
-    }
-    arcs.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 /// The kind and size of an accepted public key.
@@ -403,10 +403,23 @@ impl fmt::Display for KeyAlgorithm {
 }
 
 /// Why a public key is not accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnsupportedKey {
-    /// A key type or size outside the allowlist, named.
-    Refused(String),
+    /// ECDSA on P-521.
+    P521,
+    /// ECDSA on another named curve, by its OID.
+    Curve(ObjectId),
+    /// ECDSA with explicit curve parameters (RFC 5480 §2.1.1 allows namedCurve only).
+    ExplicitCurve,
+    /// RSA with a modulus outside 2048 to 8192 bits.
+    RsaSize {
+        /// The modulus size.
+        bits: u32,
+    },
+    /// Ed25519.
+    Ed25519,
+    /// Another key type, by its algorithm OID.
+    KeyType(ObjectId),
     /// The SubjectPublicKeyInfo does not parse.
     Malformed,
 }
@@ -414,14 +427,19 @@ pub enum UnsupportedKey {
 impl fmt::Display for UnsupportedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Refused(what) => write!(
-                f,
-                "{what} is not accepted; use RSA 2048 to 8192 bits, or ECDSA P-256 or P-384"
-            ),
-            Self::Malformed => f.write_str("the SubjectPublicKeyInfo is malformed"),
-        }
+            Self::P521 => f.write_str("ECDSA P-521"),
+            Self::Curve(oid) => write!(f, "the curve {oid}"),
+            Self::ExplicitCurve => f.write_str("ECDSA with explicit curve parameters"),
+            Self::RsaSize { bits } => write!(f, "RSA {bits}"),
+            Self::Ed25519 => f.write_str("Ed25519"),
+            Self::KeyType(oid) => write!(f, "a key of type {oid}"),
+            Self::Malformed => return f.write_str("the SubjectPublicKeyInfo is malformed"),
+        }?;
+        f.write_str(" is not accepted; use RSA 2048 to 8192 bits, or ECDSA P-256 or P-384")
     }
 }
+
+impl std::error::Error for UnsupportedKey {}
 
 /// The order n of P-256's base point (FIPS 186-4 §D.1.2.3).
 const P256_ORDER: [u8; 32] = [
@@ -603,25 +621,24 @@ impl PublicKey {
             return Err(UnsupportedKey::Malformed);
         }
         let (oid, params) = algorithm_parts(algorithm.raw).ok_or(UnsupportedKey::Malformed)?;
-        let refused = |what: String| Err(UnsupportedKey::Refused(what));
         let algorithm = match (oid, params) {
             // RFC 5480 §2.1.1: namedCurve only.
             (oid::EC_PUBLIC_KEY, Some(curve)) => match curve_oid(curve) {
                 Some(oid::P256) => KeyAlgorithm::EcP256,
                 Some(oid::P384) => KeyAlgorithm::EcP384,
-                Some(oid::P521) => return refused("ECDSA P-521".into()),
-                Some(other) => return refused(format!("the curve {}", dotted(other))),
-                None => return refused("ECDSA with explicit curve parameters".into()),
+                Some(oid::P521) => return Err(UnsupportedKey::P521),
+                Some(other) => return Err(UnsupportedKey::Curve(ObjectId::new(other))),
+                None => return Err(UnsupportedKey::ExplicitCurve),
             },
             (oid::RSA_ENCRYPTION, Some([0x05, 0x00])) => {
                 let bits = rsa_modulus_bits(key).ok_or(UnsupportedKey::Malformed)?;
                 if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
-                    return refused(format!("RSA {bits}"));
+                    return Err(UnsupportedKey::RsaSize { bits });
                 }
                 KeyAlgorithm::Rsa { bits }
             }
-            (oid::ED25519, _) => return refused("Ed25519".into()),
-            (other, _) => return refused(format!("a key of type {}", dotted(other))),
+            (oid::ED25519, _) => return Err(UnsupportedKey::Ed25519),
+            (other, _) => return Err(UnsupportedKey::KeyType(ObjectId::new(other))),
         };
         Ok(Self {
             algorithm,

@@ -6,8 +6,8 @@ use std::sync::{Mutex, PoisonError};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::cert::ClientCert;
-use crate::error::{Error, Result, bounded};
-use crate::name::{Name, format_dn};
+use crate::error::{Result, TruststoreProblem, nom_problem, parser_problem};
+use crate::name::{DerName, Name, format_dn};
 use crate::serial::Serial;
 use crate::signed::{KeyId, PublicKey, SignedData, UnsupportedKey};
 use crate::time::UnixTime;
@@ -61,14 +61,14 @@ pub struct CaCert {
 }
 
 impl CaCert {
-    fn from_x509(der: &[u8], cert: &X509Certificate<'_>) -> Result<Self> {
+    /// The CA of PEM block `block` (counted from 1, for errors).
+    fn from_x509(der: &[u8], cert: &X509Certificate<'_>, block: usize) -> Result<Self> {
         let key_usage = cert
             .key_usage()
-            .map_err(|e| {
-                Error::Truststore(format!(
-                    "bad keyUsage in `{}`: {e}",
-                    bounded(&format_dn(cert.subject()))
-                ))
+            .map_err(|e| TruststoreProblem::KeyUsage {
+                block,
+                subject: DerName::new(cert.subject().as_raw()),
+                problem: parser_problem(&e),
             })?
             .map(|ku| (ku.value.key_cert_sign(), ku.value.crl_sign()));
         let key = match PublicKey::from_spki(cert.public_key().raw) {
@@ -282,23 +282,24 @@ impl TrustStore {
     pub fn from_pem(bytes: &[u8]) -> Result<Self> {
         let mut cas = Vec::new();
         for (i, block) in crate::pem::blocks(bytes).enumerate() {
-            let block =
-                block.map_err(|e| Error::Truststore(format!("PEM block {}: {e}", i + 1)))?;
+            let number = i + 1;
+            let block = block.map_err(|pem| TruststoreProblem::Pem { block: number, pem })?;
             if block.label != crate::pem::CERTIFICATE {
                 continue;
             }
-            let (rest, cert) = X509Certificate::from_der(&block.der)
-                .map_err(|e| Error::Truststore(format!("certificate {}: {e}", i + 1)))?;
+            let (rest, cert) = X509Certificate::from_der(&block.der).map_err(|e| {
+                TruststoreProblem::Unparsable {
+                    block: number,
+                    problem: nom_problem(&e),
+                }
+            })?;
             if !rest.is_empty() {
-                return Err(Error::Truststore(format!(
-                    "certificate {} has trailing data",
-                    i + 1
-                )));
+                return Err(TruststoreProblem::TrailingData { block: number }.into());
             }
-            cas.push(CaCert::from_x509(&block.der, &cert)?);
+            cas.push(CaCert::from_x509(&block.der, &cert, number)?);
         }
         if cas.is_empty() {
-            return Err(Error::Truststore("no CERTIFICATE blocks found".into()));
+            return Err(TruststoreProblem::Empty.into());
         }
         Ok(Self::new(cas))
     }

@@ -33,13 +33,15 @@ fn https_to_https_redirects_are_followed_a_few_times() {
         .collect();
     assert_eq!(
         redirect_refusal(&url("https://cdn.example.net/ca.crl"), &many),
-        Some("too many redirects")
+        Some(RedirectRefusal::TooMany)
     );
 }
 
 #[test]
 fn redirects_from_or_to_plain_http_are_refused() {
-    let refused = |from: &str, to: &str| redirect_refusal(&url(to), &[url(from)]).is_some();
+    let refused = |from: &str, to: &str| {
+        redirect_refusal(&url(to), &[url(from)]) == Some(RedirectRefusal::NotHttps)
+    };
     assert!(refused(
         "http://crl.example.com/a",
         "https://crl.example.com/a"
@@ -70,9 +72,97 @@ fn redirects_to_loopback_link_local_or_metadata_addresses_are_refused() {
         "https://localhost/",
         "https://metadata.google.internal/",
     ] {
-        assert!(
-            redirect_refusal(&url(to), &start).is_some(),
+        assert_eq!(
+            redirect_refusal(&url(to), &start),
+            Some(RedirectRefusal::Internal),
             "{to} must be refused"
         );
     }
+}
+
+#[test]
+fn fetch_failures_are_fetch_or_too_large_and_refusals_are_the_cores() {
+    use crate::lambda::{CrlRefreshError, DenyListRefreshError};
+    use mtls_policy::metrics::Cause;
+    let uri = || "s3://b/k".to_owned();
+    for (error, cause) in [
+        (FetchError::Client { reason: "r".into() }, Cause::Fetch),
+        (
+            FetchError::Source {
+                uri: uri(),
+                reason: "r".into(),
+            },
+            Cause::Fetch,
+        ),
+        (
+            FetchError::Status {
+                uri: uri(),
+                status: 503,
+            },
+            Cause::Fetch,
+        ),
+        (
+            FetchError::Redirect {
+                uri: uri(),
+                refusal: RedirectRefusal::NotHttps,
+            },
+            Cause::Fetch,
+        ),
+        (
+            FetchError::File {
+                uri: uri(),
+                kind: std::io::ErrorKind::NotFound,
+                reason: "r".into(),
+            },
+            Cause::Fetch,
+        ),
+        (
+            FetchError::Timeout {
+                uri: uri(),
+                seconds: 1,
+            },
+            Cause::Fetch,
+        ),
+        (
+            FetchError::TooLarge {
+                uri: uri(),
+                limit: 1,
+            },
+            Cause::TooLarge,
+        ),
+        (
+            FetchError::Refused(mtls_x509::Error::CrlMissingNextUpdate),
+            Cause::Expired,
+        ),
+    ] {
+        assert_eq!(Cause::of(&error), cause, "{error}");
+        assert_eq!(Cause::of(&CrlRefreshError::Fetch(error.clone())), cause);
+        assert_eq!(Cause::of(&DenyListRefreshError::Fetch(error)), cause);
+    }
+    assert_eq!(
+        Cause::of(&CrlRefreshError::Refused(
+            mtls_x509::Error::CrlSequenceLimit { limit: 1 }
+        )),
+        Cause::Rollback
+    );
+    assert_eq!(
+        Cause::of(&DenyListRefreshError::Refused(
+            mtls_policy::Error::DenyListSequenceReused { sequence: 1 }
+        )),
+        Cause::Rollback
+    );
+    // What the truststore's absence always was: nothing to check a signature with.
+    assert_eq!(Cause::of(&CrlRefreshError::NoTruststore), Cause::Signature);
+}
+
+#[test]
+fn fetch_errors_say_which_source_and_why() {
+    let e = FetchError::Status {
+        uri: "https://crl.example.com/ca.crl".into(),
+        status: 503,
+    };
+    assert_eq!(
+        e.to_string(),
+        "fetching https://crl.example.com/ca.crl failed: HTTP status 503 Service Unavailable"
+    );
 }

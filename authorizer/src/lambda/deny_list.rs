@@ -8,6 +8,7 @@
 //! do refreshes run behind the requests, which then use the last good list
 //! until `deny_list_max_age_seconds` after the source last confirmed it.
 
+use super::error::DenyListRefreshError;
 use super::refresh::Cached;
 use super::telemetry::Telemetry;
 use crate::fetch::Fetcher;
@@ -25,7 +26,7 @@ use mtls_policy::metrics::{DenyListInUse, DenyListRecord};
 #[derive(Debug)]
 pub(super) struct DenyListCache {
     pub(super) config: DenyListSource,
-    pub(super) cached: Arc<Cached<DenyList>>,
+    pub(super) cached: Arc<Cached<DenyList, DenyListRefreshError>>,
 }
 
 impl DenyListCache {
@@ -117,7 +118,7 @@ impl DenyListRefresher {
     /// One refresh, if still due (a refresh that held the lock before us
     /// may just have confirmed the list). The caller holds the single-flight
     /// guard. Ends with the `deny_list_metrics` line.
-    async fn run(&self, cached: &Cached<DenyList>, schedule: Schedule) {
+    async fn run(&self, cached: &Cached<DenyList, DenyListRefreshError>, schedule: Schedule) {
         if !cached.read(|s| s.is_due(self.clock.now(), schedule)) {
             return;
         }
@@ -142,7 +143,7 @@ impl DenyListRefresher {
         self.telemetry.emit(&line);
     }
 
-    async fn refresh(&self, cached: &Cached<DenyList>) -> RefreshOutcome {
+    async fn refresh(&self, cached: &Cached<DenyList, DenyListRefreshError>) -> RefreshOutcome {
         let previous = cached.read(|s| s.validator().cloned());
         let fetched = self.fetcher.fetch(&cached.source, previous.as_ref()).await;
         let now = self.clock.now();
@@ -160,7 +161,7 @@ impl DenyListRefresher {
                     "deny list refresh failed; the last good list stays in use until deny_list_max_age_seconds"
                 );
                 let cause = Cause::of(&e);
-                cached.write(|s| s.fail(now, e));
+                cached.write(|s| s.fail(now, e.into()));
                 return RefreshOutcome::Failed(cause);
             }
         };
@@ -208,7 +209,7 @@ impl DenyListRefresher {
                     "deny list refused; the last good list stays in use until deny_list_max_age_seconds"
                 );
                 let cause = Cause::of(&e);
-                cached.write(|s| s.fail(now, e));
+                cached.write(|s| s.fail(now, e.into()));
                 RefreshOutcome::Failed(cause)
             }
         }

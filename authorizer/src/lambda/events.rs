@@ -1,6 +1,7 @@
 //! The event formats: REST and HTTP API authorizer events in, IAM policies
 //! and simple responses out, with the authorizer context.
 
+use super::StartError;
 use super::state::lock;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
@@ -11,7 +12,6 @@ use mtls_policy::config::{PolicyResource, RequestRoute, Routes};
 use mtls_policy::context::AuthorizerContext;
 use mtls_policy::decision::{Decision, DenyReason, Identity};
 use mtls_policy::metrics::request_id;
-use mtls_x509::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::sync::Mutex;
 
@@ -27,13 +27,15 @@ pub enum HttpApiResponse {
 
 impl HttpApiResponse {
     /// Parses `simple` or `iam`; unset means `simple`.
-    pub fn from_env_value(value: Option<&str>) -> Result<Self> {
+    pub fn from_env_value(value: Option<&str>) -> Result<Self, StartError> {
         match value.map(str::trim) {
             None | Some("" | "simple") => Ok(Self::Simple),
             Some("iam") => Ok(Self::Iam),
-            Some(other) => Err(Error::Config(format!(
-                "HTTP_API_RESPONSE = `{other}`: use `simple` or `iam`"
-            ))),
+            Some(other) => Err(StartError::Setting {
+                variable: "HTTP_API_RESPONSE",
+                value: mtls_x509::error::bounded(other),
+                expected: "use `simple` or `iam`",
+            }),
         }
     }
 }
@@ -124,7 +126,7 @@ impl EventKind {
         let principal = principal_of(decision.identity());
         // Optional fields the crate leaves as `null` (usageIdentifierKey) are
         // dropped: API Gateway documents them as absent-or-string.
-        let to_value = |r: std::result::Result<Value, serde_json::Error>| match r {
+        let to_value = |r: Result<Value, serde_json::Error>| match r {
             Ok(Value::Object(mut fields)) => {
                 fields.retain(|_, v| !v.is_null());
                 Value::Object(fields)

@@ -1,31 +1,32 @@
 //! Refreshing the cached truststore and CRLs: single-flight slots, and the
 //! CRL refresher that streams a source into a verified CRL.
 
+use super::error::CrlRefreshError;
 use super::state::lock;
 use super::telemetry::Telemetry;
-use crate::fetch::{Fetcher, Pace, Pacer, Streamed};
+use crate::fetch::{FetchError, Fetcher, Pace, Pacer, Streamed};
 use mtls_policy::cache::{CrlSet, Expiring, Offered, RollbackGuard, Schedule, Slot};
 use mtls_policy::config::{Config, IssuerRule};
 use mtls_policy::decision::{CaRuleIssuer, RuleIssuer};
 use mtls_policy::metrics::{Cause, CrlInUse, CrlRecord, RefreshOutcome};
 use mtls_policy::source::{Fetched, SourceUri, Validator};
 use mtls_x509::crl::{CrlIngest, CrlPurpose, IssuerExpectation};
-use mtls_x509::error::{Error, Result};
 use mtls_x509::time::{Clock, UnixTime};
 use mtls_x509::truststore::TrustStore;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-/// A cached resource with its source and a single-flight refresh lock.
+/// A cached resource with its source and a single-flight refresh lock; `E`
+/// is what a failed refresh is recorded as.
 #[derive(Debug)]
-pub(super) struct Cached<T> {
+pub(super) struct Cached<T, E = CrlRefreshError> {
     pub(super) source: SourceUri,
-    pub(super) slot: RwLock<Slot<T>>,
+    pub(super) slot: RwLock<Slot<T, E>>,
     /// Held by whoever refreshes: a request, or a background task (which
     /// owns its guard, hence the `Arc`).
     pub(super) refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
-impl<T: Expiring> Cached<T> {
+impl<T: Expiring, E: From<FetchError>> Cached<T, E> {
     pub(super) fn new(source: SourceUri) -> Self {
         Self {
             source,
@@ -34,11 +35,11 @@ impl<T: Expiring> Cached<T> {
         }
     }
 
-    pub(super) fn read<R>(&self, f: impl FnOnce(&Slot<T>) -> R) -> R {
+    pub(super) fn read<R>(&self, f: impl FnOnce(&Slot<T, E>) -> R) -> R {
         f(&self.slot.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    pub(super) fn write<R>(&self, f: impl FnOnce(&mut Slot<T>) -> R) -> R {
+    pub(super) fn write<R>(&self, f: impl FnOnce(&mut Slot<T, E>) -> R) -> R {
         f(&mut self.slot.write().unwrap_or_else(PoisonError::into_inner))
     }
 
@@ -57,7 +58,7 @@ impl<T: Expiring> Cached<T> {
         fetcher: &Fetcher,
         now: UnixTime,
         schedule: Schedule,
-    ) -> Option<Result<Changed<'_>>> {
+    ) -> Option<Result<Changed<'_>, FetchError>> {
         if !self.read(|s| s.is_due(now, schedule)) {
             return None;
         }
@@ -83,7 +84,7 @@ impl<T: Expiring> Cached<T> {
                 }))
             }
             Err(e) => {
-                self.write(|s| s.fail(now, e.clone()));
+                self.write(|s| s.fail(now, e.clone().into()));
                 Some(Err(e))
             }
         }
@@ -161,7 +162,7 @@ impl CrlRefresher {
     ) -> (RefreshOutcome, Option<f64>) {
         let Some(truststore) = truststore else {
             let now = self.clock.now();
-            let e = Error::Truststore("not loaded".into());
+            let e = CrlRefreshError::NoTruststore;
             let cause = Cause::of(&e);
             cached.write(|s| s.fail(now, e));
             return (RefreshOutcome::Failed(cause), None);
@@ -201,7 +202,10 @@ impl CrlRefresher {
                 now = self.clock.now();
                 (ingest.finish(now, self.config.crl_time_policy()), validator)
             }
-            Err(e) if e.is_fetch_failure() => {
+            // Refused while it streamed in (wrong issuer, malformed, too large
+            // where no real CRL is): the rest was never downloaded.
+            Err(FetchError::Refused(e)) => (Err(e), Validator::default()),
+            Err(e) => {
                 let kept = cached.read(|s| {
                     s.current()
                         .and_then(|set| set.newest())
@@ -216,12 +220,9 @@ impl CrlRefresher {
                     "CRL refresh failed; the last good CRL stays in use until nextUpdate + grace"
                 );
                 let cause = Cause::of(&e);
-                cached.write(|s| s.fail(now, e));
+                cached.write(|s| s.fail(now, e.into()));
                 return (RefreshOutcome::Failed(cause), None);
             }
-            // Refused while it streamed in (wrong issuer, malformed, too large
-            // where no real CRL is): the rest was never downloaded.
-            Err(e) => (Err(e), Validator::default()),
         };
         let load_ms = started.elapsed().as_secs_f64() * 1e3;
         let offered = {

@@ -1,5 +1,6 @@
 //! The per-issuer CRL state and what one decision reports.
 
+use super::error::{CrlRefreshError, DenyListRefreshError};
 use super::ocsp;
 use super::refresh::Cached;
 use lru::LruCache;
@@ -8,7 +9,6 @@ use mtls_policy::config::{IssuerRule, Revocation};
 use mtls_policy::decision::Decision;
 use mtls_policy::source::SourceUri;
 use mtls_x509::crl::CrlPurpose;
-use mtls_x509::error::Error;
 use mtls_x509::time::UnixTime;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,7 +34,7 @@ pub struct CrlStatus {
     /// How many CRLs were verified and installed so far.
     pub installs: u64,
     /// The latest refresh failure, cleared by the next success.
-    pub last_error: Option<Error>,
+    pub last_error: Option<CrlRefreshError>,
     /// Whether a refresh of this source is running now.
     pub refreshing: bool,
 }
@@ -55,7 +55,7 @@ pub struct DenyListStatus {
     /// How many lists were installed so far.
     pub installs: u64,
     /// The latest refresh failure or refusal, cleared by the next success.
-    pub last_error: Option<Error>,
+    pub last_error: Option<DenyListRefreshError>,
 }
 
 /// The outcome of one request, with what the decision log line needs.

@@ -5,10 +5,9 @@
 use crate::common;
 
 use common::{Fixture, ORG, reason};
-use mtls_policy::config::Config;
+use mtls_policy::config::{Config, ConfigProblem, Entry, JsonCategory};
 use mtls_policy::decision::DenyReason;
 use mtls_tests::pki::Ca;
-use mtls_x509::error::Error;
 
 /// root → issuing CA (`Devices CA`, serial 0x51) → devices; the truststore
 /// holds both CAs, and the issuing CA's own CRL is in `devices.crl`.
@@ -206,14 +205,55 @@ fn ca_revocation_settings_are_validated() {
     assert!(
         base(r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"crl":"s3://b/r.crl"}]"#).is_ok()
     );
-    for bad in [
-        r#","ca_revocation":[{"name":"r","match":{"CN":"R"}}]"#,
-        r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"revocation":"none"}]"#,
-        r#","ca_revocation":[{"name":"r","match":{},"crl":"s3://b/r.crl"}]"#,
-        r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"crl":"s3://b/r.crl","subject":{}}]"#,
-        r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"crl":"s3://b/r.crl"},{"name":"r","match":{"CN":"Q"},"crl":"s3://b/q.crl"}]"#,
-        r#","ca_revocation_required":true"#,
+    let first = Some(Entry::CaRevocation(0));
+    for (bad, want) in [
+        (
+            r#","ca_revocation":[{"name":"r","match":{"CN":"R"}}]"#,
+            Some((first, "crl", ConfigProblem::NoRevocation)),
+        ),
+        (
+            r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"revocation":"none"}]"#,
+            None,
+        ),
+        (
+            r#","ca_revocation":[{"name":"r","match":{},"crl":"s3://b/r.crl"}]"#,
+            Some((first, "match", ConfigProblem::MatchesEveryCa)),
+        ),
+        (
+            r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"crl":"s3://b/r.crl","subject":{}}]"#,
+            None,
+        ),
+        (
+            r#","ca_revocation":[{"name":"r","match":{"CN":"R"},"crl":"s3://b/r.crl"},{"name":"r","match":{"CN":"Q"},"crl":"s3://b/q.crl"}]"#,
+            Some((
+                Some(Entry::CaRevocation(1)),
+                "name",
+                ConfigProblem::DuplicateName,
+            )),
+        ),
+        (
+            r#","ca_revocation_required":true"#,
+            Some((
+                None,
+                "ca_revocation_required",
+                ConfigProblem::CaRevocationRequired,
+            )),
+        ),
     ] {
-        assert!(matches!(base(bad), Err(Error::Config(_))), "{bad}");
+        let e = base(bad).unwrap_err();
+        match want {
+            Some(want) => assert_eq!((e.entry, e.setting, e.problem), want, "{bad}"),
+            // Not a field of a ca_revocation entry.
+            None => assert!(
+                matches!(
+                    e.problem,
+                    ConfigProblem::Json {
+                        category: JsonCategory::Data,
+                        ..
+                    }
+                ),
+                "{bad}: {e:?}"
+            ),
+        }
     }
 }

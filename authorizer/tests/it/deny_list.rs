@@ -4,12 +4,14 @@
 
 use crate::common;
 
-use authorizer::lambda::Authorizer;
+use authorizer::fetch::FetchError;
+use authorizer::lambda::{Authorizer, RefreshError};
 use common::{Fixture, ORG, reason};
-use mtls_policy::config::Config;
+use mtls_policy::Error;
+use mtls_policy::config::{Config, ConfigProblem, JsonCategory, MAX_GRACE_SECONDS};
 use mtls_policy::decision::{DenyReason, certificate_der};
+use mtls_policy::source::UnsupportedUri;
 use mtls_tests::pki::{Ca, ecdsa_p256_twin, pem_block};
-use mtls_x509::error::Error;
 use mtls_x509::signed::sha256;
 
 fn hex(bytes: &[u8]) -> String {
@@ -213,10 +215,10 @@ async fn a_list_with_a_lower_sequence_is_refused_and_the_last_good_one_stays() {
     assert_eq!(status.sequence, Some(5));
     assert_eq!(
         status.last_error,
-        Some(Error::DenyListRollback {
+        Some(RefreshError::Refused(Error::DenyListRollback {
             cached: 5,
             offered: 4
-        })
+        }))
     );
 }
 
@@ -252,7 +254,10 @@ async fn a_malformed_list_never_replaces_the_last_good_one() {
         );
         let status = a.deny_list_status().unwrap();
         assert!(
-            matches!(status.last_error, Some(Error::DenyListMalformed(_))),
+            matches!(
+                status.last_error,
+                Some(RefreshError::Refused(Error::DenyListMalformed { .. }))
+            ),
             "{i}: {status:?}"
         );
         assert_eq!(status.sequence, Some(1));
@@ -308,7 +313,13 @@ async fn the_last_good_list_is_used_until_max_age_then_every_request_is_denied()
     let status = a.deny_list_status().unwrap();
     assert!(!status.in_force);
     assert!(
-        matches!(status.last_error, Some(Error::Fetch { .. })),
+        matches!(
+            status.last_error,
+            Some(RefreshError::Fetch(FetchError::File {
+                kind: std::io::ErrorKind::NotFound,
+                ..
+            }))
+        ),
         "{status:?}"
     );
     // The source comes back: the next request to find it due loads it.
@@ -344,16 +355,52 @@ fn deny_list_settings_are_validated() {
     let dl = ok.deny_list().unwrap();
     assert_eq!((dl.refresh_seconds(), dl.max_age_seconds()), (10, 900));
     assert!(base("").unwrap().deny_list().is_none());
-    for bad in [
-        r#","deny_list":"ftp://x/y""#,
-        r#","deny_list":"s3://b/deny.json","deny_list_refresh_seconds":0"#,
-        r#","deny_list":"s3://b/deny.json","deny_list_refresh_seconds":3601"#,
-        r#","deny_list":"s3://b/deny.json","deny_list_refresh_seconds":60,"deny_list_max_age_seconds":30"#,
-        r#","deny_list":"s3://b/deny.json","deny_list_max_age_seconds":604801"#,
-        r#","deny_list":"s3://b/deny.json","deny_list_typo":1"#,
+    let range = |value, min, max| ConfigProblem::OutOfRange { value, min, max };
+    for (bad, setting, problem) in [
+        (
+            r#","deny_list":"ftp://x/y""#,
+            "deny_list",
+            ConfigProblem::UnsupportedUri(UnsupportedUri),
+        ),
+        (
+            r#","deny_list":"s3://b/deny.json","deny_list_refresh_seconds":0"#,
+            "deny_list_refresh_seconds",
+            range(0, 1, 3600),
+        ),
+        (
+            r#","deny_list":"s3://b/deny.json","deny_list_refresh_seconds":3601"#,
+            "deny_list_refresh_seconds",
+            range(3601, 1, 3600),
+        ),
+        (
+            r#","deny_list":"s3://b/deny.json","deny_list_refresh_seconds":60,"deny_list_max_age_seconds":30"#,
+            "deny_list_max_age_seconds",
+            range(30, 60, MAX_GRACE_SECONDS),
+        ),
+        (
+            r#","deny_list":"s3://b/deny.json","deny_list_max_age_seconds":604801"#,
+            "deny_list_max_age_seconds",
+            range(604_801, 10, MAX_GRACE_SECONDS),
+        ),
     ] {
-        assert!(matches!(base(bad), Err(Error::Config(_))), "{bad}");
+        let e = base(bad).unwrap_err();
+        assert_eq!(
+            (e.entry, e.setting, e.item, e.problem),
+            (None, setting, None, problem),
+            "{bad}"
+        );
     }
+    let typo = base(r#","deny_list":"s3://b/deny.json","deny_list_typo":1"#).unwrap_err();
+    assert!(
+        matches!(
+            typo.problem,
+            ConfigProblem::Json {
+                category: JsonCategory::Data,
+                ..
+            }
+        ),
+        "{typo:?}"
+    );
 }
 
 #[tokio::test]
@@ -407,7 +454,9 @@ async fn a_different_list_with_the_same_sequence_is_refused() {
     assert_eq!(reason(&a, &device).await, Some(DenyReason::DenyListed));
     assert_eq!(
         a.deny_list_status().unwrap().last_error,
-        Some(Error::DenyListSequenceReused { sequence: 5 })
+        Some(RefreshError::Refused(Error::DenyListSequenceReused {
+            sequence: 5
+        }))
     );
     // The same entries under the same sequence, written again, are fine.
     s.write(

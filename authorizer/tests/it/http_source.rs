@@ -5,8 +5,8 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use authorizer::fetch::{Fetcher, Limits};
-use authorizer::lambda::Authorizer;
+use authorizer::fetch::{FetchError, Fetcher, Limits, RedirectRefusal};
+use authorizer::lambda::{Authorizer, CrlRefreshError, RefreshError};
 use common::{Fixture, reason};
 use mtls_policy::decision::DenyReason;
 use mtls_policy::source::{Fetched, SourceUri};
@@ -19,7 +19,11 @@ async fn start(s: &Fixture, crl_url: &str, extra: &str) -> Authorizer {
 
 /// A server that served a good CRL (revoking 0x42) starts misbehaving: after
 /// the next refresh the device must still be revoked, and the failure recorded.
-async fn assert_last_good_crl_survives(mode: Mode, extra: &str, expected: impl Fn(&Error) -> bool) {
+async fn assert_last_good_crl_survives(
+    mode: Mode,
+    extra: &str,
+    expected: impl Fn(&CrlRefreshError) -> bool,
+) {
     let s = Fixture::new();
     let server = HttpServer::start(s.ca.crl().revoke(&[0x42]).der()).await;
     let a = start(&s, &server.url(), extra).await;
@@ -127,17 +131,21 @@ async fn decisions_are_answered_with_the_last_good_crl_while_a_slow_refresh_is_i
 
 #[tokio::test]
 async fn server_errors_keep_the_last_good_crl() {
-    assert_last_good_crl_survives(
-        Mode::Unavailable,
-        "",
-        |e| matches!(e, Error::Fetch { reason, .. } if reason.contains("503")),
-    )
+    assert_last_good_crl_survives(Mode::Unavailable, "", |e| {
+        matches!(
+            e,
+            RefreshError::Fetch(FetchError::Status { status: 503, .. })
+        )
+    })
     .await;
 }
 
 #[tokio::test]
 async fn garbage_body_is_rejected_and_the_last_good_crl_stays() {
-    assert_last_good_crl_survives(Mode::Garbage, "", |e| matches!(e, Error::CrlMalformed(_))).await;
+    assert_last_good_crl_survives(Mode::Garbage, "", |e| {
+        matches!(e, RefreshError::Refused(Error::CrlMalformed(_)))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -145,7 +153,11 @@ async fn stalled_server_times_out_within_the_deadline() {
     let started = Instant::now();
     let stall = Mode::Stall(Duration::from_secs(20));
     assert_last_good_crl_survives(stall, r#","fetch_timeout_seconds":1"#, |e| {
-        matches!(e, Error::Fetch { .. } | Error::FetchTimeout { .. })
+        // The client's own deadline, or the fetch's.
+        matches!(
+            e,
+            RefreshError::Fetch(FetchError::Source { .. } | FetchError::Timeout { .. })
+        )
     })
     .await;
     // Cold start (a good load) plus one timed-out refresh: far below the 20 s stall.
@@ -188,7 +200,7 @@ async fn oversized_bodies_are_refused_with_and_without_content_length() {
         server.set_mode(mode.clone());
         let got = fetcher.fetch(&uri, None).await;
         assert!(
-            matches!(got, Err(Error::FetchTooLarge { limit: 4096, .. })),
+            matches!(got, Err(FetchError::TooLarge { limit: 4096, .. })),
             "{mode:?}: {got:?}"
         );
     }
@@ -198,7 +210,7 @@ async fn oversized_bodies_are_refused_with_and_without_content_length() {
 async fn oversized_crl_keeps_the_last_good_one() {
     let mode = Mode::OversizedChunked(1024 * 1024);
     assert_last_good_crl_survives(mode, r#","max_fetch_bytes":4096"#, |e| {
-        matches!(e, Error::FetchTooLarge { .. })
+        matches!(e, RefreshError::Fetch(FetchError::TooLarge { .. }))
     })
     .await;
 }
@@ -228,7 +240,7 @@ async fn unreachable_server_is_a_fetch_error_not_a_hang() {
     let uri = SourceUri::parse(&format!("http://127.0.0.1:{port}/ca.crl")).unwrap();
     assert!(matches!(
         fetcher.fetch(&uri, None).await,
-        Err(Error::Fetch { .. })
+        Err(FetchError::Source { .. })
     ));
 }
 
@@ -239,11 +251,15 @@ async fn redirect_of_a_plain_http_crl_source_is_not_followed() {
     // follows no redirect, and the last good CRL stays.
     let s = Fixture::new();
     let elsewhere = HttpServer::start(s.ca.crl().der()).await;
-    assert_last_good_crl_survives(
-        Mode::Redirect(elsewhere.url()),
-        "",
-        |e| matches!(e, Error::Fetch { reason, .. } if reason.contains("redirect refused")),
-    )
+    assert_last_good_crl_survives(Mode::Redirect(elsewhere.url()), "", |e| {
+        matches!(
+            e,
+            RefreshError::Fetch(FetchError::Redirect {
+                refusal: RedirectRefusal::NotHttps,
+                ..
+            })
+        )
+    })
     .await;
     assert_eq!(
         elsewhere.requests(),

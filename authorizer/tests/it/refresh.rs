@@ -5,12 +5,13 @@ use crate::common;
 
 use std::path::Path;
 
-use authorizer::lambda::{Authorizer, HttpApiResponse};
+use authorizer::fetch::FetchError;
+use authorizer::lambda::{Authorizer, HttpApiResponse, RefreshError, StartError};
 use common::{Fixture, ORG, reason};
 use mtls_policy::config::Config;
 use mtls_policy::decision::DenyReason;
 use mtls_tests::pki::{self, Ca};
-use mtls_x509::error::Error;
+use mtls_x509::error::{Error, TruststoreProblem};
 use time::Duration;
 
 fn devices(s: &Fixture) -> Config {
@@ -107,7 +108,10 @@ async fn failed_refresh_keeps_the_last_good_crl_until_next_update_plus_grace() {
     assert_eq!(reason(&a, &revoked).await, Some(DenyReason::Revoked));
     assert!(matches!(
         a.crl_sources(0).remove(0).last_error,
-        Some(Error::Fetch { .. })
+        Some(RefreshError::Fetch(FetchError::File {
+            kind: std::io::ErrorKind::NotFound,
+            ..
+        }))
     ));
     // Past nextUpdate + grace: fail closed.
     s.clock.advance(31 * 60);
@@ -167,7 +171,10 @@ async fn rolled_back_crl_is_refused_and_the_last_good_stays() {
     let status = a.crl_sources(0).remove(0);
     assert_eq!(status.number.as_deref(), Some("05"));
     assert!(
-        matches!(status.last_error, Some(Error::CrlRollback { .. })),
+        matches!(
+            status.last_error,
+            Some(RefreshError::Refused(Error::CrlRollback(_)))
+        ),
         "{status:?}"
     );
 }
@@ -189,7 +196,7 @@ async fn crl_tampered_on_disk_is_refused_and_the_last_good_stays() {
     );
     assert!(matches!(
         a.crl_sources(0).remove(0).last_error,
-        Some(Error::CrlBadSignature { .. })
+        Some(RefreshError::Refused(Error::CrlBadSignature { .. }))
     ));
 }
 
@@ -233,7 +240,15 @@ async fn cold_start_without_a_readable_truststore_fails() {
         .http_api_response(HttpApiResponse::Simple)
         .start()
         .await;
-    assert!(matches!(err, Err(Error::Truststore(_))), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Err(StartError::Truststore(RefreshError::Refused(
+                Error::Truststore(TruststoreProblem::Empty)
+            )))
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

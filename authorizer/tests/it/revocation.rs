@@ -12,14 +12,17 @@ use crate::common;
 
 use std::time::Instant;
 
+use authorizer::lambda::RefreshError;
 use common::{Fixture, ORG, reason};
 use mtls_policy::config::Config;
 use mtls_policy::decision::{Decision, DenyReason, Engine, RuleIssuer};
 use mtls_tests::pki::{
     self, Ca, delta_crl_indicator, freshest_crl, raw_entry, raw_extension, reason_code, tlv,
 };
-use mtls_x509::crl::{Coverage, CrlIngest, CrlScope, CrlTimePolicy, VerifiedCrl};
-use mtls_x509::error::{Error, MAX_ERROR_TEXT};
+use mtls_x509::crl::{
+    Coverage, CrlIngest, CrlScope, CrlTimePolicy, MAX_HEAD_BYTES, MAX_TAIL_BYTES, VerifiedCrl,
+};
+use mtls_x509::error::{CrlMalformed, Error, MAX_ERROR_TEXT};
 use mtls_x509::time::UnixTime;
 use mtls_x509::truststore::TrustStore;
 
@@ -846,7 +849,12 @@ fn unsigned_crl_with_millions_of_extensions_is_refused_from_its_first_octets() {
     // there (it was 7 s and 1.3 GB, then a SHA-256 pass over all 63 MB).
     let err = w.push_first(&hostile, 4096).unwrap_err();
     assert!(
-        matches!(&err, Error::CrlMalformed(m) if m.contains("crlExtensions")),
+        matches!(
+            err,
+            Error::CrlMalformed(CrlMalformed::TailTooLarge {
+                max: MAX_TAIL_BYTES
+            })
+        ),
         "{err:?}"
     );
     let t = Instant::now();
@@ -864,9 +872,16 @@ fn crl_with_a_huge_issuer_name_is_refused_from_its_first_octets_with_a_short_err
     let t = Instant::now();
     assert_eq!(Some(err), w.verify(&hostile).err());
     assert!(t.elapsed().as_millis() < 50, "{:?}", t.elapsed());
-    let text = w.verify(&hostile).unwrap_err().to_string();
+    let err = w.verify(&hostile).unwrap_err();
+    assert_eq!(
+        err,
+        Error::CrlMalformed(CrlMalformed::HeadTooLarge {
+            what: "issuer",
+            max: MAX_HEAD_BYTES
+        })
+    );
+    let text = err.to_string();
     assert!(text.len() < 300, "{} characters", text.len());
-    assert!(text.contains("issuer") && text.contains("65536"), "{text}");
 }
 
 #[test]
@@ -889,7 +904,13 @@ fn signed_crl_with_too_many_extensions_is_malformed() {
         .verify(&ca.crl().der_with_extra_extensions(&extra))
         .unwrap_err();
     assert!(
-        matches!(&err, Error::CrlMalformed(m) if m.contains("more than 16")),
+        matches!(
+            err,
+            Error::CrlMalformed(CrlMalformed::TooMany {
+                what: "crlExtensions",
+                max: 16
+            })
+        ),
         "{err:?}"
     );
     // A few unknown non-critical ones are fine.
@@ -909,7 +930,10 @@ fn signed_crl_entry_over_the_size_bound_is_malformed() {
         .verify(&ca.crl().der_with_raw_entries(&entries))
         .unwrap_err();
     assert!(
-        matches!(&err, Error::CrlMalformed(m) if m.contains("revoked entry 1")),
+        matches!(
+            err,
+            Error::CrlMalformed(CrlMalformed::Entry { index: 1, .. })
+        ),
         "{err:?}"
     );
     let many: Vec<Vec<u8>> = (0..9u8)
@@ -1057,7 +1081,7 @@ async fn a_source_serving_another_cas_crl_neither_covers_nor_locks_out_the_first
     assert_eq!(reason(&a, &a_good).await, Some(DenyReason::Revoked));
     assert!(matches!(
         a.crl_sources(0)[0].last_error,
-        Some(Error::CrlRollback { .. })
+        Some(RefreshError::Refused(Error::CrlRollback(_)))
     ));
 }
 
@@ -1083,7 +1107,7 @@ async fn rollback_is_judged_per_sequence_across_sources() {
     );
     assert!(matches!(
         a.crl_sources(0)[1].last_error,
-        Some(Error::CrlRollback { .. })
+        Some(RefreshError::Refused(Error::CrlRollback(_)))
     ));
 }
 

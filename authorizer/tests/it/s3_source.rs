@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use authorizer::fetch::{Fetcher, Limits};
-use authorizer::lambda::{Authorizer, HttpApiResponse};
+use authorizer::fetch::{FetchError, Fetcher, Limits};
+use authorizer::lambda::{Authorizer, HttpApiResponse, RefreshError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::BucketVersioningStatus;
 use mtls_policy::config::Config;
@@ -12,7 +12,6 @@ use mtls_policy::decision::DenyReason;
 use mtls_policy::source::{Fetched, SourceUri};
 use mtls_tests::moto::{self, Moto};
 use mtls_tests::pki::{self, Ca};
-use mtls_x509::error::Error;
 use mtls_x509::time::{ManualClock, UnixTime};
 
 const BUCKET: &str = "pki-bucket";
@@ -99,12 +98,12 @@ async fn s3_missing_object_and_oversized_object_are_errors() {
     let missing = SourceUri::parse(&format!("s3://{BUCKET}/nope.crl")).unwrap();
     assert!(matches!(
         f.fetch(&missing, None).await,
-        Err(Error::Fetch { .. })
+        Err(FetchError::Source { .. })
     ));
     let big = SourceUri::parse(&format!("s3://{BUCKET}/big.crl")).unwrap();
     assert!(matches!(
         f.fetch(&big, None).await,
-        Err(Error::FetchTooLarge { limit: 4096, .. })
+        Err(FetchError::TooLarge { limit: 4096, .. })
     ));
 }
 
@@ -222,10 +221,12 @@ async fn s3_deny_list_is_conditional_enforced_promptly_and_never_rolled_back() {
     assert_eq!(decide().await, Some(DenyReason::DenyListed));
     assert!(matches!(
         a.deny_list_status().unwrap().last_error,
-        Some(Error::DenyListRollback {
-            cached: 2,
-            offered: 1
-        })
+        Some(RefreshError::Refused(
+            mtls_policy::Error::DenyListRollback {
+                cached: 2,
+                offered: 1
+            }
+        ))
     ));
 
     // Deleted: the last good list stays until 60 s after its last

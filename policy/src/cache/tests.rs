@@ -8,17 +8,23 @@ const SCHEDULE: Schedule = Schedule {
 
 #[test]
 fn empty_slot_is_due_and_failures_retry_sooner_than_refreshes() {
-    let mut slot: Slot<TrustStore> = Slot::default();
+    let mut slot: Slot<TrustStore, Error> = Slot::default();
     assert!(slot.is_due(UnixTime(0), SCHEDULE));
-    slot.fail(UnixTime(0), Error::Truststore("down".into()));
+    slot.fail(
+        UnixTime(0),
+        Error::Truststore(mtls_x509::error::TruststoreProblem::Empty),
+    );
     assert!(!slot.is_due(UnixTime(29), SCHEDULE));
     assert!(slot.is_due(UnixTime(30), SCHEDULE));
 }
 
 #[test]
 fn a_clock_stepping_back_does_not_postpone_the_refresh() {
-    let mut slot: Slot<TrustStore> = Slot::default();
-    slot.fail(UnixTime(1_000), Error::Truststore("down".into()));
+    let mut slot: Slot<TrustStore, Error> = Slot::default();
+    slot.fail(
+        UnixTime(1_000),
+        Error::Truststore(mtls_x509::error::TruststoreProblem::Empty),
+    );
     assert!(slot.is_due(UnixTime(900), SCHEDULE));
 }
 
@@ -37,10 +43,9 @@ fn rollback_guard_judges_each_sequence_alone() {
     assert!(guard.admit_position(a, at(7)).is_ok());
     assert!(matches!(
         guard.admit_position(a, at(5)),
-        Err(Error::CrlRollback {
-            what: "CRL number",
-            ..
-        })
+        Err(Error::CrlRollback(
+            mtls_x509::error::CrlRollback::Number { .. }
+        ))
     ));
     assert!(
         guard.admit_position(a, at(7)).is_ok(),

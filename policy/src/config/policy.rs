@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use super::OneOrMany;
-use mtls_x509::error::{Error, Result};
+use super::{ConfigError, ConfigProblem, OneOrMany, Setting};
 use mtls_x509::name::AttrKey;
 
 /// How an issuer entry treats the extended key usage extension (RFC 5280 §4.2.1.12).
@@ -41,16 +40,17 @@ pub enum PolicyResource {
 pub struct AttributeMatch(Vec<(AttrKey, BTreeSet<String>)>);
 
 impl AttributeMatch {
-    pub(super) fn parse(what: &str, raw: BTreeMap<String, OneOrMany>) -> Result<Self> {
+    pub(super) fn parse(
+        setting: Setting,
+        raw: BTreeMap<String, OneOrMany>,
+    ) -> Result<Self, ConfigError> {
         let mut out = Vec::with_capacity(raw.len());
         for (key, values) in raw {
-            let key = AttrKey::parse(&key).map_err(|e| Error::Config(format!("{what}: {e}")))?;
+            let key =
+                AttrKey::parse(&key).map_err(|_| setting.error(ConfigProblem::UnknownAttribute))?;
             let values: BTreeSet<String> = values.into_vec().into_iter().collect();
             if values.is_empty() {
-                return Err(Error::Config(format!(
-                    "{what}: attribute {} lists no acceptable value",
-                    key.oid()
-                )));
+                return Err(setting.error(ConfigProblem::NoAcceptableValue));
             }
             out.push((key, values));
         }
@@ -75,13 +75,11 @@ impl AttributeMatch {
 pub struct DnsPattern(String);
 
 impl DnsPattern {
-    pub(super) fn parse(p: &str) -> Result<Self> {
+    pub(super) fn parse(p: &str) -> Result<Self, ConfigProblem> {
         let lower = p.to_ascii_lowercase();
         let body = lower.strip_prefix("*.").unwrap_or(&lower);
         if body.is_empty() || body.contains('*') || body.starts_with('.') || body.ends_with('.') {
-            return Err(Error::Config(format!(
-                "san_dns pattern `{p}`: use an exact name or `*.suffix` (one leading wildcard label)"
-            )));
+            return Err(ConfigProblem::BadDnsPattern);
         }
         Ok(Self(lower))
     }
@@ -105,12 +103,10 @@ impl DnsPattern {
 pub struct UriPattern(String);
 
 impl UriPattern {
-    pub(super) fn parse(p: &str) -> Result<Self> {
+    pub(super) fn parse(p: &str) -> Result<Self, ConfigProblem> {
         let body = p.strip_suffix('*').unwrap_or(p);
         if body.is_empty() || body.contains('*') {
-            return Err(Error::Config(format!(
-                "san_uri pattern `{p}`: use an exact URI or a prefix ending in `*`"
-            )));
+            return Err(ConfigProblem::BadUriPattern);
         }
         Ok(Self(p.to_owned()))
     }

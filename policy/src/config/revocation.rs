@@ -4,9 +4,10 @@
 
 use serde::Deserialize;
 
-use super::{OneOrMany, RawCdpPrefix, bounded};
+use super::{ConfigError, ConfigProblem, OneOrMany, RawCdpPrefix, Setting, bounded};
 use crate::source::SourceUri;
-use mtls_x509::error::{Error, Result};
+
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 /// How revocation is checked for an issuer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,24 +144,22 @@ fn is_plain_path(rest: &str) -> bool {
 }
 
 /// `crl`: one URI or a list of distinct URIs.
-pub(super) fn crl_sources(what: &str, uris: OneOrMany) -> Result<Vec<SourceUri>> {
+pub(super) fn crl_sources(setting: Setting, uris: OneOrMany) -> Result<Vec<SourceUri>> {
     let uris = uris.into_vec();
     if uris.is_empty() {
-        return Err(Error::Config(format!(
-            "{what}: an empty list; give one CRL URI, or a list of them"
-        )));
+        return Err(setting.error(ConfigProblem::EmptyList));
     }
     if uris.len() > MAX_CRL_SOURCES {
-        return Err(Error::Config(format!(
-            "{what}: {} URIs; at most {MAX_CRL_SOURCES}",
-            uris.len()
-        )));
+        return Err(setting.error(ConfigProblem::TooMany {
+            count: uris.len(),
+            max: MAX_CRL_SOURCES,
+        }));
     }
     let mut out: Vec<SourceUri> = Vec::with_capacity(uris.len());
-    for uri in &uris {
-        let source = SourceUri::parse(uri).map_err(|e| Error::Config(format!("{what}: {e}")))?;
+    for (i, uri) in uris.iter().enumerate() {
+        let source = SourceUri::parse(uri).map_err(|e| setting.item_error(i, e))?;
         if out.contains(&source) {
-            return Err(Error::Config(format!("{what}: `{uri}` is listed twice")));
+            return Err(setting.item_error(i, ConfigProblem::ListedTwice));
         }
         out.push(source);
     }
@@ -168,14 +167,14 @@ pub(super) fn crl_sources(what: &str, uris: OneOrMany) -> Result<Vec<SourceUri>>
 }
 
 /// `crl_from_cdp`: prefixes that certificates' CDP URIs are matched against.
-pub(super) fn cdp_policy(what: &str, raw: Vec<RawCdpPrefix>) -> Result<CdpPolicy> {
+pub(super) fn cdp_policy(setting: Setting, raw: Vec<RawCdpPrefix>) -> Result<CdpPolicy> {
     if raw.is_empty() || raw.len() > MAX_CDP_PREFIXES {
-        return Err(Error::Config(format!(
-            "{what}: list 1 to {MAX_CDP_PREFIXES} prefixes"
-        )));
+        return Err(setting.error(ConfigProblem::PrefixCount {
+            max: MAX_CDP_PREFIXES,
+        }));
     }
     let mut prefixes = Vec::with_capacity(raw.len());
-    for RawCdpPrefix { prefix, fetch } in raw {
+    for (i, RawCdpPrefix { prefix, fetch }) in raw.into_iter().enumerate() {
         // A prefix ends at a path boundary, or `http://crl.example.com`
         // would also admit `http://crl.example.com.attacker.net/`.
         let after_scheme = prefix
@@ -186,16 +185,12 @@ pub(super) fn cdp_policy(what: &str, raw: Vec<RawCdpPrefix>) -> Result<CdpPolicy
             .and_then(|rest| rest.split_once('/'))
             .is_some_and(|(host, _)| !host.is_empty() && url::Url::parse(&prefix).is_ok());
         if !scheme_ok || !host_ok || !prefix.ends_with('/') {
-            return Err(Error::Config(format!(
-                "{what}: prefix `{prefix}` must be an http:// or https:// URI with a host, ending in `/`"
-            )));
+            return Err(setting.item_error(i, ConfigProblem::BadPrefix));
         }
         if let Some(base) = &fetch {
             let probe = format!("{base}probe.crl");
             if !base.ends_with('/') || SourceUri::parse(&probe).is_err() {
-                return Err(Error::Config(format!(
-                    "{what}: fetch `{base}` must be an s3://, https://, http:// or file:// URI ending in `/`"
-                )));
+                return Err(setting.item_error(i, ConfigProblem::BadFetchBase));
             }
         }
         prefixes.push(CdpPrefix { prefix, fetch });
@@ -314,48 +309,61 @@ mod ocsp_defaults {
 
 /// `ocsp`: one responder, or responders from the certificates' AIA within
 /// allowed prefixes; bounded cache and timing.
-pub(super) fn ocsp_policy(what: &str, raw: RawOcsp) -> Result<OcspPolicy> {
+pub(super) fn ocsp_policy(setting: Setting, raw: RawOcsp) -> Result<OcspPolicy> {
     let responders = match (raw.responder, raw.responders_from_aia) {
         (Some(uri), None) => {
-            let source =
-                SourceUri::parse(&uri).map_err(|e| Error::Config(format!("{what}: {e}")))?;
+            let at = setting.sibling("ocsp.responder");
+            let source = SourceUri::parse(&uri).map_err(|e| at.error(e))?;
             if !(uri.starts_with("http://") || uri.starts_with("https://")) {
-                return Err(Error::Config(format!(
-                    "{what}: responder `{}` must be an http:// or https:// URI",
-                    mtls_x509::error::bounded(&uri)
-                )));
+                return Err(at.error(ConfigProblem::NotHttp));
             }
             OcspResponders::Fixed(source)
         }
         (None, Some(prefixes)) => {
-            let policy = cdp_policy(&format!("{what} responders_from_aia"), prefixes)?;
-            if policy
-                .prefixes()
-                .iter()
-                .filter_map(CdpPrefix::fetch)
-                .any(|f| !(f.starts_with("http://") || f.starts_with("https://")))
-            {
-                return Err(Error::Config(format!(
-                    "{what}: responders_from_aia `fetch` must be an http:// or https:// URI"
-                )));
+            let at = setting.sibling("ocsp.responders_from_aia");
+            let policy = cdp_policy(at, prefixes)?;
+            if let Some(i) = policy.prefixes().iter().position(|p| {
+                p.fetch()
+                    .is_some_and(|f| !(f.starts_with("http://") || f.starts_with("https://")))
+            }) {
+                return Err(at.item_error(i, ConfigProblem::NotHttp));
             }
             OcspResponders::FromAia(policy)
         }
         _ => {
-            return Err(Error::Config(format!(
-                "{what}: set `responder` or `responders_from_aia`, exactly one"
-            )));
+            return Err(setting.error(ConfigProblem::ResponderChoice));
         }
     };
     Ok(OcspPolicy {
         responders,
-        cache_seconds: bounded("ocsp.cache_seconds", raw.cache_seconds, 1, 86_400)?,
-        timeout_ms: bounded("ocsp.timeout_ms", raw.timeout_ms, 50, 30_000)?.unsigned_abs(),
-        max_entries: bounded("ocsp.max_entries", raw.max_entries, 1, 1_000_000)?
-            .unsigned_abs()
-            .try_into()
-            .unwrap_or(usize::MAX),
-        retry_seconds: bounded("ocsp.retry_seconds", raw.retry_seconds, 1, 3600)?,
+        cache_seconds: bounded(
+            setting.sibling("ocsp.cache_seconds"),
+            raw.cache_seconds,
+            1,
+            86_400,
+        )?,
+        timeout_ms: bounded(
+            setting.sibling("ocsp.timeout_ms"),
+            raw.timeout_ms,
+            50,
+            30_000,
+        )?
+        .unsigned_abs(),
+        max_entries: bounded(
+            setting.sibling("ocsp.max_entries"),
+            raw.max_entries,
+            1,
+            1_000_000,
+        )?
+        .unsigned_abs()
+        .try_into()
+        .unwrap_or(usize::MAX),
+        retry_seconds: bounded(
+            setting.sibling("ocsp.retry_seconds"),
+            raw.retry_seconds,
+            1,
+            3600,
+        )?,
         hash: raw.hash,
     })
 }

@@ -11,7 +11,9 @@
 
 use serde::Deserialize;
 
-use mtls_x509::error::{Error, Result};
+use super::{ConfigError, ConfigProblem, Setting};
+
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 /// The most rules one entry may list.
 pub const MAX_ROUTES: usize = 64;
@@ -212,34 +214,24 @@ pub(super) struct RawRoute {
 
 /// `routes`: 1 to [`MAX_ROUTES`] rules, each a known method (or `*`) and a
 /// plain path (or a prefix ending in `/*`), no two overlapping.
-pub(super) fn routes(what: &str, raw: Vec<RawRoute>) -> Result<Routes> {
+pub(super) fn routes(setting: Setting, raw: Vec<RawRoute>) -> Result<Routes> {
     if raw.is_empty() || raw.len() > MAX_ROUTES {
-        return Err(Error::Config(format!(
-            "{what}: list 1 to {MAX_ROUTES} routes, or leave `routes` out to allow every route"
-        )));
+        return Err(setting.error(ConfigProblem::RouteCount { max: MAX_ROUTES }));
     }
     let mut out: Vec<Route> = Vec::with_capacity(raw.len());
-    for RawRoute { method, path } in raw {
+    for (i, RawRoute { method, path }) in raw.into_iter().enumerate() {
         let method = if method == "*" {
             RouteMethod::Any
         } else {
             match METHODS.iter().find(|m| **m == method) {
                 Some(m) => RouteMethod::Only(m),
-                None => {
-                    return Err(Error::Config(format!(
-                        "{what}: method `{}` is not one of {} or `*`",
-                        mtls_x509::error::bounded(&method),
-                        METHODS.join(", ")
-                    )));
-                }
+                None => return Err(setting.item_error(i, ConfigProblem::BadMethod)),
             }
         };
-        let path = route_path(what, &path)?;
+        let path = route_path(&path).map_err(|problem| setting.item_error(i, problem))?;
         let route = Route { method, path };
-        if let Some(other) = out.iter().find(|o| o.overlaps(&route)) {
-            return Err(Error::Config(format!(
-                "{what}: `{route}` overlaps `{other}`; list each route once"
-            )));
+        if let Some(other) = out.iter().position(|o| o.overlaps(&route)) {
+            return Err(setting.item_error(i, ConfigProblem::RouteOverlap { other }));
         }
         out.push(route);
     }
@@ -256,12 +248,9 @@ pub(super) fn routes(what: &str, raw: Vec<RawRoute>) -> Result<Routes> {
     })
 }
 
-fn route_path(what: &str, path: &str) -> Result<RoutePath> {
-    let bad = || {
-        Error::Config(format!(
-            "{what}: path `{}` must start with `/`, be at most {MAX_ROUTE_PATH} characters of plain segments (letters, digits, `-._~`), and end in `/*` only to name every path below it",
-            mtls_x509::error::bounded(path)
-        ))
+fn route_path(path: &str) -> Result<RoutePath, ConfigProblem> {
+    let bad = || ConfigProblem::BadRoutePath {
+        max: MAX_ROUTE_PATH,
     };
     if !path.starts_with('/') || path.len() > MAX_ROUTE_PATH {
         return Err(bad());

@@ -26,17 +26,64 @@ fn readme_example_parses_with_defaults() {
     assert_eq!(c.issuers[0].subject.eku, EkuPolicy::ClientAuthIfPresent);
 }
 
-fn err_of(json: &str) -> String {
+/// The error of a document that must be refused.
+fn err_of(json: &str) -> ConfigError {
     match Config::from_json(json) {
-        Ok(_) => String::from("<accepted>"),
-        Err(e) => e.to_string(),
+        Ok(c) => panic!("accepted: {c:?}"),
+        Err(e) => e,
     }
 }
+
+/// Where an error is, and the rule: the parts tests compare.
+fn place(e: ConfigError) -> (Option<Entry>, &'static str, Option<usize>, ConfigProblem) {
+    (e.entry, e.setting, e.item, e.problem)
+}
+
+/// A JSON failure of serde's `Data` category (an unknown field or variant).
+fn is_data_error(e: &ConfigError) -> bool {
+    matches!(
+        e.problem,
+        ConfigProblem::Json {
+            category: JsonCategory::Data,
+            ..
+        }
+    )
+}
+
+const ISSUER_0: Option<Entry> = Some(Entry::Issuer(0));
 
 #[test]
 fn issuer_without_crl_is_a_configuration_error() {
     let e = err_of(r#"{"truststore":"file:///t.pem","issuers":[{"name":"a","match":{"CN":"x"}}]}"#);
-    assert!(e.contains("a CRL or OCSP is required"), "{e}");
+    assert_eq!(
+        place(e),
+        (ISSUER_0, "crl", None, ConfigProblem::NoRevocation)
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid configuration: issuers[0].crl: {}",
+            ConfigProblem::NoRevocation
+        )
+    );
+}
+
+#[test]
+fn json_errors_say_where_and_the_edge_can_say_more() {
+    let json = r#"{"truststore": "file:///t.pem", "issuers": [], "crl_refresh": 5}"#;
+    let e = err_of(json);
+    assert!(is_data_error(&e), "{e:?}");
+    assert!(
+        matches!(e.problem, ConfigProblem::Json { line: 1, .. }),
+        "{e:?}"
+    );
+    assert_eq!((e.entry, e.setting, e.item), (None, "", None));
+    let detail = json_detail(json).unwrap_or_default();
+    assert!(
+        detail.starts_with("unknown field `crl_refresh`"),
+        "{detail}"
+    );
+    assert_eq!(json_detail(EXAMPLE), None);
 }
 
 #[test]
@@ -52,50 +99,103 @@ fn explicit_revocation_none_is_accepted() {
 
 #[test]
 fn typos_and_unbounded_values_fail_closed() {
+    for json in [
+        r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","revokation":"none"}]}"#,
+        r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"eku":"sometimes"}}]}"#,
+    ] {
+        let e = err_of(json);
+        assert!(is_data_error(&e), "{json}: {e:?}");
+    }
+    let uri = ConfigProblem::UnsupportedUri(crate::error::UnsupportedUri);
     for (json, want) in [
         (
-            r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","revokation":"none"}]}"#,
-            "unknown field",
-        ),
-        (
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{},"crl":"file:///c"}]}"#,
-            "every CA would match",
+            (ISSUER_0, "match", None, ConfigProblem::MatchesEveryCa),
         ),
         (
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"Org":"x"},"crl":"file:///c"}]}"#,
-            "unknown attribute",
+            (ISSUER_0, "match", None, ConfigProblem::UnknownAttribute),
         ),
         (
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"ftp://c"}]}"#,
-            "unsupported source URI",
+            (ISSUER_0, "crl", Some(0), uri),
+        ),
+        (
+            r#"{"truststore":"ftp://t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"}]}"#,
+            (None, "truststore", None, uri),
         ),
         (
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"}],"crl_grace_seconds":99999999}"#,
-            "crl_grace_seconds",
+            (
+                None,
+                "crl_grace_seconds",
+                None,
+                ConfigProblem::OutOfRange {
+                    value: 99_999_999,
+                    min: 0,
+                    max: MAX_GRACE_SECONDS,
+                },
+            ),
         ),
         (
             r#"{"truststore":"file:///t","issuers":[]}"#,
-            "at least one issuer",
+            (None, "issuers", None, ConfigProblem::NoIssuer),
         ),
         (
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"},{"name":"a","match":{"CN":"y"},"crl":"file:///c"}]}"#,
-            "duplicate name",
+            (
+                Some(Entry::Issuer(1)),
+                "name",
+                None,
+                ConfigProblem::DuplicateName,
+            ),
         ),
         (
-            r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"san_dns":["a.*.com"]}}]}"#,
-            "san_dns pattern",
+            r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"san_dns":["ok.com","a.*.com"]}}]}"#,
+            (
+                ISSUER_0,
+                "subject.san_dns",
+                Some(1),
+                ConfigProblem::BadDnsPattern,
+            ),
         ),
         (
             r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"san_dsn":["a.com"]}}]}"#,
-            "unknown attribute",
+            (ISSUER_0, "subject", None, ConfigProblem::UnknownAttribute),
         ),
         (
-            r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c","subject":{"eku":"sometimes"}}]}"#,
-            "unknown variant",
+            r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"}],"max_fetch_bytes":10}"#,
+            (
+                None,
+                "max_fetch_bytes",
+                None,
+                ConfigProblem::OutOfRange {
+                    value: 10,
+                    min: 1024,
+                    max: 1 << 30,
+                },
+            ),
+        ),
+        (
+            r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"}],"ca_revocation":[{"name":"r","match":{"CN":"R"}}]}"#,
+            (
+                Some(Entry::CaRevocation(0)),
+                "crl",
+                None,
+                ConfigProblem::NoRevocation,
+            ),
+        ),
+        (
+            r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"crl":"file:///c"}],"ca_revocation_required":true}"#,
+            (
+                None,
+                "ca_revocation_required",
+                None,
+                ConfigProblem::CaRevocationRequired,
+            ),
         ),
     ] {
-        let e = err_of(json);
-        assert!(e.contains(want), "expected `{want}` in `{e}`");
+        assert_eq!(place(err_of(json)), want, "{json}");
     }
 }
 
@@ -149,16 +249,21 @@ fn crl_takes_one_uri_or_a_list_of_distinct_uris() {
         panic!("a list of CRLs");
     };
     assert_eq!(list.len(), 2);
-    for (fields, want) in [
-        (r#","crl":[]"#, "an empty list"),
-        (r#","crl":["s3://b/k","s3://b/k"]"#, "listed twice"),
+    for (fields, item, want) in [
+        (r#","crl":[]"#, None, ConfigProblem::EmptyList),
+        (
+            r#","crl":["s3://b/k","s3://b/k"]"#,
+            Some(1),
+            ConfigProblem::ListedTwice,
+        ),
         (
             r#","crl":["s3://b/k","ftp://x/y"]"#,
-            "unsupported source URI",
+            Some(1),
+            ConfigProblem::UnsupportedUri(crate::error::UnsupportedUri),
         ),
     ] {
         let e = err_of(&issuer_with(fields));
-        assert!(e.contains(want), "expected `{want}` in `{e}`");
+        assert_eq!(place(e), (ISSUER_0, "crl", item, want), "{fields}");
     }
 }
 
@@ -170,44 +275,52 @@ fn crl_from_cdp_needs_http_prefixes_ending_at_a_path_boundary() {
         panic!("crl_from_cdp");
     };
     assert_eq!(policy.prefixes().len(), 2);
+    let cdp = |item: Option<usize>, problem| (ISSUER_0, "crl_from_cdp", item, problem);
     for (fields, want) in [
-        (r#","crl_from_cdp":[]"#, "list 1 to 16 prefixes"),
         (
-            r#","crl_from_cdp":[{"prefix":"http://crl.example.com"}]"#,
-            "ending in `/`",
+            r#","crl_from_cdp":[]"#,
+            cdp(None, ConfigProblem::PrefixCount { max: 16 }),
         ),
         (
-            r#","crl_from_cdp":[{"prefix":"s3://bucket/crl/"}]"#,
-            "http:// or https://",
+            r#","crl_from_cdp":[{"prefix":"http://crl.example.com"}]"#,
+            cdp(Some(0), ConfigProblem::BadPrefix),
+        ),
+        (
+            r#","crl_from_cdp":[{"prefix":"http://a/"},{"prefix":"s3://bucket/crl/"}]"#,
+            cdp(Some(1), ConfigProblem::BadPrefix),
         ),
         (
             r#","crl_from_cdp":[{"prefix":"http:///crl/"}]"#,
-            "with a host",
+            cdp(Some(0), ConfigProblem::BadPrefix),
         ),
         (
             r#","crl_from_cdp":[{"prefix":"http://a/","fetch":"s3://bucket/crl"}]"#,
-            "ending in `/`",
+            cdp(Some(0), ConfigProblem::BadFetchBase),
         ),
         (
             r#","crl_from_cdp":[{"prefix":"http://a/","fetch":"ftp://x/"}]"#,
-            "fetch",
-        ),
-        (
-            r#","crl_from_cdp":[{"prefix":"http://a/","fetsh":"s3://b/"}]"#,
-            "unknown field",
+            cdp(Some(0), ConfigProblem::BadFetchBase),
         ),
         (
             r#","crl":"s3://b/k","crl_from_cdp":[{"prefix":"http://a/"}]"#,
-            "not both",
+            cdp(None, ConfigProblem::CrlAndCrlFromCdp),
         ),
         (
             r#","revocation":"none","crl_from_cdp":[{"prefix":"http://a/"}]"#,
-            "contradicts",
+            (
+                ISSUER_0,
+                "revocation",
+                None,
+                ConfigProblem::RevocationNoneContradicts,
+            ),
         ),
     ] {
-        let e = err_of(&issuer_with(fields));
-        assert!(e.contains(want), "expected `{want}` in `{e}`");
+        assert_eq!(place(err_of(&issuer_with(fields))), want, "{fields}");
     }
+    let unknown = err_of(&issuer_with(
+        r#","crl_from_cdp":[{"prefix":"http://a/","fetsh":"s3://b/"}]"#,
+    ));
+    assert!(is_data_error(&unknown), "{unknown:?}");
 }
 
 fn policy() -> CdpPolicy {
@@ -276,10 +389,19 @@ fn max_cdp_crls_per_issuer_is_bounded() {
         Config::from_json(&with("500")).map(|c| c.max_cdp_crls_per_issuer),
         Ok(500)
     );
-    for bad in ["0", "10001", "-1"] {
-        assert!(
-            err_of(&with(bad)).contains("max_cdp_crls_per_issuer"),
-            "{bad}"
+    for bad in [0, 10_001, -1] {
+        assert_eq!(
+            place(err_of(&with(&bad.to_string()))),
+            (
+                None,
+                "max_cdp_crls_per_issuer",
+                None,
+                ConfigProblem::OutOfRange {
+                    value: bad,
+                    min: 1,
+                    max: 10_000
+                }
+            ),
         );
     }
 }
@@ -293,16 +415,30 @@ fn issuer_names_fit_a_metric_dimension() {
         )
     };
     assert!(Config::from_json(&named(&"d".repeat(MAX_ISSUER_NAME))).is_ok());
-    assert!(err_of(&named(&"d".repeat(MAX_ISSUER_NAME + 1))).contains("metric dimension"));
-    assert!(err_of(&named("devices\nprod")).contains("metric dimension"));
+    let refused = (
+        ISSUER_0,
+        "name",
+        None,
+        ConfigProblem::NameNotADimension {
+            max: MAX_ISSUER_NAME,
+        },
+    );
+    assert_eq!(
+        place(err_of(&named(&"d".repeat(MAX_ISSUER_NAME + 1)))),
+        refused
+    );
+    assert_eq!(place(err_of(&named("devices\nprod"))), refused);
+    assert_eq!(
+        place(err_of(&named(" "))),
+        (ISSUER_0, "name", None, ConfigProblem::EmptyName)
+    );
 }
 
-fn rule_with(members: &str) -> std::result::Result<IssuerRule, String> {
+fn rule_with(members: &str) -> std::result::Result<IssuerRule, ConfigError> {
     Config::from_json(&format!(
         r#"{{"truststore":"file:///t.pem","issuers":[{{"name":"a","match":{{"CN":"x"}}{members}}}]}}"#
     ))
     .map(|c| c.issuers[0].clone())
-    .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -330,28 +466,45 @@ fn contradictory_delta_settings_are_refused() {
     for (members, want) in [
         (
             r#","crl":"s3://p/b.crl","delta_crl":"s3://p/d.crl","delta":"ignore""#,
-            "contradicts",
+            (
+                ISSUER_0,
+                "delta",
+                None,
+                ConfigProblem::DeltaIgnoreContradicts,
+            ),
         ),
         (
             r#","crl_from_cdp":[{"prefix":"http://crl.example.com/"}],"delta_crl":"s3://p/d.crl""#,
-            "Freshest CRL",
+            (
+                ISSUER_0,
+                "delta_crl",
+                None,
+                ConfigProblem::DeltaCrlWithoutCrl,
+            ),
         ),
         (
-            r#","crl":"s3://p/b.crl","delta_crl":"s3://p/b.crl""#,
-            "also a `crl` source",
+            r#","crl":"s3://p/b.crl","delta_crl":["s3://p/d.crl","s3://p/b.crl"]"#,
+            (
+                ISSUER_0,
+                "delta_crl",
+                Some(1),
+                ConfigProblem::AlsoACrlSource,
+            ),
         ),
         (
             r#","revocation":"none","delta_crl":"s3://p/d.crl""#,
-            "contradicts",
-        ),
-        (
-            r#","crl":"s3://p/b.crl","delta":"sometimes""#,
-            "unknown variant",
+            (
+                ISSUER_0,
+                "revocation",
+                None,
+                ConfigProblem::RevocationNoneContradicts,
+            ),
         ),
     ] {
-        let e = rule_with(members).unwrap_err();
-        assert!(e.contains(want), "{members}: {e}");
+        assert_eq!(place(rule_with(members).unwrap_err()), want, "{members}");
     }
+    let e = rule_with(r#","crl":"s3://p/b.crl","delta":"sometimes""#).unwrap_err();
+    assert!(is_data_error(&e), "{e:?}");
 }
 
 #[test]
@@ -379,44 +532,60 @@ fn ocsp_alone_or_beside_a_crl_parses_with_bounded_defaults() {
 
 #[test]
 fn ocsp_settings_out_of_bounds_or_ambiguous_are_refused() {
-    for (ocsp, want) in [
-        (r#"{}"#, "exactly one"),
+    let range = |value, min, max| ConfigProblem::OutOfRange { value, min, max };
+    for (ocsp, setting, item, want) in [
+        (r#"{}"#, "ocsp", None, ConfigProblem::ResponderChoice),
         (
             r#"{"responder":"http://a.example/","responders_from_aia":[{"prefix":"http://a.example/"}]}"#,
-            "exactly one",
+            "ocsp",
+            None,
+            ConfigProblem::ResponderChoice,
         ),
-        (r#"{"responder":"s3://bucket/ocsp"}"#, "http://"),
+        (
+            r#"{"responder":"s3://bucket/ocsp"}"#,
+            "ocsp.responder",
+            None,
+            ConfigProblem::NotHttp,
+        ),
         (
             r#"{"responder":"http://a.example/","timeout_ms":10}"#,
-            "timeout_ms",
+            "ocsp.timeout_ms",
+            None,
+            range(10, 50, 30_000),
         ),
         (
             r#"{"responder":"http://a.example/","max_entries":0}"#,
-            "max_entries",
+            "ocsp.max_entries",
+            None,
+            range(0, 1, 1_000_000),
         ),
         (
             r#"{"responder":"http://a.example/","cache_seconds":0}"#,
-            "cache_seconds",
-        ),
-        (
-            r#"{"responder":"http://a.example/","nonce":true}"#,
-            "unknown field",
+            "ocsp.cache_seconds",
+            None,
+            range(0, 1, 86_400),
         ),
         (
             r#"{"responders_from_aia":[{"prefix":"http://a.example"}]}"#,
-            "ending in `/`",
+            "ocsp.responders_from_aia",
+            Some(0),
+            ConfigProblem::BadPrefix,
         ),
         (
             r#"{"responders_from_aia":[{"prefix":"http://a.example/","fetch":"s3://b/"}]}"#,
-            "http://",
+            "ocsp.responders_from_aia",
+            Some(0),
+            ConfigProblem::NotHttp,
         ),
     ] {
         let e = rule_with(&format!(r#","ocsp":{ocsp}"#)).unwrap_err();
-        assert!(e.contains(want), "{ocsp}: {e}");
+        assert_eq!(place(e), (ISSUER_0, setting, item, want), "{ocsp}");
     }
+    let e = rule_with(r#","ocsp":{"responder":"http://a.example/","nonce":true}"#).unwrap_err();
+    assert!(is_data_error(&e), "{e:?}");
     let e =
         rule_with(r#","revocation":"none","ocsp":{"responder":"http://a.example/"}"#).unwrap_err();
-    assert!(e.contains("contradicts"), "{e}");
+    assert_eq!(e.problem, ConfigProblem::RevocationNoneContradicts);
 }
 
 #[test]
@@ -442,5 +611,23 @@ fn an_aia_responder_may_be_its_prefix_but_a_cdp_may_not() {
     assert_eq!(
         policy.responder_for("http://ocsp.example.com/../x"),
         CdpSource::Unsafe
+    );
+}
+
+#[test]
+fn errors_print_as_a_path_into_the_document_as_the_docs_show() {
+    let routes = r#","revocation":"none","routes":[{"method":"*","path":"/temps"},{"method":"GET","path":"/temps"}]"#;
+    assert_eq!(
+        rule_with(routes).unwrap_err().to_string(),
+        "invalid configuration: issuers[0].routes[1]: it overlaps route 0; list each route once"
+    );
+    let twice = r#"{"truststore":"file:///t","issuers":[{"name":"a","match":{"CN":"x"},"revocation":"none"},{"name":"b","match":{"CN":"y"},"crl":["s3://b/1","s3://b/2","s3://b/1"]}]}"#;
+    assert_eq!(
+        err_of(twice).to_string(),
+        "invalid configuration: issuers[1].crl[2]: listed twice"
+    );
+    assert_eq!(
+        err_of(r#"{"truststore":"file:///t","issuers":[]}"#).to_string(),
+        "invalid configuration: issuers: at least one issuer entry is required"
     );
 }

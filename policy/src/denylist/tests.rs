@@ -39,64 +39,186 @@ fn a_fingerprint_entry_lists_that_certificate() {
     assert!(!list.lists_fingerprint(&[0; 32]));
 }
 
+/// What a refused document's error must be: a rule of the document, or
+/// serde's refusal (of the `Data` category) of the document's shape.
+#[derive(Debug)]
+enum Want {
+    Rule(Option<usize>, DenyListProblem),
+    Shape(Option<usize>),
+}
+
 #[test]
 fn every_malformed_document_is_refused_whole() {
     let good = format!(r#"{{"fingerprint": "{FP}"}}"#);
+    let rule = |problem| Want::Rule(Some(0), problem);
+    let serial = || {
+        rule(DenyListProblem::BadSerial {
+            max_digits: 2 * MAX_SERIAL_OCTETS,
+        })
+    };
+    let fingerprint = || {
+        rule(DenyListProblem::NotSha256 {
+            field: "fingerprint",
+        })
+    };
     let cases = [
         // not the format
-        "[]".to_owned(),
-        r#"{"version": 1, "sequence": 1}"#.to_owned(),
-        r#"{"version": 2, "sequence": 1, "entries": []}"#.to_owned(),
-        r#"{"version": 1, "sequence": -1, "entries": []}"#.to_owned(),
-        r#"{"version": 1, "sequence": 1, "entries": [], "extra": 1}"#.to_owned(),
+        ("[]".to_owned(), Want::Shape(None)),
+        (
+            r#"{"version": 1, "sequence": 1}"#.to_owned(),
+            Want::Rule(None, DenyListProblem::MissingField),
+        ),
+        (
+            r#"{"version": 2, "sequence": 1, "entries": []}"#.to_owned(),
+            Want::Rule(
+                None,
+                DenyListProblem::UnsupportedVersion {
+                    version: 2,
+                    supported: FORMAT_VERSION,
+                },
+            ),
+        ),
+        (
+            r#"{"version": 1, "sequence": -1, "entries": []}"#.to_owned(),
+            Want::Shape(None),
+        ),
+        (
+            r#"{"version": 1, "sequence": 1, "entries": [], "extra": 1}"#.to_owned(),
+            Want::Shape(None),
+        ),
+        (
+            r#"{"version": 1, "version": 1, "sequence": 1, "entries": []}"#.to_owned(),
+            Want::Rule(None, DenyListProblem::FieldTwice),
+        ),
         // entries
-        doc(&format!(
-            r#"{good}, {{"fingerprint": "{FP}", "colour": "red"}}"#
-        )),
-        doc(r#"{}"#),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "serial": "01"}}"#)),
-        doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}"}}"#)),
-        doc(r#"{"serial": "01"}"#),
-        doc(&format!(r#"{{"fingerprint": "{}"}}"#, &FP[..62])),
-        doc(&format!(r#"{{"fingerprint": "{}zz"}}"#, &FP[..62])),
-        doc(&format!(r#"{{"fingerprint": "{FP}00"}}"#)),
-        doc(&format!(
-            r#"{{"issuer_spki_sha256": "{KEY}", "serial": ""}}"#
-        )),
-        doc(&format!(
-            r#"{{"issuer_spki_sha256": "{KEY}", "serial": "0x01"}}"#
-        )),
-        doc(&format!(
-            r#"{{"issuer_spki_sha256": "{KEY}", "serial": "01:02"}}"#
-        )),
-        doc(&format!(
-            r#"{{"issuer_spki_sha256": "{KEY}", "serial": "{}"}}"#,
-            "1".repeat(65)
-        )),
-        doc(&format!(
-            r#"{{"fingerprint": "{FP}", "reason": "removeFromCRL"}}"#
-        )),
-        doc(&format!(
-            r#"{{"fingerprint": "{FP}", "reason": "KeyCompromise"}}"#
-        )),
-        doc(&format!(
-            r#"{{"fingerprint": "{FP}", "not_after": "2027-06-01"}}"#
-        )),
-        doc(&format!(
-            r#"{{"fingerprint": "{FP}", "added": "2027-02-30T00:00:00Z"}}"#
-        )),
-        doc(&format!(
-            r#"{{"fingerprint": "{FP}", "note": "{}"}}"#,
-            "n".repeat(257)
-        )),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "note": "a\u0007b"}}"#)),
-        doc(&format!(r#"{{"fingerprint": "{FP}", "note": 5}}"#)),
+        (
+            doc(&format!(
+                r#"{good}, {{"fingerprint": "{FP}", "colour": "red"}}"#
+            )),
+            Want::Shape(Some(1)),
+        ),
+        (doc(r#"{}"#), rule(DenyListProblem::Target)),
+        (
+            doc(&format!(r#"{{"fingerprint": "{FP}", "serial": "01"}}"#)),
+            rule(DenyListProblem::Target),
+        ),
+        (
+            doc(&format!(r#"{{"issuer_spki_sha256": "{KEY}"}}"#)),
+            rule(DenyListProblem::Target),
+        ),
+        (doc(r#"{"serial": "01"}"#), rule(DenyListProblem::Target)),
+        (
+            doc(&format!(r#"{{"fingerprint": "{}"}}"#, &FP[..62])),
+            fingerprint(),
+        ),
+        (
+            doc(&format!(r#"{{"fingerprint": "{}zz"}}"#, &FP[..62])),
+            fingerprint(),
+        ),
+        (
+            doc(&format!(r#"{{"fingerprint": "{FP}00"}}"#)),
+            fingerprint(),
+        ),
+        (
+            doc(&format!(
+                r#"{{"issuer_spki_sha256": "{}", "serial": "01"}}"#,
+                &KEY[..10]
+            )),
+            rule(DenyListProblem::NotSha256 {
+                field: "issuer_spki_sha256",
+            }),
+        ),
+        (
+            doc(&format!(
+                r#"{{"issuer_spki_sha256": "{KEY}", "serial": ""}}"#
+            )),
+            serial(),
+        ),
+        (
+            doc(&format!(
+                r#"{{"issuer_spki_sha256": "{KEY}", "serial": "0x01"}}"#
+            )),
+            serial(),
+        ),
+        (
+            doc(&format!(
+                r#"{{"issuer_spki_sha256": "{KEY}", "serial": "01:02"}}"#
+            )),
+            serial(),
+        ),
+        (
+            doc(&format!(
+                r#"{{"issuer_spki_sha256": "{KEY}", "serial": "{}"}}"#,
+                "1".repeat(65)
+            )),
+            serial(),
+        ),
+        (
+            doc(&format!(
+                r#"{{"fingerprint": "{FP}", "reason": "removeFromCRL"}}"#
+            )),
+            rule(DenyListProblem::BadReason),
+        ),
+        (
+            doc(&format!(
+                r#"{{"fingerprint": "{FP}", "reason": "KeyCompromise"}}"#
+            )),
+            rule(DenyListProblem::BadReason),
+        ),
+        (
+            doc(&format!(
+                r#"{{"fingerprint": "{FP}", "not_after": "2027-06-01"}}"#
+            )),
+            rule(DenyListProblem::BadTime { field: "not_after" }),
+        ),
+        (
+            doc(&format!(
+                r#"{{"fingerprint": "{FP}", "added": "2027-02-30T00:00:00Z"}}"#
+            )),
+            rule(DenyListProblem::BadTime { field: "added" }),
+        ),
+        (
+            doc(&format!(
+                r#"{{"fingerprint": "{FP}", "note": "{}"}}"#,
+                "n".repeat(257)
+            )),
+            rule(DenyListProblem::BadNote {
+                max: MAX_NOTE_CHARS,
+            }),
+        ),
+        (
+            doc(&format!(r#"{{"fingerprint": "{FP}", "note": "a\u0007b"}}"#)),
+            rule(DenyListProblem::BadNote {
+                max: MAX_NOTE_CHARS,
+            }),
+        ),
+        (
+            doc(&format!(r#"{{"fingerprint": "{FP}", "note": 5}}"#)),
+            Want::Shape(Some(0)),
+        ),
     ];
-    for text in cases {
-        match DenyList::from_json(text.as_bytes()) {
-            Err(Error::DenyListMalformed(why)) => assert!(why.len() < 400, "{why}"),
-            other => panic!("accepted or wrong error for {text}: {other:?}"),
-        }
+    for (text, want) in cases {
+        let got = DenyList::from_json(text.as_bytes());
+        let ok = match (&got, &want) {
+            (Err(Error::DenyListMalformed { entry, problem }), Want::Rule(at, rule)) => {
+                entry == at && problem == rule
+            }
+            (
+                Err(Error::DenyListMalformed {
+                    entry,
+                    problem:
+                        DenyListProblem::Json {
+                            category: JsonCategory::Data,
+                            ..
+                        },
+                }),
+                Want::Shape(at),
+            ) => entry == at,
+            _ => false,
+        };
+        assert!(ok, "{text}: {got:?}, not {want:?}");
+        // The document refuses the same way.
+        assert_eq!(Document::from_json(text.as_bytes()).err(), got.err());
     }
 }
 
@@ -110,7 +232,10 @@ fn more_than_the_entry_limit_is_refused_before_it_is_indexed() {
     let text = doc(&entries.join(","));
     let err = DenyList::from_json(text.as_bytes()).err();
     assert!(
-        matches!(&err, Some(Error::DenyListMalformed(m)) if m.contains("more than 100000")),
+        err == Some(Error::DenyListMalformed {
+            entry: None,
+            problem: DenyListProblem::TooManyEntries { max: 100_000 }
+        }),
         "{err:?}"
     );
 }

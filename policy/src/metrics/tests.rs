@@ -2,6 +2,11 @@
 
 use super::records::MAX_ID;
 use super::*;
+use crate::error::DenyListProblem;
+use mtls_x509::Error as X509;
+use mtls_x509::error::{CrlMalformed, CrlRollback, CrlUnsupported};
+use mtls_x509::name::DerName;
+use mtls_x509::signed::UnsupportedAlgorithm;
 use mtls_x509::time::UnixTime;
 use serde_json::Value;
 
@@ -253,59 +258,40 @@ fn rejected_crl_counts_as_rejected_and_a_source_never_loaded_has_no_gauges() {
 }
 
 #[test]
-fn every_refresh_error_maps_to_its_documented_cause() {
+fn every_core_refusal_maps_to_its_documented_cause() {
     let t = UnixTime(0);
     let cases = [
         (
-            Error::Fetch {
-                uri: "u".into(),
-                reason: "r".into(),
+            X509::CrlBadSignature {
+                issuer: DerName::new(b"i"),
             },
-            Cause::Fetch,
-        ),
-        (
-            Error::FetchTimeout {
-                uri: "u".into(),
-                seconds: 1,
-            },
-            Cause::Fetch,
-        ),
-        (
-            Error::FetchTooLarge {
-                uri: "u".into(),
-                limit: 1,
-            },
-            Cause::TooLarge,
-        ),
-        (
-            Error::CrlBadSignature { issuer: "i".into() },
             Cause::Signature,
         ),
         (
-            Error::CrlSignatureAlgorithm("sha1".into()),
+            X509::CrlSignatureAlgorithm(UnsupportedAlgorithm::Named("sha1WithRSAEncryption")),
             Cause::Signature,
         ),
         (
-            Error::CrlIssuerUnknown { issuer: "i".into() },
+            X509::CrlIssuerUnknown {
+                issuer: DerName::new(b"i"),
+            },
             Cause::Signature,
         ),
         (
-            Error::CrlIssuerMismatch {
-                expected: "a".into(),
-                crl_issuer: "b".into(),
+            X509::CrlIssuerMismatch {
+                crl_issuer: DerName::new(b"b"),
             },
             Cause::Scope,
         ),
         (
-            Error::CrlRollback {
-                what: "CRL number",
-                cached: "2".into(),
-                offered: "1".into(),
-            },
+            X509::CrlRollback(CrlRollback::ThisUpdate {
+                cached: t,
+                offered: t,
+            }),
             Cause::Rollback,
         ),
         (
-            Error::CrlExpired {
+            X509::CrlExpired {
                 next_update: t,
                 grace_seconds: 0,
                 now: t,
@@ -313,17 +299,47 @@ fn every_refresh_error_maps_to_its_documented_cause() {
             Cause::Expired,
         ),
         (
-            Error::CrlNotYetValid {
+            X509::CrlNotYetValid {
                 this_update: t,
                 now: t,
             },
             Cause::Expired,
         ),
-        (Error::CrlMissingNextUpdate, Cause::Expired),
-        (Error::CrlMalformed("x".into()), Cause::Parse),
-        (Error::CrlUnsupported("delta".into()), Cause::Parse),
+        (X509::CrlMissingNextUpdate, Cause::Expired),
+        (
+            X509::CrlMalformed(CrlMalformed::EarlierPartRefused),
+            Cause::Parse,
+        ),
+        (
+            X509::CrlUnsupported(CrlUnsupported::IndirectCrl),
+            Cause::Parse,
+        ),
     ];
     for (error, cause) in cases {
+        assert_eq!(Cause::of(&error), cause, "{error}");
+        // Wrapped by mtls-policy, the same.
+        assert_eq!(Cause::of(&Error::X509(error)), cause);
+    }
+    for (error, cause) in [
+        (
+            Error::DenyListMalformed {
+                entry: Some(3),
+                problem: DenyListProblem::BadReason,
+            },
+            Cause::Parse,
+        ),
+        (
+            Error::DenyListRollback {
+                cached: 2,
+                offered: 1,
+            },
+            Cause::Rollback,
+        ),
+        (
+            Error::DenyListSequenceReused { sequence: 2 },
+            Cause::Rollback,
+        ),
+    ] {
         assert_eq!(Cause::of(&error), cause, "{error}");
     }
     assert!(
@@ -365,7 +381,16 @@ fn namespace_defaults_and_refuses_what_cloudwatch_would_drop() {
         "Acme/mTLS prod"
     );
     for bad in ["AWS/Lambda", "café", "a\u{0}b", &"x".repeat(256)] {
-        assert!(Namespace::from_env_value(Some(bad)).is_err(), "{bad}");
+        assert_eq!(
+            Namespace::from_env_value(Some(bad)),
+            Err(ConfigError {
+                entry: None,
+                setting: "METRICS_NAMESPACE",
+                item: None,
+                problem: ConfigProblem::BadNamespace
+            }),
+            "{bad}"
+        );
     }
     let ids = ids();
     let doc = emf(&decision(&ids, true, "CN=a")

@@ -25,12 +25,13 @@ use aws_lc_rs::digest;
 use super::index::IndexBuilder;
 use super::{
     CertificateKinds, CrlExtensions, CrlIdentity, CrlKind, CrlPurpose, CrlScope, CrlTimePolicy,
-    EntryFault, IssuerExpectation, MAX_ENTRY_BYTES, VerifiedCrl, check_fresh, crl_der,
-    describe_name, read_crl_extensions, time_of, unsupported,
+    EntryFault, IssuerExpectation, MAX_ENTRY_BYTES, VerifiedCrl, bad_der, check_fresh, crl_der,
+    read_crl_extensions, time_of,
 };
 use crate::der::{self, Reader, Tlv};
-use crate::error::{Error, Result, bounded};
-use crate::name::Name;
+use crate::error::{CrlMalformed, CrlUnsupported, Error, Result, bounded};
+use crate::name::{DerName, Name};
+use crate::signed::UnsupportedAlgorithm;
 use crate::signed::{SignatureAlgorithm, sha256_of_parts};
 use crate::truststore::{CaKey, TrustStore};
 
@@ -125,16 +126,14 @@ impl std::fmt::Debug for CrlIngest<'_> {
 }
 
 fn bad(m: der::Malformed) -> Error {
-    Error::CrlMalformed(m.to_string())
+    Error::CrlMalformed(CrlMalformed::Der(m))
 }
 
 fn entry_error(fault: EntryFault, index: usize) -> Error {
     match fault {
-        EntryFault::Indirect => unsupported("indirect CRL entries (certificateIssuer)"),
-        EntryFault::UnknownCritical => unsupported(format!(
-            "unrecognized critical extension in revoked entry {index}"
-        )),
-        EntryFault::Malformed(m) => Error::CrlMalformed(format!("revoked entry {index}: {m}")),
+        EntryFault::Indirect => CrlUnsupported::IndirectEntries.into(),
+        EntryFault::UnknownCritical => CrlUnsupported::CriticalEntryExtension { index }.into(),
+        EntryFault::Malformed(problem) => CrlMalformed::Entry { index, problem }.into(),
     }
 }
 
@@ -159,9 +158,11 @@ fn head_field<'d>(
         }));
     }
     if end > MAX_HEAD_BYTES {
-        return Err(Error::CrlMalformed(format!(
-            "{what}: the fields before revokedCertificates take more than {MAX_HEAD_BYTES} octets"
-        )));
+        return Err(CrlMalformed::HeadTooLarge {
+            what,
+            max: MAX_HEAD_BYTES,
+        }
+        .into());
     }
     let Some(raw) = rest.get(..h.total()) else {
         return Ok(None);
@@ -225,7 +226,7 @@ impl<'a> CrlIngest<'a> {
     /// (a download can stop too), and every later call fails.
     pub fn push(&mut self, mut chunk: &[u8]) -> Result<()> {
         if self.phase == Phase::Failed {
-            return Err(Error::CrlMalformed("an earlier part was refused".into()));
+            return Err(CrlMalformed::EarlierPartRefused.into());
         }
         let result = (|| {
             while !chunk.is_empty() {
@@ -269,9 +270,7 @@ impl<'a> CrlIngest<'a> {
             Phase::Start | Phase::Pem | Phase::Failed => usize::MAX,
         };
         if self.pending.len().saturating_add(rest.len()) > limit {
-            return Err(Error::CrlMalformed(format!(
-                "an element of more than {limit} octets where none is that large"
-            )));
+            return Err(CrlMalformed::ElementTooLarge { max: limit }.into());
         }
         self.pending.extend_from_slice(rest);
         Ok(())
@@ -388,20 +387,18 @@ impl<'a> CrlIngest<'a> {
             None
         };
         if version.is_some_and(|v| v.content != [1]) {
-            return Err(Error::CrlMalformed("version is not v2".into()));
+            return Err(bad_der("version", "not v2"));
         }
         let signature = field!("signature");
         if signature.tag != der::SEQUENCE {
-            return Err(Error::CrlMalformed(
-                "the signature field: unexpected tag".into(),
-            ));
+            return Err(bad_der("the signature field", "unexpected tag"));
         }
         let issuer = field!("issuer");
         if issuer.tag != der::SEQUENCE {
-            return Err(Error::CrlMalformed("issuer: unexpected tag".into()));
+            return Err(bad_der("issuer", "unexpected tag"));
         }
         if !is_time(peek!()) {
-            return Err(Error::CrlMalformed("thisUpdate is not a Time".into()));
+            return Err(bad_der("thisUpdate", "not a Time"));
         }
         let this_update = field!("thisUpdate");
         let next_update = if is_time(peek!()) {
@@ -424,17 +421,13 @@ impl<'a> CrlIngest<'a> {
                     return Ok(None);
                 };
                 if pos.saturating_add(list.total()) > tbs_end {
-                    return Err(Error::CrlMalformed(
-                        "revokedCertificates: length exceeds the data".into(),
-                    ));
+                    return Err(bad_der("revokedCertificates", "length exceeds the data"));
                 }
                 pos += list.header_len;
                 Phase::Entries { left: list.len }
             }
             Some(_) => {
-                return Err(Error::CrlMalformed(
-                    "unexpected fields after crlExtensions".into(),
-                ));
+                return Err(bad_der("crlExtensions", "unexpected fields after it"));
             }
         };
 
@@ -485,21 +478,22 @@ impl<'a> CrlIngest<'a> {
             .any(crate::truststore::CaCert::may_sign_crls)
         {
             return Err(Error::CrlIssuerUnknown {
-                issuer: describe_name(issuer_der),
+                issuer: DerName::new(issuer_der),
             });
         }
         // The name is a truststore CA's name, so decoding it is bounded.
-        let issuer =
-            Name::from_der(issuer_der).map_err(|e| Error::CrlMalformed(format!("issuer: {e}")))?;
-        let issuer_dn = bounded(&issuer.to_string());
+        let issuer = Name::from_der(issuer_der).map_err(|e| match e {
+            Error::MalformedName(m) => bad_der("issuer", m.problem),
+            e => e,
+        })?;
         if !expected.accepts(&issuer) {
             return Err(Error::CrlIssuerMismatch {
-                expected: bounded(&expected.describe()),
-                crl_issuer: issuer_dn,
+                crl_issuer: DerName::new(issuer_der),
             });
         }
-        let algorithm = SignatureAlgorithm::from_der(algorithm)
-            .map_err(|e| Error::CrlSignatureAlgorithm(e.to_string()))?;
+        let issuer_dn = bounded(&issuer.to_string());
+        let algorithm =
+            SignatureAlgorithm::from_der(algorithm).map_err(Error::CrlSignatureAlgorithm)?;
         Ok((issuer_dn, Some(algorithm)))
     }
 
@@ -508,7 +502,7 @@ impl<'a> CrlIngest<'a> {
     /// consumed; an incomplete entry at the end waits for the next chunk.
     fn read_entries(&mut self, data: &[u8], left: usize) -> Result<usize> {
         let Some(head) = self.head.as_mut() else {
-            return Err(Error::CrlMalformed("entries before the header".into()));
+            return Err(bad_der("revokedCertificates", "before the header"));
         };
         let list = data.get(..left.min(data.len())).unwrap_or_default();
         let used = walk_entries(list, left, &mut head.index, &mut head.removed)?;
@@ -529,9 +523,10 @@ impl<'a> CrlIngest<'a> {
     fn check_tail_size(&self, at: usize) -> Result<()> {
         let total = self.head.as_ref().map_or(0, |h| h.total);
         if total.saturating_sub(at) > MAX_TAIL_BYTES {
-            return Err(Error::CrlMalformed(format!(
-                "crlExtensions and the signature take more than {MAX_TAIL_BYTES} octets"
-            )));
+            return Err(CrlMalformed::TailTooLarge {
+                max: MAX_TAIL_BYTES,
+            }
+            .into());
         }
         Ok(())
     }
@@ -553,7 +548,7 @@ impl<'a> CrlIngest<'a> {
     /// verified CRL, as of `now`.
     pub fn finish(self, now: crate::time::UnixTime, policy: CrlTimePolicy) -> Result<VerifiedCrl> {
         match self.phase {
-            Phase::Failed => Err(Error::CrlMalformed("an earlier part was refused".into())),
+            Phase::Failed => Err(CrlMalformed::EarlierPartRefused.into()),
             Phase::Start => Err(bad(der::Malformed {
                 what: "the outer SEQUENCE",
                 problem: "unexpected end of data",
@@ -580,7 +575,7 @@ impl<'a> CrlIngest<'a> {
 
     fn finish_tail(self, now: crate::time::UnixTime, policy: CrlTimePolicy) -> Result<VerifiedCrl> {
         let Some(mut head) = self.head else {
-            return Err(Error::CrlMalformed("no header".into()));
+            return Err(bad_der("the CRL", "no header"));
         };
         let end = self.consumed + self.pending.len();
         if end < head.total {
@@ -598,9 +593,7 @@ impl<'a> CrlIngest<'a> {
         let (tbs_rest, envelope_rest) = self
             .pending
             .split_at_checked(head.tbs_end.saturating_sub(self.consumed))
-            .ok_or_else(|| {
-                Error::CrlMalformed("the signed part: length exceeds the data".into())
-            })?;
+            .ok_or_else(|| bad_der("the signed part", "length exceeds the data"))?;
         let extensions = read_extensions_field(tbs_rest, head.v2)?;
         let mut fields = Reader::new(envelope_rest);
         let algorithm = fields
@@ -635,7 +628,9 @@ impl<'a> CrlIngest<'a> {
         let signer = match self.trust {
             Trust::Verify { truststore, .. } => {
                 let (Some(algorithm), Some(digest)) = (head.algorithm, digest) else {
-                    return Err(Error::CrlSignatureAlgorithm("none".into()));
+                    return Err(Error::CrlSignatureAlgorithm(
+                        UnsupportedAlgorithm::Malformed,
+                    ));
                 };
                 truststore
                     .cas_named(&head.issuer)
@@ -648,7 +643,7 @@ impl<'a> CrlIngest<'a> {
                         CaKey::Unsupported(_) => None,
                     })
                     .ok_or_else(|| Error::CrlBadSignature {
-                        issuer: head.issuer_dn.clone(),
+                        issuer: DerName::new(&head.issuer),
                     })?
             }
             #[cfg(feature = "fuzzing")]
@@ -663,9 +658,7 @@ impl<'a> CrlIngest<'a> {
             .map(|t| time_of(t, "nextUpdate"))
             .transpose()?;
         if next_update.is_some_and(|n| n < this_update) {
-            return Err(Error::CrlMalformed(
-                "nextUpdate is earlier than thisUpdate".into(),
-            ));
+            return Err(bad_der("nextUpdate", "earlier than thisUpdate"));
         }
         let CrlExtensions {
             number,
@@ -683,16 +676,15 @@ impl<'a> CrlIngest<'a> {
                 // §5.2.4: a delta carries its own CRL number, above the
                 // base's, or it could never be matched to a base.
                 if number.as_ref().is_none_or(|n| *n <= base) {
-                    return Err(Error::CrlMalformed(
-                        "a delta CRL without a CRL number above its BaseCRLNumber".into(),
+                    return Err(bad_der(
+                        "a delta CRL",
+                        "no CRL number above its BaseCRLNumber",
                     ));
                 }
                 // §5.2.6: Freshest CRL must not appear in a delta, whatever
                 // its points name.
                 if names_delta {
-                    return Err(Error::CrlMalformed(
-                        "a delta CRL with a Freshest CRL extension".into(),
-                    ));
+                    return Err(bad_der("a delta CRL", "a Freshest CRL extension"));
                 }
                 CrlKind::Delta { base }
             }
@@ -704,14 +696,10 @@ impl<'a> CrlIngest<'a> {
         };
         match (purpose, kinds) {
             (CrlPurpose::EndEntities, CertificateKinds::Cas) => {
-                return Err(Error::CrlUnsupported(
-                    "a CRL scoped to CA certificates (an ARL) for an issuer entry; configure it under ca_revocation".into(),
-                ));
+                return Err(CrlUnsupported::ArlForEndEntities.into());
             }
             (CrlPurpose::CaCertificates, CertificateKinds::EndEntities) => {
-                return Err(Error::CrlUnsupported(
-                    "a CRL scoped to end-entity certificates under ca_revocation: it never covers a CA".into(),
-                ));
+                return Err(CrlUnsupported::EndEntityCrlForCas.into());
             }
             _ => {}
         }
@@ -753,7 +741,7 @@ fn read_extensions_field(bytes: &[u8], v2: bool) -> Result<&[u8]> {
     let mut extensions: &[u8] = &[];
     if let Some(wrapper) = r.optional(der::CONTEXT_0, "crlExtensions").map_err(bad)? {
         if !v2 {
-            return Err(Error::CrlMalformed("a v1 CRL with extensions".into()));
+            return Err(bad_der("crlExtensions", "in a v1 CRL"));
         }
         let mut w = Reader::new(wrapper.content);
         extensions = w
@@ -761,15 +749,11 @@ fn read_extensions_field(bytes: &[u8], v2: bool) -> Result<&[u8]> {
             .map_err(bad)?
             .content;
         if !w.is_empty() {
-            return Err(Error::CrlMalformed(
-                "trailing data after crlExtensions".into(),
-            ));
+            return Err(bad_der("crlExtensions", "trailing data after it"));
         }
     }
     if !r.is_empty() {
-        return Err(Error::CrlMalformed(
-            "unexpected fields after crlExtensions".into(),
-        ));
+        return Err(bad_der("crlExtensions", "unexpected fields after it"));
     }
     Ok(extensions)
 }

@@ -36,8 +36,9 @@ fn an_unreadable_block_ends_the_iteration_with_its_kind_only() {
     assert_eq!(all, vec![Err(PemError::Base64)]);
     let cut = b"-----BEGIN CERTIFICATE-----\nAAAA\n";
     assert_eq!(first(cut), Err(PemError::Incomplete));
-    // The message names the kind, never the content.
-    assert!(!PemError::Base64.to_string().contains("base64 !!"));
+    // The error is its kind alone: a Copy value with no room for the content.
+    fn carries_nothing<T: Copy + 'static>(_: T) {}
+    carries_nothing(PemError::Base64);
 }
 
 #[test]

@@ -1,8 +1,22 @@
 use super::*;
+use crate::config::Entry;
 
-fn parse(json: &str) -> std::result::Result<Routes, String> {
-    let raw: Vec<RawRoute> = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    routes("issuer `a` routes", raw).map_err(|e| e.to_string())
+/// Why a `routes` list is refused: not of the list's JSON shape, or the rule
+/// it breaks (the setting and the item it names, in an entry).
+#[derive(Clone, Debug, PartialEq)]
+enum Refused {
+    Json,
+    Rule(Option<usize>, ConfigProblem),
+}
+
+const AT: Setting = Setting::of(Entry::Issuer(0), "routes");
+
+fn parse(json: &str) -> std::result::Result<Routes, Refused> {
+    let raw: Vec<RawRoute> = serde_json::from_str(json).map_err(|_| Refused::Json)?;
+    routes(AT, raw).map_err(|e| {
+        assert_eq!((e.entry, e.setting), (Some(Entry::Issuer(0)), "routes"));
+        Refused::Rule(e.item, e.problem)
+    })
 }
 
 fn req<'a>(method: &'a str, path: &'a str) -> RequestRoute<'a> {
@@ -60,56 +74,63 @@ fn paths_that_are_not_plain_match_nothing() {
 
 #[test]
 fn unknown_or_overlapping_routes_are_refused_with_a_clear_error() {
+    let path = |item| {
+        Refused::Rule(
+            Some(item),
+            ConfigProblem::BadRoutePath {
+                max: MAX_ROUTE_PATH,
+            },
+        )
+    };
+    let overlap = Refused::Rule(Some(1), ConfigProblem::RouteOverlap { other: 0 });
     for (json, want) in [
-        (r#"[]"#, "list 1 to"),
-        (r#"[{"method":"FETCH","path":"/temps"}]"#, "is not one of"),
-        (r#"[{"method":"get","path":"/temps"}]"#, "is not one of"),
         (
-            r#"[{"method":"GET","path":"temps"}]"#,
-            "must start with `/`",
+            r#"[]"#,
+            Refused::Rule(None, ConfigProblem::RouteCount { max: MAX_ROUTES }),
         ),
         (
-            r#"[{"method":"GET","path":"/temps/*/x"}]"#,
-            "must start with `/`",
+            r#"[{"method":"FETCH","path":"/temps"}]"#,
+            Refused::Rule(Some(0), ConfigProblem::BadMethod),
         ),
         (
-            r#"[{"method":"GET","path":"/a/../b"}]"#,
-            "must start with `/`",
+            r#"[{"method":"GET","path":"/temps"},{"method":"get","path":"/x"}]"#,
+            Refused::Rule(Some(1), ConfigProblem::BadMethod),
         ),
-        (r#"[{"method":"GET","path":"/a*"}]"#, "must start with `/`"),
-        (r#"[{"method":"GET","path":"//*"}]"#, "must start with `/`"),
-        (r#"[{"method":"GET","path":"//"}]"#, "must start with `/`"),
-        (
-            r#"[{"method":"GET","path":"/temps","x":1}]"#,
-            "unknown field",
-        ),
+        (r#"[{"method":"GET","path":"temps"}]"#, path(0)),
+        (r#"[{"method":"GET","path":"/temps/*/x"}]"#, path(0)),
+        (r#"[{"method":"GET","path":"/a/../b"}]"#, path(0)),
+        (r#"[{"method":"GET","path":"/a*"}]"#, path(0)),
+        (r#"[{"method":"GET","path":"//*"}]"#, path(0)),
+        (r#"[{"method":"GET","path":"//"}]"#, path(0)),
+        (r#"[{"method":"GET","path":"/temps","x":1}]"#, Refused::Json),
         (
             r#"[{"method":"GET","path":"/temps"},{"method":"GET","path":"/temps"}]"#,
-            "overlaps",
+            overlap.clone(),
         ),
         (
             r#"[{"method":"GET","path":"/temps"},{"method":"*","path":"/temps"}]"#,
-            "overlaps",
+            overlap.clone(),
         ),
         (
             r#"[{"method":"*","path":"/admin/*"},{"method":"GET","path":"/admin/users"}]"#,
-            "overlaps",
+            overlap.clone(),
         ),
         (
             r#"[{"method":"GET","path":"/admin/users/*"},{"method":"GET","path":"/admin/*"}]"#,
-            "overlaps",
+            overlap.clone(),
         ),
     ] {
-        let e = parse(json).unwrap_err();
-        assert!(e.contains(want), "{json}: {e}");
+        assert_eq!(parse(json).err(), Some(want), "{json}");
     }
     let many: Vec<String> = (0..=MAX_ROUTES)
         .map(|i| format!(r#"{{"method":"GET","path":"/r{i}"}}"#))
         .collect();
-    assert!(
-        parse(&format!("[{}]", many.join(",")))
-            .unwrap_err()
-            .contains("list 1 to")
+    assert_eq!(
+        parse(&format!("[{}]", many.join(","))).err(),
+        Some(Refused::Rule(
+            None,
+            ConfigProblem::RouteCount { max: MAX_ROUTES }
+        ))
     );
     // Different methods on one path, and disjoint prefixes, are fine.
     assert!(

@@ -120,7 +120,7 @@ pub enum RedirectRefusal {
 
 /// Where a fetched body goes, chunk by chunk, as it arrives. An error stops
 /// the download: a CRL refused from its first octets is not read further.
-pub trait Sink: Send {
+pub(crate) trait Sink: Send {
     /// Takes the next chunk of the body.
     fn write(&mut self, chunk: &[u8]) -> Result<(), mtls_x509::Error>;
     /// The announced length of the body (already within the size cap).
@@ -165,7 +165,7 @@ pub enum Pace {
 pub const BACKGROUND_SHARE: f64 = 0.5;
 
 /// Lambda gives a function one vCPU per 1,769 MB of memory, in proportion.
-pub const LAMBDA_MB_PER_VCPU: f64 = 1769.0;
+pub(crate) const LAMBDA_MB_PER_VCPU: f64 = 1769.0;
 
 impl Pace {
     /// The pace of a background refresh in a Lambda function of `memory_mb`
@@ -191,7 +191,7 @@ const PACE_SLICE: Duration = Duration::from_millis(2);
 /// Keeps a stream of work to a [`Pace`]: after each piece, it sleeps in
 /// proportion to the work done since the last sleep.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     pace: Pace,
     /// Work not yet paid for by a sleep.
     owed: Duration,
@@ -344,7 +344,7 @@ impl Fetcher {
     /// The same clients under other limits: the configuration is fetched
     /// before its limits are known, and its clients are then reused.
     #[must_use]
-    pub fn with_limits(self, limits: Limits) -> Self {
+    pub(crate) fn with_limits(self, limits: Limits) -> Self {
         Self { limits, ..self }
     }
 
@@ -369,7 +369,7 @@ impl Fetcher {
     /// Fetches `uri` into `sink` as the body arrives, within the size cap and
     /// the deadline, feeding it at `pace`. An error from the sink ends the
     /// download and is returned as it is.
-    pub async fn fetch_to(
+    pub(crate) async fn fetch_to(
         &self,
         uri: &SourceUri,
         previous: Option<&Validator>,

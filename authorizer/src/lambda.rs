@@ -714,7 +714,7 @@ impl Authorizer {
     }
 
     /// Decides one request's certificate for the route it invokes.
-    pub async fn decide_for(
+    pub(crate) async fn decide_for(
         &self,
         client_cert_pem: Option<&str>,
         route: Option<RequestRoute<'_>>,

@@ -99,7 +99,7 @@ struct RawCaRevocation {
 /// Whether every CA below the trust anchor must be checked against a CRL of
 /// its parent (`ca_revocation_required`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CaRevocationCoverage {
+pub(crate) enum CaRevocationCoverage {
     /// CAs whose parent has a `ca_revocation` entry are checked; others are not.
     #[default]
     WhereConfigured,
@@ -120,7 +120,7 @@ mod defaults {
     pub fn truststore_refresh() -> i64 {
         300
     }
-    pub fn clock_skew() -> i64 {
+    pub(crate) fn clock_skew() -> i64 {
         60
     }
     pub fn fetch_timeout() -> i64 {
@@ -129,13 +129,13 @@ mod defaults {
     pub fn max_fetch_bytes() -> u64 {
         64 * 1024 * 1024
     }
-    pub fn max_cdp_crls() -> i64 {
+    pub(crate) fn max_cdp_crls() -> i64 {
         64
     }
-    pub fn deny_list_refresh() -> i64 {
+    pub(crate) fn deny_list_refresh() -> i64 {
         10
     }
-    pub fn deny_list_max_age() -> i64 {
+    pub(crate) fn deny_list_max_age() -> i64 {
         900
     }
 }
@@ -440,12 +440,6 @@ impl Config {
         &self.ca_revocation
     }
 
-    /// `ca_revocation_required`.
-    #[must_use]
-    pub fn ca_revocation_coverage(&self) -> CaRevocationCoverage {
-        self.ca_revocation_coverage
-    }
-
     /// Parses and validates a JSON configuration document.
     ///
     /// # Errors
@@ -616,7 +610,7 @@ impl Config {
 
 /// The longest issuer entry name: it is the `issuer` dimension of the
 /// metrics (see [`crate::metrics`]).
-pub const MAX_ISSUER_NAME: usize = 128;
+pub(crate) const MAX_ISSUER_NAME: usize = 128;
 
 impl IssuerRule {
     /// The entry's name, echoed in the `issuer` context key and the

@@ -36,7 +36,7 @@ use mtls_x509::signed::KeyId;
 use mtls_x509::time::UnixTime;
 
 /// The format version this code reads and writes.
-pub const FORMAT_VERSION: u64 = 1;
+pub(crate) const FORMAT_VERSION: u64 = 1;
 
 /// The most entries a list may hold. 100,000 entries index in a few
 /// milliseconds and about 10 MB; a list that needs more is a CA that needs
@@ -689,19 +689,19 @@ impl DenyList {
 
     /// Whether any entry names a fingerprint.
     #[must_use]
-    pub fn has_fingerprints(&self) -> bool {
+    pub(crate) fn has_fingerprints(&self) -> bool {
         !self.fingerprints.is_empty()
     }
 
     /// Whether the certificate with this SHA-256 fingerprint is listed.
     #[must_use]
-    pub fn lists_fingerprint(&self, fingerprint: &[u8; 32]) -> bool {
+    pub(crate) fn lists_fingerprint(&self, fingerprint: &[u8; 32]) -> bool {
         self.fingerprints.contains(fingerprint)
     }
 
     /// Whether `serial` under the CA key `issuer_key` is listed.
     #[must_use]
-    pub fn lists_serial(&self, issuer_key: KeyId, serial: &Serial) -> bool {
+    pub(crate) fn lists_serial(&self, issuer_key: KeyId, serial: &Serial) -> bool {
         let Some(key) = SerialKey::of(serial.as_bytes()) else {
             return false;
         };
@@ -735,7 +735,7 @@ impl DenyList {
 /// The deny list as the decision sees it. The default is fail-closed:
 /// a configured list that is not in force denies.
 #[derive(Clone, Copy, Debug, Default)]
-pub enum DenyListView<'a> {
+pub(crate) enum DenyListView<'a> {
     /// No `deny_list` is configured.
     NotConfigured,
     /// The list in force.

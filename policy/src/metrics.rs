@@ -28,7 +28,7 @@ use crate::error::{ConfigError, ConfigProblem, Error};
 pub const DEFAULT_NAMESPACE: &str = "MtlsAuthorizer";
 
 /// The `issuer` dimension's value for a decision that matched no issuer entry.
-pub const NO_ISSUER: &str = "none";
+pub(crate) const NO_ISSUER: &str = "none";
 
 /// The `reason` dimension's value for an Allow.
 pub const ALLOWED: &str = "allowed";
@@ -121,35 +121,6 @@ labelled_enum! {
     }
 }
 
-/// A dimension key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dimension {
-    /// The issuer entry's `name` from the configuration, or [`NO_ISSUER`].
-    Issuer,
-    /// `allow` or `deny`.
-    Decision,
-    /// A reason code, or [`ALLOWED`].
-    Reason,
-    /// A [`Cause`].
-    Cause,
-    /// An OCSP exchange's [`OcspResult`].
-    Result,
-}
-
-impl Dimension {
-    /// The key as it appears in the line.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Issuer => "issuer",
-            Self::Decision => "decision",
-            Self::Reason => "reason",
-            Self::Cause => "cause",
-            Self::Result => "result",
-        }
-    }
-}
-
 // Dimension sets, as EMF writes them. An empty set publishes the metric
 // without dimensions: the total over all issuers, which the alarms watch
 // without knowing the issuer names.
@@ -190,7 +161,7 @@ impl Metric {
 
     /// The dimension sets the metric is published under.
     #[must_use]
-    pub fn dimension_sets(self) -> &'static [&'static [&'static str]] {
+    pub(crate) fn dimension_sets(self) -> &'static [&'static [&'static str]] {
         match self {
             Self::Decisions => DECISION_SETS,
             Self::DecisionLatency
@@ -325,7 +296,7 @@ impl Cause {
     /// Whether the cause counts as [`Metric::CrlRefreshFailures`] (the
     /// source could not be read) rather than [`Metric::CrlRejected`].
     #[must_use]
-    pub fn is_refresh_failure(self) -> bool {
+    pub(crate) fn is_refresh_failure(self) -> bool {
         matches!(self, Self::Fetch | Self::TooLarge)
     }
 }

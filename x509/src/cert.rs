@@ -16,18 +16,18 @@ use crate::time::UnixTime;
 
 /// The largest client certificate accepted, in DER octets. Device and app
 /// certificates are a few kilobytes; this bounds the parse of a hostile one.
-pub const MAX_CERTIFICATE_BYTES: usize = 32 * 1024;
+pub(crate) const MAX_CERTIFICATE_BYTES: usize = 32 * 1024;
 /// The largest `clientCertPem` accepted, in characters (the DER limit in
 /// base64, with line breaks and a chain behind it).
-pub const MAX_PEM_CHARS: usize = 128 * 1024;
+pub(crate) const MAX_PEM_CHARS: usize = 128 * 1024;
 /// The most extensions a client certificate may carry.
-pub const MAX_EXTENSIONS: usize = 32;
+pub(crate) const MAX_EXTENSIONS: usize = 32;
 /// The most attributes (over all RDNs) in its subject or issuer name.
-pub const MAX_NAME_ATTRIBUTES: usize = 64;
+pub(crate) const MAX_NAME_ATTRIBUTES: usize = 64;
 /// The most CRL distribution point URIs read from it.
-pub const MAX_CDP_URIS: usize = 16;
+pub(crate) const MAX_CDP_URIS: usize = 16;
 /// The most OCSP responder URIs an authorityInfoAccess may name.
-pub const MAX_OCSP_URIS: usize = 8;
+pub(crate) const MAX_OCSP_URIS: usize = 8;
 /// `id-ad-ocsp` (RFC 5280 §4.2.2.1, RFC 6960), as DER content octets.
 const ID_AD_OCSP: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
 
@@ -266,7 +266,7 @@ impl<'a> ClientCert<'a> {
     /// what a partition CRL named by a directoryName (or by a name relative
     /// to its issuer) is matched against.
     #[must_use]
-    pub fn crl_directory_names(&self) -> &[&'a [u8]] {
+    pub(crate) fn crl_directory_names(&self) -> &[&'a [u8]] {
         &self.crl_directory_names
     }
 

@@ -52,17 +52,17 @@ const OID_ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
 const OID_FRESHEST_CRL: &str = "2.5.29.46";
 
 /// The most `crlExtensions` a CRL may carry. RFC 5280 §5.2 defines seven.
-pub const MAX_CRL_EXTENSIONS: usize = 16;
+pub(crate) const MAX_CRL_EXTENSIONS: usize = 16;
 /// The largest single `revokedCertificates` entry, in octets. A real entry
 /// (a 20-octet serial, a date, a reason code and an invalidity date) takes
 /// under 100.
-pub const MAX_ENTRY_BYTES: usize = 1024;
+pub(crate) const MAX_ENTRY_BYTES: usize = 1024;
 /// The most extensions one revoked entry may carry. RFC 5280 §5.3 defines four.
-pub const MAX_ENTRY_EXTENSIONS: usize = 8;
+pub(crate) const MAX_ENTRY_EXTENSIONS: usize = 8;
 /// The most distribution point URIs an issuingDistributionPoint may name.
-pub const MAX_SCOPE_URIS: usize = 16;
+pub(crate) const MAX_SCOPE_URIS: usize = 16;
 /// The most delta CRL URIs a Freshest CRL extension may name.
-pub const MAX_FRESHEST_URIS: usize = 8;
+pub(crate) const MAX_FRESHEST_URIS: usize = 8;
 
 /// Which issuer a CRL must come from. A policy entry can match more than one
 /// CA name, so the CRL is checked against the entry when it is loaded, and
@@ -307,7 +307,7 @@ pub enum Coverage {
 impl Coverage {
     /// A short explanation, for the decision log.
     #[must_use]
-    pub fn explain(self) -> &'static str {
+    pub(crate) fn explain(self) -> &'static str {
         match self {
             Self::Covers => "it covers the certificate",
             Self::OtherIssuer => "it is from another CA",
@@ -1031,7 +1031,7 @@ impl VerifiedCrl {
     /// one whose points name no URI we could fetch ([`VerifiedCrl::freshest`]
     /// empty): the CA publishes delta CRLs for it.
     #[must_use]
-    pub fn names_delta(&self) -> bool {
+    pub(crate) fn names_delta(&self) -> bool {
         self.names_delta
     }
 

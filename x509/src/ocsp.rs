@@ -57,13 +57,13 @@ pub const MAX_RESPONSE_BYTES: usize = 32 * 1024;
 /// responder's certificate, and perhaps its chain (RFC 6960 §4.2.1).
 pub const MAX_RESPONSE_CERTS: usize = 4;
 /// The largest certificate accepted in `certs`, in octets.
-pub const MAX_RESPONDER_CERT_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_RESPONDER_CERT_BYTES: usize = 8 * 1024;
 /// The most `SingleResponse`s read from one response. RFC 5019 §2.2.1 asks
 /// for one per requested certificate, and we request one; responders that
 /// pre-compute answers sometimes bundle a few.
 pub const MAX_SINGLE_RESPONSES: usize = 16;
 /// The most extensions in one `responseExtensions` or `singleExtensions`.
-pub const MAX_OCSP_EXTENSIONS: usize = 8;
+pub(crate) const MAX_OCSP_EXTENSIONS: usize = 8;
 /// RFC 5019 §5: a client uses GET when the whole URL (scheme, host, path
 /// and the encoded request, [`request_get_path`]) is at most this many
 /// octets, and POST otherwise.
@@ -72,32 +72,35 @@ pub const MAX_GET_URL_BYTES: usize = 255;
 /// OIDs, as DER content octets, compared as bytes.
 mod oid {
     /// id-pkix-ocsp-basic, 1.3.6.1.5.5.7.48.1.1 (RFC 6960 §4.2.1).
-    pub const BASIC: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01];
+    pub(crate) const BASIC: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01];
     /// id-pkix-ocsp-nonce, 1.3.6.1.5.5.7.48.1.2 (RFC 6960 §4.4.1).
-    pub const NONCE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02];
+    pub(crate) const NONCE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02];
     /// id-pkix-ocsp-crl, 1.3.6.1.5.5.7.48.1.3 (RFC 6960 §4.4.2).
-    pub const CRL_ID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x03];
+    pub(crate) const CRL_ID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x03];
     /// id-pkix-ocsp-nocheck, 1.3.6.1.5.5.7.48.1.5 (RFC 6960 §4.2.2.2.1).
-    pub const NOCHECK: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05];
+    pub(crate) const NOCHECK: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05];
     /// id-pkix-ocsp-archive-cutoff, 1.3.6.1.5.5.7.48.1.6 (RFC 6960 §4.4.4).
-    pub const ARCHIVE_CUTOFF: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x06];
+    pub(crate) const ARCHIVE_CUTOFF: &[u8] =
+        &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x06];
     /// id-pkix-ocsp-extended-revoke, 1.3.6.1.5.5.7.48.1.9 (RFC 6960 §4.4.8).
-    pub const EXTENDED_REVOKE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x09];
+    pub(crate) const EXTENDED_REVOKE: &[u8] =
+        &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x09];
     /// id-sha1, 1.3.14.3.2.26.
     pub const SHA1: &[u8] = &[0x2b, 0x0e, 0x03, 0x02, 0x1a];
     /// id-sha256, 2.16.840.1.101.3.4.2.1.
     pub const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
     /// invalidityDate, 2.5.29.24 (RFC 5280 §5.3.2).
-    pub const INVALIDITY_DATE: &[u8] = &[0x55, 0x1d, 0x18];
-    pub const SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
-    pub const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
-    pub const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
-    pub const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
-    pub const CRL_DISTRIBUTION_POINTS: &[u8] = &[0x55, 0x1d, 0x1f];
-    pub const CERTIFICATE_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
-    pub const AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
-    pub const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
-    pub const AUTHORITY_INFO_ACCESS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+    pub(crate) const INVALIDITY_DATE: &[u8] = &[0x55, 0x1d, 0x18];
+    pub(crate) const SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
+    pub(crate) const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+    pub(crate) const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+    pub(crate) const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+    pub(crate) const CRL_DISTRIBUTION_POINTS: &[u8] = &[0x55, 0x1d, 0x1f];
+    pub(crate) const CERTIFICATE_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
+    pub(crate) const AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
+    pub(crate) const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+    pub(crate) const AUTHORITY_INFO_ACCESS: &[u8] =
+        &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
 }
 
 /// Context-specific tags of the OCSP structures (RFC 6960 Appendix B.1,
@@ -105,9 +108,9 @@ mod oid {
 mod tag {
     /// `[1]` constructed: `responderID byName`, `responseExtensions`,
     /// `singleExtensions`, `certStatus revoked` (IMPLICIT SEQUENCE).
-    pub const CONTEXT_1: u8 = 0xa1;
+    pub(crate) const CONTEXT_1: u8 = 0xa1;
     /// `[2]` constructed: `responderID byKey`.
-    pub const CONTEXT_2: u8 = 0xa2;
+    pub(crate) const CONTEXT_2: u8 = 0xa2;
     /// `certStatus good [0] IMPLICIT NULL`.
     pub const GOOD: u8 = 0x80;
     /// `certStatus unknown [2] IMPLICIT NULL`.
@@ -425,8 +428,9 @@ impl VerifiedOcsp {
 
     /// Until when the answer may be relied on: `nextUpdate`, or without
     /// one, `thisUpdate` plus [`OcspTimePolicy::max_age_without_next_update`].
+    #[cfg(test)]
     #[must_use]
-    pub fn usable_until(&self) -> UnixTime {
+    pub(crate) fn usable_until(&self) -> UnixTime {
         self.usable_until
     }
 

@@ -155,13 +155,13 @@ impl CaCert {
 
     /// Whether this CA may sign certificates (RFC 5280 §4.2.1.3 keyCertSign).
     #[must_use]
-    pub fn may_sign_certificates(&self) -> bool {
+    pub(crate) fn may_sign_certificates(&self) -> bool {
         self.key_usage.is_none_or(|(cert_sign, _)| cert_sign)
     }
 
     /// Whether this CA may sign CRLs (RFC 5280 §4.2.1.3 cRLSign).
     #[must_use]
-    pub fn may_sign_crls(&self) -> bool {
+    pub(crate) fn may_sign_crls(&self) -> bool {
         self.key_usage.is_none_or(|(_, crl_sign)| crl_sign)
     }
 
@@ -462,7 +462,10 @@ impl TrustStore {
     /// The CA certificates whose subject is exactly `name_der` (byte-equal DER,
     /// the strict form of RFC 5280 §7.1 name matching). Several may share a
     /// name across a key rollover.
-    pub fn cas_named<'s>(&'s self, name_der: &'s [u8]) -> impl Iterator<Item = &'s CaCert> + 's {
+    pub(crate) fn cas_named<'s>(
+        &'s self,
+        name_der: &'s [u8],
+    ) -> impl Iterator<Item = &'s CaCert> + 's {
         self.cas.iter().filter(move |ca| ca.subject_raw == name_der)
     }
 

@@ -78,7 +78,7 @@ impl EventKind {
     /// API Gateway's request ids: `requestContext.requestId` (both
     /// formats) and `requestContext.extendedRequestId` (REST).
     #[must_use]
-    pub fn api_request_ids(event: &Value) -> (Option<String>, Option<String>) {
+    pub(crate) fn api_request_ids(event: &Value) -> (Option<String>, Option<String>) {
         let id = |p: &str| request_id(event.pointer(p).and_then(Value::as_str));
         (
             id("/requestContext/requestId"),

@@ -51,7 +51,7 @@ impl Telemetry {
 
     /// No lines at all.
     #[must_use]
-    pub fn discard() -> Self {
+    pub(crate) fn discard() -> Self {
         Self::new(Namespace::default(), Arc::new(Discard))
     }
 

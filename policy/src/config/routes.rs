@@ -18,7 +18,7 @@ type Result<T, E = ConfigError> = std::result::Result<T, E>;
 /// The most rules one entry may list.
 pub const MAX_ROUTES: usize = 64;
 /// The longest path a rule may name.
-pub const MAX_ROUTE_PATH: usize = 256;
+pub(crate) const MAX_ROUTE_PATH: usize = 256;
 /// The methods API Gateway routes, in the order errors list them.
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 

@@ -267,14 +267,8 @@ impl Deadline {
     }
 }
 
-/// The outcome of a streamed fetch.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Streamed {
-    /// The source confirmed that the version we hold is current.
-    NotModified,
-    /// The body went to the sink, whole; this is how to ask about it next time.
-    Body(Validator),
-}
+/// The outcome of a streamed fetch: the body went to the sink, whole.
+pub type Streamed = Fetched<()>;
 
 /// Fetch limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -360,8 +354,8 @@ impl Fetcher {
         let mut bytes = Vec::new();
         Ok(
             match self.fetch_to(uri, previous, &mut bytes, Pace::Full).await? {
-                Streamed::NotModified => Fetched::NotModified,
-                Streamed::Body(validator) => Fetched::Body { bytes, validator },
+                Fetched::NotModified => Fetched::NotModified,
+                Fetched::Body { validator, .. } => Fetched::Body { bytes, validator },
             },
         )
     }
@@ -448,7 +442,7 @@ impl Fetcher {
         let mut resp = deadline.within(uri, req.send()).await?.map_err(fail)?;
         let status = resp.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
-            return Ok(Streamed::NotModified);
+            return Ok(Fetched::NotModified);
         }
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -477,7 +471,10 @@ impl Fetcher {
             self.check_len(uri, received)?;
             deadline.feed(sink, &chunk).await?;
         }
-        Ok(Streamed::Body(validator))
+        Ok(Fetched::Body {
+            bytes: (),
+            validator,
+        })
     }
 
     async fn s3_client(&self) -> &aws_sdk_s3::Client {
@@ -505,7 +502,7 @@ impl Fetcher {
     ) -> Result<Streamed> {
         // A pinned object version is immutable: once held, never ask again.
         if version_id.is_some() && previous.is_some() {
-            return Ok(Streamed::NotModified);
+            return Ok(Fetched::NotModified);
         }
         let fail = |reason: String| FetchError::Source {
             uri: uri.to_string(),
@@ -523,7 +520,7 @@ impl Fetcher {
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 if status == Some(304) && previous.is_some() {
-                    return Ok(Streamed::NotModified);
+                    return Ok(Fetched::NotModified);
                 }
                 return Err(fail(DisplayErrorContext(&e).to_string()));
             }
@@ -548,7 +545,10 @@ impl Fetcher {
             self.check_len(uri, received)?;
             deadline.feed(sink, &chunk).await?;
         }
-        Ok(Streamed::Body(validator))
+        Ok(Fetched::Body {
+            bytes: (),
+            validator,
+        })
     }
 
     async fn fetch_file(
@@ -576,7 +576,7 @@ impl Fetcher {
             .map_or(0, |d| d.as_nanos());
         let stamp = (mtime, meta.len());
         if previous.and_then(|p| p.file_stamp) == Some(stamp) {
-            return Ok(Streamed::NotModified);
+            return Ok(Fetched::NotModified);
         }
         self.check_len(uri, meta.len())?;
         sink.announced(meta.len());
@@ -594,10 +594,13 @@ impl Fetcher {
             self.check_len(uri, received)?;
             deadline.feed(sink, read).await?;
         }
-        Ok(Streamed::Body(Validator {
-            file_stamp: Some(stamp),
-            ..Validator::default()
-        }))
+        Ok(Fetched::Body {
+            bytes: (),
+            validator: Validator {
+                file_stamp: Some(stamp),
+                ..Validator::default()
+            },
+        })
     }
 }
 

@@ -100,15 +100,16 @@ pub struct Validator {
     pub file_stamp: Option<(u128, u64)>,
 }
 
-/// The result of a conditional fetch.
+/// The result of a conditional fetch, whole (`B` the bytes) or streamed to a
+/// sink as it arrived (`B` is `()`: the sink holds what it read).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fetched {
+pub enum Fetched<B = Vec<u8>> {
     /// The source confirmed that the version we hold is current.
     NotModified,
     /// A new (or first) version.
     Body {
-        /// The bytes.
-        bytes: Vec<u8>,
+        /// The body, or `()` when it went to a sink.
+        bytes: B,
         /// How to ask about this version next time.
         validator: Validator,
     },

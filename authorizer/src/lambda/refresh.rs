@@ -4,7 +4,7 @@
 use super::error::CrlRefreshError;
 use super::state::lock;
 use super::telemetry::Telemetry;
-use crate::fetch::{FetchError, Fetcher, Pace, Pacer, Streamed};
+use crate::fetch::{FetchError, Fetcher, Pace, Pacer};
 use mtls_policy::cache::{CrlSet, Expiring, Offered, RollbackGuard, Schedule, Slot};
 use mtls_policy::config::{Config, IssuerRule};
 use mtls_policy::decision::{CaRuleIssuer, RuleIssuer};
@@ -181,12 +181,12 @@ impl CrlRefresher {
             .await;
         let mut now = self.clock.now();
         let (result, validator) = match fetched {
-            Ok(Streamed::NotModified) => {
+            Ok(Fetched::NotModified) => {
                 tracing::debug!(event = "not_modified", source = %cached.source);
                 cached.write(|s| s.confirm(now, None));
                 return (RefreshOutcome::Unchanged, None);
             }
-            Ok(Streamed::Body(validator)) => {
+            Ok(Fetched::Body { validator, .. }) => {
                 // Sorting the index (tens of milliseconds of CPU for a
                 // million entries) is done a bucket at a time, at the same
                 // pace, so requests run in between.

@@ -304,7 +304,10 @@ async fn run(plan: Plan, common: Common) -> Result<(), Error> {
         ttl: Duration::from_secs(common.authorizer_cache_ttl),
         max_entries: usize::try_from(common.authorizer_cache_max_entries)
             .unwrap_or(server::DEFAULT_CACHE_ENTRIES as usize),
-        identity_sources: common.identity_source.clone(),
+        identity_sources: server::with_route_key(
+            common.identity_source.clone(),
+            flavor_of(common.api),
+        ),
     });
     let api = Api {
         region: "us-east-1".into(),

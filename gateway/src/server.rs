@@ -79,6 +79,26 @@ pub fn default_identity_sources() -> Vec<String> {
     DEFAULT_IDENTITY_SOURCES.clone()
 }
 
+/// The identity sources an authorizer cache keys on for `flavor`. An HTTP
+/// API caches `isAuthorized` for the route that asked, so its key must name
+/// the route (`$context.routeKey`), as the deployed stacks' does when an
+/// issuer lists `routes`: without it, an Allow for `GET /whoami` would answer
+/// `POST /temps` too. A REST API caches a policy that lists every route the
+/// entry allows, so its key stays the certificate. Always added for an HTTP
+/// API here: the local gateway does not read the authorizer's configuration,
+/// and a key with the route only costs cache misses.
+#[must_use]
+pub fn with_route_key(mut sources: Vec<String>, flavor: apigw::Flavor) -> Vec<String> {
+    if flavor == apigw::Flavor::Http
+        && !sources
+            .iter()
+            .any(|s| s.trim_start_matches('$') == "context.routeKey")
+    {
+        sources.push("$context.routeKey".to_owned());
+    }
+    sources
+}
+
 /// The default of `--authorizer-cache-max-entries`. Each entry is one
 /// authorizer response (about 1 KB), so the cache stays around 10 MB.
 pub const DEFAULT_CACHE_ENTRIES: u64 = 10_000;
@@ -209,7 +229,13 @@ impl Gateway {
 
     /// The identity source values of a request, or `None` when one is
     /// missing (API Gateway then answers 401 without calling the authorizer).
-    fn identity(sources: &[String], req: &Request, cert: &ClientCert) -> Option<String> {
+    /// `route_key` is the HTTP API's `$context.routeKey` of the route called.
+    fn identity(
+        sources: &[String],
+        req: &Request,
+        cert: &ClientCert,
+        route_key: &str,
+    ) -> Option<String> {
         let mut parts = Vec::with_capacity(sources.len());
         for s in sources {
             // HTTP APIs write `$request.header.NAME` and `$context.…`.
@@ -240,6 +266,8 @@ impl Gateway {
                 }
             } else if s == "context.identity.sourceIp" {
                 Some(req.source_ip.clone())
+            } else if s == "context.routeKey" {
+                Some(route_key.to_owned())
             } else {
                 None
             };
@@ -290,7 +318,12 @@ impl Gateway {
             return answer;
         };
         let (key, identity_values) = match &self.cache {
-            Some(cfg) => match Self::identity(&cfg.identity_sources, req, cert) {
+            Some(cfg) => match Self::identity(
+                &cfg.identity_sources,
+                req,
+                cert,
+                &crate::http_api::route_key(&req.method, &resource),
+            ) {
                 Some(k) => {
                     let values = k.split('\u{1f}').map(str::to_owned).collect();
                     (Some(k), values)

@@ -423,7 +423,7 @@ class ModuleWiring(unittest.TestCase):
         )
         # Every context key is one the authorizer writes on each decision
         # (mtls_x509::context::keys, the one context type).
-        ctx = (ROOT / "x509" / "src" / "context.rs").read_text()
+        ctx = (ROOT / "policy" / "src" / "context.rs").read_text()
         written = set(re.findall(r'pub const \w+: &str = "(\w+)";', ctx))
         self.assertIn("subjectDn", written)
         for h in listed:
@@ -789,7 +789,7 @@ ROUTED_ISSUERS = [
      "routes": [{"method": "*", "path": "/*"}]},
 ]
 
-# Route lists on both sides of every rule of x509/src/config/routes.rs: the methods, the path's
+# Route lists on both sides of every rule of policy/src/config/routes.rs: the methods, the path's
 # shape and length, the count, and each kind of overlap.
 ROUTE_LISTS = [
     [{"method": "POST", "path": "/temps"}, {"method": "GET", "path": "/temps"}, {"method": "GET", "path": "/whoami"}],

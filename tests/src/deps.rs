@@ -19,6 +19,45 @@ pub fn normal_tree(package: &str) -> Vec<String> {
     tree_of(package, "normal")
 }
 
+/// The features the production build of `packages` turns on, one
+/// `crate feature "name"` line each: normal dependencies only, as
+/// `cargo build -p …` and `cargo lambda build -p …` resolve them (tests,
+/// benches and examples, which enable test-only features, excluded).
+pub fn production_features(packages: &[&str]) -> Vec<String> {
+    let mut args = vec!["tree", "--offline", "--locked"];
+    for p in packages {
+        args.extend(["--package", p]);
+    }
+    args.extend([
+        "--edges",
+        "normal,features",
+        "--target",
+        "all",
+        "--prefix",
+        "none",
+    ]);
+    let out = Command::new(env!("CARGO"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo tree {packages:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(" feature \""))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        "cargo tree {packages:?} lists no features"
+    );
+    lines
+}
+
 fn tree_of(package: &str, edges: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
         .args([

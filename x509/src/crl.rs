@@ -127,6 +127,21 @@ pub struct CrlTimePolicy {
 pub struct CrlNumber(Serial);
 
 impl CrlNumber {
+    /// RFC 5280 §5.2.3: "CRL issuers MUST NOT use CRLNumber values longer
+    /// than 20 octets". A longer one is refused rather than kept: it would
+    /// be compared, stored and logged at whatever length the CA chose.
+    const MAX_OCTETS: usize = 20;
+
+    /// The CRL number (or `BaseCRLNumber`, §5.2.4) in `content`, the
+    /// INTEGER's content octets.
+    fn read(content: &[u8], what: &'static str) -> Result<Self> {
+        let n = Serial::from_integer_bytes(content);
+        if n.as_bytes().len() > Self::MAX_OCTETS {
+            return Err(bad_der(what, "longer than 20 octets (RFC 5280 §5.2.3)"));
+        }
+        Ok(Self(n))
+    }
+
     /// Lowercase hex, for logs.
     #[must_use]
     pub fn to_hex(&self) -> String {
@@ -470,7 +485,7 @@ fn read_crl_extensions(list: &[u8], issuer_der: &[u8]) -> Result<CrlExtensions> 
                 out.idp_der = ext.value.to_vec();
             }
             (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => {
-                out.number = Some(CrlNumber(Serial::from_integer_bytes(&n.to_bytes_be())));
+                out.number = Some(CrlNumber::read(&n.to_bytes_be(), "CRLNumber")?);
             }
             (OID_AUTHORITY_KEY_ID, ParsedExtension::AuthorityKeyIdentifier(aki)) => {
                 out.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
@@ -494,7 +509,7 @@ fn read_base_crl_number(value: &[u8]) -> Result<CrlNumber> {
     if !r.is_empty() || n.content.is_empty() || n.content.first().is_some_and(|b| b & 0x80 != 0) {
         return Err(bad_der("BaseCRLNumber", "not a non-negative INTEGER"));
     }
-    Ok(CrlNumber(Serial::from_integer_bytes(n.content)))
+    CrlNumber::read(n.content, "BaseCRLNumber")
 }
 
 /// §5.2.6: the Freshest CRL extension has the syntax of

@@ -9,6 +9,7 @@
     reason = "a failed test panics; the lints guard production code"
 )]
 
+mod boundary;
 mod ca_revocation;
 mod common;
 mod decisions;

@@ -41,7 +41,7 @@ fn default_identity_sources_are_the_certificate_fields_of_api_gateway_json() {
     };
     for source in &expected {
         assert!(
-            Gateway::identity(std::slice::from_ref(source), &req, &cert).is_some(),
+            Gateway::identity(std::slice::from_ref(source), &req, &cert, "GET /whoami").is_some(),
             "{source}"
         );
     }
@@ -73,4 +73,38 @@ fn authorizer_cache_entries_expire_after_the_ttl() {
     assert_eq!(c.get("a", t + Duration::from_secs(299)), Some(json!("A")));
     assert_eq!(c.get("a", t + Duration::from_secs(300)), None);
     assert_eq!(c.len(), 0, "an expired entry is removed when found");
+}
+
+#[test]
+fn an_http_api_cache_key_with_the_route_key_differs_per_route() {
+    let mut cert = ClientCert::default();
+    cert.serial_number = Some("0a".into());
+    cert.issuer_dn = Some("CN=Devices CA".into());
+    let req = Request {
+        method: "GET".into(),
+        path: "/whoami".into(),
+        query: String::new(),
+        headers: vec![],
+        body: vec![],
+        source_ip: "127.0.0.1".into(),
+        request_id: "r".into(),
+        time: OffsetDateTime::UNIX_EPOCH,
+    };
+    let sources = with_route_key(default_identity_sources(), apigw::Flavor::Http);
+    let get = Gateway::identity(&sources, &req, &cert, "GET /whoami").unwrap();
+    let post = Gateway::identity(&sources, &req, &cert, "POST /temps").unwrap();
+    assert_ne!(
+        get, post,
+        "one route's cached answer must not serve another"
+    );
+    // REST caches a policy that lists the entry's routes: its key stays the certificate.
+    assert_eq!(
+        with_route_key(default_identity_sources(), apigw::Flavor::Rest),
+        default_identity_sources()
+    );
+    // Given once, it is not added twice.
+    assert_eq!(
+        with_route_key(sources.clone(), apigw::Flavor::Http),
+        sources
+    );
 }

@@ -17,7 +17,7 @@ const CDP_FETCH = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?|https:\/\/
 /** An OCSP responder: http or https (OCSP answers are signed, and usually served over plain HTTP). */
 const OCSP_RESPONDER = /^https?:\/\/[^/?#]+(\/.*)?$/;
 
-/** The methods a route rule may name, as the authorizer lists them (x509/src/config/routes.rs), and `*`. */
+/** The methods a route rule may name, as the authorizer lists them (policy/src/config/routes.rs), and `*`. */
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*'];
 /** A route rule's path: `/`, `/*`, or plain segments with an optional `/*` for every path below. */
 const ROUTE_PATH = /^(\/|\/\*|(\/[A-Za-z0-9._~-]+)+(\/\*)?)$/;

@@ -97,3 +97,17 @@ fn mutated_entry_lists_never_panic_and_accepted_ones_have_no_false_negatives() {
         "some mutations (e.g. of serial bytes) stay valid"
     );
 }
+
+#[test]
+fn crl_number_longer_than_20_octets_is_refused() {
+    // RFC 5280 §5.2.3: at most 20 octets; leading zero octets do not count.
+    assert!(CrlNumber::read(&[0x7f; 20], "CRLNumber").is_ok());
+    let padded: Vec<u8> = [0u8; 4].iter().chain(&[0x7f; 20]).copied().collect();
+    assert!(CrlNumber::read(&padded, "CRLNumber").is_ok());
+    for what in ["CRLNumber", "BaseCRLNumber"] {
+        assert!(matches!(
+            CrlNumber::read(&[0x7f; 21], what),
+            Err(Error::CrlMalformed(CrlMalformed::Der(Malformed { what: w, .. }))) if w == what
+        ));
+    }
+}

@@ -11,7 +11,7 @@ export PATH := $(VENV)/bin:$(PATH)
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-.PHONY: help run reset test setup fetch package bench bench-deny-list bench-ocsp bench-routes bench-lambda fuzz fuzz-build deny schemathesis soak soak-short
+.PHONY: help run reset test lint test-cargo test-infra setup fetch package bench bench-deny-list bench-ocsp bench-routes bench-lambda fuzz fuzz-build deny schemathesis soak soak-short
 
 # Python tools the tests use: moto_server, a local S3 and DynamoDB that speak the AWS wire
 # protocol; python-hcl2, checkov and cfn-lint for the offline infrastructure checks;
@@ -69,18 +69,32 @@ reset: ## remove the local stack (.local/): new PKIs, no readings, nothing revok
 
 # The full test suite: formatting, lints, then every test (moto_server on 127.0.0.1 included),
 # the API's contract (api-handler/openapi.yaml) validated, and Schemathesis against the stack.
-test: setup ## the full test suite: fmt, clippy, rustdoc, cargo deny, infra checks, every test, Schemathesis (what CI runs)
+# Two pairs of steps run side by side, each pair's output printed whole when it ends (-Otarget):
+# the downloads of `setup` beside the lints (a download waits on the network, a lint on the
+# CPU), and the infrastructure checks beside the tests (which mostly wait on loopback servers,
+# moto and timers). Everything else runs alone: the soak and Schemathesis measure latencies.
+test: ## the full test suite: fmt, clippy, rustdoc, cargo deny, infra checks, every test, Schemathesis (what CI runs)
 	cargo fmt --all -- --check
-	cargo clippy --locked --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
+	@$(MAKE) --no-print-directory -j -Otarget setup lint
 	$(MAKE) deny
 	$(VENV)/bin/openapi-spec-validator api-handler/openapi.yaml
 	cargo test --locked --workspace --no-run
-	AUTHORIZER_BIN=$(CURDIR)/target/debug/authorizer infra/check
-	cargo test --locked --workspace
+	@$(MAKE) --no-print-directory -j2 -Otarget test-cargo test-infra
 	$(MAKE) soak-short
 	$(MAKE) schemathesis
 	$(MAKE) fuzz-build
+
+# The steps of `make test`, for running one alone.
+lint: ## clippy and rustdoc, warnings denied
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
+
+test-cargo: $(VENV)/.installed ## every Rust test (cargo test --workspace)
+	cargo test --locked --workspace
+
+# infra/check reuses the authorizer binary the test build made, and builds one if there is none.
+test-infra: $(VENV)/.installed infra/cdk/node_modules/.installed ## the offline infrastructure checks (Terraform, CDK, checkov, cfn-lint)
+	AUTHORIZER_BIN=$(CURDIR)/target/debug/authorizer infra/check
 
 # The soak (soak/, docs/soak.md): the real binaries behind the local gateway, Lambda's
 # lifecycle (frozen between invocations, recycled, several instances), every client kind, and

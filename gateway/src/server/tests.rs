@@ -29,16 +29,7 @@ fn default_identity_sources_are_the_certificate_fields_of_api_gateway_json() {
     cert.issuer_dn = Some("CN=Devices CA".into());
     cert.subject_dn = Some("CN=dev-1".into());
     cert.client_cert_pem = Some("-----BEGIN CERTIFICATE-----".into());
-    let req = Request {
-        method: "GET".into(),
-        path: "/whoami".into(),
-        query: String::new(),
-        headers: vec![],
-        body: vec![],
-        source_ip: "127.0.0.1".into(),
-        request_id: "r".into(),
-        time: OffsetDateTime::UNIX_EPOCH,
-    };
+    let req = whoami();
     for source in &expected {
         assert!(
             Gateway::identity(std::slice::from_ref(source), &req, &cert, "GET /whoami").is_some(),
@@ -75,12 +66,9 @@ fn authorizer_cache_entries_expire_after_the_ttl() {
     assert_eq!(c.len(), 0, "an expired entry is removed when found");
 }
 
-#[test]
-fn an_http_api_cache_key_with_the_route_key_differs_per_route() {
-    let mut cert = ClientCert::default();
-    cert.serial_number = Some("0a".into());
-    cert.issuer_dn = Some("CN=Devices CA".into());
-    let req = Request {
+/// `GET /whoami` from loopback.
+fn whoami() -> Request {
+    Request {
         method: "GET".into(),
         path: "/whoami".into(),
         query: String::new(),
@@ -89,7 +77,15 @@ fn an_http_api_cache_key_with_the_route_key_differs_per_route() {
         source_ip: "127.0.0.1".into(),
         request_id: "r".into(),
         time: OffsetDateTime::UNIX_EPOCH,
-    };
+    }
+}
+
+#[test]
+fn an_http_api_cache_key_with_the_route_key_differs_per_route() {
+    let mut cert = ClientCert::default();
+    cert.serial_number = Some("0a".into());
+    cert.issuer_dn = Some("CN=Devices CA".into());
+    let req = whoami();
     let sources = with_route_key(default_identity_sources(), apigw::Flavor::Http);
     let get = Gateway::identity(&sources, &req, &cert, "GET /whoami").unwrap();
     let post = Gateway::identity(&sources, &req, &cert, "POST /temps").unwrap();
